@@ -1,0 +1,459 @@
+"""Checkers for practice notebook 05 (probing the residual stream).
+
+Same design as :mod:`beliefcourse.checks.ch01`: each checker calls the learner's function on
+seeded synthetic data built so that every typical mistake gives a *different* answer, compares
+with a reference, and names the mistake that matches.
+
+| checker | learner function |
+|---|---|
+| :func:`check_fit_affine_probe` | ``fit_affine_probe(X, Y, weights=None) -> (W, b)`` |
+| :func:`check_split_points` | ``split_points(n_sequences, n_positions, train_fraction, seed)`` |
+| :func:`check_shuffle_control` | ``shuffle_control(X_train, Y_train, X_test, Y_test, rng)`` |
+| :func:`check_beats_baselines` | ``beats_baselines(trained, baselines, factor)`` |
+| :func:`check_novel_prefix_mask` | ``novel_prefix_mask(tokens, train_seqs, test_seqs)`` |
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .ch01 import Mistake, as_array, as_float, fmt, run
+
+__all__ = [
+    "check_beats_baselines",
+    "check_fit_affine_probe",
+    "check_novel_prefix_mask",
+    "check_shuffle_control",
+    "check_split_points",
+]
+
+
+# ---------------------------------------------------------------------------- affine probe
+def _lstsq(X, Y, w=None, intercept=True, root=True):
+    A = np.hstack([X, np.ones((len(X), 1))]) if intercept else X
+    if w is not None:
+        s = (np.sqrt(w) if root else w)[:, None]
+        A, Y = A * s, Y * s
+    sol = np.linalg.lstsq(A, Y, rcond=None)[0]
+    return (sol[:-1], sol[-1]) if intercept else (sol, np.zeros(Y.shape[1]))
+
+
+def _probe_inputs(seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    # beliefs-like targets with non-zero means, features with non-zero means
+    for label, n, D, S, weighted in [("random data, no weights", 120, 4, 3, False),
+                                     ("random data, with weights", 150, 6, 3, True),
+                                     ("a single target coordinate, with weights", 80, 3, 1, True)]:
+        X = rng.normal(1.0, 1.0, (n, D))
+        Y = X @ rng.normal(0, 0.5, (D, S)) + rng.normal(2.0, 1.0, S) + rng.normal(0, 0.3, (n, S))
+        w = rng.gamma(0.5, 1.0, n) if weighted else None
+        out.append((label, X, Y, w))
+    # collinear features: a duplicated column, as activations can have
+    X = rng.normal(0.5, 1.0, (100, 5))
+    X = np.hstack([X, X[:, :1] * 2.0])
+    Y = rng.normal(1.0, 1.0, (100, 3))
+    out.append(("collinear features (column 5 = 2 x column 0), with weights", X, Y,
+                rng.gamma(1.0, 1.0, 100)))
+    return out
+
+
+def _test_fit_affine_probe(fn):
+    from sklearn.linear_model import LinearRegression
+
+    for label, X, Y, w in _probe_inputs(55):
+        label = f"For {label} (X {X.shape}, Y {Y.shape})"
+        try:
+            out = fn(X.copy(), Y.copy(), None if w is None else w.copy())
+        except np.linalg.LinAlgError as err:
+            raise Mistake(f"{label}: numpy raised LinAlgError ({err}). With collinear features "
+                          "X^T X is singular and cannot be inverted; solve the least-squares "
+                          "problem with np.linalg.lstsq(A, Y, rcond=None) instead.") from None
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise Mistake(f"{label}: return a pair (W, b), got {type(out).__name__}.")
+        W = as_array(out[0], f"{label}: W").astype(float)
+        b = as_array(out[1], f"{label}: b").astype(float)
+        n, D = X.shape
+        S = Y.shape[1]
+        if W.shape != (D, S):
+            if W.shape == (S, D):
+                raise Mistake(f"{label}: W should have shape (D, S) = {(D, S)} so that "
+                              f"predictions are X @ W + b; yours is {(S, D)}, transposed "
+                              "(scikit-learn's coef_ has that shape; use coef_.T).")
+            if W.shape == (D + 1, S):
+                raise Mistake(f"{label}: W has D + 1 = {D + 1} rows: split the intercept "
+                              "(the last row of the augmented solution) off into b.")
+            raise Mistake(f"{label}: W should have shape (D, S) = {(D, S)}, got {W.shape}.")
+        if b.reshape(-1).shape != (S,):
+            raise Mistake(f"{label}: b should have shape (S,) = ({S},), got {b.shape}.")
+        pred = X @ W + b.reshape(-1)
+        ref = LinearRegression().fit(X, Y, sample_weight=w).predict(X)
+        if not np.all(np.isfinite(pred)):
+            raise Mistake(f"{label}: your predictions contain NaN or inf.")
+        if np.allclose(pred, ref, atol=1e-6):
+            continue
+        def predict(Wb, X=X):
+            return X @ Wb[0] + Wb[1]
+
+        checks = [
+            ("no intercept", predict(_lstsq(X, Y, w, intercept=False)),
+             "You fitted a linear map without an intercept (b = 0). Beliefs are not centred: "
+             "append a column of ones to X, and the last row of the solution is b."),
+            ("weights ignored", predict(_lstsq(X, Y, None)) if w is not None else None,
+             "Your fit ignores the weights. Multiply each row of [X, 1] and of Y by "
+             "sqrt(w_i) before solving."),
+            ("w not sqrt", predict(_lstsq(X, Y, w, root=False)) if w is not None else None,
+             "You multiplied the rows by w_i; weighted least squares minimises "
+             "sum_i w_i ||r_i||^2 = sum_i ||sqrt(w_i) r_i||^2, so multiply by sqrt(w_i)."),
+        ]
+        if w is not None:
+            A = np.hstack([X, np.ones((n, 1))]) * np.sqrt(w)[:, None]
+            sol = np.linalg.lstsq(A, Y, rcond=None)[0]
+            checks.append(("X only", predict((sol[:-1], sol[-1])),
+                           "You scaled the rows of X by sqrt(w_i) but not the rows of Y; "
+                           "scale both, so that every residual is multiplied by sqrt(w_i)."))
+        for _, value, why in checks:
+            if value is not None and np.allclose(pred, value, atol=1e-6):
+                raise Mistake(f"{label}: your predictions differ from scikit-learn's "
+                              f"LinearRegression(...).fit(X, Y, sample_weight=w). {why}")
+        if "collinear" in label:
+            raise Mistake(f"{label}: your predictions differ from scikit-learn's (largest "
+                          f"difference {np.abs(pred - ref).max():.3g}). The features are "
+                          "collinear, so X^T X is singular: inverting it (or solve()) gives "
+                          "garbage. Use np.linalg.lstsq(A, Y, rcond=None).")
+        raise Mistake(f"{label}: your predictions differ from scikit-learn's "
+                      f"LinearRegression(...).fit(X, Y, sample_weight=w) (first point: yours "
+                      f"{fmt(pred[0])}, expected {fmt(ref[0])}). Solve least squares on [X, 1] "
+                      "with rows scaled by sqrt(w).")
+    return ("Your predictions equal scikit-learn's LinearRegression on 4 data sets: with and "
+            "without weights, a single target, and collinear features.")
+
+
+def check_fit_affine_probe(fit_affine_probe):
+    """Check ``fit_affine_probe(X, Y, weights=None) -> (W, b)`` (Exercise 5.1)."""
+    return run("fit_affine_probe", _test_fit_affine_probe, fit_affine_probe)
+
+
+# ---------------------------------------------------------------------------- split
+def _int_indices(value, what):
+    arr = as_array(value, what)
+    if arr.dtype == bool:
+        raise Mistake(f"{what} is a boolean mask; return integer point indices "
+                      "(np.flatnonzero(mask) converts).")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.all(np.mod(arr, 1) == 0):
+            arr = arr.astype(np.int64)
+        else:
+            raise Mistake(f"{what} should hold integer point indices, got dtype {arr.dtype}.")
+    return arr.reshape(-1)
+
+
+def _test_split_points(fn):
+    settings = [(100, 10, 0.2, 0), (59, 7, 0.2, 3), (40, 5, 0.5, 11), (1000, 10, 0.2, 1)]
+    for N, L, frac, seed in settings:
+        label = f"For split_points({N}, {L}, {frac}, seed={seed})"
+        out = fn(N, L, frac, seed)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise Mistake(f"{label}: return a pair (train_points, test_points), got "
+                          f"{type(out).__name__}.")
+        train = _int_indices(out[0], f"{label}: train_points")
+        test = _int_indices(out[1], f"{label}: test_points")
+        if len(train) and (train.min() < 0 or train.max() >= N * L) or \
+                len(test) and (test.min() < 0 or test.max() >= N * L):
+            raise Mistake(f"{label}: point indices must lie in 0..N*L-1 = 0..{N * L - 1}; "
+                          "return flat point indices n * n_positions + p, not sequence "
+                          "indices.")
+        both = np.intersect1d(train, test)
+        if len(both):
+            raise Mistake(f"{label}: point {both[0]} is in both the fit set and the test set.")
+        if len(np.union1d(train, test)) != N * L:
+            missing = np.setdiff1d(np.arange(N * L), np.union1d(train, test))
+            if len(train) + len(test) == N and len(missing):
+                raise Mistake(f"{label}: you returned sequence indices; return *point* indices "
+                              "n * n_positions + p for every position p of each sequence.")
+            raise Mistake(f"{label}: together the two sets should cover all N*L = {N * L} "
+                          f"points; {len(missing)} are missing (e.g. point {missing[0]}).")
+        seq_train, seq_test = np.unique(train // L), np.unique(test // L)
+        shared = np.intersect1d(seq_train, seq_test)
+        if len(shared):
+            s = int(shared[0])
+            pos_train = sorted(int(i % L) for i in train if i // L == s)
+            # a position-major layout also mixes sequences: tell the two apart
+            alt_train, alt_test = np.unique(train % N), np.unique(test % N)
+            if not len(np.intersect1d(alt_train, alt_test)) and N != L:
+                raise Mistake(f"{label}: your split groups the points of a sequence, but in "
+                              "the wrong flattening order: you used index p * N + n. "
+                              "reshape(-1, ...) of an (N, L, ...) array puts point (n, p) at "
+                              "n * L + p.")
+            raise Mistake(f"{label}: sequence {s} appears in both train and test (positions "
+                          f"{pos_train} in the fit set, the rest in the test set). Split the "
+                          "*sequences*, then take all their points: otherwise the fit set "
+                          "already contains the test point's prefix, activation and belief.")
+        n_train = math.floor(frac * N)
+        if len(seq_train) != n_train:
+            if len(seq_test) == n_train:
+                raise Mistake(f"{label}: you put {len(seq_train)} of {N} sequences in the fit "
+                              f"set and {len(seq_test)} in the test set: the wrong way round. "
+                              f"train_fraction is the share that is *fitted* (the paper fits on "
+                              "20 % and tests on 80 %).")
+            raise Mistake(f"{label}: the fit set should have floor({frac} * {N}) = {n_train} "
+                          f"sequences, yours has {len(seq_train)}.")
+        if np.array_equal(seq_train, np.arange(n_train)) and N >= 40:
+            raise Mistake(f"{label}: your fit set is the first {n_train} sequences. Sequences are "
+                          "listed in lexicographic order (ExactData), so those all start with "
+                          "the same tokens: choose them at random with "
+                          "np.random.default_rng(seed).permutation.")
+        if not (np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)):
+            raise Mistake(f"{label}: return sorted index arrays (np.sort).")
+        again = fn(N, L, frac, seed)
+        if not np.array_equal(_int_indices(again[0], "train"), train):
+            raise Mistake(f"{label}: two calls with the same seed gave different splits; draw "
+                          "with np.random.default_rng(seed), not the global np.random.")
+        other = fn(N, L, frac, seed + 1000)
+        if np.array_equal(_int_indices(other[0], "train"), train):
+            raise Mistake(f"{label}: seed {seed} and seed {seed + 1000} gave the same split; "
+                          "use the seed.")
+    return ("Disjoint, complete, grouped by sequence, the right share fitted, random and "
+            f"reproducible on {len(settings)} settings.")
+
+
+def check_split_points(split_points):
+    """Check ``split_points(n_sequences, n_positions, train_fraction, seed)`` (Exercise 5.2)."""
+    return run("split_points", _test_split_points, split_points)
+
+
+# ---------------------------------------------------------------------------- shuffle control
+def _shuffle_data(seed, means, sharpness, n_train=3000, n_test=3000, D=6):
+    """Belief-like targets (non-negative, summing to 1, coordinate means about ``means``)
+    that are an exact affine function of the features the probe sees."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 1, (n_train + n_test, D))
+    logits = sharpness * X @ rng.normal(0, 0.6, (D, 3)) + np.log(means)
+    Y = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    # append an invertible linear mix of Y to the features, so Y is affine in them and a real
+    # probe is perfect
+    X = np.hstack([X, Y @ rng.normal(0, 1, (3, 3))])
+    return X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
+
+
+def _mse_after(X_train, Y_fit, X_test, Y_test):
+    from sklearn.linear_model import LinearRegression
+
+    pred = LinearRegression().fit(X_train, Y_fit).predict(X_test)
+    return float(np.mean((Y_test - pred) ** 2))
+
+
+def _test_shuffle_control(fn):
+    summaries = []
+    for seed, means, sharpness in [(8, (0.6, 0.3, 0.1), 1.0), (9, (0.15, 0.15, 0.7), 2.5)]:
+        Xtr, Ytr, Xte, Yte = _shuffle_data(seed, means, sharpness)
+        label = (f"On synthetic beliefs (coordinate means near {means}) that the features "
+                 "determine exactly")
+        got = as_float(fn(Xtr.copy(), Ytr.copy(), Xte.copy(), Yte.copy(),
+                          np.random.default_rng(0)), "shuffle_control")
+        again = as_float(fn(Xtr.copy(), Ytr.copy(), Xte.copy(), Yte.copy(),
+                            np.random.default_rng(0)), "shuffle_control")
+        real = _mse_after(Xtr, Ytr, Xte, Yte)
+        chance = float(np.mean((Yte - Ytr.mean(0)) ** 2))
+        rng = np.random.default_rng(123)
+        refs = [_mse_after(Xtr, Ytr[rng.permutation(len(Ytr))], Xte, Yte) for _ in range(20)]
+        lo, hi = min(refs) * 0.97, max(refs) * 1.03
+        if got < 0:
+            raise Mistake(f"{label}: an MSE cannot be negative; you returned {got:.4g}.")
+        if got <= max(10 * real, 1e-6):
+            raise Mistake(f"{label}: you returned {got:.2e}, as small as the real probe's MSE "
+                          f"({real:.2e}): the pairing of activations and targets survived. "
+                          "Permute the targets only (not X and Y together), and fit to the "
+                          "permuted targets.")
+        col = _mse_after(Xtr, Ytr[:, [1, 2, 0]], Xte, Yte)
+        col2 = _mse_after(Xtr, Ytr[:, [2, 0, 1]], Xte, Yte)
+        if min(abs(got - col) / col, abs(got - col2) / col2) < 0.05 and not lo <= got <= hi:
+            raise Mistake(f"{label}: you returned {got:.4f}, what permuting the belief "
+                          f"*coordinates* (columns) gives. Permute the points (rows): "
+                          "Y_train[rng.permutation(len(Y_train))].")
+        if not lo <= got <= hi:
+            noise = [float(np.mean((Yte - c) ** 2)) for c in (0.5, 1 / 3)]
+            if any(abs(got - v) < 0.1 * v for v in noise):
+                raise Mistake(f"{label}: you returned {got:.4f}. It looks as if you fitted to "
+                              "*random* targets rather than permuted ones: their mean differs "
+                              "from the beliefs' mean, which inflates the error. A permutation "
+                              "keeps the targets' distribution and only breaks their pairing "
+                              "with X.")
+            raise Mistake(f"{label}: expected a held-out MSE between {lo:.4f} and {hi:.4f} "
+                          f"(the variance of the beliefs is {chance:.4f}; a shuffled probe "
+                          f"predicts little more than their mean), got {got:.4f}. Fit on "
+                          "X_train with row-permuted Y_train; score on X_test against the true "
+                          "Y_test.")
+        if got != again:
+            raise Mistake(f"{label}: two calls with the same rng seed gave {got:.6f} and "
+                          f"{again:.6f}. Draw the permutation from the `rng` argument "
+                          "(rng.permutation), not from np.random, so the control is "
+                          "reproducible.")
+        summaries.append(f"{got:.4f} (beliefs' variance {chance:.4f}, real probe {real:.0e})")
+    return ("Your shuffle control scores " + " and ".join(summaries)
+            + " on two synthetic data sets, reproducibly from the given rng.")
+
+
+def check_shuffle_control(shuffle_control):
+    """Check ``shuffle_control(X_train, Y_train, X_test, Y_test, rng) -> mse`` (Exercise 5.3)."""
+    return run("shuffle_control", _test_shuffle_control, shuffle_control)
+
+
+# ---------------------------------------------------------------------------- verdict
+def _verdict_cases():
+    return [
+        # (label, trained, baselines, factor, expected)
+        ("a well-trained Mess3 model (numbers like the paper's)",
+         {"in_sample": 3.9e-4, "held_out": 4.0e-4},
+         {"shuffled": {"in_sample": 0.110, "held_out": 0.111},
+          "untrained": {"in_sample": 0.0163, "held_out": 0.0164},
+          "input only": {"in_sample": 0.0061, "held_out": 0.0062}}, 2.0,
+         ("input only", 15.5, True)),
+        ("an early checkpoint",
+         {"in_sample": 0.0080, "held_out": 0.0084},
+         {"shuffled": {"in_sample": 0.110, "held_out": 0.111},
+          "untrained": {"in_sample": 0.0163, "held_out": 0.0164},
+          "input only": {"in_sample": 0.0061, "held_out": 0.0062}}, 2.0,
+         ("input only", 0.0062 / 0.0084, False)),
+        ("a 1536-feature concatenation that interpolates its fit set",
+         {"in_sample": 1.0e-5, "held_out": 0.030},
+         {"shuffled": {"in_sample": 0.02, "held_out": 0.16},
+          "untrained": {"in_sample": 2.0e-5, "held_out": 0.050},
+          "final layer alone": {"in_sample": 0.010, "held_out": 0.012}}, 1.5,
+         ("final layer alone", 0.4, False)),
+        ("a probe that beats the untrained net by exactly the factor",
+         {"in_sample": 0.004, "held_out": 0.005},
+         {"untrained": {"in_sample": 0.01, "held_out": 0.010},
+          "shuffled": {"in_sample": 0.1, "held_out": 0.11}}, 2.0,
+         ("untrained", 2.0, True)),
+    ]
+
+
+def _test_beats_baselines(fn):
+    import copy
+
+    for label, trained, baselines, factor, (name, ratio, beats) in _verdict_cases():
+        label = f"For {label} (factor {factor})"
+        out = fn(copy.deepcopy(trained), copy.deepcopy(baselines), factor)
+        if not isinstance(out, (tuple, list)) or len(out) != 3:
+            raise Mistake(f"{label}: return a triple (name, ratio, beats), got "
+                          f"{type(out).__name__}.")
+        got_name, got_ratio, got_beats = out
+        got_ratio = as_float(got_ratio, f"{label}: ratio")
+        if got_name != name:
+            insample = min(baselines, key=lambda k: baselines[k]["in_sample"])
+            weakest = max(baselines, key=lambda k: baselines[k]["held_out"])
+            if got_name == insample:
+                why = ("You ranked the baselines by their in-sample MSE. In-sample numbers "
+                       "reward memorising the fit set (a 1536-feature probe on a few hundred "
+                       "sequences fits them exactly); rank by held-out MSE.")
+            elif got_name == weakest:
+                why = ("You picked the *weakest* baseline (highest MSE). A claim is only as "
+                       "strong as its margin over the strongest alternative: take the lowest "
+                       "held-out MSE.")
+            else:
+                why = "The strongest baseline has the lowest held-out MSE."
+            raise Mistake(f"{label}: the strongest baseline is {name!r}, you returned "
+                          f"{got_name!r}. {why}")
+        if not math.isclose(got_ratio, ratio, rel_tol=1e-3):
+            b, t = baselines[name], trained
+            if math.isclose(got_ratio, 1 / ratio, rel_tol=1e-3):
+                why = ("Your ratio is inverted: divide the baseline's MSE by the trained "
+                       "probe's, so that larger means the trained probe is better.")
+            elif math.isclose(got_ratio, b["in_sample"] / t["in_sample"], rel_tol=1e-3):
+                why = "You used in-sample MSEs; use the held-out ones."
+            else:
+                why = "ratio = baseline held-out MSE / trained held-out MSE."
+            raise Mistake(f"{label}: expected ratio {ratio:.4g}, got {got_ratio:.4g}. {why}")
+        if bool(got_beats) is not beats or not isinstance(got_beats, (bool, np.bool_)):
+            if not isinstance(got_beats, (bool, np.bool_)):
+                raise Mistake(f"{label}: beats should be True or False, got {got_beats!r}.")
+            why = (" At exactly the factor the rule says ratio >= factor, so it beats it."
+                   if math.isclose(ratio, factor) else "")
+            raise Mistake(f"{label}: with ratio {ratio:.4g} and factor {factor}, beats should "
+                          f"be {beats}.{why}")
+    return ("Right on 4 cases: the strongest baseline by held-out MSE, the ratio the right way "
+            "up, and the decision at the factor's edge.")
+
+
+def check_beats_baselines(beats_baselines):
+    """Check ``beats_baselines(trained, baselines, factor) -> (name, ratio, beats)`` (5.4)."""
+    return run("beats_baselines", _test_beats_baselines, beats_baselines)
+
+
+# ---------------------------------------------------------------------------- novel prefixes
+def _novel_ref(tokens, train, test, shift=1, same_row=False):
+    tokens = np.asarray(tokens)
+    L = tokens.shape[1]
+    out = np.zeros((len(test), L), dtype=bool)
+    for p in range(L):
+        k = p + shift
+        seen = {tuple(r[:k]) for r in tokens[train]}
+        for i, s in enumerate(test):
+            out[i, p] = tuple(tokens[s, :k]) not in seen
+    return out
+
+
+def _novel_inputs(seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    toks = rng.integers(0, 3, (200, 6))
+    perm = rng.permutation(200)
+    out.append(("200 random sequences of 6 tokens over 3 symbols, 20 % fitted", toks,
+                np.sort(perm[:40]), np.sort(perm[40:])))
+    toks = rng.integers(0, 2, (64, 8))
+    perm = rng.permutation(64)
+    out.append(("64 random binary sequences, half fitted", toks, np.sort(perm[:32]),
+                np.sort(perm[32:])))
+    # all 3^4 sequences in lexicographic order, test in a non-sorted order
+    grid = np.array(np.meshgrid(*[range(3)] * 4, indexing="ij")).reshape(4, -1).T
+    perm = rng.permutation(81)
+    out.append(("all 81 sequences of 4 tokens, test indices unsorted", grid, np.sort(perm[:20]),
+                perm[20:]))
+    return out
+
+
+def _test_novel_prefix_mask(fn):
+    for label, toks, train, test in _novel_inputs(31):
+        label = f"For {label}"
+        got = as_array(fn(toks.copy(), train.copy(), test.copy()), f"novel_prefix_mask {label}")
+        expected = _novel_ref(toks, train, test)
+        if got.shape != expected.shape:
+            raise Mistake(f"{label}: expected shape (len(test_seqs), L) = {expected.shape}, "
+                          f"got {got.shape}.")
+        if got.dtype != bool:
+            if np.isin(got, [0, 1]).all():
+                got = got.astype(bool)
+            else:
+                raise Mistake(f"{label}: return a boolean array, got dtype {got.dtype}.")
+        if np.array_equal(got, expected):
+            continue
+        if np.array_equal(got, ~expected):
+            why = "Your mask is inverted: True should mark the prefixes that are *new*."
+        elif np.array_equal(got[:, 1:], expected[:, :-1]) or np.array_equal(
+                got, _novel_ref(toks, train, test, shift=0)):
+            why = ("Off by one: position p has read p + 1 tokens, tokens[:, :p + 1]; you "
+                   "compared p tokens.")
+        elif np.array_equal(got, _novel_ref(toks, train, test, shift=2)):
+            why = ("Off by one: position p has read p + 1 tokens, tokens[:, :p + 1]; you "
+                   "compared p + 2.")
+        elif np.array_equal(got, np.tile(expected[:, -1:], (1, expected.shape[1]))):
+            why = ("You compared whole sequences; compare each position's prefix: a short "
+                   "prefix is usually shared with some training sequence even when the whole "
+                   "sequence is not.")
+        else:
+            i, p = np.argwhere(got != expected)[0]
+            prefix = toks[test[i], :p + 1]
+            why = (f"Test sequence {test[i]} at position {p} has prefix {prefix.tolist()}, "
+                   f"which {'starts no' if expected[i, p] else 'starts some'} training "
+                   "sequence.")
+        raise Mistake(f"{label}: your mask differs from the reference. {why}")
+    return ("Correct on 3 token sets (random ternary, binary, and all 81 four-token sequences "
+            "with unsorted test indices).")
+
+
+def check_novel_prefix_mask(novel_prefix_mask):
+    """Check ``novel_prefix_mask(tokens, train_seqs, test_seqs) -> bool (n_test, L)`` (5.5)."""
+    return run("novel_prefix_mask", _test_novel_prefix_mask, novel_prefix_mask)

@@ -1,0 +1,490 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Bayesian belief updating: what an ideal observer knows
+#
+# *Reading time ≈ 75 minutes. Prerequisites: chapter 01 (labelled transition matrices,
+# $\pi$, $P(x_{1:L}) = \pi T^{(x_1)}\cdots T^{(x_L)}\mathbf 1$); Bayes' rule; the entropy of a
+# distribution.*
+#
+# Chapter 01 ended with an observer who sees only tokens and asks which hidden state the
+# process is in. Its answer is not a state but a probability distribution over states — a
+# **belief**. This chapter derives how a belief changes when a token arrives, follows beliefs
+# through sequences, and shows that the belief is *all* an observer needs: it fixes the
+# probability of every possible future. That makes it the natural thing for a next-token
+# predictor to compute, and the thing we will look for inside a transformer.
+#
+# **After this chapter you will be able to**
+#
+# 1. derive the update $\eta' = \eta T^{(x)} / (\eta T^{(x)}\mathbf 1)$ from Bayes' rule,
+#    naming the assumption each step uses;
+# 2. compute belief trajectories and draw them in the probability simplex;
+# 3. measure *synchronisation* with the average state uncertainty, and explain why Z1R's
+#    observer becomes certain after three tokens while Mess3's never does;
+# 4. compute from a belief the next-token distribution and the probability of any future word,
+#    and explain why a belief carries more than its next-token prediction;
+# 5. compute the myopic entropy $h(L)$, the lowest cross-entropy any predictor can achieve with
+#    $L-1$ tokens of context, and match it to the positions of a transformer's context window;
+# 6. compute the entropy rate $h_\mu$, exactly for Z1R and as a limit for Mess3.
+#
+# Practice: `exercises/02_belief_updating.ipynb`.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from beliefcourse import beliefs, information, msp, plotting, processes
+from beliefcourse.enumerate import all_sequences
+
+np.set_printoptions(precision=4, suppress=True)
+z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
+
+# %% [markdown]
+# ## 1. The observer's problem
+#
+# Write $s_t$ for the hidden state after $t$ tokens ($s_0 \sim \pi$ is where the process
+# starts, and $x_t$ is emitted on the transition $s_{t-1} \to s_t$). After seeing
+# $x_{1:t} = x_1 \dots x_t$, the observer's **belief** is the row vector
+#
+# $$
+# \eta_t(i) \;=\; P\big(s_t = i \;\big|\; x_{1:t}\big), \qquad i = 1, \dots, n_\text{states}.
+# $$
+#
+# Before any token the only knowledge is that the process is stationary, so $\eta_0 = \pi$.
+# The computational-mechanics literature calls $\eta$ a **mixed state**, and the papers write
+# it $\eta$; we use "belief" and "mixed state" interchangeably. Chapter 01 computed beliefs by
+# brute force, summing over all $n_\text{states}^{t+1}$ hidden paths. We now want a recursion:
+# the belief after $t+1$ tokens from the belief after $t$.
+
+# %% [markdown]
+# ## 2. Deriving the update from Bayes' rule
+#
+# Suppose we hold $\eta = \eta_t$ and the token $x_{t+1} = x$ arrives. Three steps.
+#
+# **Step 1 — joint over the next state and the token.** By the rule of total probability over
+# the current state $i$,
+#
+# $$
+# P(s_{t+1} = j,\ x_{t+1} = x \mid x_{1:t})
+# = \sum_i P(s_t = i \mid x_{1:t})\; P(x_{t+1} = x,\ s_{t+1} = j \mid s_t = i,\ x_{1:t}).
+# $$
+#
+# The HMM's defining property is that, *given the current hidden state*, the next token and
+# state do not depend on anything earlier — in particular not on $x_{1:t}$. So the second
+# factor is $T^{(x)}_{ij}$, and
+#
+# $$
+# P(s_{t+1} = j,\ x_{t+1} = x \mid x_{1:t}) = \sum_i \eta_i\, T^{(x)}_{ij} = \big(\eta\, T^{(x)}\big)_j .
+# $$
+#
+# **Step 2 — marginalise over the next state** to get the probability of the token itself:
+#
+# $$
+# P(x_{t+1} = x \mid x_{1:t}) = \sum_j \big(\eta\, T^{(x)}\big)_j = \eta\, T^{(x)}\, \mathbf 1 .
+# $$
+#
+# **Step 3 — condition on the token** (the definition of conditional probability, i.e. Bayes'
+# rule): divide the joint by the marginal,
+#
+# $$
+# \boxed{\;\eta_{t+1} \;=\; \frac{\eta_t\, T^{(x)}}{\eta_t\, T^{(x)}\, \mathbf 1}\;}
+# \qquad\text{when } \eta_t\, T^{(x)}\, \mathbf 1 > 0 .
+# $$
+#
+# If the denominator is zero, the token was impossible given everything seen so far and there
+# is nothing to update — `beliefs.update` raises an error rather than return NaN.
+#
+# Two remarks. First, the labelled matrix $T^{(x)}$ of the *observed* token does the work:
+# using the net matrix $T$ would give $\eta T$, the prediction of the next state when the token
+# is *not* seen. Second, chaining unnormalised steps gives $\pi T^{(x_1)} \cdots T^{(x_t)}$,
+# whose sum is $P(x_{1:t})$ by chapter 01: the normalisations along the way multiply to exactly
+# that probability. Normalising at every step is the same answer, kept at a sensible scale.
+#
+# A worked example with Z1R. Its prior is uniform; suppose the first token is `0`:
+
+# %%
+pi = z1r.stationary()
+joint = pi @ z1r.T[0]                      # P(s_1 = j, x_1 = 0), step 1
+p_token = joint.sum()                      # P(x_1 = 0), step 2
+print("eta_0          =", pi)
+print("eta_0 T^(0)    =", joint, "  (joint over the next state)")
+print(f"P(x_1 = 0)     = {p_token:.4f}")
+print("eta_1          =", joint / p_token, "  (step 3)")
+print("beliefs.update =", beliefs.update(pi, z1r, 0))
+
+# %% [markdown]
+# In words: a `0` comes either from $S_0$ (probability ⅓, leading to $S_1$) or from $S_R$
+# flipping a `0` (probability ⅓ · ½, leading to $S_0$); $S_1$ cannot emit `0`. Normalised, the
+# process is now in $S_1$ with probability ⅔ and in $S_0$ with ⅓. If a `1` follows, only the
+# $S_1$ branch survives and the belief becomes certain:
+
+# %%
+eta = beliefs.update(pi, z1r, 0)
+print("after 01:", beliefs.update(eta, z1r, 1))
+
+# %% [markdown]
+# > **Question.** What is Z1R's belief after a single `1`, and why is it not certainty of
+# > $S_R$, even though $S_1$ always emits `1`?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > A `1` comes from $S_1$ (probability ⅓, moving to $S_R$) or from $S_R$ flipping a `1`
+# > (probability ⅓ · ½, moving to $S_0$). Normalised: $(\tfrac13, 0, \tfrac23)$ over
+# > $(S_0, S_1, S_R)$. The random bit can imitate the forced one.
+# > </details>
+
+# %% [markdown]
+# `beliefs.belief_trajectories(hmm, tokens)` runs the update along whole sequences. It returns
+# shape `(n_sequences, L + 1, n_states)` with the course's convention: **index $t$ holds the
+# belief after the first $t$ tokens, so index 0 is the prior $\pi$.** The convention matters
+# later: a transformer at position $p$ has read $p+1$ tokens, so its target belief is index
+# $p + 1$.
+
+# %%
+tokens = np.array([1, 1, 0, 1, 0, 0])
+trajectory = beliefs.belief_trajectories(z1r, tokens)[0]
+for t, eta in enumerate(trajectory):
+    seen = "".join(map(str, tokens[:t])) or "(none)"
+    print(f"t = {t}  seen {seen:7s} eta = {eta}")
+
+# %% [markdown]
+# ## 3. Beliefs live in a simplex
+#
+# A belief over three states is a point $(\eta_1, \eta_2, \eta_3)$ with non-negative entries
+# summing to 1 — a point of the **2-simplex**, a triangle. Its corners are certainty about one
+# state, its centre is the uniform belief, and the closer a point is to a corner, the more
+# confident the observer. We draw each belief at the matching position in the triangle and
+# colour it by reading the belief as an RGB colour (red = first state, green = second, blue =
+# third) — the colouring used in every simplex plot of the course.
+#
+# Below, left: one Z1R trajectory. It starts at the centre, moves to an edge, and reaches a
+# corner after three tokens; from then on it hops between corners forever. Right: a Mess3
+# trajectory of 40 tokens. It wanders through the interior, drawn towards the corner of the
+# current token, and never reaches a corner.
+
+# %%
+z1r_tokens, _ = z1r.sample(n_sequences=1, length=9, seed=3)
+z1r_path = beliefs.belief_trajectories(z1r, z1r_tokens)[0]
+mess3_tokens, mess3_states = mess3.sample(n_sequences=1, length=40, seed=5)
+mess3_path = beliefs.belief_trajectories(mess3, mess3_tokens)[0]
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+plotting.plot_belief_path(z1r_path, ax=axes[0], labels=z1r.state_names,
+                          title="Z1R: certain after 3 tokens")
+plotting.plot_belief_path(mess3_path, ax=axes[1], labels=mess3.state_names,
+                          title="Mess3: never certain")
+fig.tight_layout()
+plt.show()
+print("Z1R tokens:  ", "".join(map(str, z1r_tokens[0])))
+print("Mess3 tokens:", "".join(mess3.token_names[x] for x in mess3_tokens[0]))
+
+# %% [markdown]
+# Each step moves the belief towards the corner of the token just seen — with $\alpha = 0.85$
+# a token is good evidence for its state — and between steps the hidden chain's jumps pull it
+# back towards the centre. That tug of war keeps Mess3's beliefs inside the triangle. The set
+# of *all* points this process can visit is the fractal of chapter 00, the subject of chapter 03.
+
+# %% [markdown]
+# ## 4. Synchronisation
+#
+# How uncertain is the observer after $L$ tokens? For one belief, measure it with the Shannon
+# entropy $H[\eta] = -\sum_i \eta_i \log_2 \eta_i$ (in bits; $\log_2 3 = 1.585$ bits for a
+# uniform belief over three states, 0 for a corner). Averaging over all words $w$ of length
+# $L$, weighted by their probability, gives the **average state uncertainty**
+#
+# $$
+# U(L) \;=\; \sum_{|w| = L} P(w)\; H\big[\eta(w)\big].
+# $$
+#
+# A process is **synchronising** if $U(L) \to 0$: an observer of typical data eventually knows
+# the hidden state (Crutchfield, Ellison, James & Mahoney, 2010). `information.state_uncertainty`
+# computes $U(L)$ exactly by enumerating words (chapter 01's `all_sequences`).
+
+# %%
+lengths = np.arange(0, 11)
+uncertainty = {name: information.state_uncertainty(hmm, lengths, unit="bits")
+               for name, hmm in [("Z1R", z1r), ("Mess3", mess3), ("RRXOR", rrxor)]}
+for name, U in uncertainty.items():
+    print(f"{name:6s} U(0..10) =", np.round(U, 3))
+
+fig, ax = plt.subplots(figsize=(5.8, 3.6))
+for name, U in uncertainty.items():
+    ax.plot(lengths, U, "o-", ms=4, label=name)
+ax.axhline(uncertainty["Mess3"][-1], ls=":", color="C1", lw=1)
+ax.set_xlabel("tokens seen L")
+ax.set_ylabel("average state uncertainty U(L) [bits]")
+ax.legend(frameon=False)
+plt.show()
+
+# %% [markdown]
+# Three behaviours:
+#
+# * **Z1R synchronises exactly, after three tokens.** $U(1) = 0.918$ bits, $U(2) = 0.333$ and
+#   $U(3) = 0$. A window of three tokens contains one full cycle — the forced `0`, the forced
+#   `1` and one random bit — and chapter 01 found exactly six possible words of length 3, one
+#   for each (phase, random bit) pair. So every possible length-3 word reveals the phase. Once
+#   certain, always certain: from a known state each token leads to a single next state (an
+#   HMM with this property is called *unifilar*).
+# * **RRXOR synchronises, but slowly.** The observer must find the phase of the
+#   random–random–XOR cycle, and a wrong phase is ruled out only when a triple at that phase
+#   violates the XOR rule — which a wrong phase does only half the time. Uncertainty decays,
+#   but it is still 0.3 bits after 10 tokens.
+# * **Mess3 never synchronises.** Its uncertainty levels off at 0.438 bits and stays there.
+#   Every token can be emitted from every state, and the hidden state can jump at any step
+#   (probability $2x$), so no amount of past makes the present state certain.
+#
+# > **Question.** Would Mess3 synchronise if $x = 0$?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > With $x = 0$ the hidden state never changes, so evidence piles up: each token multiplies
+# > the odds of its own state by $\alpha/\beta$, and the belief converges to the true corner.
+# > $U(L) \to 0$, but only asymptotically — no finite word makes the observer certain, since
+# > with $\alpha < 1$ every state can emit every token.
+# > </details>
+#
+# Non-synchronisation is why Mess3's belief set is infinite — and fractal — rather than the
+# handful of points Z1R visits.
+
+# %% [markdown]
+# ## 5. What a belief predicts: the next token, and the whole future
+#
+# Step 2 of the derivation already gave the **next-token distribution**: with belief $\eta$,
+#
+# $$
+# P(x \mid \eta) = \eta\, T^{(x)}\, \mathbf 1 .
+# $$
+#
+# The same argument, applied token after token, gives the probability of any future word
+# $w = w_1 \dots w_k$:
+#
+# $$
+# P(w \mid \eta) = \eta\, T^{(w_1)} T^{(w_2)} \cdots T^{(w_k)}\, \mathbf 1
+# \;=\; \eta\, T^{(w)}\, \mathbf 1 ,
+# $$
+#
+# chapter 01's formula with $\pi$ replaced by the current belief. The past enters only through
+# $\eta$. Two consequences:
+#
+# 1. **The belief is a sufficient statistic of the past for prediction.** Two pasts that lead
+#    to the same belief predict exactly the same future — every word, every horizon. An
+#    optimal predictor need not remember anything else.
+# 2. **It is more than the next-token distribution.** Different beliefs can agree on the next
+#    token and disagree about later ones.
+#
+# RRXOR shows the second point sharply. Before any token, after a `0`, and after a `1`, the
+# next bit is a fair coin each time. But the beliefs differ, and so do the predictions for the
+# next *two* bits:
+
+# %%
+pasts = [[], [0], [1]]
+for past in pasts:
+    eta = beliefs.belief_trajectories(rrxor, np.array(past, dtype=int))[0, -1] if past else rrxor.stationary()
+    next_token = beliefs.next_token_distribution(eta, rrxor)
+    two = {f"{a}{b}": eta @ rrxor.T[a] @ rrxor.T[b] @ np.ones(5) for a in (0, 1) for b in (0, 1)}
+    shown = "".join(map(str, past)) or "(none)"
+    print(f"past {shown:7s} belief {eta.round(3)}  P(next) = {next_token.round(3)}  "
+          + "  ".join(f"P({k}) = {v:.3f}" for k, v in two.items()))
+
+# %% [markdown]
+# After a `0` the next two bits are twice as likely to be `00` or `11` as `01` or `10`;
+# after a `1`, the other way round. A predictor that kept only "the next bit is 50/50" would
+# lose that, and would predict worse two steps later. This is why Shai et al. look for the
+# *belief* in the residual stream, and test (chapter 05) whether the network represents
+# more than its next-token output requires.
+
+# %% [markdown]
+# ## 6. The best achievable loss: myopic entropy
+#
+# A language model is trained to minimise cross-entropy. Suppose it sees a context $w$ of
+# $L - 1$ tokens and outputs a distribution $q(\cdot \mid w)$ for token $L$. Its expected loss
+# is
+#
+# $$
+# \mathbb E\big[-\ln q(x_L \mid w)\big]
+# = \sum_w P(w) \sum_x P(x \mid w)\,\big(-\ln q(x \mid w)\big)
+# \;\ge\; \sum_w P(w)\, H\big[P(\cdot \mid w)\big],
+# $$
+#
+# by Gibbs' inequality (cross-entropy is at least entropy, with equality exactly when
+# $q = P$). Since $P(\cdot \mid w) = P(\cdot \mid \eta(w))$, the floor is the **myopic
+# entropy**
+#
+# $$
+# h(L) \;=\; \sum_{|w| = L-1} P(w)\; H\big[P(\cdot \mid \eta(w))\big]
+# \;=\; H(L) - H(L-1),
+# $$
+#
+# where $H(L) = -\sum_{|w|=L} P(w) \ln P(w)$ is the block entropy (the second form is the chain
+# rule of entropy). No predictor — however large, however trained — can beat $h(L)$ at a
+# context of $L - 1$ tokens, and the predictor that reaches it is the one that computes
+# $\eta(w)$. We measure it in **nats** (natural logarithms) because that is what
+# `torch.nn.functional.cross_entropy` reports; divide by $\ln 2$ for bits.
+#
+# For Mess3, by exact enumeration:
+
+# %%
+L_values = np.arange(1, 12)
+h = information.myopic_entropy(mess3, L_values)                 # nats
+for L, value in zip(L_values, h):
+    print(f"h({L:2d}) = {value:.4f} nats = {value / np.log(2):.4f} bits")
+
+block = np.array([information.block_entropy(mess3, L) for L in range(0, 6)])
+print("h(L) = H(L) - H(L-1) for L = 1..5:", np.allclose(np.diff(block), h[:5]))
+
+# %% [markdown]
+# A single token is uniform, so $h(1) = \log_2 3 = 1.585$ bits. One token of context already
+# buys most of the improvement (states persist, so the last token is a good guess for the
+# next), and by $L \approx 8$ the floor has converged to 1.1447 bits to four decimals.
+#
+# > **Question.** Why can $h(L)$ never increase with $L$?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Conditioning cannot increase entropy: $h(L) = H[X_L \mid X_{1:L-1}] \le
+# > H[X_L \mid X_{2:L-1}]$, and by stationarity the right-hand side equals
+# > $H[X_{L-1} \mid X_{1:L-2}] = h(L-1)$. More context never hurts an ideal predictor.
+# > </details>
+#
+# ### The yardstick for the transformer
+#
+# Here is the alignment to remember, because chapters 04 and 05 use it everywhere. The
+# transformer of Shai et al. reads $n_\text{ctx} = 10$ tokens $x_1 \dots x_{10}$ and, at each
+# position, predicts the next one. With positions counted from 0:
+#
+# | position $p$ | has seen | predicts | target belief (index) | best loss |
+# |---|---|---|---|---|
+# | 0 | $x_1$ | $x_2$ | 1 | $h(2)$ |
+# | 1 | $x_1 x_2$ | $x_3$ | 2 | $h(3)$ |
+# | $p$ | $x_1 \dots x_{p+1}$ | $x_{p+2}$ | $p+1$ | $h(p+2)$ |
+# | 9 | $x_1 \dots x_{10}$ | $x_{11}$ | 10 | $h(11)$ |
+#
+# There is no beginning-of-sequence token, so nothing predicts $x_1$, and each training
+# sequence needs 11 tokens: 10 inputs and the 10 targets shifted by one. The best achievable
+# training loss, averaged over the 10 positions, is the mean of $h(2), \dots, h(11)$:
+
+# %%
+positions = np.arange(10)
+floor = information.myopic_entropy(mess3, positions + 2)       # h(p + 2), nats
+for p, value in zip(positions, floor):
+    print(f"position {p}: best loss h({p + 2}) = {value:.4f} nats")
+print(f"mean over the 10 positions: {floor.mean():.4f} nats")
+
+fig, ax = plt.subplots(figsize=(5.8, 3.6))
+ax.plot(L_values, h / np.log(2), "o-", ms=4, color="C0", label="myopic entropy h(L)")
+ax.plot(positions + 2, floor / np.log(2), "o", ms=9, mfc="none", color="C3",
+        label="the 10 positions a transformer predicts")
+ax.axhline(h[-1] / np.log(2), ls=":", color="0.4", lw=1, label=r"$h(11) \approx h_\mu$")
+for p in (0, 9):
+    ax.annotate(f"position {p}", (p + 2, floor[p] / np.log(2)), xytext=(0, 14),
+                textcoords="offset points", ha="center", fontsize=8, color="C3")
+ax.set_xlabel("L  (context of L - 1 tokens)")
+ax.set_ylabel("bits per token")
+ax.set_xticks(L_values)
+ax.legend(frameon=False, fontsize=8)
+plt.show()
+
+# %% [markdown]
+# **0.8025 nats** is the number to beat — or rather, to reach. Chapter 04 reports a trained
+# model's *relative loss*, its loss at each position divided by $h(p+2)$; a model that has
+# learned Bayes-optimal prediction has relative loss 1 at every position. Note that the
+# optimum differs by position: demanding the same loss at position 0 as at position 9 would
+# ask for the impossible.
+
+# %% [markdown]
+# ## 7. The entropy rate
+#
+# As the context grows, $h(L)$ decreases to a limit, the **entropy rate**
+#
+# $$
+# h_\mu = \lim_{L\to\infty} h(L),
+# $$
+#
+# the irreducible randomness per token: what remains unpredictable even with the entire past.
+# Once an observer has synchronised, its beliefs move among a *recurrent* set, and
+# $h_\mu$ is the average of $H[P(\cdot\mid\eta)]$ over how often each recurrent belief is
+# visited.
+#
+# **Z1R, exactly.** Z1R's observer ends up certain of the state, so its recurrent beliefs are
+# the three corners of the simplex, visited with the stationary probabilities ⅓ each (the
+# *mixed-state presentation* of chapter 03 makes this precise: it is a finite machine whose
+# recurrent part is Z1R itself). From $S_0$ and $S_1$ the next token is certain; from $S_R$ it
+# is a fair coin. So $h_\mu = \tfrac13 \ln 2$ nats $= \tfrac13$ bit, and because Z1R
+# synchronises after three tokens, $h(L)$ reaches that value exactly at $L = 4$.
+
+# %%
+presentation = msp.mixed_state_presentation(z1r)
+recurrent = presentation.recurrent()
+print("recurrent beliefs and how often they are visited:")
+for eta, weight in zip(recurrent.beliefs, recurrent.stationary()):
+    entropy = information.entropy(beliefs.next_token_distribution(eta, z1r))
+    print(f"  {eta.round(3)}  visited {weight:.3f} of the time, next-token entropy {abs(entropy):.4f} nats")
+h_mu_z1r = information.entropy_rate(z1r)
+print(f"entropy rate of Z1R: {h_mu_z1r:.4f} nats;  ln(2)/3 = {np.log(2) / 3:.4f}")
+print("h(1..6) of Z1R [nats]:", information.myopic_entropy(z1r, np.arange(1, 7)).round(4))
+
+# %% [markdown]
+# **Mess3, as a limit.** Mess3 never synchronises and has infinitely many recurrent beliefs,
+# so there is no finite sum. But $h(L)$ converges fast, and `information.entropy_rate`
+# estimates the limit; the gaps $h(L) - h_\mu$ shrink by a factor of about four per token:
+
+# %%
+h_mu_mess3 = information.entropy_rate(mess3)
+print(f"entropy rate of Mess3: {h_mu_mess3:.4f} nats = {h_mu_mess3 / np.log(2):.4f} bits")
+gaps = h - h_mu_mess3
+for L in range(2, 8):
+    print(f"h({L}) - h_mu = {gaps[L - 1]:.2e} nats   ratio to the previous gap: "
+          f"{gaps[L - 1] / gaps[L - 2]:.2f}")
+
+# %% [markdown]
+# The sum of the gaps, $\sum_L \big(h(L) - h_\mu\big)$, is the *excess entropy* — the total
+# information the past carries about the future; chapter 03 returns to it.
+
+# %% [markdown]
+# ## Summary
+#
+# * A belief (mixed state) is $\eta_t = P(s_t \mid x_{1:t})$, starting from $\eta_0 = \pi$.
+# * Bayes' rule in three steps — joint $\eta T^{(x)}$, marginal $\eta T^{(x)}\mathbf 1$,
+#   condition — gives $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$. The step that uses the
+#   HMM structure is "given the current state, the next token and state ignore the past".
+# * Trajectories: index $t$ is the belief after $t$ tokens, index 0 the prior. Beliefs are
+#   points of the simplex; corners are certainty.
+# * Synchronisation: $U(L) = \sum_w P(w) H[\eta(w)]$. Z1R reaches 0 after 3 tokens; Mess3
+#   levels off at 0.438 bits; RRXOR decays slowly.
+# * A belief predicts the whole future, $P(w \mid \eta) = \eta T^{(w)}\mathbf 1$ — more than
+#   the next token.
+# * Myopic entropy $h(L)$ is the best achievable cross-entropy with $L-1$ tokens of context.
+#   Position $p$ of a transformer predicts $x_{p+2}$ with floor $h(p+2)$; for Mess3 the mean
+#   floor over 10 positions is 0.8025 nats.
+# * Entropy rate $h_\mu = \lim h(L)$: $\tfrac13\ln 2$ nats for Z1R (exact), 0.7935 nats for
+#   Mess3.
+#
+# **Practice.** `exercises/02_belief_updating.ipynb`: five exercises (about 70 minutes) — the
+# update, the next-token distribution, trajectories, state uncertainty and synchronisation,
+# and myopic entropy — each with a checker.
+#
+# **Next:** chapter 03, *The mixed-state presentation*: all the beliefs at once, as a machine
+# of their own, and the fractal they form.
+#
+# ### References
+#
+# * A. S. Shai et al., *Transformers Represent Belief State Geometry in their Residual
+#   Stream*, NeurIPS 2024 (arXiv:2405.15943).
+# * J. P. Crutchfield, C. J. Ellison, R. G. James, J. R. Mahoney, *Synchronization and
+#   control in intrinsic and designed computation: an information-theoretic analysis of
+#   competing models of stochastic computation*, Chaos 20, 037105 (2010).
+# * J. P. Crutchfield, D. P. Feldman, *Regularities unseen, randomness observed: levels of
+#   entropy convergence*, Chaos 13, 25 (2003) — block and myopic entropies, $h_\mu$, excess
+#   entropy.
+# * T. M. Cover, J. A. Thomas, *Elements of Information Theory*, 2nd ed., Wiley (2006),
+#   ch. 2 (Gibbs' inequality, chain rule) and ch. 4 (entropy rates).

@@ -1,0 +1,801 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 · Probing the residual stream
+#
+# *Reading time ≈ 90 minutes. Prerequisites: chapter 03 (the Mess3 fractal; RRXOR's 36
+# beliefs), chapter 04 (the model, its hooks, the shipped checkpoints); linear least squares.*
+#
+# Chapter 04 showed that a small transformer trained on Mess3 predicts the next token almost
+# exactly as well as Bayes' rule allows. The Bayes-optimal predictor works by carrying a
+# belief — a point in the simplex — and chapter 03 showed that the set of those beliefs is a
+# fractal. Does the transformer carry the belief too? Shai et al. (2024) answered with one
+# affine regression from the residual stream to the belief, and a picture: the fractal,
+# reappearing inside the network.
+#
+# This chapter reproduces that picture, and then does what a sceptical reader should demand
+# before believing it: held-out scores, split the right way; three controls — shuffled
+# targets, the same network untrained, and a baseline with no network at all; the picture over
+# training and across layers; and the second process of the paper, where the evidence is
+# weaker than it looks.
+#
+# **After this chapter you will be able to**
+#
+# 1. collect residual-stream activations for every input and line them up with the exact
+#    beliefs;
+# 2. fit an affine probe, draw its output in the simplex beside the theoretical fractal, and
+#    report MSE and R², unweighted and probability-weighted, in-sample and held-out;
+# 3. explain why the held-out split must be over *sequences* — and where even that leaks;
+# 4. run the three controls and say, with a number, how much better than each the trained
+#    network is;
+# 5. follow the geometry over training and through the layers;
+# 6. explain why RRXOR's belief geometry is spread over layers, and why a probe on 1,536
+#    concatenated features needs held-out evaluation and a same-size control.
+#
+# Practice: `exercises/05_probing.ipynb` (the probe by least squares, the split, the shuffle
+# control, a decision rule, and finding the truly new held-out points).
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from beliefcourse import checkpoints, plotting, probe, processes
+from beliefcourse.data import ExactData
+
+np.set_printoptions(precision=4, suppress=True)
+mess3 = processes.mess3()
+data = ExactData(mess3, n_ctx=10)
+model, record = checkpoints.load("mess3")                 # the final shipped checkpoint
+print(f"model: {record['name']} after {record['tokens_seen']:,} tokens, "
+      f"relative loss {record['relative_loss']:.5f}")
+
+# %% [markdown]
+# ## 1. What a probe can and cannot show
+#
+# Write $r_p(x) \in \mathbb R^{64}$ for the residual stream at position $p$ when the model reads
+# the context $x = x_1 \dots x_{10}$, and $\eta_{p+1}(x)$ for the belief after its first $p + 1$
+# tokens (chapter 04's alignment). The claim to test is that there is **one** affine map
+# $A(r) = r W + b$, the same for all contexts and positions, with
+#
+# $$
+# A\big(r_p(x)\big) \approx \eta_{p+1}(x) \quad\text{for every context } x \text{ and position } p .
+# $$
+#
+# Why affine? Because the rest of the network reads the stream through linear maps (after a
+# LayerNorm), so information that is linearly available is information the network can use
+# directly; and because the Bayes-optimal next-token distribution is itself linear in the
+# belief, $P(x \mid \eta) = \eta T^{(x)} \mathbf 1$. An affine probe also cannot *create*
+# structure: it moves every activation by the same matrix. If the probed points form the
+# fractal, then the activations, seen along three directions of the 64, already had that
+# shape.
+#
+# But a probe shows that information is *present*, not that the network *uses* it; and
+# "present" is relative. Beliefs are a function of the tokens, so some of their variance can be
+# read off almost any function of the tokens — including an untrained network's. That is what
+# the controls in section 4 measure.
+
+# %% [markdown]
+# ## 2. Activations for every input
+#
+# All $3^{10} = 59{,}049$ contexts, every position: 590,490 points. `probe.collect_activations`
+# runs the model in batches under `torch.no_grad()` and returns the hooked activations as one
+# array. We take the paper's representation — the final residual stream before the final
+# LayerNorm, `blocks.3.hook_resid_post` — and, for section 7, the one after it.
+
+# %%
+final, after_ln = "blocks.3.hook_resid_post", "ln_final.hook_normalized"
+acts = probe.collect_activations(model, data.inputs, [final, after_ln])     # (N, 10, 128)
+X_final, X_ln = acts[..., :64], acts[..., 64:]
+Y = data.beliefs                                                              # (N, 10, 3)
+print("activations", X_final.shape, " beliefs", Y.shape, " points", f"{Y.shape[0] * Y.shape[1]:,}")
+
+# %% [markdown]
+# `data.beliefs[n, p]` is the belief after the first $p + 1$ tokens of context $n$ — the target
+# of position $p$. Getting this alignment wrong by one is the most common bug in reproductions,
+# and it does not announce itself: the probe then learns the belief *before* the latest token,
+# which the stream also approximates quite well, so the numbers look only somewhat worse. (Try
+# it: fit `Y[:, :-1]` against `X_final[:, 1:]`.)
+#
+# ## 3. The probe, and the picture
+#
+# The paper's probe: ordinary least squares with an intercept, fitted to all points at once,
+# every point counting equally, scored on the same points.
+
+# %%
+paper_probe = probe.AffineProbe().fit(X_final, Y)
+Y_hat = paper_probe.predict(X_final)                                          # (N, 10, 3)
+print(f"in-sample MSE {probe.mse(Y, Y_hat):.2e}, R² {probe.r2(Y, Y_hat):.4f}, "
+      f"root-mean-square error per coordinate {np.sqrt(probe.mse(Y, Y_hat)):.3f}")
+print(f"probe: W {paper_probe.coef_.T.shape}, b {paper_probe.intercept_.round(3)}")
+
+# %% [markdown]
+# An MSE of $2 \times 10^{-4}$ means a typical error of about $0.014$ per belief coordinate. To
+# draw it, every point goes into the triangle at the position of its belief (the course's
+# simplex projection) and keeps the colour of its **true** belief: red, green and blue for
+# certainty of A, B and C. Many points are duplicates — the same prefix appears in many
+# contexts, with the same activation and belief — so we draw each of the 88,572 distinct
+# prefixes once.
+
+# %%
+# point (n, p) is the first occurrence of its prefix if every later token of context n is 0
+later_nonzero = np.flip(np.logical_or.accumulate(np.flip(data.inputs != 0, 1), 1), 1)
+first = np.zeros(data.inputs.shape, dtype=bool)
+first[:, :-1] = ~later_nonzero[:, 1:]
+first[:, -1] = True
+print(f"distinct prefixes: {first.sum():,} of {first.size:,} points")
+colors = plotting.belief_colors(Y[first])
+
+
+def same_window(axes, margin=0.15):
+    """Give every simplex panel the same window, so that panels can be compared."""
+    corners = plotting.simplex_coordinates(np.eye(3))
+    lo, hi = corners.min(0), corners.max(0)
+    pad = margin * (hi - lo).max()
+    for ax in np.ravel(axes):
+        ax.set_xlim(lo[0] - pad, hi[0] + pad)
+        ax.set_ylim(lo[1] - pad, hi[1] + pad)
+
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
+plotting.plot_simplex(Y[first], colors=colors, ax=axes[0], s=0.4,
+                      title="Bayes: the belief after each prefix")
+plotting.plot_simplex(Y_hat[first], colors=colors, ax=axes[1], s=0.4,
+                      title="Transformer: affine probe of the residual stream")
+same_window(axes)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Left: the exact beliefs of all prefixes of up to ten tokens — chapter 03's fractal, to
+# depth 10. Right: one affine map of the transformer's activations, for the same prefixes,
+# coloured by their *true* beliefs. The nested triangles are there, down to the second and
+# third level; each sub-triangle sits where it should and has the right colour, so it is made
+# of the right prefixes. The finest levels are blurred: they would need an error much smaller
+# than the probe's 0.014.
+#
+# This is the paper's headline. Its number was $3.9 \times 10^{-4}$ in-sample; ours is about
+# half that, for a model that is also closer to the optimal loss (chapter 04). Before believing
+# it, four questions. Is the number honest (held out, and weighted the way we care about)? What
+# does *no* structure score? What does a network that learned nothing score? And what does the
+# input alone give?
+
+# %% [markdown]
+# ## 4. Held out, and weighted
+#
+# ### Two weightings
+#
+# The paper's fit counts every (context, position) point once. Since every context has ten
+# tokens, a one-token prefix appears in 19,683 contexts and the full contexts once each: this is
+# the uniform distribution over *contexts*, not the process's own distribution. Under the
+# process, `ABCABCABCA` is vanishingly rare, yet it counts as much as `AAAAAAAAAA`. The other
+# natural choice weights point $(n, p)$ by the probability $P(x^{(n)})$ of its context; summed
+# over the contexts that share a prefix, that is exactly the prefix's probability, so the
+# weighted MSE is the expected squared error on data from the process. We report both, and say
+# which is which.
+#
+# ### A held-out split, over sequences
+#
+# The probe has $64 \times 3 + 3 = 195$ parameters and 590,490 points, so in-sample overfitting
+# is not the worry here; it will be in section 8. Still, every number should be held out. The
+# split has to be over **sequences**: a random split over points would put positions $0 \dots 4$
+# of a context in the fit set and positions $5 \dots 9$ in the test set — and since a
+# position's activation depends only on its prefix, a test point would be a near relative of
+# fitted points of the same context. Following the paper, we fit on 20 % of the sequences and
+# test on the other 80 %.
+
+# %%
+result = probe.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0)
+weighted_fit = probe.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0, weighted_fit=True)
+rows = [("in-sample (20 % of sequences)", result.in_sample), ("held-out (80 %)", result.held_out),
+        ("held-out, probability-weighted fit", weighted_fit.held_out)]
+print(f"{'':32s} {'MSE':>9s} {'R²':>7s}   {'MSE (p-weighted)':>16s} {'R² (p-weighted)':>15s}")
+for label, s in rows:
+    print(f"{label:32s} {s.mse:9.2e} {s.r2:7.4f}   {s.mse_weighted:16.2e} {s.r2_weighted:15.4f}")
+print(f"fit on {len(result.train_idx):,} sequences, tested on {len(result.test_idx):,}")
+
+# %% [markdown]
+# Held-out and in-sample agree to two digits: the probe generalises to contexts it never saw.
+# The probability-weighted error is lower than the unweighted one: the contexts the process
+# actually produces are the ones the network (trained on the process) represents best, while
+# the uniform weighting gives rare, erratic contexts the same say as common ones. Fitting with
+# the probability weights (last row) lowers the weighted error a little further, at the expense
+# of the unweighted one — each fit is best at the criterion it minimises.
+#
+# ### Where even a sequence split leaks
+#
+# Splitting by sequence keeps a context's positions together, but *different* contexts share
+# prefixes. All 6,561 contexts starting with `A, B` have the same activation and belief at
+# positions 0 and 1. With 11,809 contexts in the fit set, every short prefix is in it many times
+# over: a held-out point at position 3 is not new at all. We can count which held-out points
+# have a prefix that never starts a fitted context (Exercise 5.5 has you write this):
+
+# %%
+def prefix_codes(tokens, n_tokens):
+    """codes[n, p] identifies the prefix tokens[n, :p + 1] (base-n_tokens digits, length-tagged
+    by the column it sits in)."""
+    codes = np.zeros(tokens.shape, dtype=np.int64)
+    acc = np.zeros(len(tokens), dtype=np.int64)
+    for p in range(tokens.shape[1]):
+        acc = acc * n_tokens + tokens[:, p]
+        codes[:, p] = acc
+    return codes
+
+
+codes = prefix_codes(data.inputs, 3)
+fit_codes, test_codes = codes[result.train_idx], codes[result.test_idx]
+novel = np.stack([~np.isin(test_codes[:, p], fit_codes[:, p]) for p in range(10)], axis=1)
+err = ((result.predictions[result.test_idx] - Y[result.test_idx]) ** 2).mean(-1)   # (n_test, 10)
+print("share of held-out points whose prefix is new, by position:", novel.mean(0).round(3))
+for p in (7, 8):                  # positions with both new and seen prefixes: like with like
+    print(f"position {p}: held-out MSE {err[novel[:, p], p].mean():.2e} on new prefixes, "
+          f"{err[~novel[:, p], p].mean():.2e} on prefixes seen in the fit set")
+
+# %% [markdown]
+# Only positions 7–9 contain new prefixes at all; position 9 is all new (every context is
+# distinct), positions 0–6 are all old. Where both kinds occur, the probe does as well on the
+# new prefixes as on the seen ones — what a 195-parameter probe that cannot memorise should do.
+# Keep the tool in mind: in section 8 there are more features than distinct prefixes, and
+# then it matters.
+
+# %% [markdown]
+# ## 5. Three controls
+#
+# A number means something only next to what it would be if the claim were false. Each control
+# answers one way of being wrong, at the **same feature dimension** where that applies, with the
+# same split and the same probe:
+#
+# 1. **Shuffled beliefs** — "any 64 numbers can be mapped onto anything". Permute the targets
+#    across points, fit, score against the true beliefs.
+# 2. **The same network, untrained** — "the architecture alone produces it". Freshly
+#    initialised weights, same hook, same 64 dimensions.
+# 3. **Input only** — "the tokens alone produce it". No network: a one-hot encoding of the
+#    whole token history (10 lags × 3 tokens) plus a one-hot position, 40 features.
+
+# %%
+controls = {
+    "trained": result,
+    "shuffled": probe.shuffle_control(X_final, Y, data.probs, seed=0),
+    "untrained": probe.untrained_control(model.cfg, data, final, init_seed=0),
+    "input only": probe.evaluate(probe.input_only_features(data.inputs, 3), Y, data.probs),
+}
+best = controls["trained"].held_out
+print(f"{'held-out, fit on 20 %':14s} {'dim':>4s} {'MSE':>9s} {'R²':>7s} {'MSE(p)':>9s} {'R²(p)':>7s}"
+      f"  {'MSE / trained':>13s}")
+for name, res in controls.items():
+    s = res.held_out
+    print(f"{name:14s} {res.n_features:4d} {s.mse:9.2e} {s.r2:7.4f} {s.mse_weighted:9.2e} "
+          f"{s.r2_weighted:7.4f}  {s.mse / best.mse:13.1f}")
+
+# %% [markdown]
+# Read the table from the bottom up.
+#
+# * **Shuffled** scores R² ≈ 0 and an MSE of 0.11 — the variance of the beliefs, i.e. what
+#   predicting their mean gives. With 195 parameters and over a hundred thousand fitted points
+#   there is no room to invent structure. This control is necessary but weak: everything beats it.
+# * **Untrained** scores R² ≈ 0.85. This is the number that should temper any excitement about
+#   R²: a network that has learned *nothing* already "explains" 85 % of the belief variance.
+#   It is not magic either. Most of a Mess3 belief is determined by the last token or two
+#   (α = 0.85 makes tokens good evidence), and a random network's final residual stream is a
+#   rich random function of the recent tokens and the position. An affine read-out of that
+#   recovers the coarse structure: which corner, roughly how far in.
+# * **Input only** does better still, R² ≈ 0.945: a linear function of the raw one-hot history
+#   is the best possible *linear-in-the-tokens* belief estimate. It cannot do the nonlinear part
+#   of Bayes' rule — the normalisation, and the way evidence is discounted by later evidence.
+# * **Trained**: the MSE ratios in the last column are the honest summary. The trained network's
+#   error is about 80 times smaller than the same network's untrained and about 30 times
+#   smaller than the best linear function of the input's. R² hides this: 0.85 → 0.998 sounds
+#   like a detail; 80 times less error does not.
+#
+# How much of the belief the recent tokens explain, by number of lags:
+
+# %%
+for lags in (1, 2, 3, 10):
+    r = probe.evaluate(probe.input_only_features(data.inputs, 3, n_lags=lags), Y, data.probs)
+    print(f"last {lags:2d} token(s) + position, linear: held-out MSE {r.held_out.mse:.4f}, "
+          f"R² {r.held_out.r2:.3f}")
+
+# %% [markdown]
+# One token already gives R² 0.72 and three give 0.93. The belief's *coarse* geometry is cheap;
+# its *fine* geometry — the fractal — is what costs computation. The pictures show exactly that.
+# Each panel is the held-out probe output of one representation, drawn for the distinct
+# prefixes, coloured by the true belief:
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(17, 4.6))
+for ax, (name, res) in zip(axes, [("trained", controls["trained"]),
+                                  ("untrained", controls["untrained"]),
+                                  ("input only", controls["input only"]),
+                                  ("shuffled", controls["shuffled"])]):
+    plotting.plot_simplex(res.predictions[first], colors=colors, ax=ax, s=0.3,
+                          title=f"{name}: held-out MSE {res.held_out.mse:.1e}")
+same_window(axes)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The shuffled probe collapses to a blob at the centre: the mean belief. The untrained network
+# gets the three corners roughly right — most of its R² of 0.85 — and smears everything else.
+#
+# The input-only panel deserves a second look: it is a fractal too — a perfectly self-similar
+# triangle, a Sierpinski gasket. A linear function of the one-hot history adds one fixed vector
+# per (lag, token), with weights that shrink as the lag grows; the set of all such sums is the
+# attractor of a *linear* iterated function system, and that attractor is self-similar. So
+# "the probe draws a fractal" is not evidence of anything. The evidence is that the trained
+# network's probe draws *this* fractal — Bayes' — with a small error. Bayes' update is a
+# *normalised* (projective) map, $\eta \mapsto \eta T^{(x)} / \eta T^{(x)} \mathbf 1$, not a
+# linear one, and the gap between the input-only gasket and the true fractal is exactly the
+# nonlinear work the network does. (Chapter 07 meets this linear picture again: Piotrowski et
+# al. show that one attention layer computes something very like it.)
+#
+# Where does the trained network's advantage come from? Position by position:
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 3.6))
+for name, style in [("trained", "o-"), ("untrained", "s--"), ("input only", "^:")]:
+    res = controls[name]
+    per_position = ((res.predictions - Y)[res.test_idx] ** 2).mean(axis=(0, 2))
+    ax.semilogy(range(10), per_position, style, ms=4, label=name)
+    print(f"{name:10s} held-out MSE by position:", np.array2string(per_position, precision=4,
+                                                                    formatter={"float": "{:.1e}".format}))
+ax.set_xlabel("position p")
+ax.set_ylabel("held-out MSE")
+ax.legend(frameon=False)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# At position 0 the belief is one of three points, a function of one token. The trained
+# network gets it almost exactly and the untrained one nearly; the input-only map does not,
+# because it must use the same weights for the latest token at every position (only its
+# intercept depends on the position). With every further token the untrained network's error
+# *grows* — more history to combine, and nothing that combines it the right way — and the
+# input-only error sits at the level of the best linear-in-history estimate. The trained
+# network's error stays below $4 \times 10^{-4}$ at every position.
+
+# %% [markdown]
+# ## 6. Emergence over training
+#
+# The shipped run saved checkpoints at log-spaced token counts, from the untrained network to
+# the end. For each we collect the final-layer activations and fit one probe. To keep this
+# notebook fast we use a fixed random subset of 10,000 contexts (100,000 points; fit on 20 % of
+# them, score on the rest), and the baselines on the same subset.
+
+# %%
+rng = np.random.default_rng(0)
+subset = np.sort(rng.choice(len(data), size=10_000, replace=False))
+sub_in, sub_Y, sub_p = data.inputs[subset], Y[subset], data.probs[subset]
+sub_first = first[subset]
+counts = checkpoints.tokens("mess3")
+emergence = []
+for n_tokens in counts:
+    m, rec = checkpoints.load("mess3", n_tokens)
+    res = probe.evaluate(probe.collect_activations(m, sub_in, final), sub_Y, sub_p)
+    in_record = [row["held_out"]["mse"] for row in (rec.get("probe") or {}).get("rows", [])
+                 if row["kind"] == "trained" and row["hooks"] == [final]]
+    emergence.append({"tokens": n_tokens, "mse": res.held_out.mse, "r2": res.held_out.r2,
+                      "relative_loss": rec["relative_loss"], "result": res,
+                      "full_data_mse": in_record[0] if in_record else float("nan")})
+baseline_sub = {
+    "input only": probe.evaluate(probe.input_only_features(sub_in, 3), sub_Y, sub_p).held_out.mse,
+    "shuffled": controls["shuffled"].held_out.mse,
+}
+stored = all(np.isfinite(e["full_data_mse"]) for e in emergence)
+print(f"{'tokens':>12s} {'rel. loss':>10s} {'probe MSE':>10s} {'R²':>7s}"
+      + (f"   {'all 59,049 (record)':>19s}" if stored else ""))
+for e in emergence:
+    print(f"{e['tokens']:>12,} {e['relative_loss']:10.5f} {e['mse']:10.2e} {e['r2']:7.4f}"
+          + (f"   {e['full_data_mse']:19.2e}" if stored else ""))
+print(f"baselines on the same subset: input only {baseline_sub['input only']:.2e}, "
+      f"shuffled {baseline_sub['shuffled']:.3f}")
+
+# %% [markdown]
+# The first row *is* an untrained control (the run's own initialisation). The last column is
+# the same held-out MSE computed on all 59,049 contexts by `python -m beliefcourse probe mess3
+# --all --write`, which stores it in each checkpoint's record (the column is left out for
+# records without it): the subset estimate agrees with it to about two digits. Against tokens,
+# with the loss beside it:
+
+# %%
+t = np.array([e["tokens"] for e in emergence], dtype=float)
+mse_curve = np.array([e["mse"] for e in emergence])
+rel_curve = np.array([e["relative_loss"] for e in emergence])
+fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.8))
+axes[0].loglog(t[1:], mse_curve[1:], "o-", color="C0", label="trained network")
+axes[0].axhline(mse_curve[0], color="C1", ls="--", label="untrained (step 0)")
+axes[0].axhline(baseline_sub["input only"], color="C2", ls=":", label="input only (40 features)")
+axes[0].set_xlabel("training tokens")
+axes[0].set_ylabel("held-out probe MSE")
+axes[0].legend(frameon=False, fontsize=8)
+axes[1].loglog(rel_curve[1:] - 1, mse_curve[1:], "o-", color="C0")
+for e in emergence[1::2]:
+    axes[1].annotate(f"{e['tokens']:,}", (e["relative_loss"] - 1, e["mse"]), fontsize=7,
+                     xytext=(4, -8), textcoords="offset points")
+axes[1].set_xlabel("relative loss - 1")
+axes[1].set_ylabel("held-out probe MSE")
+axes[1].set_title("lower loss, better geometry", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Two things to take away. The probe error falls by almost two orders of magnitude over
+# training, in step with the loss (right: the paper's Fig. S2, here with the exact loss). And
+# the early checkpoints are *not* better than the baselines: at 87,040 tokens the model's loss
+# is within 5 % of the optimum, yet its stream is less belief-like than a linear function of
+# the input. Only from about 261,120 tokens on does the network beat the input-only baseline.
+# Claims that the geometry "emerges early" need this comparison. The fractal, checkpoint by
+# checkpoint:
+
+# %%
+snapshots = [0, 3, 4, 5, len(emergence) - 1]
+sub_colors = plotting.belief_colors(sub_Y[sub_first])
+fig, axes = plt.subplots(1, len(snapshots), figsize=(18, 4.2))
+for ax, i in zip(axes, snapshots):
+    e = emergence[i]
+    plotting.plot_simplex(e["result"].predictions[sub_first], colors=sub_colors, ax=ax, s=1.0,
+                          title=f"{e['tokens']:,} tokens: MSE {e['mse']:.1e}")
+same_window(axes)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Slide through all checkpoints yourself:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from beliefcourse.widgets import emergence_widget
+
+emergence_widget([e["tokens"] for e in emergence],
+                 [e["result"].predictions[sub_first] for e in emergence], sub_Y[sub_first],
+                 mse=mse_curve, relative_loss=rel_curve,
+                 baselines={"untrained (step 0)": mse_curve[0],
+                            "input only": baseline_sub["input only"]})
+
+# %% [markdown]
+# ## 7. Where in the network?
+#
+# The paper probes the last layer. What about the others? We probe every residual-stream hook
+# — the embeddings (`blocks.0.hook_resid_pre`), after each attention layer (`resid_mid`) and
+# after each MLP (`resid_post`) — and the output of the final LayerNorm, each against the same
+# hook of the untrained network (same subset of contexts).
+
+# %%
+sweep_hooks = ["blocks.0.hook_resid_pre"] + [f"blocks.{l}.hook_resid_{part}" for l in range(4)
+                                             for part in ("mid", "post")] + [after_ln]
+subset_data = type("Subset", (), {"inputs": sub_in, "beliefs": sub_Y, "probs": sub_p})()
+sweep = probe.layer_sweep(model, subset_data, sweep_hooks, controls=True)
+print(f"{'hook':28s} {'trained':>9s} {'untrained':>10s}   held-out MSE")
+for hook in sweep_hooks:
+    print(f"{hook:28s} {sweep.get(hook).held_out.mse:9.2e} "
+          f"{sweep.get(hook, 'untrained').held_out.mse:10.2e}")
+
+# %%
+labels = ["embed"] + [f"L{l} {part}" for l in range(4) for part in ("attn", "mlp")] + ["ln_final"]
+fig, ax = plt.subplots(figsize=(8, 3.6))
+ax.semilogy(labels, [sweep.get(h).held_out.mse for h in sweep_hooks], "o-", label="trained")
+ax.semilogy(labels, [sweep.get(h, "untrained").held_out.mse for h in sweep_hooks], "s--",
+            label="untrained")
+ax.axhline(baseline_sub["input only"], color="C2", ls=":", label="input only")
+ax.set_ylabel("held-out probe MSE")
+ax.set_xlabel("residual stream after ...")
+ax.legend(frameon=False, fontsize=8)
+plt.xticks(rotation=30)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The embedding knows only the current token and the position, so it scores exactly like the
+# one-lag input baseline (0.031). The first attention layer pulls in the earlier tokens and the
+# error drops fourfold; the first MLP, which can do the nonlinear part, divides it by five
+# again; and every later layer improves it further, down to the last. The untrained network's
+# curve is flat after the first attention layer: random layers mix information, they do not
+# compute a belief.
+#
+# **Before and after the final LayerNorm** (the paper's Fig. S1), on all 59,049 contexts:
+
+# %%
+ln_result = probe.evaluate(X_ln, Y, data.probs)
+for label, res in [("before ln_final (the paper's choice)", result), ("after ln_final", ln_result)]:
+    print(f"{label:36s} held-out MSE {res.held_out.mse:.2e}, R² {res.held_out.r2:.4f}")
+
+# %% [markdown]
+# The belief is even *more* precisely readable after the final LayerNorm, as the paper's
+# Fig. S1 also found (about 0.0003 after against 0.0004 before). LayerNorm divides by the norm
+# of the centred stream, a nonlinear operation that an affine probe cannot imitate; evidently
+# some variation in that norm is noise with respect to the belief, and dividing it out leaves
+# cleaner geometry — which is the representation the unembedding reads.
+
+# %% [markdown]
+# ## 8. RRXOR: geometry spread over layers
+#
+# The paper's second process is RRXOR (chapter 03): two random bits, then their XOR, repeated.
+# Its beliefs live in a 4-simplex (5 hidden states), and there are only 36 of them; 35 occur as
+# targets at positions 0–9 (the 36th is the prior $\pi$). The next token distribution takes only
+# 11 distinct values over those beliefs — ten of the beliefs predict a fair coin. The paper
+# reports that the final layer does *not* carry the full belief geometry, but all layers
+# concatenated do (its Fig. 7). We check both claims with held-out scores and a control of the
+# same dimension.
+
+# %%
+rrxor = processes.rrxor()
+rdata = ExactData(rrxor, n_ctx=10)
+rmodel, rrecord = checkpoints.load("rrxor")
+print(f"RRXOR: {len(rdata)} possible contexts of 10 tokens; model after {rrecord['tokens_seen']:,} "
+      f"tokens, relative loss {rrecord['relative_loss']:.5f}")
+rcodes = prefix_codes(rdata.inputs, 2)
+print(f"distinct prefixes: {len(np.unique(np.concatenate([rcodes[:, p] * 16 + p for p in range(10)])))}")
+flat_b = rdata.beliefs.reshape(-1, 5)
+flat_next = rdata.next_token_probs.reshape(-1, 2)
+print(f"distinct beliefs at positions 0-9: {len(np.unique(flat_b.round(6), axis=0))}; "
+      f"distinct next-token distributions: {len(np.unique(flat_next.round(6), axis=0))}")
+
+# %% [markdown]
+# 436 contexts of 10 tokens but only 1,046 distinct prefixes — and the concatenation of the 12
+# residual hooks (`resid_pre`, `mid`, `post` of 4 blocks, 128 dimensions each) has 1,536
+# features. A least-squares fit with more features than distinct points can reproduce *any*
+# targets on the points it was fitted to. So in-sample numbers are meaningless here, and the
+# untrained control must use the same 1,536 features.
+
+# %%
+rhooks = {"final layer": ["blocks.3.hook_resid_post"],
+          "all 12 residual hooks": probe.layer_hooks(rmodel)}
+def new_prefix_points(res, codes):
+    """Mask (N, L) of held-out points whose prefix starts no fitted context."""
+    mask = np.zeros(codes.shape, dtype=bool)
+    for p in range(codes.shape[1]):
+        mask[res.test_idx, p] = ~np.isin(codes[res.test_idx, p], codes[res.train_idx, p])
+    return mask
+
+
+rows, new_rows, rres = [], [], {}
+for frac in (1.0, 0.2, 0.8):
+    rep = probe.compare_layers(rmodel, rdata, rhooks, controls=True, train_fraction=frac, seed=0)
+    for row in rep.rows:
+        res = rres[frac, row.label, row.kind] = row.result
+        if frac == 1:
+            rows.append(("all points, in-sample", row, res.in_sample.mse, res.in_sample.r2))
+            continue
+        rows.append((f"held-out, fit on {frac:.0%}", row, res.held_out.mse, res.held_out.r2))
+        if frac == 0.8:
+            new = new_prefix_points(res, rcodes)
+            y, yhat = rdata.beliefs[new], res.predictions[new]
+            new_rows.append((f"held-out, new prefixes ({new.sum()})", row, probe.mse(y, yhat),
+                             probe.r2(y, yhat)))
+rows += new_rows
+print(f"{'scored on':30s} {'representation':22s} {'kind':10s} {'dim':>5s} {'MSE':>8s} {'R²':>7s}")
+for where, row, mse_, r2_ in rows:
+    print(f"{where:30s} {row.label:22s} {row.kind:10s} {row.result.n_features:5d} {mse_:8.4f} "
+          f"{r2_:7.3f}")
+
+# %% [markdown]
+# Read it block by block.
+#
+# * **In-sample, the paper's way.** The concatenation fits the beliefs almost perfectly (R²
+#   0.986) and the final layer alone does not (0.797) — the paper's Fig. 7 result, reproduced.
+#   But the *untrained* network's concatenation reaches 0.889 too, having learned nothing:
+#   1,536 features on 1,046 distinct prefixes can be fitted to almost anything.
+# * **Held out, fitting on 20 %** (87 contexts, fewer distinct prefixes than features): the
+#   concatenation interpolates its fit set and falls below the final layer alone (0.654 against
+#   0.725). The untrained concatenation is worse than predicting the mean (negative R²).
+# * **Held out, fitting on 80 %**: now the concatenation beats the final layer (0.871 against
+#   0.769), and beats the untrained network at the same 1,536 dimensions by a mile (0.054).
+# * **Held out, new prefixes only** — the 130 test points whose prefix starts no fitted
+#   context (section 4's tool). The order flips back: the final layer 0.603, the concatenation
+#   0.373. Most of the concatenation's advantage at 80 % came from prefixes it had been fitted
+#   on.
+#
+# The honest reading. The trained network represents a great deal of RRXOR's belief — at every
+# evaluation it is far ahead of the same architecture untrained, at the same dimension, which
+# is the comparison that shows something was learned. Whether *all layers together* hold more
+# belief than the last layer is a different claim; it holds in-sample and when the test
+# prefixes were seen, and fails on genuinely new inputs. With 1,046 distinct prefixes in the
+# whole world, RRXOR cannot settle it.
+#
+# A picture in the spirit of the paper's Fig. 7C: the 35 beliefs projected on their first two
+# principal components (grey), and for each belief the average probe output of its points
+# (red, joined to its true belief). Left, the paper's way — the trained network's concatenation,
+# in-sample. Middle, the same for the *untrained* network. Right, the trained concatenation on
+# the new prefixes only.
+
+# %%
+uniq, inverse = np.unique(flat_b.round(6), axis=0, return_inverse=True)
+belief_id = inverse.reshape(rdata.beliefs.shape[:2])
+centre = uniq.mean(0)
+_, _, Vt = np.linalg.svd(uniq - centre, full_matrices=False)
+
+
+def pca2(b):
+    return (b - centre) @ Vt[:2].T
+
+
+concat = "all 12 residual hooks"
+trained_new = rres[0.8, concat, "trained"]
+panels = [("trained, in-sample", rres[1.0, concat, "trained"], np.ones(belief_id.shape, bool)),
+          ("untrained, in-sample", rres[1.0, concat, "untrained"], np.ones(belief_id.shape, bool)),
+          ("trained, held-out new prefixes", trained_new, new_prefix_points(trained_new, rcodes))]
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.4))
+for ax, (title, res, mask) in zip(axes, panels):
+    ids = np.unique(belief_id[mask])
+    truth = pca2(uniq[ids])
+    means = pca2(np.stack([res.predictions[mask & (belief_id == k)].mean(0) for k in ids]))
+    ax.scatter(*pca2(uniq).T, c="0.85", s=30, zorder=1)
+    for t, m in zip(truth, means):
+        ax.plot(*np.stack([t, m]).T, "-", color="C3", lw=0.8, alpha=0.7, zorder=2)
+    ax.scatter(*means.T, c="C3", s=12, zorder=3)
+    y, yhat = rdata.beliefs[mask], res.predictions[mask]
+    ax.set_title(f"{title}: R² {probe.r2(y, yhat):.3f}\n({len(ids)} beliefs, {mask.sum()} points)",
+                 fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.suptitle("RRXOR, all 12 residual hooks concatenated (1,536 features)", fontsize=11)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Why the last layer drops distinctions
+#
+# Right before the unembedding, the network needs only the next-token distribution — 11
+# distinct values — not the belief. Split each belief into the part the next token reveals
+# (the average belief of its next-token class) and the rest, the **within-class** part: what
+# distinguishes beliefs that predict the same next token. If the network keeps a distinction
+# only as long as something downstream needs it, the within-class part should fade towards the
+# end. We probe each hook for three targets — the belief, the next-token distribution and the
+# within-class part — held-out, fitting on 80 % of the contexts, for the trained and the
+# untrained network.
+
+# %%
+classes = np.unique(flat_next.round(6), axis=0, return_inverse=True)[1].reshape(-1)
+class_mean = np.stack([flat_b[classes == c].mean(0) for c in range(classes.max() + 1)])
+within = (flat_b - class_mean[classes]).reshape(rdata.beliefs.shape)
+targets = {"belief": rdata.beliefs, "next token": rdata.next_token_probs, "within-class": within}
+r_hooks = ["blocks.0.hook_resid_pre"] + [f"blocks.{l}.hook_resid_{part}" for l in range(4)
+                                         for part in ("mid", "post")] + [after_ln]
+r_labels = ["embed"] + [f"L{l} {part}" for l in range(4) for part in ("attn", "mlp")] + ["ln_final"]
+from beliefcourse.model import build_model  # noqa: E402
+
+r_scores = {}
+for net_label, net in [("trained", rmodel), ("untrained", build_model(rmodel.cfg, seed=0))]:
+    acts_r = probe.collect_activations(net, rdata.inputs, r_hooks)
+    for j, hook in enumerate(r_hooks):
+        x = acts_r[..., 128 * j:128 * (j + 1)]
+        for name, target in targets.items():
+            res = probe.evaluate(x, target, rdata.probs, train_fraction=0.8, seed=0)
+            r_scores[net_label, name, hook] = res.held_out.r2
+print(f"{'held-out R²':23s}" + "".join(f"{lab:>9s}" for lab in r_labels))
+for net_label in ("trained", "untrained"):
+    for name in targets:
+        print(f"{net_label + ', ' + name:23s}"
+              + "".join(f"{r_scores[net_label, name, h]:9.3f}" for h in r_hooks))
+
+# %%
+fig, ax = plt.subplots(figsize=(8.5, 3.8))
+for k, name in enumerate(targets):
+    ax.plot(r_labels, [r_scores["trained", name, h] for h in r_hooks], "o-", color=f"C{k}",
+            label=f"{name} (trained)")
+    ax.plot(r_labels, [r_scores["untrained", name, h] for h in r_hooks], ":", color=f"C{k}",
+            alpha=0.7, label=f"{name} (untrained)")
+ax.set_ylabel("held-out R² (fit on 80 %)")
+ax.set_xlabel("residual stream after ...")
+ax.set_ylim(-0.1, 1.02)
+ax.legend(frameon=False, fontsize=7, ncol=3, loc="lower right")
+plt.xticks(rotation=30)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Three things, in increasing order of surprise.
+#
+# * The trained network's stream becomes more predictive of everything, layer by layer, while
+#   the untrained network's stays flat after the first MLP.
+# * The next-token distribution is read out almost perfectly at the end (R² 0.98): that is what
+#   the unembedding needs.
+# * The **within-class** part does *not* fade at the end: it is about as readable after the
+#   final LayerNorm (0.74) as anywhere in the network. (Half of it is cheap — the current token
+#   and position already give 0.51, trained or not.)
+#
+# So the explanation the paper offers for Fig. 7 — the last layer lets go of distinctions the
+# next token does not need — is a reasonable hypothesis, but our model does not show it. It may
+# need much longer training: the paper's RRXOR model saw 509 million tokens, about a hundred
+# times ours, and compression of unneeded information is the kind of thing that happens late,
+# if at all. Or the paper's in-sample comparison may owe more to interpolation than to
+# compression (previous table). Which one is a question you can now test: retrain with
+# `python -m beliefcourse train rrxor --tokens ... --out runs/rrxor-long` and run this section
+# on the result.
+
+# %% [markdown]
+# ## 9. The readers' questions
+#
+# When the paper appeared, readers of Hacker News asked two questions that this chapter can now
+# answer in part.
+#
+# **"Can linear regression find structure that is not there?"** Not *any* structure: the
+# shuffle control shows that a 195-parameter probe fitted to unrelated targets finds nothing
+# (R² ≈ 0). But a probe can find structure that is there *for reasons other than the claim*:
+# beliefs are functions of the tokens, and any rich function of the tokens — an untrained
+# network, a one-hot history — supports an affine read-out with R² 0.85–0.95. The claim that
+# survives the controls is quantitative: the trained network's residual stream is ~80× closer
+# to the belief (in MSE) than an untrained one, ~30× closer than any linear function of the
+# input, held out. And a probe can draw a *fractal* from features that know nothing about
+# beliefs — the input-only gasket of section 5 — so the shape of a picture is never the
+# evidence; the error against the true beliefs is. Where features outnumber distinct inputs
+# (RRXOR's concatenation), a probe *can* fit structure that is not there — an untrained
+# network's concatenation scores R² 0.89 in-sample — which is why it must be judged held-out,
+# on new inputs, and against a same-size random network. A commenter also worried that a probe
+# might "discover" two states the network had merged. Section 8 shows how to look: split the
+# belief into what the next token reveals and the rest, and ask where the rest is readable,
+# held-out. In our RRXOR model it stays readable to the end — there is no merge for the probe
+# to be fooled by — and the held-out, same-dimension controls are what would catch a probe
+# inventing one.
+#
+# **"Is this specific to transformers?"** Nothing in the theory is. A *recurrent* predictor
+# that is optimal at every step must carry in its state a sufficient statistic of the past for
+# the whole future, and that is the belief (up to beliefs that predict identically; chapter
+# 02). A transformer recomputes everything from the context at every position, so strictly its
+# last layer only needs the next-token distribution; that it carries the belief anyway is what
+# makes the finding interesting. Whether the information is *linearly* readable, and how
+# precisely, is an empirical question for any architecture. Chapter 06 (planned) trains the
+# package's GRU (`PRESETS["mess3-gru"]`) on the same data and runs this chapter's probes and
+# controls on its hidden state; the Simplex group's later work reports the same geometry in
+# RNNs, GRUs and LSTMs.
+#
+# **How does attention compute a belief at all?** Exact Bayes is a recursion; attention is a
+# weighted *sum* over positions. Chapter 07 (planned) follows Piotrowski et al. (2025), who show
+# that the first attention layer implements a constrained, parallel version of the belief
+# update whose attention weights decay like $(1 - 3x)^{d}$ with distance $d$ — a linear sum
+# much like the input-only gasket of section 5 — and that the later layers turn that
+# intermediate geometry into the fractal.
+
+# %% [markdown]
+# ## Summary
+#
+# * An affine probe from the final residual stream recovers Mess3's belief fractal: MSE
+#   $2 \times 10^{-4}$, held out over sequences (the paper: $3.9 \times 10^{-4}$ in-sample).
+# * Report both weightings — uniform over contexts (the paper) and by probability (the
+#   process) — and say which. Split over **sequences**; even then, short prefixes are shared,
+#   and only the long ones are truly new.
+# * Controls: shuffled (R² ≈ 0, MSE ≈ 0.111), untrained network (R² ≈ 0.85), input only
+#   (R² ≈ 0.945). The trained network's MSE is ~80× and ~30× smaller than the last two. R²
+#   understates the difference; MSE ratios do not. A linear map of the inputs draws a fractal
+#   too — the wrong one.
+# * Over training, the probe error falls with the loss; early checkpoints are no better than
+#   the baselines, even when their loss is within 5 % of the optimum.
+# * Through the network, the belief becomes readable layer by layer and is sharpest at the
+#   end — after the final LayerNorm most of all.
+# * RRXOR: the paper's in-sample result (all layers concatenated ≫ final layer) reproduces,
+#   but an untrained network's concatenation scores R² 0.89 in-sample too. Held out, the trained
+#   network beats the untrained one at the same dimension everywhere; the concatenation beats
+#   the final layer only on prefixes it was fitted on. The hypothesis that the last layer drops
+#   what the next token does not need is not visible in our model.
+#
+# **Practice.** `exercises/05_probing.ipynb`: the probe by weighted least squares, the split
+# over sequences, the shuffle control, a decision rule against the strongest baseline, and
+# the truly new held-out points.
+#
+# **Next:** chapter 06, *Other architectures* (planned): the GRU, attention-only models,
+# no positional embeddings. Chapter 07, *Constrained belief updates* (planned): what the
+# attention layer computes.
+#
+# ### References
+#
+# * A. S. Shai, S. E. Marzen, L. Teixeira, A. Gietelink Oldenziel, P. M. Riechers,
+#   *Transformers Represent Belief State Geometry in their Residual Stream*, NeurIPS 2024
+#   (arXiv:2405.15943); figure notebooks `Figure6.ipynb`, `Figure7.ipynb` in
+#   `adamimos/epsilon-transformers` (branch `lucas/neurips-submission`).
+# * M. Piotrowski, P. M. Riechers, D. Filan, A. S. Shai, *Constrained Belief Updates Explain
+#   Geometric Structures in Transformer Representations*, ICML 2025 (arXiv:2502.01954).
+# * G. Alain, Y. Bengio, *Understanding intermediate layers using linear classifier probes*
+#   (2016); J. Hewitt, P. Liang, *Designing and Interpreting Probes with Control Tasks*,
+#   EMNLP 2019 — why a probe needs controls.
+# * J. Wentworth, D. Lorell, *Why Would Belief-States Have A Fractal Structure, And Why Would
+#   That Matter For Interpretability? An Explainer*, LessWrong (2024).
+# * Hacker News discussion of the LessWrong post, item 40547514 (2024) — the readers'
+#   questions of section 9.

@@ -1,0 +1,370 @@
+"""Checkers of practice notebook 03: solutions pass, stubs are "not implemented", each planted
+mistake gets its own diagnosis, and garbage cannot pass."""
+
+import itertools
+from collections import deque
+
+import numpy as np
+import pytest
+from exercise_utils import load_exercise_namespace, load_solution_namespace
+
+from beliefcourse.checks import ch03
+
+NOTEBOOK = "03_mixed_state_presentation.py"
+CHECKS = {
+    "build_msp": ch03.check_msp,
+    "recurrent_states": ch03.check_recurrent,
+    "msp_entropy_rate": ch03.check_msp_entropy_rate,
+    "chaos_game": ch03.check_chaos_game,
+    "box_counting_dimension": ch03.check_box_counting,
+    "next_token_classes": ch03.check_next_token_classes,
+    "shortest_distinguishing_word": ch03.check_distinguishing_word,
+}
+
+
+@pytest.fixture(scope="module")
+def solutions():
+    return load_solution_namespace(f"solutions/{NOTEBOOK}")
+
+
+@pytest.fixture(scope="module")
+def stubs():
+    return load_exercise_namespace(f"exercises/{NOTEBOOK}")
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_solution_passes(solutions, name):
+    result = CHECKS[name](solutions[name])
+    assert result, result.message
+    assert result.status == "passed"
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_stub_is_not_implemented(stubs, name):
+    result = CHECKS[name](stubs[name])
+    assert not result
+    assert result.status == "not_implemented"
+    assert "not implemented yet" in result.message.lower()
+    assert "Traceback" not in result.message
+
+
+def assert_diagnosis(result, *phrases):
+    assert not result, "a planted mistake passed the checker"
+    for phrase in phrases:
+        assert phrase in result.message, f"expected {phrase!r} in the verdict:\n{result.message}"
+
+
+# ---------------------------------------------------------------------------- 3.1 build_msp
+def msp_variant(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
+                zero_children=False, column=False, depth_limit=True):
+    """The exercise's breadth-first search with one switch per planted mistake."""
+    X = T.shape[0]
+    beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * X], deque([(0, 0)])
+    while queue:
+        k, depth = queue.popleft()
+        if depth_limit and depth >= max_depth:
+            continue
+        for x in range(X):
+            joint = T[x] @ beliefs[k] if column else beliefs[k] @ T[x]
+            p = joint.sum()
+            if p <= 0 and not zero_children:
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                child = joint / p if normalise else joint
+            match = []
+            if dedup == "tol":
+                match = np.flatnonzero(np.all(np.abs(np.array(beliefs) - child) <= atol, axis=1))
+            elif dedup == "exact":
+                match = [i for i, b in enumerate(beliefs) if np.array_equal(b, child)]
+            if len(match):
+                successors[k][x] = int(match[0])
+            else:
+                beliefs.append(child)
+                successors.append([-1] * X)
+                successors[k][x] = len(beliefs) - 1
+                queue.append((len(beliefs) - 1, depth + 1))
+    return np.array(beliefs), np.array(successors)
+
+
+def test_msp_reference_variant_passes():
+    assert ch03.check_msp(msp_variant)
+
+
+def test_msp_without_dedup():
+    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
+        T, pi, max_depth, dedup="none")), "did not de-duplicate")
+
+
+def test_msp_exact_equality():
+    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
+        T, pi, max_depth, dedup="exact")), "bit-for-bit", "tolerance")
+
+
+def test_msp_not_normalised():
+    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
+        T, pi, max_depth, normalise=False)), "forgot to normalise")
+
+
+def test_msp_zero_probability_children():
+    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
+        T, pi, max_depth, zero_children=True)), "probability zero")
+
+
+def test_msp_column_convention():
+    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
+        T, pi, max_depth, column=True)), "column convention")
+
+
+def test_msp_ignores_depth_limit():
+    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
+        T, pi, max_depth, depth_limit=False)), "must not be expanded")
+
+
+def test_msp_loose_tolerance_merges_states():
+    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
+        T, pi, max_depth, atol=0.2)), "merge")
+
+
+def test_msp_wrong_start():
+    def build(T, pi, max_depth=20, atol=1e-9):
+        b, s = msp_variant(T, pi, max_depth)
+        return b[::-1], s
+    assert_diagnosis(ch03.check_msp(build), "row 0")
+
+
+def test_msp_garbage():
+    assert not ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: (
+        np.eye(T.shape[1]), -np.ones((T.shape[1], T.shape[0]), int)))
+    assert not ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: None)
+
+
+# ---------------------------------------------------------------------------- 3.2 recurrent
+def test_recurrent_inverted():
+    assert_diagnosis(ch03.check_recurrent(lambda s: ~ch03.reference_recurrent(s)), "inverted")
+
+
+def test_recurrent_on_cycle_is_not_enough():
+    def on_cycle(succ):
+        reach = ch03._reachability(succ)
+        return np.array([any(reach[j, k] for j in succ[k] if j >= 0) for k in range(len(succ))])
+    assert_diagnosis(ch03.check_recurrent(on_cycle), "can return to itself")
+
+
+def test_recurrent_incoming_edge():
+    def incoming(succ):
+        out = np.zeros(len(succ), bool)
+        for k, row in enumerate(succ):
+            for j in row:
+                if j >= 0 and j != k:
+                    out[j] = True
+        return out
+    assert_diagnosis(ch03.check_recurrent(incoming), "incoming edge")
+
+
+def test_recurrent_indices_instead_of_mask():
+    assert_diagnosis(ch03.check_recurrent(lambda s: np.flatnonzero(ch03.reference_recurrent(s))),
+                     "boolean mask")
+
+
+def test_recurrent_garbage():
+    assert not ch03.check_recurrent(lambda s: np.ones(len(s), bool))
+    assert not ch03.check_recurrent(lambda s: np.zeros(len(s), bool))
+
+
+# ---------------------------------------------------------------------------- 3.3 h_mu
+def _rate_parts(T, beliefs, successors):
+    _, p = ch03._msp_chain(T, beliefs, successors)
+    q = np.einsum("ki,xij->kx", beliefs, T)
+    h = np.array([ch03._entropy(row) for row in q])
+    return p, h
+
+
+def test_entropy_rate_bits():
+    assert_diagnosis(ch03.check_msp_entropy_rate(
+        lambda T, b, s: ch03.reference_entropy_rate(T, b, s) / np.log(2)), "bits")
+
+
+def test_entropy_rate_uniform_weights():
+    assert_diagnosis(ch03.check_msp_entropy_rate(
+        lambda T, b, s: _rate_parts(T, b, s)[1].mean()), "equal weight")
+
+
+def test_entropy_rate_first_token_only():
+    assert_diagnosis(ch03.check_msp_entropy_rate(
+        lambda T, b, s: _rate_parts(T, b, s)[1][0]), "h(1)")
+
+
+def test_entropy_rate_state_entropy():
+    def state_entropy(T, b, s):
+        p, _ = _rate_parts(T, b, s)
+        return float(p @ np.array([ch03._entropy(row) for row in b]))
+    assert_diagnosis(ch03.check_msp_entropy_rate(state_entropy), "*beliefs*")
+
+
+def test_entropy_rate_garbage():
+    assert not ch03.check_msp_entropy_rate(lambda T, b, s: np.log(T.shape[0]))
+
+
+# ---------------------------------------------------------------------------- 3.4 chaos game
+def chaos_variant(T, pi, n_points, seed=None, burn_in=100, *, draw="bayes", normalise=True,
+                  drop_burn_in=True, use_seed=True):
+    rng = np.random.default_rng(seed if use_seed else None)
+    eta = np.asarray(pi, float)
+    freq = np.einsum("i,xij->x", pi, T)
+    out = []
+    for _ in range(burn_in + n_points):
+        probs = np.einsum("i,xij->x", eta, T)
+        if draw == "bayes":
+            x = rng.choice(len(probs), p=probs / probs.sum())
+        elif draw == "uniform":
+            x = rng.integers(len(probs))
+        elif draw == "frequencies":
+            x = rng.choice(len(freq), p=freq)
+        else:
+            x = int(np.argmax(probs))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            joint = eta @ T[x]
+            eta = joint / joint.sum() if normalise else joint
+        out.append(eta)
+    out = np.array(out)
+    return out[burn_in:] if drop_burn_in else out[:n_points]
+
+
+def test_chaos_reference_variant_passes():
+    assert ch03.check_chaos_game(chaos_variant)
+
+
+def test_chaos_uniform_tokens():
+    assert_diagnosis(ch03.check_chaos_game(
+        lambda *a, **k: chaos_variant(*a, **k, draw="uniform")), "probability zero")
+
+
+def test_chaos_fixed_frequencies():
+    assert_diagnosis(ch03.check_chaos_game(
+        lambda *a, **k: chaos_variant(*a, **k, draw="frequencies")), "*current* belief")
+
+
+def test_chaos_most_likely_token():
+    assert_diagnosis(ch03.check_chaos_game(
+        lambda *a, **k: chaos_variant(*a, **k, draw="argmax")), "not the most likely")
+
+
+def test_chaos_not_normalised():
+    assert_diagnosis(ch03.check_chaos_game(
+        lambda *a, **k: chaos_variant(*a, **k, normalise=False)), "normalise")
+
+
+def test_chaos_no_burn_in():
+    assert_diagnosis(ch03.check_chaos_game(
+        lambda *a, **k: chaos_variant(*a, **k, drop_burn_in=False)), "burn_in")
+
+
+def test_chaos_ignores_seed():
+    assert_diagnosis(ch03.check_chaos_game(
+        lambda *a, **k: chaos_variant(*a, **k, use_seed=False)), "same seed")
+
+
+def test_chaos_garbage():
+    assert not ch03.check_chaos_game(
+        lambda T, pi, n, seed=None, burn_in=100: np.tile(pi, (n, 1)))
+    assert not ch03.check_chaos_game(
+        lambda T, pi, n, seed=None, burn_in=100: np.random.default_rng(seed).dirichlet(
+            np.ones(T.shape[1]), n))
+
+
+# ---------------------------------------------------------------------------- 3.5 box counting
+def _fit(x, y):
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def test_box_wrong_sign():
+    assert_diagnosis(ch03.check_box_counting(
+        lambda p, e: _fit(np.log(e), np.log(ch03.box_counts(p, e)))), "wrong sign")
+
+
+def test_box_counts_instead_of_logs():
+    assert_diagnosis(ch03.check_box_counting(
+        lambda p, e: _fit(np.log(1 / np.asarray(e)), ch03.box_counts(p, e))), "fit log N")
+
+
+def test_box_mixed_bases():
+    assert_diagnosis(ch03.check_box_counting(
+        lambda p, e: _fit(np.log10(1 / np.asarray(e)), np.log(ch03.box_counts(p, e)))),
+        "bases")
+
+
+def test_box_unique_flattens():
+    assert_diagnosis(ch03.check_box_counting(
+        lambda p, e: _fit(np.log(1 / np.asarray(e)),
+                          np.log(ch03.box_counts(p, e, flatten=True)))), "axis=0")
+
+
+def test_box_shifted_grid_is_accepted():
+    def shifted(points, eps):
+        points = np.asarray(points) - np.asarray(points).min(axis=0)
+        return ch03.reference_box_dimension(points, eps)
+    assert ch03.check_box_counting(shifted)
+
+
+def test_box_garbage():
+    assert not ch03.check_box_counting(lambda p, e: 1.0)
+    assert not ch03.check_box_counting(lambda p, e: float(np.asarray(p).shape[1]))
+
+
+# ---------------------------------------------------------------------------- 3.6 classes, words
+def test_classes_by_belief():
+    assert_diagnosis(ch03.check_next_token_classes(
+        lambda b, T, atol=1e-9: np.arange(len(b))), "*beliefs*")
+
+
+def test_classes_by_most_likely_token():
+    assert_diagnosis(ch03.check_next_token_classes(
+        lambda b, T, atol=1e-9: np.einsum("ki,xij->kx", b, T).argmax(1)), "most likely")
+
+
+def test_classes_by_next_state():
+    assert_diagnosis(ch03.check_next_token_classes(
+        lambda b, T, atol=1e-9: ch03._group(b @ T.sum(0), atol)), "next *state*")
+
+
+def test_classes_garbage():
+    assert not ch03.check_next_token_classes(lambda b, T, atol=1e-9: np.zeros(len(b), int))
+
+
+def _words(n_tokens, lengths):
+    for L in lengths:
+        yield from itertools.product(range(n_tokens), repeat=L)
+
+
+def _differs(e1, e2, T, w, atol=1e-9):
+    return abs(ch03.word_probability(e1, T, w) - ch03.word_probability(e2, T, w)) > atol
+
+
+def test_word_not_shortest():
+    def longest_first(e1, e2, T, max_length=6, atol=1e-9):
+        return next((w for w in _words(T.shape[0], range(max_length, 0, -1))
+                     if _differs(e1, e2, T, w)), None)
+    assert_diagnosis(ch03.check_distinguishing_word(longest_first), "increasing")
+
+
+def test_word_compares_beliefs_after_the_word():
+    def after(e1, e2, T, max_length=6, atol=1e-9):
+        for w in _words(T.shape[0], range(1, max_length + 1)):
+            v1, v2 = np.asarray(e1, float), np.asarray(e2, float)
+            for x in w:
+                v1, v2 = v1 @ T[x], v2 @ T[x]
+            if v1.sum() > 0 and v2.sum() > 0 and not np.allclose(v1 / v1.sum(), v2 / v2.sum()):
+                return w
+        return None
+    assert_diagnosis(ch03.check_distinguishing_word(after), "does not distinguish")
+
+
+def test_word_empty():
+    assert_diagnosis(ch03.check_distinguishing_word(
+        lambda e1, e2, T, max_length=6, atol=1e-9: None if np.allclose(e1, e2) else ()),
+        "empty word")
+
+
+def test_word_garbage():
+    assert not ch03.check_distinguishing_word(lambda e1, e2, T, max_length=6, atol=1e-9: None)
+    assert not ch03.check_distinguishing_word(lambda e1, e2, T, max_length=6, atol=1e-9: (0,))
