@@ -125,12 +125,12 @@ import sys
 import torch
 
 import beliefcourse
-from beliefcourse.devices import default_device
+from beliefcourse.devices import pick_device
 
 print(f"Python {sys.version_info.major}.{sys.version_info.minor}: ok" if sys.version_info >= (3, 10)
       else "Python is older than 3.10: please upgrade")
 print(f"beliefcourse {beliefcourse.__version__}, torch {torch.__version__.split('+')[0]}")
-print(f"training and probing will run on: {default_device()}")
+print(f"training and probing will run on: {pick_device()}")
 
 # %% [markdown]
 # Interactive widgets are part of several chapters. Move the slider below: if the number next
