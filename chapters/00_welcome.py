@@ -34,22 +34,38 @@
 # the controls that could have fooled us.
 
 # %% [markdown]
+# ## Why it matters
+#
+# Interpretability research tries to say *what* a network computes from *how* its activations
+# are arranged. The hard part is usually knowing what the right answer is: for text, nobody
+# can write down the hidden state of the world that produced it. Here we can. The data come
+# from a small hidden Markov model whose ideal predictor we can compute exactly, so every
+# claim about the network can be checked against ground truth — and every way of fooling
+# ourselves (a probe that is too flexible, structure that was already in the input tokens, a
+# network that has not learned anything) can be measured rather than argued about. It is a
+# laboratory for a question that matters far beyond toy processes: do next-token predictors
+# build internal models of the world they cannot see?
+
+# %% [markdown]
 # ## The picture this course is about
 #
-# Below are two triangles. Each point is a probability distribution over the three hidden
+# Below are three triangles. Each point is a probability distribution over the three hidden
 # states of a process called *Mess3* (chapter 01), drawn in the probability simplex: the
 # corners are certainty about one state, the centre is complete ignorance, and the colour of a
 # point is its belief read as red–green–blue.
 #
-# * **Left — theory.** Every belief an ideal Bayesian observer of Mess3 can hold. Nobody
-#   designed this fractal: it follows from Bayes' rule applied to the process (chapter 03).
-# * **Right — a trained transformer.** For each of the 59,049 possible 10-token inputs, we
-#   take the transformer's 64-dimensional residual-stream activation at every position and map
-#   it to the plane with *one* affine map, fitted by least squares (chapter 05). Each point is
-#   coloured by the *true* belief at that position.
+# * **Left — theory.** The beliefs an ideal Bayesian observer of Mess3 visits while it reads
+#   a long stream of tokens. Nobody designed this fractal: it follows from Bayes' rule applied
+#   to the process (chapter 03).
+# * **Middle — a trained transformer.** For each of the 59,049 possible 10-token inputs, we
+#   take the transformer's 64-dimensional residual-stream activation (after its last layer) at
+#   every position, and map all of them to the plane with *one* affine map, fitted by least
+#   squares to the true beliefs (chapter 05). Each point is coloured by the *true* belief at
+#   that position, so a point in the wrong place shows up as a wrong colour.
+# * **Right — the same network before training**, probed in exactly the same way.
 #
-# The cell below computes both from scratch (theory) and from a small checkpoint that ships
-# with the course (the network).
+# The cell below computes the theory from scratch and the two networks from checkpoints that
+# ship with the course (it takes under a minute).
 
 # %%
 import matplotlib.pyplot as plt
@@ -59,53 +75,82 @@ from beliefcourse import checkpoints, msp, plotting, processes, probe
 from beliefcourse.data import ExactData
 
 mess3 = processes.mess3()                      # x = 0.05, α = 0.85, as in the paper
-theory = msp.chaos_game(mess3, 200_000, seed=0)
+theory = msp.chaos_game(mess3, 150_000, seed=0)
 
-model, record = checkpoints.load("mess3")     # the final shipped checkpoint
-data = ExactData(mess3, n_ctx=model.cfg.n_ctx)
-hook = f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"
-acts = probe.collect_activations(model, data.inputs, hook)
-fitted = probe.AffineProbe().fit(acts, data.beliefs)
-predicted = fitted.predict(acts).reshape(data.beliefs.shape)
+data = ExactData(mess3, n_ctx=10)              # all 3^10 inputs, their beliefs, exactly
+true_beliefs = data.beliefs.reshape(-1, 3)     # one row per (sequence, position)
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-plotting.plot_simplex(theory, ax=axes[0], s=0.2, title="Theory: Bayesian beliefs of Mess3")
-plotting.plot_simplex(predicted.reshape(-1, 3), colors=plotting.belief_colors(data.beliefs.reshape(-1, 3)),
-                      ax=axes[1], s=0.2, title="Transformer: affine map of the residual stream")
+probed = {}
+for label, tokens_seen in [("trained", None), ("untrained", 0)]:
+    model, record = checkpoints.load("mess3", tokens=tokens_seen)   # None = final checkpoint
+    hook = f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"
+    acts = probe.collect_activations(model, data.inputs, hook).reshape(-1, model.cfg.d_model)
+    probed[label] = probe.AffineProbe().fit(acts, true_beliefs).predict(acts)
+
+colors = plotting.belief_colors(true_beliefs)
+fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.7))
+plotting.plot_simplex(theory, ax=axes[0], s=0.4, title="Theory: an ideal observer's beliefs")
+plotting.plot_simplex(probed["trained"], colors=colors, ax=axes[1], s=0.05,
+                      title="Trained transformer, affine probe")
+plotting.plot_simplex(probed["untrained"], colors=colors, ax=axes[2], s=0.05,
+                      title="Same network before training")
+for ax in axes:                                # one scale for all three panels
+    ax.set_xlim(min(a.get_xlim()[0] for a in axes), max(a.get_xlim()[1] for a in axes))
+    ax.set_ylim(min(a.get_ylim()[0] for a in axes), max(a.get_ylim()[1] for a in axes))
 fig.tight_layout()
 plt.show()
 
 # %%
-y_true = data.beliefs.reshape(-1, 3)
-y_pred = predicted.reshape(-1, 3)
-print(f"points probed: {len(y_true):,} ({len(data.inputs):,} sequences x {data.inputs.shape[1]} positions)")
-print(f"in-sample probe MSE (unweighted, as in the paper): {probe.mse(y_true, y_pred):.2e}")
-print(f"trained on {record['tokens_seen'] / 1e6:.1f} M tokens; mean relative loss {record['relative_loss']:.4f}")
+trained_record = checkpoints.record("mess3")
+print(f"points probed: {len(true_beliefs):,} ({data.inputs.shape[0]:,} sequences x "
+      f"{data.inputs.shape[1]} positions)")
+print(f"trained on {trained_record['tokens_seen'] / 1e6:.1f} M tokens; loss / optimal loss = "
+      f"{trained_record['relative_loss']:.4f}")
+for label, predicted in probed.items():
+    print(f"{label:>9}: probe MSE {probe.mse(true_beliefs, predicted):.1e}, "
+          f"R² {probe.r2(true_beliefs, predicted):.3f}  (in-sample, unweighted)")
+ratio = probe.mse(true_beliefs, probed["untrained"]) / probe.mse(true_beliefs, probed["trained"])
+print(f"untrained MSE / trained MSE: {ratio:.0f}")
 
 # %% [markdown]
 # One affine map, fitted once, turns a cloud of 64-dimensional vectors into the fractal that
-# Bayes' rule predicts. That this works at all is the surprise. *Why* it must work — and what
-# it does and does not prove — is what the chapters are for. In particular, chapter 05 asks
-# the sceptic's questions: how well does an **untrained** network of the same shape do? How
-# well does a linear map of the raw **input tokens** do? A claim without those controls is not
-# a claim.
+# Bayes' rule predicts, down to its small triangles; before training, the same kind of map
+# finds only a blur. That this works at all is the surprise. *Why* it must work, and what it
+# does and does not prove, is what the chapters are for.
+#
+# Notice the numbers too. The untrained network's R² is far from zero: a random network
+# still passes information about the recent tokens through, and the recent tokens already say
+# a lot about the belief. R² alone would flatter it; its error (MSE), about 70 times the
+# trained network's, and the picture tell the real story. Chapter 05 asks all the
+# sceptic's questions properly — held-out sequences, a probe of the raw input tokens, shuffled
+# targets — because a claim without those controls is not a claim.
 
 # %% [markdown]
 # ## How the course is organised
 #
-# | chapter | what you learn | time | needs |
-# |---|---|---|---|
-# | 00 Welcome | the question, the picture, how to use the course | 15 min | — |
-# | 01 Hidden Markov models | processes as labelled transition matrices; Z1R, Mess3, RRXOR; sampling; stationarity | 60 min | 00 |
-# | 02 Bayesian belief updating | η' = ηT^(x)/(ηT^(x)1); synchronisation; next-token prediction; myopic entropy, the yardstick | 75 min | 01 |
-# | 03 The mixed-state presentation | beliefs as a machine of their own; the Mess3 fractal; RRXOR's 36 beliefs; fractal dimension | 75 min | 02 |
-# | 04 Training a small transformer | the model from its parts; exact data and exact loss; training to the optimum | 75 min | 02 |
-# | 05 Probing the residual stream | affine probes, held-out evaluation, controls; the fractal inside the network | 90 min | 03, 04 |
+# | chapter | what you learn | reading | practice | needs |
+# |---|---|---|---|---|
+# | 00 Welcome | the question, the picture, how to use the course | 15 min | — | — |
+# | 01 Hidden Markov models | processes as labelled transition matrices $T^{(x)}$; Z1R, Mess3, RRXOR, even and golden-mean processes; sampling; the stationary distribution | 60 min | 75 min | 00 |
+# | 02 Bayesian belief updating | the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$; synchronisation; next-token prediction; the myopic entropy, the yardstick for every loss | 75 min | 85 min | 01 |
+# | 03 The mixed-state presentation | beliefs as a machine of their own; the Mess3 fractal; RRXOR's 36 beliefs; fractal dimension | 75 min | 90 min | 02 |
+# | 04 Training a small transformer | the model from its parts; exact data and exact loss; training to the optimum | 75 min | 75 min | 02 |
+# | 05 Probing the residual stream | affine probes, held-out evaluation, controls; the fractal inside the network | 90 min | 90 min | 03, 04 |
 #
-# Each of chapters 01–05 has a practice notebook in `exercises/` (with a completed version in
-# `solutions/`). Every exercise states its objectives and a time estimate, offers hints you can
-# unfold, and ends with a **checker** that runs your code against the reference on many inputs
-# and tells you what is probably wrong when it is.
+# **Prerequisites for the whole course.** Python and NumPy (arrays, indexing, `@`); probability
+# at the level of conditional probability and Bayes' rule; for chapters 04–05, basic PyTorch
+# (tensors, `nn.Module`, an optimizer step) and linear least squares. Everything about hidden
+# Markov models, computational mechanics and transformers is built up from there.
+#
+# **Paths through it.** The whole course is about 13 hours with all the practice notebooks,
+# 6½ without them. A one-day workshop can read 01–05 together and do one or two exercises per
+# chapter, leaving the rest of the practice for afterwards. Chapters 04 and 05 load trained
+# checkpoints that ship with the course, so nobody has to wait for training.
+#
+# Each of chapters 01–05 has a practice notebook in `exercises/`, with a completed version in
+# `solutions/`. Every exercise states what you will learn and how long it should take, offers
+# hints you can unfold, and ends with a **checker** that runs your code on many inputs, compares
+# it with a reference, and tells you what is probably wrong when it is.
 
 # %% [markdown]
 # ## Working in JupyterLab
@@ -113,30 +158,50 @@ print(f"trained on {record['tokens_seen'] / 1e6:.1f} M tokens; mean relative los
 # * Run a cell with **Shift + Enter**; run everything with *Run → Run All Cells*.
 # * If things get strange, *Kernel → Restart Kernel and Run All Cells* gives you a clean state.
 #   Every notebook in this course runs top to bottom in a fresh kernel in a couple of minutes
-#   on a laptop CPU; nothing needs a GPU or the internet.
-# * The notebooks are paired with plain-text `.py` files (via jupytext); saving one updates the
-#   other. Work on copies if you want to keep your own notes through course updates.
+#   on a laptop CPU; nothing needs a GPU or the internet. (`beliefcourse.devices.pick_device()`
+#   tells you whether a GPU is there to speed up training in chapter 04.)
+# * Each notebook is paired with a plain-text `.py` file (via jupytext); saving one updates the
+#   other. Work in copies of the practice notebooks if you want to keep your answers through
+#   course updates.
+# * Folded blocks like the one below hold hints and answers. Click to open.
 #
-# The next cell tells you what you are running on.
+# <details><summary>Example: a folded hint</summary>
+#
+# Hints never give the whole answer at once; open them one at a time.
+# </details>
+#
+# The next cell checks that your environment has what the course needs.
 
 # %%
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
-import torch
 
-import beliefcourse
-from beliefcourse.devices import pick_device
+def installed(package):
+    """The installed version of `package`, or "" if it is missing."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return ""
 
-print(f"Python {sys.version_info.major}.{sys.version_info.minor}: ok" if sys.version_info >= (3, 10)
-      else "Python is older than 3.10: please upgrade")
-print(f"beliefcourse {beliefcourse.__version__}, torch {torch.__version__.split('+')[0]}")
-print(f"training and probing will run on: {pick_device()}")
+
+requirements = {
+    "Python 3.10 or newer": sys.version_info >= (3, 10),
+    "beliefcourse (this course's package)": bool(installed("beliefcourse")),
+    "numpy, scipy, matplotlib": all(installed(p) for p in ("numpy", "scipy", "matplotlib")),
+    "torch": bool(installed("torch")),
+    "ipywidgets 8": installed("ipywidgets").startswith("8."),
+}
+for what, ok in requirements.items():
+    print(f"{'ok     ' if ok else 'MISSING'}  {what}")
 
 # %% [markdown]
 # Interactive widgets are part of several chapters. Move the slider below: if the number next
-# to it changes, widgets work in your JupyterLab. (If you see text like `IntSlider(value=3)`
-# instead of a slider, the `ipywidgets` front end is missing: re-run `./course lab`, which
-# installs it.)
+# to it changes, widgets work in your JupyterLab. If you see text like `IntSlider(value=3, …)`
+# instead of a slider, JupyterLab cannot find the widget front end. Starting JupyterLab with
+# `./course` from the course folder (see the README) sets everything up; otherwise install
+# `ipywidgets` 8 into the environment that *runs JupyterLab* (not only the kernel's) and
+# restart JupyterLab.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -148,14 +213,32 @@ widgets.IntSlider(value=3, min=0, max=10, description="try me")
 # ## How exercises are checked
 #
 # Here is the pattern you will meet in every practice notebook. A function is left for you to
-# write; a checker then compares it with the reference. This one expects the stationary
-# distribution π of an HMM — the left eigenvector of the net transition matrix with eigenvalue
-# 1 — and is given a deliberately wrong attempt that forgets to normalise:
+# write, with its signature and a docstring that fixes the conventions. A **checker** then
+# calls it on many inputs and compares with the reference. It answers in one of four ways:
+# ⏳ not implemented yet, ❌ wrong (with the likely mistake), 💥 your code crashed (with the
+# line), ✅ correct.
+#
+# Our example is Exercise 1.1: the stationary distribution $\pi$ of an HMM, the left
+# eigenvector of its net transition matrix with eigenvalue 1, normalised to sum to 1 (chapter
+# 01 explains all of that). An untouched stub first:
 
 # %%
 from beliefcourse import checks
 
 
+def stationary(T):
+    """Stationary distribution of the HMM with labelled matrices T[x, i, j]; shape (n_states,)."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+checks.check_stationary(stationary)
+
+# %% [markdown]
+# Now a first attempt that finds the right eigenvector but forgets that `np.linalg.eig`
+# returns eigenvectors with arbitrary length and sign:
+
+# %%
 def stationary(T):
     """Stationary distribution of the HMM with labelled matrices T[x, i, j]; shape (n_states,)."""
     net = T.sum(axis=0)
@@ -166,7 +249,10 @@ def stationary(T):
 checks.check_stationary(stationary)
 
 # %% [markdown]
-# The verdict names the likely mistake. Fix it (divide by the sum) and the checker passes:
+# The verdict does not just say "wrong": it names the mistake — the vector is not normalised
+# — and how to fix it. Checkers recognise the common mistakes of each exercise (a transposed
+# matrix, an off-by-one, a forgotten normalisation) by computing what each mistake would have
+# returned on every test case. Fix it (divide by the sum) and the checker passes:
 
 # %%
 def stationary(T):
@@ -180,6 +266,9 @@ def stationary(T):
 checks.check_stationary(stationary)
 
 # %% [markdown]
+# A checker result is truthy exactly when it passed, so practice notebooks can write
+# `if checks.check_stationary(stationary): ...` to run a demo only once your code works.
+#
 # ## Where this comes from
 #
 # * A. S. Shai, S. E. Marzen, L. Teixeira, A. Gietelink Oldenziel, P. M. Riechers.
@@ -190,5 +279,9 @@ checks.check_stationary(stationary)
 # * The mathematics of beliefs over hidden states — mixed states, their presentation and its
 #   geometry — is *computational mechanics*: J. P. Crutchfield and colleagues; the chapters cite
 #   the specific results where they use them.
+#
+# The shipped transformer follows the paper's architecture (4 layers, $d_\text{model} = 64$,
+# context 10) but was trained by this course with a faster recipe (chapter 04 explains it), so
+# its numbers are ours, not the paper's.
 #
 # Next: **chapter 01**, where we meet the processes that generate our data.

@@ -44,15 +44,16 @@ import numpy as np
 
 from beliefcourse import plotting, processes
 from beliefcourse.enumerate import all_sequences
+from beliefcourse.hmm import HMM
 
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
 # ## 1. A process you can describe in one line: zero, one, random
 #
-# The LessWrong post that started this line of work (Shai et al., 2024) opens with a process
-# called **Z1R**, for *zero–one–random*. It has three hidden states, $S_0$, $S_1$ and $S_R$, and
-# cycles through them forever:
+# Shai et al. (2024) explain their ideas with a small process called **Z1R**, for
+# *zero–one–random*. It has three hidden states, $S_0$, $S_1$ and $S_R$, and cycles through
+# them forever:
 #
 # * in $S_0$ it emits `0` and moves to $S_1$;
 # * in $S_1$ it emits `1` and moves to $S_R$;
@@ -87,7 +88,7 @@ print(z1r)
 # $T^{(x)}_{ij}$, labelled "token : probability".
 
 # %%
-fig, ax = plt.subplots(figsize=(4.2, 3.6))
+fig, ax = plt.subplots(figsize=(4.6, 4.0))
 plotting.plot_hmm(z1r, ax=ax)
 ax.set_title("Z1R: zero, one, random")
 plt.show()
@@ -300,14 +301,44 @@ print(f"T^(A)[0, 0] = alpha*y = {mess3.T[0, 0, 0]:.4f},  T^(A)[0, 1] = beta*x = 
 print(f"T^(A)[1, 0] = alpha*x = {mess3.T[0, 1, 0]:.4f},  T^(A)[1, 1] = beta*y = {mess3.T[0, 1, 1]:.4f}")
 print("stationary distribution:", mess3.stationary())
 
-fig, ax = plt.subplots(figsize=(4.6, 4.0))
-plotting.plot_hmm(mess3, ax=ax)
+# %% [markdown]
+# As a picture, the three labelled matrices side by side (colour on a log scale: the entries
+# span more than two orders of magnitude). In $T^{(k)}$ the column of state $k$ is bright —
+# emitting $k$ is most likely on entering state $k$ — and its brightest entry,
+# $(1-2x)\,\alpha = 0.765$, is "stay in $k$ and report it honestly". The three matrices are
+# the same up to renaming states and tokens together: Mess3 treats $A$, $B$, $C$ alike.
+
+# %%
+from matplotlib.colors import LogNorm
+
+fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.3), constrained_layout=True)
+for k, ax in enumerate(axes):
+    image = ax.imshow(mess3.T[k], norm=LogNorm(vmin=2e-3, vmax=1), cmap="viridis")
+    for i, j in itertools.product(range(3), range(3)):
+        value = mess3.T[k, i, j]
+        ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=9,
+                color="black" if value > 0.1 else "white")
+    ax.set_xticks(range(3), ["A", "B", "C"])
+    ax.set_yticks(range(3), ["A", "B", "C"])
+    ax.set_xlabel("to state j")
+    ax.set_title(f"$T^{{({'ABC'[k]})}}$: emit {'ABC'[k]}")
+axes[0].set_ylabel("from state i")
+fig.colorbar(image, ax=axes, shrink=0.8, label="probability")
+plt.show()
+
+# %% [markdown]
+# The state diagram draws the same 27 numbers as arrows (rounded to two significant digits):
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 5.8))
+plotting.plot_hmm(mess3, ax=ax, precision=2)
 ax.set_title("Mess3 (x = 0.05, α = 0.85)")
 plt.show()
 
 # %% [markdown]
 # The diagram is busy — every state connects to every state with every token — which is
-# exactly why Mess3 is interesting: no token ever rules a state out.
+# exactly why Mess3 is interesting: no token ever rules a state out, so an observer can never
+# be certain which state the process is in.
 #
 # ### What the net matrix's eigenvalues say about the data
 #
@@ -335,11 +366,24 @@ print(f"zeta = 1 - 3x = {zeta:.2f}")
 # > </details>
 #
 # That memory is visible in the tokens themselves. The probability that the token $k$ steps
-# later equals today's token is (Exercise 1.6 derives and computes it)
+# later equals today's token is
 #
 # $$
 # P(x_{t+k} = x_t) \;=\; \tfrac13 + \big(\alpha^2 + 2\beta^2 - \tfrac13\big)\,\zeta^{\,k},
 # $$
+#
+# <details><summary>Derivation</summary>
+#
+# $x_t$ is emitted by the state $s_t$ entered at step $t$, and $x_{t+k}$ by $s_{t+k}$; given the
+# two states, the two emissions are independent. Since $T = \zeta I + (1-\zeta)J/3$ and $J/3$
+# is a projection, $T^k = \zeta^k I + (1-\zeta^k)J/3$, so
+# $P(s_{t+k} = s_t) = \tfrac13 + \tfrac23\zeta^k$. Two tokens from the same state agree with
+# probability $q = \alpha^2 + 2\beta^2$, from different states with $r = 2\alpha\beta + \beta^2$,
+# and $q + 2r = (\alpha + 2\beta)^2 = 1$. Hence
+# $P = q\,(\tfrac13 + \tfrac23\zeta^k) + r\,(\tfrac23 - \tfrac23\zeta^k)
+# = \tfrac13 + \tfrac23(q - r)\,\zeta^k$, and $\tfrac23(q - r) = q - \tfrac13$.
+# Exercise 1.6 computes the same quantity for *any* HMM from its matrices.
+# </details>
 #
 # a geometric decay towards chance, at exactly the rate $\zeta$. Let us sample and see — first
 # a strip of hidden states above the tokens they emitted, coloured red, green, blue for
@@ -350,18 +394,19 @@ print(f"zeta = 1 - 3x = {zeta:.2f}")
 rgb = np.eye(3)                                  # A -> red, B -> green, C -> blue
 tokens, states = mess3.sample(n_sequences=400, length=200, seed=1)
 
-fig, axes = plt.subplots(2, 1, figsize=(9, 1.9), sharex=True)
-axes[0].imshow(rgb[states[0, 1:121]][None], aspect="auto")
-axes[1].imshow(rgb[tokens[0, :120]][None], aspect="auto")
+fig, axes = plt.subplots(2, 1, figsize=(9, 2.2), sharex=True, constrained_layout=True)
+axes[0].imshow(rgb[states[0, 1:121]][None], aspect="auto",
+               extent=(0.5, 120.5, 0, 1))              # state entered at step t ...
+axes[1].imshow(rgb[tokens[0, :120]][None], aspect="auto",
+               extent=(0.5, 120.5, 0, 1))              # ... and the token it emitted
 for ax, label in zip(axes, ["hidden state", "token"]):
-    ax.set_yticks([0])
-    ax.set_yticklabels([label])
-axes[1].set_xlabel("time step")
+    ax.set_yticks([0.5], [label])
+axes[1].set_xlabel("time step t")
 handles = [plt.Rectangle((0, 0), 1, 1, color=rgb[k]) for k in range(3)]
-axes[0].legend(handles, ["A", "B", "C"], ncol=3, frameon=False, loc="lower right",
-               bbox_to_anchor=(1.0, 1.0), fontsize=8)
+fig.legend(handles, ["A", "B", "C"], ncol=3, frameon=False, loc="outside upper right",
+           fontsize=9)
 fig.suptitle("Mess3: long stays in one state; tokens mostly, but not always, honest",
-             x=0.4, y=1.04)
+             x=0.02, ha="left", fontsize=11)
 plt.show()
 
 # %%
@@ -393,12 +438,35 @@ print(f"lag 20: exact {exact[-1]:.3f}, measured {empirical[-1]:.3f}")
 #
 # ### Try it: the Mess3 explorer
 #
-# The widget below rebuilds Mess3 for any $x$ and $\alpha$ and shows its matrices, a sampled
-# sequence and its token statistics. **Things to try:** set $\alpha = 1/3$ and watch the tokens
-# become independent of the state (what happens to the lag-1 agreement?). Push $x$ towards
-# $1/3$: the net matrix becomes $J/3$ and the chain forgets in one step. Take $x$ above $1/3$,
-# where $\zeta$ is negative: the state now tends to *change*, so what do the runs look like?
-# Take $\alpha$ below $1/3$, where a token is evidence *against* its own state.
+# The widget below rebuilds Mess3 for any $x$ and $\alpha$ (move the sliders, then let go).
+# It shows one sampled strip of hidden states above the tokens they emitted, the lagged
+# agreement $P(x_{t+k} = x_t)$ — exact, and measured in 2,000 samples — the three labelled
+# matrices with the net matrix, and a status line with $\zeta$, the lag-1 agreement, the token
+# frequencies and the mean length of a run of equal tokens (1.5 if tokens were independent
+# and uniform). The same seed is used at every setting, so what changes comes from the
+# parameters, not the dice. **Things to try:**
+#
+# * Set $\alpha = 1/3$: every state emits every token with probability ⅓. The curve drops to
+#   chance and the runs shrink to 1.5, although the hidden chain is as sticky as before: the
+#   tokens have stopped saying anything about it.
+# * Push $x$ towards $1/3$: $\zeta \to 0$, the net matrix becomes $J/3$ and the chain forgets
+#   in one step.
+# * Take $x$ above $1/3$, where $\zeta$ is negative: the state now tends to *change*. The
+#   curve oscillates around chance and runs get shorter than 1.5.
+# * Take $\alpha = 0$, where a token is evidence *against* its own state. Does the curve fall
+#   below chance? Compare with $\alpha = 2/3$.
+#
+# > **Question.** Why do $\alpha = 0$ and $\alpha = 2/3$ give exactly the same curve?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Substitute $\beta = (1-\alpha)/2$: the amplitude is
+# > $\alpha^2 + 2\beta^2 - \tfrac13 = \tfrac16(3\alpha - 1)^2 = \tfrac23(\alpha - \beta)^2$.
+# > Agreement depends only on how *different* a state's own token is from the others, not on
+# > the sign of the difference ($3\alpha - 1 = \mp 1$ for the two values). At $\alpha = 0$,
+# > two tokens emitted by the same state are each one of the *other* two tokens, so they agree
+# > half the time — above chance, because the state is sticky.
+# > </details>
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -417,9 +485,16 @@ widgets.mess3_explorer()
 
 # %%
 rrxor = processes.rrxor()
-fig, ax = plt.subplots(figsize=(5.2, 4.0))
-plotting.plot_hmm(rrxor, ax=ax)
-ax.set_title("RRXOR")
+
+# Only for the drawing: put the states around the circle in the order S, 0, T, 1, F, which
+# keeps the arrows apart. (Reordering states relabels nothing: same process.)
+order = [0, 1, 3, 2, 4]
+rrxor_drawn = HMM(rrxor.T[:, order][:, :, order],
+                  state_names=[rrxor.state_names[i] for i in order],
+                  token_names=rrxor.token_names)
+fig, ax = plt.subplots(figsize=(5.4, 4.6))
+plotting.plot_hmm(rrxor_drawn, ax=ax)
+ax.set_title("RRXOR: random, random, XOR")
 plt.show()
 print("stationary distribution over (S, 0, 1, T, F):", rrxor.stationary())
 
@@ -457,6 +532,11 @@ for offset in range(3):
     print(f"triples starting at offset {offset}: XOR rule holds in {holds:.1%}")
 
 # %% [markdown]
+# One phase obeys the rule every time; the other two are coin flips. A reader who knew the
+# phase could predict every third bit perfectly — but the phase is a hidden variable, and at
+# the start of a sequence nobody knows it. Inferring it as the bits come in is the problem of
+# chapter 02.
+#
 # > **Question.** A predictor sees only the previous token of RRXOR. Can its average loss
 # > beat 1 bit per token? What if it sees the previous two?
 # >
@@ -467,11 +547,6 @@ for offset in range(3):
 # > $P(x_3 = x_1 \oplus x_2 \mid x_1 x_2) = \tfrac23$, which is better than a coin flip.
 # > Chapter 02 computes the best achievable loss for every context length.
 # > </details>
-#
-# One phase obeys the rule every time; the other two are coin flips. A reader who knew the
-# phase could predict every third bit perfectly — but the phase is a hidden variable, and at
-# the start of a sequence nobody knows it. Inferring it as the bits come in is the problem of
-# chapter 02.
 
 # %% [markdown]
 # ## 7. Two classics: the even process and the golden-mean process
@@ -503,9 +578,10 @@ for name, hmm in [("golden mean", golden), ("even", even)]:
     print(f"{name:12s}", "".join(map(str, tokens[0])))
 
 # %% [markdown]
-# In the even-process sample, every block of `1`s that is *preceded by a `0`* has even length
-# (only a block cut by the start of the window can be odd: we joined the process in the middle
-# of its life, at the stationary distribution).
+# In the even-process sample, every block of `1`s that lies wholly inside the window has even
+# length. Only a block cut by the edge of the window can be odd: at the start because we
+# joined the process in the middle of its life (at the stationary distribution), at the end
+# because we stopped watching.
 
 # %% [markdown]
 # ## 8. The hidden state is hidden
@@ -552,8 +628,9 @@ for word in ([], [1], [0], [0, 1], [1, 1], [1, 0, 0]):
 # %% [markdown]
 # Before any token we know only $\pi$. A `1` leaves two possibilities, $S_0$ (after a random
 # `1`) and $S_R$ (after the forced `1`); `01` forces us into $S_R$; `11` into $S_0$. Once the
-# observer knows the state of Z1R it never loses it again, because every later token is
-# consistent with exactly one continuation.
+# observer knows the state of Z1R it never loses it again: the hidden state moves
+# $S_0 \to S_1 \to S_R \to S_0$ whatever is emitted, so knowing it once means knowing it
+# forever. Mess3 is the opposite case, as the next chapter shows.
 #
 # The vectors we just printed — probability distributions over hidden states, given the tokens
 # seen so far — are **beliefs**. Summing over all paths costs $n_\text{states}^{L+1}$ terms;

@@ -84,7 +84,8 @@ z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
 # factor is $T^{(x)}_{ij}$, and
 #
 # $$
-# P(s_{t+1} = j,\ x_{t+1} = x \mid x_{1:t}) = \sum_i \eta_i\, T^{(x)}_{ij} = \big(\eta\, T^{(x)}\big)_j .
+# P(s_{t+1} = j,\ x_{t+1} = x \mid x_{1:t})
+# = \sum_i \eta_i\, T^{(x)}_{ij} = \big(\eta\, T^{(x)}\big)_j .
 # $$
 #
 # **Step 2 — marginalise over the next state** to get the probability of the token itself:
@@ -168,25 +169,35 @@ for t, eta in enumerate(trajectory):
 # third) — the colouring used in every simplex plot of the course.
 #
 # Below, left: one Z1R trajectory. It starts at the centre, moves to an edge, and reaches a
-# corner after three tokens; from then on it hops between corners forever. Right: a Mess3
-# trajectory of 40 tokens. It wanders through the interior, drawn towards the corner of the
-# current token, and never reaches a corner.
+# corner within three tokens (this one after two: the word `01` can only be the forced `0`
+# followed by the forced `1`); from then on it hops between corners forever. Middle: a Mess3
+# trajectory of 12 tokens. It wanders through the interior, pulled towards the corner of the
+# token just seen, and never reaches a corner. Right: where *every* Mess3 observer can be after
+# at most 7 tokens — the beliefs along all $3^7 = 2187$ words, 3,280 distinct points (every
+# prefix leads somewhere new). Z1R's observer only ever visits 7 points of its triangle;
+# Mess3's visits a set that keeps growing with every token.
 
 # %%
 z1r_tokens, _ = z1r.sample(n_sequences=1, length=9, seed=3)
 z1r_path = beliefs.belief_trajectories(z1r, z1r_tokens)[0]
-mess3_tokens, mess3_states = mess3.sample(n_sequences=1, length=40, seed=5)
+mess3_tokens, _ = mess3.sample(n_sequences=1, length=12, seed=1)
 mess3_path = beliefs.belief_trajectories(mess3, mess3_tokens)[0]
+all_mess3 = all_sequences(mess3, 7).beliefs.reshape(-1, 3)        # every prefix of length <= 7
+first_corner = int(np.argmax(z1r_path.max(axis=1) > 1 - 1e-12))
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
 plotting.plot_belief_path(z1r_path, ax=axes[0], labels=z1r.state_names,
-                          title="Z1R: certain after 3 tokens")
+                          title=f"Z1R: certain after {first_corner} tokens")
 plotting.plot_belief_path(mess3_path, ax=axes[1], labels=mess3.state_names,
                           title="Mess3: never certain")
+plotting.plot_simplex(all_mess3, ax=axes[2], s=2, labels=mess3.state_names,
+                      title="Mess3: every belief after ≤ 7 tokens")
 fig.tight_layout()
 plt.show()
-print("Z1R tokens:  ", "".join(map(str, z1r_tokens[0])))
+print("Z1R tokens:  ", "".join(map(str, z1r_tokens[0])),
+      f"  (a corner after {first_corner} tokens)")
 print("Mess3 tokens:", "".join(mess3.token_names[x] for x in mess3_tokens[0]))
+print("distinct Mess3 beliefs after <= 7 tokens:", len(np.unique(all_mess3.round(10), axis=0)))
 
 # %% [markdown]
 # Each step moves the belief towards the corner of the token just seen — with $\alpha = 0.85$
@@ -289,7 +300,8 @@ plt.show()
 # %%
 pasts = [[], [0], [1]]
 for past in pasts:
-    eta = beliefs.belief_trajectories(rrxor, np.array(past, dtype=int))[0, -1] if past else rrxor.stationary()
+    eta = (beliefs.belief_trajectories(rrxor, np.array(past))[0, -1] if past
+           else rrxor.stationary())
     next_token = beliefs.next_token_distribution(eta, rrxor)
     two = {f"{a}{b}": eta @ rrxor.T[a] @ rrxor.T[b] @ np.ones(5) for a in (0, 1) for b in (0, 1)}
     shown = "".join(map(str, past)) or "(none)"
@@ -379,6 +391,9 @@ floor = information.myopic_entropy(mess3, positions + 2)       # h(p + 2), nats
 for p, value in zip(positions, floor):
     print(f"position {p}: best loss h({p + 2}) = {value:.4f} nats")
 print(f"mean over the 10 positions: {floor.mean():.4f} nats")
+wrong_window = information.myopic_entropy(mess3, positions + 1)   # h(1) .. h(10): off by one
+print(f"(the off-by-one window h(1)..h(10) would give {wrong_window.mean():.4f} nats, "
+      f"{wrong_window.mean() - floor.mean():.4f} more)")
 
 fig, ax = plt.subplots(figsize=(5.8, 3.6))
 ax.plot(L_values, h / np.log(2), "o-", ms=4, color="C0", label="myopic entropy h(L)")
@@ -395,11 +410,16 @@ ax.legend(frameon=False, fontsize=8)
 plt.show()
 
 # %% [markdown]
-# **0.8025 nats** is the number to beat — or rather, to reach. Chapter 04 reports a trained
-# model's *relative loss*, its loss at each position divided by $h(p+2)$; a model that has
-# learned Bayes-optimal prediction has relative loss 1 at every position. Note that the
-# optimum differs by position: demanding the same loss at position 0 as at position 9 would
-# ask for the impossible.
+# **0.8025 nats** is the number to beat — or rather, to reach. Two things to notice. First,
+# it is the mean of $h(2), \dots, h(11)$, *not* of $h(1), \dots, h(10)$: shifting the window
+# by one position gives a different floor (printed above: 0.0305 nats higher), and a model
+# measured against the wrong one would seem to beat the optimum — a relative loss below 1 is
+# the symptom of exactly this off-by-one. Second, it sits above the entropy rate, because
+# the early positions have little context: the model at position 0 has seen a single token
+# and cannot do better than $h(2)$. Shai et al.'s training code logs exactly this yardstick:
+# a *relative loss*, each position's loss divided by $h(p+2)$, so that a Bayes-optimal model
+# scores 1 at every position (their Mess3 model ended at 1.0002, a best validation loss of
+# 0.8026 nats). # Chapter 04 uses the same measure.
 
 # %% [markdown]
 # ## 7. The entropy rate
@@ -423,24 +443,35 @@ plt.show()
 # synchronises after three tokens, $h(L)$ reaches that value exactly at $L = 4$.
 
 # %%
-presentation = msp.mixed_state_presentation(z1r)
-recurrent = presentation.recurrent()
-print("recurrent beliefs and how often they are visited:")
-for eta, weight in zip(recurrent.beliefs, recurrent.stationary()):
-    entropy = information.entropy(beliefs.next_token_distribution(eta, z1r))
-    print(f"  {eta.round(3)}  visited {weight:.3f} of the time, next-token entropy {abs(entropy):.4f} nats")
+recurrent = msp.mixed_state_presentation(z1r).recurrent()
+visits = recurrent.stationary()
+# entropy of each recurrent belief's next-token distribution (+ 0.0 prints -0.0 as 0.0)
+next_entropy = information.entropy(beliefs.next_token_distribution(recurrent.beliefs, z1r)) + 0.0
+print("recurrent belief   visited   next-token entropy")
+for eta, weight, H in zip(recurrent.beliefs, visits, next_entropy):
+    print(f"  {eta.round(3)}     {weight:.3f}     {H:.4f} nats")
+print(f"average, weighted by visits: {visits @ next_entropy:.4f} nats;  "
+      f"ln(2)/3 = {np.log(2) / 3:.4f}")
 h_mu_z1r = information.entropy_rate(z1r)
-print(f"entropy rate of Z1R: {h_mu_z1r:.4f} nats;  ln(2)/3 = {np.log(2) / 3:.4f}")
+print(f"information.entropy_rate(z1r) = {h_mu_z1r:.4f} nats  [{h_mu_z1r.method}]")
 print("h(1..6) of Z1R [nats]:", information.myopic_entropy(z1r, np.arange(1, 7)).round(4))
 
 # %% [markdown]
-# **Mess3, as a limit.** Mess3 never synchronises and has infinitely many recurrent beliefs,
-# so there is no finite sum. But $h(L)$ converges fast, and `information.entropy_rate`
-# estimates the limit; the gaps $h(L) - h_\mu$ shrink by a factor of about four per token:
+# **Mess3, as a limit.** Mess3 never synchronises: its beliefs never settle onto a finite set
+# (the right panel of section 3 keeps filling in), so there is no finite sum. But the limit
+# can be pinned down from both sides. From above, $h(L)$ decreases to $h_\mu$. From below,
+# $H[X_L \mid X_{1:L-1}, S_0]$ — the same quantity for an observer who is also *told* the
+# starting hidden state — increases to $h_\mu$, because knowing $S_0$ stops mattering as $L$
+# grows. `information.entropy_rate` returns an estimate that carries this bracket: it behaves
+# as a float (formats with `:.4f`, subtracts from arrays) and has `.value`, `.error` (a
+# guaranteed bound, same unit) and `.method` (how it was computed). The gaps
+# $h(L) - h_\mu$ shrink by a factor of about four per token:
 
 # %%
 h_mu_mess3 = information.entropy_rate(mess3)
 print(f"entropy rate of Mess3: {h_mu_mess3:.4f} nats = {h_mu_mess3 / np.log(2):.4f} bits")
+print(f"  .value = {h_mu_mess3.value:.6f}, .error = {h_mu_mess3.error:.0e} nats")
+print(f"  .method: {h_mu_mess3.method}")
 gaps = h - h_mu_mess3
 for L in range(2, 8):
     print(f"h({L}) - h_mu = {gaps[L - 1]:.2e} nats   ratio to the previous gap: "
@@ -466,12 +497,14 @@ for L in range(2, 8):
 # * Myopic entropy $h(L)$ is the best achievable cross-entropy with $L-1$ tokens of context.
 #   Position $p$ of a transformer predicts $x_{p+2}$ with floor $h(p+2)$; for Mess3 the mean
 #   floor over 10 positions is 0.8025 nats.
-# * Entropy rate $h_\mu = \lim h(L)$: $\tfrac13\ln 2$ nats for Z1R (exact), 0.7935 nats for
-#   Mess3.
+# * Entropy rate $h_\mu = \lim h(L)$: $\tfrac13\ln 2$ nats for Z1R (exact); 0.7935 nats
+#   = 1.1447 bits for Mess3, bracketed between two exact sequences.
 #
-# **Practice.** `exercises/02_belief_updating.ipynb`: five exercises (about 70 minutes) — the
+# **Practice.** `exercises/02_belief_updating.ipynb`: six exercises (about 85 minutes) — the
 # update, the next-token distribution, trajectories, state uncertainty and synchronisation,
-# and myopic entropy — each with a checker.
+# myopic entropy, and the ideal predictor's loss at each model position — each with a
+# checker that recognises the usual mistakes (a forgotten normalisation, the net matrix, a
+# transpose, an off-by-one between belief and position).
 #
 # **Next:** chapter 03, *The mixed-state presentation*: all the beliefs at once, as a machine
 # of their own, and the fractal they form.

@@ -38,12 +38,14 @@
 # 4. show, with RRXOR, that beliefs carry more than the next-token distribution:
 #    36 beliefs, 11 next-token predictions;
 # 5. measure a fractal's dimension three ways — box counting, information dimension and
-#    the Lyapunov dimension $h_\mu/|\lambda_1|$ — and say why they differ;
+#    the Lyapunov dimension $h_\mu/|\lambda_1|$ — say why they differ, and say how far each
+#    estimate can be trusted;
 # 6. state the prediction that chapters 04 and 05 test on a transformer.
 #
 # Practice: `exercises/03_mixed_state_presentation.ipynb` (six exercises, about 90 minutes).
 
 # %%
+import itertools
 from fractions import Fraction
 
 import matplotlib.pyplot as plt
@@ -215,12 +217,14 @@ print(f"statistical complexity C_mu = {information.statistical_complexity(z1r):.
 # %%
 depth_counts = {}
 for name, hmm in [("Z1R", z1r), ("RRXOR", rrxor), ("Mess3", mess3)]:
-    by_depth = msp.beliefs_by_depth(hmm, max_depth=9)
+    by_depth = msp.beliefs_by_depth(hmm, max_depth=10)          # beliefs equal to 1e-9 merged
     depth_counts[name] = np.array([len(b) for b in by_depth])
-print(f"{'L':>2}  {'Z1R':>5}  {'RRXOR':>5}  {'Mess3':>6}  {'(3^(L+1) - 1)/2':>16}")
-for L in range(10):
+coarse = [len(b) for b in msp.beliefs_by_depth(mess3, max_depth=10, atol=1e-5)]
+print(f"{'L':>2}  {'Z1R':>5}  {'RRXOR':>5}  {'Mess3':>6}  {'(3^(L+1) - 1)/2':>16}  "
+      f"{'Mess3 on a 1e-5 grid':>20}")
+for L in range(11):
     print(f"{L:2d}  {depth_counts['Z1R'][L]:5d}  {depth_counts['RRXOR'][L]:5d}  "
-          f"{depth_counts['Mess3'][L]:6d}  {(3 ** (L + 1) - 1) // 2:16d}")
+          f"{depth_counts['Mess3'][L]:6d}  {(3 ** (L + 1) - 1) // 2:16d}  {coarse[L]:20d}")
 
 fig, ax = plt.subplots(figsize=(5.8, 3.6))
 for name, counts in depth_counts.items():
@@ -232,17 +236,20 @@ plt.show()
 
 # %% [markdown]
 # Z1R stops at 7 and RRXOR at 36, but Mess3's count is $1 + 3 + 9 + \dots + 3^L =
-# (3^{L+1}-1)/2$: **every** word leads to a different belief. (At depth 10 the same holds —
-# 88,573 distinct beliefs — if beliefs are compared to $10^{-9}$; compared to five decimals
-# some collide, which is a statement about rounding, not about Mess3.)
+# (3^{L+1}-1)/2$: **every** word leads to a different belief — 88,573 of them within ten
+# tokens. The last column is a warning about tolerances: on a grid of spacing $10^{-5}$
+# (about five decimals) some of those beliefs fall into the same cell from $L = 7$ on, and a
+# careless count would report a few thousand fewer. That is a statement about rounding, not
+# about Mess3: the beliefs that "collide" there differ by less than $10^{-5}$ but they are
+# different.
 #
-# Why the difference? Beliefs can only *merge* — two different pasts leading to the same
-# belief, as they do all the time in Z1R — if some update maps two different beliefs to the
-# same one. For a single token that needs $\eta_1 T^{(x)} \propto \eta_2 T^{(x)}$ with
-# $\eta_1 \ne \eta_2$, which is possible only when $T^{(x)}$ is **singular**. Z1R's matrices
-# are: $T^{(0)}T^{(1)}$ has rank 1, so *every* belief that allows the word `01` is mapped to
-# the same point, certainty of $S_R$ — a synchronising word. Mess3's matrices are invertible,
-# so no token ever makes the observer forget which of two beliefs it held:
+# Why the difference between the processes? In Z1R different pasts *merge* into the same
+# belief all the time. One way for that to happen is a single update that maps two different
+# beliefs to the same one: $\eta_1 T^{(x)} \propto \eta_2 T^{(x)}$ with $\eta_1 \ne \eta_2$,
+# possible only when $T^{(x)}$ is **singular**. Z1R's matrices are: $T^{(0)}T^{(1)}$ even has
+# rank 1, so *every* belief that allows the word `01` is mapped to the same point, certainty
+# of $S_R$ — a *synchronising word*. Mess3's matrices are invertible, so no update ever makes
+# the observer forget which of two beliefs it held:
 
 # %%
 for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
@@ -251,10 +258,13 @@ for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
           f"{np.linalg.matrix_rank(hmm.T[0] @ hmm.T[1])}")
 
 # %% [markdown]
-# This is the mark of a **non-unifilar** HMM: in Mess3, from a known state, a token can lead
-# to any of the three states, so certainty is never reached and never kept (chapter 02: the
-# state uncertainty levels off at 0.438 bits). The MSP is unifilar by construction, and it
-# pays for it with infinitely many states.
+# Invertibility alone does not forbid every merge: two words that end in *different* tokens
+# could still land on the same point, since the images $f_A(\Delta)$ and $f_B(\Delta)$ of the
+# simplex overlap. That would take an exact coincidence, and the table shows none happens
+# within ten tokens. Behind all this is that Mess3 is **non-unifilar**: from a known state a
+# token can lead to any of the three states, so certainty is never reached and never kept
+# (chapter 02: the state uncertainty levels off at 0.438 bits). The MSP is unifilar by
+# construction, and it pays for it with infinitely many states.
 #
 # ### The maps $f_x$ are contractions: an iterated function system
 #
@@ -284,9 +294,11 @@ for x, token in enumerate(mess3.token_names):
 # $$\mathcal A = f_A(\mathcal A) \,\cup\, f_B(\mathcal A) \,\cup\, f_C(\mathcal A),$$
 #
 # the *attractor*, and that it is typically a fractal: a union of shrunken, distorted copies
-# of itself. Mess3's recurrent beliefs are (densely) this set. You can see the equation above
-# in the beliefs after all $3^8 = 6561$ words of length 8 (by then the start $\pi$ is
-# forgotten to within $10^{-4}$). Colour each belief by the **last** token of its word: the
+# of itself. The beliefs an observer holds in the long run lie on $\mathcal A$ and fill it
+# densely. You can see the equation above in the beliefs after all $3^8 = 6561$ words of
+# length 8 (by then the start $\pi$ is largely forgotten, though slowly in the worst case:
+# a factor 0.895 per step is a weak contraction). Colour each belief by the **last** token of
+# its word: the
 # words ending in $x$ give $f_x$ applied to the set of depth 7 — three copies (left). Colour by
 # the last *two* tokens: nine copies of copies (middle). Zoom into the red copy: it looks like
 # the whole (right).
@@ -325,6 +337,8 @@ plt.show()
 # the current point (a *place-dependent* IFS). But that is exactly what an observer does when
 # it reads a long sequence sampled from Mess3: each token is drawn from the process, and the
 # belief moves by the corresponding map. **The chaos game is the observer.**
+# `msp.chaos_game` runs 10,000 such observers side by side, each for 200 burn-in tokens and
+# then 20 recorded ones, so the 200,000 points below come from 10,000 independent sequences.
 #
 # After a short burn-in the points land on the attractor, and they land there with a definite
 # frequency — the stationary distribution of the MSP viewed as a Markov chain on beliefs,
@@ -333,9 +347,10 @@ plt.show()
 # belief" means for an infinite MSP.
 
 # %%
-cloud = msp.chaos_game(mess3, 200_000, seed=0)
+N_CHAINS, BURN_IN = 10_000, 200         # observers side by side; tokens each forgets
+cloud = msp.chaos_game(mess3, 200_000, seed=0, n_chains=N_CHAINS, burn_in=BURN_IN)
 fig, ax = plt.subplots(figsize=(6.4, 5.8))
-plotting.plot_simplex(cloud, ax=ax, s=0.05, labels=mess3.state_names,
+plotting.plot_simplex(cloud, ax=ax, s=0.2, labels=mess3.state_names,
                       title="Mess3 (x = 0.05, α = 0.85): 200,000 beliefs of the chaos game")
 plt.show()
 
@@ -355,7 +370,8 @@ plt.show()
 # $$h_\mu = \int H\big[P(\cdot\mid\eta)\big]\, d\mu_B(\eta)$$
 #
 # — the formula of section 2 with the sum over recurrent states replaced by an integral over
-# the attractor.
+# the attractor. The cloud is a sample, so its averages carry a Monte Carlo error; the
+# observers are independent, so the spread of the per-observer averages measures it honestly.
 
 # %%
 def entropy_rows(P, base=np.e):
@@ -364,13 +380,32 @@ def entropy_rows(P, base=np.e):
     return -(P * logs).sum(axis=1)
 
 
+def mean_and_error(values, n_chains=N_CHAINS):
+    """Mean of chaos-game values, and its standard error from the independent observers.
+
+    msp.chaos_game orders its points step-major: row k * n_chains + c is observer c's k-th."""
+    per_chain = values.reshape(-1, n_chains).mean(axis=0)
+    return per_chain.mean(), per_chain.std(ddof=1) / np.sqrt(n_chains)
+
+
 next_token = np.einsum("ni,xij->nx", cloud, mess3.T)
-print("mean belief:", cloud.mean(axis=0).round(3), "  pi:", mess3.stationary().round(3))
-print(f"mean state uncertainty  E[H(eta)]        = {entropy_rows(cloud, 2).mean():.3f} bits")
-print(f"mean next-token entropy E[H(P(.|eta))]   = {entropy_rows(next_token).mean():.4f} nats")
-print(f"entropy rate from chapter 02             = {information.entropy_rate(mess3).value:.4f} nats")
+exact = {"U": information.state_uncertainty(mess3, [10], unit="bits")[0],
+         "h": information.entropy_rate(mess3).value}
+print(f"{'':34}{'chaos game':>18}  {'exact':>8}")
+for k in range(3):
+    m, se = mean_and_error(cloud[:, k])
+    print(f"mean belief in state {mess3.state_names[k]:13}{m:11.4f} ± {se:.4f}  "
+          f"{mess3.stationary()[k]:8.4f}   (pi)")
+m, se = mean_and_error(entropy_rows(cloud, 2))
+print(f"state uncertainty E[H(eta)] [bits]{m:11.4f} ± {se:.4f}  {exact['U']:8.4f}   (U(10))")
+m, se = mean_and_error(entropy_rows(next_token))
+print(f"E[H(P(.|eta))] [nats]            {m:11.4f} ± {se:.4f}  {exact['h']:8.4f}   (h_mu)")
 
 # %% [markdown]
+# Each average agrees with the exact value to within about two standard errors — what
+# an honest sample should do. (The exact $U(10)$ is still creeping down in the fifth decimal;
+# its limit is chapter 02's 0.438 bits.)
+#
 # One more count. For an infinite MSP the statistical complexity $C_\mu = H[\mu_B]$ is
 # infinite: the Blackwell measure spreads over infinitely many points. A finite number
 # survives if we blur the beliefs to a resolution $\varepsilon$ — and how fast it grows as
@@ -396,8 +431,10 @@ print(f"C_mu = {information.statistical_complexity(rrxor):.4f} bits")
 # All 36 beliefs appear within six tokens; the five recurrent ones are the corners — RRXOR
 # synchronises, and once synchronised it is its own MSP, with $C_\mu = H[\pi] = 2.2516$ bits.
 # The figure below shows the 36 beliefs projected onto their first three principal
-# components (the projection Shai et al. use for their RRXOR figure). Colour is by
-# **next-token distribution** — and there are far fewer colours than points.
+# components (a 4-simplex does not fit on paper; the projection keeps as much of the spread
+# as three axes can). The colour of a point is its **next-token prediction**, from blue
+# (certainly a `1` next) through grey (a fair coin) to red (certainly a `0`) — and there are
+# far fewer colours than points.
 
 # %%
 rr_next = np.einsum("ki,xij->kx", rr_msp.beliefs, rrxor.T)
@@ -410,33 +447,39 @@ for c in range(rr_class.max() + 1):
           f" {len(members):2d} beliefs")
 
 # %%
-fig = plt.figure(figsize=(11, 4.8))
+prediction_colors = plt.get_cmap("coolwarm")(rr_next[:, 0])     # colour = P(next token = 0)
+fig = plt.figure(figsize=(12, 5))
 ax3d = fig.add_subplot(1, 2, 1, projection="3d")
 plotting.plot_simplex_projection(rr_msp.beliefs, dims=3, method="pca", ax=ax3d,
-                                 colors=plt.get_cmap("tab20")(rr_class), s=40,
-                                 title="RRXOR's 36 beliefs (PCA), coloured by prediction")
+                                 colors=prediction_colors, s=50, labels=rrxor.state_names,
+                                 edgecolors="k", linewidths=0.4,
+                                 title="RRXOR's 36 beliefs (first 3 principal components)")
+ax3d.view_init(elev=20, azim=-60)
 ax2 = fig.add_subplot(1, 2, 2)
 class_sizes = np.bincount(rr_class)
-class_p0 = [rr_next[rr_class == c][0, 0] for c in range(len(class_sizes))]
-ax2.bar(range(len(class_sizes)), class_sizes, color=plt.get_cmap("tab20")(np.arange(len(class_sizes))))
-ax2.set_xticks(range(len(class_sizes)), [f"{q:.2f}" for q in class_p0], rotation=60)
-ax2.set_xlabel("the class's prediction P(next token = 0)")
-ax2.set_ylabel("number of beliefs")
-ax2.set_title("11 next-token predictions for 36 beliefs")
+class_p0 = np.array([rr_next[rr_class == c][0, 0] for c in range(len(class_sizes))])
+ax2.bar(range(len(class_sizes)), class_sizes, color=plt.get_cmap("coolwarm")(class_p0),
+        edgecolor="k", lw=0.4)
+ax2.set_xticks(range(len(class_sizes)), [f"{q:.3g}" for q in class_p0], rotation=60)
+ax2.set_xlabel("the prediction P(next token = 0)")
+ax2.set_ylabel("number of beliefs making it")
+ax2.set_title(f"{len(class_sizes)} next-token predictions for {len(rr_msp.beliefs)} beliefs")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Eleven distinct next-token distributions for 36 beliefs; ten of the beliefs predict a fair
-# coin, and most of the others share their prediction with a mirror image. If a network only needed its next-token output, it could merge all of those. But a
-# belief fixes the probability of every future *word*, $P(w\mid\eta) = \eta T^{(w)}\mathbf 1$
-# (chapter 02, section 5), and those differ. Count the distinct prediction vectors
+# Eleven distinct next-token distributions for 36 beliefs: ten of the beliefs predict a fair
+# coin, and the other ten predictions come in mirror pairs, $p$ and $1 - p$. Judged by the
+# next token alone, the beliefs in one class are interchangeable. But a belief fixes the
+# probability of every future *word*, $P(w\mid\eta) = \eta T^{(w)}\mathbf 1$ (chapter 02,
+# section 5), and those differ. Count the distinct prediction vectors
 # $\big(P(w\mid\eta)\big)_{|w| = L}$ as the horizon $L$ grows:
 
 # %%
 def word_predictions(beliefs, hmm, L):
-    """P(w | eta) for every belief (rows) and every word of length L (columns)."""
-    words = all_sequences(hmm, L, prior=np.full(hmm.n_states, 1 / hmm.n_states)).tokens
+    """P(w | eta) = eta T^(w_1) ... T^(w_L) 1 for every belief (rows) and every word of
+    length L (columns, in lexicographic order)."""
+    words = itertools.product(range(hmm.n_tokens), repeat=L)
     cols = []
     for w in words:
         v = beliefs
@@ -453,9 +496,8 @@ for L in range(1, 5):
 
 # %% [markdown]
 # By three tokens ahead every belief is distinguishable: the belief is the smallest summary
-# of the past that predicts the **whole** future, and RRXOR's optimal predictor needs all 36.
-# An example pair — two beliefs with the same next-token distribution that disagree about
-# the next two tokens:
+# of the past that predicts the **whole** future. An example pair — two beliefs with the
+# same next-token distribution that disagree about the next two tokens:
 
 # %%
 fair = np.flatnonzero(rr_class == class_sizes.argmax())      # the ten (1/2, 1/2) beliefs
@@ -466,11 +508,22 @@ for k, row in zip(pair, two):
           f"P(00, 01, 10, 11) = {as_fractions(row)}")
 
 # %% [markdown]
-# This is paper (a)'s claim that "beliefs contain information about the whole future", and
-# it shapes what to expect inside a network: a layer right before the unembedding may
-# legitimately merge beliefs with equal next-token distributions, while earlier layers must
-# keep them apart. Shai et al. found RRXOR's full 36-point geometry only when they
-# concatenated the residual streams of all layers (chapter 05).
+# This is the sense of paper (a)'s claim that beliefs "contain information about the whole
+# future". What it implies for a network depends on the architecture, and it is worth being
+# precise:
+#
+# * A predictor that reads tokens one at a time and carries a summary of the past forward
+#   (a recurrent network, or the observer of chapter 02) **must** keep all 36 beliefs apart:
+#   if it merged the two beliefs above, it would mispredict the token after next.
+# * A transformer is **not** forced to. Its output at each position only has to be the
+#   next-token distribution — 11 different values — and every position re-reads the whole
+#   context, so nothing needs to be carried. Keeping the 36 apart somewhere inside is
+#   possible, and may be useful, but it is not required by the loss.
+#
+# So finding RRXOR's 36-point geometry in a transformer would be evidence of something the
+# training objective does not demand. Shai et al. report that they found it not in any single
+# layer but in the residual streams of all layers concatenated; chapter 05 asks how much of
+# that a probe with so many inputs could find in *any* network.
 
 # %% [markdown]
 # ## 6. How big is an infinite set? Fractal dimension
@@ -517,17 +570,19 @@ axes[0].set_title("box counting")
 axes[1].set_title("information dimension")
 fig.tight_layout()
 plt.show()
-print(f"box-counting dimension D0 ≈ {capacity.slope:.2f}")
-print(f"information dimension  D1 ≈ {info_dim.slope:.2f}")
+print(f"default fits: box counting {capacity.slope:.2f}, information {info_dim.slope:.2f} "
+      "(how far to trust them: end of this section)")
 
 # %% [markdown]
-# Two honest caveats before reading these numbers. First, a finite cloud saturates: once
-# $\varepsilon$ is so small that most boxes hold one point, $N(\varepsilon)$ stops growing
-# and both curves bend flat — the fitted range must stop before that. Second, the two
-# dimensions are *different quantities*. The attractor has thin threads that the observer
-# rarely visits; box counting gives them full weight and the information dimension almost
-# none. So $D_0 > D_1$ is expected, and for the question "how much memory does optimal
-# prediction need", $D_1$ is the relevant one.
+# Two things to keep apart before reading these numbers. First, a finite cloud saturates:
+# once $\varepsilon$ is so small that most boxes hold one point or two, $N(\varepsilon)$ and
+# $H_\varepsilon$ stop growing and both curves bend flat — the fitted range (blue) stops
+# before that, where boxes hold ten points on average. Second, the two dimensions are
+# *different quantities*. The attractor has thin threads that the observer rarely visits;
+# box counting gives them full weight and the information dimension almost none. So
+# $D_0 \ge D_1$ always, and for the question "how much memory does optimal prediction need",
+# $D_1$ is the relevant one. How far to trust each slope is the subject of the end of this
+# section.
 #
 # ### The Lyapunov dimension: $d = h_\mu / |\lambda_1|$
 #
@@ -549,87 +604,209 @@ print(f"information dimension  D1 ≈ {info_dim.slope:.2f}")
 #
 # When $h_\mu > |\lambda_1|$ the pieces overlap in the first direction, the set fills it, and
 # the next exponent takes over: $d = 1 + (h_\mu - |\lambda_1|)/|\lambda_2|$ — the Kaplan–Yorke
-# formula with $h_\mu$ playing the part of the positive exponents. This is the Lyapunov
-# dimension of the mixed-state IFS of Jurgens & Crutchfield (2021), who use it to compute the
-# statistical complexity dimension of hidden Markov processes; a companion paper shows that
-# when the maps' images overlap, $h_\mu$ must be reduced by an *ambiguity rate*. The sketch
-# above counts *typical* pieces, weighted by the process, so it estimates the information
+# formula with $h_\mu$ playing the part of the positive exponents, capped at the dimension of
+# the simplex. This is the Lyapunov dimension of the mixed-state IFS of Jurgens & Crutchfield
+# (2021), who use it to compute the statistical complexity dimension of hidden Markov
+# processes. The sketch assumed that different continuations land the patch in *different*
+# places. When the maps' images overlap, some continuations land on top of each other, and
+# $h_\mu$ over-counts the pieces: it must be reduced by an *ambiguity rate* (Jurgens &
+# Crutchfield's companion paper), and the formula over-estimates the dimension. Finally, the
+# sketch counts *typical* pieces, weighted by the process, so it estimates the information
 # dimension $D_1$, not $D_0$.
+#
+# `information.lyapunov_exponents` runs 100 independent observers and averages the logarithm
+# of each step's stretch factors; the spread between observers gives a standard error.
 
 # %%
-lyap = information.lyapunov_exponents(mess3, n_steps=100_000, seed=0)
-h_mu = information.entropy_rate(mess3).value
-d_lyap = information.lyapunov_dimension(mess3, n_steps=100_000, seed=0)
-print(f"Lyapunov exponents    lambda = ({lyap[0]:.3f}, {lyap[1]:.3f}) nats per token")
-print(f"entropy rate          h_mu   = {h_mu:.4f} nats per token")
-print(f"h_mu / |lambda_1|            = {h_mu / abs(lyap[0]):.2f}")
-print(f"Lyapunov dimension           = {d_lyap:.2f}")
-print(f"information dimension D1     ≈ {info_dim.slope:.2f}   box counting D0 ≈ {capacity.slope:.2f}")
+lam, lam_err = information.lyapunov_exponents(mess3, n_steps=100_000, seed=0, n_chains=100,
+                                              return_error=True)
+h_mu = information.entropy_rate(mess3)
+d_lyap = information.lyapunov_dimension(mess3, n_steps=100_000, seed=0, n_chains=100)
+d_err = d_lyap * lam_err[0] / abs(lam[0])          # h_mu is exact; the error is lambda_1's
+print(f"Lyapunov exponents  lambda_1 = {lam[0]:.3f} ± {lam_err[0]:.3f}, "
+      f"lambda_2 = {lam[1]:.3f} ± {lam_err[1]:.3f} nats per token")
+print(f"entropy rate        h_mu     = {h_mu:.4f} nats per token (error < {h_mu.error:.0e})")
+print(f"h_mu < |lambda_1|: {h_mu < abs(lam[0])}, so d = h_mu / |lambda_1|")
+print(f"Lyapunov dimension  d        = {d_lyap:.3f} ± {d_err:.3f}")
 
 # %% [markdown]
-# The Lyapunov dimension and the information dimension agree at about one half: Mess3's
-# belief set, at the paper's parameters, is "half a curve" — much thinner than the triangle it
-# sits in, and a long way from the filled 2-simplex a generic cloud of 3-state beliefs would
-# make. The box-counting dimension is larger, for the reason above.
+# ### How sure are these numbers?
+#
+# Three estimates of "the" dimension, from one cloud with one choice of box sizes, are not
+# yet a result. Two things could move them: the sample (another seed) and the box sizes (a
+# different stretch of the curve). Try both. The figure plots the **local slope** between
+# neighbouring box sizes: where a curve is a straight line, its local slope is flat, and that
+# plateau is the dimension.
+
+# %%
+x_all = np.log(1 / info_dim.epsilons)
+local_D0 = np.diff(capacity.values) / np.diff(x_all)
+local_D1 = np.diff(info_dim.values) / np.diff(x_all)
+mid = (x_all[1:] + x_all[:-1]) / 2
+
+# (a) other samples: four more seeds, default fitting range
+by_seed = [(capacity.slope, info_dim.slope)]
+for seed in range(1, 5):
+    points = plotting.simplex_coordinates(
+        msp.chaos_game(mess3, 200_000, seed=seed, n_chains=N_CHAINS, burn_in=BURN_IN))
+    by_seed.append((information.box_counting_dimension(points).slope,
+                    information.information_dimension(points).slope))
+by_seed = np.array(by_seed)
+
+# (b) other box sizes: every window of 6 consecutive box sizes inside the default range
+fitted = np.flatnonzero(info_dim.fit_mask)
+by_window = np.array([
+    (np.polyfit(x_all[w], capacity.values[w], 1)[0], np.polyfit(x_all[w], info_dim.values[w], 1)[0])
+    for w in (fitted[i:i + 6] for i in range(len(fitted) - 5))])
+
+print(f"{'':38}{'D0 (box counting)':>18}{'D1 (information)':>18}")
+print(f"{'5 seeds, default range (mean ± s.d.)':38}"
+      f"{by_seed[:, 0].mean():11.3f} ± {by_seed[:, 0].std(ddof=1):.3f}"
+      f"{by_seed[:, 1].mean():11.3f} ± {by_seed[:, 1].std(ddof=1):.3f}")
+print(f"{f'{len(by_window)} windows of 6 box sizes (min..max)':38}"
+      f"{by_window[:, 0].min():11.2f} .. {by_window[:, 0].max():.2f}"
+      f"{by_window[:, 1].min():11.2f} .. {by_window[:, 1].max():.2f}")
+print(f"{'Lyapunov dimension (± s.e.)':38}{'':18}{d_lyap:11.3f} ± {d_err:.3f}")
+inside = fitted[:-1]                     # local slopes between box sizes of the default range
+print(f"local slopes in the default range: ln N from {local_D0[inside].max():.2f} down to "
+      f"{local_D0[inside].min():.2f}; H_eps between {local_D1[inside].min():.2f} and "
+      f"{local_D1[inside].max():.2f}")
+
+fig, ax = plt.subplots(figsize=(7.5, 4))
+ax.axvspan(x_all[fitted].min(), x_all[fitted].max(), color="C0", alpha=0.08,
+           label="default fitting range")
+ax.plot(mid, local_D0, "o-", ms=4, color="C1", label=r"local slope of $\ln N(\varepsilon)$")
+ax.plot(mid, local_D1, "o-", ms=4, color="C0", label=r"local slope of $H_\varepsilon$")
+ax.axhline(d_lyap, color="C3", lw=1.5, ls="--", label=f"Lyapunov dimension {d_lyap:.2f}")
+ax.set_xlabel(r"$\ln(1/\varepsilon)$")
+ax.set_ylabel("local slope")
+ax.set_ylim(0, 2.1)
+ax.legend(frameon=False, fontsize=8, loc="upper right")
+ax.set_title("Mess3 (0.05, 0.85): where is the straight part?")
+plt.show()
+
+# %% [markdown]
+# What the data support, stated with their uncertainty:
+#
+# * **$D_1$:** the seed barely matters (the spread between seeds is in the third decimal);
+#   the box sizes do. The local slope of $H_\varepsilon$ oscillates around one half — the
+#   self-similar structure repeats with a period, so a fit over a few octaves catches more or
+#   less of a bump — and windows of six box sizes give anything from 0.46 to 0.58. An honest
+#   statement is **$D_1 = 0.52 \pm 0.06$**, an error that is systematic (the choice of
+#   scales), not statistical.
+# * **$d_\text{Lyapunov} = 0.52$**, with a statistical error in the third decimal. It falls
+#   inside the range of $D_1$: the theory's prediction $D_1 = h_\mu/|\lambda_1|$ passes this
+#   check, at the precision the box method allows.
+# * **$D_0$ is not determined by this sample.** The local slope of $\ln N$ never levels off:
+#   it falls steadily, from 1.7 at coarse scales, where boxes see the triangle's 2-D spread,
+#   to 0.3 at the finest, where the rarely visited threads have too few points to be seen at
+#   all. The default fit's value is an average of that slide, set by where the fit starts and
+#   stops; windows of six box sizes give anything from 0.40 to 1.29. More points help only
+#   slowly, since the sparse threads are visited exponentially rarely. All we can claim is
+#   $D_1 \le D_0 \le 2$.
+#
+# So Mess3's belief set at the paper's parameters has information dimension about one half: it
+# is "half a curve" — much thinner than the triangle it sits in, and a long way from the
+# filled 2-simplex a generic cloud of 3-state beliefs would make.
+#
+# The same check at other parameters shows where the Lyapunov formula breaks. $D_1$ comes
+# from 200,000 chaos-game points each, with the default fitting range:
+
+# %%
+rows = [f"{'x':>5} {'alpha':>6} {'h_mu':>7} {'lambda_1':>9} {'lambda_2':>9} "
+        f"{'Lyapunov dim':>13} {'D1 (boxes)':>11}"]
+for x, alpha in [(0.05, 0.85), (0.15, 0.85), (0.15, 0.6), (0.05, 0.7), (0.05, 0.6)]:
+    hmm = processes.mess3(x, alpha)
+    lam_xa = information.lyapunov_exponents(hmm, n_steps=50_000, seed=0)
+    dim = information.lyapunov_dimension(hmm, n_steps=50_000, seed=0)
+    d1 = information.information_dimension(
+        plotting.simplex_coordinates(
+            msp.chaos_game(hmm, 200_000, seed=0, n_chains=N_CHAINS, burn_in=BURN_IN))).slope
+    rows.append(f"{x:5.2f} {alpha:6.2f} {information.entropy_rate(hmm):7.4f} "
+                f"{lam_xa[0]:9.3f} {lam_xa[1]:9.3f} {dim:13.2f} {d1:11.2f}")
+print("\n".join(rows))
+
+# %% [markdown]
+# Where the three copies $f_x(\mathcal A)$ are well separated — tokens that are good evidence
+# ($\alpha = 0.85$) — the Lyapunov dimension and $D_1$ agree. At $(0.15, 0.6)$ the copies
+# touch and the agreement is still good. Keep $x = 0.05$ and weaken the evidence, and a gap
+# opens: at $\alpha = 0.7$ the formula is already ahead of the boxes, and at $\alpha = 0.6$ it
+# hits its cap, 2, while the boxes say 1.68. There $h_\mu$ exceeds $|\lambda_1| +
+# |\lambda_2|$: more typical pieces than non-overlapping pieces of that area could fit in a
+# plane, so the copies must overlap, the ambiguity-rate correction is needed, and
+# $h_\mu/|\lambda_1|$ alone over-states the dimension. A formula is only as good as its
+# assumptions; checking it numerically is how you find out where they hold.
 
 # %% [markdown]
 # ## 7. Explore: the Mess3 family
 #
-# The widget draws the chaos game of Mess3 for any $(x, \alpha)$. Move the sliders and watch
-# the attractor change. Things to look for:
+# The widget below draws the chaos game of Mess3 (30,000 beliefs, coloured as RGB) for any
+# $(x, \alpha)$. Drag a slider and release it: the picture and the status line are redrawn
+# for the new parameters. The status line gives $\zeta = 1 - 3x$ (chapter 01), $h_\mu$,
+# $\lambda_1$ and the Lyapunov dimension — trust that last number only where the previous
+# table says you may. Things to look for:
 #
-# * **$x \to 0$:** the hidden state almost never switches, so evidence piles up and the
-#   observer grows nearly certain: the points rush to the corners and the lobes shrink into
-#   sharp, sparse clusters separated by wide gaps. (At $x = 0$ exactly the process never
-#   mixes and the set collapses onto the corners and the edges leading to them.)
-# * **$x$ larger:** the state switches often, each token's evidence is soon out of date, and
-#   the beliefs stay near the centre; the lobes overlap and the cloud thickens.
-# * **$\alpha \to 1/3$:** a token is emitted with probability ⅓ whatever the state, so it
-#   carries no evidence: every $f_x$ becomes the same map $\eta \mapsto \eta T$, and the
-#   whole set collapses onto the centre $\pi$.
-# * **$\alpha < 1/3$:** a token is now evidence *against* its own state. The copy $f_A(\mathcal
-#   A)$ moves away from corner A, and the colours (the beliefs) flip to the opposite sides.
-#
-# The panel prints the dimension estimate for the current parameters as well.
+# * **$x$ down to 0.01** (the hidden state almost never switches): evidence accumulates over
+#   long stretches, beliefs reach far towards the corners and along the edges, and the lobes
+#   spread into long chains. At $x = 0$ exactly the chain never mixes — the process is no
+#   longer ergodic, and the formulas of this chapter (status line included) stop applying —
+#   and after its burn-in every observer is certain: the picture collapses onto the three
+#   corners.
+# * **$x$ up towards $1/3$** (the state forgets itself): $\zeta = 1 - 3x \to 0$, so the
+#   belief about the *next* state depends less and less on the past and more and more on the
+#   last token alone. The fractal shrinks into three tight clusters, and at $x = 1/3$ exactly
+#   it *is* three points, one per last token (dimension 0). Above $1/3$, $\zeta < 0$: the
+#   state tends to move on, and the clusters open up again.
+# * **$\alpha$ down from 0.85 towards $1/3$** (weaker evidence): the copies $f_x(\Delta)$
+#   grow and overlap, and the set thickens into a lacy two-dimensional web, then a filled
+#   patch that shrinks towards the centre: at $\alpha = 1/3$ a token is emitted with
+#   probability ⅓ whatever the state, every $f_x$ is the same map $\eta \mapsto \eta T$, and
+#   everything collapses onto $\pi$. Just above $1/3$ the status line's Lyapunov dimension
+#   reads 2 (flagged as an upper bound) for a set that is shrinking to a point: the extreme
+#   case of overlapping copies.
+# * **$\alpha < 1/3$:** a token is evidence *against* the state that emitted it, so the copy
+#   $f_A(\mathcal A)$ sits on the side of the triangle *away* from corner A.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 from beliefcourse import widgets
 
-widgets.fractal_explorer()
-
-# %% [markdown]
-# The same comparison without sliders, for a few settings — the dimension grows as the
-# tokens become less informative and the hidden state less persistent:
-
-# %%
-print(f"{'x':>5} {'alpha':>6} {'h_mu [nats]':>12} {'lambda_1':>9} {'Lyapunov dim':>13}")
-for x, alpha in [(0.05, 0.85), (0.05, 0.6), (0.15, 0.85), (0.15, 0.6)]:
-    hmm = processes.mess3(x, alpha)
-    lam = information.lyapunov_exponents(hmm, n_steps=50_000, seed=0)
-    rate = information.entropy_rate(hmm).value
-    dim = information.lyapunov_dimension(hmm, n_steps=50_000, seed=0)
-    print(f"{x:5.2f} {alpha:6.2f} {rate:12.4f} {lam[0]:9.3f} {dim:13.2f}")
+widgets.fractal_explorer(x=0.05, alpha=0.85)
 
 # %% [markdown]
 # ## 8. The prediction
 #
 # Put the pieces together. To predict Mess3 optimally — to reach the loss floor $h(L)$ of
-# chapter 02 — a predictor must output $P(\cdot\mid\eta)$, and since the beliefs along
-# different pasts are all different and predict different futures, it must in effect know
-# $\eta$ itself: the belief is the minimal sufficient statistic of the past. Nothing forces
-# a network to store $\eta$ in any particular coordinates. But if it stores it *linearly* —
-# some affine map of its activations reproduces $\eta$ — then that map will draw this
-# fractal. That is the hypothesis of Shai et al.:
+# chapter 02 — a predictor must output $P(\cdot\mid\eta) = \eta\, T^{(\cdot)}\mathbf 1$ at
+# every position. For Mess3 that output determines the belief: the map from $\eta$ to the
+# three next-token probabilities is linear and invertible,
+
+# %%
+emission = mess3.T.sum(axis=2).T          # emission[i, x] = P(next token x | state i)
+print("P(next token | state), rows A, B, C:")
+print(emission.round(4))
+print(f"rank {np.linalg.matrix_rank(emission)}, condition number "
+      f"{np.linalg.cond(emission):.2f}: P(. | eta) = eta @ emission can be solved for eta")
+print(f"RRXOR: rank {np.linalg.matrix_rank(rrxor.T.sum(axis=2).T)} for "
+      f"{rrxor.n_states} states: the next token cannot reveal the belief")
+
+# %% [markdown]
+# so an optimal Mess3 predictor carries the belief at its output, necessarily. That makes
+# the question of *how* it carries it the interesting one. A transformer's output is not
+# $P(\cdot\mid\eta)$ but logits, $\ln P(\cdot\mid\eta)$ up to a constant, which are not linear
+# in $\eta$. Nothing forces its residual stream to hold $\eta$ in any particular coordinates.
+# But **if** some affine map of the activations reproduces $\eta$, that map will draw this
+# chapter's fractal. That is the hypothesis of Shai et al., and the prediction the next two
+# chapters test:
 #
-# > **If a transformer predicts Mess3 optimally, it must carry the belief; so a linear map of
-# > its residual stream should show this fractal** — with dimension about ½, the same
-# > self-similar lobes, and the colours in the right places.
+# > **A transformer trained to the loss floor on Mess3 holds the belief linearly in its
+# > residual stream: an affine probe maps its activations onto this fractal** — the same
+# > self-similar lobes, the colours in the right places, information dimension about ½.
 #
-# For RRXOR the prediction is sharper still: somewhere in the network all 36 beliefs must be
-# kept apart, even though they make only 11 different next-token predictions. Chapter 04 trains
-# the transformer to the loss floor; chapter 05 looks for the fractal, and asks what else
-# could have drawn it.
+# For RRXOR the test is sharper, because the next token reveals so little: 36 beliefs but
+# only 11 next-token predictions. A network whose residual stream separates all 36 carries
+# more than its loss requires. Chapter 04 trains the transformer to the loss floor; chapter
+# 05 looks for the fractal, and asks what else could have drawn it.
 
 # %% [markdown]
 # ## Summary
@@ -643,15 +820,21 @@ for x, alpha in [(0.05, 0.85), (0.05, 0.6), (0.15, 0.85), (0.15, 0.6)]:
 # * **Z1R:** 7 states (4 transient, 3 recurrent corners). **RRXOR:** 36 states in a
 #   4-simplex, 5 recurrent; only 11 distinct next-token distributions, but every belief is
 #   distinguished by its predictions three tokens ahead.
-# * **Mess3:** invertible $T^{(x)}$ mean beliefs never merge: $(3^{L+1}-1)/2$ beliefs within
-#   $L$ tokens. The updates are contractions, an iterated function system; the recurrent
-#   beliefs fill its fractal attractor, and the observer's long-run visiting frequency is the
-#   Blackwell measure. The chaos game samples it.
+# * **Mess3:** its beliefs never merge — with invertible $T^{(x)}$ no single update can merge
+#   two — so there are $(3^{L+1}-1)/2$ beliefs within $L$ tokens (88,573 within ten, if you
+#   compare with a tight tolerance). The updates are contractions, an iterated function
+#   system; the long-run beliefs fill its fractal attractor, and the observer's long-run
+#   visiting frequency is the Blackwell measure. The chaos game — the observer itself — samples
+#   it.
 # * **Dimension:** box counting $D_0$ counts boxes, the information dimension $D_1$ weighs
 #   them by visits, and the Lyapunov dimension $h_\mu/|\lambda_1|$ predicts $D_1$ from the
-#   dynamics: about 0.5 for Mess3 at $(0.05, 0.85)$.
-# * **Prediction:** an optimal transformer must carry the belief; if linearly, a linear map of
-#   its residual stream shows this fractal.
+#   dynamics. For Mess3 at $(0.05, 0.85)$: $D_1 = 0.52 \pm 0.06$ (systematic, from the choice
+#   of box sizes), $h_\mu/|\lambda_1| = 0.518 \pm 0.002$; $D_0$ is not pinned down by
+#   200,000 points. Where the maps' images overlap, the Lyapunov formula over-states.
+# * **Prediction:** an optimal Mess3 predictor carries the belief at its output (the
+#   next-token map is invertible); *if* a transformer holds it linearly in its residual
+#   stream, an affine probe draws this fractal. For RRXOR, separating all 36 beliefs would be
+#   more than the loss requires.
 #
 # **Practice.** `exercises/03_mixed_state_presentation.ipynb`: build the MSP breadth-first,
 # classify transient and recurrent states, compute $h_\mu$ from a finite MSP, implement the

@@ -39,13 +39,16 @@
 # 4. run the three controls and say, with a number, how much better than each the trained
 #    network is;
 # 5. follow the geometry over training and through the layers;
-# 6. explain why RRXOR's belief geometry is spread over layers, and why a probe on 1,536
-#    concatenated features needs held-out evaluation and a same-size control.
+# 6. explain why RRXOR's belief geometry might be spread over layers, and why a probe on 1,536
+#    concatenated features needs held-out evaluation, regularisation chosen without the test
+#    set, and a same-size control.
 #
 # Practice: `exercises/05_probing.ipynb` (the probe by least squares, the split, the shuffle
 # control, a decision rule, and finding the truly new held-out points).
 
 # %%
+from types import SimpleNamespace
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -241,9 +244,10 @@ for p in (7, 8):                  # positions with both new and seen prefixes: l
           f"{err[~novel[:, p], p].mean():.2e} on prefixes seen in the fit set")
 
 # %% [markdown]
-# Only positions 7–9 contain new prefixes at all; position 9 is all new (every context is
-# distinct), positions 0–6 are all old. Where both kinds occur, the probe does as well on the
-# new prefixes as on the seen ones — what a 195-parameter probe that cannot memorise should do.
+# Positions 0–5 contain no new prefix at all, position 6 a handful (0.3 %), and only positions
+# 7–9 many; position 9 is all new (every context is distinct). So most of the "held-out"
+# points were, in effect, fitted. Where both kinds occur, the probe does as well on the new
+# prefixes as on the seen ones — what a 195-parameter probe that cannot memorise should do.
 # Keep the tool in mind: in section 8 there are more features than distinct prefixes, and
 # then it matters.
 
@@ -432,23 +436,29 @@ plt.show()
 # the early checkpoints are *not* better than the baselines: at 87,040 tokens the model's loss
 # is within 5 % of the optimum, yet its stream is less belief-like than a linear function of
 # the input. Only from about 261,120 tokens on does the network beat the input-only baseline.
-# Claims that the geometry "emerges early" need this comparison. The fractal, checkpoint by
-# checkpoint:
+# Claims that the geometry "emerges early" need this comparison. The fractal, at every shipped
+# checkpoint (the probe of each checkpoint's own final layer, fitted on 20 % of the subset, drawn
+# for the subset's distinct prefixes and coloured by their true beliefs), with the target last:
 
 # %%
-snapshots = [0, 3, 4, 5, len(emergence) - 1]
 sub_colors = plotting.belief_colors(sub_Y[sub_first])
-fig, axes = plt.subplots(1, len(snapshots), figsize=(18, 4.2))
-for ax, i in zip(axes, snapshots):
-    e = emergence[i]
-    plotting.plot_simplex(e["result"].predictions[sub_first], colors=sub_colors, ax=ax, s=1.0,
-                          title=f"{e['tokens']:,} tokens: MSE {e['mse']:.1e}")
+fig, axes = plt.subplots(2, 5, figsize=(17, 7.4))
+for ax, e in zip(axes.flat, emergence):
+    plotting.plot_simplex(e["result"].predictions[sub_first], colors=sub_colors, ax=ax, s=0.8,
+                          title=f"{e['tokens']:,} tokens\nheld-out MSE {e['mse']:.1e}")
+plotting.plot_simplex(sub_Y[sub_first], colors=sub_colors, ax=axes.flat[-1], s=0.8,
+                      title="Bayes: the exact beliefs\n(the target)")
 same_window(axes)
+for ax in axes.flat:
+    ax.title.set_fontsize(10)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Slide through all checkpoints yourself:
+# Up to 87,040 tokens the picture is the untrained one: three smeared blobs near the corners.
+# At 261,120 tokens the points move out to the corners and along the edges; at 778,240 the
+# central hole opens; later checkpoints carve out the next level of sub-triangles. Slide
+# through the checkpoints yourself (the right panel marks where you are on the error curve):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -471,7 +481,7 @@ emergence_widget([e["tokens"] for e in emergence],
 # %%
 sweep_hooks = ["blocks.0.hook_resid_pre"] + [f"blocks.{l}.hook_resid_{part}" for l in range(4)
                                              for part in ("mid", "post")] + [after_ln]
-subset_data = type("Subset", (), {"inputs": sub_in, "beliefs": sub_Y, "probs": sub_p})()
+subset_data = SimpleNamespace(inputs=sub_in, beliefs=sub_Y, probs=sub_p)  # what layer_sweep reads
 sweep = probe.layer_sweep(model, subset_data, sweep_hooks, controls=True)
 print(f"{'hook':28s} {'trained':>9s} {'untrained':>10s}   held-out MSE")
 for hook in sweep_hooks:
@@ -508,8 +518,9 @@ for label, res in [("before ln_final (the paper's choice)", result), ("after ln_
     print(f"{label:36s} held-out MSE {res.held_out.mse:.2e}, R² {res.held_out.r2:.4f}")
 
 # %% [markdown]
-# The belief is even *more* precisely readable after the final LayerNorm, as the paper's
-# Fig. S1 also found (about 0.0003 after against 0.0004 before). LayerNorm divides by the norm
+# The belief is even *more* precisely readable after the final LayerNorm: $1.3 \times 10^{-4}$
+# against $2.0 \times 10^{-4}$ before it, as the paper's Fig. S1 also found (there about 0.0003
+# after against 0.0004 before). LayerNorm divides by the norm
 # of the centred stream, a nonlinear operation that an affine probe cannot imitate; evidently
 # some variation in that norm is noise with respect to the belief, and dividing it out leaves
 # cleaner geometry — which is the representation the unembedding reads.
@@ -541,70 +552,140 @@ print(f"distinct beliefs at positions 0-9: {len(np.unique(flat_b.round(6), axis=
 # %% [markdown]
 # 436 contexts of 10 tokens but only 1,046 distinct prefixes — and the concatenation of the 12
 # residual hooks (`resid_pre`, `mid`, `post` of 4 blocks, 128 dimensions each) has 1,536
-# features. A least-squares fit with more features than distinct points can reproduce *any*
-# targets on the points it was fitted to. So in-sample numbers are meaningless here, and the
-# untrained control must use the same 1,536 features.
+# features. A least-squares fit with at least as many features as distinct fitted points can
+# reproduce *any* targets on the points it was fitted to. So in-sample numbers prove nothing
+# here, and the untrained control must use the same 1,536 features.
+#
+# We collect every residual hook and `ln_final` once, for the trained network and for the same
+# architecture untrained; each representation below is a selection of columns.
 
 # %%
-rhooks = {"final layer": ["blocks.3.hook_resid_post"],
-          "all 12 residual hooks": probe.layer_hooks(rmodel)}
+from sklearn.model_selection import GridSearchCV, GroupKFold  # noqa: E402
+
+from beliefcourse.model import build_model  # noqa: E402
+
+r_all = probe.layer_hooks(rmodel) + [after_ln]           # the 12 residual hooks, then ln_final
+r_acts = {"trained": probe.collect_activations(rmodel, rdata.inputs, r_all),
+          "untrained": probe.collect_activations(build_model(rmodel.cfg, seed=0),
+                                                 rdata.inputs, r_all)}
+
+
+def columns(acts, hooks, width=128):
+    """The features of `hooks`, concatenated, from activations collected at `r_all`."""
+    return np.concatenate([acts[..., width * r_all.index(h):width * (r_all.index(h) + 1)]
+                           for h in hooks], axis=-1)
+
+
 def new_prefix_points(res, codes):
-    """Mask (N, L) of held-out points whose prefix starts no fitted context."""
+    """Mask (N, L) of held-out points whose prefix starts no fitted context (section 4)."""
     mask = np.zeros(codes.shape, dtype=bool)
     for p in range(codes.shape[1]):
         mask[res.test_idx, p] = ~np.isin(codes[res.test_idx, p], codes[res.train_idx, p])
     return mask
 
 
-rows, new_rows, rres = [], [], {}
-for frac in (1.0, 0.2, 0.8):
-    rep = probe.compare_layers(rmodel, rdata, rhooks, controls=True, train_fraction=frac, seed=0)
-    for row in rep.rows:
-        res = rres[frac, row.label, row.kind] = row.result
-        if frac == 1:
-            rows.append(("all points, in-sample", row, res.in_sample.mse, res.in_sample.r2))
-            continue
-        rows.append((f"held-out, fit on {frac:.0%}", row, res.held_out.mse, res.held_out.r2))
-        if frac == 0.8:
-            new = new_prefix_points(res, rcodes)
-            y, yhat = rdata.beliefs[new], res.predictions[new]
-            new_rows.append((f"held-out, new prefixes ({new.sum()})", row, probe.mse(y, yhat),
-                             probe.r2(y, yhat)))
-rows += new_rows
-print(f"{'scored on':30s} {'representation':22s} {'kind':10s} {'dim':>5s} {'MSE':>8s} {'R²':>7s}")
-for where, row, mse_, r2_ in rows:
-    print(f"{where:30s} {row.label:22s} {row.kind:10s} {row.result.n_features:5d} {mse_:8.4f} "
-          f"{r2_:7.3f}")
+representations = {"final layer": ["blocks.3.hook_resid_post"],
+                   "all 12 residual hooks": probe.layer_hooks(rmodel)}
+cases = [(rep, net) for rep in representations for net in ("trained", "untrained")]
+ols = {(rep, net, frac): probe.evaluate(columns(r_acts[net], representations[rep]),
+                                        rdata.beliefs, rdata.probs, train_fraction=frac, seed=0)
+       for rep, net in cases for frac in (1.0, 0.2, 0.8)}
+fit20 = ols["final layer", "trained", 0.2].train_idx       # every row uses this same split
+print(f"fit on 20 %: {len(fit20)} contexts, "
+      f"{len(np.unique(np.concatenate([rcodes[fit20, p] * 16 + p for p in range(10)])))} "
+      "distinct prefixes")
+print(f"{'R², ordinary least squares':38s} {'in-sample':>10s} {'held-out':>10s} {'held-out':>10s}")
+print(f"{'representation':22s} {'network':9s} {'dim':>5s} {'(all)':>10s} {'fit 20 %':>10s} "
+      f"{'fit 80 %':>10s}")
+for rep, net in cases:
+    r = [ols[rep, net, 1.0].in_sample.r2, ols[rep, net, 0.2].held_out.r2,
+         ols[rep, net, 0.8].held_out.r2]
+    print(f"{rep:22s} {net:9s} {ols[rep, net, 1.0].n_features:5d} "
+          + " ".join(f"{v:10.3f}" for v in r))
 
 # %% [markdown]
-# Read it block by block.
+# Column by column.
 #
 # * **In-sample, the paper's way.** The concatenation fits the beliefs almost perfectly (R²
 #   0.986) and the final layer alone does not (0.797) — the paper's Fig. 7 result, reproduced.
-#   But the *untrained* network's concatenation reaches 0.889 too, having learned nothing:
-#   1,536 features on 1,046 distinct prefixes can be fitted to almost anything.
-# * **Held out, fitting on 20 %** (87 contexts, fewer distinct prefixes than features): the
-#   concatenation interpolates its fit set and falls below the final layer alone (0.654 against
-#   0.725). The untrained concatenation is worse than predicting the mean (negative R²).
-# * **Held out, fitting on 80 %**: now the concatenation beats the final layer (0.871 against
-#   0.769), and beats the untrained network at the same 1,536 dimensions by a mile (0.054).
-# * **Held out, new prefixes only** — the 130 test points whose prefix starts no fitted
-#   context (section 4's tool). The order flips back: the final layer 0.603, the concatenation
-#   0.373. Most of the concatenation's advantage at 80 % came from prefixes it had been fitted
-#   on.
+#   But the *untrained* network's concatenation reaches 0.889, having learned nothing.
+# * **Held out, fitting on 20 %** (the paper's split: 87 contexts with 392 distinct prefixes,
+#   far fewer than the 1,536 features): ordinary least squares interpolates the fit set. The trained
+#   concatenation falls *below* the final layer alone (0.654 against 0.725), and the untrained
+#   concatenation is far worse than predicting the mean (R² −0.902).
+# * **Held out, fitting on 80 %**: with four times the data the concatenation beats the final
+#   layer (0.871 against 0.769), and the untrained one at the same dimension by a mile (0.054).
 #
-# The honest reading. The trained network represents a great deal of RRXOR's belief — at every
-# evaluation it is far ahead of the same architecture untrained, at the same dimension, which
-# is the comparison that shows something was learned. Whether *all layers together* hold more
-# belief than the last layer is a different claim; it holds in-sample and when the test
-# prefixes were seen, and fails on genuinely new inputs. With 1,046 distinct prefixes in the
-# whole world, RRXOR cannot settle it.
+# So least squares on 1,536 features is the wrong tool for a 20 % fit set. Two honest
+# remedies: fit on more (the last column), or **regularise**. Ridge regression adds
+# $\alpha \lVert W \rVert^2$ to the squared error; it shrinks the directions of feature space
+# along which the fit set barely varies — exactly the ones an interpolating fit exploits. The
+# penalty $\alpha$ has to be chosen *without* the held-out data, or the held-out score is no
+# longer held out. We choose it by 5-fold cross-validation inside the 87 fit contexts, folds
+# grouped by context (scikit-learn's `GroupKFold`, for the reason of section 4), from one grid
+# that includes $\alpha = 0$, the same for every row. `AffineProbe` is a scikit-learn estimator,
+# so `GridSearchCV` does the search. Held-out scores are then computed once, for the chosen
+# $\alpha$; we also score the held-out points whose prefix is **new** (section 4's tool) — at
+# this split about a third of them.
+
+# %%
+ALPHAS = np.concatenate([[0.0], 10.0 ** np.arange(-3, 4.1, 0.5)])
+
+
+def ridge_alpha(x, y, fit_seqs):
+    """The ridge penalty with the lowest 5-fold cross-validated MSE on the fit sequences alone
+    (folds grouped by sequence); the held-out sequences are never looked at."""
+    search = GridSearchCV(probe.AffineProbe(), {"alpha": ALPHAS}, cv=GroupKFold(n_splits=5),
+                          scoring="neg_mean_squared_error")
+    search.fit(x[fit_seqs].reshape(-1, x.shape[-1]), y[fit_seqs].reshape(-1, y.shape[-1]),
+               groups=np.repeat(fit_seqs, x.shape[1]))
+    return float(search.best_params_["alpha"])
+
+
+new20 = new_prefix_points(ols["final layer", "trained", 0.2], rcodes)
+ridge = {}
+for rep, net in cases:
+    x = columns(r_acts[net], representations[rep])
+    alpha = ridge_alpha(x, rdata.beliefs, fit20)
+    ridge[rep, net] = (alpha, probe.evaluate(x, rdata.beliefs, rdata.probs, train_fraction=0.2,
+                                             seed=0, alpha=alpha))
+print(f"held-out, fit on 20 %: {new20.sum()} of {new20[ridge[cases[0]][1].test_idx].size} "
+      "held-out points have a new prefix")
+print(f"{'held-out R², fit on 20 %':33s} {'all held-out':>21s}   {'new prefixes only':>21s}")
+print(f"{'representation':22s} {'network':9s} {'alpha':>6s} {'OLS':>10s} {'ridge':>10s}   "
+      f"{'OLS':>10s} {'ridge':>10s}")
+for rep, net in cases:
+    alpha, res = ridge[rep, net]
+    o = ols[rep, net, 0.2]
+    print(f"{rep:22s} {net:9s} {alpha:6.3g} {o.held_out.r2:10.3f} {res.held_out.r2:10.3f}   "
+          f"{probe.r2(rdata.beliefs[new20], o.predictions[new20]):10.3f} "
+          f"{probe.r2(rdata.beliefs[new20], res.predictions[new20]):10.3f}")
+
+# %% [markdown]
+# Regularised, the picture is consistent:
+#
+# * The trained concatenation now beats the final layer held out, even on the paper's 20 %
+#   split (0.827 against 0.745), and the untrained network's concatenation, regularised the
+#   same way, reaches only 0.264: at the same 1,536 dimensions, training is worth 0.56 of R².
+#   Ridge also rescues the untrained concatenation from −0.902 — the negative R² was
+#   interpolation, not a property of random features.
+# * On the **new prefixes** — inputs no fitted context starts with — the concatenation and the
+#   final layer are about level (0.682 and 0.662), and both are far ahead of the untrained
+#   network, which does worse than the mean of those points (−0.201 and −0.043).
+#
+# The honest reading. The trained network represents much of RRXOR's belief — at every
+# evaluation it is far ahead of the same architecture untrained, at the same dimension, which is
+# the comparison that shows something was learned. Whether *all layers together* hold more
+# belief than the last layer is a different claim. With regularisation it holds on held-out
+# contexts; on genuinely new inputs the advantage shrinks to about 0.02 of R² — inside what a
+# different split or penalty grid might move. With 1,046 distinct prefixes in the whole world,
+# RRXOR cannot settle it at this precision; what it does settle is that the paper's in-sample
+# contrast (0.986 against 0.797) overstates the difference.
 #
 # A picture in the spirit of the paper's Fig. 7C: the 35 beliefs projected on their first two
-# principal components (grey), and for each belief the average probe output of its points
-# (red, joined to its true belief). Left, the paper's way — the trained network's concatenation,
-# in-sample. Middle, the same for the *untrained* network. Right, the trained concatenation on
-# the new prefixes only.
+# principal components (grey), and for each belief the average probe output of its points (red,
+# joined to its true belief). Top: the paper's way, in-sample, ordinary least squares, trained
+# and untrained. Bottom: ridge, fitted on 20 %, on the new prefixes only.
 
 # %%
 uniq, inverse = np.unique(flat_b.round(6), axis=0, return_inverse=True)
@@ -618,18 +699,19 @@ def pca2(b):
 
 
 concat = "all 12 residual hooks"
-trained_new = rres[0.8, concat, "trained"]
-panels = [("trained, in-sample", rres[1.0, concat, "trained"], np.ones(belief_id.shape, bool)),
-          ("untrained, in-sample", rres[1.0, concat, "untrained"], np.ones(belief_id.shape, bool)),
-          ("trained, held-out new prefixes", trained_new, new_prefix_points(trained_new, rcodes))]
-fig, axes = plt.subplots(1, 3, figsize=(14, 4.4))
-for ax, (title, res, mask) in zip(axes, panels):
+everywhere = np.ones(belief_id.shape, dtype=bool)
+panels = [("trained, in-sample (OLS)", ols[concat, "trained", 1.0], everywhere),
+          ("untrained, in-sample (OLS)", ols[concat, "untrained", 1.0], everywhere),
+          ("trained, new prefixes (ridge)", ridge[concat, "trained"][1], new20),
+          ("untrained, new prefixes (ridge)", ridge[concat, "untrained"][1], new20)]
+fig, axes = plt.subplots(2, 2, figsize=(10, 8.4))
+for ax, (title, res, mask) in zip(axes.flat, panels):
     ids = np.unique(belief_id[mask])
     truth = pca2(uniq[ids])
     means = pca2(np.stack([res.predictions[mask & (belief_id == k)].mean(0) for k in ids]))
     ax.scatter(*pca2(uniq).T, c="0.85", s=30, zorder=1)
-    for t, m in zip(truth, means):
-        ax.plot(*np.stack([t, m]).T, "-", color="C3", lw=0.8, alpha=0.7, zorder=2)
+    for t_, m_ in zip(truth, means):
+        ax.plot(*np.stack([t_, m_]).T, "-", color="C3", lw=0.8, alpha=0.7, zorder=2)
     ax.scatter(*means.T, c="C3", s=12, zorder=3)
     y, yhat = rdata.beliefs[mask], res.predictions[mask]
     ax.set_title(f"{title}: R² {probe.r2(y, yhat):.3f}\n({len(ids)} beliefs, {mask.sum()} points)",
@@ -641,10 +723,18 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ### Why the last layer drops distinctions
+# ### 36 beliefs, 11 predictions: why the geometry could spread over layers
 #
-# Right before the unembedding, the network needs only the next-token distribution — 11
-# distinct values — not the belief. Split each belief into the part the next token reveals
+# Why should any layer *but* the last hold the belief better? Look at who reads what. The
+# residual stream at position $p$ and layer $\ell$ is read by the later layers at position $p$
+# *and*, through attention, by every later position. The final layer's stream at position $p$
+# is read by nobody but the unembedding, which needs only the next-token distribution — for
+# RRXOR 11 distinct values, not 36 beliefs. The belief is what later positions need (it fixes
+# the whole future, chapter 02), so it has to be available in the layers that attention reads;
+# at the very end, beliefs that predict the same next token may be merged. That is the paper's
+# explanation of Fig. 7. It is a hypothesis about our model too, and it can be tested.
+#
+# Split each belief into the part the next token reveals
 # (the average belief of its next-token class) and the rest, the **within-class** part: what
 # distinguishes beliefs that predict the same next token. If the network keeps a distinction
 # only as long as something downstream needs it, the within-class part should fade towards the
@@ -660,16 +750,13 @@ targets = {"belief": rdata.beliefs, "next token": rdata.next_token_probs, "withi
 r_hooks = ["blocks.0.hook_resid_pre"] + [f"blocks.{l}.hook_resid_{part}" for l in range(4)
                                          for part in ("mid", "post")] + [after_ln]
 r_labels = ["embed"] + [f"L{l} {part}" for l in range(4) for part in ("attn", "mlp")] + ["ln_final"]
-from beliefcourse.model import build_model  # noqa: E402
-
 r_scores = {}
-for net_label, net in [("trained", rmodel), ("untrained", build_model(rmodel.cfg, seed=0))]:
-    acts_r = probe.collect_activations(net, rdata.inputs, r_hooks)
-    for j, hook in enumerate(r_hooks):
-        x = acts_r[..., 128 * j:128 * (j + 1)]
+for net in ("trained", "untrained"):
+    for hook in r_hooks:
+        x = columns(r_acts[net], [hook])
         for name, target in targets.items():
             res = probe.evaluate(x, target, rdata.probs, train_fraction=0.8, seed=0)
-            r_scores[net_label, name, hook] = res.held_out.r2
+            r_scores[net, name, hook] = res.held_out.r2
 print(f"{'held-out R²':23s}" + "".join(f"{lab:>9s}" for lab in r_labels))
 for net_label in ("trained", "untrained"):
     for name in targets:
@@ -707,7 +794,7 @@ plt.show()
 # need much longer training: the paper's RRXOR model saw 509 million tokens, about a hundred
 # times ours, and compression of unneeded information is the kind of thing that happens late,
 # if at all. Or the paper's in-sample comparison may owe more to interpolation than to
-# compression (previous table). Which one is a question you can now test: retrain with
+# compression (the tables above). Which one is a question you can now test: retrain with
 # `python -m beliefcourse train rrxor --tokens ... --out runs/rrxor-long` and run this section
 # on the result.
 
@@ -729,8 +816,10 @@ plt.show()
 # evidence; the error against the true beliefs is. Where features outnumber distinct inputs
 # (RRXOR's concatenation), a probe *can* fit structure that is not there — an untrained
 # network's concatenation scores R² 0.89 in-sample — which is why it must be judged held-out,
-# on new inputs, and against a same-size random network. A commenter also worried that a probe
-# might "discover" two states the network had merged. Section 8 shows how to look: split the
+# on new inputs, with a penalty chosen without the test set, and against a same-size random
+# network. (Unregularised on a small fit set, the same features score *worse* than predicting
+# the mean: overfitting shows up held-out as a negative R², not as a discovery.) A commenter
+# also worried that a probe might "discover" two states the network had merged. Section 8 shows how to look: split the
 # belief into what the next token reveals and the rest, and ask where the rest is readable,
 # held-out. In our RRXOR model it stays readable to the end — there is no merge for the probe
 # to be fooled by — and the held-out, same-dimension controls are what would catch a probe
@@ -771,9 +860,12 @@ plt.show()
 # * Through the network, the belief becomes readable layer by layer and is sharpest at the
 #   end — after the final LayerNorm most of all.
 # * RRXOR: the paper's in-sample result (all layers concatenated ≫ final layer) reproduces,
-#   but an untrained network's concatenation scores R² 0.89 in-sample too. Held out, the trained
-#   network beats the untrained one at the same dimension everywhere; the concatenation beats
-#   the final layer only on prefixes it was fitted on. The hypothesis that the last layer drops
+#   but an untrained network's concatenation scores R² 0.89 in-sample too. With 1,536 features
+#   and a 20 % fit set, least squares interpolates (held-out R² below the final layer's; the
+#   untrained one's below zero); ridge with a penalty chosen by cross-validation inside the fit
+#   set fixes that. Then the trained network beats the untrained one at the same dimension
+#   everywhere, the concatenation beats the final layer held out (0.83 against 0.75), and on
+#   genuinely new prefixes the two are about level. The hypothesis that the last layer drops
 #   what the next token does not need is not visible in our model.
 #
 # **Practice.** `exercises/05_probing.ipynb`: the probe by weighted least squares, the split

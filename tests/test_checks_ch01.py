@@ -298,3 +298,72 @@ def test_random_hmms_are_valid_and_irreducible():
         pi = hmm.stationary()
         assert np.all(pi > 0)
         np.testing.assert_allclose(pi @ hmm.transition_matrix, pi, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- more planted mistakes
+def test_stationary_unnormalised_names_normalisation():
+    """Chapter 00 shows this verdict: it must name the mistake, not only the symptom."""
+    result = ch01.check_stationary(lambda T: _eigvec_one(T.sum(0).T))
+    assert_diagnosis(result, "not normalised", "sums to")
+
+
+def test_stationary_column_shape():
+    assert_diagnosis(ch01.check_stationary(
+        lambda T: (_eigvec_one(T.sum(0).T) / _eigvec_one(T.sum(0).T).sum())[:, None]),
+        "1-D array")
+
+
+def test_stationary_row_of_eigenvector_matrix():
+    def rows(T):
+        w, v = np.linalg.eig(T.sum(0).T)
+        row = np.real(v[np.argmin(np.abs(w - 1))])
+        return row / row.sum()
+    assert not ch01.check_stationary(rows)
+
+
+def test_sequence_probability_drops_last_token():
+    assert_diagnosis(ch01.check_sequence_probability(
+        lambda T, pi, w: _prob(T, pi, list(w)[:-1], lambda v, T, x: v @ T[x])),
+        "last token")
+
+
+def test_sequence_probability_log():
+    def log_prob(T, pi, w):
+        p = _prob(T, pi, w, lambda v, T, x: v @ T[x])
+        return np.log(p) if p > 0 else 0.0
+    assert_diagnosis(ch01.check_sequence_probability(log_prob), "natural log")
+
+
+def test_sequence_probability_uniform_start():
+    assert_diagnosis(ch01.check_sequence_probability(
+        lambda T, pi, w: _prob(T, np.full(len(pi), 1 / len(pi)), w, lambda v, T, x: v @ T[x])),
+        "uniform distribution")
+
+
+def test_mess3_transposed():
+    assert_diagnosis(ch01.check_mess3_matrices(lambda x, a: _mess3(x, a, spec="ij,jk->kji")),
+                     "transposed")
+
+
+def test_bigrams_uniform_start():
+    assert_diagnosis(ch01.check_bigram_probabilities(
+        lambda T, pi: _bigrams(T, np.full(len(pi), 1 / len(pi)))), "uniform distribution")
+
+
+def test_same_token_uniform_start():
+    def uniform(T, pi, k):
+        return _same(T, np.full(len(pi), 1 / len(pi)), k - 1)
+    assert_diagnosis(ch01.check_same_token_probability(uniform), "uniform distribution")
+
+
+def test_same_token_net_matrix_at_the_end():
+    def net_end(T, pi, k):
+        between = np.linalg.matrix_power(T.sum(0), k - 1)
+        return float(sum(pi @ T[a] @ between @ T.sum(0) @ np.ones(T.shape[1])
+                         for a in range(len(T))))
+    assert_diagnosis(ch01.check_same_token_probability(net_end), "Both ends")
+
+
+def test_same_token_lag_minus_one():
+    assert_diagnosis(ch01.check_same_token_probability(
+        lambda T, pi, k: _same(T, pi, max(k - 2, 0))), "k - 1")

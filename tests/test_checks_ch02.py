@@ -11,7 +11,7 @@ from beliefcourse.checks import ch02
 
 NOTEBOOK = "02_belief_updating.py"
 FUNCTIONS = ["update", "next_token_distribution", "belief_trajectory", "state_uncertainty",
-             "myopic_entropy"]
+             "myopic_entropy", "ideal_losses"]
 
 
 def verdict(result) -> str:
@@ -278,6 +278,83 @@ def test_myopic_entropy_block_entropy():
 
 def test_myopic_entropy_garbage():
     assert not ch02.check_myopic_entropy(lambda T, pi, L: float(np.log(T.shape[0])))
+
+
+# ---------------------------------------------------------------------------- position losses
+def _ideal(T, pi, tokens, belief=1, target=1, n_extra=0, log=np.log, step=None):
+    """Losses -log P(tokens[p + target] | row p + belief) for n + n_extra positions."""
+    traj = _trajectory(T, pi, tokens) if step is None else _trajectory(T, pi, tokens, step)
+    probs = np.einsum("ni,xij->nx", traj, T)
+    n = len(tokens) - 1 + n_extra
+    with np.errstate(divide="ignore"):
+        return np.array([-log(probs[p + belief, tokens[p + target]]) for p in range(n)])
+
+
+def test_ideal_losses_lagging_belief():
+    assert_diagnosis(ch02.check_ideal_losses(lambda T, pi, w: _ideal(T, pi, w, belief=0)),
+                     "lags one token behind")
+
+
+def test_ideal_losses_predicts_what_it_read():
+    assert_diagnosis(ch02.check_ideal_losses(
+        lambda T, pi, w: _ideal(T, pi, w, belief=0, target=0)), "just read")
+
+
+def test_ideal_losses_scores_first_token():
+    assert_diagnosis(ch02.check_ideal_losses(
+        lambda T, pi, w: _ideal(T, pi, w, belief=0, target=0, n_extra=1)), "predicts x_1")
+
+
+def test_ideal_losses_belief_sees_target():
+    assert_diagnosis(ch02.check_ideal_losses(lambda T, pi, w: _ideal(T, pi, w, belief=2)),
+                     "one token ahead")
+
+
+def test_ideal_losses_bits():
+    assert_diagnosis(ch02.check_ideal_losses(lambda T, pi, w: _ideal(T, pi, w, log=np.log2)),
+                     "nats")
+
+
+def test_ideal_losses_joint_probability():
+    def joint(T, pi, w):
+        return np.array([-np.log(sum(_words_prefix(T, pi, w[:p + 2])))
+                         for p in range(len(w) - 1)])
+    assert_diagnosis(ch02.check_ideal_losses(joint), "whole prefix")
+
+
+def _words_prefix(T, pi, word):
+    v = np.asarray(pi, float)
+    for x in word:
+        v = v @ T[x]
+    return v
+
+
+def test_ideal_losses_net_matrix_beliefs():
+    assert_diagnosis(ch02.check_ideal_losses(
+        lambda T, pi, w: _ideal(T, pi, w, step=lambda b, T, x: b @ T.sum(0))),
+        "never took the tokens")
+
+
+def test_ideal_losses_transposed_beliefs():
+    assert_diagnosis(ch02.check_ideal_losses(
+        lambda T, pi, w: _ideal(T, pi, w, step=lambda b, T, x: _safe(T[x] @ b))),
+        "column convention")
+
+
+def test_ideal_losses_names_an_unfinished_earlier_exercise():
+    def belief_trajectory(T, pi, tokens):
+        raise NotImplementedError()
+
+    def ideal_losses(T, pi, tokens):
+        return belief_trajectory(T, pi, tokens)[1:, 0]
+
+    result = ch02.check_ideal_losses(ideal_losses)
+    assert result.status == "failed"
+    assert "`belief_trajectory`, which is not implemented yet" in verdict(result)
+
+
+def test_ideal_losses_garbage():
+    assert not ch02.check_ideal_losses(lambda T, pi, w: np.full(len(w) - 1, np.log(T.shape[0])))
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

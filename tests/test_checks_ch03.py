@@ -2,6 +2,9 @@
 mistake gets its own diagnosis, and garbage cannot pass."""
 
 import itertools
+import signal
+import threading
+import time
 from collections import deque
 
 import numpy as np
@@ -368,3 +371,78 @@ def test_word_empty():
 def test_word_garbage():
     assert not ch03.check_distinguishing_word(lambda e1, e2, T, max_length=6, atol=1e-9: None)
     assert not ch03.check_distinguishing_word(lambda e1, e2, T, max_length=6, atol=1e-9: (0,))
+
+
+# ---------------------------------------------------------------------------- time limits
+# The checkers stop a learner's function that runs too long with SIGALRM where they can (the
+# main thread on POSIX: Jupyter kernels, pytest, pytest-xdist workers) and fall back to
+# judging the elapsed time elsewhere (a worker thread, Windows, another timer already set).
+ALARM = ch03._alarm_available()
+
+
+def _slow_build(seconds):
+    def build(T, pi, max_depth=20, atol=1e-9):
+        time.sleep(seconds)
+        return msp_variant(T, pi, max_depth)
+    return build
+
+
+@pytest.mark.skipif(not ALARM, reason="SIGALRM unusable here (not the main thread, or Windows)")
+def test_time_limit_interrupts_an_endless_loop(monkeypatch):
+    monkeypatch.setattr(ch03, "BUILD_TIME_LIMIT", 0.3)
+
+    def endless(T, pi, max_depth=20, atol=1e-9):
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:          # a learner's catch-all must not swallow the timeout
+                pass
+
+    start = time.perf_counter()
+    result = ch03.check_msp(endless)
+    assert time.perf_counter() - start < 5
+    assert_diagnosis(result, "more than 0.3 seconds", "de-duplicate")
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0.0       # no timer left behind
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="POSIX only")
+def test_time_limit_restores_handler_and_outer_timer(monkeypatch):
+    monkeypatch.setattr(ch03, "CHAOS_TIME_LIMIT", 0.2)
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)               # someone else's timer
+        result = ch03.check_chaos_game(lambda *a, **k: (time.sleep(0.4), chaos_variant(
+            *a, **k))[1])
+        remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+        handler = signal.getsignal(signal.SIGALRM)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert 20 < remaining <= 30, "the checker cancelled a timer it did not start"
+    assert handler is not previous and not fired
+    assert_diagnosis(result, "more than 0.2 seconds")       # judged on the elapsed time
+
+
+def test_time_limit_in_a_worker_thread(monkeypatch):
+    monkeypatch.setattr(ch03, "BUILD_TIME_LIMIT", 0.2)
+    results = {}
+
+    def work():
+        results["slow"] = ch03.check_msp(_slow_build(0.3))
+        results["fast"] = ch03.check_msp(msp_variant)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert_diagnosis(results["slow"], "more than 0.2 seconds")
+    assert results["fast"], results["fast"].message
+
+
+def test_time_limit_leaves_no_handler_behind():
+    before = signal.getsignal(signal.SIGALRM) if hasattr(signal, "SIGALRM") else None
+    assert ch03.check_msp(msp_variant)
+    if hasattr(signal, "SIGALRM"):
+        assert signal.getsignal(signal.SIGALRM) == before
+        assert signal.getitimer(signal.ITIMER_REAL)[0] == 0.0

@@ -12,7 +12,7 @@ from scipy.special import log_softmax, softmax
 from beliefcourse.checks import ch04
 
 NOTEBOOK = "04_training.py"
-FUNCTIONS = ["causal_attention", "relative_loss", "exact_loss", "training_step"]
+FUNCTIONS = ["causal_attention", "influence", "relative_loss", "exact_loss", "training_step"]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,60 @@ def test_attention_accepts_float32_and_numpy():
         z, p = _attn(q.float(), k.float(), v.float())
         return z.double().numpy(), p.double().numpy()
     assert ch04.check_causal_attention(float32)
+
+
+
+# ---------------------------------------------------------------------------- influence
+def _influence(model, tokens, *, values="all", probs=False, reduce="max", signed=False,
+               transpose=False, inplace=False):
+    L, V = len(tokens), model.cfg.d_vocab
+    out = torch.zeros(L, L, dtype=torch.float64)
+    with torch.no_grad():
+        f = (lambda x: model(x[None])[0].softmax(-1)) if probs else (lambda x: model(x[None])[0])
+        base = f(tokens)
+        for t in range(L):
+            original = int(tokens[t])
+            alts = [v for v in range(V) if v != original] if values == "all" else [(original + 1) % V]
+            for v in alts:
+                x = tokens if inplace else tokens.clone()
+                x[t] = v
+                d = f(x) - base
+                d = d if signed else d.abs()
+                change = d.amax(-1) if reduce == "max" else d.sum(-1)
+                out[t] = torch.maximum(out[t], change.double())
+    return out.T.numpy() if transpose else out.numpy()
+
+
+@pytest.mark.parametrize("planted, phrases", [
+    (lambda m, x: _influence(m, x, transpose=True), ["transposed"]),
+    (lambda m, x: _influence(m, x, values="one"), ["only one replacement value"]),
+    (lambda m, x: _influence(m, x, probs=True), ["softmax probabilities"]),
+    (lambda m, x: _influence(m, x, reduce="sum"), ["summed the change"]),
+    (lambda m, x: _influence(m, x, signed=True), ["*signed*"]),
+    (lambda m, x: _influence(m, x, inplace=True), ["changed the `tokens`", "clone()"]),
+    (lambda m, x: _influence(m, x).max(0), ["(L, L)"]),
+    (lambda m, x: np.triu(_influence(m, x)), ["influence[1, 0] should be"]),
+])
+def test_influence_mistakes(planted, phrases):
+    assert_diagnosis(ch04.check_influence(planted), *phrases)
+
+
+def test_influence_torch_output_passes():
+    assert ch04.check_influence(lambda m, x: torch.from_numpy(_influence(m, x)))
+
+
+def test_leaky_model_leaks_and_leaves_the_original_alone():
+    from beliefcourse.model import TransformerConfig, build_model
+
+    model = build_model(TransformerConfig(n_layers=1, d_model=16, d_mlp=32, n_ctx=5), seed=0)
+    tokens = torch.tensor([0, 1, 2, 1, 0])
+    causal = _influence(model, tokens)
+    assert np.tril(causal, -1).max() == 0
+    below = np.tril_indices(5, -1)
+    assert _influence(ch04.leaky_model(model), tokens)[below].min() > 0
+    peek = _influence(ch04.leaky_model(model, 1), tokens)
+    assert np.tril(peek, -2).max() == 0 and np.diag(peek, -1).min() > 0
+    assert np.array_equal(_influence(model, tokens), causal)
 
 
 # ---------------------------------------------------------------------------- relative loss
@@ -227,6 +281,8 @@ def test_training_step_with_cross_entropy_passes():
     ("causal_attention",
      lambda q, k, v: (torch.zeros_like(q), torch.zeros(*q.shape[:-1], q.shape[-2]))),
     ("causal_attention", lambda q, k, v: None),
+    ("influence", lambda model, tokens: np.zeros((len(tokens), len(tokens)))),
+    ("influence", lambda model, tokens: np.triu(np.ones((len(tokens), len(tokens))))),
     ("relative_loss", lambda loss, h: np.ones_like(loss)),
     ("relative_loss", lambda loss, h: "1.0"),
     ("exact_loss", lambda z, n, p: np.zeros(z.shape[1])),

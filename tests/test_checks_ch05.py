@@ -10,7 +10,7 @@ from beliefcourse.checks import ch05
 
 NOTEBOOK = "05_probing.py"
 FUNCTIONS = ["fit_affine_probe", "split_points", "shuffle_control", "beats_baselines",
-             "novel_prefix_mask"]
+             "novel_prefix_mask", "choose_ridge_alpha"]
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +200,62 @@ def test_novel_mistakes(planted, phrases):
     assert_diagnosis(ch05.check_novel_prefix_mask(planted), *phrases)
 
 
+# ---------------------------------------------------------------------------- ridge penalty
+def _ridge_cv(*, fold_rule="group", score_on="val", fit_on="rest", intercept=True, pick=np.argmin,
+              return_index=False, sign=1.0, shuffle=False):
+    from sklearn.linear_model import LinearRegression, Ridge
+    from sklearn.model_selection import GroupKFold
+
+    def fn(X, Y, groups, alphas, n_folds=5):
+        n = len(X)
+        if fold_rule == "group":
+            fold = np.unique(groups, return_inverse=True)[1].reshape(-1) % n_folds
+            if shuffle:       # groups dealt to folds at random: grouped, but not the rule
+                ids = np.unique(groups, return_inverse=True)[1].reshape(-1)
+                fold = np.random.default_rng().permutation(ids.max() + 1)[ids] % n_folds
+            splits = [(fold != k, fold == k) for k in range(n_folds)]
+        elif fold_rule == "point":
+            fold = np.arange(n) % n_folds
+            splits = [(fold != k, fold == k) for k in range(n_folds)]
+        else:
+            splits = list(GroupKFold(n_splits=n_folds).split(X, Y, groups))
+        cv = []
+        for a in alphas:
+            errs = []
+            for fit, val in splits:
+                src = slice(None) if fit_on == "all" else fit
+                dst = fit if score_on == "fit" else val
+                est = (LinearRegression(fit_intercept=intercept) if a == 0
+                       else Ridge(alpha=a, fit_intercept=intercept))
+                pred = est.fit(X[src], Y[src]).predict(X[dst])
+                errs.append(np.mean((Y[dst] - pred) ** 2))
+            cv.append(np.mean(errs))
+        cv = sign * np.array(cv)
+        i = int(pick(cv))
+        return (i if return_index else float(alphas[i])), cv
+    return fn
+
+
+def test_ridge_reference_passes():
+    assert ch05.check_choose_ridge_alpha(_ridge_cv())
+
+
+@pytest.mark.parametrize("planted, phrases", [
+    (_ridge_cv(fold_rule="point"), ["split the points", "by sequence"]),
+    (_ridge_cv(score_on="fit"), ["in-sample"]),
+    (_ridge_cv(fit_on="all"), ["fitted on all the points"]),
+    (_ridge_cv(intercept=False), ["no intercept"]),
+    (_ridge_cv(pick=np.argmax), ["*largest* error"]),
+    (_ridge_cv(return_index=True), ["index of the best penalty"]),
+    (_ridge_cv(sign=-1.0, pick=np.argmax), ["neg_mean_squared_error"]),
+    (_ridge_cv(shuffle=True), ["cv_mse should be"]),
+    (lambda X, Y, g, a, n_folds=5: 1.0, ["pair (best_alpha, cv_mse)"]),
+    (lambda X, Y, g, a, n_folds=5: (1.0, np.zeros(3)), ["one number per alpha"]),
+])
+def test_ridge_mistakes(planted, phrases):
+    assert_diagnosis(ch05.check_choose_ridge_alpha(planted), *phrases)
+
+
 # ---------------------------------------------------------------------------- garbage
 @pytest.mark.parametrize("name, garbage", [
     ("fit_affine_probe", lambda X, Y, w=None: (np.zeros((X.shape[1], Y.shape[1])), Y.mean(0))),
@@ -207,6 +263,7 @@ def test_novel_mistakes(planted, phrases):
     ("shuffle_control", lambda a, b, c, d, rng: 0.11),
     ("beats_baselines", lambda t, b, f=2.0: ("shuffled", 10.0, True)),
     ("novel_prefix_mask", lambda t, tr, te: np.ones((len(te), t.shape[1]), dtype=bool)),
+    ("choose_ridge_alpha", lambda X, Y, g, a, n_folds=5: (float(a[0]), np.ones(len(a)))),
 ])
 def test_garbage_fails(name, garbage):
     assert not getattr(ch05, f"check_{name}")(garbage)

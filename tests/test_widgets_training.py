@@ -38,6 +38,17 @@ def test_training_widget_slider_redraws():
     assert f"{recs[3]['relative_loss']:.5f}" in w.status.value
 
 
+
+def test_training_widget_handles_exact_ties_and_the_untrained_frame():
+    recs = _records()
+    last = recs[-1]
+    last["val_loss_per_position"][0] = last["optimal_loss"][0]     # a position exactly optimal
+    w = training_widget(recs)
+    assert w.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "position 0 at 1.00000" in w.status.value
+    w.slider.value = 0
+    assert w.status.value.startswith("0 tokens") and w.image.value[:4] == b"\x89PNG"
+
 def test_training_widget_defaults_to_last_and_orders_records():
     recs = _records()
     w = training_widget(list(reversed(recs)))

@@ -216,14 +216,17 @@ def _test_stationary(fn):
             raise Mistake(f"For {name} ({S} states) expected shape ({S},), got shape "
                           f"{got.shape}.{hint}")
         if not np.all(np.isfinite(got)):
-            raise Mistake(f"For {name} your vector contains NaN or inf: {fmt(got)}.")
+            raise Mistake(f"For {name} your vector contains NaN or inf: {fmt(got)}. Did you "
+                          "divide by a sum that is zero? The eigenvectors of `np.linalg.eig` "
+                          "are the *columns* `eigenvectors[:, k]`, not the rows.")
         total = got.sum()
         net = hmm.transition_matrix
         uniform = np.full(S, 1.0 / S)
         variants = [
             ("unnormalised", expected * total if abs(total - 1) > 1e-6 else None,
-             f"Your vector points in the right direction but sums to {total:.4g}, not 1. "
-             "Eigenvectors come back with arbitrary scale and sign: divide by the sum."),
+             f"Your vector is not normalised: it points in the right direction but sums to "
+             f"{total:.4g}, not 1. Eigenvectors come back with arbitrary length and sign; a "
+             "distribution sums to 1: divide by the sum."),
             ("right eigenvector", uniform,
              "You returned the uniform vector: the *right* eigenvector of the net matrix "
              "(T 1 = 1, because rows sum to 1). pi is a *left* eigenvector, pi T = pi: "
@@ -345,15 +348,15 @@ def _test_mess3_matrices(fn):
                           f"— got {got.shape}.")
         expected = processes.mess3(x=x, alpha=alpha).T
         variants = [
+            # Because the move matrix is symmetric, this is also every T[k] transposed.
             ("emitted by old state", _mess3(x, alpha, spec="ij,ik->kij"),
              "The token is emitted by the state you move *into* (j), not the state you leave "
-             "(i): T[k, i, j] = P(j | i) P(k | j)."),
+             "(i): T[k, i, j] = P(j | i) P(k | j). (For Mess3 this is the same as having "
+             "transposed each T[k]: rows must be the state we are in, columns the state we "
+             "go to.)"),
             ("axis order", _mess3(x, alpha, spec="ij,jk->ijk"),
              "Your numbers are right but the axes are in the wrong order: axis 0 must be the "
              "token, T[k, i, j] (try `np.einsum(\"ij,jk->kij\", move, emit)`)."),
-            ("transposed", _mess3(x, alpha, spec="ij,jk->kji"),
-             "Each T[k] is transposed: rows must be the state we are in (i), columns the state "
-             "we go to (j)."),
             ("beta", _mess3(x, alpha, beta=1 - alpha),
              "The off-token emission probability is beta = (1 - alpha) / 2, shared by the two "
              "other tokens — not 1 - alpha."),

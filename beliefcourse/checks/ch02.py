@@ -12,9 +12,12 @@ the typical mistake that explains all of them.
 | :func:`check_belief_trajectory` | ``belief_trajectory(T, pi, tokens) -> (L + 1, S)`` |
 | :func:`check_state_uncertainty` | ``state_uncertainty(T, pi, L) -> bits`` |
 | :func:`check_myopic_entropy` | ``myopic_entropy(T, pi, L) -> nats`` |
+| :func:`check_ideal_losses` | ``ideal_losses(T, pi, tokens) -> (n,)`` nats per model position |
 """
 
 from __future__ import annotations
+
+import traceback
 
 import numpy as np
 
@@ -24,6 +27,7 @@ from .ch01 import Case, Mistake, as_array, as_float, close, fmt, judge, random_h
 
 __all__ = [
     "check_belief_trajectory",
+    "check_ideal_losses",
     "check_myopic_entropy",
     "check_next_token_distribution",
     "check_state_uncertainty",
@@ -394,3 +398,124 @@ def _test_myopic_entropy(fn):
 def check_myopic_entropy(myopic_entropy):
     """Check ``myopic_entropy(T, pi, L) -> h(L)`` in nats."""
     return run("myopic_entropy", _test_myopic_entropy, myopic_entropy)
+
+
+# ---------------------------------------------------------------------------- position losses
+def _call(fn, *args):
+    """``fn(*args)``, except that a ``NotImplementedError`` raised by *another* function that
+    ``fn`` calls (an unfinished earlier exercise) becomes a diagnosis naming that function,
+    instead of "`fn` is not implemented yet"."""
+    try:
+        return fn(*args)
+    except NotImplementedError as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        inner = frames[-1].name if frames else None
+        if inner and inner != getattr(fn, "__name__", None) and inner != "_call":
+            raise Mistake(f"Your function calls `{inner}`, which is not implemented yet. "
+                          f"Finish that exercise first (its checker must pass), then run "
+                          "this cell again.") from None
+        raise
+
+
+
+def _losses(T, pi, tokens, *, belief_index=1, target_index=1, n=None, log=np.log,
+            transpose=False):
+    """Entry p = -log P(tokens[p + target_index] | trajectory row p + belief_index), for
+    p = 0 .. n - 1 (default n = len(tokens) - 1, the number of model positions).
+
+    The reference is belief_index = target_index = 1; other offsets are the off-by-one
+    mistakes. A zero probability gives inf, as it would in the learner's code.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        traj = _trajectory(T, pi, tokens, transpose=transpose)   # rows 0 .. len(tokens)
+        n = len(tokens) - 1 if n is None else n
+        probs = np.einsum("ni,xij->nx", traj, T)
+        return np.array([-log(probs[p + belief_index, tokens[p + target_index]])
+                         for p in range(n)]) + 0.0                # + 0.0: no "-0." in messages
+
+
+def _loss_inputs(seed):
+    rng = np.random.default_rng(seed)
+    z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
+    inputs = [("Z1R, tokens 0110110", z1r, [0, 1, 1, 0, 1, 1, 0]),
+              ("RRXOR, tokens 011101", rrxor, [0, 1, 1, 1, 0, 1])]
+    for name, hmm, length in [("Mess3", mess3, 11), ("Mess3", mess3, 4),
+                              ("the even process (p = 0.3)", processes.even_process(0.3), 8)]:
+        toks, _ = hmm.sample(1, length, seed=int(rng.integers(1 << 30)))
+        inputs.append((f"{name}, {length} sampled tokens", hmm, toks[0].tolist()))
+    for name, hmm in random_hmms(seed + 1, 3, max_states=4):
+        toks, _ = hmm.sample(1, int(rng.integers(3, 8)), seed=int(rng.integers(1 << 30)))
+        inputs.append((f"{name}, tokens {toks[0].tolist()}", hmm, toks[0].tolist()))
+    return inputs
+
+
+def _test_ideal_losses(fn):
+    inputs = _loss_inputs(seed=216)
+    cases = []
+    for name, hmm, tokens in inputs:
+        T, pi = hmm.T, hmm.stationary()
+        n = len(tokens) - 1
+        expected = _losses(T, pi, tokens)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            got = as_array(_call(fn, T.copy(), pi.copy(), list(tokens)),
+                           f"ideal_losses for {name}")
+        scored_all = _losses(T, pi, tokens, belief_index=0, target_index=0, n=n + 1)
+        if got.shape == (n + 1,) and close(got, scored_all):
+            raise Mistake(f"For {name} ({n + 1} tokens, so {n} model positions) you returned "
+                          f"{n + 1} losses, the first being -ln P(x_1) under pi. No position "
+                          "predicts x_1 (there is no beginning-of-sequence token): position p "
+                          "has read x_1..x_{p+1} and is scored on x_{p+2}, so there are n = "
+                          f"{n} losses.")
+        if got.shape != (n,):
+            raise Mistake(f"For {name} ({n + 1} tokens) expected {n} losses — one per model "
+                          f"position, the inputs being x_1..x_{n} — got shape {got.shape}.")
+        ones = np.ones(hmm.n_states)
+        joint = np.array([-np.log(np.linalg.multi_dot([pi, *[T[x] for x in tokens[:p + 2]],
+                                                       ones])) for p in range(n)])
+        prior_probs = np.einsum("i,xij->x", pi, T)
+        variants = [
+            ("lagging belief", _losses(T, pi, tokens, belief_index=0),
+             "Your belief lags one token behind: at position p you used row p of the "
+             "trajectory (the belief *before* x_{p+1}). Position p has read x_1..x_{p+1}, so "
+             "its belief is row p + 1 — row 0, the prior, belongs to no position."),
+            ("predicts what it read", _losses(T, pi, tokens, belief_index=0, target_index=0),
+             "You scored each position on the token it has just read: entry p is "
+             "-ln P(x_{p+1} | x_1..x_p). Position p predicts the *next* token x_{p+2} = "
+             "tokens[p + 1] from the belief after x_1..x_{p+1} (row p + 1)."),
+            ("sees its target", _losses(T, pi, tokens, belief_index=2),
+             "Your belief is one token ahead: at position p you used the belief after x_{p+2}, "
+             "the very token being predicted. A causal model cannot see its target; use row "
+             "p + 1 of the trajectory."),
+            ("bits", expected / LN2,
+             "You used log base 2. Losses are in nats, like torch's cross-entropy: use np.log."),
+            ("probability", np.exp(-expected),
+             "You returned the probability P(x_{p+2} | past) instead of the loss "
+             "-ln P(x_{p+2} | past)."),
+            ("joint", joint,
+             "You returned -ln P(x_1..x_{p+2}), the loss of the whole prefix. The loss at "
+             "position p is conditional on the past: -ln P(x_{p+2} | x_1..x_{p+1}), the "
+             "probability of one token under the normalised belief."),
+            ("transposed", _losses(T, pi, tokens, transpose=True),
+             "The positions and targets are right, but the beliefs are not: they were "
+             "updated as `T[token] @ belief` (column convention). Rows of T[x] are the current "
+             "state, so the update is `belief @ T[token]` — see the checker of Exercise 2.3."),
+            ("prior", np.array([-np.log(prior_probs[x]) for x in tokens[1:]]) + 0.0,
+             "Every entry is -ln P(x) under the prior pi: your beliefs never took the tokens "
+             "into account. Update along the sequence (your belief_trajectory) and predict "
+             "from row p + 1."),
+        ]
+        advice = ("Entry p should be -ln P(x_{p+2} | x_1..x_{p+1}) = "
+                  "-ln(next_token_distribution(trajectory[p + 1], T)[tokens[p + 1]]).")
+        if not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
+            advice = ("Your losses contain inf or NaN, so some token was given probability 0 — "
+                      "a sign of the wrong belief being used. " + advice)
+        cases.append(Case(f"For {name}", got, expected, variants, advice=advice))
+    judge(cases)
+    return (f"Correct on {len(inputs)} sequences (Z1R, RRXOR, Mess3, the even process and "
+            "random HMMs): position p is scored on x_{p+2} with the belief after x_1..x_{p+1}.")
+
+
+def check_ideal_losses(ideal_losses):
+    """Check ``ideal_losses(T, pi, tokens)``: entry ``p`` is ``-ln P(x_{p+2} | x_1..x_{p+1})``
+    for the ``n = len(tokens) - 1`` model positions."""
+    return run("ideal_losses", _test_ideal_losses, ideal_losses)

@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import signal
 import threading
+import time
 from collections import deque
 
 import numpy as np
@@ -254,35 +255,85 @@ def finite_msp_cases(seed, n_random):
 
 
 # ---------------------------------------------------------------------------- time limit
+#: Seconds a learner's ``build_msp`` (one call) may run before the checker gives up.
+BUILD_TIME_LIMIT = 20.0
+#: Seconds a learner's ``chaos_game`` (one call) may run.
+CHAOS_TIME_LIMIT = 30.0
+
+
+class _OutOfTime(BaseException):
+    """Raised by the alarm handler inside the learner's code.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``), so that a learner's ``except
+    Exception:`` cannot swallow it; :func:`_time_limit` turns it into a :class:`Mistake`."""
+
+
+def _alarm_available() -> bool:
+    """True where ``SIGALRM`` can interrupt this code: POSIX, the main thread, and no other
+    real-time interval timer running (pytest-timeout's signal method, an enclosing
+    ``_time_limit``) — we never cancel a timer we did not start."""
+    if not hasattr(signal, "SIGALRM") or not hasattr(signal, "setitimer"):
+        return False                                        # Windows
+    if threading.current_thread() is not threading.main_thread():
+        return False                                        # signals go to the main thread
+    try:
+        return signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
+    except (OSError, ValueError):  # pragma: no cover - exotic platforms
+        return False
+
+
 @contextlib.contextmanager
 def _time_limit(seconds, message):
     """Raise :class:`Mistake` with ``message`` if the block runs longer than ``seconds``.
 
-    Uses SIGALRM, so it only acts in the main thread on POSIX systems (where Jupyter kernels
-    and pytest run cells); elsewhere the block simply runs."""
-    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
+    In the main thread on POSIX (a Jupyter kernel runs cells there, and so do pytest and
+    pytest-xdist's workers) a ``SIGALRM`` interval timer interrupts the block, so even an
+    endless loop ends with a verdict. Where signals cannot be used (Windows, a worker thread,
+    another timer already running) the block runs to its end and is judged on the time it
+    took: the same verdict for a slow function, no protection against an endless one. The
+    previous ``SIGALRM`` handler is always restored.
+    """
+    start = time.perf_counter()
+    previous = None
+    armed = False
+    inside = [True]          # the handler only interrupts the block, never the clean-up
 
-    def handler(signum, frame):
-        raise Mistake(message)
+    if _alarm_available():
+        def handler(signum, frame):
+            if inside[0]:
+                raise _OutOfTime()
 
-    previous = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            previous = signal.signal(signal.SIGALRM, handler)
+            signal.setitimer(signal.ITIMER_REAL, float(seconds))
+            armed = True
+        except (ValueError, OSError):   # e.g. a sub-interpreter: fall back to timing
+            if previous is not None:
+                signal.signal(signal.SIGALRM, previous)
+            previous = None
+    # signal.signal returns None for a handler installed outside Python: restore the default
+    restore = previous if previous is not None else signal.SIG_DFL
     try:
         yield
+        inside[0] = False
+    except _OutOfTime:
+        raise Mistake(message) from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        inside[0] = False
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, restore)
+    if time.perf_counter() - start > seconds:
+        raise Mistake(message)
 
 
 # ---------------------------------------------------------------------------- 3.1 MSP
 def _call_build(fn, T, pi, max_depth, name):
-    with _time_limit(20, f"For {name} with max_depth = {max_depth} your function ran for "
-                         "more than 20 seconds. Does the search stop at max_depth (expand "
-                         "only states at depth < max_depth), and does it de-duplicate, so "
-                         "that a finite MSP runs dry?"):
+    limit = BUILD_TIME_LIMIT
+    with _time_limit(limit, f"For {name} with max_depth = {max_depth} your function ran for "
+                            f"more than {limit:g} seconds. Does the search stop at max_depth "
+                            "(expand only states at depth < max_depth), and does it "
+                            "de-duplicate, so that a finite MSP runs dry?"):
         out = fn(T.copy(), pi.copy(), max_depth=max_depth, atol=1e-9)
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise Mistake(f"For {name} your function returned {type(out).__name__}; return a "
@@ -570,8 +621,9 @@ def skewed_hmm():
 
 
 def _call_chaos(fn, T, pi, n, seed, burn_in, name):
-    with _time_limit(30, f"For {name} your chaos game ran for more than 30 seconds for "
-                         f"{n} points."):
+    limit = CHAOS_TIME_LIMIT
+    with _time_limit(limit, f"For {name} your chaos game ran for more than {limit:g} "
+                            f"seconds for {n} points."):
         got = as_array(fn(T.copy(), pi.copy(), n, seed=seed, burn_in=burn_in),
                        f"chaos_game for {name}")
     S = T.shape[1]

@@ -8,6 +8,7 @@ matches.
 | checker | learner function |
 |---|---|
 | :func:`check_causal_attention` | ``causal_attention(q, k, v) -> (z, pattern)`` |
+| :func:`check_influence` | ``influence(model, tokens) -> (L, L)`` |
 | :func:`check_relative_loss` | ``relative_loss(loss, h) -> (n_ctx,)`` |
 | :func:`check_exact_loss` | ``exact_loss(logits, next_token_probs, probs) -> (L,)`` |
 | :func:`check_training_step` | ``training_step(model, optimizer, inputs, targets) -> float`` |
@@ -27,6 +28,7 @@ from .ch01 import Case, Mistake, as_array, fmt, judge, run
 __all__ = [
     "check_causal_attention",
     "check_exact_loss",
+    "check_influence",
     "check_relative_loss",
     "check_training_step",
 ]
@@ -203,6 +205,129 @@ def check_causal_attention(causal_attention):
     return run("causal_attention", _test_causal_attention, causal_attention)
 
 
+# ---------------------------------------------------------------------------- influence
+def leaky_model(model, lookahead: int | None = None):
+    """A copy of ``model`` whose attention may read ahead: ``lookahead=None`` removes the causal
+    mask altogether, ``lookahead=k`` lets position p read positions up to p + k."""
+    import copy
+
+    import torch
+
+    leaky = copy.deepcopy(model)
+    for block in leaky.blocks:
+        future = block.attn.future
+        if lookahead is None:
+            future.fill_(False)
+        else:
+            future.copy_(torch.ones_like(future).triu(lookahead + 1))
+    return leaky.eval()
+
+
+def _influence_variant(model, tokens, *, alternatives="all", space="logits", reduce="max",
+                       signed=False):
+    """Reference influence matrix and its typical mistakes (float64, (L, L))."""
+    import torch
+
+    L, V = len(tokens), model.cfg.d_vocab
+
+    def out(x):
+        logits = model(x[None])[0].double()
+        return logits.softmax(-1) if space == "probs" else logits
+
+    with torch.no_grad():
+        base = out(tokens)
+        result = torch.zeros(L, L, dtype=torch.float64)
+        for t in range(L):
+            values = ([v for v in range(V) if v != int(tokens[t])] if alternatives == "all"
+                      else [(int(tokens[t]) + 1) % V])
+            for v in values:
+                x = tokens.clone()
+                x[t] = v
+                diff = out(x) - base
+                if not signed:
+                    diff = diff.abs()
+                change = diff.amax(-1) if reduce == "max" else diff.sum(-1)
+                result[t] = torch.maximum(result[t], change)
+    return result
+
+
+def _influence_cases():
+    import torch
+
+    from ..model import TransformerConfig, build_model
+
+    small = build_model(TransformerConfig(n_layers=2, d_model=16, n_heads=2, d_head=4, d_mlp=32,
+                                          n_ctx=6, d_vocab=3), seed=5)
+    binary = build_model(TransformerConfig(n_layers=1, d_model=16, n_heads=1, d_head=8, d_mlp=32,
+                                           n_ctx=5, d_vocab=2), seed=6)
+    return [
+        ("a causal transformer (6 tokens)", small.eval(), torch.tensor([0, 2, 1, 1, 0, 2])),
+        ("a transformer with no causal mask", leaky_model(small), torch.tensor([2, 2, 0, 1, 0, 1])),
+        ("a transformer that peeks one token ahead", leaky_model(small, 1),
+         torch.tensor([1, 0, 2, 2, 1, 0])),
+        ("a causal transformer with 2 token values, 4 of its 5 positions", binary.eval(),
+         torch.tensor([1, 0, 0, 1])),
+    ]
+
+
+def _test_influence(fn):
+    import torch
+
+    for label, model, tokens in _influence_cases():
+        label = f"For {label}, tokens {tokens.tolist()}"
+        given = tokens.clone()
+        got = _tensor(fn(model, given), f"{label}: influence")
+        if not torch.equal(given, tokens):
+            raise Mistake(f"{label}: your function changed the `tokens` it was given (now "
+                          f"{given.tolist()}). Modify a copy: `x = tokens.clone()`.")
+        L = len(tokens)
+        if tuple(got.shape) != (L, L):
+            if got.ndim == 1 and len(got) == L:
+                raise Mistake(f"{label}: return the whole (L, L) = ({L}, {L}) matrix, one row "
+                              "per changed position t and one column per position p that may "
+                              f"react; you returned shape ({L},).")
+            raise Mistake(f"{label}: expected shape ({L}, {L}), got {tuple(got.shape)}.")
+        if not torch.isfinite(got).all():
+            raise Mistake(f"{label}: your matrix contains inf or NaN.")
+        expected = _influence_variant(model, tokens)
+        if torch.allclose(got, expected, rtol=1e-4, atol=1e-5):
+            continue
+        variants = [
+            (expected.T, "Your matrix is transposed: row t is the position whose *token* you "
+                         "changed, column p the position whose logits you compare "
+                         "(influence[t, p])."),
+            (_influence_variant(model, tokens, alternatives="one"),
+             "You tried only one replacement value per position. Try every other token value "
+             "and keep the largest change: a model can ignore one substitution and not "
+             "another."),
+            (_influence_variant(model, tokens, space="probs"),
+             "You compared softmax probabilities; the exercise asks for the logits (the zero "
+             "pattern is the same, the magnitudes are not)."),
+            (_influence_variant(model, tokens, reduce="sum"),
+             "You summed the change over the vocabulary; take the largest absolute change "
+             "(`.abs().amax(-1)`)."),
+            (_influence_variant(model, tokens, signed=True),
+             "You took the largest *signed* change; a logit that goes down has changed too. "
+             "Use the absolute value."),
+        ]
+        for value, why in variants:
+            if torch.allclose(got, value, rtol=1e-4, atol=1e-5):
+                raise Mistake(f"{label}: your matrix differs from the reference. {why}")
+        bad = torch.nonzero(~torch.isclose(got, expected, rtol=1e-4, atol=1e-5))[0].tolist()
+        t, p = bad
+        raise Mistake(f"{label}: influence[{t}, {p}] should be {expected[t, p]:.4g} (the largest "
+                      f"absolute change of position {p}'s logits over every other value of "
+                      f"token {t}), yours is {got[t, p]:.4g}.\nExpected\n{fmt(expected)}\n"
+                      f"yours\n{fmt(got)}")
+    return ("Correct on 4 models: zero below the diagonal for the causal ones, non-zero there "
+            "for the model without a mask and the one that peeks ahead.")
+
+
+def check_influence(influence):
+    """Check ``influence(model, tokens) -> (L, L)`` (Exercise 4.2)."""
+    return run("influence", _test_influence, influence)
+
+
 # ---------------------------------------------------------------------------- relative loss
 def _mess3_myopic(n: int) -> np.ndarray:
     """h(1)..h(n) of the paper's Mess3 in nats, by exact enumeration."""
@@ -267,7 +392,7 @@ def _test_relative_loss(fn):
 
 
 def check_relative_loss(relative_loss):
-    """Check ``relative_loss(loss, h) -> loss[p] / h(p + 2)`` (Exercise 4.2)."""
+    """Check ``relative_loss(loss, h) -> loss[p] / h(p + 2)`` (Exercise 4.3)."""
     return run("relative_loss", _test_relative_loss, relative_loss)
 
 
@@ -367,7 +492,7 @@ def _test_exact_loss(fn):
 
 
 def check_exact_loss(exact_loss):
-    """Check ``exact_loss(logits, next_token_probs, probs) -> (L,)`` (Exercise 4.3)."""
+    """Check ``exact_loss(logits, next_token_probs, probs) -> (L,)`` (Exercise 4.4)."""
     return run("exact_loss", _test_exact_loss, exact_loss)
 
 
@@ -500,5 +625,5 @@ def _test_training_step(fn):
 
 
 def check_training_step(training_step):
-    """Check ``training_step(model, optimizer, inputs, targets) -> float`` (Exercise 4.4)."""
+    """Check ``training_step(model, optimizer, inputs, targets) -> float`` (Exercise 4.5)."""
     return run("training_step", _test_training_step, training_step)

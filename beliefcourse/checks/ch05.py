@@ -11,6 +11,7 @@ with a reference, and names the mistake that matches.
 | :func:`check_shuffle_control` | ``shuffle_control(X_train, Y_train, X_test, Y_test, rng)`` |
 | :func:`check_beats_baselines` | ``beats_baselines(trained, baselines, factor)`` |
 | :func:`check_novel_prefix_mask` | ``novel_prefix_mask(tokens, train_seqs, test_seqs)`` |
+| :func:`check_choose_ridge_alpha` | ``choose_ridge_alpha(X, Y, groups, alphas, n_folds=5)`` |
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .ch01 import Mistake, as_array, as_float, fmt, run
 
 __all__ = [
     "check_beats_baselines",
+    "check_choose_ridge_alpha",
     "check_fit_affine_probe",
     "check_novel_prefix_mask",
     "check_shuffle_control",
@@ -291,7 +293,8 @@ def _test_shuffle_control(fn):
                           f"{again:.6f}. Draw the permutation from the `rng` argument "
                           "(rng.permutation), not from np.random, so the control is "
                           "reproducible.")
-        summaries.append(f"{got:.4f} (beliefs' variance {chance:.4f}, real probe {real:.0e})")
+        real_text = f"{real:.0e}" if real > 1e-12 else "0"      # exact fit: float noise only
+        summaries.append(f"{got:.4f} (beliefs' variance {chance:.4f}, real probe {real_text})")
     return ("Your shuffle control scores " + " and ".join(summaries)
             + " on two synthetic data sets, reproducibly from the given rng.")
 
@@ -457,3 +460,140 @@ def _test_novel_prefix_mask(fn):
 def check_novel_prefix_mask(novel_prefix_mask):
     """Check ``novel_prefix_mask(tokens, train_seqs, test_seqs) -> bool (n_test, L)`` (5.5)."""
     return run("novel_prefix_mask", _test_novel_prefix_mask, novel_prefix_mask)
+
+
+# ---------------------------------------------------------------------------- ridge penalty
+_RIDGE_ALPHAS = np.array([0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0])
+
+
+def _ridge_fit_predict(X_fit, Y_fit, X_val, alpha, intercept=True):
+    from sklearn.linear_model import LinearRegression, Ridge
+
+    est = (LinearRegression(fit_intercept=intercept) if alpha == 0
+           else Ridge(alpha=float(alpha), fit_intercept=intercept))
+    return est.fit(X_fit, Y_fit).predict(X_val)
+
+
+def _ridge_cv_ref(X, Y, groups, alphas, n_folds, mode="group", intercept=True):
+    """Mean-over-folds validation MSE per alpha.
+
+    ``mode``: "group" (the exercise's rule), "point" (folds over points: the leak),
+    "insample" (scored on the folds it was fitted to), "fit_all" (fitted on every point,
+    scored on fold k), "groupkfold" (scikit-learn's
+    GroupKFold: grouped, but another assignment of groups to folds).
+    """
+    if mode == "groupkfold":
+        from sklearn.model_selection import GroupKFold
+
+        splits = [(fit, val) for fit, val in GroupKFold(n_splits=n_folds).split(X, Y, groups)]
+    else:
+        if mode == "point":
+            fold = np.arange(len(X)) % n_folds
+        else:
+            fold = np.unique(groups, return_inverse=True)[1].reshape(-1) % n_folds
+        splits = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_folds)]
+    out = []
+    for a in alphas:
+        errs = []
+        for fit, val in splits:
+            if mode == "insample":            # fitted and scored on the same folds
+                val = fit
+            src = slice(None) if mode == "fit_all" else fit
+            pred = _ridge_fit_predict(X[src], Y[src], X[val], a, intercept)
+            errs.append(np.mean((Y[val] - pred) ** 2))
+        out.append(np.mean(errs))
+    return np.array(out)
+
+
+def _ridge_data(seed, G=40, L=6, D=25, S=3):
+    """Grouped data like a probe's: the points of a group (a sequence) are near-duplicates and
+    share a target offset that no linear map of the features can learn, so memorising a
+    group pays off only if the same group is on both sides of a fold."""
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(0, 1, (G, D))
+    Yg = Z @ rng.normal(0, 0.3, (D, S)) + 1.5 + rng.normal(0, 0.5, (G, S))
+    X = np.repeat(Z, L, 0) + rng.normal(0, 0.05, (G * L, D)) + 2.0
+    Y = np.repeat(Yg, L, 0) + rng.normal(0, 0.02, (G * L, S))
+    groups = np.repeat(rng.permutation(1000)[:G], L)        # arbitrary, unsorted group ids
+    perm = rng.permutation(G * L)                           # groups are not contiguous
+    return X[perm], Y[perm], groups[perm]
+
+
+def _test_choose_ridge_alpha(fn):
+    n_folds = 5
+    for label, seed, S in [("grouped data, 40 sequences of 6 points, 3 targets", 1, 3),
+                           ("grouped data, 40 sequences of 6 points, 1 target", 3, 1)]:
+        X, Y, groups = _ridge_data(seed, S=S)
+        alphas = _RIDGE_ALPHAS.copy()
+        label = f"For {label}, alphas {alphas.tolist()}"
+        out = fn(X.copy(), Y.copy(), groups.copy(), alphas.copy(), n_folds)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise Mistake(f"{label}: return a pair (best_alpha, cv_mse), got "
+                          f"{type(out).__name__}.")
+        cv = as_array(out[1], f"{label}: cv_mse").astype(float).reshape(-1)
+        if cv.shape != alphas.shape:
+            raise Mistake(f"{label}: cv_mse should hold one number per alpha, shape "
+                          f"{alphas.shape}; got shape {cv.shape}. Average over the folds, "
+                          "not over the alphas.")
+        ref = _ridge_cv_ref(X, Y, groups, alphas, n_folds)
+        if not np.allclose(cv, ref, rtol=1e-6, atol=1e-9):
+            diagnoses = [
+                ("point", "Your folds split the points, not the sequences: points of one "
+                          "sequence land on both sides of a fold. Cross-validation must hold "
+                          "out the way the final test does, by sequence (Exercise 5.2). In "
+                          "these data a sequence's points are near-duplicates, so folds over "
+                          "points reward a small penalty that memorises sequences. Assign "
+                          "every point the fold of its group."),
+                ("insample", "You scored each fit on the points it was fitted to (in-sample), "
+                             "which always favours the smallest penalty. Fit on the other "
+                             "folds, score on fold k."),
+                ("fit_all", "You fitted on all the points, fold k included, and then scored "
+                            "on fold k: that is in-sample, and favours the smallest penalty. "
+                            "Fit on the points outside fold k only."),
+                ("groupkfold", "Your folds keep each sequence together — the important part "
+                               "— but assign the sequences to folds differently from the rule "
+                               "asked for (the i-th of np.unique(groups) goes to fold "
+                               "i % n_folds), so the numbers cannot be compared. Use that "
+                               "rule."),
+            ]
+            for mode, why in diagnoses:
+                if np.allclose(cv, _ridge_cv_ref(X, Y, groups, alphas, n_folds, mode),
+                               rtol=1e-6, atol=1e-9):
+                    raise Mistake(f"{label}: your cv_mse differs from the reference. {why}")
+            if np.allclose(cv, _ridge_cv_ref(X, Y, groups, alphas, n_folds, intercept=False),
+                           rtol=1e-6, atol=1e-9):
+                raise Mistake(f"{label}: your fits have no intercept. Use "
+                              "probe.AffineProbe(alpha=a) (or Ridge with fit_intercept=True): "
+                              "the targets are not centred.")
+            if np.allclose(cv, -ref, rtol=1e-6, atol=1e-9):
+                raise Mistake(f"{label}: your cv_mse is negative: scikit-learn's "
+                              "'neg_mean_squared_error' scores are minus the MSE.")
+            if np.allclose(cv, np.sqrt(ref), rtol=1e-6, atol=1e-9):
+                raise Mistake(f"{label}: you returned root-mean-square errors; return the MSE.")
+            raise Mistake(f"{label}: cv_mse should be {fmt(ref)}, got {fmt(cv)}. For each alpha "
+                          "and fold k: fit AffineProbe(alpha) on the points outside fold k, "
+                          "MSE (mean over points and coordinates) on fold k; then the mean "
+                          "over the folds.")
+        best = as_float(out[0], f"{label}: best_alpha")
+        want = float(alphas[np.argmin(ref)])
+        if not np.isclose(best, want):
+            if np.isclose(best, float(alphas[np.argmax(ref)])):
+                why = "You took the penalty with the *largest* error: use np.argmin."
+            elif np.isclose(best, float(np.argmin(ref))):
+                why = ("You returned the index of the best penalty; return the penalty "
+                       "itself, alphas[index].")
+            else:
+                why = "Return the alpha whose cross-validated MSE is smallest."
+            raise Mistake(f"{label}: your cv_mse is right, but best_alpha should be {want:g}, "
+                          f"got {best:g}. {why}")
+        again = fn(X.copy(), Y.copy(), groups.copy(), alphas.copy(), n_folds)
+        if not np.array_equal(as_array(again[1], "cv_mse").astype(float).reshape(-1), cv):
+            raise Mistake(f"{label}: two calls gave different results; the folds must be "
+                          "deterministic (no random shuffling).")
+    return ("Your cross-validated errors match the reference on 2 grouped data sets, folds "
+            "grouped by sequence, and you pick the penalty with the lowest error.")
+
+
+def check_choose_ridge_alpha(choose_ridge_alpha):
+    """Check ``choose_ridge_alpha(X, Y, groups, alphas, n_folds=5) -> (alpha, cv_mse)`` (5.6)."""
+    return run("choose_ridge_alpha", _test_choose_ridge_alpha, choose_ridge_alpha)

@@ -137,7 +137,7 @@ def training_widget(source="mess3", start: int | None = None):
     loss = np.array([r["val_loss_per_position"] for r in recs])           # (K, n_ctx)
     optimum = np.asarray(recs[-1]["optimal_loss"], dtype=float)
     rel = loss / optimum
-    excess = np.clip(rel - 1, 1e-8, None)          # exact ties with the optimum sit at 1e-8
+    excess = np.clip(rel - 1, 1e-12, None)         # exact ties with the optimum sit at 1e-12
     positions = np.arange(loss.shape[1])
     hist = recs[-1].get("history") or {}
     tokens = [r["tokens_seen"] for r in recs]
@@ -186,6 +186,10 @@ def training_widget(source="mess3", start: int | None = None):
         ax3.loglog(ck[ck > 0], mean_ex[ck > 0], "o", color="0.6", ms=4)
         if tokens[i] > 0:
             ax3.loglog([tokens[i]], [mean_ex[i]], "o", color="C3", ms=9)
+        else:
+            ax3.text(0.97, 0.97, f"untrained: mean relative loss {rel[i].mean():.3f}\n"
+                     "(0 tokens is off the log axis)", transform=ax3.transAxes,
+                     ha="right", va="top", fontsize=8, color="C3")
         ax3.set_xlabel("training tokens")
         ax3.set_ylabel("mean relative loss - 1")
         ax3.set_title("training curve", fontsize=10)

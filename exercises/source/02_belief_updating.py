@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Practice 02 · Bayesian belief updating
 #
-# *Five exercises, about 70 minutes in all. Read chapter 02 first; each exercise names the
+# *Six exercises, about 85 minutes in all. Read chapter 02 first; each exercise names the
 # section it practises.*
 #
 # | exercise | you write | difficulty | time |
@@ -23,6 +23,7 @@
 # | 2.3 | belief trajectories, prior at index 0 | ★★☆ | 10 min |
 # | 2.4 | average state uncertainty, and Z1R's synchronisation | ★★☆ | 20 min |
 # | 2.5 | myopic entropy $h(L)$ — the best loss a transformer can reach | ★★★ | 25 min |
+# | 2.6 | the ideal predictor's loss per model position — chapter 04's yardstick | ★★☆ | 15 min |
 #
 # **How this notebook works.** As in practice 01: fill in each function, run it, run the
 # checker below it. The checker compares your function with a reference on the course's
@@ -32,15 +33,15 @@
 # **Conventions.** `T[x, i, j]` $= P(\text{emit } x, \text{go to } j \mid \text{in } i)$;
 # a belief $\eta$ is a 1-D array over hidden states that sums to 1 (a row vector); entropies
 # are in **bits** when we talk about uncertainty over states (Exercise 2.4) and in **nats**
-# when we compare with a cross-entropy loss (Exercise 2.5), as in the chapter.
+# when we compare with a cross-entropy loss (Exercises 2.5 and 2.6), as in the chapter.
 
 # %%
-import itertools
+import itertools  # itertools.product(range(n_tokens), repeat=L) lists all words of length L
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from beliefcourse import processes
+from beliefcourse import information, processes
 from beliefcourse.checks import ch02 as checks
 
 np.set_printoptions(precision=4, suppress=True)
@@ -231,7 +232,8 @@ try:
     ax.set_ylim(0, 1)
     ax.legend(frameon=False, fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, 1.2))
     plt.show()
-    print("final belief:", traj[-1].round(3), " true final state:", mess3.state_names[states[0, -1]])
+    print("final belief:", traj[-1].round(3),
+          " true final state:", mess3.state_names[states[0, -1]])
 except NotImplementedError:
     print("(finish Exercises 2.1 and 2.3 to draw a Mess3 belief trajectory)")
 
@@ -317,9 +319,10 @@ checks.check_state_uncertainty(state_uncertainty)
 # %%
 try:
     lengths = np.arange(0, 8)
+    curves = {name: [state_uncertainty(hmm.T, hmm.stationary(), L) for L in lengths]
+              for name, hmm in [("Z1R", z1r), ("Mess3", mess3), ("RRXOR", rrxor)]}
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    for name, hmm in [("Z1R", z1r), ("Mess3", mess3), ("RRXOR", rrxor)]:
-        U = [state_uncertainty(hmm.T, hmm.stationary(), L) for L in lengths]
+    for name, U in curves.items():
         ax.plot(lengths, U, "o-", ms=4, label=name)
         print(f"{name:6s} U(L), L = 0..7:", np.round(U, 3))
     ax.set_xlabel("tokens seen L")
@@ -422,12 +425,114 @@ except NotImplementedError:
 
 # %% [markdown]
 # ---
+# ### Exercise 2.6 — The ideal predictor's loss, position by position ★★☆, ~15 min
+#
+# *Practises chapter 02, section 6 (the yardstick table).*
+#
+# **You will:** score the Bayes-optimal predictor on one training sequence exactly the way a
+# transformer is scored in chapter 04 — which forces you to get the position ↔ belief ↔ target
+# alignment right. An off-by-one here is the most common silent bug of the whole course: the
+# numbers look plausible and are wrong.
+#
+# A training sequence has $n_\text{ctx} + 1$ tokens $x_1 \dots x_{n+1}$ (0-based:
+# `tokens[0]` is $x_1$). The model reads $x_1 \dots x_n$; **position $p$** ($0 \le p < n$) has
+# read $x_1 \dots x_{p+1}$, holds the belief $\eta_{p+1}$ (row $p + 1$ of your trajectory) and
+# is scored on the next token $x_{p+2}$ = `tokens[p + 1]`. Nothing predicts $x_1$: there is no
+# beginning-of-sequence token.
+#
+# Write `ideal_losses(T, pi, tokens)` returning an array of length $n$ whose entry $p$ is
+#
+# $$
+# \ell_p = -\ln P\big(x_{p+2} \mid x_1 \dots x_{p+1}\big)
+#        = -\ln\big(\eta_{p+1}\, T^{(x_{p+2})}\, \mathbf 1\big)
+# $$
+#
+# in nats — the cross-entropy of a perfect model at that position. Use your
+# `belief_trajectory` and `next_token_distribution`. Averaged over sequences, $\ell_p$ is
+# exactly the floor $h(p + 2)$ of Exercise 2.5; the cell after the checker tests that claim by
+# sampling.
+#
+# <details><summary>Hint 1</summary>
+#
+# Write the table out for $n = 2$ before you code: `tokens = [x1, x2, x3]`; position 0 uses
+# row 1 of the trajectory and scores `tokens[1]`; position 1 uses row 2 and scores
+# `tokens[2]`. Row 0 (the prior) predicts $x_1$, which no position is asked to do.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# The result has one entry fewer than `tokens`. If yours has as many, you scored $x_1$ too;
+# if the first entry is $-\ln P(x_1)$ under $\pi$, your beliefs lag one token behind.
+# </details>
+
+# %%
+def ideal_losses(T, pi, tokens):
+    """Per-position cross-entropy (nats) of the Bayes-optimal predictor on one sequence.
+
+    Parameters
+    ----------
+    T : ndarray, shape (n_tokens, n_states, n_states)
+    pi : ndarray, shape (n_states,)
+        The stationary distribution (belief before any token).
+    tokens : sequence of int, length n + 1
+        x_1 .. x_{n+1}: the n model inputs x_1 .. x_n followed by the last target.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Entry p = -ln P(x_{p+2} | x_1 .. x_{p+1}), the loss at model position p.
+    """
+    ### BEGIN SOLUTION
+    trajectory = belief_trajectory(T, pi, tokens)          # row t: belief after t tokens
+    losses = []
+    for p in range(len(tokens) - 1):
+        probs = next_token_distribution(trajectory[p + 1], T)   # position p has read p + 1 tokens
+        losses.append(-np.log(probs[tokens[p + 1]]))            # ... and predicts x_{p+2}
+    return np.array(losses)
+    ### END SOLUTION
+
+
+# %%
+checks.check_ideal_losses(ideal_losses)
+
+# %% [markdown]
+# Now the claim of chapter 02 by sampling: 10,000 Mess3 training sequences of 11 tokens, the
+# ideal predictor's loss at each of the 10 positions averaged over them, against the exact
+# floors $h(p + 2)$. The sample mean over all positions should land within a few thousandths
+# of **0.8025 nats**, the number a trained transformer is held to in chapter 04.
+
+# %%
+try:
+    sampled, _ = mess3.sample(n_sequences=10_000, length=11, seed=0)
+    losses = np.array([ideal_losses(mess3.T, mess3.stationary(), seq) for seq in sampled])
+    mean, sem = losses.mean(0), losses.std(0, ddof=1) / np.sqrt(len(losses))
+    floor = information.myopic_entropy(mess3, np.arange(2, 12))        # h(p + 2), exact
+    for p in range(10):
+        print(f"position {p}: sampled {mean[p]:.3f} ± {sem[p]:.3f}   exact h({p + 2}) = "
+              f"{floor[p]:.4f} nats")
+    print(f"mean over positions: sampled {losses.mean():.3f}, exact {floor.mean():.4f} nats")
+
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.errorbar(np.arange(10), mean, yerr=2 * sem, fmt="o", ms=4, capsize=3,
+                label="ideal predictor, 10,000 sampled sequences (±2 s.e.)")
+    ax.plot(np.arange(10), floor, "s-", ms=4, color="C3", mfc="none", label="exact floor h(p + 2)")
+    ax.set_xlabel("model position p")
+    ax.set_ylabel("loss [nats]")
+    ax.set_xticks(range(10))
+    ax.legend(frameon=False, fontsize=8)
+    plt.show()
+except NotImplementedError:
+    print("(finish Exercises 2.1–2.3 and 2.6 to score the ideal predictor)")
+
+# %% [markdown]
+# ---
 # ## Wrap-up
 #
 # You have implemented the whole machinery of an ideal observer: Bayes' rule for an HMM,
 # predictions from beliefs, trajectories with the index-0-is-the-prior convention, the
-# average uncertainty that tells whether an observer synchronises, and the myopic entropy
-# that bounds every predictor's loss.
+# average uncertainty that tells whether an observer synchronises, the myopic entropy that
+# bounds every predictor's loss, and the position-by-position loss of the ideal predictor that
+# a transformer will be compared with.
 #
 # **Going further (no checker).**
 #

@@ -13,18 +13,19 @@
 # %% [markdown]
 # # Practice 04 · Training a small transformer
 #
-# *Four exercises, about 75 minutes in all. Read chapter 04 first; each exercise names the
+# *Five exercises, about 90 minutes in all. Read chapter 04 first; each exercise names the
 # section it practises.*
 #
 # | exercise | you write | difficulty | time |
 # |---|---|---|---|
 # | 4.1 | causal scaled dot-product attention | ★★☆ | 20 min |
-# | 4.2 | relative loss per position, against the right myopic entropy | ★☆☆ | 10 min |
-# | 4.3 | the exact expected loss from next-token distributions | ★★☆ | 20 min |
-# | 4.4 | one training step | ★★☆ | 15 min |
+# | 4.2 | a causality test: which positions react to which tokens | ★★☆ | 15 min |
+# | 4.3 | relative loss per position, against the right myopic entropy | ★☆☆ | 10 min |
+# | 4.4 | the exact expected loss from next-token distributions | ★★☆ | 20 min |
+# | 4.5 | one training step | ★★☆ | 15 min |
 #
-# At the end you put all four together: train a small transformer with *your* training step
-# and judge it with *your* exact loss and relative loss.
+# At the end you put the last three together: train a small transformer with *your* training
+# step and judge it with *your* exact loss and relative loss.
 #
 # **How this notebook works.** Fill in each function between the markers, run the cell, then
 # run the checker below it. The checker calls your function on many inputs, compares with a
@@ -120,31 +121,148 @@ def causal_attention(q, k, v):
 checks.check_causal_attention(causal_attention)
 
 # %% [markdown]
-# Your function inside the real model: recompute the first block's attention pattern of an
-# (untrained) paper-size transformer from its own weights, and compare with the pattern the
-# model records.
+# Your function inside the real model. The cell below runs an (untrained) paper-size
+# transformer twice: once as it is, and once with every block's attention computed by *your*
+# `causal_attention` from the block's own query, key and value weights. If your attention is
+# right, the logits agree to float precision; and the chapter's causality test — change token
+# $x_7$ and see which positions move — passes.
 
 # %%
-try:
-    model = build_model(TransformerConfig(), seed=0)
-    tokens = torch.tensor([[0, 1, 1, 2, 0, 0, 1, 2, 2, 1]])
-    with torch.no_grad():
-        _, cache = model.run_with_cache(tokens, ["blocks.0.hook_resid_pre",
-                                                 "blocks.0.attn.hook_pattern"])
-        attn = model.blocks[0].attn
-        x = model.blocks[0].ln1(cache["blocks.0.hook_resid_pre"])
+def run_with_my_attention(model, tokens, attention):
+    """The model's logits, with every block's attention computed by ``attention(q, k, v)``."""
+    resid = model.embed(tokens) + model.pos_embed.weight[: tokens.shape[1]]
+    for block in model.blocks:
+        attn = block.attn
+        x = block.ln1(resid)
         B, L, _ = x.shape
         q, k, v = attn.qkv(x).view(B, L, 3, attn.n_heads, attn.d_head).permute(2, 0, 3, 1, 4)
-        _, yours = causal_attention(q, k, v)
-    print("your pattern, query position 3:", yours[0, 0, 3].numpy().round(3))
-    print("matches the model's own pattern:",
-          torch.allclose(yours, cache["blocks.0.attn.hook_pattern"], atol=1e-6))
+        z, _ = attention(q, k, v)                                   # (B, H, L, d_head)
+        resid = resid + attn.out(z.transpose(1, 2).reshape(B, L, attn.n_heads * attn.d_head))
+        resid = resid + block.mlp(block.ln2(resid))
+    return model.unembed(model.ln_final(resid))
+
+
+model = build_model(TransformerConfig(), seed=0)
+tokens = torch.tensor([[0, 1, 1, 2, 0, 0, 1, 2, 2, 1]])
+changed = tokens.clone()
+changed[0, 6] = 0                                                   # change x_7
+try:
+    with torch.no_grad():
+        mine = run_with_my_attention(model, tokens, causal_attention)
+        moved = (run_with_my_attention(model, changed, causal_attention) - mine).abs().amax(-1)[0]
+        print("same logits as the model's own attention:",
+              torch.allclose(mine, model(tokens), atol=1e-5))
+        print("largest change at each position after changing x_7:", moved.numpy().round(4))
+        print("positions 0-5 unchanged (causal):", bool((moved[:6] < 1e-6).all()))
 except NotImplementedError:
-    print("(finish Exercise 4.1 to run your attention on the model's weights)")
+    print("(finish Exercise 4.1 to run the model with your attention)")
 
 # %% [markdown]
 # ---
-# ### Exercise 4.2 — Relative loss per position ★☆☆, ~10 min
+# ### Exercise 4.2 — A causality test ★★☆, ~15 min
+#
+# *Practises chapter 04, section 2.*
+#
+# **You will:** write the test that would have caught a broken mask — for any model, not just
+# for an attention function — and see what a leak looks like.
+#
+# A causal model's output at position $p$ depends on tokens $x_1 \dots x_{p+1}$ only (positions
+# $0 \dots p$). Measure it. Write `influence(model, tokens)`:
+#
+# * `tokens`: one sequence, an int64 tensor of shape `(L,)`;
+# * for every position $t$ and every token value $v \ne$ `tokens[t]` (values `0 .. d_vocab - 1`,
+#   `d_vocab = model.cfg.d_vocab`), replace `tokens[t]` by $v$, run the model, and compare its
+#   logits with those on the original tokens;
+# * return a NumPy array of shape `(L, L)`: `influence[t, p]` is the largest absolute change,
+#   over the values $v$ and over the `d_vocab` logits, of the logits at position $p$.
+#
+# A causal model has `influence[t, p] == 0` for every $p < t$: the matrix is zero below the
+# diagonal.
+#
+# <details><summary>Hint 1 — one forward pass</summary>
+#
+# The model wants a batch: `model(x[None])[0]` gives the logits of one sequence, shape
+# `(L, d_vocab)`. Wrap everything in `with torch.no_grad():`.
+# </details>
+#
+# <details><summary>Hint 2 — the loop</summary>
+#
+# Compute `base = model(tokens[None])[0]` once. For each `t` and `v`: `x = tokens.clone()`
+# (never change `tokens` itself), `x[t] = v`, then `(model(x[None])[0] - base).abs().amax(-1)`
+# is the change at every position, shape `(L,)`. Keep the elementwise maximum over `v` in row
+# `t`.
+# </details>
+
+# %%
+def influence(model, tokens):
+    """How much each token moves each position's logits.
+
+    Parameters
+    ----------
+    model : a beliefcourse Transformer (``model.cfg.d_vocab`` token values)
+    tokens : torch.Tensor, int64, shape (L,)
+
+    Returns
+    -------
+    ndarray, shape (L, L)
+        influence[t, p] = max over v != tokens[t] of max_x |logits'[p, x] - logits[p, x]|,
+        where logits' are computed with tokens[t] replaced by v.
+    """
+    ### BEGIN SOLUTION
+    L, V = len(tokens), model.cfg.d_vocab
+    out = np.zeros((L, L))
+    with torch.no_grad():
+        base = model(tokens[None])[0]
+        for t in range(L):
+            for v in range(V):
+                if v == int(tokens[t]):
+                    continue
+                x = tokens.clone()
+                x[t] = v
+                change = (model(x[None])[0] - base).abs().amax(-1)
+                out[t] = np.maximum(out[t], change.double().numpy())
+    return out
+    ### END SOLUTION
+
+
+# %%
+checks.check_influence(influence)
+
+# %% [markdown]
+# Now look at what a leak does. `checks.leaky_model(model)` returns a copy of a model with
+# the causal mask removed from every block. Left: the untrained paper-size transformer; right:
+# its leaky copy. Row $t$ shows which positions react when token $t$ changes.
+
+# %%
+if checks.check_influence(influence):
+    tokens = torch.tensor([0, 1, 1, 2, 0, 0, 1, 2, 2, 1])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    for ax, (label, net) in zip(axes, [("causal", model), ("mask removed", checks.leaky_model(model))]):
+        matrix = influence(net, tokens)
+        below = np.tril(matrix, -1).max()
+        im = ax.imshow(matrix, cmap="viridis")
+        ax.set_title(f"{label}: largest entry below the diagonal {below:.2g}", fontsize=9)
+        ax.set_xlabel("position p whose logits change")
+        ax.set_ylabel("position t of the changed token")
+        fig.colorbar(im, ax=ax, shrink=0.8)
+        print(f"{label:12s}: causal = {below < 1e-6}")
+    fig.tight_layout()
+    plt.show()
+else:
+    print("(pass the check of Exercise 4.2 to see the two influence matrices)")
+
+# %% [markdown]
+# Why test this directly? Trained on sampled next tokens, a model that can read the future
+# learns to *copy* the next token from its input: its training loss falls far below $h(p+2)$,
+# and the model is useless at generation time, when the future does not exist yet. The
+# chapter's exact loss would not raise the alarm — its targets are next-token
+# *distributions*, which do not depend on the token the model peeks at — and its equality with
+# the paper's loss over 11-token windows holds only for causal models. So causality is worth a
+# test of its own, run on the model itself.
+
+# %% [markdown]
+# ---
+# ### Exercise 4.3 — Relative loss per position ★☆☆, ~10 min
 #
 # *Practises chapter 04, sections 1 and 4.*
 #
@@ -193,7 +311,7 @@ checks.check_relative_loss(relative_loss)
 
 # %% [markdown]
 # ---
-# ### Exercise 4.3 — The exact expected loss ★★☆, ~20 min
+# ### Exercise 4.4 — The exact expected loss ★★☆, ~20 min
 #
 # *Practises chapter 04, section 3.*
 #
@@ -257,7 +375,7 @@ checks.check_exact_loss(exact_loss)
 
 # %% [markdown]
 # ---
-# ### Exercise 4.4 — One training step ★★☆, ~15 min
+# ### Exercise 4.5 — One training step ★★☆, ~15 min
 #
 # *Practises chapter 04, sections 3 and 4.*
 #
@@ -315,7 +433,9 @@ checks.check_training_step(training_step)
 # the exact next-token distributions; `information.myopic_entropy` the floor.
 
 # %%
-try:
+ready = [checks.check_training_step(training_step), checks.check_exact_loss(exact_loss),
+         checks.check_relative_loss(relative_loss)]
+if all(ready):
     data = ExactData(mess3, n_ctx=10)
     h = information.myopic_entropy(mess3, np.arange(1, 12))       # h(1) .. h(11)
     model = build_model(TransformerConfig(n_layers=2, d_model=32, d_mlp=64), seed=0)
@@ -341,8 +461,8 @@ try:
     ax.set_ylim(0.75, 1.2)
     ax.legend(frameon=False)
     plt.show()
-except NotImplementedError:
-    print("(finish Exercises 4.2-4.4 to train and evaluate your own transformer)")
+else:
+    print("(pass the checks of Exercises 4.3-4.5 to train and evaluate your own transformer)")
 
 # %% [markdown]
 # With soft targets the training loss is itself an unbiased estimate of the exact loss, and
@@ -352,8 +472,9 @@ except NotImplementedError:
 # ## Wrap-up
 #
 # You have written the parts of the pipeline that decide whether a number can be trusted: the
-# mask that keeps the model honest, the exact loss that leaves no sampling error, the
-# per-position comparison with the right floor, and the update itself.
+# mask that keeps the model honest and the test that proves it does, the exact loss that
+# leaves no sampling error, the per-position comparison with the right floor, and the update
+# itself.
 #
 # **Going further (no checker).**
 #

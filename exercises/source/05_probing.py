@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Practice 05 · Probing the residual stream
 #
-# *Five exercises, about 90 minutes in all. Read chapter 05 first; each exercise names the
+# *Six exercises, about two hours in all. Read chapter 05 first; each exercise names the
 # section it practises.*
 #
 # | exercise | you write | difficulty | time |
@@ -23,10 +23,12 @@
 # | 5.3 | the shuffle control | ★★☆ | 15 min |
 # | 5.4 | a verdict: does a probe beat its strongest baseline? | ★★☆ | 15 min |
 # | 5.5 | which held-out points are *really* new (prefixes never seen in the fit set) | ★★★ | 30 min |
+# | 5.6 | a ridge penalty chosen by cross-validation over sequences, without peeking | ★★★ | 25 min |
 #
 # Together they are the machinery that turns "the probe found a fractal" into a claim you can
 # defend: a fit you understand, an honest split, a control that shows what chance looks like,
-# and a decision rule that compares with the strongest alternative rather than the weakest.
+# a decision rule that compares with the strongest alternative rather than the weakest, and a
+# regularised probe whose penalty never saw the test set.
 #
 # **How this notebook works.** Fill in each function between the markers, run it, then run
 # its checker. Cells that apply your functions to the shipped transformer print a note until
@@ -37,7 +39,6 @@
 # `reshape(-1, ...)` puts point $(n, p)$ at row $n L + p$.
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import LinearRegression
 
@@ -60,7 +61,7 @@ print("activations", acts.shape, " beliefs", beliefs.shape)
 # ---
 # ### Exercise 5.1 — The affine probe ★★☆, ~20 min
 #
-# *Practises chapter 05, section 2.*
+# *Practises chapter 05, section 3.*
 #
 # **You will:** fit the paper's probe yourself — an affine map from activations to beliefs — by
 # weighted least squares, and check that it agrees with scikit-learn.
@@ -148,7 +149,7 @@ except NotImplementedError:
 # ---
 # ### Exercise 5.2 — A held-out split over sequences ★☆☆, ~10 min
 #
-# *Practises chapter 05, section 3.*
+# *Practises chapter 05, section 4.*
 #
 # **You will:** split the $N L$ points into a fit set and a test set so that no sequence
 # contributes to both — and randomly, not by the order of the data.
@@ -198,7 +199,7 @@ checks.check_split_points(split_points)
 # ---
 # ### Exercise 5.3 — The shuffle control ★★☆, ~15 min
 #
-# *Practises chapter 05, section 4.*
+# *Practises chapter 05, section 5.*
 #
 # **You will:** measure what a probe scores when there is *nothing* to find: the same features,
 # the same targets, the pairing between them destroyed.
@@ -261,7 +262,7 @@ except NotImplementedError:
 # ---
 # ### Exercise 5.4 — Does the probe beat its baseline? ★★☆, ~15 min
 #
-# *Practises chapter 05, sections 4–6.*
+# *Practises chapter 05, sections 5–6.*
 #
 # **You will:** turn a table of numbers into a decision, the way a careful reviewer would.
 #
@@ -336,7 +337,7 @@ except NotImplementedError:
 # ---
 # ### Exercise 5.5 — Which held-out points are new? ★★★, ~30 min
 #
-# *Practises chapter 05, section 3 (the caveat at its end).*
+# *Practises chapter 05, section 4 (the caveat at its end).*
 #
 # **You will:** find the weak spot of splitting by sequence, and fix it.
 #
@@ -420,21 +421,140 @@ except NotImplementedError:
     print("(finish Exercise 5.5 to find the truly new held-out points)")
 
 # %% [markdown]
-# Only the last three positions contain new prefixes at all; everything earlier was in the fit
-# set. At a position that has both kinds, compare like with like: for a 64-dimensional probe
-# with 3 outputs the two MSEs are close — it cannot memorise. For a probe with more features than distinct prefixes (chapter 05's
-# RRXOR concatenation), it is the whole story.
+# Positions 0–5 contain no new prefix at all and position 6 almost none: nearly everything
+# there was, in effect, in the fit set. At a position that has both kinds, compare like with
+# like: for a 64-dimensional probe with 3 outputs the two MSEs are close — it cannot memorise.
+# For a probe with more features than distinct prefixes (chapter 05's RRXOR concatenation), it
+# is the whole story (Exercise 5.6).
 #
+# %% [markdown]
+# ---
+# ### Exercise 5.6 — A ridge penalty, chosen without peeking ★★★, ~25 min
+#
+# *Practises chapter 05, section 8.*
+#
+# **You will:** choose the penalty of a ridge probe by cross-validation *inside* the fit set,
+# with folds grouped by sequence — and watch what goes wrong when the folds split points.
+#
+# For RRXOR, the chapter concatenates all 12 residual hooks: 1,536 features, fitted on 87
+# sequences (the paper's 20 %) with only a few hundred distinct prefixes. Least squares then
+# interpolates its fit set and does badly held out. Ridge regression minimises
+# $\sum_i \lVert Y_i - (X_i W + b)\rVert^2 + \alpha \lVert W \rVert^2$ (the intercept is not
+# penalised); `probe.AffineProbe(alpha=a)` fits it (`alpha=0` is ordinary least squares). The
+# penalty must be chosen *without* the held-out sequences, or their score is no longer held out.
+#
+# Write `choose_ridge_alpha(X, Y, groups, alphas, n_folds=5)`:
+#
+# * `X` `(n, D)`, `Y` `(n, S)`: the fit set's points; `groups` `(n,)`: the sequence each point
+#   belongs to (arbitrary integer ids, in any order); `alphas`: the candidate penalties;
+# * **folds:** sort the distinct groups (`np.unique(groups)`); the $i$-th goes to fold
+#   $i \bmod n_\text{folds}$, and every point goes to the fold of its group;
+# * for each penalty and each fold $k$: fit `probe.AffineProbe(alpha=a)` on the points *outside*
+#   fold $k$ and compute its MSE on fold $k$ (mean over points and coordinates);
+#   `cv_mse[j]` is the mean over the folds for `alphas[j]`;
+# * return `(best_alpha, cv_mse)`: the penalty with the lowest `cv_mse` (a float) and the array.
+#
+# <details><summary>Hint 1 — the folds</summary>
+#
+# `np.unique(groups, return_inverse=True)[1]` numbers the groups $0, 1, \dots$ in sorted order,
+# one number per point; `% n_folds` turns that into the point's fold. Then
+# `in_fold = fold == k` selects the validation points, `~in_fold` the ones to fit.
+# </details>
+#
+# <details><summary>Hint 2 — why groups?</summary>
+#
+# Cross-validation is the held-out test in miniature, so it should hold out the way the test
+# does: by sequence (Exercise 5.2). If the points of a sequence resemble each other and a
+# sequence has points on both sides of a fold, a probe that memorises sequences (small
+# $\alpha$) is rewarded for it, and the search picks too small a penalty.
+# </details>
+#
+# <details><summary>Hint 3</summary>
+#
+# The loops are short: for each `a` in `alphas`, for each `k` in `range(n_folds)`, fit and
+# score. `np.argmin(cv_mse)` is an *index*; return `alphas[that index]`.
+# </details>
+
+# %%
+def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
+    """(penalty with the lowest grouped cross-validated MSE, cv_mse per penalty)."""
+    ### BEGIN SOLUTION
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    fold = np.unique(groups, return_inverse=True)[1].reshape(-1) % n_folds
+    cv_mse = np.zeros(len(alphas))
+    for j, a in enumerate(alphas):
+        errors = []
+        for k in range(n_folds):
+            val = fold == k
+            fitted = probe.AffineProbe(alpha=a).fit(X[~val], Y[~val])
+            errors.append(np.mean((Y[val] - fitted.predict(X[val])) ** 2))
+        cv_mse[j] = np.mean(errors)
+    return float(alphas[np.argmin(cv_mse)]), cv_mse
+    ### END SOLUTION
+
+
+# %%
+checks.check_choose_ridge_alpha(choose_ridge_alpha)
+
+# %% [markdown]
+# Now on RRXOR, all 12 residual hooks concatenated, fitted on the paper's 20 % of the
+# sequences. We run your search twice: with folds over sequences, and with every point its own
+# "group" (numbered in random order), i.e. random folds over points. *After* choosing — never
+# before — we may look at what each penalty actually scores on the held-out 80 %, to see how
+# well each search predicted it.
+
+# %%
+r_model, _ = checkpoints.load("rrxor")
+r_data = ExactData(processes.rrxor(), n_ctx=r_model.cfg.n_ctx)
+r_acts = probe.collect_activations(r_model, r_data.inputs, probe.layer_hooks(r_model))
+fit_seqs, _ = probe.split_sequences(len(r_data), train_fraction=0.2, seed=0)
+X_fit = r_acts[fit_seqs].reshape(-1, r_acts.shape[-1])
+Y_fit = r_data.beliefs[fit_seqs].reshape(-1, 5)
+seq_of_point = np.repeat(fit_seqs, r_acts.shape[1])
+grid = np.array([0.0, 0.1, 1.0, 10.0, 100.0, 1000.0])
+print(f"{len(fit_seqs)} fitted sequences, {len(X_fit)} points, {X_fit.shape[1]} features")
+try:
+    searches = {"folds over sequences": seq_of_point,
+                "folds over points": np.random.default_rng(0).permutation(len(X_fit))}
+    chosen, curves = {}, {}
+    for label, groups in searches.items():
+        chosen[label], curves[label] = choose_ridge_alpha(X_fit, Y_fit, groups, grid)
+    held = [probe.evaluate(r_acts, r_data.beliefs, r_data.probs, 0.2, seed=0, alpha=a).held_out
+            for a in grid]
+    print(f"{'alpha':>8s} {'CV, sequences':>14s} {'CV, points':>11s} {'held-out MSE':>13s} "
+          f"{'held-out R²':>12s}")
+    for j, a in enumerate(grid):
+        print(f"{a:8g} {curves['folds over sequences'][j]:14.4f} "
+              f"{curves['folds over points'][j]:11.4f} {held[j].mse:13.4f} {held[j].r2:12.3f}")
+    for label, a in chosen.items():
+        print(f"{label} choose alpha {a:g}")
+except NotImplementedError:
+    print("(finish Exercise 5.6 to choose the penalty for the RRXOR probe)")
+
+# %% [markdown]
+# Both searches choose $\alpha = 100$, which is also the penalty the held-out set itself would
+# have chosen: held-out R² 0.822 against 0.654 for least squares, found without peeking. And
+# the cross-validated error at that penalty (0.0168, folds over sequences) is close to the
+# held-out error it predicts (0.0156).
+#
+# Here the two kinds of folds agree, and it is worth seeing why. The points of one transformer
+# sequence are not copies of each other — each position has its own, longer prefix. What
+# RRXOR's points share are prefixes *across* sequences, which neither kind of fold keeps
+# apart (Exercise 5.5's tool would). In the checker's data, where a sequence's points *are*
+# near-duplicates, folds over points choose a penalty 10–100 times too small. The rule that is
+# always safe: cross-validate by holding out exactly the way the final test holds out.
+
 # ---
 # ## Wrap-up
 #
 # You can now fit a probe from first principles, split honestly, measure chance with a
-# control, decide against the strongest baseline, and spot held-out points that are not new.
+# control, decide against the strongest baseline, spot held-out points that are not new, and
+# regularise without letting the test set choose the penalty.
 #
 # **Going further (no checker).**
 #
 # * Fit the probe with `weights=w_points` and score it both ways. Which weighting should a
-#   claim about "the process" use, and which one did the paper use (chapter 05, section 3)?
+#   claim about "the process" use, and which one did the paper use (chapter 05, section 4)?
 # * Replace the shuffle control by a *Gaussian* control: targets drawn from a normal
 #   distribution with the beliefs' mean and covariance. Is it a stronger or a weaker control,
 #   and why?

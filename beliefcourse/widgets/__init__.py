@@ -1,0 +1,24 @@
+"""Interactive widgets of the course (ipywidgets 8).
+
+Every builder returns an :class:`ipywidgets.VBox` whose logic runs without a browser: set
+``w.controls[name].value`` and read ``w.image.value`` (PNG bytes), ``w.status.value`` (one
+line of text) and any numbers the widget documents.
+
+Theory (chapters 01 and 03), in :mod:`.theory`:
+
+* :func:`mess3_explorer` — Mess3 for any ``(x, alpha)``: matrices, a sample, token statistics.
+* :func:`fractal_explorer` — the chaos-game fractal of Mess3 for any ``(x, alpha)``, with
+  ``h_mu`` and the Lyapunov dimension.
+
+Training (chapters 04 and 05), in :mod:`.training`:
+
+* :func:`training_widget` — loss per position over a run's checkpoints.
+* :func:`emergence_widget` — the probed belief geometry over a run's checkpoints.
+
+Importing this package imports neither ipywidgets nor matplotlib nor torch; the builders do.
+"""
+
+from .theory import fractal_explorer, mess3_explorer
+from .training import emergence_widget, training_widget
+
+__all__ = ["emergence_widget", "fractal_explorer", "mess3_explorer", "training_widget"]

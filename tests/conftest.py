@@ -1,0 +1,81 @@
+"""Shared test setup.
+
+Environment. The notebook kernels nbval starts inherit this process's environment, so it is
+set here, once, to what ``tools/notebooks.py execute`` used when it stored the outputs:
+one OpenMP thread (torch differs in the last bits between thread counts, and two xdist
+workers with two threads each would oversubscribe a 2-core machine) and a fixed hash seed.
+``MPLBACKEND`` is *removed* rather than set to Agg: ipykernel only selects the inline backend
+when the variable is empty, and with Agg every stored figure would be missing from a fresh
+run. Tests in this process get Agg through ``matplotlib.use`` instead.
+
+Browser tests (marker ``browser``) need Chromium and Python Playwright. They are skipped with
+the reason when either is missing, except in CI (``CI`` or ``BELIEFCOURSE_REQUIRE_BROWSER``
+set), where a missing browser is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+
+import notebooks  # noqa: E402  (tools/notebooks.py: the environment the outputs were stored in)
+
+os.environ.update(notebooks.KERNEL_ENV)
+os.environ.pop("MPLBACKEND", None)
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def browser_required() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("BELIEFCOURSE_REQUIRE_BROWSER"))
+
+
+def find_chromium() -> str | None:
+    """A Chromium executable: $BELIEFCOURSE_CHROMIUM, /usr/bin/chromium, or one on PATH."""
+    explicit = os.environ.get("BELIEFCOURSE_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).exists() else None
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _unavailable(reason: str):
+    if browser_required():
+        pytest.fail(f"browser test required in CI, but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("Python Playwright is not installed (pip install -e '.[test]')")
+    exe = find_chromium()
+    if exe is None:
+        _unavailable("no Chromium found (apt-get install chromium, or set BELIEFCOURSE_CHROMIUM)")
+    return exe
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """test-artifacts/ at the repository root (git-ignored): screenshots for people to look at."""
+    path = REPO_ROOT / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path

@@ -1,0 +1,177 @@
+"""A real browser drives the course in JupyterLab: Run All, then move a widget's slider.
+
+What it proves that nbval cannot: the notebook runs in the learner's front end, the ipywidgets
+front end renders the explorer, and a slider change travels to the kernel and back as a new
+picture. Recipe: /work/shared/notes/toolchain.md, section 3 (Debian Chromium + Python
+Playwright; never ``playwright install``).
+
+The notebook is copied, without outputs or saved widget state, into a temporary folder that
+is JupyterLab's root, so autosave never touches the repository. Screenshots go to
+``test-artifacts/`` (git-ignored): ``browser_<notebook>_{run_all,before,after}.png``.
+``BELIEFCOURSE_BROWSER_NOTEBOOK=chapters/03_mixed_state_presentation.ipynb`` picks another
+notebook with a slider-and-image widget.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import REPO_ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NOTEBOOK = os.environ.get("BELIEFCOURSE_BROWSER_NOTEBOOK",
+                          "chapters/01_hidden_markov_models.ipynb")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+RUN_ALL_TIMEOUT_MS = 400_000  # the whole chapter, on 2 cores, next to an xdist neighbour
+IDLE = "#jp-main-statusbar >> text=/\\| Idle/"
+
+# The output area of the first widget that has both a slider and an image (the explorer).
+FIND_WIDGET_JS = """() => {
+  const areas = [...document.querySelectorAll('.jp-OutputArea-output')];
+  const a = areas.find(o => o.querySelector('.widget-slider') && o.querySelector('img'));
+  if (!a) return false;
+  a.setAttribute('data-course-test', 'explorer');
+  return true;
+}"""
+EXPLORER = "[data-course-test=explorer]"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server on a free loopback port, rooted in a temporary folder."""
+    src = REPO_ROOT / NOTEBOOK
+    if not src.exists():
+        pytest.fail(f"{NOTEBOOK} missing: run `python tools/notebooks.py build`")
+    root = tmp_path / "lab"
+    (root / Path(NOTEBOOK).parent).mkdir(parents=True)
+    nb = nbformat.read(src, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, root / NOTEBOOK)
+
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)
+    for var, sub in (("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+                     ("JUPYTER_RUNTIME_DIR", "runtime")):
+        env[var] = str(tmp_path / sub)  # no stale workspace or user settings
+    cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
+           f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = (tmp_path / "lab.log").open("w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
+            time.sleep(0.5)
+    yield {"url": f"{base}/lab/tree/{NOTEBOOK}?token={token}", "log": tmp_path / "lab.log"}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_run_all_and_move_a_slider(lab, chromium_executable, artifacts_dir):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    stem = Path(NOTEBOOK).stem
+    shot = {k: artifacts_dir / f"browser_{stem}_{k}.png" for k in ("run_all", "before", "after")}
+    for path in shot.values():
+        path.unlink(missing_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS,
+                                    headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        try:
+            page.goto(lab["url"])
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+            page.wait_for_selector(IDLE)
+            no = page.locator(".jp-toast-button", has_text="No")  # "Jupyter news?" toast
+            if no.count():
+                no.first.click()
+            page.locator(".jp-NotebookPanel .jp-Cell").first.click()  # focus the notebook
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            t0 = time.monotonic()
+            try:
+                page.wait_for_function(
+                    """() => { const ps = [...document.querySelectorAll(
+                                   '.jp-CodeCell .jp-InputPrompt')];
+                               return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(
+                                   p.textContent)); }""",
+                    timeout=RUN_ALL_TIMEOUT_MS)
+            except PlaywrightTimeout:
+                page.screenshot(path=str(shot["run_all"]), full_page=True)
+                errors = page.locator(
+                    "[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+                pytest.fail("Run All did not finish; errors shown:\n" + "\n".join(errors)[-3000:])
+            page.wait_for_selector(IDLE)
+            print(f"Run All took {time.monotonic() - t0:.1f} s")
+            page.wait_for_function(FIND_WIDGET_JS)
+            widget = page.locator(EXPLORER)
+            widget.scroll_into_view_if_needed()
+            img = widget.locator("img").first
+            page.wait_for_function("i => i.complete && i.naturalWidth > 0",
+                                   arg=img.element_handle())
+            page.screenshot(path=str(shot["run_all"]))
+            widget.screenshot(path=str(shot["before"]))
+            before_src = img.get_attribute("src")
+            before_png = shot["before"].read_bytes()
+            readout = widget.locator(".widget-slider .widget-readout").first
+            before_value = readout.inner_text()
+
+            # Drag the first slider's handle to a quarter of its track; the widgets use
+            # continuous_update=False, so the value is sent on release.
+            handle = widget.locator(".widget-slider .noUi-handle").first.bounding_box()
+            track = widget.locator(".widget-slider .noUi-target").first.bounding_box()
+            y = handle["y"] + handle["height"] / 2
+            page.mouse.move(handle["x"] + handle["width"] / 2, y)
+            page.mouse.down()
+            page.mouse.move(track["x"] + track["width"] * 0.25, y, steps=10)
+            page.mouse.up()
+            t1 = time.monotonic()
+            page.wait_for_function(
+                "([i, old]) => i.src !== old && i.complete && i.naturalWidth > 0",
+                arg=[img.element_handle(), before_src], timeout=60_000)
+            print(f"picture replaced {time.monotonic() - t1:.2f} s after the drag")
+            page.wait_for_selector(IDLE)
+            widget.screenshot(path=str(shot["after"]))
+            after_value = readout.inner_text()
+        finally:
+            browser.close()
+    assert after_value != before_value, f"slider readout stayed at {before_value}"
+    assert shot["after"].read_bytes() != before_png, "the widget looks the same after the drag"

@@ -1,0 +1,202 @@
+"""Unit and property tests for beliefcourse.hmm.HMM (validation, stationarity, sampling,
+probabilities)."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from beliefcourse import processes
+from beliefcourse.hmm import HMM
+
+SETTINGS = settings(max_examples=25, deadline=None)
+
+
+def random_hmm(seed, n_states, n_tokens, sparsity=0.3):
+    """A random valid HMM; some entries are zero, every row of T.sum(0) sums to 1."""
+    rng = np.random.default_rng(seed)
+    T = rng.random((n_tokens, n_states, n_states)) ** 2
+    T[rng.random(T.shape) < sparsity] = 0.0
+    for i in range(n_states):
+        if T[:, i].sum() == 0:
+            T[rng.integers(n_tokens), i, rng.integers(n_states)] = 1.0
+    T /= T.sum(axis=(0, 2), keepdims=True)
+    return HMM(T)
+
+
+hmms = st.builds(random_hmm, st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(1, 3))
+
+
+# ---------------------------------------------------------------------------- validation
+@pytest.mark.parametrize("bad, err, match", [
+    (np.array([[["a"]]]), TypeError, "numeric"),
+    ([[[1.0, 0.0], [0.0]]], (TypeError, ValueError), None),
+    (np.ones((1, 2, 2), dtype=complex) / 2, TypeError, "real"),
+    (np.ones((2, 2)) / 2, ValueError, "shape"),
+    (np.ones((1, 2, 3)) / 3, ValueError, "shape"),
+    (np.zeros((0, 2, 2)), ValueError, "shape"),
+    (np.array([[[np.nan, 1.0], [0.5, 0.5]]]), ValueError, "not finite"),
+    (np.array([[[1.5, -0.5], [0.5, 0.5]]]), ValueError, "negative"),
+])
+def test_malformed_T_rejected(bad, err, match):
+    with pytest.raises(err, match=match):
+        HMM(bad)
+
+
+def test_row_not_summing_to_one_names_the_row():
+    T = np.array([[[0.5, 0.5], [0.2, 0.2]]])
+    with pytest.raises(ValueError, match=r"row 1 of T.sum\(0\) sums to 0.4"):
+        HMM(T)
+
+
+def test_names_length_checked():
+    with pytest.raises(ValueError, match="state_names has 1 entries, expected 2"):
+        HMM(processes.golden_mean().T, state_names=["A"])
+    with pytest.raises(ValueError, match="token_names"):
+        HMM(processes.golden_mean().T, token_names=["0", "1", "2"])
+
+
+def test_T_is_read_only_and_float():
+    hmm = HMM(np.ones((1, 2, 2), dtype=int) * np.array([[[1, 0], [0, 1]]]))
+    assert hmm.T.dtype == np.float64
+    with pytest.raises(ValueError):
+        hmm.T[0, 0, 0] = 0.5
+
+
+def test_repr_shows_names_and_matrices():
+    text = repr(processes.z1r())
+    assert "HMM(n_states=3, n_tokens=2" in text
+    assert "S0" in text and "SR" in text and "T['0']" in text
+
+
+# ---------------------------------------------------------------------------- stationary
+@SETTINGS
+@given(hmms)
+def test_stationary_is_a_fixed_point(hmm):
+    pi = hmm.stationary()
+    assert pi.shape == (hmm.n_states,)
+    assert np.all(pi >= 0) and np.isclose(pi.sum(), 1.0)
+    np.testing.assert_allclose(pi @ hmm.transition_matrix, pi, atol=1e-9)
+
+
+def test_stationary_known_values():
+    np.testing.assert_allclose(processes.rrxor().stationary(), np.array([2, 1, 1, 1, 1]) / 6)
+    np.testing.assert_allclose(processes.z1r().stationary(), np.full(3, 1 / 3))
+
+
+# ---------------------------------------------------------------------------- tokens
+def test_check_tokens_errors():
+    hmm = processes.z1r()
+    with pytest.raises(TypeError, match="astype"):
+        hmm.check_tokens([0.0, 1.0])
+    with pytest.raises(TypeError, match="integers"):
+        hmm.check_tokens(["a"])
+    # ragged input: numpy itself refuses to build the array (ValueError, "inhomogeneous")
+    with pytest.raises((TypeError, ValueError)):
+        hmm.check_tokens([[0, 1], [0]])
+    with pytest.raises(ValueError, match=r"token 2 out of range.*0..1"):
+        hmm.check_tokens([0, 2])
+    with pytest.raises(ValueError, match="out of range"):
+        hmm.check_tokens([-1])
+    with pytest.raises(ValueError, match="shape"):
+        hmm.check_tokens(np.zeros((1, 1, 1), dtype=int))
+    with pytest.raises(ValueError, match="length >= 2"):
+        hmm.check_tokens([0], min_length=2)
+    arr, was_1d = hmm.check_tokens([0, 1, 1])
+    assert arr.shape == (1, 3) and arr.dtype == np.int64 and was_1d
+
+
+# ---------------------------------------------------------------------------- sampling
+def test_sample_reproducible_and_shaped():
+    hmm = processes.mess3()
+    a = hmm.sample(5, 20, seed=3)
+    b = hmm.sample(5, 20, seed=3)
+    c = hmm.sample(5, 20, seed=4)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+    assert a[0].shape == (5, 20) and a[1].shape == (5, 21)
+    assert a[0].dtype == np.int64
+
+
+def test_sample_argument_errors():
+    hmm = processes.z1r()
+    with pytest.raises(ValueError, match="n_sequences must be >= 1"):
+        hmm.sample(0, 3)
+    with pytest.raises(ValueError, match="length must be >= 0"):
+        hmm.sample(1, -1)
+    with pytest.raises(TypeError, match="integer"):
+        hmm.sample(2.0, 3)
+    with pytest.raises(TypeError, match="integer"):
+        hmm.sample(True, 3)
+
+
+@SETTINGS
+@given(hmms, st.integers(0, 1000))
+def test_sampled_paths_are_possible(hmm, seed):
+    tokens, states = hmm.sample(20, 6, seed=seed)
+    for t in range(6):
+        assert np.all(hmm.T[tokens[:, t], states[:, t], states[:, t + 1]] > 0)
+
+
+def test_empirical_frequencies_match_word_probabilities():
+    """Pair frequencies of 40,000 sampled Mess3 sequences match P(x1 x2) within 5 sigma."""
+    hmm = processes.mess3()
+    tokens, _ = hmm.sample(40_000, 2, seed=0)
+    counts = np.zeros((3, 3))
+    np.add.at(counts, (tokens[:, 0], tokens[:, 1]), 1)
+    words = np.array(list(itertools.product(range(3), repeat=2)))
+    p = hmm.probability(words).reshape(3, 3)
+    sigma = np.sqrt(p * (1 - p) / 40_000)
+    assert np.all(np.abs(counts / 40_000 - p) < 5 * sigma)
+
+
+# ---------------------------------------------------------------------------- probabilities
+@SETTINGS
+@given(hmms, st.integers(1, 4))
+def test_probabilities_of_all_words_sum_to_one(hmm, L):
+    words = np.array(list(itertools.product(range(hmm.n_tokens), repeat=L)))
+    p = hmm.probability(words)
+    assert np.isclose(p.sum(), 1.0)
+    # each equals the matrix product pi T[x1] ... T[xL] 1
+    for w, pw in zip(words[:5], p[:5]):
+        v = hmm.stationary()
+        for x in w:
+            v = v @ hmm.T[x]
+        assert np.isclose(v.sum(), pw, atol=1e-12)
+
+
+def test_batch_equals_individual_probabilities():
+    hmm = processes.mess3()
+    tokens, _ = hmm.sample(7, 12, seed=1)
+    batch = hmm.log_probability(tokens)
+    single = np.array([hmm.log_probability(t) for t in tokens])
+    np.testing.assert_allclose(batch, single)
+    assert isinstance(hmm.probability(tokens[0]), float)
+
+
+def test_impossible_sequence_has_probability_zero():
+    hmm = processes.z1r()
+    assert hmm.probability([0, 0, 0]) == 0.0
+    assert hmm.log_probability([0, 0, 0]) == -np.inf
+
+
+def test_long_sequence_is_stable():
+    """100,000 tokens: P underflows to 0 but log P stays finite, without NaN. Every Mess3
+    word is possible, so random tokens serve; log P lies between L ln(min step) and 0."""
+    hmm = processes.mess3()
+    tokens = np.random.default_rng(0).integers(0, 3, 100_000)
+    logp = hmm.log_probability(tokens)
+    assert np.isfinite(logp)
+    assert 100_000 * np.log(0.05) < logp < 0      # every step has P(x | eta) >= beta
+    assert np.exp(logp) == 0.0                     # which is why we work with logs
+
+
+def test_forward_prior_validation():
+    hmm = processes.z1r()
+    with pytest.raises(ValueError, match="3 entries"):
+        hmm.forward([0], prior=[0.5, 0.5])
+    with pytest.raises(ValueError, match="probability vector"):
+        hmm.forward([0], prior=[0.5, 0.5, 0.5])
