@@ -102,7 +102,8 @@ def _influence(model, tokens, *, values="all", probs=False, reduce="max", signed
         base = f(tokens)
         for t in range(L):
             original = int(tokens[t])
-            alts = [v for v in range(V) if v != original] if values == "all" else [(original + 1) % V]
+            alts = ([v for v in range(V) if v != original] if values == "all"
+                    else [(original + 1) % V])
             for v in alts:
                 x = tokens if inplace else tokens.clone()
                 x[t] = v

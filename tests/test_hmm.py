@@ -93,8 +93,7 @@ def test_check_tokens_errors():
         hmm.check_tokens([0.0, 1.0])
     with pytest.raises(TypeError, match="integers"):
         hmm.check_tokens(["a"])
-    # ragged input: numpy itself refuses to build the array (ValueError, "inhomogeneous")
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises(TypeError, match="ragged"):
         hmm.check_tokens([[0, 1], [0]])
     with pytest.raises(ValueError, match=r"token 2 out of range.*0..1"):
         hmm.check_tokens([0, 2])

@@ -256,6 +256,12 @@ def emergence_widget(tokens: Sequence[int], predictions: Sequence[np.ndarray], b
             raise ValueError(f"{name} must have one value per checkpoint ({K}), got {len(seq)}")
     start = _check_index(start, K, "checkpoints")
     colors = plotting.belief_colors(beliefs)
+    # One window for every frame (the union of all frames, the triangle included, capped at
+    # half a side beyond it), so sliding never rescales the picture.
+    xy = np.concatenate([plotting.simplex_coordinates(np.eye(3))]
+                        + [plotting.simplex_coordinates(p) for p in preds])
+    lo = np.maximum(np.nanmin(xy, axis=0), [-0.5, -0.5]) - 0.03
+    hi = np.minimum(np.nanmax(xy, axis=0), [1.5, 1.37]) + 0.03
 
     def frame(i):
         fig = _figure((10.5, 4.6) if mse is not None else (5.2, 4.6))
@@ -263,6 +269,8 @@ def emergence_widget(tokens: Sequence[int], predictions: Sequence[np.ndarray], b
                             gridspec_kw={"width_ratios": [1, 1.05]} if mse is not None else None)
         ax = axes[0] if mse is not None else axes
         plotting.plot_simplex(preds[i], colors=colors, ax=ax, s=point_size)
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
         ax.set_title(f"probed beliefs after {tokens[i]:,} tokens", fontsize=10)
         if mse is not None:
             ax2 = axes[1]
