@@ -306,7 +306,11 @@ def fractal_explorer(x: float = 0.05, alpha: float = 0.85, n_points: int = 30_00
         parts = [f"x = {x:.3f}, α = {alpha:.3f}: ζ = {1 - 3 * x:.3f}",
                  f"h_μ = {nums['h_mu']:.4f} nats/token"]
         parts.append(f"λ₁ = {lam[0]:.3f}" if np.isfinite(lam[0]) else "λ₁ = −∞")
-        if np.abs(cloud - cloud.mean(axis=0)).max() < 1e-9:
+        if x == 0:
+            parts.append("x = 0: the hidden state never changes, so the process is not ergodic "
+                         "and every observer ends certain (the corners); h_μ and the Lyapunov "
+                         "dimension do not describe this set")
+        elif np.abs(cloud - cloud.mean(axis=0)).max() < 1e-9:
             parts.append("all beliefs coincide: the set is a point, of dimension 0 (the maps "
                          "are all the same, so the Lyapunov formula does not apply)")
         else:
