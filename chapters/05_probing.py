@@ -925,7 +925,7 @@ plt.show()
 # %% [markdown]
 # ### Testing the first two hypotheses: one-layer models on six processes
 #
-# Both can be tested with a minute of training. We train a **one-layer** transformer — one
+# Both can be tested with about a minute of training. We train a **one-layer** transformer — one
 # block of our model: $d_\text{model} = 64$, one head of width 8, $d_\text{mlp} = 256$ — on
 # six Mess3 processes: $x \in \{0.15, 0.10, 0.05\}$ at $\alpha = 0.6$ (the first is paper
 # (b)'s) and at $\alpha = 0.85$ (the last is ours). Each gets 2,048,000 tokens of AdamW, seed 0,
