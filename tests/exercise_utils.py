@@ -36,7 +36,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["REPO_ROOT", "load_exercise_namespace", "load_namespace", "load_solution_namespace"]
+__all__ = ["REPO_ROOT", "assert_diagnosis", "load_exercise_namespace", "load_namespace",
+           "load_solution_namespace"]
 
 
 def _is_literal(node: ast.AST) -> bool:
@@ -103,3 +104,10 @@ def load_exercise_namespace(path) -> dict:
     NotImplementedError()``): every checker must report them as not implemented yet.
     """
     return load_namespace(path)
+
+
+def assert_diagnosis(result, *phrases) -> None:
+    """Assert that a checker rejected a planted mistake and its verdict names each phrase."""
+    assert not result, "a planted mistake passed the checker"
+    for phrase in phrases:
+        assert phrase in result.message, f"expected {phrase!r} in the verdict:\n{result.message}"

@@ -1,55 +1,13 @@
-"""Checkers of practice notebook 01: solutions pass, stubs are "not implemented", and each
-planted mistake gets its own diagnosis."""
+"""Checkers of practice notebook 01: each planted mistake gets its own diagnosis.
+
+Solutions passing, stubs "not implemented" and determinism: test_checks_exercises.py."""
 
 import itertools
 
 import numpy as np
-import pytest
-from exercise_utils import load_exercise_namespace, load_solution_namespace
+from exercise_utils import assert_diagnosis
 
 from beliefcourse.checks import ch01
-
-NOTEBOOK = "01_hidden_markov_models.py"
-FUNCTIONS = ["stationary", "sequence_probability", "mess3_matrices", "sample",
-             "bigram_probabilities", "same_token_probability"]
-
-
-def verdict(result) -> str:
-    """The text a learner reads, whatever the result's status."""
-    return result.message
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    return load_solution_namespace(f"solutions/{NOTEBOOK}")
-
-
-@pytest.fixture(scope="module")
-def stubs():
-    return load_exercise_namespace(f"exercises/{NOTEBOOK}")
-
-
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_solution_passes(solutions, name):
-    result = getattr(ch01, f"check_{name}")(solutions[name])
-    assert result, verdict(result)
-    assert result.status == "passed"
-
-
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_stub_is_not_implemented(stubs, name):
-    result = getattr(ch01, f"check_{name}")(stubs[name])
-    assert not result
-    assert result.status == "not_implemented"
-    assert "not implemented yet" in verdict(result).lower()
-    assert "Traceback" not in verdict(result)
-
-
-def assert_diagnosis(result, *phrases):
-    assert not result, "a planted mistake passed the checker"
-    text = verdict(result)
-    for phrase in phrases:
-        assert phrase in text, f"expected {phrase!r} in the verdict:\n{text}"
 
 
 # ---------------------------------------------------------------------------- stationary
@@ -89,7 +47,7 @@ def test_stationary_crash_is_reported_not_raised():
     result = ch01.check_stationary(lambda T: T[5])
     assert not result
     assert result.status == "error"
-    assert "IndexError" in verdict(result)
+    assert "IndexError" in result.message
 
 
 # ---------------------------------------------------------------------------- P(word)
@@ -281,14 +239,6 @@ def test_same_token_consecutive_run():
 
 def test_same_token_garbage():
     assert not ch01.check_same_token_probability(lambda T, pi, k: 1 / T.shape[0])
-
-
-# ---------------------------------------------------------------------------- determinism
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_verdicts_are_deterministic(solutions, name):
-    """Two runs give the same text, so stored notebook outputs stay valid under nbval."""
-    check = getattr(ch01, f"check_{name}")
-    assert verdict(check(solutions[name])) == verdict(check(solutions[name]))
 
 
 def test_random_hmms_are_valid_and_irreducible():

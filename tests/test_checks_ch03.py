@@ -1,5 +1,7 @@
-"""Checkers of practice notebook 03: solutions pass, stubs are "not implemented", each planted
-mistake gets its own diagnosis, and garbage cannot pass."""
+"""Checkers of practice notebook 03: each planted mistake gets its own diagnosis, and
+garbage never passes.
+
+Solutions passing, stubs "not implemented" and determinism: test_checks_exercises.py."""
 
 import itertools
 import signal
@@ -9,52 +11,9 @@ from collections import deque
 
 import numpy as np
 import pytest
-from exercise_utils import load_exercise_namespace, load_solution_namespace
+from exercise_utils import assert_diagnosis
 
 from beliefcourse.checks import ch03
-
-NOTEBOOK = "03_mixed_state_presentation.py"
-CHECKS = {
-    "build_msp": ch03.check_msp,
-    "recurrent_states": ch03.check_recurrent,
-    "msp_entropy_rate": ch03.check_msp_entropy_rate,
-    "chaos_game": ch03.check_chaos_game,
-    "box_counting_dimension": ch03.check_box_counting,
-    "next_token_classes": ch03.check_next_token_classes,
-    "shortest_distinguishing_word": ch03.check_distinguishing_word,
-}
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    return load_solution_namespace(f"solutions/{NOTEBOOK}")
-
-
-@pytest.fixture(scope="module")
-def stubs():
-    return load_exercise_namespace(f"exercises/{NOTEBOOK}")
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_solution_passes(solutions, name):
-    result = CHECKS[name](solutions[name])
-    assert result, result.message
-    assert result.status == "passed"
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_stub_is_not_implemented(stubs, name):
-    result = CHECKS[name](stubs[name])
-    assert not result
-    assert result.status == "not_implemented"
-    assert "not implemented yet" in result.message.lower()
-    assert "Traceback" not in result.message
-
-
-def assert_diagnosis(result, *phrases):
-    assert not result, "a planted mistake passed the checker"
-    for phrase in phrases:
-        assert phrase in result.message, f"expected {phrase!r} in the verdict:\n{result.message}"
 
 
 # ---------------------------------------------------------------------------- 3.1 build_msp

@@ -1,50 +1,17 @@
-"""Checkers of practice notebook 04: solutions pass, stubs are "not implemented", each planted
-mistake gets its own diagnosis, and garbage never passes."""
+"""Checkers of practice notebook 04: each planted mistake gets its own diagnosis, and
+garbage never passes.
+
+Solutions passing, stubs "not implemented" and determinism: test_checks_exercises.py."""
 
 import math
 
 import numpy as np
 import pytest
 import torch
-from exercise_utils import load_exercise_namespace, load_solution_namespace
+from exercise_utils import assert_diagnosis
 from scipy.special import log_softmax, softmax
 
 from beliefcourse.checks import ch04
-
-NOTEBOOK = "04_training.py"
-FUNCTIONS = ["causal_attention", "influence", "relative_loss", "exact_loss", "training_step"]
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    return load_solution_namespace(f"solutions/{NOTEBOOK}")
-
-
-@pytest.fixture(scope="module")
-def stubs():
-    return load_exercise_namespace(f"exercises/{NOTEBOOK}")
-
-
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_solution_passes(solutions, name):
-    result = getattr(ch04, f"check_{name}")(solutions[name])
-    assert result, result.message
-    assert result.status == "passed"
-
-
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_stub_is_not_implemented(stubs, name):
-    result = getattr(ch04, f"check_{name}")(stubs[name])
-    assert not result
-    assert result.status == "not_implemented"
-    assert "not implemented yet" in result.message.lower()
-    assert "Traceback" not in result.message
-
-
-def assert_diagnosis(result, *phrases):
-    assert not result, "a planted mistake passed the checker"
-    for phrase in phrases:
-        assert phrase in result.message, f"expected {phrase!r} in the verdict:\n{result.message}"
 
 
 # ---------------------------------------------------------------------------- attention

@@ -1,48 +1,14 @@
-"""Checkers of practice notebook 05: solutions pass, stubs are "not implemented", each planted
-mistake gets its own diagnosis, and garbage never passes."""
+"""Checkers of practice notebook 05: each planted mistake gets its own diagnosis, and
+garbage never passes.
+
+Solutions passing, stubs "not implemented" and determinism: test_checks_exercises.py."""
 
 import numpy as np
 import pytest
-from exercise_utils import load_exercise_namespace, load_solution_namespace
+from exercise_utils import assert_diagnosis
 from sklearn.linear_model import LinearRegression
 
 from beliefcourse.checks import ch05
-
-NOTEBOOK = "05_probing.py"
-FUNCTIONS = ["fit_affine_probe", "split_points", "shuffle_control", "beats_baselines",
-             "novel_prefix_mask", "choose_ridge_alpha"]
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    return load_solution_namespace(f"solutions/{NOTEBOOK}")
-
-
-@pytest.fixture(scope="module")
-def stubs():
-    return load_exercise_namespace(f"exercises/{NOTEBOOK}")
-
-
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_solution_passes(solutions, name):
-    result = getattr(ch05, f"check_{name}")(solutions[name])
-    assert result, result.message
-    assert result.status == "passed"
-
-
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_stub_is_not_implemented(stubs, name):
-    result = getattr(ch05, f"check_{name}")(stubs[name])
-    assert not result
-    assert result.status == "not_implemented"
-    assert "not implemented yet" in result.message.lower()
-    assert "Traceback" not in result.message
-
-
-def assert_diagnosis(result, *phrases):
-    assert not result, "a planted mistake passed the checker"
-    for phrase in phrases:
-        assert phrase in result.message, f"expected {phrase!r} in the verdict:\n{result.message}"
 
 
 # ---------------------------------------------------------------------------- affine probe

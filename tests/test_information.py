@@ -18,6 +18,7 @@ Closed forms used below (nats unless stated; H2(p) = -p ln p - (1-p) ln(1-p)):
 
 import numpy as np
 import pytest
+from hmm_strategies import hmm_strategy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,18 +29,7 @@ SETTINGS = settings(max_examples=15, deadline=None)
 LN2 = np.log(2)
 
 
-def random_hmm(seed, n_states, n_tokens, sparsity=0.3):
-    rng = np.random.default_rng(seed)
-    T = rng.random((n_tokens, n_states, n_states)) ** 2
-    T[rng.random(T.shape) < sparsity] = 0.0
-    for i in range(n_states):
-        if T[:, i].sum() == 0:
-            T[rng.integers(n_tokens), i, rng.integers(n_states)] = 1.0
-    T /= T.sum(axis=(0, 2), keepdims=True)
-    return HMM(T)
-
-
-hmms = st.builds(random_hmm, st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(1, 3))
+hmms = hmm_strategy(max_states=3)
 
 
 def H2(p):

@@ -1,0 +1,90 @@
+"""Every practice notebook against its checkers: each reference solution passes, each
+untouched stub is reported "not implemented yet" (no traceback), verdicts are deterministic
+(stored notebook outputs stay valid under nbval), and no checker is left untested.
+
+Planted mistakes and their diagnoses are tested per chapter in ``test_checks_chNN.py``.
+"""
+
+import pytest
+from exercise_utils import load_exercise_namespace, load_solution_namespace
+
+from beliefcourse.checks import ch01, ch02, ch03, ch04, ch05
+
+# notebook -> (checker module, {exercise function: checker name})
+EXERCISES = {
+    "01_hidden_markov_models.py": (ch01, {
+        "stationary": "check_stationary", "sequence_probability": "check_sequence_probability",
+        "mess3_matrices": "check_mess3_matrices", "sample": "check_sample",
+        "bigram_probabilities": "check_bigram_probabilities",
+        "same_token_probability": "check_same_token_probability"}),
+    "02_belief_updating.py": (ch02, {
+        "update": "check_update", "next_token_distribution": "check_next_token_distribution",
+        "belief_trajectory": "check_belief_trajectory",
+        "state_uncertainty": "check_state_uncertainty", "myopic_entropy": "check_myopic_entropy",
+        "ideal_losses": "check_ideal_losses"}),
+    "03_mixed_state_presentation.py": (ch03, {
+        "build_msp": "check_msp", "recurrent_states": "check_recurrent",
+        "msp_entropy_rate": "check_msp_entropy_rate", "chaos_game": "check_chaos_game",
+        "box_counting_dimension": "check_box_counting",
+        "next_token_classes": "check_next_token_classes",
+        "shortest_distinguishing_word": "check_distinguishing_word"}),
+    "04_training.py": (ch04, {
+        "causal_attention": "check_causal_attention", "influence": "check_influence",
+        "relative_loss": "check_relative_loss", "exact_loss": "check_exact_loss",
+        "training_step": "check_training_step"}),
+    "05_probing.py": (ch05, {
+        "fit_affine_probe": "check_fit_affine_probe", "split_points": "check_split_points",
+        "shuffle_control": "check_shuffle_control", "beats_baselines": "check_beats_baselines",
+        "novel_prefix_mask": "check_novel_prefix_mask",
+        "choose_ridge_alpha": "check_choose_ridge_alpha"}),
+}
+CASES = [(nb, fn) for nb, (_, table) in EXERCISES.items() for fn in table]
+IDS = [f"{nb[:2]}-{fn}" for nb, fn in CASES]
+
+
+def _checker(notebook, function):
+    module, table = EXERCISES[notebook]
+    return getattr(module, table[function])
+
+
+@pytest.fixture(scope="module")
+def namespaces():
+    """Loaded on first use: {("solutions" | "exercises", notebook): namespace}."""
+    cache = {}
+
+    def get(kind, notebook):
+        if (kind, notebook) not in cache:
+            load = load_solution_namespace if kind == "solutions" else load_exercise_namespace
+            cache[kind, notebook] = load(f"{kind}/{notebook}")
+        return cache[kind, notebook]
+    return get
+
+
+@pytest.mark.parametrize("notebook, function", CASES, ids=IDS)
+def test_solution_passes(namespaces, notebook, function):
+    result = _checker(notebook, function)(namespaces("solutions", notebook)[function])
+    assert result, result.message
+    assert result.status == "passed"
+
+
+@pytest.mark.parametrize("notebook, function", CASES, ids=IDS)
+def test_stub_is_not_implemented(namespaces, notebook, function):
+    result = _checker(notebook, function)(namespaces("exercises", notebook)[function])
+    assert not result
+    assert result.status == "not_implemented"
+    assert "not implemented yet" in result.message.lower()
+    assert "Traceback" not in result.message
+
+
+@pytest.mark.parametrize("notebook, function", CASES, ids=IDS)
+def test_verdicts_are_deterministic(namespaces, notebook, function):
+    check, solution = _checker(notebook, function), namespaces("solutions", notebook)[function]
+    assert check(solution).message == check(solution).message
+
+
+@pytest.mark.parametrize("notebook", EXERCISES)
+def test_every_checker_is_covered(notebook):
+    module, table = EXERCISES[notebook]
+    defined = {name for name in dir(module) if name.startswith("check_")
+               and getattr(getattr(module, name), "__module__", None) == module.__name__}
+    assert defined == set(table.values())
