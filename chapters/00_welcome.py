@@ -29,7 +29,8 @@
 # > in its residual stream?**
 #
 # Shai et al. (NeurIPS 2024) found that it does, *linearly*. Piotrowski et al. (2025) then
-# explained how attention heads build the beliefs. By the end of chapter 05 you will have
+# showed that attention carries out a constrained, parallel version of the belief update, which
+# later layers refine. By the end of chapter 05 you will have
 # derived the prediction, trained the transformer, found the geometry — and checked it against
 # the controls that could have fooled us.
 
@@ -50,7 +51,8 @@
 # ## The picture this course is about
 #
 # Below are three triangles. Each point is a probability distribution over the three hidden
-# states of a process called *Mess3* (chapter 01), drawn in the probability simplex: the
+# states A, B, C of a process called *Mess3* (chapter 01), or a network's estimate of one,
+# drawn in the probability simplex: the
 # corners are certainty about one state, the centre is complete ignorance, and the colour of a
 # point is its belief read as red–green–blue.
 #
@@ -58,8 +60,8 @@
 #   a long stream of tokens. Nobody designed this fractal: it follows from Bayes' rule applied
 #   to the process (chapter 03).
 # * **Middle — a trained transformer.** For each of the 59,049 possible 10-token inputs, we
-#   take the transformer's 64-dimensional residual-stream activation (after its last layer) at
-#   every position, and map all of them to the plane with *one* affine map, fitted by least
+#   take the transformer's 64-dimensional *residual stream* — the vector each position carries
+#   from layer to layer — after its last layer, at every position, and map all of them to the plane with *one* affine map, fitted by least
 #   squares to the true beliefs (chapter 05). Each point is coloured by the *true* belief at
 #   that position, so a point in the wrong place shows up as a wrong colour.
 # * **Right — the same network before training**, probed in exactly the same way.
@@ -89,11 +91,12 @@ for label, tokens_seen in [("trained", None), ("untrained", 0)]:
 
 colors = plotting.belief_colors(true_beliefs)
 fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.7))
-plotting.plot_simplex(theory, ax=axes[0], s=0.4, title="Theory: an ideal observer's beliefs")
+plotting.plot_simplex(theory, ax=axes[0], s=0.4, labels=mess3.state_names,
+                      title="Theory: an ideal observer's beliefs")
 plotting.plot_simplex(probed["trained"], colors=colors, ax=axes[1], s=0.05,
-                      title="Trained transformer, affine probe")
+                      labels=mess3.state_names, title="Trained transformer, affine probe")
 plotting.plot_simplex(probed["untrained"], colors=colors, ax=axes[2], s=0.05,
-                      title="Same network before training")
+                      labels=mess3.state_names, title="Same network before training")
 for ax in axes:                                # one scale for all three panels
     ax.set_xlim(min(a.get_xlim()[0] for a in axes), max(a.get_xlim()[1] for a in axes))
     ax.set_ylim(min(a.get_ylim()[0] for a in axes), max(a.get_ylim()[1] for a in axes))
@@ -120,8 +123,11 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 #
 # Notice the numbers too. The untrained network's R² is far from zero: a random network
 # still passes information about the recent tokens through, and the recent tokens already say
-# a lot about the belief. R² alone would flatter it; its error (MSE), about 70 times the
-# trained network's, and the picture tell the real story. Chapter 05 asks all the
+# a lot about the belief. R² alone would flatter it; its error (MSE), 71 times the trained
+# network's, and the picture tell the real story. (MSE is the mean squared error per belief
+# coordinate; R² is the share of the beliefs' variance the probe explains; "in-sample,
+# unweighted" means scored on the points it was fitted to, each counted once. Chapter 05
+# defines them properly.) Chapter 05 asks all the
 # sceptic's questions properly — held-out sequences, a probe of the raw input tokens, shuffled
 # targets — because a claim without those controls is not a claim.
 
@@ -134,15 +140,15 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 # | 01 Hidden Markov models | processes as labelled transition matrices $T^{(x)}$; Z1R, Mess3, RRXOR, even and golden-mean processes; sampling; the stationary distribution | 60 min | 75 min | 00 |
 # | 02 Bayesian belief updating | the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$; synchronisation; next-token prediction; the myopic entropy, the yardstick for every loss | 75 min | 85 min | 01 |
 # | 03 The mixed-state presentation | beliefs as a machine of their own; the Mess3 fractal; RRXOR's 36 beliefs; fractal dimension | 75 min | 90 min | 02 |
-# | 04 Training a small transformer | the model from its parts; exact data and exact loss; training to the optimum | 75 min | 75 min | 02 |
-# | 05 Probing the residual stream | affine probes, held-out evaluation, controls; the fractal inside the network | 90 min | 90 min | 03, 04 |
+# | 04 Training a small transformer | the model from its parts; exact data and exact loss; training to the optimum | 75 min | 90 min | 02 |
+# | 05 Probing the residual stream | affine probes, held-out evaluation, controls; the fractal inside the network | 90 min | 120 min | 03, 04 |
 #
 # **Prerequisites for the whole course.** Python and NumPy (arrays, indexing, `@`); probability
 # at the level of conditional probability and Bayes' rule; for chapters 04–05, basic PyTorch
 # (tensors, `nn.Module`, an optimizer step) and linear least squares. Everything about hidden
 # Markov models, computational mechanics and transformers is built up from there.
 #
-# **Paths through it.** The whole course is about 13 hours with all the practice notebooks,
+# **Paths through it.** The whole course is about 14 hours with all the practice notebooks,
 # 6½ without them. A one-day workshop can read 01–05 together and do one or two exercises per
 # chapter, leaving the rest of the practice for afterwards. Chapters 04 and 05 load trained
 # checkpoints that ship with the course, so nobody has to wait for training.
@@ -160,9 +166,9 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 #   Every notebook in this course runs top to bottom in a fresh kernel in a couple of minutes
 #   on a laptop CPU; nothing needs a GPU or the internet. (`beliefcourse.devices.pick_device()`
 #   tells you whether a GPU is there to speed up training in chapter 04.)
-# * Each notebook is paired with a plain-text `.py` file (via jupytext); saving one updates the
-#   other. Work in copies of the practice notebooks if you want to keep your answers through
-#   course updates.
+# * Each notebook has a plain-text `.py` twin (jupytext percent format), the source the course
+#   is built from; your edits in JupyterLab change only the `.ipynb`. Work in copies of the
+#   practice notebooks if you want to keep your answers through course updates.
 # * Folded blocks like the one below hold hints and answers. Click to open.
 #
 # <details><summary>Example: a folded hint</summary>

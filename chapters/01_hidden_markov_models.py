@@ -44,7 +44,6 @@ import numpy as np
 
 from beliefcourse import plotting, processes
 from beliefcourse.enumerate import all_sequences
-from beliefcourse.hmm import HMM
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -69,9 +68,9 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # These are the **labelled transition matrices**, the notation of both papers. Rows are the
 # state we are in, columns the state we go to, and the label $x$ is the token emitted *on the
-# way*. (This is an *edge-emitting* HMM: tokens sit on transitions, not on states. It is a
-# little more general than the state-emitting HMMs of many textbooks, and it makes every
-# formula below a plain matrix product.) In code, the course stores them as one array
+# way*. (This is an *edge-emitting* HMM: tokens sit on transitions, not on states. It
+# generates the same processes as the state-emitting HMMs of many textbooks, often with fewer
+# states, and it makes every formula below a plain matrix product.) In code, the course stores them as one array
 # `T[x, i, j]` of shape `(n_tokens, n_states, n_states)`.
 
 # %%
@@ -84,8 +83,8 @@ print(z1r)
 # it emits `0` and goes to $S_0$ with probability ½. The other ½ of $S_R$'s probability sits in
 # $T^{(1)}$.
 #
-# A state diagram shows the same information as a picture: one arrow per nonzero entry
-# $T^{(x)}_{ij}$, labelled "token : probability".
+# A state diagram shows the same information as a picture: one arrow for each pair of states
+# $i \to j$ that some token connects, labelled with one "token: probability" line per token.
 
 # %%
 fig, ax = plt.subplots(figsize=(4.6, 4.0))
@@ -192,8 +191,9 @@ tokens, states = z1r.sample(n_sequences=1, length=18, seed=0)
 show_tape(z1r, tokens[0], states[0])
 
 # %% [markdown]
-# Each token is printed under the state that emitted it. The learner's view — and the
-# transformer's — is only the bottom row.
+# Each token is printed under the state the process was in when it emitted it. (For Mess3,
+# below, we align each token with the state it leads *into*, because that is the state a Mess3
+# token reports.) The learner's view — and the transformer's — is only the bottom row.
 
 # %% [markdown]
 # ## 4. The probability of a sequence is a product of matrices
@@ -255,7 +255,9 @@ for L in (3, 6, 12, 24):
 # %% [markdown]
 # The count of possible words doubles every three steps — one fresh random bit per cycle — so
 # it grows like $2^{L/3}$ rather than $2^L$. The exponent, ⅓ bit of genuine randomness per
-# token, is Z1R's *entropy rate*, which chapter 02 computes properly. The rest of the
+# token, is Z1R's *entropy rate*, which chapter 02 computes properly. (It equals the growth
+# rate of the count only because the random bit is fair, so all possible words are equally
+# likely; with a biased bit the count grows just as fast but the entropy rate is lower.) The rest of the
 # sequence is determined, once you know where in the cycle you are: the theme of the whole
 # course.
 
@@ -267,7 +269,9 @@ for L in (3, 6, 12, 24):
 # called $A, B, C$. Two parameters control it:
 #
 # * $x$ — how often the hidden state **jumps**: from any state it moves to each of the two
-#   others with probability $x$, and stays with probability $1 - 2x$;
+#   others with probability $x$, and stays with probability $1 - 2x$ (the paper's name $x$
+#   clashes with our tokens $x_t$; in this section a bare $x$ is always the parameter, and a
+#   token is written $k$ in the factorisation below);
 # * $\alpha$ — how **honestly** a state reports itself: the state just entered emits its own
 #   token with probability $\alpha$ and each other token with probability
 #   $\beta = (1-\alpha)/2$.
@@ -296,7 +300,8 @@ for L in (3, 6, 12, 24):
 # the factorisation.
 
 # %%
-mess3 = processes.mess3()              # x = 0.05, alpha = 0.85
+x, alpha = 0.05, 0.85                  # paper (a)'s values (also the defaults)
+mess3 = processes.mess3(x=x, alpha=alpha)
 print(f"T^(A)[0, 0] = alpha*y = {mess3.T[0, 0, 0]:.4f},  T^(A)[0, 1] = beta*x = {mess3.T[0, 0, 1]:.5f}")
 print(f"T^(A)[1, 0] = alpha*x = {mess3.T[0, 1, 0]:.4f},  T^(A)[1, 1] = beta*y = {mess3.T[0, 1, 1]:.4f}")
 print("stationary distribution:", mess3.stationary())
@@ -349,7 +354,7 @@ plt.show()
 # knew about the hidden state has faded by a factor $\zeta^k$.
 
 # %%
-zeta = 1 - 3 * 0.05
+zeta = 1 - 3 * x
 eigenvalues = np.sort(np.linalg.eigvals(mess3.transition_matrix).real)[::-1]
 print("eigenvalues of T:", eigenvalues)
 print(f"zeta = 1 - 3x = {zeta:.2f}")
@@ -369,8 +374,10 @@ print(f"zeta = 1 - 3x = {zeta:.2f}")
 # later equals today's token is
 #
 # $$
-# P(x_{t+k} = x_t) \;=\; \tfrac13 + \big(\alpha^2 + 2\beta^2 - \tfrac13\big)\,\zeta^{\,k},
+# P(x_{t+k} = x_t) \;=\; \tfrac13 + \big(\alpha^2 + 2\beta^2 - \tfrac13\big)\,\zeta^{\,k}
 # $$
+#
+# — a geometric decay towards chance, at exactly the rate $\zeta$.
 #
 # <details><summary>Derivation</summary>
 #
@@ -385,7 +392,7 @@ print(f"zeta = 1 - 3x = {zeta:.2f}")
 # Exercise 1.6 computes the same quantity for *any* HMM from its matrices.
 # </details>
 #
-# a geometric decay towards chance, at exactly the rate $\zeta$. Let us sample and see — first
+# Let us sample and see — first
 # a strip of hidden states above the tokens they emitted, coloured red, green, blue for
 # $A, B, C$ (the same colours the simplex plots use), then the lagged agreement measured
 # from 400 sequences of length 200.
@@ -412,12 +419,12 @@ plt.show()
 # %%
 lags = np.arange(1, 21)
 empirical = np.array([(tokens[:, k:] == tokens[:, :-k]).mean() for k in lags])
-alpha, beta = 0.85, 0.075
+beta = (1 - alpha) / 2
 exact = 1 / 3 + (alpha**2 + 2 * beta**2 - 1 / 3) * zeta**lags
 
 fig, ax = plt.subplots(figsize=(5.5, 3.4))
 ax.plot(lags, exact, "-", color="0.3", label=r"exact: $\frac{1}{3} + (\alpha^2 + 2\beta^2 - \frac{1}{3})\,\zeta^k$")
-ax.plot(lags, empirical, "o", ms=4, color="C3", label="measured in 400 samples")
+ax.plot(lags, empirical, "o", ms=4, color="C3", label="measured (400 sequences × 200 tokens)")
 ax.axhline(1 / 3, ls=":", color="0.5", label="chance (1/3)")
 ax.set_ylim(0.3, 0.7)
 ax.set_xlabel("lag k")
@@ -440,7 +447,7 @@ print(f"lag 20: exact {exact[-1]:.3f}, measured {empirical[-1]:.3f}")
 #
 # The widget below rebuilds Mess3 for any $x$ and $\alpha$ (move the sliders, then let go).
 # It shows one sampled strip of hidden states above the tokens they emitted, the lagged
-# agreement $P(x_{t+k} = x_t)$ — exact, and measured in 2,000 samples — the three labelled
+# agreement $P(x_{t+k} = x_t)$ — exact, and measured in 2,000 sampled sequences — the three labelled
 # matrices with the net matrix, and a status line with $\zeta$, the lag-1 agreement, the token
 # frequencies and the mean length of a run of equal tokens (1.5 if tokens were independent
 # and uniform). The same seed is used at every setting, so what changes comes from the
@@ -486,14 +493,10 @@ widgets.mess3_explorer()
 # %%
 rrxor = processes.rrxor()
 
-# Only for the drawing: put the states around the circle in the order S, 0, T, 1, F, which
-# keeps the arrows apart. (Reordering states relabels nothing: same process.)
-order = [0, 1, 3, 2, 4]
-rrxor_drawn = HMM(rrxor.T[:, order][:, :, order],
-                  state_names=[rrxor.state_names[i] for i in order],
-                  token_names=rrxor.token_names)
+# Only for the drawing: S in the middle, the first bit's states above and below it, the
+# XOR states left and right, so that no two arrows cross. States: S, 0, 1, T, F.
 fig, ax = plt.subplots(figsize=(5.4, 4.6))
-plotting.plot_hmm(rrxor_drawn, ax=ax)
+plotting.plot_hmm(rrxor, ax=ax, positions=[(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0)])
 ax.set_title("RRXOR: random, random, XOR")
 plt.show()
 print("stationary distribution over (S, 0, 1, T, F):", rrxor.stationary())
@@ -537,8 +540,8 @@ for offset in range(3):
 # the start of a sequence nobody knows it. Inferring it as the bits come in is the problem of
 # chapter 02.
 #
-# > **Question.** A predictor sees only the previous token of RRXOR. Can its average loss
-# > beat 1 bit per token? What if it sees the previous two?
+# > **Question.** A predictor sees only the previous token of RRXOR. Can it predict the next
+# > bit better than a coin flip? What if it sees the previous two?
 # >
 # > <details><summary>Answer</summary>
 # >
@@ -553,6 +556,9 @@ for offset in range(3):
 #
 # Two small processes from the computational-mechanics literature complete the cast. Both
 # have two states and binary tokens.
+#
+# A process has **Markov order** $R$ if the distribution of the next token given the whole
+# past depends only on the last $R$ tokens.
 #
 # * The **golden-mean process** never emits two `1`s in a row: after a `1` it must emit `0`.
 #   Its hidden state is just "was the last token a 1?", so a single token tells you the state
@@ -596,11 +602,11 @@ for name, hmm in [("golden mean", golden), ("even", even)]:
 # %%
 tokens, states = mess3.sample(n_sequences=200, length=100, seed=4)
 print(f"fraction of steps where token == hidden state: {np.mean(tokens == states[:, 1:]):.3f}"
-      f"  (alpha = {0.85})")
+      f"  (alpha = {alpha})")
 
 # %% [markdown]
-# Taking the latest token at face value is a poor guess: older tokens carry information too,
-# since states persist. How to weigh them is not obvious.
+# Taking the latest token at face value throws information away: older tokens carry evidence
+# too, since states persist. How to weigh them is not obvious.
 #
 # **Z1R.** Here a short stretch of tokens can pin the state down completely — sometimes. Let us
 # list every hidden path consistent with an observed word, with its probability, and compare
@@ -627,7 +633,8 @@ for word in ([], [1], [0], [0, 1], [1, 1], [1, 0, 0]):
 
 # %% [markdown]
 # Before any token we know only $\pi$. A `1` leaves two possibilities, $S_0$ (after a random
-# `1`) and $S_R$ (after the forced `1`); `01` forces us into $S_R$; `11` into $S_0$. Once the
+# `1`) and $S_R$ (after the forced `1`), with $S_R$ twice as likely: from the uniform prior, a
+# forced `1` has probability ⅓ and a random `1` only ⅓ · ½; `01` forces us into $S_R$; `11` into $S_0$. Once the
 # observer knows the state of Z1R it never loses it again: the hidden state moves
 # $S_0 \to S_1 \to S_R \to S_0$ whatever is emitted, so knowing it once means knowing it
 # forever. Mess3 is the opposite case, as the next chapter shows.

@@ -198,6 +198,7 @@ print("Z1R tokens:  ", "".join(map(str, z1r_tokens[0])),
       f"  (a corner after {first_corner} tokens)")
 print("Mess3 tokens:", "".join(mess3.token_names[x] for x in mess3_tokens[0]))
 print("distinct Mess3 beliefs after <= 7 tokens:", len(np.unique(all_mess3.round(10), axis=0)))
+print(f"Mess3 path: its most certain belief puts {mess3_path.max():.3f} on one state (never 1)")
 
 # %% [markdown]
 # Each step moves the belief towards the corner of the token just seen — with $\alpha = 0.85$
@@ -231,7 +232,8 @@ for name, U in uncertainty.items():
 fig, ax = plt.subplots(figsize=(5.8, 3.6))
 for name, U in uncertainty.items():
     ax.plot(lengths, U, "o-", ms=4, label=name)
-ax.axhline(uncertainty["Mess3"][-1], ls=":", color="C1", lw=1)
+ax.axhline(uncertainty["Mess3"][-1], ls=":", color="C1", lw=1,
+           label=f"Mess3 after 10 tokens ({uncertainty['Mess3'][-1]:.3f})")
 ax.set_xlabel("tokens seen L")
 ax.set_ylabel("average state uncertainty U(L) [bits]")
 ax.legend(frameon=False)
@@ -254,7 +256,8 @@ plt.show()
 #   Every token can be emitted from every state, and the hidden state can jump at any step
 #   (probability $2x$), so no amount of past makes the present state certain.
 #
-# > **Question.** Would Mess3 synchronise if $x = 0$?
+# > **Question.** Would Mess3 synchronise if its switching probability, the parameter $x$,
+# > were 0?
 # >
 # > <details><summary>Answer</summary>
 # >
@@ -339,8 +342,8 @@ for past in pasts:
 #
 # where $H(L) = -\sum_{|w|=L} P(w) \ln P(w)$ is the block entropy (the second form is the chain
 # rule of entropy). No predictor — however large, however trained — can beat $h(L)$ at a
-# context of $L - 1$ tokens, and the predictor that reaches it is the one that computes
-# $\eta(w)$. We measure it in **nats** (natural logarithms) because that is what
+# context of $L - 1$ tokens, and the predictor that reaches it outputs $P(\cdot \mid \eta(w))$;
+# whether it must also hold $\eta(w)$ itself is chapter 03's question (sections 5 and 8). We measure it in **nats** (natural logarithms) because that is what
 # `torch.nn.functional.cross_entropy` reports; divide by $\ln 2$ for bits.
 #
 # For Mess3, by exact enumeration:
@@ -396,15 +399,15 @@ print(f"(the off-by-one window h(1)..h(10) would give {wrong_window.mean():.4f} 
       f"{wrong_window.mean() - floor.mean():.4f} more)")
 
 fig, ax = plt.subplots(figsize=(5.8, 3.6))
-ax.plot(L_values, h / np.log(2), "o-", ms=4, color="C0", label="myopic entropy h(L)")
-ax.plot(positions + 2, floor / np.log(2), "o", ms=9, mfc="none", color="C3",
+ax.plot(L_values, h, "o-", ms=4, color="C0", label="myopic entropy h(L)")
+ax.plot(positions + 2, floor, "o", ms=9, mfc="none", color="C3",
         label="the 10 positions a transformer predicts")
-ax.axhline(h[-1] / np.log(2), ls=":", color="0.4", lw=1, label=r"$h(11) \approx h_\mu$")
+ax.axhline(h[-1], ls=":", color="0.4", lw=1, label=r"$h(11) \approx h_\mu$")
 for p in (0, 9):
-    ax.annotate(f"position {p}", (p + 2, floor[p] / np.log(2)), xytext=(0, 14),
+    ax.annotate(f"position {p}", (p + 2, floor[p]), xytext=(0, 14),
                 textcoords="offset points", ha="center", fontsize=8, color="C3")
 ax.set_xlabel("L  (context of L - 1 tokens)")
-ax.set_ylabel("bits per token")
+ax.set_ylabel("nats per token")
 ax.set_xticks(L_values)
 ax.legend(frameon=False, fontsize=8)
 plt.show()
@@ -419,7 +422,7 @@ plt.show()
 # and cannot do better than $h(2)$. Shai et al.'s training code logs exactly this yardstick:
 # a *relative loss*, each position's loss divided by $h(p+2)$, so that a Bayes-optimal model
 # scores 1 at every position (their Mess3 model ended at 1.0002, a best validation loss of
-# 0.8026 nats). # Chapter 04 uses the same measure.
+# 0.8026 nats). Chapter 04 uses the same measure.
 
 # %% [markdown]
 # ## 7. The entropy rate
@@ -431,7 +434,8 @@ plt.show()
 # $$
 #
 # the irreducible randomness per token: what remains unpredictable even with the entire past.
-# Once an observer has synchronised, its beliefs move among a *recurrent* set, and
+# Once an observer has synchronised, its beliefs move among a *recurrent* set (the beliefs
+# it keeps returning to; chapter 03 defines this precisely), and
 # $h_\mu$ is the average of $H[P(\cdot\mid\eta)]$ over how often each recurrent belief is
 # visited.
 #
@@ -460,8 +464,8 @@ print("h(1..6) of Z1R [nats]:", information.myopic_entropy(z1r, np.arange(1, 7))
 # **Mess3, as a limit.** Mess3 never synchronises: its beliefs never settle onto a finite set
 # (the right panel of section 3 keeps filling in), so there is no finite sum. But the limit
 # can be pinned down from both sides. From above, $h(L)$ decreases to $h_\mu$. From below,
-# $H[X_L \mid X_{1:L-1}, S_0]$ — the same quantity for an observer who is also *told* the
-# starting hidden state — increases to $h_\mu$, because knowing $S_0$ stops mattering as $L$
+# $H[X_L \mid X_{1:L-1}, s_0]$ — the same quantity for an observer who is also *told* the
+# starting hidden state $s_0$ — increases to $h_\mu$, because knowing $s_0$ stops mattering as $L$
 # grows. `information.entropy_rate` returns an estimate that carries this bracket: it behaves
 # as a float (formats with `:.4f`, subtracts from arrays) and has `.value`, `.error` (a
 # guaranteed bound, same unit) and `.method` (how it was computed). The gaps

@@ -136,8 +136,9 @@ for k, (eta, depth) in enumerate(zip(z1r_msp.beliefs, z1r_msp.depths)):
 # ## 2. Z1R's MSP, drawn two ways
 #
 # The MSP is an HMM, so `as_hmm()` turns it into one and `plotting.plot_hmm` draws its state
-# diagram (left). The same seven states are also *points of the simplex* (right): each MSP
-# state is a belief, and the arrows of the diagram become jumps between points.
+# diagram (left; $m_k$ is MSP state $k$ of the table above). The same seven states are also
+# *points of the simplex* (right): each MSP state is a belief, and the arrows of the diagram
+# become jumps between points.
 
 # %%
 z1r_msp_hmm = z1r_msp.as_hmm()
@@ -217,14 +218,14 @@ print(f"statistical complexity C_mu = {information.statistical_complexity(z1r):.
 # %%
 depth_counts = {}
 for name, hmm in [("Z1R", z1r), ("RRXOR", rrxor), ("Mess3", mess3)]:
-    by_depth = msp.beliefs_by_depth(hmm, max_depth=10)          # beliefs equal to 1e-9 merged
+    by_depth = msp.beliefs_by_depth(hmm, max_depth=10)          # beliefs within 1e-9 merged
     depth_counts[name] = np.array([len(b) for b in by_depth])
 coarse = [len(b) for b in msp.beliefs_by_depth(mess3, max_depth=10, atol=1e-5)]
 print(f"{'L':>2}  {'Z1R':>5}  {'RRXOR':>5}  {'Mess3':>6}  {'(3^(L+1) - 1)/2':>16}  "
-      f"{'Mess3 on a 1e-5 grid':>20}")
+      f"{'Mess3, merged at 1e-5':>21}")
 for L in range(11):
     print(f"{L:2d}  {depth_counts['Z1R'][L]:5d}  {depth_counts['RRXOR'][L]:5d}  "
-          f"{depth_counts['Mess3'][L]:6d}  {(3 ** (L + 1) - 1) // 2:16d}  {coarse[L]:20d}")
+          f"{depth_counts['Mess3'][L]:6d}  {(3 ** (L + 1) - 1) // 2:16d}  {coarse[L]:21d}")
 
 fig, ax = plt.subplots(figsize=(5.8, 3.6))
 for name, counts in depth_counts.items():
@@ -237,11 +238,11 @@ plt.show()
 # %% [markdown]
 # Z1R stops at 7 and RRXOR at 36, but Mess3's count is $1 + 3 + 9 + \dots + 3^L =
 # (3^{L+1}-1)/2$: **every** word leads to a different belief — 88,573 of them within ten
-# tokens. The last column is a warning about tolerances: on a grid of spacing $10^{-5}$
-# (about five decimals) some of those beliefs fall into the same cell from $L = 7$ on, and a
-# careless count would report a few thousand fewer. That is a statement about rounding, not
-# about Mess3: the beliefs that "collide" there differ by less than $10^{-5}$ but they are
-# different.
+# tokens. The last column is a warning about tolerances: a search that treats beliefs closer
+# than $10^{-5}$ (about five decimals) as one — and, once two merge, follows only one of them
+# further — loses some from $L = 7$ on and reports a few thousand fewer. That is a statement
+# about rounding, not about Mess3: the beliefs that "collide" there differ by less than
+# $10^{-5}$ but they are different.
 #
 # Why the difference between the processes? In Z1R different pasts *merge* into the same
 # belief all the time. One way for that to happen is a single update that maps two different
@@ -269,14 +270,15 @@ for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
 # ### The maps $f_x$ are contractions: an iterated function system
 #
 # Each $f_x$ maps the simplex into itself, and it *shrinks* it. For a matrix with positive
-# entries this can be made precise: in Hilbert's projective metric on the simplex, $\eta
-# \mapsto \eta M / (\eta M \mathbf 1)$ contracts distances by at least the factor
-# $\tanh(\Delta(M)/4)$, with $\Delta(M) = \max_{i,j,k,l} \ln \frac{M_{ik} M_{jl}}{M_{il}
+# entries this can be made precise with Hilbert's projective metric on the simplex,
+# $d_H(\eta, \nu) = \ln \max_i \frac{\eta_i}{\nu_i} - \ln \min_i \frac{\eta_i}{\nu_i}$: the
+# map $\eta \mapsto \eta M / (\eta M \mathbf 1)$ multiplies Hilbert distances by at most
+# $\tanh(\Theta(M)/4)$, with $\Theta(M) = \max_{i,j,k,l} \ln \frac{M_{ik} M_{jl}}{M_{il}
 # M_{jk}}$ (Birkhoff's theorem; Seneta 1981, ch. 3). For Mess3:
 
 # %%
 def birkhoff_coefficient(M):
-    """tanh(Delta / 4), Delta the projective diameter of a positive matrix."""
+    """tanh(Theta / 4), Theta the projective diameter of a positive matrix."""
     log_ratio = (np.log(M)[:, None, :, None] + np.log(M)[None, :, None, :]
                  - np.log(M)[:, None, None, :] - np.log(M)[None, :, :, None])
     return float(np.tanh(log_ratio.max() / 4))
@@ -289,13 +291,13 @@ for x, token in enumerate(mess3.token_names):
 # %% [markdown]
 # A finite family of contractions applied in random order is an **iterated function
 # system** (IFS). Its theory (Hutchinson 1981; Barnsley 1988) says that there is a unique
-# compact set $\mathcal A$ with
+# non-empty compact set $\mathcal A$ with
 #
 # $$\mathcal A = f_A(\mathcal A) \,\cup\, f_B(\mathcal A) \,\cup\, f_C(\mathcal A),$$
 #
 # the *attractor*, and that it is typically a fractal: a union of shrunken, distorted copies
-# of itself. The beliefs an observer holds in the long run lie on $\mathcal A$ and fill it
-# densely. You can see the equation above in the beliefs after all $3^8 = 6561$ words of
+# of itself. The beliefs an observer holds in the long run approach $\mathcal A$
+# (exponentially fast) and fill it densely. You can see the equation above in the beliefs after all $3^8 = 6561$ words of
 # length 8 (by then the start $\pi$ is largely forgotten, though slowly in the worst case:
 # a factor 0.895 per step is a weak contraction). Colour each belief by the **last** token of
 # its word: the
@@ -316,7 +318,8 @@ plotting.plot_simplex(depth8, colors=np.array(["tab:red", "tab:green", "tab:blue
                       ax=axes[0], s=1, labels=mess3.state_names,
                       title="coloured by the last token: 3 copies")
 plotting.plot_simplex(depth8, colors=copy_colors(last_two % 10), ax=axes[1], s=1,
-                      labels=mess3.state_names, title="by the last two tokens: 9 copies")
+                      labels=mess3.state_names,
+                      title="by the last two tokens: 9 copies\n(colours arbitrary)")
 in_copy = last == 0
 axes[2].scatter(xy8[in_copy, 0], xy8[in_copy, 1], s=1,
                 c=plotting.belief_colors(depth8[in_copy]))
@@ -407,7 +410,8 @@ print(f"E[H(P(.|eta))] [nats]            {m:11.4f} ± {se:.4f}  {exact['h']:8.4f
 # its limit is chapter 02's 0.438 bits.)
 #
 # One more count. For an infinite MSP the statistical complexity $C_\mu = H[\mu_B]$ is
-# infinite: the Blackwell measure spreads over infinitely many points. A finite number
+# infinite: the Blackwell measure puts zero probability on every single belief, so its
+# Shannon entropy diverges. A finite number
 # survives if we blur the beliefs to a resolution $\varepsilon$ — and how fast it grows as
 # $\varepsilon \to 0$ is a **dimension**, the subject of section 6.
 
@@ -453,7 +457,8 @@ ax3d = fig.add_subplot(1, 2, 1, projection="3d")
 plotting.plot_simplex_projection(rr_msp.beliefs, dims=3, method="pca", ax=ax3d,
                                  colors=prediction_colors, s=50, labels=rrxor.state_names,
                                  edgecolors="k", linewidths=0.4,
-                                 title="RRXOR's 36 beliefs (first 3 principal components)")
+                                 title="RRXOR's 36 beliefs (first 3 principal components;\n"
+                                       "grey: edges of the projected simplex)")
 ax3d.view_init(elev=20, azim=-60)
 ax2 = fig.add_subplot(1, 2, 2)
 class_sizes = np.bincount(rr_class)
@@ -508,7 +513,7 @@ for k, row in zip(pair, two):
           f"P(00, 01, 10, 11) = {as_fractions(row)}")
 
 # %% [markdown]
-# This is the sense of paper (a)'s claim that beliefs "contain information about the whole
+# This is the sense of Shai et al.'s claim that beliefs "contain information about the whole
 # future". What it implies for a network depends on the architecture, and it is worth being
 # precise:
 #
@@ -586,15 +591,16 @@ print(f"default fits: box counting {capacity.slope:.2f}, information {info_dim.s
 #
 # ### The Lyapunov dimension: $d = h_\mu / |\lambda_1|$
 #
-# The dynamics give a third estimate, with no boxes at all. Follow a tiny patch of beliefs of
-# diameter $\delta$ through the chaos game. Each step multiplies its size by the local
-# stretch factor of the applied map $f_x$; averaged along the sequence, the patch shrinks like
-# $\delta\, e^{\lambda_1 n}$ after $n$ steps, where $\lambda_1 < 0$ is the largest **Lyapunov
-# exponent** of the random product of the Jacobians $Df_{x_n}\cdots Df_{x_1}$. Meanwhile the
-# process creates about $e^{h_\mu n}$ typical continuations in $n$ steps (the
-# Shannon–McMillan–Breiman theorem), and each lands the patch somewhere else on the attractor.
-# After $n$ steps the attractor is covered, at resolution $\varepsilon = \delta e^{\lambda_1
-# n}$, by about $N \approx e^{h_\mu n}$ typical pieces. Eliminating $n$:
+# The dynamics give a third estimate, with no boxes at all. Start from the whole attractor,
+# of diameter $\delta$. Since $\mathcal A = \bigcup_{|w| = n} f_w(\mathcal A)$, after $n$
+# steps it is covered by its images under the words $w$ of length $n$. Each step multiplies
+# a piece's size by the local stretch factor of the applied map $f_x$; averaged along a
+# typical word, an image has diameter about $\delta\, e^{\lambda_1 n}$, where
+# $\lambda_1 < 0$ is the largest **Lyapunov exponent** of the random product of the
+# Jacobians $Df_{x_n}\cdots Df_{x_1}$. And of all the words, about $e^{h_\mu n}$ typical ones
+# carry almost all the probability (the Shannon–McMillan–Breiman theorem). So at resolution
+# $\varepsilon = \delta e^{\lambda_1 n}$ the measure on the attractor is covered by about
+# $N \approx e^{h_\mu n}$ typical pieces. Eliminating $n$:
 #
 # $$
 # N(\varepsilon) \approx \varepsilon^{-h_\mu / |\lambda_1|}
@@ -699,7 +705,8 @@ plt.show()
 #   check, at the precision the box method allows.
 # * **$D_0$ is not determined by this sample.** The local slope of $\ln N$ never levels off:
 #   it falls steadily, from 1.7 at coarse scales, where boxes see the triangle's 2-D spread,
-#   to 0.3 at the finest, where the rarely visited threads have too few points to be seen at
+#   to 0.3 at the fine end of the fitting range, where the rarely visited threads have too
+#   few points to be seen at
 #   all. The default fit's value is an average of that slide, set by where the fit starts and
 #   stops; windows of six box sizes give anything from 0.40 to 1.29. More points help only
 #   slowly, since the sparse threads are visited exponentially rarely. All we can claim is
@@ -727,9 +734,8 @@ for x, alpha in [(0.05, 0.85), (0.15, 0.85), (0.15, 0.6), (0.05, 0.7), (0.05, 0.
 print("\n".join(rows))
 
 # %% [markdown]
-# Where the three copies $f_x(\mathcal A)$ are well separated — tokens that are good evidence
-# ($\alpha = 0.85$) — the Lyapunov dimension and $D_1$ agree. At $(0.15, 0.6)$ the copies
-# touch and the agreement is still good. Keep $x = 0.05$ and weaken the evidence, and a gap
+# Where tokens are good evidence ($\alpha = 0.85$) the Lyapunov dimension and $D_1$ agree,
+# and at $(0.15, 0.6)$ the agreement is still good. Keep $x = 0.05$ and weaken the evidence, and a gap
 # opens: at $\alpha = 0.7$ the formula is already ahead of the boxes, and at $\alpha = 0.6$ it
 # hits its cap, 2, while the boxes say 1.68. There $h_\mu$ exceeds $|\lambda_1| +
 # |\lambda_2|$: more typical pieces than non-overlapping pieces of that area could fit in a
@@ -746,13 +752,13 @@ print("\n".join(rows))
 # $\lambda_1$ and the Lyapunov dimension — trust that last number only where the previous
 # table says you may. Things to look for:
 #
-# * **$x$ down to 0.01** (the hidden state almost never switches): evidence accumulates over
+# * **The parameter $x$ down to 0.01** (the hidden state almost never switches): evidence accumulates over
 #   long stretches, beliefs reach far towards the corners and along the edges, and the lobes
 #   spread into long chains. At $x = 0$ exactly the chain never mixes — the process is no
 #   longer ergodic, and the formulas of this chapter (status line included) stop applying —
 #   and after its burn-in every observer is certain: the picture collapses onto the three
 #   corners.
-# * **$x$ up towards $1/3$** (the state forgets itself): $\zeta = 1 - 3x \to 0$, so the
+# * **The parameter $x$ up towards $1/3$** (the state forgets itself): $\zeta = 1 - 3x \to 0$, so the
 #   belief about the *next* state depends less and less on the past and more and more on the
 #   last token alone. The fractal shrinks into three tight clusters, and at $x = 1/3$ exactly
 #   it *is* three points, one per last token (dimension 0). Above $1/3$, $\zeta < 0$: the
@@ -801,7 +807,7 @@ print(f"RRXOR: rank {np.linalg.matrix_rank(rrxor.T.sum(axis=2).T)} for "
 #
 # > **A transformer trained to the loss floor on Mess3 holds the belief linearly in its
 # > residual stream: an affine probe maps its activations onto this fractal** — the same
-# > self-similar lobes, the colours in the right places, information dimension about ½.
+# > self-similar lobes, the colours in the right places.
 #
 # For RRXOR the test is sharper, because the next token reveals so little: 36 beliefs but
 # only 11 next-token predictions. A network whose residual stream separates all 36 carries
@@ -820,8 +826,9 @@ print(f"RRXOR: rank {np.linalg.matrix_rank(rrxor.T.sum(axis=2).T)} for "
 # * **Z1R:** 7 states (4 transient, 3 recurrent corners). **RRXOR:** 36 states in a
 #   4-simplex, 5 recurrent; only 11 distinct next-token distributions, but every belief is
 #   distinguished by its predictions three tokens ahead.
-# * **Mess3:** its beliefs never merge — with invertible $T^{(x)}$ no single update can merge
-#   two — so there are $(3^{L+1}-1)/2$ beliefs within $L$ tokens (88,573 within ten, if you
+# * **Mess3:** no two words of up to ten tokens lead to the same belief — invertible
+#   $T^{(x)}$ rule out merges in a single update — so there are $(3^{L+1}-1)/2$ beliefs
+#   within $L$ tokens (88,573 within ten, if you
 #   compare with a tight tolerance). The updates are contractions, an iterated function
 #   system; the long-run beliefs fill its fractal attractor, and the observer's long-run
 #   visiting frequency is the Blackwell measure. The chaos game — the observer itself — samples

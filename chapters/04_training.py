@@ -121,8 +121,9 @@ print(f"  {'4 blocks':20s} {4 * param_count(untrained.blocks[0]):7,}")
 #
 # 1. **Token embedding** $W_E$ `(3, 64)`: token $x$ becomes the row $W_E[x]$. Output `(B, L, 64)`.
 # 2. **Position embedding** $W_\text{pos}$ `(10, 64)`: position $p$ adds the row $W_\text{pos}[p]$.
-#    Without it, attention could not tell *where* a token was (it is a weighted sum, blind to
-#    order). The sum of the two is the initial **residual stream**, `blocks.0.hook_resid_pre`.
+#    Without it, attention (a weighted sum) would be blind to order, apart from what the causal
+#    mask itself reveals, such as how many positions a query can see. The sum of the two is the
+#    initial **residual stream**, `blocks.0.hook_resid_pre`.
 # 3. Four **blocks**, each: LayerNorm → attention → *add* to the stream; LayerNorm → MLP →
 #    *add* to the stream.
 # 4. **Final LayerNorm** and **unembedding** $W_U$ `(64, 3)` plus bias: logits `(B, L, 3)`,
@@ -279,7 +280,8 @@ print(f"{len(small)} contexts, exact targets:  loss per position", small.exact_l
 
 # %% [markdown]
 # Why insist on exactness? Because the numbers we want to resolve are tiny. The paper's model
-# ended 0.02 % above the optimum. Estimating a loss from sampled tokens has a standard error
+# ended 0.02 % above the optimum (a *relative loss* — loss divided by its floor — of 1.0002;
+# section 4 looks at it closely). Estimating a loss from sampled tokens has a standard error
 # of $\sigma/\sqrt{n}$, where $\sigma$ is the standard deviation of the per-token loss. Even for
 # the *optimal* predictor that spread is large — an unlikely token costs many nats — and we
 # can compute it exactly:
@@ -394,7 +396,7 @@ for label, net in [("untrained", untrained), ("trained", trained)]:
 # ```
 #
 # For a live run we use the preset `mess3-tiny`, lengthened to 2,000 steps: the same data, a
-# smaller transformer (2 layers, $d_\text{model} = 32$, 16 times fewer parameters), AdamW with
+# smaller transformer (2 layers, $d_\text{model} = 32$, about 13 times fewer parameters), AdamW with
 # a short warm-up and a cosine decay of the learning rate, 256 contexts per step, soft
 # targets, seed 0. We ask for an exact evaluation every 100 steps so that we can watch the
 # loss fall. It takes about a minute on one CPU core; nothing is written to disk.
@@ -402,7 +404,8 @@ for label, net in [("untrained", untrained), ("trained", trained)]:
 # %%
 tiny = PRESETS["mess3-tiny"].replace(n_tokens=5_120_000, eval_every=100)
 print(f"{tiny.name}: {tiny.model}")
-print(f"parameters: {param_count(build_model(tiny.model, seed=0)):,}")
+n_tiny, n_paper = (param_count(build_model(c, seed=0)) for c in (tiny.model, PRESETS["mess3"].model))
+print(f"parameters: {n_tiny:,} ({n_paper / n_tiny:.1f} times fewer than the paper's {n_paper:,})")
 print(f"optimizer {tiny.optimizer}, lr {tiny.lr}, {tiny.schedule} schedule, batch {tiny.batch_size}, "
       f"{tiny.targets} targets, {tiny.n_steps:,} steps = {tiny.n_tokens:,} tokens, seed {tiny.seed}")
 
@@ -530,7 +533,7 @@ print(f"relative loss 1.0002 at a floor of 0.80 nats: mean KL {0.0002 * 0.80:.5f
 #
 # The course ships checkpoints of the paper's architecture trained much longer, made by the
 # package's command line; nothing in them was edited by hand. A checkpoint is two files side
-# by side: `tokens_000020480000.pt`, the state dict, and `tokens_000020480000.json`, its
+# by side: `tokens_020480000.pt`, the state dict, and `tokens_020480000.json`, its
 # **record** — the configuration, the exact command, the training history and the exact loss
 # per position. The number in the name is how many training tokens the model had seen.
 #

@@ -237,10 +237,12 @@ else:
 # Why test this directly? Trained on sampled next tokens, a model that can read the future
 # learns to *copy* the next token from its input: its training loss falls far below $h(p+2)$,
 # and the model is useless at generation time, when the future does not exist yet. The
-# chapter's exact loss would not raise the alarm — its targets are next-token
-# *distributions*, which do not depend on the token the model peeks at — and its equality with
-# the paper's loss over 11-token windows holds only for causal models. So causality is worth a
-# test of its own, run on the model itself.
+# chapter's exact loss does catch a model that copies: it scores the prediction against the
+# whole next-token *distribution*, and a model sure of the token it peeked at pays for the
+# others. But a leaky model trained on soft targets has nothing to copy towards and can sit at
+# the floor while still reading the future, and the exact loss equals the paper's loss over
+# 11-token windows only for causal models. So causality is worth a test of its own, run on the
+# model itself.
 
 # %% [markdown]
 # ---

@@ -56,8 +56,9 @@ np.set_printoptions(precision=4, suppress=True)
 # **You will:** turn the definition $\pi T = \pi$, $\pi\mathbf 1 = 1$ into code, and meet the
 # left-versus-right eigenvector distinction that trips up most first attempts.
 #
-# Write `stationary(T)`, which returns the stationary distribution of the hidden chain whose
-# net transition matrix is $T = \sum_x T^{(x)}$. Use an eigendecomposition (`np.linalg.eig`):
+# Write `stationary(T)`, which returns the stationary distribution of the hidden chain. The
+# argument `T` is the 3-D array of labelled matrices, so first form the net transition matrix
+# $T = \sum_x T^{(x)}$ (`T.sum(axis=0)`). Use an eigendecomposition (`np.linalg.eig`):
 # $\pi$ is the eigenvector for the eigenvalue closest to 1, made real and normalised so that
 # its entries sum to 1.
 #
@@ -410,7 +411,8 @@ except NotImplementedError:
 # <details><summary>Hint 1</summary>
 #
 # `np.linalg.matrix_power(net, lag - 1)`; for `lag = 1` it is the identity, and the formula
-# reduces to $\sum_a \pi T^{(a)} T^{(a)} \mathbf 1$ — the diagonal of Exercise 1.5's matrix.
+# reduces to $\sum_a \pi T^{(a)} T^{(a)} \mathbf 1$ — the sum of the diagonal (the trace) of
+# Exercise 1.5's matrix.
 # </details>
 #
 # <details><summary>Hint 2</summary>

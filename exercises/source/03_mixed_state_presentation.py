@@ -88,8 +88,8 @@ z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
 #
 # <details><summary>Hint 3</summary>
 #
-# For RRXOR, comparing with `==` (or using raw float tuples as dictionary keys) finds tens of
-# "different" beliefs more than the true 36, because two paths to the same belief can differ
+# For RRXOR, comparing with `==` (or using raw float tuples as dictionary keys) finds spurious
+# "different" beliefs beyond the true 36, because two paths to the same belief can differ
 # in the last bit. Without any de-duplication you get a tree with one
 # node per possible word, which never runs dry. The checker recognises both.
 # </details>

@@ -541,8 +541,9 @@ except NotImplementedError:
 # sequence are not copies of each other — each position has its own, longer prefix. What
 # RRXOR's points share are prefixes *across* sequences, which neither kind of fold keeps
 # apart (Exercise 5.5's tool would). In the checker's data, where a sequence's points *are*
-# near-duplicates, folds over points choose a penalty 10–100 times too small. The rule that is
-# always safe: cross-validate by holding out exactly the way the final test holds out.
+# near-duplicates, folds over points can choose a smaller penalty than folds over sequences —
+# too small for data that are genuinely new. The rule that is always safe: cross-validate by
+# holding out exactly the way the final test holds out.
 
 # ---
 # ## Wrap-up
