@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor
 
 
 @dataclass
@@ -39,20 +38,6 @@ class DistanceProfile:
 
     attention: np.ndarray
     contribution: np.ndarray
-
-
-def layer_input(model, tokens: Tensor, layer: int) -> Tensor:
-    """The residual stream entering block ``layer`` (``blocks.{layer}.hook_resid_pre``).
-
-    ``tokens (B, L)`` int64 -> ``(B, L, d_model)``. Runs only the blocks before ``layer``
-    (cheaper than a full ``run_with_cache`` when ``layer`` is early).
-    """
-    model._check_tokens(tokens)
-    L = tokens.shape[1]
-    resid = model.embed(tokens) + model.pos_embed.weight[:L]
-    for block in model.blocks[:layer]:
-        resid = block(resid, None, "")
-    return resid
 
 
 def attention_by_distance(model, inputs, weights, layer: int = 0, head: int = 0,
@@ -90,14 +75,13 @@ def attention_by_distance(model, inputs, weights, layer: int = 0, head: int = 0,
     W_O = block.attn.out.weight[:, head * dh:(head + 1) * dh]          # (d_model, d_head)
     att = torch.zeros(n, n, dtype=torch.float64)                        # [query, key]
     con = torch.zeros(n, n, dtype=torch.float64)
+    hooks = [f"blocks.{layer}.hook_resid_pre", f"blocks.{layer}.attn.hook_pattern"]
     with torch.no_grad():
         for start in range(0, len(inputs), batch_size):
             tok, wb = inputs[start:start + batch_size], w[start:start + batch_size]
-            x = block.ln1(layer_input(model, tok, layer))
-            q, k, v = block.attn.qkv(x).view(*tok.shape, 3, H, dh)[..., head, :].unbind(2)
-            scores = q @ k.transpose(-1, -2) / dh ** 0.5                # (B, n, n)
-            scores = scores.masked_fill(block.attn.future[:n, :n], float("-inf"))
-            pattern = scores.softmax(-1).double()
+            _, cache = model.run_with_cache(tok, hooks)
+            pattern = cache[hooks[1]][:, head].double()                 # (B, n, n)
+            v = block.attn.qkv(block.ln1(cache[hooks[0]])).view(*tok.shape, 3, H, dh)[:, :, 2, head]
             ov_norm = (v @ W_O.T).norm(dim=-1).double()                 # (B, n): per key
             att += torch.einsum("b,bqk->qk", wb, pattern)
             con += torch.einsum("b,bqk,bk->qk", wb, pattern, ov_norm)

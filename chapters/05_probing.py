@@ -1010,8 +1010,9 @@ one_layer = TrainConfig(name="one-layer", process="mess3",
                                                 d_mlp=256),
                         lr=3e-3, batch_size=512, n_tokens=2_048_000, warmup_steps=100, seed=0,
                         eval_every=0, n_checkpoints=1, save_initial=False)
-print(f"{one_layer.model}\n{one_layer.n_steps:,} steps of {one_layer.batch_size} contexts, "
-      f"{one_layer.optimizer} lr {one_layer.lr}, {one_layer.schedule} schedule")
+print(f"{one_layer.model}\n{one_layer.n_tokens:,} tokens = {one_layer.n_steps:,} steps of "
+      f"{one_layer.batch_size} contexts, {one_layer.optimizer} lr {one_layer.lr}, "
+      f"{one_layer.schedule} schedule, seed {one_layer.seed}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
