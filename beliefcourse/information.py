@@ -29,7 +29,6 @@ from .msp import (
     _belief_keys,
     _check_atol,
     _check_hmm,
-    _clean_pi,
     _draw_tokens,
     chaos_game,
 )
@@ -153,7 +152,7 @@ def _next_entropy(beliefs: np.ndarray, hmm: HMM) -> np.ndarray:
 
 
 def _pi_start(hmm: HMM):
-    return _clean_pi(hmm)[None, :], np.ones(1)
+    return hmm.stationary()[None, :], np.ones(1)
 
 
 # ---------------------------------------------------------------------------- entropies
@@ -230,7 +229,7 @@ def block_entropy(hmm: HMM, L, unit: str = "nats", max_words: int = 5_000_000):
     max_words = _positive_int(max_words, "max_words")
     need = int(Ls.max())
     per_len = np.zeros(need + 1)
-    eta = _clean_pi(hmm)[None, :]
+    eta = hmm.stationary()[None, :]
     logp = np.zeros(1)
     X = hmm.n_tokens
     for t in range(1, need + 1):
@@ -306,7 +305,7 @@ def _rate_nats(hmm: HMM, tol: float, max_support: int, max_msp_states: int, atol
                   None)
     else:
         # Bracket: h(L) from pi decreases to h_mu; H[X_L | X_<L, S_0] increases to it.
-        pi = _clean_pi(hmm)
+        pi = hmm.stationary()
         S = hmm.n_states
         up_gen = _belief_levels(hmm, pi[None, :], np.ones(1), 10_000, atol, max_support,
                                 "entropy_rate", strict=False)
@@ -666,7 +665,7 @@ def _lyapunov_run(hmm: HMM, n_steps: int, seed, n_chains: int, burn_in: int):
     T = hmm.T
     emit = T.sum(axis=2).T
     steps = -(-n_steps // n_chains)
-    eta = hmm._prior(_clean_pi(hmm), n_chains)
+    eta = hmm._prior(hmm.stationary(), n_chains)
     # orthonormal basis of the tangent space {v : sum v = 0}, rows
     basis = np.linalg.qr(np.eye(S)[:, :k] - 1.0 / S)[0].T        # (k, S)
     V = np.broadcast_to(basis, (n_chains, k, S)).copy()

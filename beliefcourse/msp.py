@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .hmm import HMM, _positive_int
+from .hmm import HMM, _positive_int, graph_closed_classes, gth_stationary
 
 DEFAULT_ATOL = 1e-9
 
@@ -44,18 +44,6 @@ def _check_atol(atol) -> float:
     if not (np.isfinite(atol) and 1e-15 <= atol <= 1e-2):
         raise ValueError(f"atol must lie in [1e-15, 1e-2], got {atol:g}")
     return atol
-
-
-def _clean_pi(hmm: HMM) -> np.ndarray:
-    """``hmm.stationary()`` with round-off mass (< 1e-13) on transient states set to 0.
-
-    The least-squares solve leaves ~1e-16 on states the chain never revisits, and Bayes
-    updates can amplify that geometrically (a token that is strong evidence for such a
-    state multiplies its weight every step), creating spurious beliefs.
-    """
-    pi = np.array(hmm.stationary(), dtype=np.float64)
-    pi[pi < 1e-13] = 0.0
-    return pi / pi.sum()
 
 
 def _belief_keys(beliefs: np.ndarray, atol: float) -> np.ndarray:
@@ -102,7 +90,7 @@ def _explore(hmm: HMM, max_depth: int, max_states: int, atol: float,
     also kept. ``complete`` is True when the frontier ran dry.
     """
     T = hmm.T
-    pi = _clean_pi(hmm)
+    pi = hmm.stationary()
     beliefs = [pi[None, :]]
     depths = [np.zeros(1, dtype=np.int64)]
     index: dict[bytes, int] = {_belief_keys(pi[None, :], atol)[0].tobytes(): 0}
@@ -168,31 +156,6 @@ def _explore(hmm: HMM, max_depth: int, max_states: int, atol: float,
         parent=cat(edges_p, np.int64), token=cat(edges_x, np.int64),
         child=cat(edges_c, np.int64), prob=cat(edges_w, np.float64),
         complete=complete, last_depth=depth, stop_reason=reason)
-
-
-def _closed_classes(n: int, rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
-    """Closed communicating classes (bottom strongly connected components) of a digraph."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
-    n_comp, label = connected_components(graph, directed=True, connection="strong")
-    leaves = np.zeros(n_comp, dtype=bool)
-    leaves[:] = True
-    cross = label[rows] != label[cols]
-    leaves[np.unique(label[rows[cross]])] = False
-    return [np.flatnonzero(label == c) for c in np.flatnonzero(leaves)]
-
-
-def _stationary_of(P: np.ndarray) -> np.ndarray:
-    """Stationary distribution of an irreducible stochastic matrix ``P`` (K, K)."""
-    K = len(P)
-    A = np.vstack([P.T - np.eye(K), np.ones((1, K))])
-    b = np.zeros(K + 1)
-    b[-1] = 1.0
-    p, *_ = np.linalg.lstsq(A, b, rcond=None)
-    p = np.clip(p, 0.0, None)
-    return p / p.sum()
 
 
 @dataclass(frozen=True, eq=False)
@@ -323,7 +286,7 @@ class MixedStatePresentation:
     def _classes(self) -> list[np.ndarray]:
         if "classes" not in self._cache:
             src, _, dst, _ = self.edges
-            self._cache["classes"] = _closed_classes(self.n_states, src, dst)
+            self._cache["classes"] = graph_closed_classes(self.n_states, src, dst)
         return self._cache["classes"]
 
     def recurrent_mask(self) -> np.ndarray:
@@ -372,7 +335,7 @@ class MixedStatePresentation:
                 absorb.append(float(a[np.flatnonzero(trans == 0)[0]]))
         for c, a in zip(classes, absorb):
             if a > 0:
-                out[c] = a * _stationary_of(P[np.ix_(c, c)])
+                out[c] = a * gth_stationary(P[np.ix_(c, c)])
         out /= out.sum()
         self._cache["stationary"] = out
         return out.copy()
@@ -476,7 +439,7 @@ def beliefs_by_depth(hmm: HMM, max_depth: int = 9, atol: float = DEFAULT_ATOL,
     max_states = _positive_int(max_states, "max_states")
     atol = _check_atol(atol)
     if max_depth == 0:
-        return [_clean_pi(hmm)[None, :]]
+        return [hmm.stationary()[None, :]]
     ex = _explore(hmm, max_depth, max_states, atol, raise_on_cap=True)
     return [ex.beliefs[ex.depths <= L].copy() for L in range(max_depth + 1)]
 
@@ -532,7 +495,7 @@ def chaos_game(hmm: HMM, n_points: int, seed=0, n_chains: int | None = None,
     rng = np.random.default_rng(seed)
     T = hmm.T
     S = hmm.n_states
-    eta = hmm._prior(_clean_pi(hmm) if prior is None else prior, n_chains)
+    eta = hmm._prior(hmm.stationary() if prior is None else prior, n_chains)
     n_steps = -(-n_points // n_chains)
     out = np.empty((n_steps * n_chains, S))
     emit = T.sum(axis=2).T                              # (S, X): P(x | state i)

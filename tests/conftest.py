@@ -8,6 +8,13 @@ workers with two threads each would oversubscribe a 2-core machine) and a fixed 
 when the variable is empty, and with Agg every stored figure would be missing from a fresh
 run. Tests in this process get Agg through ``matplotlib.use`` instead.
 
+Hypothesis. Under CI (``CI`` set, as ``.ci/run`` does) the ``ci`` profile is loaded: examples are
+derived from each test's name (``derandomize=True``), so every CI run tries the same inputs,
+and there is no example database, so no run replays failures stored by an earlier one.
+Elsewhere the ``dev`` profile keeps Hypothesis's defaults (random examples, a local database
+under ``.hypothesis/`` that replays a failure until it is fixed). ``HYPOTHESIS_PROFILE=ci``
+selects the CI behaviour anywhere. Either way a failure prints the blob that reproduces it.
+
 Browser tests (marker ``browser``) need Chromium and Python Playwright. They are skipped with
 the reason when either is missing, except in CI (``CI`` or ``BELIEFCOURSE_REQUIRE_BROWSER``
 set), where a missing browser is an error.
@@ -21,6 +28,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
@@ -33,6 +41,10 @@ os.environ.pop("MPLBACKEND", None)
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

@@ -2,6 +2,7 @@
 probabilities)."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -10,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from beliefcourse import processes
-from beliefcourse.hmm import HMM
+from beliefcourse.hmm import (
+    HMM,
+    REDUCIBLE_TOL,
+    ReducibleChainWarning,
+    closed_classes,
+    gth_stationary,
+)
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -61,6 +68,7 @@ def test_repr_shows_names_and_matrices():
 
 
 # ---------------------------------------------------------------------------- stationary
+@pytest.mark.filterwarnings("ignore::beliefcourse.hmm.ReducibleChainWarning")
 @SETTINGS
 @given(hmms)
 def test_stationary_is_a_fixed_point(hmm):
@@ -68,6 +76,86 @@ def test_stationary_is_a_fixed_point(hmm):
     assert pi.shape == (hmm.n_states,)
     assert np.all(pi >= 0) and np.isclose(pi.sum(), 1.0)
     np.testing.assert_allclose(pi @ hmm.transition_matrix, pi, atol=1e-9)
+
+
+def _two_state(a, b):
+    """Leave state 0 with probability a, state 1 with b: pi = (b, a) / (a + b) exactly."""
+    return HMM(np.array([[[1 - a, a], [b, 1 - b]]]))
+
+
+def _stationary_and_warnings(hmm):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pi = hmm.stationary()
+    return pi, [w for w in caught if issubclass(w.category, ReducibleChainWarning)]
+
+
+@pytest.mark.parametrize("a, b", [(0.3, 0.1), (1e-9, 3e-9), (1e-12, 3e-13), (4e-14, 1e-13)])
+def test_weakly_coupled_chain_is_accurate_to_every_digit(a, b):
+    """Above the reducibility line, pi is correct to a small *relative* error in every entry,
+    however weak the coupling (a linear solve loses up to 4 digits at 1e-13)."""
+    pi, caught = _stationary_and_warnings(_two_state(a, b))
+    assert not caught
+    np.testing.assert_allclose(pi, np.array([b, a]) / (a + b), rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("a, b", [(1e-15, 3e-15), (1e-300, 1e-17), (5e-15, 1e-14)])
+def test_numerically_reducible_chain_warns_but_answers(a, b):
+    """Below the line (a coupling under REDUCIBLE_TOL) a warning names the classes; pi is still
+    the exact answer for the matrix as given."""
+    pi, caught = _stationary_and_warnings(_two_state(a, b))
+    assert len(caught) == 1 and "numerically reducible" in str(caught[0].message)
+    assert "{0}" in str(caught[0].message)
+    np.testing.assert_allclose(pi, np.array([b, a]) / (a + b), rtol=1e-14, atol=0)
+
+
+def test_reducibility_line_is_reducible_tol():
+    """Both couplings just above the line: no warning; just below: a warning. One tiny
+    coupling alone is harmless (one class is closed; pi ~ (1, a/b) is well conditioned)."""
+    a = REDUCIBLE_TOL
+    assert not _stationary_and_warnings(_two_state(2 * a, 2 * a))[1]
+    assert _stationary_and_warnings(_two_state(a / 2, a / 2))[1]
+    pi, caught = _stationary_and_warnings(_two_state(a / 2, 0.5))
+    assert not caught
+    np.testing.assert_allclose(pi, np.array([0.5, a / 2]) / (0.5 + a / 2), rtol=1e-14, atol=0)
+
+
+def test_reducible_chain_warns_and_returns_least_norm_solution():
+    """Two closed classes {0, 1} and {2}, plus a transient state 3: pi is not unique. The
+    least-norm stationary distribution is returned (what a least-squares solve gives)."""
+    P = np.array([[0.5, 0.5, 0, 0], [0.2, 0.8, 0, 0], [0, 0, 1, 0], [0.1, 0, 0.3, 0.6]])
+    pi, caught = _stationary_and_warnings(HMM(P[None]))
+    assert len(caught) == 1 and "closed classes {0, 1}, {2}" in str(caught[0].message)
+    A = np.vstack([P.T - np.eye(4), np.ones((1, 4))])
+    lstsq, *_ = np.linalg.lstsq(A, np.r_[np.zeros(4), 1.0], rcond=None)
+    np.testing.assert_allclose(pi, lstsq, atol=1e-12)
+    np.testing.assert_allclose(pi @ P, pi, atol=1e-15)
+    assert pi[3] == 0.0
+
+
+def test_transient_states_get_exactly_zero():
+    """A state the chain leaves for good has stationary probability 0, not round-off."""
+    P = np.array([[0.9, 0.1, 0.0], [0.0, 0.3, 0.7], [0.0, 0.6, 0.4]])
+    pi, caught = _stationary_and_warnings(HMM(P[None]))
+    assert not caught and pi[0] == 0.0
+    np.testing.assert_allclose(pi[1:], np.array([6, 7]) / 13, rtol=1e-14)
+
+
+def test_closed_classes_and_gth_directly():
+    P = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.5, 0.0, 0.5]])
+    assert [list(c) for c in closed_classes(P)] == [[0, 1]]
+    np.testing.assert_allclose(gth_stationary(P[:2, :2]), [0.5, 0.5])  # periodic is fine
+
+
+@SETTINGS
+@given(hmms)
+def test_stationary_matches_an_eigenvector_when_unique(hmm):
+    pi, caught = _stationary_and_warnings(hmm)
+    if caught:
+        return  # several closed classes: covered by the reducible-chain tests above
+    vals, vecs = np.linalg.eig(hmm.transition_matrix.T)
+    v = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
+    np.testing.assert_allclose(pi, v / v.sum(), atol=1e-10)
 
 
 def test_stationary_known_values():

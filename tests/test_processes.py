@@ -1,12 +1,14 @@
 """Tests for beliefcourse.processes: the example HMMs, their parameters and the registry."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from beliefcourse import processes
-from beliefcourse.hmm import HMM
+from beliefcourse.hmm import HMM, REDUCIBLE_TOL, ReducibleChainWarning
 
 SETTINGS = settings(max_examples=20, deadline=None)
 
@@ -36,7 +38,16 @@ def test_mess3_stationary_uniform_and_eigenvalue(x, alpha):
     """T = (1 - 3x) I + x J: J has eigenvalues 3, 0, 0, so T has 1 and 1 - 3x (twice);
     T is doubly stochastic, so pi is uniform."""
     hmm = processes.mess3(x, alpha)
-    np.testing.assert_allclose(hmm.stationary(), np.full(3, 1 / 3), atol=1e-9)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pi = hmm.stationary()
+    # however weakly the states are coupled (x -> 0), pi is uniform to every digit
+    np.testing.assert_allclose(pi, np.full(3, 1 / 3), rtol=1e-13, atol=0)
+    # below the reducibility line (x = 0, or a coupling at rounding level) a warning says so
+    if x < REDUCIBLE_TOL / 2:
+        assert any(issubclass(w.category, ReducibleChainWarning) for w in caught)
+    elif x > 2 * REDUCIBLE_TOL:
+        assert not caught
     eig = np.sort(np.linalg.eigvals(hmm.transition_matrix).real)
     np.testing.assert_allclose(eig, np.sort([1.0, 1 - 3 * x, 1 - 3 * x]), atol=1e-9)
 
