@@ -1,11 +1,14 @@
 """Checkers of practice notebook 02: each planted mistake gets its own diagnosis.
 
-Solutions passing, stubs "not implemented" and determinism: test_checks_exercises.py."""
+``PLANTED`` lists plausible wrong answers, each with the cause its verdict must name (format:
+``tests/exercise_utils.py``). Solutions passing, stubs "not implemented" and determinism:
+test_checks_exercises.py."""
 
 import itertools
 
 import numpy as np
-from exercise_utils import assert_diagnosis
+import pytest
+from exercise_utils import Planted, assert_planted, planted_id
 
 from beliefcourse.checks import ch02
 
@@ -19,70 +22,29 @@ def _safe(v):
 
 
 # ---------------------------------------------------------------------------- update
-def test_update_not_normalised():
-    def update(belief, T, x):
-        out = belief @ T[x]
-        if out.sum() <= 0:
-            raise ValueError("impossible")
-        return out
-    assert_diagnosis(ch02.check_update(update), "not normalised")
+def _update_unnormalised(belief, T, x):
+    out = belief @ T[x]
+    if out.sum() <= 0:
+        raise ValueError("impossible")
+    return out
 
 
-def test_update_net_matrix():
-    assert_diagnosis(ch02.check_update(lambda b, T, x: _safe(b @ T.sum(0))), "net matrix")
+def _update_nan(belief, T, x):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = belief @ T[x]
+        return v / v.sum()
 
 
-def test_update_transposed():
-    assert_diagnosis(ch02.check_update(lambda b, T, x: _safe(T[x] @ b)), "column vector")
+def _update_zero_division(belief, T, x):
+    v = [float(a) for a in belief @ T[x]]
+    total = sum(v)
+    return np.array([a / total for a in v])
 
 
-def test_update_reweights_without_moving():
-    assert_diagnosis(ch02.check_update(lambda b, T, x: _safe(b * T[x].sum(1))),
-                     "did not move it forward")
-
-
-def test_update_nan_for_impossible_token():
-    def update(belief, T, x):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v = belief @ T[x]
-            return v / v.sum()
-    assert_diagnosis(ch02.check_update(update), "probability zero", "ValueError")
-
-
-def test_update_zero_division():
-    def update(belief, T, x):
-        v = [float(a) for a in belief @ T[x]]
-        total = sum(v)
-        return np.array([a / total for a in v])
-    assert_diagnosis(ch02.check_update(update), "ZeroDivisionError")
-
-
-def test_update_in_place():
-    def update(belief, T, x):
-        v = _safe(belief @ T[x])
-        belief[:] = v
-        return belief
-    assert_diagnosis(ch02.check_update(update), "in place")
-
-
-def test_update_garbage():
-    assert not ch02.check_update(lambda b, T, x: np.full(T.shape[1], 1 / T.shape[1]))
-
-
-# ---------------------------------------------------------------------------- next token
-def test_next_token_transposed():
-    assert_diagnosis(ch02.check_next_token_distribution(
-        lambda b, T: np.einsum("j,xij->x", b, T)), "column convention")
-
-
-def test_next_token_returns_next_state():
-    assert_diagnosis(ch02.check_next_token_distribution(lambda b, T: b @ T.sum(0)),
-                     "next *state*")
-
-
-def test_next_token_garbage():
-    assert_diagnosis(ch02.check_next_token_distribution(
-        lambda b, T: np.full(T.shape[0], 1 / T.shape[0])), "uniform")
+def _update_in_place(belief, T, x):
+    v = _safe(belief @ T[x])
+    belief[:] = v
+    return belief
 
 
 # ---------------------------------------------------------------------------- trajectories
@@ -93,44 +55,9 @@ def _trajectory(T, pi, tokens, step=lambda b, T, x: _safe(b @ T[x])):
     return np.array(rows)
 
 
-def test_trajectory_without_prior():
-    assert_diagnosis(ch02.check_belief_trajectory(lambda T, pi, w: _trajectory(T, pi, w)[1:]),
-                     "Row 0 must be the prior")
-
-
-def test_trajectory_stops_early():
-    assert_diagnosis(ch02.check_belief_trajectory(lambda T, pi, w: _trajectory(T, pi, w)[:-1]),
-                     "not the last one")
-
-
-def test_trajectory_shifted():
-    def shifted(T, pi, w):
-        traj = _trajectory(T, pi, w)
-        return np.vstack([traj[1:], traj[-1:]])
-    assert_diagnosis(ch02.check_belief_trajectory(shifted), "shifted by one")
-
-
-def test_trajectory_not_normalised():
-    assert_diagnosis(ch02.check_belief_trajectory(
-        lambda T, pi, w: _trajectory(T, pi, w, step=lambda b, T, x: b @ T[x])),
-        "not normalised")
-
-
-def test_trajectory_net_matrix():
-    assert_diagnosis(ch02.check_belief_trajectory(
-        lambda T, pi, w: _trajectory(T, pi, w, step=lambda b, T, x: b @ T.sum(0))),
-        "net matrix")
-
-
-def test_trajectory_transposed():
-    assert_diagnosis(ch02.check_belief_trajectory(
-        lambda T, pi, w: _trajectory(T, pi, w, step=lambda b, T, x: _safe(T[x] @ b))),
-        "column convention")
-
-
-def test_trajectory_garbage():
-    assert not ch02.check_belief_trajectory(
-        lambda T, pi, w: np.full((len(w) + 1, T.shape[1]), 1 / T.shape[1]))
+def _trajectory_shifted(T, pi, w):
+    traj = _trajectory(T, pi, w)
+    return np.vstack([traj[1:], traj[-1:]])
 
 
 # ---------------------------------------------------------------------------- enumeration
@@ -156,43 +83,19 @@ def _uncertainty(T, pi, L, log=np.log2, weighted=True, length=None):
     return float(np.mean([h for _, h in terms]))
 
 
-def test_state_uncertainty_nats():
-    assert_diagnosis(ch02.check_state_uncertainty(
-        lambda T, pi, L: _uncertainty(T, pi, L, log=np.log)), "natural log")
+def _uncertainty_of_average(T, pi, L):
+    mean = sum(v for p, v in _words(T, pi, L) if p > 0)
+    return _entropy(mean, np.log2)
 
 
-def test_state_uncertainty_unweighted():
-    assert_diagnosis(ch02.check_state_uncertainty(
-        lambda T, pi, L: _uncertainty(T, pi, L, weighted=False)), "equal weight")
-
-
-def test_state_uncertainty_off_by_one():
-    assert_diagnosis(ch02.check_state_uncertainty(
-        lambda T, pi, L: _uncertainty(T, pi, L, length=lambda L: L + 1)),
-        "number of tokens seen")
-
-
-def test_state_uncertainty_entropy_of_average():
-    def of_average(T, pi, L):
-        mean = sum(v for p, v in _words(T, pi, L) if p > 0)
-        return _entropy(mean, np.log2)
-    assert_diagnosis(ch02.check_state_uncertainty(of_average), "*average* belief")
-
-
-def test_state_uncertainty_nan_from_zero_log_zero():
-    def naive(T, pi, L):
-        total = 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for p, v in _words(T, pi, L):
-                if p > 0:
-                    eta = v / p
-                    total += p * -(eta * np.log2(eta)).sum()
-        return total
-    assert_diagnosis(ch02.check_state_uncertainty(naive), "0 log 0 = 0")
-
-
-def test_state_uncertainty_garbage():
-    assert not ch02.check_state_uncertainty(lambda T, pi, L: float(np.log2(T.shape[1])))
+def _uncertainty_naive_log(T, pi, L):
+    total = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, v in _words(T, pi, L):
+            if p > 0:
+                eta = v / p
+                total += p * -(eta * np.log2(eta)).sum()
+    return total
 
 
 def _myopic(T, pi, L, log=np.log, context=lambda L: L - 1, of="next", weighted=True):
@@ -209,34 +112,8 @@ def _myopic(T, pi, L, log=np.log, context=lambda L: L - 1, of="next", weighted=T
     return float(np.mean([h for _, h in terms]))
 
 
-def test_myopic_entropy_bits():
-    assert_diagnosis(ch02.check_myopic_entropy(
-        lambda T, pi, L: _myopic(T, pi, L, log=np.log2)), "in bits")
-
-
-def test_myopic_entropy_context_off_by_one():
-    assert_diagnosis(ch02.check_myopic_entropy(
-        lambda T, pi, L: _myopic(T, pi, L, context=lambda L: L)), "context has L - 1 tokens")
-
-
-def test_myopic_entropy_of_belief():
-    assert_diagnosis(ch02.check_myopic_entropy(
-        lambda T, pi, L: _myopic(T, pi, L, of="belief")), "state uncertainty")
-
-
-def test_myopic_entropy_unweighted():
-    assert_diagnosis(ch02.check_myopic_entropy(
-        lambda T, pi, L: _myopic(T, pi, L, weighted=False)), "equal weight")
-
-
-def test_myopic_entropy_block_entropy():
-    def block(T, pi, L):
-        return sum(-p * np.log(p) for p, _ in _words(T, pi, L) if p > 0)
-    assert_diagnosis(ch02.check_myopic_entropy(block), "block entropy")
-
-
-def test_myopic_entropy_garbage():
-    assert not ch02.check_myopic_entropy(lambda T, pi, L: float(np.log(T.shape[0])))
+def _block_entropy(T, pi, L):
+    return sum(-p * np.log(p) for p, _ in _words(T, pi, L) if p > 0)
 
 
 # ---------------------------------------------------------------------------- position losses
@@ -249,55 +126,116 @@ def _ideal(T, pi, tokens, belief=1, target=1, n_extra=0, log=np.log, step=None):
         return np.array([-log(probs[p + belief, tokens[p + target]]) for p in range(n)])
 
 
-def test_ideal_losses_lagging_belief():
-    assert_diagnosis(ch02.check_ideal_losses(lambda T, pi, w: _ideal(T, pi, w, belief=0)),
-                     "lags one token behind")
-
-
-def test_ideal_losses_predicts_what_it_read():
-    assert_diagnosis(ch02.check_ideal_losses(
-        lambda T, pi, w: _ideal(T, pi, w, belief=0, target=0)), "just read")
-
-
-def test_ideal_losses_scores_first_token():
-    assert_diagnosis(ch02.check_ideal_losses(
-        lambda T, pi, w: _ideal(T, pi, w, belief=0, target=0, n_extra=1)), "predicts x_1")
-
-
-def test_ideal_losses_belief_sees_target():
-    assert_diagnosis(ch02.check_ideal_losses(lambda T, pi, w: _ideal(T, pi, w, belief=2)),
-                     "one token ahead")
-
-
-def test_ideal_losses_bits():
-    assert_diagnosis(ch02.check_ideal_losses(lambda T, pi, w: _ideal(T, pi, w, log=np.log2)),
-                     "nats")
-
-
-def test_ideal_losses_joint_probability():
-    def joint(T, pi, w):
-        return np.array([-np.log(sum(_words_prefix(T, pi, w[:p + 2])))
-                         for p in range(len(w) - 1)])
-    assert_diagnosis(ch02.check_ideal_losses(joint), "whole prefix")
-
-
-def _words_prefix(T, pi, word):
+def _prefix_vector(T, pi, word):
     v = np.asarray(pi, float)
     for x in word:
         v = v @ T[x]
     return v
 
 
-def test_ideal_losses_net_matrix_beliefs():
-    assert_diagnosis(ch02.check_ideal_losses(
-        lambda T, pi, w: _ideal(T, pi, w, step=lambda b, T, x: b @ T.sum(0))),
-        "never took the tokens")
+def _ideal_joint(T, pi, w):
+    return np.array([-np.log(sum(_prefix_vector(T, pi, w[:p + 2]))) for p in range(len(w) - 1)])
 
 
-def test_ideal_losses_transposed_beliefs():
-    assert_diagnosis(ch02.check_ideal_losses(
-        lambda T, pi, w: _ideal(T, pi, w, step=lambda b, T, x: _safe(T[x] @ b))),
-        "column convention")
+PLANTED = [
+    # update(belief, T, token)
+    Planted("update", "forgets to normalise the belief", _update_unnormalised,
+            r"not normalised"),
+    Planted("update", "uses the net matrix T.sum(0)", lambda b, T, x: _safe(b @ T.sum(0)),
+            r"net matrix"),
+    Planted("update", "multiplies a column vector, T[x] @ b", lambda b, T, x: _safe(T[x] @ b),
+            r"column vector"),
+    Planted("update", "reweights by the token's likelihood without moving",
+            lambda b, T, x: _safe(b * T[x].sum(1)), r"did not move it forward"),
+    Planted("update", "returns NaN for an impossible token", _update_nan,
+            r"probability zero.*ValueError"),
+    Planted("update", "divides by zero for an impossible token", _update_zero_division,
+            r"ZeroDivisionError"),
+    Planted("update", "overwrites the belief in place", _update_in_place, r"in place"),
+    # next_token_distribution(belief, T)
+    Planted("next_token_distribution", "reads T with the column convention",
+            lambda b, T: np.einsum("j,xij->x", b, T), r"column convention"),
+    Planted("next_token_distribution", "returns the next-state distribution",
+            lambda b, T: b @ T.sum(0), r"next \*state\*"),
+    Planted("next_token_distribution", "returns the uniform distribution",
+            lambda b, T: np.full(T.shape[0], 1 / T.shape[0]), r"uniform"),
+    # belief_trajectory(T, pi, tokens)
+    Planted("belief_trajectory", "leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:],
+            r"Row 0 must be the prior"),
+    Planted("belief_trajectory", "stops one token early",
+            lambda T, pi, w: _trajectory(T, pi, w)[:-1], r"not the last one"),
+    Planted("belief_trajectory", "shifts the rows by one", _trajectory_shifted,
+            r"shifted by one"),
+    Planted("belief_trajectory", "forgets to normalise",
+            lambda T, pi, w: _trajectory(T, pi, w, step=lambda b, T, x: b @ T[x]),
+            r"not normalised"),
+    Planted("belief_trajectory", "uses the net matrix",
+            lambda T, pi, w: _trajectory(T, pi, w, step=lambda b, T, x: b @ T.sum(0)),
+            r"net matrix"),
+    Planted("belief_trajectory", "multiplies column vectors",
+            lambda T, pi, w: _trajectory(T, pi, w, step=lambda b, T, x: _safe(T[x] @ b)),
+            r"column convention"),
+    # state_uncertainty(T, pi, L)
+    Planted("state_uncertainty", "uses the natural log",
+            lambda T, pi, L: _uncertainty(T, pi, L, log=np.log), r"natural log"),
+    Planted("state_uncertainty", "averages over words with equal weight",
+            lambda T, pi, L: _uncertainty(T, pi, L, weighted=False), r"equal weight"),
+    Planted("state_uncertainty", "uses words of length L + 1",
+            lambda T, pi, L: _uncertainty(T, pi, L, length=lambda L: L + 1),
+            r"number of tokens seen"),
+    Planted("state_uncertainty", "takes the entropy of the average belief",
+            _uncertainty_of_average, r"\*average\* belief"),
+    Planted("state_uncertainty", "lets 0 log 0 become NaN", _uncertainty_naive_log,
+            r"0 log 0 = 0"),
+    # myopic_entropy(T, pi, L)
+    Planted("myopic_entropy", "measures in bits",
+            lambda T, pi, L: _myopic(T, pi, L, log=np.log2), r"in bits"),
+    Planted("myopic_entropy", "conditions on L tokens",
+            lambda T, pi, L: _myopic(T, pi, L, context=lambda L: L),
+            r"context has L - 1 tokens"),
+    Planted("myopic_entropy", "takes the entropy of the belief, not of the next token",
+            lambda T, pi, L: _myopic(T, pi, L, of="belief"), r"state uncertainty"),
+    Planted("myopic_entropy", "averages over contexts with equal weight",
+            lambda T, pi, L: _myopic(T, pi, L, weighted=False), r"equal weight"),
+    Planted("myopic_entropy", "returns the block entropy H(L)", _block_entropy,
+            r"block entropy"),
+    # ideal_losses(T, pi, tokens)
+    Planted("ideal_losses", "predicts from the belief one token behind",
+            lambda T, pi, w: _ideal(T, pi, w, belief=0), r"lags one token behind"),
+    Planted("ideal_losses", "predicts the token it just read",
+            lambda T, pi, w: _ideal(T, pi, w, belief=0, target=0), r"just read"),
+    Planted("ideal_losses", "also scores the first token",
+            lambda T, pi, w: _ideal(T, pi, w, belief=0, target=0, n_extra=1), r"predicts x_1"),
+    Planted("ideal_losses", "uses a belief that has seen the target",
+            lambda T, pi, w: _ideal(T, pi, w, belief=2), r"one token ahead"),
+    Planted("ideal_losses", "measures in bits",
+            lambda T, pi, w: _ideal(T, pi, w, log=np.log2), r"nats"),
+    Planted("ideal_losses", "scores the probability of the whole prefix", _ideal_joint,
+            r"whole prefix"),
+    Planted("ideal_losses", "uses net-matrix beliefs",
+            lambda T, pi, w: _ideal(T, pi, w, step=lambda b, T, x: b @ T.sum(0)),
+            r"never took the tokens"),
+    Planted("ideal_losses", "uses column-convention beliefs",
+            lambda T, pi, w: _ideal(T, pi, w, step=lambda b, T, x: _safe(T[x] @ b)),
+            r"column convention"),
+]
+
+
+@pytest.mark.parametrize("planted", PLANTED, ids=planted_id)
+def test_planted_mistake(planted):
+    assert_planted(ch02, planted)
+
+
+# ---------------------------------------------------------------------------- garbage, helpers
+@pytest.mark.parametrize("name, garbage", [
+    ("update", lambda b, T, x: np.full(T.shape[1], 1 / T.shape[1])),
+    ("belief_trajectory", lambda T, pi, w: np.full((len(w) + 1, T.shape[1]), 1 / T.shape[1])),
+    ("state_uncertainty", lambda T, pi, L: float(np.log2(T.shape[1]))),
+    ("myopic_entropy", lambda T, pi, L: float(np.log(T.shape[0]))),
+    ("ideal_losses", lambda T, pi, w: np.full(len(w) - 1, np.log(T.shape[0]))),
+])
+def test_garbage_fails(name, garbage):
+    assert not getattr(ch02, f"check_{name}")(garbage)
 
 
 def test_ideal_losses_names_an_unfinished_earlier_exercise():
@@ -310,7 +248,3 @@ def test_ideal_losses_names_an_unfinished_earlier_exercise():
     result = ch02.check_ideal_losses(ideal_losses)
     assert result.status == "failed"
     assert "`belief_trajectory`, which is not implemented yet" in result.message
-
-
-def test_ideal_losses_garbage():
-    assert not ch02.check_ideal_losses(lambda T, pi, w: np.full(len(w) - 1, np.log(T.shape[0])))

@@ -1,7 +1,9 @@
 """Checkers of practice notebook 03: each planted mistake gets its own diagnosis, and
 garbage never passes.
 
-Solutions passing, stubs "not implemented" and determinism: test_checks_exercises.py."""
+``PLANTED`` lists plausible wrong answers, each with the cause its verdict must name (format:
+``tests/exercise_utils.py``). Solutions passing, stubs "not implemented" and determinism:
+test_checks_exercises.py."""
 
 import itertools
 import signal
@@ -11,7 +13,7 @@ from collections import deque
 
 import numpy as np
 import pytest
-from exercise_utils import assert_diagnosis
+from exercise_utils import Planted, assert_diagnosis, assert_planted, planted_id
 
 from beliefcourse.checks import ch03
 
@@ -48,89 +50,31 @@ def msp_variant(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
     return np.array(beliefs), np.array(successors)
 
 
-def test_msp_reference_variant_passes():
-    assert ch03.check_msp(msp_variant)
+def _msp(loose_atol=None, **switches):
+    def build_msp(T, pi, max_depth=20, atol=1e-9):
+        return msp_variant(T, pi, max_depth, atol if loose_atol is None else loose_atol,
+                           **switches)
+    return build_msp
 
 
-def test_msp_without_dedup():
-    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
-        T, pi, max_depth, dedup="none")), "did not de-duplicate")
-
-
-def test_msp_exact_equality():
-    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
-        T, pi, max_depth, dedup="exact")), "bit-for-bit", "tolerance")
-
-
-def test_msp_not_normalised():
-    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
-        T, pi, max_depth, normalise=False)), "forgot to normalise")
-
-
-def test_msp_zero_probability_children():
-    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
-        T, pi, max_depth, zero_children=True)), "probability zero")
-
-
-def test_msp_column_convention():
-    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
-        T, pi, max_depth, column=True)), "column convention")
-
-
-def test_msp_ignores_depth_limit():
-    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
-        T, pi, max_depth, depth_limit=False)), "must not be expanded")
-
-
-def test_msp_loose_tolerance_merges_states():
-    assert_diagnosis(ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
-        T, pi, max_depth, atol=0.2)), "merge")
-
-
-def test_msp_wrong_start():
-    def build(T, pi, max_depth=20, atol=1e-9):
-        b, s = msp_variant(T, pi, max_depth)
-        return b[::-1], s
-    assert_diagnosis(ch03.check_msp(build), "row 0")
-
-
-def test_msp_garbage():
-    assert not ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: (
-        np.eye(T.shape[1]), -np.ones((T.shape[1], T.shape[0]), int)))
-    assert not ch03.check_msp(lambda T, pi, max_depth=20, atol=1e-9: None)
+def _msp_reversed(T, pi, max_depth=20, atol=1e-9):
+    b, s = msp_variant(T, pi, max_depth)
+    return b[::-1], s
 
 
 # ---------------------------------------------------------------------------- 3.2 recurrent
-def test_recurrent_inverted():
-    assert_diagnosis(ch03.check_recurrent(lambda s: ~ch03.reference_recurrent(s)), "inverted")
+def _on_cycle(succ):
+    reach = ch03._reachability(succ)
+    return np.array([any(reach[j, k] for j in succ[k] if j >= 0) for k in range(len(succ))])
 
 
-def test_recurrent_on_cycle_is_not_enough():
-    def on_cycle(succ):
-        reach = ch03._reachability(succ)
-        return np.array([any(reach[j, k] for j in succ[k] if j >= 0) for k in range(len(succ))])
-    assert_diagnosis(ch03.check_recurrent(on_cycle), "can return to itself")
-
-
-def test_recurrent_incoming_edge():
-    def incoming(succ):
-        out = np.zeros(len(succ), bool)
-        for k, row in enumerate(succ):
-            for j in row:
-                if j >= 0 and j != k:
-                    out[j] = True
-        return out
-    assert_diagnosis(ch03.check_recurrent(incoming), "incoming edge")
-
-
-def test_recurrent_indices_instead_of_mask():
-    assert_diagnosis(ch03.check_recurrent(lambda s: np.flatnonzero(ch03.reference_recurrent(s))),
-                     "boolean mask")
-
-
-def test_recurrent_garbage():
-    assert not ch03.check_recurrent(lambda s: np.ones(len(s), bool))
-    assert not ch03.check_recurrent(lambda s: np.zeros(len(s), bool))
+def _incoming(succ):
+    out = np.zeros(len(succ), bool)
+    for k, row in enumerate(succ):
+        for j in row:
+            if j >= 0 and j != k:
+                out[j] = True
+    return out
 
 
 # ---------------------------------------------------------------------------- 3.3 h_mu
@@ -141,30 +85,9 @@ def _rate_parts(T, beliefs, successors):
     return p, h
 
 
-def test_entropy_rate_bits():
-    assert_diagnosis(ch03.check_msp_entropy_rate(
-        lambda T, b, s: ch03.reference_entropy_rate(T, b, s) / np.log(2)), "bits")
-
-
-def test_entropy_rate_uniform_weights():
-    assert_diagnosis(ch03.check_msp_entropy_rate(
-        lambda T, b, s: _rate_parts(T, b, s)[1].mean()), "equal weight")
-
-
-def test_entropy_rate_first_token_only():
-    assert_diagnosis(ch03.check_msp_entropy_rate(
-        lambda T, b, s: _rate_parts(T, b, s)[1][0]), "h(1)")
-
-
-def test_entropy_rate_state_entropy():
-    def state_entropy(T, b, s):
-        p, _ = _rate_parts(T, b, s)
-        return float(p @ np.array([ch03._entropy(row) for row in b]))
-    assert_diagnosis(ch03.check_msp_entropy_rate(state_entropy), "*beliefs*")
-
-
-def test_entropy_rate_garbage():
-    assert not ch03.check_msp_entropy_rate(lambda T, b, s: np.log(T.shape[0]))
+def _rate_state_entropy(T, b, s):
+    p, _ = _rate_parts(T, b, s)
+    return float(p @ np.array([ch03._entropy(row) for row in b]))
 
 
 # ---------------------------------------------------------------------------- 3.4 chaos game
@@ -192,46 +115,10 @@ def chaos_variant(T, pi, n_points, seed=None, burn_in=100, *, draw="bayes", norm
     return out[burn_in:] if drop_burn_in else out[:n_points]
 
 
-def test_chaos_reference_variant_passes():
-    assert ch03.check_chaos_game(chaos_variant)
-
-
-def test_chaos_uniform_tokens():
-    assert_diagnosis(ch03.check_chaos_game(
-        lambda *a, **k: chaos_variant(*a, **k, draw="uniform")), "probability zero")
-
-
-def test_chaos_fixed_frequencies():
-    assert_diagnosis(ch03.check_chaos_game(
-        lambda *a, **k: chaos_variant(*a, **k, draw="frequencies")), "*current* belief")
-
-
-def test_chaos_most_likely_token():
-    assert_diagnosis(ch03.check_chaos_game(
-        lambda *a, **k: chaos_variant(*a, **k, draw="argmax")), "not the most likely")
-
-
-def test_chaos_not_normalised():
-    assert_diagnosis(ch03.check_chaos_game(
-        lambda *a, **k: chaos_variant(*a, **k, normalise=False)), "normalise")
-
-
-def test_chaos_no_burn_in():
-    assert_diagnosis(ch03.check_chaos_game(
-        lambda *a, **k: chaos_variant(*a, **k, drop_burn_in=False)), "burn_in")
-
-
-def test_chaos_ignores_seed():
-    assert_diagnosis(ch03.check_chaos_game(
-        lambda *a, **k: chaos_variant(*a, **k, use_seed=False)), "same seed")
-
-
-def test_chaos_garbage():
-    assert not ch03.check_chaos_game(
-        lambda T, pi, n, seed=None, burn_in=100: np.tile(pi, (n, 1)))
-    assert not ch03.check_chaos_game(
-        lambda T, pi, n, seed=None, burn_in=100: np.random.default_rng(seed).dirichlet(
-            np.ones(T.shape[1]), n))
+def _chaos(**switches):
+    def chaos_game(T, pi, n_points, seed=None, burn_in=100):
+        return chaos_variant(T, pi, n_points, seed, burn_in, **switches)
+    return chaos_game
 
 
 # ---------------------------------------------------------------------------- 3.5 box counting
@@ -239,60 +126,7 @@ def _fit(x, y):
     return float(np.polyfit(x, y, 1)[0])
 
 
-def test_box_wrong_sign():
-    assert_diagnosis(ch03.check_box_counting(
-        lambda p, e: _fit(np.log(e), np.log(ch03.box_counts(p, e)))), "wrong sign")
-
-
-def test_box_counts_instead_of_logs():
-    assert_diagnosis(ch03.check_box_counting(
-        lambda p, e: _fit(np.log(1 / np.asarray(e)), ch03.box_counts(p, e))), "fit log N")
-
-
-def test_box_mixed_bases():
-    assert_diagnosis(ch03.check_box_counting(
-        lambda p, e: _fit(np.log10(1 / np.asarray(e)), np.log(ch03.box_counts(p, e)))),
-        "bases")
-
-
-def test_box_unique_flattens():
-    assert_diagnosis(ch03.check_box_counting(
-        lambda p, e: _fit(np.log(1 / np.asarray(e)),
-                          np.log(ch03.box_counts(p, e, flatten=True)))), "axis=0")
-
-
-def test_box_shifted_grid_is_accepted():
-    def shifted(points, eps):
-        points = np.asarray(points) - np.asarray(points).min(axis=0)
-        return ch03.reference_box_dimension(points, eps)
-    assert ch03.check_box_counting(shifted)
-
-
-def test_box_garbage():
-    assert not ch03.check_box_counting(lambda p, e: 1.0)
-    assert not ch03.check_box_counting(lambda p, e: float(np.asarray(p).shape[1]))
-
-
 # ---------------------------------------------------------------------------- 3.6 classes, words
-def test_classes_by_belief():
-    assert_diagnosis(ch03.check_next_token_classes(
-        lambda b, T, atol=1e-9: np.arange(len(b))), "*beliefs*")
-
-
-def test_classes_by_most_likely_token():
-    assert_diagnosis(ch03.check_next_token_classes(
-        lambda b, T, atol=1e-9: np.einsum("ki,xij->kx", b, T).argmax(1)), "most likely")
-
-
-def test_classes_by_next_state():
-    assert_diagnosis(ch03.check_next_token_classes(
-        lambda b, T, atol=1e-9: ch03._group(b @ T.sum(0), atol)), "next *state*")
-
-
-def test_classes_garbage():
-    assert not ch03.check_next_token_classes(lambda b, T, atol=1e-9: np.zeros(len(b), int))
-
-
 def _words(n_tokens, lengths):
     for L in lengths:
         yield from itertools.product(range(n_tokens), repeat=L)
@@ -302,34 +136,132 @@ def _differs(e1, e2, T, w, atol=1e-9):
     return abs(ch03.word_probability(e1, T, w) - ch03.word_probability(e2, T, w)) > atol
 
 
-def test_word_not_shortest():
-    def longest_first(e1, e2, T, max_length=6, atol=1e-9):
-        return next((w for w in _words(T.shape[0], range(max_length, 0, -1))
-                     if _differs(e1, e2, T, w)), None)
-    assert_diagnosis(ch03.check_distinguishing_word(longest_first), "increasing")
+def _word_longest_first(e1, e2, T, max_length=6, atol=1e-9):
+    return next((w for w in _words(T.shape[0], range(max_length, 0, -1))
+                 if _differs(e1, e2, T, w)), None)
 
 
-def test_word_compares_beliefs_after_the_word():
-    def after(e1, e2, T, max_length=6, atol=1e-9):
-        for w in _words(T.shape[0], range(1, max_length + 1)):
-            v1, v2 = np.asarray(e1, float), np.asarray(e2, float)
-            for x in w:
-                v1, v2 = v1 @ T[x], v2 @ T[x]
-            if v1.sum() > 0 and v2.sum() > 0 and not np.allclose(v1 / v1.sum(), v2 / v2.sum()):
-                return w
-        return None
-    assert_diagnosis(ch03.check_distinguishing_word(after), "does not distinguish")
+def _word_beliefs_after(e1, e2, T, max_length=6, atol=1e-9):
+    for w in _words(T.shape[0], range(1, max_length + 1)):
+        v1, v2 = np.asarray(e1, float), np.asarray(e2, float)
+        for x in w:
+            v1, v2 = v1 @ T[x], v2 @ T[x]
+        if v1.sum() > 0 and v2.sum() > 0 and not np.allclose(v1 / v1.sum(), v2 / v2.sum()):
+            return w
+    return None
 
 
-def test_word_empty():
-    assert_diagnosis(ch03.check_distinguishing_word(
-        lambda e1, e2, T, max_length=6, atol=1e-9: None if np.allclose(e1, e2) else ()),
-        "empty word")
+PLANTED = [
+    # build_msp(T, pi, max_depth=20, atol=1e-9)
+    Planted("build_msp", "never de-duplicates beliefs", _msp(dedup="none"),
+            r"did not de-duplicate"),
+    Planted("build_msp", "compares beliefs bit for bit", _msp(dedup="exact"),
+            r"bit-for-bit.*tolerance"),
+    Planted("build_msp", "forgets to normalise", _msp(normalise=False), r"forgot to normalise"),
+    Planted("build_msp", "keeps children of probability zero", _msp(zero_children=True),
+            r"probability zero"),
+    Planted("build_msp", "multiplies column vectors", _msp(column=True), r"column convention"),
+    Planted("build_msp", "ignores the depth limit", _msp(depth_limit=False),
+            r"must not be expanded"),
+    Planted("build_msp", "uses a loose tolerance that merges states", _msp(loose_atol=0.2),
+            r"merge"),
+    Planted("build_msp", "does not put the prior in row 0", _msp_reversed, r"row 0"),
+    # recurrent_states(successors)
+    Planted("recurrent_states", "inverts the mask",
+            lambda s: ~ch03.reference_recurrent(s), r"inverted"),
+    Planted("recurrent_states", "marks states that lie on some cycle", _on_cycle,
+            r"can return to itself"),
+    Planted("recurrent_states", "marks states with an incoming edge", _incoming,
+            r"incoming edge"),
+    Planted("recurrent_states", "returns indices, not a mask",
+            lambda s: np.flatnonzero(ch03.reference_recurrent(s)), r"boolean mask"),
+    # msp_entropy_rate(T, beliefs, successors)
+    Planted("msp_entropy_rate", "measures in bits",
+            lambda T, b, s: ch03.reference_entropy_rate(T, b, s) / np.log(2), r"bits"),
+    Planted("msp_entropy_rate", "weights the states equally",
+            lambda T, b, s: _rate_parts(T, b, s)[1].mean(), r"equal weight"),
+    Planted("msp_entropy_rate", "returns the first token's entropy h(1)",
+            lambda T, b, s: _rate_parts(T, b, s)[1][0], r"h\(1\)"),
+    Planted("msp_entropy_rate", "takes the entropy of the beliefs", _rate_state_entropy,
+            r"\*beliefs\*"),
+    # chaos_game(T, pi, n_points, seed=None, burn_in=100)
+    Planted("chaos_game", "draws tokens uniformly", _chaos(draw="uniform"),
+            r"probability zero"),
+    Planted("chaos_game", "draws tokens from the fixed frequencies", _chaos(draw="frequencies"),
+            r"\*current\* belief"),
+    Planted("chaos_game", "always takes the most likely token", _chaos(draw="argmax"),
+            r"not the most likely"),
+    Planted("chaos_game", "forgets to normalise", _chaos(normalise=False), r"normalise"),
+    Planted("chaos_game", "keeps the burn-in points", _chaos(drop_burn_in=False), r"burn_in"),
+    Planted("chaos_game", "ignores the seed", _chaos(use_seed=False), r"same seed"),
+    # box_counting_dimension(points, eps)
+    Planted("box_counting_dimension", "fits log N against log eps (wrong sign)",
+            lambda p, e: _fit(np.log(e), np.log(ch03.box_counts(p, e))), r"wrong sign"),
+    Planted("box_counting_dimension", "fits the counts, not their logs",
+            lambda p, e: _fit(np.log(1 / np.asarray(e)), ch03.box_counts(p, e)), r"fit log N"),
+    Planted("box_counting_dimension", "mixes log bases",
+            lambda p, e: _fit(np.log10(1 / np.asarray(e)), np.log(ch03.box_counts(p, e))),
+            r"bases"),
+    Planted("box_counting_dimension", "np.unique without axis=0 (counts coordinates)",
+            lambda p, e: _fit(np.log(1 / np.asarray(e)),
+                              np.log(ch03.box_counts(p, e, flatten=True))), r"axis=0"),
+    # next_token_classes(beliefs, T, atol=1e-9)
+    Planted("next_token_classes", "groups by belief",
+            lambda b, T, atol=1e-9: np.arange(len(b)), r"\*beliefs\*"),
+    Planted("next_token_classes", "groups by the most likely token",
+            lambda b, T, atol=1e-9: np.einsum("ki,xij->kx", b, T).argmax(1), r"most likely"),
+    Planted("next_token_classes", "groups by the next-state distribution",
+            lambda b, T, atol=1e-9: ch03._group(b @ T.sum(0), atol), r"next \*state\*"),
+    # shortest_distinguishing_word(e1, e2, T, max_length=6, atol=1e-9)
+    Planted("shortest_distinguishing_word", "searches the longest words first",
+            _word_longest_first, r"increasing"),
+    Planted("shortest_distinguishing_word", "compares the beliefs after the word",
+            _word_beliefs_after, r"does not distinguish"),
+    Planted("shortest_distinguishing_word", "returns the empty word",
+            lambda e1, e2, T, max_length=6, atol=1e-9: None if np.allclose(e1, e2) else (),
+            r"empty word"),
+]
 
 
-def test_word_garbage():
-    assert not ch03.check_distinguishing_word(lambda e1, e2, T, max_length=6, atol=1e-9: None)
-    assert not ch03.check_distinguishing_word(lambda e1, e2, T, max_length=6, atol=1e-9: (0,))
+@pytest.mark.parametrize("planted", PLANTED, ids=planted_id)
+def test_planted_mistake(planted):
+    assert_planted(ch03, planted)
+
+
+def test_msp_reference_variant_passes():
+    assert ch03.check_msp(msp_variant)
+
+
+def test_chaos_reference_variant_passes():
+    assert ch03.check_chaos_game(chaos_variant)
+
+
+def test_box_shifted_grid_is_accepted():
+    def shifted(points, eps):
+        points = np.asarray(points) - np.asarray(points).min(axis=0)
+        return ch03.reference_box_dimension(points, eps)
+    assert ch03.check_box_counting(shifted)
+
+
+# ---------------------------------------------------------------------------- garbage
+@pytest.mark.parametrize("checker, garbage", [
+    ("check_msp", lambda T, pi, max_depth=20, atol=1e-9: (
+        np.eye(T.shape[1]), -np.ones((T.shape[1], T.shape[0]), int))),
+    ("check_msp", lambda T, pi, max_depth=20, atol=1e-9: None),
+    ("check_recurrent", lambda s: np.ones(len(s), bool)),
+    ("check_recurrent", lambda s: np.zeros(len(s), bool)),
+    ("check_msp_entropy_rate", lambda T, b, s: np.log(T.shape[0])),
+    ("check_chaos_game", lambda T, pi, n, seed=None, burn_in=100: np.tile(pi, (n, 1))),
+    ("check_chaos_game", lambda T, pi, n, seed=None, burn_in=100: np.random.default_rng(
+        seed).dirichlet(np.ones(T.shape[1]), n)),
+    ("check_box_counting", lambda p, e: 1.0),
+    ("check_box_counting", lambda p, e: float(np.asarray(p).shape[1])),
+    ("check_next_token_classes", lambda b, T, atol=1e-9: np.zeros(len(b), int)),
+    ("check_distinguishing_word", lambda e1, e2, T, max_length=6, atol=1e-9: None),
+    ("check_distinguishing_word", lambda e1, e2, T, max_length=6, atol=1e-9: (0,)),
+])
+def test_garbage_fails(checker, garbage):
+    assert not getattr(ch03, checker)(garbage)
 
 
 # ---------------------------------------------------------------------------- time limits

@@ -1,6 +1,8 @@
 """Checkers of practice notebook 04: each planted mistake gets its own diagnosis, and
 garbage never passes.
 
+``PLANTED`` lists plausible wrong answers, each with the cause its verdict must name (format:
+``tests/exercise_utils.py``).
 Solutions passing, stubs "not implemented" and determinism: test_checks_exercises.py."""
 
 import math
@@ -8,7 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from exercise_utils import assert_diagnosis
+from exercise_utils import Planted, assert_planted, planted_id
 from scipy.special import log_softmax, softmax
 
 from beliefcourse.checks import ch04
@@ -32,23 +34,31 @@ def _attn(q, k, v, *, scale=True, mask="causal", axis=-1, fill=float("-inf"), af
     return p @ v, p
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (lambda q, k, v: _attn(q, k, v, mask="none"),
-     ["position 0 changed when you changed a later token", "no causal mask"]),
-    (lambda q, k, v: _attn(q, k, v, fill=0.0), ["instead of -inf"]),
-    (lambda q, k, v: _attn(q, k, v, mask="reversed"), ["wrong way round"]),
-    (lambda q, k, v: _attn(q, k, v, mask="strict"), ["position 0", "NaN", "triu(1)"]),
-    (lambda q, k, v: _attn(q, k, v, axis=-2), ["wrong axis", "dim=-1"]),
-    (lambda q, k, v: _attn(q, k, v, scale=False), ["sqrt(d_head)", "forgot"]),
-    (lambda q, k, v: _attn(q, k, v, scale="d"), ["divided the scores by d_head"]),
-    (lambda q, k, v: _attn(q, k, v, after=True), ["*after* the softmax"]),
-    (lambda q, k, v: (_attn(q, k, v)[1].transpose(-1, -2) @ v, _attn(q, k, v)[1]),
-     ["*transposed* pattern"]),
-    (lambda q, k, v: _attn(q, k, v)[::-1], ["(pattern, z)"]),
-    (lambda q, k, v: _attn(q, k, v)[0], ["(z, pattern)"]),
-])
-def test_attention_mistakes(planted, phrases):
-    assert_diagnosis(ch04.check_causal_attention(planted), *phrases)
+ATTENTION = [
+    Planted("causal_attention", "no causal mask", lambda q, k, v: _attn(q, k, v, mask="none"),
+            r"position 0 changed when you changed a later token.*no causal mask"),
+    Planted("causal_attention", "masks with 0 instead of -inf",
+            lambda q, k, v: _attn(q, k, v, fill=0.0), r"instead of -inf"),
+    Planted("causal_attention", "masks the past instead of the future",
+            lambda q, k, v: _attn(q, k, v, mask="reversed"), r"wrong way round"),
+    Planted("causal_attention", "masks the diagonal too (triu(0))",
+            lambda q, k, v: _attn(q, k, v, mask="strict"), r"position 0.*NaN.*triu\(1\)"),
+    Planted("causal_attention", "softmax over the query axis",
+            lambda q, k, v: _attn(q, k, v, axis=-2), r"wrong axis.*dim=-1"),
+    Planted("causal_attention", "forgets to scale by sqrt(d_head)",
+            lambda q, k, v: _attn(q, k, v, scale=False), r"forgot.*sqrt\(d_head\)"),
+    Planted("causal_attention", "scales by d_head",
+            lambda q, k, v: _attn(q, k, v, scale="d"), r"divided the scores by d_head"),
+    Planted("causal_attention", "masks after the softmax",
+            lambda q, k, v: _attn(q, k, v, after=True), r"\*after\* the softmax"),
+    Planted("causal_attention", "multiplies the transposed pattern with v",
+            lambda q, k, v: (_attn(q, k, v)[1].transpose(-1, -2) @ v, _attn(q, k, v)[1]),
+            r"\*transposed\* pattern"),
+    Planted("causal_attention", "returns (pattern, z)", lambda q, k, v: _attn(q, k, v)[::-1],
+            r"\(pattern, z\)"),
+    Planted("causal_attention", "returns only z", lambda q, k, v: _attn(q, k, v)[0],
+            r"\(z, pattern\)"),
+]
 
 
 def test_attention_accepts_float32_and_numpy():
@@ -81,18 +91,24 @@ def _influence(model, tokens, *, values="all", probs=False, reduce="max", signed
     return out.T.numpy() if transpose else out.numpy()
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (lambda m, x: _influence(m, x, transpose=True), ["transposed"]),
-    (lambda m, x: _influence(m, x, values="one"), ["only one replacement value"]),
-    (lambda m, x: _influence(m, x, probs=True), ["softmax probabilities"]),
-    (lambda m, x: _influence(m, x, reduce="sum"), ["summed the change"]),
-    (lambda m, x: _influence(m, x, signed=True), ["*signed*"]),
-    (lambda m, x: _influence(m, x, inplace=True), ["changed the `tokens`", "clone()"]),
-    (lambda m, x: _influence(m, x).max(0), ["(L, L)"]),
-    (lambda m, x: np.triu(_influence(m, x)), ["influence[1, 0] should be"]),
-])
-def test_influence_mistakes(planted, phrases):
-    assert_diagnosis(ch04.check_influence(planted), *phrases)
+INFLUENCE = [
+    Planted("influence", "transposes the matrix", lambda m, x: _influence(m, x, transpose=True),
+            r"transposed"),
+    Planted("influence", "tries only one replacement token",
+            lambda m, x: _influence(m, x, values="one"), r"only one replacement value"),
+    Planted("influence", "compares probabilities, not logits",
+            lambda m, x: _influence(m, x, probs=True), r"softmax probabilities"),
+    Planted("influence", "sums the change over the vocabulary",
+            lambda m, x: _influence(m, x, reduce="sum"), r"summed the change"),
+    Planted("influence", "keeps the sign of the change",
+            lambda m, x: _influence(m, x, signed=True), r"\*signed\*"),
+    Planted("influence", "edits `tokens` in place", lambda m, x: _influence(m, x, inplace=True),
+            r"changed the `tokens`.*clone\(\)"),
+    Planted("influence", "reduces over the changed position (wrong axis)",
+            lambda m, x: _influence(m, x).max(0), r"\(L, L\)"),
+    Planted("influence", "keeps only the upper triangle",
+            lambda m, x: np.triu(_influence(m, x)), r"influence\[1, 0\] should be"),
+]
 
 
 def test_influence_torch_output_passes():
@@ -114,41 +130,55 @@ def test_leaky_model_leaks_and_leaves_the_original_alone():
 
 
 # ---------------------------------------------------------------------------- relative loss
-@pytest.mark.parametrize("planted, phrases", [
-    (lambda loss, h: loss / h[:-1], ["h(p + 1)", "h[1:]"]),
-    (lambda loss, h: h[1:] / loss, ["divided the floor by the loss"]),
-    (lambda loss, h: loss - h[1:], ["excess"]),
-    (lambda loss, h: loss / h[1:].mean(), ["mean of the floors"]),
-    (lambda loss, h: (loss / h[1:]).mean(), ["single number"]),
-    (lambda loss, h: np.append(loss / h[1:], 1.0), ["n_ctx + 1"]),
-])
-def test_relative_loss_mistakes(planted, phrases):
-    assert_diagnosis(ch04.check_relative_loss(planted), *phrases)
+RELATIVE_LOSS = [
+    Planted("relative_loss", "divides by h(p + 1) (off-by-one position)",
+            lambda loss, h: loss / h[:-1], r"h\(p \+ 1\).*h\[1:\]"),
+    Planted("relative_loss", "inverts the ratio", lambda loss, h: h[1:] / loss,
+            r"divided the floor by the loss"),
+    Planted("relative_loss", "subtracts the floor", lambda loss, h: loss - h[1:], r"excess"),
+    Planted("relative_loss", "divides by the mean floor", lambda loss, h: loss / h[1:].mean(),
+            r"mean of the floors"),
+    Planted("relative_loss", "averages over positions", lambda loss, h: (loss / h[1:]).mean(),
+            r"single number"),
+    Planted("relative_loss", "returns n_ctx + 1 values",
+            lambda loss, h: np.append(loss / h[1:], 1.0), r"n_ctx \+ 1"),
+]
 
 
 # ---------------------------------------------------------------------------- exact loss
-@pytest.mark.parametrize("planted, phrases", [
-    (lambda z, n, p: -(n * log_softmax(z, -1)).sum(-1).mean(0), ["uniformly", "probs"]),
-    (lambda z, n, p: (p @ -(n * log_softmax(z, -1)).sum(-1)) / len(p), ["divides by N"]),
-    (lambda z, n, p: p @ -(n * z).sum(-1), ["logits as log-probabilities"]),
-    (lambda z, n, p: p @ -(n * softmax(z, -1)).sum(-1), ["instead of their logarithm"]),
-    (lambda z, n, p: p @ -(n * log_softmax(z, -1)).sum(-1) / np.log(2), ["bits"]),
-    (lambda z, n, p: p @ (n * log_softmax(z, -1)).sum(-1), ["wrong sign"]),
-    (lambda z, n, p: p @ -(n * np.log(softmax(z, -1))).sum(-1), ["inf or NaN", "log-softmax"]),
-    (lambda z, n, p: (p @ -(n * log_softmax(z, -1)).sum(-1)).mean(), ["single number"]),
-    (lambda z, n, p: -(n * log_softmax(z, -1)).sum(-1), ["one loss per sequence"]),
-])
-def test_exact_loss_mistakes(planted, phrases):
+def _naive_softmax_loss(z, n, p):
     with np.errstate(all="ignore"):
-        assert_diagnosis(ch04.check_exact_loss(planted), *phrases)
-
-
-def test_exact_loss_naive_exp_overflows():
-    def naive(z, n, p):
         e = np.exp(z)
         return p @ -(n * np.log(e / e.sum(-1, keepdims=True))).sum(-1)
+
+
+def _log_of_softmax_loss(z, n, p):
     with np.errstate(all="ignore"):
-        assert_diagnosis(ch04.check_exact_loss(naive), "overflow")
+        return p @ -(n * np.log(softmax(z, -1))).sum(-1)
+
+
+EXACT_LOSS = [
+    Planted("exact_loss", "weights the sequences uniformly",
+            lambda z, n, p: -(n * log_softmax(z, -1)).sum(-1).mean(0), r"uniformly.*probs"),
+    Planted("exact_loss", "divides the weighted sum by N",
+            lambda z, n, p: (p @ -(n * log_softmax(z, -1)).sum(-1)) / len(p), r"divides by N"),
+    Planted("exact_loss", "uses logits as log-probabilities",
+            lambda z, n, p: p @ -(n * z).sum(-1), r"logits as log-probabilities"),
+    Planted("exact_loss", "uses probabilities instead of their log",
+            lambda z, n, p: p @ -(n * softmax(z, -1)).sum(-1), r"instead of their logarithm"),
+    Planted("exact_loss", "measures in bits",
+            lambda z, n, p: p @ -(n * log_softmax(z, -1)).sum(-1) / np.log(2), r"bits"),
+    Planted("exact_loss", "forgets the minus sign",
+            lambda z, n, p: p @ (n * log_softmax(z, -1)).sum(-1), r"wrong sign"),
+    Planted("exact_loss", "takes log(softmax) (log of zero)", _log_of_softmax_loss,
+            r"inf or NaN.*log-softmax"),
+    Planted("exact_loss", "averages over positions",
+            lambda z, n, p: (p @ -(n * log_softmax(z, -1)).sum(-1)).mean(), r"single number"),
+    Planted("exact_loss", "returns one loss per sequence",
+            lambda z, n, p: -(n * log_softmax(z, -1)).sum(-1), r"one loss per sequence"),
+    Planted("exact_loss", "exponentiates the logits directly (overflow)", _naive_softmax_loss,
+            r"overflow"),
+]
 
 
 def test_exact_loss_float32_torch_passes():
@@ -217,17 +247,26 @@ def _no_return(model, opt, x, y):
     _returns_tensor(model, opt, x, y)
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (_no_zero_grad, ["accumulated", "zero_grad"]),
-    (_summed, ["*sum*"]),
-    (_returns_tensor, ["loss.item()", "graph"]),
-    (_zero_after_backward, ["did not change"]),
-    (_no_step, ["did not change"]),
-    (_mean_over_tokens, ["vocabulary size"]),
-    (_no_return, ["returned None"]),
-])
-def test_training_step_mistakes(planted, phrases):
-    assert_diagnosis(ch04.check_training_step(planted), *phrases)
+TRAINING_STEP = [
+    Planted("training_step", "never zeroes the gradients", _no_zero_grad,
+            r"accumulated.*zero_grad"),
+    Planted("training_step", "sums the loss instead of averaging", _summed, r"\*sum\*"),
+    Planted("training_step", "returns the loss tensor", _returns_tensor,
+            r"loss\.item\(\).*graph|graph.*loss\.item\(\)"),
+    Planted("training_step", "zeroes the gradients after backward", _zero_after_backward,
+            r"did not change"),
+    Planted("training_step", "forgets optimiser.step()", _no_step, r"did not change"),
+    Planted("training_step", "averages over the vocabulary too", _mean_over_tokens,
+            r"vocabulary size"),
+    Planted("training_step", "returns nothing", _no_return, r"returned None"),
+]
+
+PLANTED = ATTENTION + INFLUENCE + RELATIVE_LOSS + EXACT_LOSS + TRAINING_STEP
+
+
+@pytest.mark.parametrize("planted", PLANTED, ids=planted_id)
+def test_planted_mistake(planted):
+    assert_planted(ch04, planted)
 
 
 def test_training_step_with_cross_entropy_passes():

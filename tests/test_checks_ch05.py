@@ -1,11 +1,13 @@
 """Checkers of practice notebook 05: each planted mistake gets its own diagnosis, and
 garbage never passes.
 
+``PLANTED`` lists plausible wrong answers, each with the cause its verdict must name (format:
+``tests/exercise_utils.py``).
 Solutions passing, stubs "not implemented" and determinism: test_checks_exercises.py."""
 
 import numpy as np
 import pytest
-from exercise_utils import assert_diagnosis
+from exercise_utils import Planted, assert_planted, planted_id
 from sklearn.linear_model import LinearRegression
 
 from beliefcourse.checks import ch05
@@ -29,19 +31,28 @@ def _normal_equations(X, Y, w=None):
     return sol[:-1], sol[-1]
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (lambda X, Y, w=None: _solve(X, Y, w, intercept=False), ["without an intercept"]),
-    (lambda X, Y, w=None: _solve(X, Y, None), ["ignores the weights"]),
-    (lambda X, Y, w=None: _solve(X, Y, w, root=False), ["sqrt(w_i)", "multiplied the rows by w_i"]),
-    (lambda X, Y, w=None: _solve(X, Y, w, scale_y=False), ["but not the rows of Y"]),
-    (lambda X, Y, w=None: (LinearRegression().fit(X, Y, sample_weight=w).coef_,
-                           LinearRegression().fit(X, Y, sample_weight=w).intercept_),
-     ["transposed", "coef_.T"]),
-    (_normal_equations, ["lstsq"]),
-    (lambda X, Y, w=None: np.zeros((X.shape[1] + 1, Y.shape[1])), ["pair (W, b)"]),
-])
-def test_probe_mistakes(planted, phrases):
-    assert_diagnosis(ch05.check_fit_affine_probe(planted), *phrases)
+def _sklearn_untransposed(X, Y, w=None):
+    reg = LinearRegression().fit(X, Y, sample_weight=w)
+    return reg.coef_, reg.intercept_
+
+
+PROBE = [
+    Planted("fit_affine_probe", "fits without an intercept",
+            lambda X, Y, w=None: _solve(X, Y, w, intercept=False), r"without an intercept"),
+    Planted("fit_affine_probe", "ignores the weights", lambda X, Y, w=None: _solve(X, Y, None),
+            r"ignores the weights"),
+    Planted("fit_affine_probe", "scales the rows by w, not sqrt(w)",
+            lambda X, Y, w=None: _solve(X, Y, w, root=False),
+            r"multiplied the rows by w_i.*sqrt\(w_i\)"),
+    Planted("fit_affine_probe", "scales X but not Y",
+            lambda X, Y, w=None: _solve(X, Y, w, scale_y=False), r"but not the rows of Y"),
+    Planted("fit_affine_probe", "returns scikit-learn's coef_ untransposed",
+            _sklearn_untransposed, r"transposed.*coef_\.T"),
+    Planted("fit_affine_probe", "inverts X^T X (fails on collinear features)",
+            _normal_equations, r"lstsq"),
+    Planted("fit_affine_probe", "returns the augmented solution, not (W, b)",
+            lambda X, Y, w=None: np.zeros((X.shape[1] + 1, Y.shape[1])), r"pair \(W, b\)"),
+]
 
 
 def test_probe_sklearn_passes():
@@ -84,18 +95,24 @@ def _sequence_indices(N, L, frac, seed):
     return np.sort(perm[:n]), np.sort(perm[n:])
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (_by_point, ["appears in both train and test"]),
-    (lambda N, L, f, s: _by_sequence(N, L, f, s, flip=True), ["wrong way round", "20 %"]),
-    (lambda N, L, f, s: _by_sequence(N, L, f, s, first=True), ["lexicographic", "random"]),
-    (lambda N, L, f, s: _by_sequence(N, L, f, s, order="pos"), ["flattening order", "n * L + p"]),
-    (_global_rng, ["same seed", "default_rng(seed)"]),
-    (_sequence_indices, ["sequence indices", "*point* indices"]),
-    (lambda N, L, f, s: tuple(np.isin(np.arange(N * L), x) for x in _by_sequence(N, L, f, s)),
-     ["boolean mask"]),
-])
-def test_split_mistakes(planted, phrases):
-    assert_diagnosis(ch05.check_split_points(planted), *phrases)
+SPLIT = [
+    Planted("split_points", "splits points, not sequences", _by_point,
+            r"appears in both train and test"),
+    Planted("split_points", "fits on the test share",
+            lambda N, L, f, s: _by_sequence(N, L, f, s, flip=True), r"wrong way round.*20 %"),
+    Planted("split_points", "fits on the first sequences",
+            lambda N, L, f, s: _by_sequence(N, L, f, s, first=True), r"lexicographic.*random"),
+    Planted("split_points", "flattens position-major (p * N + n)",
+            lambda N, L, f, s: _by_sequence(N, L, f, s, order="pos"),
+            r"flattening order.*n \* L \+ p"),
+    Planted("split_points", "draws from the global generator", _global_rng,
+            r"same seed.*default_rng\(seed\)"),
+    Planted("split_points", "returns sequence indices", _sequence_indices,
+            r"sequence indices.*\*point\* indices"),
+    Planted("split_points", "returns boolean masks",
+            lambda N, L, f, s: tuple(np.isin(np.arange(N * L), x)
+                                     for x in _by_sequence(N, L, f, s)), r"boolean mask"),
+]
 
 
 # ---------------------------------------------------------------------------- shuffle control
@@ -103,17 +120,22 @@ def _mse(Xtr, Yfit, Xte, Yte):
     return float(np.mean((Yte - LinearRegression().fit(Xtr, Yfit).predict(Xte)) ** 2))
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (lambda a, b, c, d, rng: _mse(a, b, c, d), ["pairing", "survived"]),
-    (lambda a, b, c, d, rng: (lambda p: _mse(a[p], b[p], c, d))(rng.permutation(len(a))),
-     ["pairing"]),
-    (lambda a, b, c, d, rng: _mse(a, b[:, [2, 0, 1]], c, d), ["*coordinates*", "rows"]),
-    (lambda a, b, c, d, rng: _mse(a, rng.random(b.shape), c, d), ["*random* targets"]),
-    (lambda a, b, c, d, rng: _mse(a, b[np.random.permutation(len(b))], c, d), ["reproducible"]),
-    (lambda a, b, c, d, rng: -0.1, ["cannot be negative"]),
-])
-def test_shuffle_mistakes(planted, phrases):
-    assert_diagnosis(ch05.check_shuffle_control(planted), *phrases)
+SHUFFLE = [
+    Planted("shuffle_control", "does not shuffle at all",
+            lambda a, b, c, d, rng: _mse(a, b, c, d), r"pairing.*survived"),
+    Planted("shuffle_control", "shuffles X and Y together",
+            lambda a, b, c, d, rng: (lambda p: _mse(a[p], b[p], c, d))(rng.permutation(len(a))),
+            r"pairing"),
+    Planted("shuffle_control", "permutes the coordinates, not the rows",
+            lambda a, b, c, d, rng: _mse(a, b[:, [2, 0, 1]], c, d), r"\*coordinates\*.*rows"),
+    Planted("shuffle_control", "fits random targets",
+            lambda a, b, c, d, rng: _mse(a, rng.random(b.shape), c, d), r"\*random\* targets"),
+    Planted("shuffle_control", "draws from the global generator",
+            lambda a, b, c, d, rng: _mse(a, b[np.random.permutation(len(b))], c, d),
+            r"reproducible"),
+    Planted("shuffle_control", "returns a negative number", lambda a, b, c, d, rng: -0.1,
+            r"cannot be negative"),
+]
 
 
 # ---------------------------------------------------------------------------- verdict
@@ -126,16 +148,18 @@ def _verdict(key="held_out", pick=min, invert=False, strict=False):
     return fn
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (_verdict(key="in_sample"), ["in-sample", "held-out"]),
-    (_verdict(pick=max), ["*weakest*"]),
-    (_verdict(invert=True), ["inverted"]),
-    (_verdict(strict=True), ["ratio >= factor"]),
-    (lambda t, b, f=2.0: (lambda n: (n, b[n]["held_out"] / t["held_out"], "yes"))(
-        min(b, key=lambda k: b[k]["held_out"])), ["True or False"]),
-])
-def test_verdict_mistakes(planted, phrases):
-    assert_diagnosis(ch05.check_beats_baselines(planted), *phrases)
+VERDICT = [
+    Planted("beats_baselines", "ranks baselines by in-sample MSE", _verdict(key="in_sample"),
+            r"in-sample.*held-out"),
+    Planted("beats_baselines", "compares with the weakest baseline", _verdict(pick=max),
+            r"\*weakest\*"),
+    Planted("beats_baselines", "inverts the ratio", _verdict(invert=True), r"inverted"),
+    Planted("beats_baselines", "uses ratio > factor", _verdict(strict=True),
+            r"ratio >= factor"),
+    Planted("beats_baselines", "returns 'yes' instead of a bool",
+            lambda t, b, f=2.0: (lambda n: (n, b[n]["held_out"] / t["held_out"], "yes"))(
+                min(b, key=lambda k: b[k]["held_out"])), r"True or False"),
+]
 
 
 # ---------------------------------------------------------------------------- novel prefixes
@@ -155,15 +179,17 @@ def _whole(tokens, train, test):
     return np.tile(v[:, None], (1, tokens.shape[1]))
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (lambda t, tr, te: _novel(t, tr, te, shift=0), ["Off by one", "p tokens"]),
-    (lambda t, tr, te: _novel(t, tr, te, shift=2), ["Off by one", "p + 2"]),
-    (lambda t, tr, te: ~_novel(t, tr, te), ["inverted"]),
-    (_whole, ["whole sequences"]),
-    (lambda t, tr, te: _novel(t, tr, te)[:, :-1], ["expected shape"]),
-])
-def test_novel_mistakes(planted, phrases):
-    assert_diagnosis(ch05.check_novel_prefix_mask(planted), *phrases)
+NOVEL = [
+    Planted("novel_prefix_mask", "compares p tokens (off by one)",
+            lambda t, tr, te: _novel(t, tr, te, shift=0), r"Off by one.*p tokens"),
+    Planted("novel_prefix_mask", "compares p + 2 tokens (off by one)",
+            lambda t, tr, te: _novel(t, tr, te, shift=2), r"Off by one.*p \+ 2"),
+    Planted("novel_prefix_mask", "inverts the mask", lambda t, tr, te: ~_novel(t, tr, te),
+            r"inverted"),
+    Planted("novel_prefix_mask", "compares whole sequences", _whole, r"whole sequences"),
+    Planted("novel_prefix_mask", "drops the last position",
+            lambda t, tr, te: _novel(t, tr, te)[:, :-1], r"expected shape"),
+]
 
 
 # ---------------------------------------------------------------------------- ridge penalty
@@ -206,20 +232,34 @@ def test_ridge_reference_passes():
     assert ch05.check_choose_ridge_alpha(_ridge_cv())
 
 
-@pytest.mark.parametrize("planted, phrases", [
-    (_ridge_cv(fold_rule="point"), ["split the points", "by sequence"]),
-    (_ridge_cv(score_on="fit"), ["in-sample"]),
-    (_ridge_cv(fit_on="all"), ["fitted on all the points"]),
-    (_ridge_cv(intercept=False), ["no intercept"]),
-    (_ridge_cv(pick=np.argmax), ["*largest* error"]),
-    (_ridge_cv(return_index=True), ["index of the best penalty"]),
-    (_ridge_cv(sign=-1.0, pick=np.argmax), ["neg_mean_squared_error"]),
-    (_ridge_cv(shuffle=True), ["cv_mse should be"]),
-    (lambda X, Y, g, a, n_folds=5: 1.0, ["pair (best_alpha, cv_mse)"]),
-    (lambda X, Y, g, a, n_folds=5: (1.0, np.zeros(3)), ["one number per alpha"]),
-])
-def test_ridge_mistakes(planted, phrases):
-    assert_diagnosis(ch05.check_choose_ridge_alpha(planted), *phrases)
+RIDGE = [
+    Planted("choose_ridge_alpha", "folds over points, not sequences",
+            _ridge_cv(fold_rule="point"), r"split the points.*by sequence"),
+    Planted("choose_ridge_alpha", "scores in-sample", _ridge_cv(score_on="fit"), r"in-sample"),
+    Planted("choose_ridge_alpha", "fits on all the points", _ridge_cv(fit_on="all"),
+            r"fitted on all the points"),
+    Planted("choose_ridge_alpha", "fits without an intercept", _ridge_cv(intercept=False),
+            r"no intercept"),
+    Planted("choose_ridge_alpha", "picks the largest error", _ridge_cv(pick=np.argmax),
+            r"\*largest\* error"),
+    Planted("choose_ridge_alpha", "returns the index of the best alpha",
+            _ridge_cv(return_index=True), r"index of the best penalty"),
+    Planted("choose_ridge_alpha", "returns scikit-learn's negated scores",
+            _ridge_cv(sign=-1.0, pick=np.argmax), r"neg_mean_squared_error"),
+    Planted("choose_ridge_alpha", "deals groups to folds at random", _ridge_cv(shuffle=True),
+            r"cv_mse should be"),
+    Planted("choose_ridge_alpha", "returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0,
+            r"pair \(best_alpha, cv_mse\)"),
+    Planted("choose_ridge_alpha", "averages over the alphas",
+            lambda X, Y, g, a, n_folds=5: (1.0, np.zeros(3)), r"one number per alpha"),
+]
+
+PLANTED = PROBE + SPLIT + SHUFFLE + VERDICT + NOVEL + RIDGE
+
+
+@pytest.mark.parametrize("planted", PLANTED, ids=planted_id)
+def test_planted_mistake(planted):
+    assert_planted(ch05, planted)
 
 
 # ---------------------------------------------------------------------------- garbage

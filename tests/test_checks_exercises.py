@@ -6,12 +6,12 @@ Planted mistakes and their diagnoses are tested per chapter in ``test_checks_chN
 """
 
 import pytest
-from exercise_utils import load_exercise_namespace, load_solution_namespace
+from exercise_utils import checker_name, load_exercise_namespace, load_solution_namespace
 
 from beliefcourse.checks import ch01, ch02, ch03, ch04, ch05
 
 # notebook -> (checker module, exercise functions); function f is checked by check_f unless
-# CHECKER_NAMES says otherwise
+# exercise_utils.CHECKER_NAMES says otherwise
 EXERCISES = {
     "01_hidden_markov_models.py": (ch01, ["stationary", "sequence_probability", "mess3_matrices",
                                           "sample", "bigram_probabilities",
@@ -27,19 +27,12 @@ EXERCISES = {
     "05_probing.py": (ch05, ["fit_affine_probe", "split_points", "shuffle_control",
                              "beats_baselines", "novel_prefix_mask", "choose_ridge_alpha"]),
 }
-CHECKER_NAMES = {"build_msp": "check_msp", "recurrent_states": "check_recurrent",
-                 "box_counting_dimension": "check_box_counting",
-                 "shortest_distinguishing_word": "check_distinguishing_word"}
 CASES = [(nb, fn) for nb, (_, functions) in EXERCISES.items() for fn in functions]
 IDS = [f"{nb[:2]}-{fn}" for nb, fn in CASES]
 
 
-def _checker_name(function):
-    return CHECKER_NAMES.get(function, f"check_{function}")
-
-
 def _checker(notebook, function):
-    return getattr(EXERCISES[notebook][0], _checker_name(function))
+    return getattr(EXERCISES[notebook][0], checker_name(function))
 
 
 @pytest.fixture(scope="module")
@@ -82,4 +75,4 @@ def test_every_checker_is_covered(notebook):
     module, functions = EXERCISES[notebook]
     defined = {name for name in dir(module) if name.startswith("check_")
                and getattr(getattr(module, name), "__module__", None) == module.__name__}
-    assert defined == {_checker_name(f) for f in functions}
+    assert defined == {checker_name(f) for f in functions}
