@@ -1,4 +1,4 @@
-"""A small transformer (and a GRU baseline) that exposes its residual stream.
+"""A small transformer (and GRU and LSTM baselines) that exposes its residual stream.
 
 This file is meant to be read in one sitting. It re-implements the part of TransformerLens's
 ``HookedTransformer`` that the paper used, with the same field names and the same hook
@@ -119,9 +119,27 @@ class GRUConfig(_ConfigMixin):
         _check_positive_int(self, "n_layers", "d_hidden", "n_ctx", "d_vocab")
 
 
-def config_from_dict(d: dict) -> TransformerConfig | GRUConfig:
+@dataclass
+class LSTMConfig(_ConfigMixin):
+    """Shape of an :class:`LSTMModel`: ``n_layers`` stacked LSTMs of width ``d_hidden``.
+
+    ``n_ctx`` is the training context length (the LSTM itself accepts any length).
+    """
+
+    n_layers: int = 2
+    d_hidden: int = 56
+    n_ctx: int = 10
+    d_vocab: int = 3
+
+    arch = "lstm"
+
+    def __post_init__(self):
+        _check_positive_int(self, "n_layers", "d_hidden", "n_ctx", "d_vocab")
+
+
+def config_from_dict(d: dict) -> TransformerConfig | GRUConfig | LSTMConfig:
     """Rebuild a model config from its ``to_dict()``, dispatching on ``d["arch"]``."""
-    configs = {c.arch: c for c in (TransformerConfig, GRUConfig)}
+    configs = {c.arch: c for c in (TransformerConfig, GRUConfig, LSTMConfig)}
     arch = d.get("arch")
     if arch not in configs:
         raise ValueError(f"model config has arch={arch!r}; expected one of {sorted(configs)}")
@@ -198,7 +216,7 @@ class Block(nn.Module):
 class _HookedModel(nn.Module):
     """Shared ``run_with_cache`` for models whose ``_run(tokens, record)`` records hooks."""
 
-    cfg: TransformerConfig | GRUConfig
+    cfg: TransformerConfig | GRUConfig | LSTMConfig
 
     @property
     def hook_names(self) -> list[str]:
@@ -351,9 +369,67 @@ class GRUModel(_HookedModel):
         return self.unembed(normalized)
 
 
+class LSTMModel(_HookedModel):
+    """Recurrent baseline: embedding, ``n_layers`` stacked LSTMs, final LayerNorm, unembed.
+
+    Built like :class:`GRUModel`. Each layer's hidden state ``h`` (the LSTM's output, not
+    its cell state ``c``) is cached as ``lstm.{l}.hook_hidden`` ``(B, L, d_hidden)``; the
+    cell state is ``lstm.{l}.hook_cell``, computed by stepping the layer one token at a time
+    (only when it is requested, so the plain forward pass stays fused).
+    """
+
+    def __init__(self, cfg: LSTMConfig):
+        super().__init__()
+        if not isinstance(cfg, LSTMConfig):
+            raise TypeError(f"cfg must be an LSTMConfig, got {type(cfg).__name__}")
+        self.cfg = cfg
+        d = cfg.d_hidden
+        self.embed = nn.Embedding(cfg.d_vocab, d)
+        self.lstms = nn.ModuleList(nn.LSTM(d, d, batch_first=True) for _ in range(cfg.n_layers))
+        self.ln_final = nn.LayerNorm(d, eps=1e-5)
+        self.unembed = nn.Linear(d, cfg.d_vocab)
+        std = 0.8 / math.sqrt(d)
+        nn.init.normal_(self.embed.weight, std=std)
+        nn.init.normal_(self.unembed.weight, std=std)
+        nn.init.zeros_(self.unembed.bias)
+
+    @property
+    def hook_names(self) -> list[str]:
+        names = ["hook_embed"]
+        for l in range(self.cfg.n_layers):
+            names += [f"lstm.{l}.hook_hidden", f"lstm.{l}.hook_cell"]
+        return names + ["ln_final.hook_normalized"]
+
+    def _run(self, tokens: Tensor, record: Recorder | None) -> Tensor:
+        h = self.embed(tokens)                                            # (B, L, d_hidden)
+        if record:
+            record("hook_embed", h)
+        for l, lstm in enumerate(self.lstms):
+            x = h
+            h, _ = lstm(x)
+            if record:
+                record(f"lstm.{l}.hook_hidden", h)
+                record(f"lstm.{l}.hook_cell", _cell_states(lstm, x))
+        normalized = self.ln_final(h)
+        if record:
+            record("ln_final.hook_normalized", normalized)
+        return self.unembed(normalized)
+
+
+def _cell_states(lstm: nn.LSTM, x: Tensor) -> Tensor:
+    """Cell states ``c_t`` ``(B, L, d)`` of a one-layer batch-first ``lstm`` run on ``x``."""
+    B, L, _ = x.shape
+    state = None
+    cells = []
+    for t in range(L):
+        _, state = lstm(x[:, t:t + 1], state)
+        cells.append(state[1][0])
+    return torch.stack(cells, dim=1) if cells else x.new_zeros(B, 0, lstm.hidden_size)
+
+
 # ---------------------------------------------------------------------------- helpers
-def build_model(cfg: TransformerConfig | GRUConfig | dict, seed: int | None = None
-                ) -> Transformer | GRUModel:
+def build_model(cfg: TransformerConfig | GRUConfig | LSTMConfig | dict, seed: int | None = None
+                ) -> Transformer | GRUModel | LSTMModel:
     """Build the model a config describes (a config object or its ``to_dict()``).
 
     With ``seed`` the initial weights are a deterministic function of it, and torch's global
@@ -361,9 +437,10 @@ def build_model(cfg: TransformerConfig | GRUConfig | dict, seed: int | None = No
     """
     if isinstance(cfg, dict):
         cfg = config_from_dict(cfg)
-    classes = {TransformerConfig: Transformer, GRUConfig: GRUModel}
+    classes = {TransformerConfig: Transformer, GRUConfig: GRUModel, LSTMConfig: LSTMModel}
     if type(cfg) not in classes:
-        raise TypeError(f"cfg must be a TransformerConfig or GRUConfig, got {type(cfg).__name__}")
+        raise TypeError("cfg must be a TransformerConfig, GRUConfig or LSTMConfig, got "
+                        f"{type(cfg).__name__}")
     if seed is None:
         return classes[type(cfg)](cfg)
     with torch.random.fork_rng(devices=[]):

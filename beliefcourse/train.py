@@ -36,7 +36,7 @@ from . import __version__, processes
 from . import checkpoints as ckpt
 from .data import TARGETS, ExactData
 from .devices import pick_device
-from .model import GRUConfig, TransformerConfig, build_model, config_from_dict
+from .model import GRUConfig, LSTMConfig, TransformerConfig, build_model, config_from_dict
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("constant", "cosine")
@@ -59,7 +59,7 @@ class TrainConfig:
     name: str = "custom"
     process: str = "mess3"
     process_params: dict = field(default_factory=lambda: {"x": 0.05, "alpha": 0.85})
-    model: TransformerConfig | GRUConfig = field(default_factory=TransformerConfig)
+    model: TransformerConfig | GRUConfig | LSTMConfig = field(default_factory=TransformerConfig)
     optimizer: str = "adamw"
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -377,6 +377,9 @@ def train(config: TrainConfig, out_dir=None, resume: bool = False, device=None,
 
 # ---------------------------------------------------------------------------- presets
 _MESS3 = {"process": "mess3", "process_params": {"x": 0.05, "alpha": 0.85}}
+_RRXOR = {"process": "rrxor", "process_params": {"p1": 0.5, "p2": 0.5}}
+_RNN = {"lr": 3e-3, "batch_size": 512, "n_tokens": 10_240_000, "warmup_steps": 100, "seed": 42,
+        "n_checkpoints": 6, "first_checkpoint_tokens": 20_000, "eval_every": 250}
 
 
 def _preset(name: str, **kw) -> TrainConfig:
@@ -405,10 +408,18 @@ PRESETS: dict[str, TrainConfig] = {
                      lr=3e-3, batch_size=512, n_tokens=5_120_000, warmup_steps=100, seed=42,
                      n_checkpoints=3, first_checkpoint_tokens=200_000, save_initial=False,
                      eval_every=250),
-    # A recurrent baseline (2 GRU layers of 64) with the same data as "mess3".
-    "mess3-gru": _preset("mess3-gru", **_MESS3, model=GRUConfig(n_layers=2, d_hidden=64),
-                         lr=3e-3, batch_size=512, n_tokens=20_480_000, warmup_steps=100,
-                         seed=42, eval_every=500),
+    # Recurrent baselines for chapter 06, on the same data as "mess3" and "rrxor": two stacked
+    # GRU or LSTM layers, widths chosen so that GRU and LSTM have nearly equal parameter
+    # counts (Mess3: 112,515 and 114,915, against the transformer's 143,075; RRXOR: 198,914
+    # and 203,170, against 663,298). Six log-spaced checkpoints plus the untrained model.
+    "mess3-gru": _preset("mess3-gru", **_MESS3, model=GRUConfig(n_layers=2, d_hidden=96),
+                         **_RNN),
+    "mess3-lstm": _preset("mess3-lstm", **_MESS3, model=LSTMConfig(n_layers=2, d_hidden=84),
+                          **_RNN),
+    "rrxor-gru": _preset("rrxor-gru", **_RRXOR,
+                         model=GRUConfig(n_layers=2, d_hidden=128, d_vocab=2), **_RNN),
+    "rrxor-lstm": _preset("rrxor-lstm", **_RRXOR,
+                          model=LSTMConfig(n_layers=2, d_hidden=112, d_vocab=2), **_RNN),
     # Small and quick (about 20 s on one core): for live notebook runs.
     "mess3-tiny": _preset("mess3-tiny", **_MESS3,
                           model=TransformerConfig(n_layers=2, d_model=32, n_heads=1, d_head=8,
@@ -416,3 +427,35 @@ PRESETS: dict[str, TrainConfig] = {
                           lr=3e-3, batch_size=256, n_tokens=2_560_000, warmup_steps=50, seed=0,
                           n_checkpoints=4, eval_every=0),
 }
+
+
+# ---------------------------------------------------------------------------- chapter 07 grid
+GRID_POINTS = ((0.15, 0.2), (0.15, 0.6), (0.5, 0.2), (0.5, 0.6))
+"""Paper (b)'s Mess3 ``(x, alpha)`` grid; chapter 07 adds (0.05, 0.85) and a control (0.25, 0.6)."""
+
+
+def grid_preset_name(x: float, alpha: float, n_heads: int) -> str:
+    """``"grid-x15-a60-h1"`` for Mess3(x=0.15, alpha=0.6) with one head."""
+    return f"grid-x{round(100 * x):02d}-a{round(100 * alpha):02d}-h{n_heads}"
+
+
+def grid_preset(x: float, alpha: float, n_heads: int) -> TrainConfig:
+    """One-layer transformer (attention + MLP, paper b's architecture, narrowed for a CPU) on
+    Mess3(x, alpha): d_model 32, ``n_heads`` heads of 16, d_mlp 128, n_ctx 10; AdamW 3e-3,
+    batch 256, exact targets, cosine schedule; only the final checkpoint is saved.
+    5.12 M tokens (2,000 steps) reach relative loss ~1.00001, but two heads at x > 1/3 need
+    longer to split even and odd distances: 25.6 M tokens (10,000 steps) there.
+    """
+    long = n_heads > 1 and x > 1 / 3
+    return _preset(grid_preset_name(x, alpha, n_heads), process="mess3",
+                   process_params={"x": x, "alpha": alpha},
+                   model=TransformerConfig(n_layers=1, d_model=32, n_heads=n_heads, d_head=16,
+                                           d_mlp=128),
+                   lr=3e-3, batch_size=256, n_tokens=25_600_000 if long else 5_120_000,
+                   warmup_steps=100, seed=0, n_checkpoints=1, save_initial=False,
+                   eval_every=1000)
+
+
+PRESETS.update({grid_preset_name(x, a, h): grid_preset(x, a, h)
+                for x, a, h in [(x, a, h) for x, a in GRID_POINTS for h in (1, 2)]
+                + [(0.05, 0.85, 1), (0.25, 0.6, 1)]})

@@ -120,7 +120,7 @@ def test_config_round_trip_and_validation():
     with pytest.raises(ValueError, match="unknown"):
         TransformerConfig.from_dict({"d_model": 8, "width": 3})
     with pytest.raises(ValueError, match="arch"):
-        config_from_dict({"arch": "lstm"})
+        config_from_dict({"arch": "rnn"})
 
 
 def test_no_normalization_and_bad_tokens():
