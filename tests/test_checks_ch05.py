@@ -120,7 +120,23 @@ def _mse(Xtr, Yfit, Xte, Yte):
     return float(np.mean((Yte - LinearRegression().fit(Xtr, Yfit).predict(Xte)) ** 2))
 
 
+def _shuffle_in_sample(X_train, Y_train, X_test, Y_test, rng):
+    shuffled = Y_train[rng.permutation(len(Y_train))]
+    reg = LinearRegression().fit(X_train, shuffled)
+    return float(np.mean((shuffled - reg.predict(X_train)) ** 2))
+
+
+def _shuffle_in_sample_true_targets(X_train, Y_train, X_test, Y_test, rng):
+    shuffled = Y_train[rng.permutation(len(Y_train))]
+    reg = LinearRegression().fit(X_train, shuffled)
+    return float(np.mean((Y_train - reg.predict(X_train)) ** 2))
+
+
 SHUFFLE = [
+    Planted("shuffle_control", "scores the shuffled probe in-sample", _shuffle_in_sample,
+            r"in-sample, on the points it was fitted to"),
+    Planted("shuffle_control", "scores on the training points against the true targets",
+            _shuffle_in_sample_true_targets, r"in-sample, on the points it was fitted to"),
     Planted("shuffle_control", "does not shuffle at all",
             lambda a, b, c, d, rng: _mse(a, b, c, d), r"pairing.*survived"),
     Planted("shuffle_control", "shuffles X and Y together",
@@ -194,7 +210,7 @@ NOVEL = [
 
 # ---------------------------------------------------------------------------- ridge penalty
 def _ridge_cv(*, fold_rule="group", score_on="val", fit_on="rest", intercept=True, pick=np.argmin,
-              return_index=False, sign=1.0, shuffle=False):
+              return_index=False, sign=1.0, shuffle=False, keep_shape=True):
     from sklearn.linear_model import LinearRegression, Ridge
     from sklearn.model_selection import GroupKFold
 
@@ -220,6 +236,8 @@ def _ridge_cv(*, fold_rule="group", score_on="val", fit_on="rest", intercept=Tru
                 est = (LinearRegression(fit_intercept=intercept) if a == 0
                        else Ridge(alpha=a, fit_intercept=intercept))
                 pred = est.fit(X[src], Y[src]).predict(X[dst])
+                if keep_shape:       # Ridge flattens a one-column target's predictions
+                    pred = pred.reshape(Y[dst].shape)
                 errs.append(np.mean((Y[dst] - pred) ** 2))
             cv.append(np.mean(errs))
         cv = sign * np.array(cv)
@@ -228,8 +246,42 @@ def _ridge_cv(*, fold_rule="group", score_on="val", fit_on="rest", intercept=Tru
     return fn
 
 
+def _ridge_with_probe(X, Y, groups, alphas, n_folds=5):
+    """The exercise's solution written against an estimator whose predictions keep the
+    target's shape, (n, 1) for a one-column target, at every alpha."""
+    from sklearn.linear_model import LinearRegression, Ridge
+
+    fold = np.unique(groups, return_inverse=True)[1].reshape(-1) % n_folds
+    cv = np.zeros(len(alphas))
+    for j, a in enumerate(alphas):
+        errors = []
+        for k in range(n_folds):
+            val = fold == k
+            est = LinearRegression() if a == 0 else Ridge(alpha=a)
+            pred = est.fit(X[~val], Y[~val]).predict(X[val]).reshape(Y[val].shape)
+            assert pred.shape == Y[val].shape
+            errors.append(np.mean((Y[val] - pred) ** 2))
+        cv[j] = np.mean(errors)
+    return float(alphas[np.argmin(cv)]), cv
+
+
 def test_ridge_reference_passes():
     assert ch05.check_choose_ridge_alpha(_ridge_cv())
+
+
+def test_ridge_correct_answer_with_one_target_passes():
+    """A correct answer whose predictions have the target's shape (n, 1) used to be rejected:
+    the reference broadcast Ridge's (n,) predictions against (n, 1) targets."""
+    result = ch05.check_choose_ridge_alpha(_ridge_with_probe)
+    assert result, result.message
+
+
+def test_ridge_reference_is_exact_for_one_target():
+    X, Y, groups = ch05._ridge_data(3, S=1)
+    alphas = ch05._RIDGE_ALPHAS
+    ref = ch05._ridge_cv_ref(X, Y, groups, alphas, 5)
+    np.testing.assert_allclose(ref, _ridge_with_probe(X, Y, groups, alphas)[1], rtol=1e-10)
+    assert np.all(ref < np.mean((Y - Y.mean()) ** 2) * 1.5)
 
 
 RIDGE = [
@@ -250,6 +302,8 @@ RIDGE = [
             r"cv_mse should be"),
     Planted("choose_ridge_alpha", "returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0,
             r"pair \(best_alpha, cv_mse\)"),
+    Planted("choose_ridge_alpha", "subtracts (n,) predictions from (n, 1) targets",
+            _ridge_cv(keep_shape=False), r"broadcasts to an n x n matrix"),
     Planted("choose_ridge_alpha", "averages over the alphas",
             lambda X, Y, g, a, n_folds=5: (1.0, np.zeros(3)), r"one number per alpha"),
 ]

@@ -1,32 +1,62 @@
-"""The verdict every checker returns, and the wrapper that turns a test into one.
+"""The checker framework: the verdict every checker returns, the wrapper that turns a test
+into one, and the comparisons that write the diagnoses.
 
-A checker is ``check_<thing>(learner_fn) -> CheckResult``. The test body calls the learner's
-function on cases and either returns a one-line success summary or raises ``AssertionError``
-with a diagnosis. :func:`run_checks` converts every outcome into a :class:`CheckResult`:
+A checker is ``check_<thing>(learner_fn) -> CheckResult``; it is usually one line,
+``return run("thing", _test_thing, learner_fn)``. The test ``_test_thing(fn)`` calls the
+learner's function on cases and either returns a one-line success summary or raises
+:class:`Mistake` with a diagnosis. :func:`run` converts every outcome into a
+:class:`CheckResult`:
 
 | outcome | ``status`` | truthy |
 |---|---|---|
-| the body returned | ``"passed"`` | yes |
-| ``AssertionError`` (a wrong answer) | ``"failed"`` | no |
-| ``NotImplementedError`` (an untouched stub) | ``"not_implemented"`` | no |
-| any other exception in the learner's code | ``"error"`` | no |
+| the test returned | ``"passed"`` | yes |
+| :class:`Mistake` (a wrong answer, diagnosed by the checker) | ``"failed"`` | no |
+| ``NotImplementedError`` (a stub, or an unfinished helper) | ``"not_implemented"`` | no |
+| any other exception (``AssertionError`` included) | ``"error"`` | no |
 
-A learner never sees a traceback from a checker: a crash is reported as the exception's type,
-message and the line of the learner's code where it happened.
+Only a :class:`Mistake` is a verdict. An exception raised inside the learner's code — an
+``assert`` of their own, an ``IndexError`` — is reported as an error *in their code*, with the
+exception and the line where it happened, never as the checker's diagnosis. A
+``NotImplementedError`` raised by another function that the learner's function calls names
+that function ("`update` calls `normalise`, which is not implemented yet"). A learner never
+sees a traceback.
+
+Writing diagnoses:
+
+* :func:`as_array` / :func:`as_float` turn a return value into numbers or raise a
+  :class:`Mistake` saying what came back instead (``None``, a string, a complex number, ...).
+* :func:`expect_close` compares an answer with the reference and raises a :class:`Mistake`
+  that says what differs: for a shape mismatch the two shapes and whether the answer is the
+  transpose or has a missing or extra axis (:func:`describe_shapes`); for a near miss the
+  largest absolute difference, its index, the expected and the got value
+  (:func:`describe_difference`).
+* :class:`Case` and :func:`judge` compare many cases at once against the values that known
+  mistakes would have produced, and name the mistake that explains *every* wrong case.
 """
 
 from __future__ import annotations
 
 import html
 import inspect
+import os
+import sys
+import sysconfig
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["CheckResult", "run_checks"]
+import numpy as np
+
+__all__ = ["Case", "CheckResult", "Mistake", "as_array", "as_float", "close",
+           "describe_difference", "describe_shapes", "expect_close", "fmt", "judge", "run",
+           "run_checks"]
 
 _ICONS = {"passed": "✅", "failed": "❌", "not_implemented": "⏳", "error": "💥"}
 _COLOURS = {"passed": "#e6f4ea", "failed": "#fce8e6", "not_implemented": "#fef7e0",
             "error": "#fce8e6"}
+
+
+class Mistake(Exception):
+    """Raised inside a checker's test with the diagnosis the learner should read."""
 
 
 @dataclass(frozen=True)
@@ -55,17 +85,88 @@ class CheckResult:
                 f"{_ICONS[self.status]} <b>{html.escape(self.name)}</b>: {text}</div>")
 
 
-def _learner_line(exc: BaseException, fn) -> str:
-    """'line N of your `fn`: source' for the deepest frame inside the learner's function."""
+# ---------------------------------------------------------------------------- whose frame
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY_DIRS = tuple({os.path.abspath(p) for p in (
+    sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+    sysconfig.get_paths()["platlib"], sys.prefix, sys.base_prefix)} - {"/"})
+
+
+def _source_file(fn):
     try:
-        filename = inspect.getsourcefile(fn)
+        return inspect.getsourcefile(fn)
     except TypeError:
-        filename = None
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    return f" (in `{frame.name}`, line {frame.lineno}: `{(frame.line or '').strip()}`)"
+        return None
+
+
+def _is_learner_frame(frame, learner_file) -> bool:
+    """True for a frame of the learner's code: the file that defines their function, or any
+    file outside this package, the standard library and installed packages (another notebook
+    cell, a module of their own)."""
+    name = frame.filename
+    if learner_file is not None and name == learner_file:
+        return True
+    if name.startswith("<frozen") or name.startswith(_PACKAGE_DIR + os.sep):
+        return False
+    path = os.path.abspath(name) if not name.startswith("<") else name
+    return not any(path.startswith(d + os.sep) for d in _LIBRARY_DIRS)
+
+
+def _learner_frames(exc: BaseException, fn, body=None) -> list:
+    """The traceback's frames in the learner's code (never a frame of the checker ``body``
+    itself, wherever that is defined)."""
+    learner_file = _source_file(fn)
+    own = (_source_file(body), getattr(body, "__name__", None)) if body is not None else None
+    return [f for f in traceback.extract_tb(exc.__traceback__)
+            if _is_learner_frame(f, learner_file) and (f.filename, f.name) != own]
+
+
+def _where(frame) -> str:
+    return f"in `{frame.name}`, line {frame.lineno}: `{(frame.line or '').strip()}`"
+
+
+def _fn_name(fn, default: str) -> str:
+    name = getattr(fn, "__name__", default)
+    return "your function" if name == "<lambda>" else f"`{name}`"
+
+
+def _not_implemented(name: str, fn, exc: NotImplementedError) -> CheckResult:
+    """The verdict for a ``NotImplementedError``: the stub itself, or an unfinished function
+    it calls (named, with the line of the call)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    raiser = frames[-1].name if frames else None
+    if raiser and raiser != getattr(fn, "__name__", None) and raiser != "<module>" \
+            and len(frames) > 1:
+        learner_file = _source_file(fn)
+        callers = [f for f in frames[:-1] if _is_learner_frame(f, learner_file)]
+        outer = (f"`{callers[-1].name}`" if callers and callers[-1].name != "<lambda>"
+                 else _fn_name(fn, name))
+        line = f" (line {callers[-1].lineno}: `{(callers[-1].line or '').strip()}`)" \
+            if callers else ""
+        helper = "a function" if raiser == "<lambda>" else f"`{raiser}`"
+        return CheckResult(name, "not_implemented",
+                           f"{outer} calls {helper}{line}, which is not implemented yet. "
+                           f"Finish {helper} first (replace its `raise "
+                           "NotImplementedError()` and run its checker), then run this cell "
+                           "again.")
+    return CheckResult(name, "not_implemented",
+                       f"not implemented yet: replace `raise NotImplementedError()` in "
+                       f"{_fn_name(fn, name)} with your code, then run this cell again.")
+
+
+def _crash(name: str, fn, exc: Exception, body=None) -> CheckResult:
+    """The verdict for an exception that is not a :class:`Mistake`."""
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    mine = _learner_frames(exc, fn, body)
+    if mine:
+        hint = (" This is an error in your code (your own `assert` failed), not the "
+                "checker's verdict." if isinstance(exc, AssertionError) else "")
+        return CheckResult(name, "error",
+                           f"your code raised {what} ({_where(mine[-1])}).{hint}")
+    return CheckResult(name, "error",
+                       f"checking your function's result raised {what}. The checker could "
+                       "not use what your function returned: check its type and shape against "
+                       "the exercise.")
 
 
 def run_checks(name: str, fn, body) -> CheckResult:
@@ -76,15 +177,195 @@ def run_checks(name: str, fn, body) -> CheckResult:
                            "itself (`check(my_function)`), not the result of calling it.")
     try:
         summary = body(fn)
-    except NotImplementedError:
-        return CheckResult(name, "not_implemented",
-                           f"not implemented yet: replace `raise NotImplementedError()` in "
-                           f"`{getattr(fn, '__name__', name)}` with your code, then run this "
-                           "cell again.")
-    except AssertionError as failure:
-        return CheckResult(name, "failed", str(failure) or "a case gave the wrong answer.")
+    except Mistake as mistake:
+        return CheckResult(name, "failed", str(mistake) or "a case gave the wrong answer.")
+    except NotImplementedError as exc:
+        return _not_implemented(name, fn, exc)
     except Exception as exc:  # the learner's code crashed: report it, don't raise
-        return CheckResult(name, "error",
-                           f"your code raised {type(exc).__name__}: {exc}"
-                           f"{_learner_line(exc, fn)}.")
+        return _crash(name, fn, exc, body)
     return CheckResult(name, "passed", summary or "all cases agree with the reference.")
+
+
+def run(name: str, test, fn) -> CheckResult:
+    """``run_checks`` for a test ``test(fn)`` that returns a success summary or raises
+    :class:`Mistake`: the one line most checkers are."""
+    return run_checks(name, fn, test)
+
+
+# ---------------------------------------------------------------------------- return values
+def fmt(arr) -> str:
+    """A short, rounded rendering of an array for verdict messages."""
+    return np.array2string(np.asarray(arr), precision=4, suppress_small=True, separator=", ",
+                           threshold=40)
+
+
+def as_array(value, what: str) -> np.ndarray:
+    """The learner's return value as a real ndarray, or a :class:`Mistake` saying what came
+    back instead. Torch tensors are converted (detached, on the CPU)."""
+    if value is None:
+        raise Mistake(f"{what} returned None: did you forget the `return` statement?")
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise Mistake(f"{what} returned something that is not an array ({exc}).") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or arr.dtype == bool):
+        raise Mistake(f"{what} returned {type(value).__name__} of dtype {arr.dtype}; expected "
+                      "numbers.")
+    return arr
+
+
+def as_float(value, what: str) -> float:
+    """The learner's return value as a Python float (a 0-d or one-element array is fine)."""
+    arr = as_array(value, what)
+    if arr.size != 1:
+        raise Mistake(f"{what} should return a single number, got an array of shape "
+                      f"{arr.shape}.")
+    if np.iscomplexobj(arr):
+        raise Mistake(f"{what} returned a complex number ({arr.item()}); return a real one.")
+    out = float(arr.reshape(()))
+    if np.isnan(out):
+        raise Mistake(f"{what} returned NaN.")
+    return out
+
+
+def close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Same shape and numerically equal (NaN never equals anything)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+# ---------------------------------------------------------------------------- differences
+def describe_shapes(got_shape, expected_shape) -> str:
+    """"expected shape (3, 4), got (4, 3): ..." with what the difference looks like: a
+    transpose, axes in another order, or a missing or extra axis."""
+    got, want = tuple(got_shape), tuple(expected_shape)
+    text = f"expected shape {want}, got {got}"
+    if got == want:
+        return text
+    if len(got) == len(want) == 2 and got == want[::-1]:
+        return text + ": the transpose (rows and columns swapped)"
+    if len(got) == len(want) and sorted(got) == sorted(want):
+        return text + ": the same axes in another order (a transpose or a wrong axis order)"
+    if len(got) == len(want) - 1:
+        for k in range(len(want)):
+            if want[:k] + want[k + 1:] == got:
+                extra = (" (a length-1 axis; index it or use [:, None]/reshape)"
+                         if want[k] == 1 else
+                         " (did you sum, average or index over it, or use the wrong axis?)")
+                return text + f": axis {k} of length {want[k]} is missing{extra}"
+    if len(got) == len(want) + 1:
+        for k in range(len(got)):
+            if got[:k] + got[k + 1:] == want:
+                extra = (" (a length-1 axis; squeeze or ravel it)" if got[k] == 1 else
+                         " (reduce over it, or did you keep an axis the exercise removes?)")
+                return text + f": an extra axis {k} of length {got[k]}{extra}"
+    if int(np.prod(got)) == int(np.prod(want)):
+        return text + ": the same number of entries, arranged differently"
+    return text
+
+
+def describe_difference(got, expected) -> str:
+    """For two arrays of one shape: the largest absolute difference, where it is, and the
+    expected and got values there ("largest difference 0.031 at index (2, 1): expected 0.4,
+    got 0.431")."""
+    got, expected = np.asarray(got, float), np.asarray(expected, float)
+    if got.ndim == 0:
+        return (f"expected {float(expected):.6g}, got {float(got):.6g} (difference "
+                f"{abs(float(got) - float(expected)):.3g})")
+    bad = ~np.isfinite(got) & np.isfinite(expected)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = idx[0] if len(idx) == 1 else idx
+        return (f"entry {where} is {got[idx]} (expected {expected[idx]:.6g}); "
+                f"{int(bad.sum())} of {got.size} entries are NaN or inf")
+    diff = np.abs(got - expected)
+    diff[np.isnan(diff)] = 0.0
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
+    where = idx[0] if len(idx) == 1 else idx
+    n_bad = int((~np.isclose(got, expected, rtol=1e-6, atol=1e-9)).sum())
+    return (f"largest difference {diff[idx]:.3g} at index {where}: expected "
+            f"{expected[idx]:.6g}, got {got[idx]:.6g} ({n_bad} of {got.size} entries differ)")
+
+
+def expect_close(got, expected, label: str, advice: str = "", *, rtol: float = 1e-6,
+                 atol: float = 1e-9) -> None:
+    """Raise a :class:`Mistake` unless ``got`` matches ``expected`` in shape and value.
+
+    ``label`` names the input case ("For Mess3, word ABC"); the message adds the shape
+    diagnosis or the largest difference, then ``advice``.
+    """
+    got_arr = np.asarray(got, dtype=float)
+    expected_arr = np.asarray(expected, dtype=float)
+    tail = f" {advice}" if advice else ""
+    if got_arr.shape != expected_arr.shape:
+        raise Mistake(f"{label}: {describe_shapes(got_arr.shape, expected_arr.shape)}.{tail}")
+    if not np.allclose(got_arr, expected_arr, rtol=rtol, atol=atol):
+        raise Mistake(f"{label}: {describe_difference(got_arr, expected_arr)}.{tail}")
+
+
+# ---------------------------------------------------------------------------- many cases
+@dataclass
+class Case:
+    """One comparison of the learner's answer with the reference.
+
+    ``variants`` lists ``(key, value, diagnosis)``: what a known mistake (identified by
+    ``key`` across cases) would have returned here, and what to tell the learner.
+    """
+
+    label: str            # "For Z1R, word 011"
+    got: object
+    expected: object
+    variants: list = field(default_factory=list)
+    advice: str = ""      # what to do when no known mistake matches
+    unit: str = ""        # appended to scalar values in messages
+
+    def show(self) -> str:
+        if np.ndim(self.expected) == 0:
+            return (f"expected {float(self.expected):.6g}{self.unit}, got "
+                    f"{float(self.got):.6g}{self.unit}")
+        got, expected = np.asarray(self.got, float), np.asarray(self.expected, float)
+        if got.shape != expected.shape:
+            return describe_shapes(got.shape, expected.shape)
+        if expected.ndim >= 3:
+            # show only the first slice along axis 0 that differs (e.g. one T[x])
+            k = next(k for k in range(len(expected)) if not close(got[k], expected[k]))
+            return (f"slice [{k}] should be\n{fmt(expected[k])}\nbut yours is\n"
+                    f"{fmt(got[k])}\n({describe_difference(got, expected)})")
+        if expected.size <= 12:
+            return (f"expected {fmt(expected)}, got {fmt(got)} "
+                    f"({describe_difference(got, expected)})")
+        return describe_difference(got, expected)
+
+
+def judge(cases: list[Case]) -> None:
+    """Raise a :class:`Mistake` if any case is wrong, naming the known mistake that explains
+    every wrong case (or, failing that, the first wrong case and generic advice).
+
+    A mistake explains a wrong case if its value there equals the learner's answer; a value of
+    ``None`` means the mistake makes no prediction for that case (it is skipped). Mistakes
+    are tried in the order of the first wrong case's variants, so list the specific ones
+    before those that coincide with them on easy cases.
+    """
+    wrong = [c for c in cases if not close(c.got, c.expected)]
+    if not wrong:
+        return
+
+    def matches(case, key):
+        """True/False if mistake ``key`` predicts the learner's answer here; None if silent."""
+        for k, value, _ in case.variants:
+            if k == key and value is not None:
+                return close(case.got, value)
+        return None
+
+    keys = list(dict.fromkeys(k for c in wrong for k, _, _ in c.variants))
+    for key in keys:
+        verdicts = [matches(c, key) for c in wrong]
+        if True in verdicts and False not in verdicts:
+            first = wrong[verdicts.index(True)]
+            diagnosis = next(d for k, _, d in first.variants if k == key)
+            raise Mistake(f"{first.label}: {first.show()}. {diagnosis}")
+    first = wrong[0]
+    raise Mistake(f"{first.label}: {first.show()}. {first.advice}")

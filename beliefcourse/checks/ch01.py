@@ -17,18 +17,18 @@ case can be ambiguous (on a uniform belief several bugs agree), the set of cases
 | :func:`check_bigram_probabilities` | ``bigram_probabilities(T, pi) -> B`` |
 | :func:`check_same_token_probability` | ``same_token_probability(T, pi, lag) -> float`` |
 
-The helpers in the first section (:class:`Mistake`, :class:`Case`, :func:`judge`,
-:func:`random_hmm`, ...) are shared with :mod:`beliefcourse.checks.ch02`.
+The comparison machinery (:class:`~beliefcourse.checks._core.Mistake`, ``Case``, ``judge``,
+...) lives in :mod:`beliefcourse.checks._core`; the random and course HMMs of the first section
+(:func:`random_hmm`, :func:`random_hmms`, :func:`course_hmms`) are shared with later chapters.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import processes
 from ..hmm import HMM
+from ._core import Case, Mistake, as_array, as_float, fmt, judge, run
 
 __all__ = [
     "check_bigram_probabilities",
@@ -41,107 +41,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------- shared helpers
-class Mistake(Exception):
-    """Raised inside a test with the diagnosis the learner should read."""
-
-
-def fmt(arr) -> str:
-    """A short, rounded rendering of an array for verdict messages."""
-    return np.array2string(np.asarray(arr), precision=4, suppress_small=True, separator=", ")
-
-
-def as_array(value, what: str) -> np.ndarray:
-    """The learner's return value as a real ndarray, or a :class:`Mistake` saying what came
-    back instead."""
-    if value is None:
-        raise Mistake(f"{what} returned None: did you forget the `return` statement?")
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged lists and the like
-        raise Mistake(f"{what} returned something that is not an array ({exc}).") from exc
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                   or arr.dtype == bool):
-        raise Mistake(f"{what} returned {type(value).__name__} of dtype {arr.dtype}; expected "
-                      "numbers.")
-    return arr
-
-
-def as_float(value, what: str) -> float:
-    """The learner's return value as a Python float (a 0-d or one-element array is fine)."""
-    arr = as_array(value, what)
-    if arr.size != 1:
-        raise Mistake(f"{what} should return a single number, got an array of shape "
-                      f"{arr.shape}.")
-    if np.iscomplexobj(arr):
-        raise Mistake(f"{what} returned a complex number ({arr.item()}); return a real one.")
-    out = float(arr.reshape(()))
-    if np.isnan(out):
-        raise Mistake(f"{what} returned NaN.")
-    return out
-
-
-def close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
-    """Same shape and numerically equal (NaN never equals anything)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
-
-
-@dataclass
-class Case:
-    """One comparison of the learner's answer with the reference.
-
-    ``variants`` lists ``(key, value, diagnosis)``: what a known mistake (identified by
-    ``key`` across cases) would have returned here, and what to tell the learner.
-    """
-
-    label: str            # "For Z1R, word 011"
-    got: object
-    expected: object
-    variants: list = field(default_factory=list)
-    advice: str = ""      # what to do when no known mistake matches
-    unit: str = ""        # appended to scalar values in messages
-
-    def show(self) -> str:
-        if np.ndim(self.expected) == 0:
-            return (f"expected {float(self.expected):.6g}{self.unit}, got "
-                    f"{float(self.got):.6g}{self.unit}")
-        got, expected = np.asarray(self.got), np.asarray(self.expected)
-        if expected.ndim >= 3 and got.shape == expected.shape:
-            # show only the first slice along axis 0 that differs (e.g. one T[x])
-            k = next(k for k in range(len(expected)) if not close(got[k], expected[k]))
-            return (f"slice [{k}] should be\n{fmt(expected[k])}\nbut yours is\n"
-                    f"{fmt(got[k])}")
-        return f"expected {fmt(expected)}, got {fmt(got)}"
-
-
-def judge(cases: list[Case]) -> None:
-    """Raise a :class:`Mistake` if any case is wrong, naming the known mistake that explains
-    every wrong case (or, failing that, the first wrong case and generic advice).
-
-    A mistake explains a wrong case if its value there equals the learner's answer; a value of
-    ``None`` means the mistake makes no prediction for that case (it is skipped).
-    """
-    wrong = [c for c in cases if not close(c.got, c.expected)]
-    if not wrong:
-        return
-
-    def matches(case, key):
-        """True/False if mistake ``key`` predicts the learner's answer here; None if silent."""
-        for k, value, _ in case.variants:
-            if k == key and value is not None:
-                return close(case.got, value)
-        return None
-
-    for key, _, _ in wrong[0].variants:
-        verdicts = [matches(c, key) for c in wrong]
-        if True in verdicts and False not in verdicts:
-            first = wrong[verdicts.index(True)]
-            diagnosis = next(d for k, _, d in first.variants if k == key)
-            raise Mistake(f"{first.label}: {first.show()}. {diagnosis}")
-    first = wrong[0]
-    raise Mistake(f"{first.label}: {first.show()}. {first.advice}")
-
-
 def random_hmm(rng: np.random.Generator, n_states: int, n_tokens: int,
                sparsity: float = 0.3) -> HMM:
     """A random irreducible HMM with a non-uniform stationary distribution.
@@ -178,20 +77,6 @@ def course_hmms() -> list[tuple[str, HMM]]:
         ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3)),
         ("the even process (p = 0.3)", processes.even_process(0.3)),
     ]
-
-
-def run(name: str, test, fn):
-    """Run ``test(fn)`` (which returns a success summary or raises :class:`Mistake`) under
-    the checker framework, so that stubs and crashes give verdicts, not tracebacks."""
-    from ._core import run_checks
-
-    def body(learner_fn):
-        try:
-            return test(learner_fn)
-        except Mistake as mistake:
-            raise AssertionError(str(mistake)) from None
-
-    return run_checks(name, fn, body)
 
 
 # ---------------------------------------------------------------------------- stationary

@@ -17,13 +17,12 @@ the typical mistake that explains all of them.
 
 from __future__ import annotations
 
-import traceback
-
 import numpy as np
 
 from .. import processes
 from ..enumerate import all_sequences
-from .ch01 import Case, Mistake, as_array, as_float, close, fmt, judge, random_hmms, run
+from ._core import Case, Mistake, as_array, as_float, close, fmt, judge, run
+from .ch01 import random_hmms
 
 __all__ = [
     "check_belief_trajectory",
@@ -401,23 +400,6 @@ def check_myopic_entropy(myopic_entropy):
 
 
 # ---------------------------------------------------------------------------- position losses
-def _call(fn, *args):
-    """``fn(*args)``, except that a ``NotImplementedError`` raised by *another* function that
-    ``fn`` calls (an unfinished earlier exercise) becomes a diagnosis naming that function,
-    instead of "`fn` is not implemented yet"."""
-    try:
-        return fn(*args)
-    except NotImplementedError as exc:
-        frames = traceback.extract_tb(exc.__traceback__)
-        inner = frames[-1].name if frames else None
-        if inner and inner != getattr(fn, "__name__", None) and inner != "_call":
-            raise Mistake(f"Your function calls `{inner}`, which is not implemented yet. "
-                          f"Finish that exercise first (its checker must pass), then run "
-                          "this cell again.") from None
-        raise
-
-
-
 def _losses(T, pi, tokens, *, belief_index=1, target_index=1, n=None, log=np.log,
             transpose=False):
     """Entry p = -log P(tokens[p + target_index] | trajectory row p + belief_index), for
@@ -457,7 +439,7 @@ def _test_ideal_losses(fn):
         n = len(tokens) - 1
         expected = _losses(T, pi, tokens)
         with np.errstate(divide="ignore", invalid="ignore"):
-            got = as_array(_call(fn, T.copy(), pi.copy(), list(tokens)),
+            got = as_array(fn(T.copy(), pi.copy(), list(tokens)),
                            f"ideal_losses for {name}")
         scored_all = _losses(T, pi, tokens, belief_index=0, target_index=0, n=n + 1)
         if got.shape == (n + 1,) and close(got, scored_all):

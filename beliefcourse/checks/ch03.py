@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import processes
 from ..hmm import HMM
-from .ch01 import Mistake, as_array, as_float, fmt, run
+from ._core import Mistake, as_array, as_float, fmt, run
 
 __all__ = [
     "check_box_counting",

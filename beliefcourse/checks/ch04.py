@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from .. import processes
-from .ch01 import Case, Mistake, as_array, fmt, judge, run
+from ._core import Case, Mistake, as_array, fmt, judge, run
 
 __all__ = [
     "check_causal_attention",

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .ch01 import Mistake, as_array, as_float, fmt, run
+from ._core import Mistake, as_array, as_float, fmt, run
 
 __all__ = [
     "check_beats_baselines",
@@ -247,21 +247,42 @@ def _mse_after(X_train, Y_fit, X_test, Y_test):
     return float(np.mean((Y_test - pred) ** 2))
 
 
+def _shuffled_fits(Xtr, Ytr, Xte, Yte, n, seed=123):
+    """For ``n`` row permutations of ``Ytr``: (held-out MSE, in-sample MSE against the
+    permuted targets) of a least-squares probe fitted to them."""
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(seed)
+    held, insample = [], []
+    for _ in range(n):
+        shuffled = Ytr[rng.permutation(len(Ytr))]
+        reg = LinearRegression().fit(Xtr, shuffled)
+        held.append(float(np.mean((Yte - reg.predict(Xte)) ** 2)))
+        insample.append(float(np.mean((shuffled - reg.predict(Xtr)) ** 2)))
+    return np.array(held), np.array(insample)
+
+
+# (seed, coordinate means, sharpness, training points, noise features, spread of the band)
+_SHUFFLE_CASES = [(8, (0.6, 0.3, 0.1), 1.0, 3000, 6, 0.03),
+                  (9, (0.15, 0.15, 0.7), 2.5, 3000, 6, 0.03),
+                  # many features, few points: in-sample a shuffled probe looks good
+                  (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1)]
+
+
 def _test_shuffle_control(fn):
     summaries = []
-    for seed, means, sharpness in [(8, (0.6, 0.3, 0.1), 1.0), (9, (0.15, 0.15, 0.7), 2.5)]:
-        Xtr, Ytr, Xte, Yte = _shuffle_data(seed, means, sharpness)
+    for seed, means, sharpness, n_train, D, spread in _SHUFFLE_CASES:
+        Xtr, Ytr, Xte, Yte = _shuffle_data(seed, means, sharpness, n_train=n_train, D=D)
         label = (f"On synthetic beliefs (coordinate means near {means}) that the features "
-                 "determine exactly")
+                 f"determine exactly, {n_train} training points and {Xtr.shape[1]} features")
         got = as_float(fn(Xtr.copy(), Ytr.copy(), Xte.copy(), Yte.copy(),
                           np.random.default_rng(0)), "shuffle_control")
         again = as_float(fn(Xtr.copy(), Ytr.copy(), Xte.copy(), Yte.copy(),
                             np.random.default_rng(0)), "shuffle_control")
         real = _mse_after(Xtr, Ytr, Xte, Yte)
         chance = float(np.mean((Yte - Ytr.mean(0)) ** 2))
-        rng = np.random.default_rng(123)
-        refs = [_mse_after(Xtr, Ytr[rng.permutation(len(Ytr))], Xte, Yte) for _ in range(20)]
-        lo, hi = min(refs) * 0.97, max(refs) * 1.03
+        refs, insample = _shuffled_fits(Xtr, Ytr, Xte, Yte, 20 if n_train > 1000 else 40)
+        lo, hi = refs.min() * (1 - spread), refs.max() * (1 + spread)
         if got < 0:
             raise Mistake(f"{label}: an MSE cannot be negative; you returned {got:.4g}.")
         if got <= max(10 * real, 1e-6):
@@ -275,6 +296,14 @@ def _test_shuffle_control(fn):
             raise Mistake(f"{label}: you returned {got:.4f}, what permuting the belief "
                           f"*coordinates* (columns) gives. Permute the points (rows): "
                           "Y_train[rng.permutation(len(Y_train))].")
+        if got < lo and n_train < Xtr.shape[1] * 3:
+            raise Mistake(f"{label}: you returned {got:.4f}, while a shuffled probe scored on "
+                          f"held-out points gets {lo:.3f} to {hi:.3f} (the beliefs' variance "
+                          f"is {chance:.4f}). You scored it in-sample, on the points it was "
+                          f"fitted to (against the shuffled targets that gives "
+                          f"{insample.min():.3f} to {insample.max():.3f}): with "
+                          f"{Xtr.shape[1]} features and {n_train} points a probe memorises "
+                          "even shuffled targets. Score on X_test against the true Y_test.")
         if not lo <= got <= hi:
             noise = [float(np.mean((Yte - c) ** 2)) for c in (0.5, 1 / 3)]
             if any(abs(got - v) < 0.1 * v for v in noise):
@@ -284,10 +313,9 @@ def _test_shuffle_control(fn):
                               "keeps the targets' distribution and only breaks their pairing "
                               "with X.")
             raise Mistake(f"{label}: expected a held-out MSE between {lo:.4f} and {hi:.4f} "
-                          f"(the variance of the beliefs is {chance:.4f}; a shuffled probe "
-                          f"predicts little more than their mean), got {got:.4f}. Fit on "
-                          "X_train with row-permuted Y_train; score on X_test against the true "
-                          "Y_test.")
+                          f"(the variance of the beliefs is {chance:.4f}), got {got:.4f}. Fit "
+                          "on X_train with row-permuted Y_train; score on X_test against the "
+                          "true Y_test (not in-sample).")
         if got != again:
             raise Mistake(f"{label}: two calls with the same rng seed gave {got:.6f} and "
                           f"{again:.6f}. Draw the permutation from the `rng` argument "
@@ -295,8 +323,10 @@ def _test_shuffle_control(fn):
                           "reproducible.")
         real_text = f"{real:.0e}" if real > 1e-12 else "0"      # exact fit: float noise only
         summaries.append(f"{got:.4f} (beliefs' variance {chance:.4f}, real probe {real_text})")
-    return ("Your shuffle control scores " + " and ".join(summaries)
-            + " on two synthetic data sets, reproducibly from the given rng.")
+    return ("Your shuffle control scores " + "; ".join(summaries)
+            + f" on {len(_SHUFFLE_CASES)} synthetic data sets (the last with more features "
+            "than a shuffled probe can fit without memorising), reproducibly from the given "
+            "rng.")
 
 
 def check_shuffle_control(shuffle_control):
@@ -471,13 +501,18 @@ def _ridge_fit_predict(X_fit, Y_fit, X_val, alpha, intercept=True):
 
     est = (LinearRegression(fit_intercept=intercept) if alpha == 0
            else Ridge(alpha=float(alpha), fit_intercept=intercept))
-    return est.fit(X_fit, Y_fit).predict(X_val)
+    # scikit-learn's Ridge flattens a one-column target's predictions to (n,): give them the
+    # target's shape, so that Y - prediction is a difference of points, not an n x n matrix
+    return est.fit(X_fit, Y_fit).predict(X_val).reshape((len(X_val),) + Y_fit.shape[1:])
 
 
 def _ridge_cv_ref(X, Y, groups, alphas, n_folds, mode="group", intercept=True):
     """Mean-over-folds validation MSE per alpha.
 
-    ``mode``: "group" (the exercise's rule), "point" (folds over points: the leak),
+    ``mode``: "group" (the exercise's rule), "broadcast" (the rule, but predictions of a
+    one-column target flattened to (n,) when alpha > 0, as scikit-learn's Ridge does, so the
+    error is an n x n matrix; "broadcast_all": at every alpha),
+    "point" (folds over points: the leak),
     "insample" (scored on the folds it was fitted to), "fit_all" (fitted on every point,
     scored on fold k), "groupkfold" (scikit-learn's
     GroupKFold: grouped, but another assignment of groups to folds).
@@ -500,6 +535,9 @@ def _ridge_cv_ref(X, Y, groups, alphas, n_folds, mode="group", intercept=True):
                 val = fit
             src = slice(None) if mode == "fit_all" else fit
             pred = _ridge_fit_predict(X[src], Y[src], X[val], a, intercept)
+            if mode.startswith("broadcast") and Y.shape[1] == 1 and (a > 0 or mode.endswith(
+                    "all")):                  # (n, 1) targets minus (n,) predictions
+                pred = pred.reshape(-1)
             errs.append(np.mean((Y[val] - pred) ** 2))
         out.append(np.mean(errs))
     return np.array(out)
@@ -550,12 +588,19 @@ def _test_choose_ridge_alpha(fn):
                 ("fit_all", "You fitted on all the points, fold k included, and then scored "
                             "on fold k: that is in-sample, and favours the smallest penalty. "
                             "Fit on the points outside fold k only."),
+                ("broadcast", "Your predictions and the targets have different shapes: "
+                              "Y has shape (n, 1) and your predictions (n,), so Y - prediction "
+                              "broadcasts to an n x n matrix of every target minus every "
+                              "prediction. (scikit-learn's Ridge returns (n,) for a one-column "
+                              "target.) Reshape the predictions to Y's shape, "
+                              "pred.reshape(Y_val.shape), before taking the error."),
                 ("groupkfold", "Your folds keep each sequence together — the important part "
                                "— but assign the sequences to folds differently from the rule "
                                "asked for (the i-th of np.unique(groups) goes to fold "
                                "i % n_folds), so the numbers cannot be compared. Use that "
                                "rule."),
             ]
+            diagnoses.append(("broadcast_all", dict(diagnoses)["broadcast"]))
             for mode, why in diagnoses:
                 if np.allclose(cv, _ridge_cv_ref(X, Y, groups, alphas, n_folds, mode),
                                rtol=1e-6, atol=1e-9):
@@ -563,7 +608,7 @@ def _test_choose_ridge_alpha(fn):
             if np.allclose(cv, _ridge_cv_ref(X, Y, groups, alphas, n_folds, intercept=False),
                            rtol=1e-6, atol=1e-9):
                 raise Mistake(f"{label}: your fits have no intercept. Use "
-                              "probe.AffineProbe(alpha=a) (or Ridge with fit_intercept=True): "
+                              "probing.AffineProbe(alpha=a) (or Ridge with fit_intercept=True): "
                               "the targets are not centred.")
             if np.allclose(cv, -ref, rtol=1e-6, atol=1e-9):
                 raise Mistake(f"{label}: your cv_mse is negative: scikit-learn's "

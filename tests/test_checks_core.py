@@ -1,0 +1,128 @@
+"""The checker framework (beliefcourse.checks._core): which outcome becomes which verdict, and
+what the diagnoses of near misses and shape mismatches say."""
+
+import numpy as np
+import pytest
+
+from beliefcourse.checks._core import (
+    Case,
+    Mistake,
+    describe_difference,
+    describe_shapes,
+    expect_close,
+    judge,
+    run,
+)
+
+
+def _test_returns_ones(fn):
+    """A checker's test: the learner's function must return np.ones(3)."""
+    expect_close(fn(3), np.ones(3), "For n = 3", "Return np.ones(n).")
+    return "right"
+
+
+def check_ones(fn):
+    return run("ones", _test_returns_ones, fn)
+
+
+def test_passed_and_failed():
+    assert check_ones(lambda n: np.ones(n)).status == "passed"
+    result = check_ones(lambda n: np.zeros(n))
+    assert result.status == "failed"
+    assert result.message.startswith("For n = 3: largest difference 1 at index 0")
+
+
+def test_learners_own_assertion_is_an_error_in_their_code():
+    def ones(n):
+        assert n > 5, "n too small"
+        return np.ones(n)
+
+    result = check_ones(ones)
+    assert result.status == "error"
+    assert "your code raised AssertionError: n too small" in result.message
+    assert "in `ones`, line" in result.message and "assert n > 5" in result.message
+    assert "not the checker's verdict" in result.message
+
+
+def test_crash_names_the_learners_line():
+    def ones(n):
+        return np.ones(n)[n]
+
+    result = check_ones(ones)
+    assert result.status == "error"
+    assert "IndexError" in result.message and "return np.ones(n)[n]" in result.message
+
+
+def test_crash_inside_the_checker_blames_the_result_not_the_learner():
+    result = check_ones(lambda n: "abc")
+    assert result.status == "error"
+    assert "checking your function's result raised" in result.message
+
+
+def test_stub_is_not_implemented():
+    def ones(n):
+        raise NotImplementedError()
+
+    result = check_ones(ones)
+    assert result.status == "not_implemented"
+    assert "replace `raise NotImplementedError()` in `ones`" in result.message
+
+
+def test_unfinished_helper_is_named():
+    def normalise(v):
+        raise NotImplementedError()
+
+    def update(n):
+        return normalise(np.ones(n))
+
+    result = check_ones(update)
+    assert result.status == "not_implemented"
+    assert "`update` calls `normalise` (line" in result.message
+    assert "return normalise(np.ones(n))" in result.message
+    assert "Finish `normalise` first" in result.message
+
+
+def test_not_a_function():
+    assert check_ones(np.ones(3)).status == "error"
+
+
+@pytest.mark.parametrize("got, want, phrase", [
+    ((4, 3), (3, 4), "the transpose"),
+    ((2, 4, 3), (2, 3, 4), "another order"),
+    ((3,), (3, 1), "axis 1 of length 1 is missing"),
+    ((5,), (5, 3), "axis 1 of length 3 is missing"),
+    ((3, 1), (3,), "an extra axis 1 of length 1"),
+    ((7, 5, 3), (5, 3), "an extra axis 0 of length 7"),
+    ((6,), (2, 3), "arranged differently"),
+])
+def test_shape_diagnoses(got, want, phrase):
+    text = describe_shapes(got, want)
+    assert f"expected shape {want}, got {got}" in text
+    assert phrase in text
+
+
+def test_largest_difference_and_where():
+    expected = np.arange(6.0).reshape(2, 3)
+    got = expected.copy()
+    got[1, 2] += 0.25
+    got[0, 0] += 0.01
+    text = describe_difference(got, expected)
+    assert "largest difference 0.25 at index (1, 2): expected 5, got 5.25" in text
+    assert "2 of 6 entries differ" in text
+    assert "NaN or inf" in describe_difference(np.array([1.0, np.nan]), np.ones(2))
+
+
+def test_expect_close_reports_shape_before_values():
+    with pytest.raises(Mistake, match=r"For case A: expected shape \(3,\), got \(1, 3\)"):
+        expect_close(np.ones((1, 3)), np.ones(3), "For case A")
+
+
+def test_judge_names_the_mistake_that_explains_every_case():
+    cases = [Case("For a", np.array([2.0, 0.0]), np.array([1.0, 0.0]),
+                  [("double", np.array([2.0, 0.0]), "You doubled it."),
+                   ("plus one", np.array([2.0, 1.0]), "You added one.")]),
+             Case("For b", np.array([4.0, 2.0]), np.array([2.0, 1.0]),
+                  [("plus one", np.array([3.0, 2.0]), "You added one."),
+                   ("double", np.array([4.0, 2.0]), "You doubled it.")])]
+    with pytest.raises(Mistake, match="You doubled it"):
+        judge(cases)
