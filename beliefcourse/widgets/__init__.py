@@ -15,10 +15,16 @@ Training (chapters 04 and 05), in :mod:`.training`:
 * :func:`training_widget` — loss per position over a run's checkpoints.
 * :func:`emergence_widget` — the probed belief geometry over a run's checkpoints.
 
+Steering (chapter 06), in :mod:`.steering`:
+
+* :func:`steering_widget` — choose a target belief, watch the model's prediction follow.
+
 Importing this package imports neither ipywidgets nor matplotlib nor torch; the builders do.
 """
 
+from .steering import steering_widget
 from .theory import fractal_explorer, mess3_explorer
 from .training import emergence_widget, training_widget
 
-__all__ = ["emergence_widget", "fractal_explorer", "mess3_explorer", "training_widget"]
+__all__ = ["emergence_widget", "fractal_explorer", "mess3_explorer", "steering_widget",
+           "training_widget"]
