@@ -36,6 +36,12 @@ def _row_of_eigenvector_matrix(T):
     return row / row.sum()
 
 
+def _one_token_matrix(T):
+    w, v = np.linalg.eig(T[0].T)
+    vec = np.real(v[:, np.argmax(np.real(w))])
+    return vec / vec.sum()
+
+
 def _normalised(T):
     v = _eigvec_one(T.sum(0).T)
     return v / v.sum()
@@ -151,12 +157,15 @@ PLANTED = [
             _right_eigenvector, r"\*right\*.*net\.T"),
     Planted("stationary", "returns np.linalg.eig's complex vector",
             _complex_eigenvector, r"np\.real"),
-    Planted("stationary", "returns the uniform distribution",
-            lambda T: np.full(T.shape[1], 1 / T.shape[1]), r"uniform"),
+    Planted("stationary", "divides by the Euclidean norm, not the sum",
+            lambda T: _eigvec_one(T.sum(0).T) / np.linalg.norm(_eigvec_one(T.sum(0).T)),
+            r"not normalised.*divide by the sum"),
+    Planted("stationary", "uses T[0] instead of the net matrix", _one_token_matrix,
+            r"single token's matrix T\[0\]"),
     Planted("stationary", "returns a column vector (S, 1)",
             lambda T: _normalised(T)[:, None], r"1-D array"),
     Planted("stationary", "takes a row of the eigenvector matrix, not a column",
-            _row_of_eigenvector_matrix, r"pi T = pi|\*columns\*"),
+            _row_of_eigenvector_matrix, r"\*row\* of the eigenvector matrix"),
     # sequence_probability(T, pi, tokens)
     Planted("sequence_probability", "multiplies column vectors, T[x] @ v",
             lambda T, pi, w: _prob(T, pi, w, lambda v, T, x: T[x] @ v), r"column"),
@@ -206,6 +215,11 @@ PLANTED = [
             _independent_bigrams, r"independent"),
     Planted("bigram_probabilities", "returns the conditional P(x_2 | x_1)",
             _conditional_bigrams, r"conditional"),
+    Planted("bigram_probabilities", "starts from the all-ones vector",
+            lambda T, pi: _bigrams(T, np.ones(len(pi))), r"all-ones vector"),
+    Planted("bigram_probabilities", "uses the net matrix for the second token",
+            lambda T, pi: np.einsum("i,aij,jk->a", pi, T, T.sum(0))[:, None].repeat(len(T), 1),
+            r"second factor was the net matrix"),
     Planted("bigram_probabilities", "starts from the uniform distribution",
             lambda T, pi: _bigrams(T, np.full(len(pi), 1 / len(pi))), r"uniform distribution"),
     # same_token_probability(T, pi, lag)

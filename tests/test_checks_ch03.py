@@ -77,12 +77,22 @@ def _incoming(succ):
     return out
 
 
+def _backwards(succ):
+    reach = ch03._reachability(succ)
+    return np.array([np.all(~reach[:, k] | reach[k, :]) for k in range(len(succ))])
+
+
 # ---------------------------------------------------------------------------- 3.3 h_mu
 def _rate_parts(T, beliefs, successors):
     _, p = ch03._msp_chain(T, beliefs, successors)
     q = np.einsum("ki,xij->kx", beliefs, T)
     h = np.array([ch03._entropy(row) for row in q])
     return p, h
+
+
+def _rate_hidden_state(T, b, s):
+    per_state = np.array([ch03._entropy(T[:, i, :].sum(-1)) for i in range(T.shape[1])])
+    return float(b[0] @ per_state)
 
 
 def _rate_state_entropy(T, b, s):
@@ -136,6 +146,25 @@ def _differs(e1, e2, T, w, atol=1e-9):
     return abs(ch03.word_probability(e1, T, w) - ch03.word_probability(e2, T, w)) > atol
 
 
+def _word_single_tokens(e1, e2, T, max_length=6, atol=1e-9):
+    return next((w for w in _words(T.shape[0], [1]) if _differs(e1, e2, T, w)), None)
+
+
+def _word_length(e1, e2, T, max_length=6, atol=1e-9):
+    w = ch03.reference_distinguishing_length(e1, e2, T, max_length)
+    return w
+
+
+def _word_column(e1, e2, T, max_length=6, atol=1e-9):
+    return next((w for w in _words(T.shape[0], range(1, max_length + 1))
+                 if _differs(e1, e2, T.transpose(0, 2, 1), w)), None)
+
+
+def _box_multiplied(points, eps):
+    counts = [len(np.unique(np.floor(np.asarray(points) * e).astype(int), axis=0)) for e in eps]
+    return _fit(np.log(1 / np.asarray(eps)), np.log(counts))
+
+
 def _word_longest_first(e1, e2, T, max_length=6, atol=1e-9):
     return next((w for w in _words(T.shape[0], range(max_length, 0, -1))
                  if _differs(e1, e2, T, w)), None)
@@ -175,6 +204,8 @@ PLANTED = [
             r"incoming edge"),
     Planted("recurrent_states", "returns indices, not a mask",
             lambda s: np.flatnonzero(ch03.reference_recurrent(s)), r"boolean mask"),
+    Planted("recurrent_states", "checks reachability the wrong way round", _backwards,
+            r"wrong way round"),
     # msp_entropy_rate(T, beliefs, successors)
     Planted("msp_entropy_rate", "measures in bits",
             lambda T, b, s: ch03.reference_entropy_rate(T, b, s) / np.log(2), r"bits"),
@@ -184,11 +215,13 @@ PLANTED = [
             lambda T, b, s: _rate_parts(T, b, s)[1][0], r"h\(1\)"),
     Planted("msp_entropy_rate", "takes the entropy of the beliefs", _rate_state_entropy,
             r"\*beliefs\*"),
+    Planted("msp_entropy_rate", "averages the entropy given the hidden state",
+            _rate_hidden_state, r"given the \*hidden state\*"),
     # chaos_game(T, pi, n_points, seed=None, burn_in=100)
     Planted("chaos_game", "draws tokens uniformly", _chaos(draw="uniform"),
-            r"probability zero"),
+            r"probability zero.*not uniformly"),
     Planted("chaos_game", "draws tokens from the fixed frequencies", _chaos(draw="frequencies"),
-            r"\*current\* belief"),
+            r"fixed frequencies.*\*current\* belief"),
     Planted("chaos_game", "always takes the most likely token", _chaos(draw="argmax"),
             r"not the most likely"),
     Planted("chaos_game", "forgets to normalise", _chaos(normalise=False), r"normalise"),
@@ -205,6 +238,11 @@ PLANTED = [
     Planted("box_counting_dimension", "np.unique without axis=0 (counts coordinates)",
             lambda p, e: _fit(np.log(1 / np.asarray(e)),
                               np.log(ch03.box_counts(p, e, flatten=True))), r"axis=0"),
+    Planted("box_counting_dimension", "returns the intercept, not the slope",
+            lambda p, e: float(np.polyfit(np.log(1 / np.asarray(e)),
+                                          np.log(ch03.box_counts(p, e)), 1)[1]), r"intercept"),
+    Planted("box_counting_dimension", "multiplies the points by eps", _box_multiplied,
+            r"multiplied the points by eps"),
     # next_token_classes(beliefs, T, atol=1e-9)
     Planted("next_token_classes", "groups by belief",
             lambda b, T, atol=1e-9: np.arange(len(b)), r"\*beliefs\*"),
@@ -212,6 +250,12 @@ PLANTED = [
             lambda b, T, atol=1e-9: np.einsum("ki,xij->kx", b, T).argmax(1), r"most likely"),
     Planted("next_token_classes", "groups by the next-state distribution",
             lambda b, T, atol=1e-9: ch03._group(b @ T.sum(0), atol), r"next \*state\*"),
+    Planted("next_token_classes", "compares distributions with exact equality",
+            lambda b, T, atol=1e-9: ch03._group(np.einsum("ki,xij->kx", b, T), atol, exact=True),
+            r"exact equality"),
+    Planted("next_token_classes", "computes P(x | eta) with the column convention",
+            lambda b, T, atol=1e-9: ch03._group(np.einsum("kj,xij->kx", b, T), atol),
+            r"column convention"),
     # shortest_distinguishing_word(e1, e2, T, max_length=6, atol=1e-9)
     Planted("shortest_distinguishing_word", "searches the longest words first",
             _word_longest_first, r"increasing"),
@@ -220,6 +264,12 @@ PLANTED = [
     Planted("shortest_distinguishing_word", "returns the empty word",
             lambda e1, e2, T, max_length=6, atol=1e-9: None if np.allclose(e1, e2) else (),
             r"empty word"),
+    Planted("shortest_distinguishing_word", "tries single tokens only", _word_single_tokens,
+            r"stop at length 1"),
+    Planted("shortest_distinguishing_word", "returns the length, not the word", _word_length,
+            r"return a tuple of token indices"),
+    Planted("shortest_distinguishing_word", "computes word probabilities column-wise",
+            _word_column, r"column convention"),
 ]
 
 

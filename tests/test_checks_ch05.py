@@ -299,7 +299,7 @@ RIDGE = [
     Planted("choose_ridge_alpha", "returns scikit-learn's negated scores",
             _ridge_cv(sign=-1.0, pick=np.argmax), r"neg_mean_squared_error"),
     Planted("choose_ridge_alpha", "deals groups to folds at random", _ridge_cv(shuffle=True),
-            r"cv_mse should be"),
+            r"folds must be deterministic"),
     Planted("choose_ridge_alpha", "returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0,
             r"pair \(best_alpha, cv_mse\)"),
     Planted("choose_ridge_alpha", "subtracts (n,) predictions from (n, 1) targets",

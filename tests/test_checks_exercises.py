@@ -1,14 +1,16 @@
 """Every practice notebook against its checkers: each reference solution passes, each
 untouched stub is reported "not implemented yet" (no traceback), verdicts are deterministic
-(stored notebook outputs stay valid under nbval), and no checker is left untested.
+(stored notebook outputs stay valid under nbval), no checker is left untested, and every
+exercise function has at least five planted mistakes.
 
 Planted mistakes and their diagnoses are tested per chapter in ``test_checks_chNN.py``.
 """
 
 import pytest
-from exercise_utils import checker_name, load_exercise_namespace, load_solution_namespace
+from exercise_utils import (checker_name, load_exercise_namespace, load_planted,
+                            load_solution_namespace, planted_counts)
 
-from beliefcourse.checks import ch01, ch02, ch03, ch04, ch05
+from beliefcourse.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07
 
 # notebook -> (checker module, exercise functions); function f is checked by check_f unless
 # exercise_utils.CHECKER_NAMES says otherwise
@@ -26,6 +28,11 @@ EXERCISES = {
                               "training_step"]),
     "05_probing.py": (ch05, ["fit_affine_probe", "split_points", "shuffle_control",
                              "beats_baselines", "novel_prefix_mask", "choose_ridge_alpha"]),
+    "06_beyond_the_next_token.py": (ch06, ["future_distribution", "next_token_ceiling",
+                                           "steering_move", "gru_step", "sign_test"]),
+    "07_constrained_belief_updates.py": (ch07, ["spectral_projectors", "constrained_update",
+                                                "heads_needed", "ov_vectors", "fit_decay_rate",
+                                                "propagated_update"]),
 }
 CASES = [(nb, fn) for nb, (_, functions) in EXERCISES.items() for fn in functions]
 IDS = [f"{nb[:2]}-{fn}" for nb, fn in CASES]
@@ -76,3 +83,12 @@ def test_every_checker_is_covered(notebook):
     defined = {name for name in dir(module) if name.startswith("check_")
                and getattr(getattr(module, name), "__module__", None) == module.__name__}
     assert defined == {checker_name(f) for f in functions}
+
+
+@pytest.mark.parametrize("notebook", EXERCISES)
+def test_five_planted_mistakes_per_function(notebook):
+    _, functions = EXERCISES[notebook]
+    counts = planted_counts(load_planted(notebook[:2]))
+    assert set(counts) <= set(functions), "a planted mistake names an unknown function"
+    few = {f: counts[f] for f in functions if counts[f] < 5}
+    assert not few, f"fewer than five planted mistakes: {few}"

@@ -107,7 +107,17 @@ def _test_stationary(fn):
         total = got.sum()
         net = hmm.transition_matrix
         uniform = np.full(S, 1.0 / S)
+        w, vecs = np.linalg.eig(net.T)
+        row = np.real(vecs[np.argmin(np.abs(w - 1))])
+        one_token = _left_eigenvector(hmm.T[0])
         variants = [
+            ("row of eig", row / row.sum() if abs(row.sum()) > 1e-12 else None,
+             "You took a *row* of the eigenvector matrix. `np.linalg.eig` returns the "
+             "eigenvectors as its *columns*: use `eigenvectors[:, k]`, not "
+             "`eigenvectors[k]`."),
+            ("one token", one_token,
+             "You used a single token's matrix T[0] instead of the net matrix: the chain of "
+             "hidden states moves with T.sum(axis=0), summed over every token."),
             ("unnormalised", expected * total if abs(total - 1) > 1e-6 else None,
              f"Your vector is not normalised: it points in the right direction but sums to "
              f"{total:.4g}, not 1. Eigenvectors come back with arbitrary length and sign; a "
@@ -125,6 +135,14 @@ def _test_stationary(fn):
     judge(cases)
     return (f"Correct on {len(hmms)} HMMs (Z1R, Mess3, RRXOR, golden mean, even process and "
             "random HMMs with non-uniform pi).")
+
+
+def _left_eigenvector(M):
+    """The left eigenvector of ``M`` for its eigenvalue of largest real part, summing to 1
+    (None if it sums to 0)."""
+    w, v = np.linalg.eig(M.T)
+    vec = np.real(v[:, np.argmax(np.real(w))])
+    return vec / vec.sum() if abs(vec.sum()) > 1e-12 else None
 
 
 def check_stationary(stationary):
@@ -435,6 +453,14 @@ def _test_bigram_probabilities(fn):
              "to 1."),
             ("uniform start", _bigrams(T, np.full(hmm.n_states, 1 / hmm.n_states)),
              "You started from the uniform distribution instead of `pi`."),
+            ("ones start", _bigrams(T, np.ones(hmm.n_states)),
+             "You started from the all-ones vector instead of `pi` (your entries sum to the "
+             "number of states): the first state is drawn from pi."),
+            ("net second", np.einsum("i,aij,jk->a", pi, T, T.sum(0))[:, None].repeat(X, 1)
+             if X > 1 else None,
+             "Every row of yours is constant, P(x_1 = a) in every column: the second factor "
+             "was the net matrix T.sum(0), which forgets the second token. Use T^(b) for "
+             "token b."),
         ]
         cases.append(Case(f"For {name}", got, expected, variants,
                           advice=f"Compute B[a, b] = pi @ T[a] @ T[b] @ 1; all entries "

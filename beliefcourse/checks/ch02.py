@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import processes
 from ..enumerate import all_sequences
-from ._core import Case, Mistake, as_array, as_float, close, fmt, judge, run
+from ._core import Case, Mistake, as_array, as_float, close, describe_shapes, fmt, judge, run
 from .ch01 import random_hmms
 
 __all__ = [
@@ -160,8 +160,18 @@ def _test_next_token_distribution(fn):
                 raise Mistake(f"For {name} you returned eta T, the distribution of the next "
                               "*state*. The exercise asks for one probability per token: "
                               "eta T^(x) 1 for each x.")
-            raise Mistake(f"For {name} ({X} tokens) expected shape ({X},), got {got.shape}.")
+            if close(got, np.einsum("i,xij->xj", belief, T)):
+                raise Mistake(f"For {name} you returned the matrix eta T^(x) of shape "
+                              f"{got.shape}, one row per token and one column per next state. "
+                              "P(x | eta) also sums over the next state: eta T^(x) 1 "
+                              "(`.sum(-1)`).")
+            raise Mistake(f"For {name} ({X} tokens): "
+                          f"{describe_shapes(got.shape, (X,))}.")
+        S = T.shape[1]
         variants = [
+            ("ignores belief", np.einsum("i,xij->x", np.full(S, 1 / S), T),
+             "You ignored the belief: your answer weights every hidden state equally. "
+             "Weight state i by eta_i: P(x | eta) = sum over i of eta_i T[x, i, :].sum()."),
             ("transposed", np.einsum("j,xij->x", belief, T),
              "You summed the belief against the destination state (the column convention, "
              "`T[x] @ belief`). Rows are the current state: P(x | eta) = sum over i, j of "

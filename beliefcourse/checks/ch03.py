@@ -504,7 +504,12 @@ def _recurrent_variants(succ):
     on_cycle = np.array([any(reach[j, k] for j in succ[k] if j >= 0) for k in range(K)])
     self_loop = np.array([k in succ[k] for k in range(K)])
     ref = reference_recurrent(succ)
+    backwards = np.array([np.all(~reach[:, k] | reach[k, :]) for k in range(K)])
     return [
+        (backwards, "You checked the reachability the wrong way round: you required that k "
+                    "reaches every state that reaches k. Recurrence is the converse: every "
+                    "state reachable *from* k must reach k (reach[k, j] implies "
+                    "reach[j, k])."),
         (~ref, "Your mask is inverted: it marks the transient states. Return True for the "
                "recurrent ones."),
         (on_cycle, "You marked every state that can return to itself. That is not enough: a "
@@ -563,7 +568,13 @@ def _entropy_rate_variants(T, beliefs, successors, expected):
     h_next = np.array([_entropy(q) for q in next_token])
     h_state = np.array([_entropy(b) for b in beliefs])
     rec = reference_recurrent(successors)
+    per_state = np.array([_entropy(T[:, i, :].sum(-1)) for i in range(T.shape[1])])
     return [
+        (float(beliefs[0] @ per_state),
+         "You averaged the entropy of the token given the *hidden state*, "
+         "sum_i pi_i H[P(x | state i)]. An observer does not know the hidden state: average "
+         "the entropy of P(x | eta_k) over the MSP's beliefs, weighted by the MSP chain's "
+         "stationary distribution."),
         (expected / LN2, "You computed in bits. Entropy rates are in nats here (np.log); "
                          "your value is the nats value divided by ln 2."),
         (float(h_next.mean()), "You averaged over MSP states with equal weight. Weight each "
@@ -636,15 +647,42 @@ def _call_chaos(fn, T, pi, n, seed, burn_in, name):
     return got.astype(float)
 
 
+def _skewed_diagnosis(fn):
+    """What is wrong with the token draws of ``fn`` on :func:`skewed_hmm`, or None."""
+    hmm = skewed_hmm()
+    cloud = _call_chaos(fn, hmm.T, hmm.stationary(), 20_000, 3, 100, "a skewed 3-state HMM")
+    if not np.all(np.isfinite(cloud)) or not np.allclose(cloud.sum(axis=1), 1, atol=1e-6):
+        return None
+    mean = cloud.mean(axis=0)
+    expected = hmm.stationary()
+    if np.max(np.abs(mean - expected)) > 0.04:
+        return (f"With pi = {fmt(expected)} and lopsided token frequencies, your points "
+                f"average {fmt(mean)}; along a sequence sampled from the process the belief "
+                "averages to pi (it is the conditional probability of the state). Your tokens "
+                "do not follow the process: draw x with probability eta T^(x) 1 from the "
+                "current belief, not uniformly.")
+    # Bayes' rule averages out: E[eta' | eta] = sum_x P(x | eta) f_x(eta) = eta T.
+    residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)
+    if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
+        return ("Your points have the right average, but consecutive points do not follow the "
+                "process: with tokens drawn from P(x | eta), the next belief averages to eta T "
+                "given the current one, and yours does not. You drew tokens from fixed "
+                "frequencies; recompute the token probabilities eta T^(x) 1 from the "
+                "*current* belief at every step.")
+    return None
+
+
 def _test_chaos_game(fn):
     z1r = processes.z1r()
     T, pi = z1r.T, z1r.stationary()
     got = _call_chaos(fn, T, pi, 3000, 1, 20, "Z1R")
     if np.any(~np.isfinite(got)):
+        # which wrong law drew the impossible token? ask a process where every token is
+        # possible, so the learner's function runs without NaN there
+        why = _skewed_diagnosis(fn) or ("Draw each token with probability P(x | eta) = "
+                                        "eta T^(x) 1 for the *current* belief.")
         raise Mistake("For Z1R your points contain NaN: you drew a token of probability zero "
-                      "(e.g. a 0 from state S0's successor S1) and divided 0 by 0. Draw each "
-                      "token with probability P(x | eta) = eta T^(x) 1 for the *current* "
-                      "belief, not uniformly.")
+                      "(e.g. a 0 from state S0's successor S1) and divided 0 by 0. " + why)
     sums = got.sum(axis=1)
     if not np.allclose(sums, 1, atol=1e-6):
         worst = sums[np.argmax(np.abs(sums - 1))]
@@ -681,25 +719,9 @@ def _test_chaos_game(fn):
     if np.array_equal(a, b):
         raise Mistake("Seeds 1 and 2 gave identical Mess3 points: your function ignores "
                       "`seed`. Use `rng = np.random.default_rng(seed)`.")
-    hmm = skewed_hmm()
-    cloud = _call_chaos(fn, hmm.T, hmm.stationary(), 20_000, 3, 100, "a skewed 3-state HMM")
-    mean = cloud.mean(axis=0)
-    expected = hmm.stationary()
-    if np.max(np.abs(mean - expected)) > 0.04:
-        raise Mistake(f"For a 3-state HMM with pi = {fmt(expected)} and lopsided token "
-                      f"frequencies, your points average {fmt(mean)}; along a sequence "
-                      "sampled from the process the belief averages to pi (it is the "
-                      "conditional probability of the state). Your tokens do not follow the "
-                      "process: draw x with probability eta T^(x) 1 from the current belief, "
-                      "not uniformly.")
-    # Bayes' rule averages out: E[eta' | eta] = sum_x P(x | eta) f_x(eta) = eta T.
-    residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)
-    if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
-        raise Mistake("For a skewed 3-state HMM your points have the right average, but "
-                      "consecutive points do not follow the process: with tokens drawn from "
-                      "P(x | eta), the next belief averages to eta T given the current one, "
-                      "and yours does not. Recompute the token probabilities eta T^(x) 1 "
-                      "from the *current* belief at every step (not fixed frequencies).")
+    why = _skewed_diagnosis(fn)
+    if why:
+        raise Mistake(f"For a skewed 3-state HMM (every token possible from every state): {why}")
     return ("Correct: valid beliefs, burn-in discarded, reproducible with a seed, Z1R's "
             "corners in cycle order, and the right long-run average on a skewed HMM.")
 
@@ -736,7 +758,15 @@ def _box_cases():
 def _box_variants(points, eps, expected):
     x = np.log(1 / eps)
     N = box_counts(points, eps)
+    times = np.array([len(np.unique(np.floor(points * e).astype(np.int64), axis=0))
+                      for e in eps])
     return [
+        (float(np.polyfit(x, np.log(N), 1)[1]),
+         "You returned the intercept of the fitted line (np.polyfit(...)[1]); the dimension "
+         "is its slope, np.polyfit(...)[0]."),
+        (float(np.polyfit(x, np.log(times), 1)[0]),
+         "You multiplied the points by eps; the box index of a point is floor(point / eps) "
+         "(boxes of side eps), so divide."),
         (-expected, "Your slope has the wrong sign: you fitted log N against log(eps). N "
                     "grows as eps shrinks, so fit against log(1/eps) (or negate the slope)."),
         (float(np.polyfit(x, N, 1)[0]), "You fitted the counts N(eps) themselves. The power "
@@ -807,6 +837,9 @@ def _class_variants(beliefs, T, atol):
         (_group(next_token, atol, exact=True),
          "You compared next-token distributions with exact equality; some that agree to "
          "1e-16 differ in the last bits. Compare with the tolerance atol."),
+        (_group(np.einsum("kj,xij->kx", beliefs, T), atol),
+         "You computed the next-token distributions with the column convention "
+         "(`T[x] @ eta`). Rows of T[x] are the current state: P(x | eta) = eta T^(x) 1."),
         (next_token.argmax(axis=1), "You grouped by the most likely next token. Two beliefs "
                                     "belong together only if their whole next-token "
                                     "distributions agree."),
@@ -861,8 +894,20 @@ def _word_cases():
     return cases
 
 
+def _first_column_word(e1, e2, T, max_length=6, atol=1e-9):
+    """The first word (by length, then lexicographically) whose probabilities differ when
+    computed with the column convention (``T[x] @ v``), or None."""
+    for L in range(1, max_length + 1):
+        for w in itertools.product(range(T.shape[0]), repeat=L):
+            a, b = (word_probability(e, T.transpose(0, 2, 1), w) for e in (e1, e2))
+            if abs(a - b) > atol:
+                return w
+    return None
+
+
 def _test_distinguishing_word(fn):
     cases = _word_cases()
+    same = []       # cases where the learner's word has equal probabilities under both
     for name, hmm, e1, e2 in cases:
         T = hmm.T
         expected = reference_distinguishing_length(e1, e2, T, max_length=6)
@@ -873,9 +918,11 @@ def _test_distinguishing_word(fn):
             raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (they are "
                           f"the same belief), so return None; you returned {got!r}.")
         if got is None:
+            longer = (" No single token does; did you stop at length 1? Try every length "
+                      "up to max_length." if expected > 1 else "")
             raise Mistake(f"For {name}: a word of length {expected} distinguishes them, but "
-                          "you returned None. P(w | eta) = eta T^(w_1) ... T^(w_L) 1; compare "
-                          "these numbers for every word, length by length.")
+                          f"you returned None.{longer} P(w | eta) = eta T^(w_1) ... T^(w_L) 1; "
+                          "compare these numbers for every word, length by length.")
         try:
             word = tuple(int(x) for x in got)
         except (TypeError, ValueError):
@@ -889,14 +936,23 @@ def _test_distinguishing_word(fn):
                           f"0..{T.shape[0] - 1}.")
         p1, p2 = word_probability(e1, T, word), word_probability(e2, T, word)
         if abs(p1 - p2) <= 1e-9:
-            raise Mistake(f"For {name}: your word {word} has the same probability "
-                          f"{p1:.6f} under both beliefs, so it does not distinguish them. "
-                          "Compare P(w | eta) = eta T^(w_1) ... T^(w_L) 1 — the probability "
-                          "of the whole word, not the beliefs after it.")
+            same.append((name, word, p1, word == _first_column_word(e1, e2, T)))
+            continue
         if len(word) > expected:
             raise Mistake(f"For {name}: your word {word} distinguishes them, but a word of "
                           f"length {expected} already does. Search lengths in increasing "
                           "order and stop at the first length with a distinguishing word.")
+    if same:
+        # name the wrong comparison that explains every such word (one case can be ambiguous)
+        name, word, p1, _ = same[0]
+        head = (f"For {name}: your word {word} has the same probability {p1:.6f} under both "
+                "beliefs, so it does not distinguish them.")
+        if all(column for *_, column in same):
+            raise Mistake(f"{head} It is the first word that differs with the column "
+                          "convention (`T[x] @ v`). Rows of T[x] are the current state: "
+                          "P(w | eta) = eta T^(w_1) ... T^(w_L) 1, multiplying from the left.")
+        raise Mistake(f"{head} Compare P(w | eta) = eta T^(w_1) ... T^(w_L) 1 — the "
+                      "probability of the whole word, not the beliefs after it.")
     return (f"Correct on {len(cases)} pairs: RRXOR beliefs that agree on the next token but "
             "not on the next two or three, identical beliefs (None), and Mess3 beliefs.")
 

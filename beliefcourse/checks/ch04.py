@@ -581,10 +581,17 @@ def _test_training_step(fn):
                               f"{type(out).__name__}.") from None
             now = _params(model)
             if step == 0 and torch.equal(now, start):
-                raise Mistake(f"{label}: the model's parameters did not change. Call "
+                grads = [q.grad for q in model.parameters() if q.grad is not None]
+                if any(bool(g.abs().sum() > 0) for g in grads):
+                    why = ("The gradients are there (loss.backward() ran) but were never "
+                           "applied: call `optimizer.step()` after `loss.backward()`.")
+                else:
+                    why = ("The gradients were gone when the optimiser stepped: "
+                           "`optimizer.zero_grad()` between backward and step wipes them, "
+                           "and a step before backward has none.")
+                raise Mistake(f"{label}: the model's parameters did not change. {why} Call "
                               "`optimizer.zero_grad()`, then `loss.backward()`, then "
-                              "`optimizer.step()` — in that order (zero_grad between backward "
-                              "and step wipes the gradient; step before backward has none).")
+                              "`optimizer.step()`, in that order.")
             if not math.isclose(value, ref_losses[step], rel_tol=1e-5, abs_tol=1e-7):
                 ref = ref_losses[step]
                 n_terms = inputs.numel()

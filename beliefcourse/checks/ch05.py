@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ._core import Mistake, as_array, as_float, fmt, run
+from ._core import Mistake, as_array, as_float, describe_difference, fmt, run
 
 __all__ = [
     "check_beats_baselines",
@@ -126,8 +126,8 @@ def _test_fit_affine_probe(fn):
                           "collinear, so X^T X is singular: inverting it (or solve()) gives "
                           "garbage. Use np.linalg.lstsq(A, Y, rcond=None).")
         raise Mistake(f"{label}: your predictions differ from scikit-learn's "
-                      f"LinearRegression(...).fit(X, Y, sample_weight=w) (first point: yours "
-                      f"{fmt(pred[0])}, expected {fmt(ref[0])}). Solve least squares on [X, 1] "
+                      f"LinearRegression(...).fit(X, Y, sample_weight=w) (predictions, "
+                      f"{describe_difference(pred, ref)}). Solve least squares on [X, 1] "
                       "with rows scaled by sqrt(w).")
     return ("Your predictions equal scikit-learn's LinearRegression on 4 data sets: with and "
             "without weights, a single target, and collinear features.")
@@ -573,6 +573,11 @@ def _test_choose_ridge_alpha(fn):
             raise Mistake(f"{label}: cv_mse should hold one number per alpha, shape "
                           f"{alphas.shape}; got shape {cv.shape}. Average over the folds, "
                           "not over the alphas.")
+        again = fn(X.copy(), Y.copy(), groups.copy(), alphas.copy(), n_folds)
+        if not np.array_equal(as_array(again[1], "cv_mse").astype(float).reshape(-1), cv):
+            raise Mistake(f"{label}: two calls gave different cv_mse; the folds must be "
+                          "deterministic: no random shuffling of the sequences, the i-th of "
+                          "np.unique(groups) goes to fold i % n_folds.")
         ref = _ridge_cv_ref(X, Y, groups, alphas, n_folds)
         if not np.allclose(cv, ref, rtol=1e-6, atol=1e-9):
             diagnoses = [
@@ -615,7 +620,8 @@ def _test_choose_ridge_alpha(fn):
                               "'neg_mean_squared_error' scores are minus the MSE.")
             if np.allclose(cv, np.sqrt(ref), rtol=1e-6, atol=1e-9):
                 raise Mistake(f"{label}: you returned root-mean-square errors; return the MSE.")
-            raise Mistake(f"{label}: cv_mse should be {fmt(ref)}, got {fmt(cv)}. For each alpha "
+            raise Mistake(f"{label}: cv_mse should be {fmt(ref)}, got {fmt(cv)} "
+                          f"({describe_difference(cv, ref)}). For each alpha "
                           "and fold k: fit AffineProbe(alpha) on the points outside fold k, "
                           "MSE (mean over points and coordinates) on fold k; then the mean "
                           "over the folds.")
@@ -631,10 +637,6 @@ def _test_choose_ridge_alpha(fn):
                 why = "Return the alpha whose cross-validated MSE is smallest."
             raise Mistake(f"{label}: your cv_mse is right, but best_alpha should be {want:g}, "
                           f"got {best:g}. {why}")
-        again = fn(X.copy(), Y.copy(), groups.copy(), alphas.copy(), n_folds)
-        if not np.array_equal(as_array(again[1], "cv_mse").astype(float).reshape(-1), cv):
-            raise Mistake(f"{label}: two calls gave different results; the folds must be "
-                          "deterministic (no random shuffling).")
     return ("Your cross-validated errors match the reference on 2 grouped data sets, folds "
             "grouped by sequence, and you pick the penalty with the lowest error.")
 
