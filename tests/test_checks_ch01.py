@@ -271,3 +271,34 @@ def test_random_hmms_are_valid_and_irreducible():
         pi = hmm.stationary()
         assert np.all(pi > 0)
         np.testing.assert_allclose(pi @ hmm.transition_matrix, pi, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- other correct answers
+def _stationary_solve(T):
+    net = T.sum(0)
+    S = len(net)
+    A = np.vstack([net.T - np.eye(S), np.ones(S)])
+    return np.linalg.lstsq(A, np.r_[np.zeros(S), 1.0], rcond=None)[0]
+
+
+def _stationary_power(T):
+    v = np.full(T.shape[1], 1 / T.shape[1])
+    net = T.sum(0)
+    lazy = 0.5 * (net + np.eye(len(net)))        # aperiodic, same stationary distribution
+    for _ in range(20_000):
+        v = v @ lazy
+    return v
+
+
+@pytest.mark.parametrize("name, correct", [
+    ("stationary", _stationary_solve),
+    ("stationary", _stationary_power),
+    ("sequence_probability", lambda T, pi, w: np.linalg.multi_dot(
+        [np.asarray(pi)[None, :]] + [T[x] for x in w] + [np.ones((T.shape[1], 1))]).item()),
+    ("bigram_probabilities", lambda T, pi: np.array([[pi @ T[a] @ T[b] @ np.ones(T.shape[1])
+                                                       for b in range(len(T))]
+                                                      for a in range(len(T))])),
+])
+def test_other_correct_answers_pass(name, correct):
+    result = getattr(ch01, f"check_{name}")(correct)
+    assert result, result.message

@@ -255,3 +255,24 @@ def test_ideal_losses_names_an_unfinished_earlier_exercise():
     assert result.status == "not_implemented"
     assert "`ideal_losses` calls `belief_trajectory`" in result.message
     assert "which is not implemented yet" in result.message
+
+
+# ---------------------------------------------------------------------------- other correct answers
+def _update_loops(belief, T, x):
+    S = T.shape[1]
+    out = [sum(belief[i] * T[x, i, j] for i in range(S)) for j in range(S)]
+    total = sum(out)
+    if total == 0:
+        raise ValueError("token has probability zero")
+    return [v / total for v in out]
+
+
+@pytest.mark.parametrize("name, correct", [
+    ("update", _update_loops),
+    ("next_token_distribution", lambda b, T: [float(b @ T[x] @ np.ones(T.shape[1]))
+                                              for x in range(T.shape[0])]),
+    ("belief_trajectory", lambda T, pi, w: _trajectory(T, pi, w).tolist()),
+])
+def test_other_correct_answers_pass(name, correct):
+    result = getattr(ch02, f"check_{name}")(correct)
+    assert result, result.message

@@ -327,3 +327,43 @@ def test_planted_mistake(planted):
 ])
 def test_garbage_fails(name, garbage):
     assert not getattr(ch05, f"check_{name}")(garbage)
+
+
+# ---------------------------------------------------------------------------- other correct answers
+def _probe_pinv(X, Y, w=None):
+    A = np.hstack([X, np.ones((len(X), 1))])
+    s = np.ones(len(X)) if w is None else np.sqrt(w)
+    sol = np.linalg.pinv(A * s[:, None]) @ (Y * s[:, None])
+    return sol[:-1], sol[-1]
+
+
+def _split_choice(N, L, frac, seed):
+    rng = np.random.default_rng(seed)
+    fit = rng.choice(N, size=int(np.floor(frac * N)), replace=False)
+    points = np.arange(N * L).reshape(N, L)
+    mask = np.zeros(N, bool)
+    mask[fit] = True
+    return np.sort(points[mask].ravel()), np.sort(points[~mask].ravel())
+
+
+def _shuffle_in_place(X_train, Y_train, X_test, Y_test, rng):
+    shuffled = Y_train.copy()
+    rng.shuffle(shuffled)
+    reg = LinearRegression().fit(X_train, shuffled)
+    return float(np.mean((Y_test - reg.predict(X_test)) ** 2))
+
+
+def _shuffle_other_seed_use(X_train, Y_train, X_test, Y_test, rng):
+    rng.random()                                   # another draw first: another permutation
+    return _shuffle_in_place(X_train, Y_train, X_test, Y_test, rng)
+
+
+@pytest.mark.parametrize("name, correct", [
+    ("fit_affine_probe", _probe_pinv),
+    ("split_points", _split_choice),
+    ("shuffle_control", _shuffle_in_place),
+    ("shuffle_control", _shuffle_other_seed_use),
+])
+def test_other_correct_answers_pass(name, correct):
+    result = getattr(ch05, f"check_{name}")(correct)
+    assert result, result.message

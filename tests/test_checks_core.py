@@ -108,7 +108,7 @@ def test_largest_difference_and_where():
     got[0, 0] += 0.01
     text = describe_difference(got, expected)
     assert "largest difference 0.25 at index (1, 2): expected 5, got 5.25" in text
-    assert "2 of 6 entries differ" in text
+    assert "; 2 of 6 entries differ" in text
     assert "NaN or inf" in describe_difference(np.array([1.0, np.nan]), np.ones(2))
 
 
@@ -126,3 +126,16 @@ def test_judge_names_the_mistake_that_explains_every_case():
                    ("double", np.array([4.0, 2.0]), "You doubled it.")])]
     with pytest.raises(Mistake, match="You doubled it"):
         judge(cases)
+
+
+def test_notebook_cells_are_the_learners_code():
+    """In Jupyter each cell is its own file: a helper from an earlier cell is still the
+    learner's code, and its line is the one reported."""
+    namespace = {"np": np}
+    exec(compile("def helper(n):\n    assert n < 0, 'negative only'\n",
+                 "/tmp/ipykernel_1/cell1.py", "exec"), namespace)
+    exec(compile("def ones(n):\n    helper(n)\n    return np.ones(n)\n",
+                 "/tmp/ipykernel_1/cell2.py", "exec"), namespace)
+    result = check_ones(namespace["ones"])
+    assert result.status == "error"
+    assert "AssertionError: negative only (in `helper`, line 2" in result.message

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from .. import processes
-from ._core import Case, Mistake, as_array, fmt, judge, run
+from ._core import Case, Mistake, as_array, describe_difference, fmt, judge, run
 
 __all__ = [
     "check_causal_attention",
@@ -194,7 +194,8 @@ def _test_causal_attention(fn):
                                                              atol=1e-6))
         raise Mistake(f"{label}: query position {p0} of the first sequence and head should "
                       f"have weights {fmt(ref_p[0, 0, p0, :p0 + 1])} on keys 0..{p0}; yours "
-                      f"are {fmt(pattern[0, 0, p0, :p0 + 1])}. Scores are q_p . k_s / "
+                      f"are {fmt(pattern[0, 0, p0, :p0 + 1])} (over the whole pattern, "
+                      f"{describe_difference(pattern, ref_p)}). Scores are q_p . k_s / "
                       "sqrt(d_head).")
     return (f"Correct on {len(shapes)} batches (1 to 10 positions, d_head 4 to 16): causal, "
             "rows sum to 1, scaled by 1/sqrt(d_head), z = pattern @ v.")
@@ -317,7 +318,8 @@ def _test_influence(fn):
         t, p = bad
         raise Mistake(f"{label}: influence[{t}, {p}] should be {expected[t, p]:.4g} (the largest "
                       f"absolute change of position {p}'s logits over every other value of "
-                      f"token {t}), yours is {got[t, p]:.4g}.\nExpected\n{fmt(expected)}\n"
+                      f"token {t}), yours is {got[t, p]:.4g} (over the whole matrix, "
+                      f"{describe_difference(got, expected)}).\nExpected\n{fmt(expected)}\n"
                       f"yours\n{fmt(got)}")
     return ("Correct on 4 models: zero below the diagonal for the causal ones, non-zero there "
             "for the model without a mask and the one that peeks ahead.")
