@@ -7,8 +7,13 @@ Planted mistakes and their diagnoses are tested per chapter in ``test_checks_chN
 """
 
 import pytest
-from exercise_utils import (checker_name, load_exercise_namespace, load_planted,
-                            load_solution_namespace, planted_counts)
+from exercise_utils import (
+    checker_name,
+    load_exercise_namespace,
+    load_planted,
+    load_solution_namespace,
+    planted_counts,
+)
 
 from beliefcourse.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07
 
