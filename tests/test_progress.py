@@ -1,0 +1,154 @@
+"""``./course progress``: solutions all pass, untouched exercises are all "not attempted",
+planted mistakes show the checker's own diagnosis, and the learner's files never change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from conftest import REPO_ROOT
+from exercise_utils import find_checker, load_planted
+
+from beliefcourse.workshop import progress
+from beliefcourse.workshop.catalog import chapters, checker_calls, read_notebook
+
+# the cheapest practice notebooks to execute for the end-to-end tests (the full set is what
+# nbval already executes; here the point is the report, not the notebooks)
+FAST = "01,02"
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def _copy(kind, tmp_path, only=FAST):
+    numbers = {n.strip() for n in only.split(",")}
+    for ch in chapters():
+        if ch.number in numbers:
+            shutil.copy(REPO_ROOT / kind / f"{ch.stem}.ipynb", tmp_path)
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_solutions_all_pass_and_files_stay_untouched(tmp_path):
+    learner = _copy("solutions", tmp_path)
+    before = _digest(learner)
+    results = progress.report(learner)
+    assert _digest(learner) == before, "progress modified the learner's notebooks"
+    assert [r.chapter for r in results] == ["01", "02"]
+    for r in results:
+        expected = checker_calls(read_notebook(REPO_ROOT / "exercises" / r.notebook))
+        assert [(e.checker, e.function) for e in r.exercises] == expected
+        assert all(e.status == "pass" for e in r.exercises), r.exercises
+    total = sum(len(r.exercises) for r in results)
+    assert f"{total} of {total} exercises pass" in progress.as_table(results)
+
+
+@pytest.mark.slow
+def test_untouched_exercises_are_not_attempted(tmp_path):
+    """Every chapter's untouched practice notebook: all "todo", through the CLI's JSON."""
+    learner = tmp_path / "learner"
+    shutil.copytree(REPO_ROOT / "exercises", learner, ignore=shutil.ignore_patterns("*.py",
+                                                                                    "source"))
+    result = subprocess.run([sys.executable, "-m", "beliefcourse.workshop", "progress",
+                             str(learner), "--json"], capture_output=True, text=True,
+                            timeout=1200)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    numbers = [c["chapter"] for c in report["chapters"]]
+    assert numbers == [ch.number for ch in chapters() if ch.exercise_notebook]
+    for ch in report["chapters"]:
+        assert ch["exercises"], ch["notebook"]
+        for ex in ch["exercises"]:
+            assert (ex["status"], ex["diagnosis"]) == ("todo", "not attempted"), (ch, ex)
+
+
+def _plant(notebook, chapter: str, tmp_path):
+    """A copy of a solution notebook where, before each checker cell, the exercise function
+    is replaced by the first planted mistake for it (from tests/test_checks_chNN.py)."""
+    nb = nbformat.read(notebook, as_version=4)
+    planted = {}
+    for p in load_planted(chapter):
+        planted.setdefault(p.function, p)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for _, fn in checker_calls({"cells": [cell]}):
+                if fn in planted:
+                    cells.append(nbformat.v4.new_code_cell(
+                        f"import sys\nsys.path.insert(0, {str(REPO_ROOT / 'tests')!r})\n"
+                        "from exercise_utils import load_planted\n"
+                        f"{fn} = [p for p in load_planted({chapter!r}) if p.function == "
+                        f"{fn!r}][0].fn"))
+        cells.append(cell)
+    nb.cells = cells
+    path = tmp_path / notebook.name
+    nbformat.write(nb, path)
+    return path, planted
+
+
+@pytest.mark.slow
+def test_planted_mistakes_show_their_diagnoses(tmp_path):
+    from beliefcourse.checks import ch02
+
+    ch = next(c for c in chapters() if c.number == "02")
+    path, planted = _plant(ch.solution_notebook, "02", tmp_path)
+    result = progress.run_notebook(path)
+    seen = {e.function: e for e in result.exercises}
+    assert set(planted) <= set(seen)
+    for fn, p in planted.items():
+        verdict = find_checker(ch02, fn)(p.fn)
+        assert seen[fn].status == "fail", (fn, seen[fn])
+        assert seen[fn].diagnosis == progress.one_line(verdict.message), (fn, p.mistake)
+    table = progress.as_table([result])
+    assert seen["update"].diagnosis in table
+
+
+# ------------------------------------------------------------------------------ fast units
+def _record(source, status, message=""):
+    return {"source": source, "status": status, "message": message}
+
+
+def test_classify_statuses():
+    call = "checks.check_update(update)"
+    assert progress.classify([_record(call, "passed")], "check_update", "update").status == \
+        "pass"
+    todo = progress.classify([_record(call, "not_implemented", "not implemented yet")],
+                             "check_update", "update")
+    assert (todo.status, todo.diagnosis) == ("todo", "not attempted")
+    fail = progress.classify([_record(call, "failed", "\nthe belief is not normalised.\nmore")],
+                             "check_update", "update")
+    assert (fail.status, fail.diagnosis) == ("fail", "the belief is not normalised.")
+    crash = progress.classify([_record(call, "error", "your code raised IndexError")],
+                              "check_update", "update")
+    assert crash.status == "fail" and "IndexError" in crash.diagnosis
+    raised = progress.classify([_record(call, "raised", "NameError: name 'update' is not "
+                                        "defined")], "check_update", "update")
+    assert raised.status == "not run" and "NameError" in raised.diagnosis
+    missing = progress.classify([], "check_update", "update")
+    assert missing.status == "not run"
+
+
+def test_classify_uses_the_last_run_of_a_cell():
+    call = "check_update(update)"
+    records = [_record(call, "failed", "wrong"), _record(call, "passed")]
+    assert progress.classify(records, "check_update", "update").status == "pass"
+
+
+def test_one_line_is_short():
+    assert progress.one_line("x" * 500).endswith("…")
+    assert len(progress.one_line("x" * 500)) == progress.DIAGNOSIS_CHARS
+
+
+def test_find_notebooks_errors(tmp_path):
+    with pytest.raises(ValueError, match="not a folder"):
+        progress.find_notebooks(tmp_path / "nope")
+    (tmp_path / "notes.ipynb").write_text("{}")
+    with pytest.raises(ValueError, match="no practice notebooks"):
+        progress.find_notebooks(tmp_path)
+    assert progress.main(tmp_path) == 2
