@@ -19,12 +19,18 @@ Steering (chapter 06), in :mod:`.steering`:
 
 * :func:`steering_widget` — choose a target belief, watch the model's prediction follow.
 
+Constrained belief updates (chapter 07), in :mod:`.constrained`:
+
+* :func:`constrained_update_explorer` — the constrained update beside the exact belief for any
+  ``(x, alpha)``, with the predicted attention, heads and R².
+
 Importing this package imports neither ipywidgets nor matplotlib nor torch; the builders do.
 """
 
+from .constrained import constrained_update_explorer
 from .steering import steering_widget
 from .theory import fractal_explorer, mess3_explorer
 from .training import emergence_widget, training_widget
 
-__all__ = ["emergence_widget", "fractal_explorer", "mess3_explorer", "steering_widget",
-           "training_widget"]
+__all__ = ["constrained_update_explorer", "emergence_widget", "fractal_explorer",
+           "mess3_explorer", "steering_widget", "training_widget"]
