@@ -176,6 +176,8 @@ EXACT_LOSS = [
             lambda z, n, p: (p @ -(n * log_softmax(z, -1)).sum(-1)).mean(), r"single number"),
     Planted("exact_loss", "returns one loss per sequence",
             lambda z, n, p: -(n * log_softmax(z, -1)).sum(-1), r"one loss per sequence"),
+    Planted("exact_loss", "log-softmax over the sequence axis",
+            lambda z, n, p: p @ -(n * log_softmax(z, 0)).sum(-1), r"over the sequence axis"),
     Planted("exact_loss", "exponentiates the logits directly (overflow)", _naive_softmax_loss,
             r"overflow"),
 ]

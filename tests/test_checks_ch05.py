@@ -172,6 +172,10 @@ VERDICT = [
     Planted("beats_baselines", "inverts the ratio", _verdict(invert=True), r"inverted"),
     Planted("beats_baselines", "uses ratio > factor", _verdict(strict=True),
             r"ratio >= factor"),
+    Planted("beats_baselines", "divides by the trained probe's in-sample MSE",
+            lambda t, b, f=2.0: (lambda n: (n, b[n]["held_out"] / t["in_sample"],
+                                            b[n]["held_out"] / t["in_sample"] >= f))(
+                min(b, key=lambda k: b[k]["held_out"])), r"trained probe's \*in-sample\* MSE"),
     Planted("beats_baselines", "returns 'yes' instead of a bool",
             lambda t, b, f=2.0: (lambda n: (n, b[n]["held_out"] / t["held_out"], "yes"))(
                 min(b, key=lambda k: b[k]["held_out"])), r"True or False"),
@@ -203,6 +207,10 @@ NOVEL = [
     Planted("novel_prefix_mask", "inverts the mask", lambda t, tr, te: ~_novel(t, tr, te),
             r"inverted"),
     Planted("novel_prefix_mask", "compares whole sequences", _whole, r"whole sequences"),
+    Planted("novel_prefix_mask", "compares with the test sequences",
+            lambda t, tr, te: _novel(t, te, te), r"not with the test sequences"),
+    Planted("novel_prefix_mask", "uses rows 0..len(train) instead of train_seqs",
+            lambda t, tr, te: _novel(t, np.arange(len(tr)), te), r"tokens\[train_seqs\]"),
     Planted("novel_prefix_mask", "drops the last position",
             lambda t, tr, te: _novel(t, tr, te)[:, :-1], r"expected shape"),
 ]

@@ -465,6 +465,11 @@ def _test_exact_loss(fn):
         with np.errstate(all="ignore"):
             softmax = np.exp(log_q)
             variants = [
+                ("wrong axis", probs @ -(nxt * (logits - np.log(np.exp(
+                    logits - logits.max(0)).sum(0)) - logits.max(0))).sum(-1),
+                 "You took the log-softmax over the sequence axis (axis 0): each distribution "
+                 "q(. | context) normalises over the vocabulary, the last axis "
+                 "(log_softmax(logits, axis=-1))."),
                 ("unweighted", ce.mean(0),
                  "You averaged over sequences uniformly. Each context counts with its "
                  "probability: weight the sum by `probs` (which sums to 1)."),

@@ -397,6 +397,9 @@ def _test_beats_baselines(fn):
                        "probe's, so that larger means the trained probe is better.")
             elif math.isclose(got_ratio, b["in_sample"] / t["in_sample"], rel_tol=1e-3):
                 why = "You used in-sample MSEs; use the held-out ones."
+            elif math.isclose(got_ratio, b["held_out"] / t["in_sample"], rel_tol=1e-3):
+                why = ("You divided by the trained probe's *in-sample* MSE: compare like with "
+                       "like, held-out over held-out.")
             else:
                 why = "ratio = baseline held-out MSE / trained held-out MSE."
             raise Mistake(f"{label}: expected ratio {ratio:.4g}, got {got_ratio:.4g}. {why}")
@@ -472,6 +475,14 @@ def _test_novel_prefix_mask(fn):
         elif np.array_equal(got, _novel_ref(toks, train, test, shift=2)):
             why = ("Off by one: position p has read p + 1 tokens, tokens[:, :p + 1]; you "
                    "compared p + 2.")
+        elif np.array_equal(got, _novel_ref(toks, np.arange(len(train)), test)):
+            why = ("You compared against the first len(train_seqs) sequences, rows "
+                   "0..len(train_seqs) - 1; the training sequences are the rows listed in "
+                   "train_seqs: tokens[train_seqs].")
+        elif not got.any() and np.array_equal(got, _novel_ref(toks, test, test)):
+            why = ("You marked no prefix as new: every test prefix occurs in the set you "
+                   "compared against. Compare with the *training* sequences, "
+                   "tokens[train_seqs], not with the test sequences (or all of them).")
         elif np.array_equal(got, np.tile(expected[:, -1:], (1, expected.shape[1]))):
             why = ("You compared whole sequences; compare each position's prefix: a short "
                    "prefix is usually shared with some training sequence even when the whole "
