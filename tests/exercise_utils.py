@@ -23,10 +23,13 @@ The result is a fresh ``dict`` namespace, so tests can look functions up by name
 
 (``tests/`` has no ``__init__.py``, so pytest puts ``tests/`` itself on ``sys.path`` and the
 module imports as plain ``exercise_utils``.) A path may be relative to the repository root
-(as above) or absolute. Functions keep their real file name and line numbers in tracebacks
-(the code is compiled with ``filename`` set to the source path), which makes failing tests
-easy to follow. Module-level names a function reads at call time (``np``, ``itertools``, an
-earlier helper function) are available, since imports and definitions are all kept.
+(as above) or absolute. ``exercises/NN_slug.py`` and ``solutions/NN_slug.py`` are not files
+in the repository: their text is generated from ``exercises/source/NN_slug.py`` on the fly,
+exactly as ``tools/notebooks.py build`` makes the notebooks. Functions keep that path and
+their line numbers in tracebacks (the code is compiled with ``filename`` set to the path),
+which makes failing tests easy to follow. Module-level names a function reads at call time
+(``np``, ``itertools``, an earlier helper function) are available, since imports and
+definitions are all kept.
 
 Planted mistakes. Each ``tests/test_checks_chNN.py`` holds a module-level list ``PLANTED`` of
 :class:`Planted` records, one per plausible wrong answer, and a parametrized test that runs
@@ -95,14 +98,27 @@ def _keep(node: ast.stmt) -> bool:
     return False
 
 
-def _resolve(path) -> Path:
+_PRACTICE_KINDS = {"exercises": "exercise", "solutions": "solution"}
+
+
+def _read(path) -> tuple[Path, str]:
+    """``(path, text)``. ``exercises/NN_slug.py`` and ``solutions/NN_slug.py`` are not stored
+    (only their notebooks are): their text is what tools/notebooks.py makes of
+    ``exercises/source/NN_slug.py``."""
     p = Path(path)
     if not p.is_absolute():
         p = REPO_ROOT / p
+    kind = _PRACTICE_KINDS.get(p.parent.name)
+    if kind and p.suffix == ".py" and p.parent.parent == REPO_ROOT:
+        import notebooks  # tools/notebooks.py, put on sys.path by conftest.py
+
+        source = REPO_ROOT / notebooks.SOURCE_DIR / p.name
+        if not source.exists():
+            raise FileNotFoundError(f"{source} does not exist")
+        return p, notebooks.practice_text(source, kind, REPO_ROOT)
     if not p.exists():
-        raise FileNotFoundError(f"{p} does not exist; generate it with "
-                                "`python tools/notebooks.py build`")
-    return p
+        raise FileNotFoundError(f"{p} does not exist")
+    return p, p.read_text(encoding="utf-8")
 
 
 def load_namespace(path) -> dict:
@@ -112,8 +128,7 @@ def load_namespace(path) -> dict:
     so that classes and functions have a sensible ``__module__``). Raises ``FileNotFoundError``
     if the file is missing and ``SyntaxError`` if it does not parse.
     """
-    p = _resolve(path)
-    source = p.read_text(encoding="utf-8")
+    p, source = _read(path)
     tree = ast.parse(source, filename=str(p))
     tree.body = [node for node in tree.body if _keep(node)]
     code = compile(tree, filename=str(p), mode="exec")

@@ -1,10 +1,13 @@
 """The notebooks are in sync with their sources (the contract in CONTRIBUTING.md, "Notebooks").
 
 * the build transformation itself, on tiny synthetic sources;
-* ``build`` keeps outputs of unchanged cells and is idempotent (on a temporary tree);
-* in this checkout: generated exercises/solutions equal what ``build`` makes of
-  exercises/source, exercises carry no solution code, every .py has an .ipynb with the same
-  cells, and every notebook is stored executed (nbval compares only executed cells).
+* ``build`` keeps outputs of unchanged cells, carries cell tags and is idempotent (on a
+  temporary tree); exercises and solutions exist only as notebooks;
+* stored notebooks are normalised, and the git clean filter makes a notebook that was only
+  run look unchanged to git (in a temporary repository);
+* in this checkout: every notebook has the cells (and tags) of its source, exercises carry
+  no solution code, nothing is orphaned or stale, and every notebook is stored executed
+  (nbval compares only executed cells).
 
 Whether the stored outputs are *right* is nbval's job:
 ``pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -13,8 +16,13 @@ chapters exercises solutions`` (``./course test`` runs it).
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+import sys
 import textwrap
+import uuid
 
 import nbformat
 import notebooks as nbtool  # tools/notebooks.py, put on sys.path by conftest.py
@@ -154,8 +162,9 @@ def _fake_execute(path):
 def test_build_generates_pairs_idempotently_and_check_passes(tree):
     changed = nbtool.build(tree, verbose=False)
     names = sorted(str(p.relative_to(tree)) for p in changed)
-    assert names == ["chapters/01_demo.ipynb", "exercises/01_demo.ipynb", "exercises/01_demo.py",
-                     "solutions/01_demo.ipynb", "solutions/01_demo.py"]
+    assert names == ["chapters/01_demo.ipynb", "exercises/01_demo.ipynb",
+                     "solutions/01_demo.ipynb"]
+    assert not list(tree.glob("exercises/*.py")) and not list(tree.glob("solutions/*.py"))
     assert nbtool.build(tree, verbose=False) == []
     # unexecuted notebooks are the only problem check reports
     problems = nbtool.check(tree)
@@ -190,35 +199,152 @@ def test_check_names_out_of_sync_files(tree):
     nbtool.build(tree, verbose=False)
     for p in tree.glob("*/*.ipynb"):
         _fake_execute(p)
-    (tree / "exercises" / "01_demo.py").write_text("# hand edited\n")
+    (tree / "exercises" / "01_demo.py").write_text("# a stale generated twin\n")
     (tree / "chapters" / "01_demo.py").write_text(HEADER + "\n# %%\nprint('changed')\n")
     (tree / "solutions" / "99_orphan.ipynb").write_text(
         (tree / "solutions" / "01_demo.ipynb").read_text())
+    src = tree / "exercises" / "source" / "01_demo.py"
+    src.write_text(src.read_text().replace('print("done")', 'print("finished")'))
     problems = "\n".join(nbtool.check(tree))
-    assert "exercises/01_demo.py: differs" in problems
-    assert "chapters/01_demo.ipynb: cells differ" in problems
-    assert "solutions/99_orphan.ipynb: no 99_orphan.py" in problems
+    assert "exercises/01_demo.py: not a source" in problems
+    assert "chapters/01_demo.ipynb: cells differ from chapters/01_demo.py" in problems
+    assert "exercises/01_demo.ipynb: cells differ from exercises/source/01_demo.py" in problems
+    assert "solutions/01_demo.ipynb: cells differ from exercises/source/01_demo.py" in problems
+    assert "solutions/99_orphan.ipynb: no source" in problems
     assert nbtool.main(["--root", str(tree), "check"]) == 1
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def _tag_last_cell(tree):
+    py = tree / "chapters" / "01_demo.py"
+    py.write_text(py.read_text().replace("# %%\nprint(2)",
+                                         '# %% tags=["nbval-ignore-output"]\nprint(2)'))
+
+
+def test_cell_tags_come_from_the_source(tree):
+    """A `# %% tags=[...]` header becomes the cell's metadata tags (what nbval reads); a tag
+    change alone is a difference `check` reports and `build` writes, keeping the outputs."""
+    _tag_last_cell(tree)
+    nbtool.build(tree, verbose=False)
+    ipynb = tree / "chapters" / "01_demo.ipynb"
+    cell = nbformat.read(ipynb, as_version=4).cells[-1]
+    assert cell.source == "print(2)" and cell.metadata["tags"] == ["nbval-ignore-output"]
+    _fake_execute(ipynb)
+    nbtool.build(tree, verbose=False)
+    assert not [p for p in nbtool.check(tree) if "chapters/" in p]
+    py = tree / "chapters" / "01_demo.py"
+    py.write_text(py.read_text().replace('# %% tags=["nbval-ignore-output"]', "# %%"))
+    assert any("chapters/01_demo.ipynb: cells differ" in p for p in nbtool.check(tree))
+    nbtool.build(tree, verbose=False)
+    after = nbformat.read(ipynb, as_version=4)
+    assert "tags" not in after.cells[-1].metadata
+    assert after.cells[-1].execution_count is not None  # outputs/count carried over
+
+
+def _widget_output(model_id):
+    return nbformat.v4.new_output("display_data", data={
+        WIDGET: {"model_id": model_id, "version_major": 2, "version_minor": 0},
+        "text/plain": "IntSlider(value=3)"})
+
+
+def _executed_with_widgets(tree):
+    """chapters/01_demo.ipynb as nbclient stores it: the last cell shows a slider (random
+    model id) whose layout is another model, and the notebook carries the widget state."""
+    ipynb = tree / "chapters" / "01_demo.ipynb"
+    _fake_execute(ipynb)
+    nb = nbformat.read(ipynb, as_version=4)
+    slider, layout = uuid.uuid4().hex, uuid.uuid4().hex
+    nb.cells[-1].outputs = [_widget_output(slider)]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {slider: {"model_name": "IntSliderModel",
+                           "state": {"layout": f"IPY_MODEL_{layout}", "value": 3}},
+                  layout: {"model_name": "LayoutModel", "state": {}}},
+        "version_major": 2, "version_minor": 0}}
+    nbformat.write(nb, ipynb)
+    return ipynb
+
+
+def _learner_run(path):
+    """What JupyterLab saves after a learner runs every cell once: the same outputs, but every
+    widget gets a new random model id (JupyterLab saves no widget state by default, and keeps
+    the stored one)."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if WIDGET in out.get("data", {}):
+                out["data"][WIDGET]["model_id"] = uuid.uuid4().hex
+    path.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
+
+
+def test_normalise_numbers_widget_ids_in_outputs_and_state(tree):
+    nbtool.build(tree, verbose=False)
+    ipynb = _executed_with_widgets(tree)
+    nb = nbformat.read(ipynb, as_version=4)
+    nbtool.normalise(nb)
+    one, two = f"{1:032x}", f"{2:032x}"
+    assert nb.cells[-1].outputs[0].data[WIDGET]["model_id"] == one
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert sorted(state) == [one, two]  # the displayed slider first, then what it refers to
+    assert state[one]["state"]["layout"] == f"IPY_MODEL_{two}"
+    again = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nbtool.normalise(again)
+    assert again == nb  # idempotent
+    assert nbtool.clean_filter("not json at all") == "not json at all"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_git_sees_no_change_after_a_learner_runs_a_notebook(tree):
+    """With the clean filter registered as ./course setup does, a notebook that was run and
+    saved is unchanged for `git status` (same size, and the same content once cleaned); a
+    real edit still shows."""
+    nbtool.build(tree, verbose=False)
+    ipynb = _executed_with_widgets(tree)
+    nbtool.build(tree, verbose=False)  # normalise, as `execute` does when it stores outputs
+    shutil.copy(REPO_ROOT / ".gitattributes", tree / ".gitattributes")
+
+    def git(*args):
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                              cwd=tree, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    git("config", "filter.course-notebook.clean",
+        f"{sys.executable} {REPO_ROOT / 'tools' / 'notebooks.py'} clean")
+    git("add", ".")
+    git("commit", "-q", "-m", "course")
+    stored = ipynb.read_text()
+    _learner_run(ipynb)
+    assert ipynb.read_text() != stored  # the file on disk did change
+    assert git("status", "--porcelain") == ""
+    nb = json.loads(ipynb.read_text())
+    nb["cells"][1]["source"] = ["print('my own edit')"]
+    ipynb.write_text(json.dumps(nb))
+    assert "chapters/01_demo.ipynb" in git("status", "--porcelain")
 
 
 # --------------------------------------------------------------------------------------
 # this checkout
 
 SOURCES = sorted((REPO_ROOT / nbtool.SOURCE_DIR).glob("*.py"))
-PAIRED = nbtool.notebook_sources(REPO_ROOT)
-EXPECTED = nbtool.generated_texts(REPO_ROOT)
+NOTEBOOKS = nbtool.notebook_texts(REPO_ROOT)
 
 
 def _rel(p):
     return str(p.relative_to(REPO_ROOT))
 
 
-@pytest.mark.parametrize("path", sorted(EXPECTED), ids=_rel)
-def test_generated_file_matches_source(path):
-    assert path.exists(), f"{_rel(path)} missing: run `python tools/notebooks.py build`"
-    assert path.read_text(encoding="utf-8") == EXPECTED[path], (
-        f"{_rel(path)} differs from what build generates from exercises/source/{path.name}; "
-        "never edit it by hand: edit the source and run `python tools/notebooks.py build`")
+@pytest.mark.parametrize("ipynb", sorted(NOTEBOOKS), ids=_rel)
+def test_notebook_in_sync_with_its_source(ipynb):
+    src, text = NOTEBOOKS[ipynb]
+    assert ipynb.exists(), f"{_rel(ipynb)} missing: run `python tools/notebooks.py build`"
+    stored = nbformat.read(ipynb, as_version=4)
+    want = [nbtool.cell_signature(c) for c in nbtool.read_percent(text).cells]
+    assert [nbtool.cell_signature(c) for c in stored.cells] == want, (
+        f"{_rel(ipynb)} and {_rel(src)} differ (cells or tags): run `python tools/notebooks.py "
+        f"build`, then `python tools/notebooks.py execute {_rel(ipynb)}`")
+    assert ipynb.read_text(encoding="utf-8") == nbtool.ipynb_text(stored), (
+        f"{_rel(ipynb)} is not normalised: run `python tools/notebooks.py build`")
 
 
 def _solution_blocks(text):
@@ -229,9 +355,9 @@ def _solution_blocks(text):
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.name)
 def test_exercise_contains_no_solution_code(src):
     text = src.read_text(encoding="utf-8")
-    exercise = (REPO_ROOT / "exercises" / src.name)
+    exercise = (REPO_ROOT / "exercises" / src.name).with_suffix(".ipynb")
     assert exercise.exists(), f"run `python tools/notebooks.py build` ({exercise.name} missing)"
-    ex = exercise.read_text(encoding="utf-8")
+    ex = "\n".join(c.source for c in nbformat.read(exercise, as_version=4).cells)
     blocks = _solution_blocks(text)
     assert blocks, f"{src.name} has no solution blocks"
     assert "BEGIN SOLUTION" not in ex and "END SOLUTION" not in ex
@@ -248,21 +374,8 @@ def test_exercise_contains_no_solution_code(src):
     assert not leaked, f"{exercise.name} contains solution code: {leaked[:3]}"
 
 
-@pytest.mark.parametrize("py", PAIRED, ids=_rel)
-def test_pair_in_sync(py):
-    ipynb = py.with_suffix(".ipynb")
-    assert ipynb.exists(), f"{_rel(ipynb)} missing: run `python tools/notebooks.py build`"
-    stored = nbformat.read(ipynb, as_version=4)
-    want = nbtool.read_py(py)
-    keys = [nbtool._cell_key(c) for c in stored.cells]
-    assert keys == [nbtool._cell_key(c) for c in want.cells], (
-        f"{_rel(ipynb)} and {_rel(py)} differ: run `python tools/notebooks.py build`, then "
-        f"`python tools/notebooks.py execute {_rel(ipynb)}`")
-
-
-@pytest.mark.parametrize("py", PAIRED, ids=_rel)
-def test_notebook_stored_with_outputs(py):
-    ipynb = py.with_suffix(".ipynb")
+@pytest.mark.parametrize("ipynb", sorted(NOTEBOOKS), ids=_rel)
+def test_notebook_stored_with_outputs(ipynb):
     if not ipynb.exists():
         pytest.fail(f"{_rel(ipynb)} missing")
     missing = nbtool.unexecuted_cells(nbformat.read(ipynb, as_version=4))
@@ -270,7 +383,9 @@ def test_notebook_stored_with_outputs(py):
                          f"`python tools/notebooks.py execute {_rel(ipynb)}`")
 
 
-def test_no_orphan_notebooks():
+def test_no_orphan_notebooks_or_stale_generated_files():
     orphans = [_rel(p) for d in nbtool.NOTEBOOK_DIRS for p in (REPO_ROOT / d).glob("*.ipynb")
-               if not p.with_suffix(".py").exists()]
-    assert not orphans, f"notebooks without a .py source: {orphans}"
+               if p not in NOTEBOOKS]
+    assert not orphans, f"notebooks without a source: {orphans}"
+    stale = [_rel(p) for p in nbtool.stale_generated_files(REPO_ROOT)]
+    assert not stale, f"generated .py files are no longer kept (delete them): {stale}"

@@ -7,26 +7,38 @@ learners open, stored *with* outputs so that nbval can compare a fresh run again
 Commands (run from anywhere; paths are relative to the repository root)::
 
     python tools/notebooks.py build
-        1. exercises/source/NN_slug.py  ->  solutions/NN_slug.py   (solution markers removed)
-                                        ->  exercises/NN_slug.py   (solution blocks stubbed,
-                                                                    cells tagged "solution" dropped)
-        2. every .py in chapters/, exercises/, solutions/  ->  its .ipynb, keeping the stored
-           outputs of every cell whose source did not change (like ``jupytext --update``).
+        1. chapters/NN_slug.py  ->  chapters/NN_slug.ipynb
+        2. exercises/source/NN_slug.py  ->  solutions/NN_slug.ipynb  (solution markers removed)
+                                        ->  exercises/NN_slug.ipynb  (solution blocks stubbed,
+                                                                      cells tagged "solution"
+                                                                      dropped)
+        Each .ipynb keeps the stored outputs of every cell whose source did not change (like
+        ``jupytext --update``); cell tags (e.g. ``nbval-ignore-output``) come from the source.
+        Exercises and solutions exist only as notebooks: their text lives in the one source.
         Writes only files whose content changes, so it is idempotent.
 
     python tools/notebooks.py execute PATH.ipynb [PATH.ipynb ...]
-        Runs ``build`` (so the notebook matches its .py), then runs each notebook top to bottom
-        in a fresh kernel (cwd = the notebook's folder, OMP_NUM_THREADS=1, PYTHONHASHSEED=0,
-        the same environment ``./course test`` uses) and stores the outputs in place. The .py
-        is not touched (execution changes no source). Exercise notebooks (under exercises/)
-        may raise NotImplementedError (that is what the stubs do): such cells get the
-        ``raises-exception`` tag, which nbval honours; any other error fails the command.
-        ``execute --all`` runs every notebook.
+        Runs ``build`` (so the notebook matches its source), then runs each notebook top to
+        bottom in a fresh kernel (cwd = the notebook's folder, OMP_NUM_THREADS=1,
+        PYTHONHASHSEED=0, the same environment ``./course test`` uses) and stores the outputs
+        in place. Exercise notebooks (under exercises/) may raise NotImplementedError (that is
+        what the stubs do): such cells get the ``raises-exception`` tag, which nbval honours;
+        any other error fails the command. ``execute --all`` runs every notebook.
 
     python tools/notebooks.py check
-        Exits 1, naming the files, if a generated file differs from what ``build`` would write,
-        an .ipynb's cells differ from its .py, a .py has no .ipynb (or the reverse), or a
+        Exits 1, naming the files, if a notebook's cells (type, source, tags) differ from its
+        source, a source has no notebook (or a notebook no source), a stale generated .py
+        sits in exercises/ or solutions/, a notebook is not normalised (see below), or a
         notebook has code cells that were never executed (stored without outputs).
+
+    python tools/notebooks.py clean  < NOTEBOOK.ipynb  > NORMALISED.ipynb
+        The git clean filter ``course-notebook`` (``./course setup`` registers it, and
+        ``.gitattributes`` applies it to every .ipynb): what :func:`normalise` does.
+
+Stored notebooks are normalised (:func:`normalise`): widget model ids numbered in order,
+content-derived cell ids. A learner who runs a chapter top to bottom once and saves it
+changes only the random widget ids JupyterLab draws (JupyterLab does not save widget state
+by default); with the clean filter git sees no change at all.
 
 Solution markers in an exercise source (whole lines, any indentation)::
 
@@ -43,6 +55,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import hashlib
+import json
 import os
 import re
 import sys
@@ -147,7 +160,15 @@ def _jupytext():
 
 
 def _cell_key(cell) -> tuple[str, str]:
+    """What identifies a cell when outputs are carried over: its type and source."""
     return cell["cell_type"], cell["source"]
+
+
+def cell_signature(cell) -> tuple[str, str, tuple[str, ...]]:
+    """What must agree between a notebook and its source: type, source and tags (except
+    ``raises-exception``, which ``execute`` adds to exercise cells)."""
+    tags = tuple(t for t in cell.get("metadata", {}).get("tags", []) if t != RAISES_TAG)
+    return cell["cell_type"], cell["source"], tags
 
 
 def _stable_ids(nb) -> None:
@@ -162,6 +183,13 @@ def _stable_ids(nb) -> None:
 
 # Notebook-level metadata that only execution produces; kept from the stored notebook.
 _KEEP_NB_METADATA = ("language_info", "widgets")
+# Cell metadata never stored: execution timing (JupyterLab's recordTiming) and trust flags.
+_DROP_CELL_METADATA = ("execution", "trusted")
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+# Widget model ids are 32 hex digits (uuid4().hex); normalised ones count up from 1.
+_MODEL_ID = re.compile(r"[0-9a-f]{32}")
+_NORMAL_ID = re.compile(r"0{16}[0-9a-f]{16}")
 
 
 def combine(new_nb, old_nb):
@@ -205,11 +233,15 @@ def _remove_tag(cell, tag: str) -> None:
         cell.metadata.pop("tags", None)
 
 
-def read_py(path: Path, text: str | None = None):
-    jt = _jupytext()
-    nb = jt.reads(path.read_text(encoding="utf-8") if text is None else text, fmt=TEXT_FORMAT)
+def read_percent(text: str):
+    """A notebook from percent-format text (jupytext keeps cell tags in cell metadata)."""
+    nb = _jupytext().reads(text, fmt=TEXT_FORMAT)
     nb.metadata.pop("jupytext", None)  # the ipynb is not paired through metadata (see README)
     return nb
+
+
+def read_py(path: Path):
+    return read_percent(path.read_text(encoding="utf-8"))
 
 
 def read_ipynb(path: Path):
@@ -223,15 +255,101 @@ def ipynb_text(nb) -> str:
     ``nbformat.write`` save it (so a save from Lab does not make ``build`` rewrite the file)."""
     import nbformat  # noqa: PLC0415
 
-    _stable_ids(nb)
+    normalise(nb)
     return nbformat.writes(nb, version=4) + "\n"
 
 
-def paired_ipynb_text(py: Path, py_text: str | None = None) -> str:
-    """What ``build`` writes for ``py``: its cells plus the stored outputs of unchanged cells."""
-    ipynb = py.with_suffix(".ipynb")
+def normalise(nb) -> None:
+    """Remove from ``nb`` (in place) what changes between two runs of the same cells, so that
+    a notebook that was only run looks to git exactly like the stored one:
+
+    * content-derived cell ids (:func:`_stable_ids`);
+    * consecutive stream outputs merged, as JupyterLab saves them (:func:`_merge_streams`);
+    * widget model ids renumbered ``000…001``, ``000…002``, … in the order the outputs show
+      them (then the models they refer to), in the outputs and in the saved widget state
+      alike (:func:`_renumber_widgets`). The ids keep their length (32 characters), so a
+      run that only draws new random ids leaves the file's size unchanged, and git, which
+      compares sizes first, goes on to compare contents through the clean filter;
+    * no per-cell execution timing or trust flag in cell metadata.
+    """
+    _stable_ids(nb)
+    for cell in nb.cells:
+        for key in _DROP_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell["outputs"] = _merge_streams(cell.get("outputs", []))
+    _renumber_widgets(nb)
+
+
+def _merge_streams(outputs: list) -> list:
+    """Consecutive stream outputs of one name (stdout, stderr) as one output, as JupyterLab
+    shows and saves them (nbclient keeps one output per chunk the kernel sent)."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = prev["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
+def _renumber_widgets(nb) -> None:
+    views = [out["data"][WIDGET_VIEW_MIME] for cell in nb.cells if cell.cell_type == "code"
+             for out in cell.get("outputs", [])
+             if WIDGET_VIEW_MIME in out.get("data", {})
+             and _MODEL_ID.fullmatch(str(out["data"][WIDGET_VIEW_MIME].get("model_id", "")))]
+    mapping: dict[str, str] = {}
+
+    def assign(old: str) -> None:
+        if old not in mapping:
+            mapping[old] = f"{len(mapping) + 1:032x}"
+
+    for view in views:
+        assign(view["model_id"])
+    doc = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {})
+    state = doc.get("state", {})
+    if state and not all(_NORMAL_ID.fullmatch(key) for key in state):
+        # A fresh execution: number the models reachable from the displayed ones first
+        # (breadth first, references in the order they appear), then any others by key.
+        text = {key: json.dumps(value, sort_keys=True) for key, value in state.items()}
+        queue = [key for key in mapping if key in state]
+        for key in queue:
+            for ref in _MODEL_ID.findall(text[key]):
+                if ref in state and ref not in mapping:
+                    assign(ref)
+                    queue.append(ref)
+        for key in sorted(state):
+            assign(key)
+
+        def rename(match):
+            return mapping.get(match.group(0), match.group(0))
+
+        doc["state"] = {mapping[key]: json.loads(_MODEL_ID.sub(rename, text[key]))
+                        for key in sorted(state, key=lambda k: mapping[k])}
+    for view in views:
+        view["model_id"] = mapping[view["model_id"]]
+
+
+def clean_filter(text: str) -> str:
+    """The git clean filter (``./course setup`` registers it; ``.gitattributes`` applies it to
+    notebooks): ``text`` normalised as :func:`normalise` does, or unchanged if it is not a
+    notebook nbformat can read."""
+    import nbformat  # noqa: PLC0415
+
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception:  # noqa: BLE001  (a filter must never lose the file)
+        return text
+    return ipynb_text(nb)
+
+
+def paired_ipynb_text(ipynb: Path, py_text: str) -> str:
+    """What ``build`` writes to ``ipynb``: the cells of ``py_text`` (percent format) plus the
+    stored outputs of unchanged cells."""
     old = read_ipynb(ipynb) if ipynb.exists() else None
-    return ipynb_text(combine(read_py(py, py_text), old))
+    return ipynb_text(combine(read_percent(py_text), old))
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
@@ -242,30 +360,43 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def generated_texts(root: Path = ROOT) -> dict[Path, str]:
-    """Every generated .py (exercises/, solutions/) and the text ``build`` gives it."""
-    out: dict[Path, str] = {}
+def practice_text(source: Path, kind: str, root: Path = ROOT) -> str:
+    """The percent-format text of the ``"exercise"`` or ``"solution"`` notebook made from the
+    exercise source ``source`` (a path, or a name such as ``"02_belief_updating.py"``)."""
+    source = Path(source)
+    if not source.is_absolute():
+        source = root / SOURCE_DIR / source.name
+    rel = source.relative_to(root) if source.is_relative_to(root) else source
+    return transform(source.read_text(encoding="utf-8"), kind, str(rel))
+
+
+def notebook_texts(root: Path = ROOT) -> dict[Path, tuple[Path, str]]:
+    """Every notebook ``build`` writes: ``{ipynb: (source .py, percent text of its cells)}``.
+
+    chapters/NN.ipynb comes from chapters/NN.py as it is; exercises/NN.ipynb and
+    solutions/NN.ipynb from exercises/source/NN.py through :func:`transform`.
+    """
+    out: dict[Path, tuple[Path, str]] = {}
+    for py in sorted((root / "chapters").glob("*.py")):
+        out[py.with_suffix(".ipynb")] = (py, py.read_text(encoding="utf-8"))
     for src in sorted((root / SOURCE_DIR).glob("*.py")):
-        text = src.read_text(encoding="utf-8")
-        rel = src.relative_to(root)
-        out[root / "solutions" / src.name] = transform(text, "solution", str(rel))
-        out[root / "exercises" / src.name] = transform(text, "exercise", str(rel))
+        for kind, folder in (("exercise", "exercises"), ("solution", "solutions")):
+            ipynb = (root / folder / src.name).with_suffix(".ipynb")
+            out[ipynb] = (src, practice_text(src, kind, root))
     return out
 
 
-def notebook_sources(root: Path = ROOT) -> list[Path]:
-    """Every paired .py: chapters/*.py, exercises/*.py, solutions/*.py (not exercises/source)."""
-    return sorted(p for d in NOTEBOOK_DIRS for p in (root / d).glob("*.py"))
+def stale_generated_files(root: Path = ROOT) -> list[Path]:
+    """.py files in exercises/ or solutions/ (not exercises/source): the generated twins of an
+    older layout, or hand-made files; nothing there is a source."""
+    return sorted(p for d in ("exercises", "solutions") for p in (root / d).glob("*.py"))
 
 
 def build(root: Path = ROOT, verbose: bool = True) -> list[Path]:
     changed = []
-    for path, text in generated_texts(root).items():
-        if _write_if_changed(path, text):
-            changed.append(path)
-    for py in notebook_sources(root):
-        if _write_if_changed(py.with_suffix(".ipynb"), paired_ipynb_text(py)):
-            changed.append(py.with_suffix(".ipynb"))
+    for ipynb, (_, text) in notebook_texts(root).items():
+        if _write_if_changed(ipynb, paired_ipynb_text(ipynb, text)):
+            changed.append(ipynb)
     if verbose:
         for p in changed:
             print(f"wrote {p.relative_to(root)}")
@@ -290,29 +421,31 @@ def check(root: Path = ROOT) -> list[str]:
     def rel(p: Path) -> str:
         return str(p.relative_to(root))
 
-    for path, text in generated_texts(root).items():
-        if not path.exists():
-            problems.append(f"{rel(path)}: missing (run `python tools/notebooks.py build`)")
-        elif path.read_text(encoding="utf-8") != text:
-            problems.append(f"{rel(path)}: differs from what build generates from "
-                            f"{SOURCE_DIR / path.name} (edit the source, then build)")
-    pys = notebook_sources(root)
-    for py in pys:
-        ipynb = py.with_suffix(".ipynb")
+    expected = notebook_texts(root)
+    for ipynb, (src, text) in expected.items():
         if not ipynb.exists():
             problems.append(f"{rel(ipynb)}: missing (run `python tools/notebooks.py build`)")
             continue
         stored = read_ipynb(ipynb)
-        if [_cell_key(c) for c in stored.cells] != [_cell_key(c) for c in read_py(py).cells]:
-            problems.append(f"{rel(ipynb)}: cells differ from {rel(py)} (run build, then execute)")
+        want = [cell_signature(c) for c in read_percent(text).cells]
+        if [cell_signature(c) for c in stored.cells] != want:
+            problems.append(f"{rel(ipynb)}: cells differ from {rel(src)} (edit the source, "
+                            "then build and execute)")
         missing = unexecuted_cells(stored)
         if missing:
             problems.append(f"{rel(ipynb)}: {len(missing)} code cell(s) without outputs "
                             f"(first: cell {missing[0]}; run execute)")
+        if ipynb.read_text(encoding="utf-8") != ipynb_text(read_ipynb(ipynb)):
+            problems.append(f"{rel(ipynb)}: not normalised (widget model ids, cell ids; "
+                            "run build)")
     for d in NOTEBOOK_DIRS:
         for ipynb in sorted((root / d).glob("*.ipynb")):
-            if not ipynb.with_suffix(".py").exists():
-                problems.append(f"{rel(ipynb)}: no {ipynb.with_suffix('.py').name} source")
+            if ipynb not in expected:
+                problems.append(f"{rel(ipynb)}: no source (chapters/{ipynb.stem}.py or "
+                                f"{SOURCE_DIR / ipynb.with_suffix('.py').name})")
+    for py in stale_generated_files(root):
+        problems.append(f"{rel(py)}: not a source and no longer generated (exercises and "
+                        f"solutions are built from {SOURCE_DIR}); delete it")
     return problems
 
 
@@ -369,12 +502,14 @@ def execute(path: Path, root: Path = ROOT) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", help="generate exercises/solutions and pair every .py with its .ipynb")
+    sub.add_parser("build", help="write every notebook from its source (chapters/*.py, "
+                   "exercises/source/*.py)")
     ex = sub.add_parser("execute", help="build, then run notebooks and store their outputs")
     ex.add_argument("notebooks", nargs="*", type=Path)
     ex.add_argument("--all", action="store_true",
                     help="every notebook in " + ", ".join(NOTEBOOK_DIRS))
     sub.add_parser("check", help="fail if anything is out of sync or unexecuted")
+    sub.add_parser("clean", help="git clean filter: normalise the notebook on stdin to stdout")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="repository root (default: this checkout; tests use a temp copy)")
     args = parser.parse_args(argv)
@@ -383,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             build(root)
+            return 0
+        if args.command == "clean":
+            sys.stdout.write(clean_filter(sys.stdin.read()))
             return 0
         if args.command == "check":
             problems = check(root)
@@ -393,12 +531,14 @@ def main(argv: list[str] | None = None) -> int:
         # execute
         paths = [p.resolve() for p in args.notebooks]
         if args.all:
-            paths += [py.with_suffix(".ipynb") for py in notebook_sources(root)]
+            paths += list(notebook_texts(root))
         if not paths:
             parser.error("execute needs notebook paths or --all")
+        known = notebook_texts(root)
         for p in paths:
-            if p.suffix != ".ipynb" or not p.with_suffix(".py").exists():
-                parser.error(f"{p}: expected an .ipynb next to its .py source")
+            if p not in known:
+                parser.error(f"{p}: not a course notebook (chapters/, exercises/ or "
+                             "solutions/ with a source)")
         build(root, verbose=False)
         total = 0.0
         for p in paths:
