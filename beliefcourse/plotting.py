@@ -460,6 +460,13 @@ def _trim(curve, centres, radius):
     return curve[keep] if keep.sum() >= 2 else curve[[0, -1]]
 
 
+def _anchor_away(direction):
+    """Text alignment (ha, va) that puts a label on the ``direction`` side of its anchor."""
+    ha = "left" if direction[0] > 0.3 else ("right" if direction[0] < -0.3 else "center")
+    va = "bottom" if direction[1] > 0.3 else ("top" if direction[1] < -0.3 else "center")
+    return ha, va
+
+
 def plot_hmm(hmm, ax=None, title=None, precision: int = 3, node_radius: float | None = None,
              token_colors=None, fontsize: float | None = None, bend: float = 0.2,
              positions=None):
@@ -468,9 +475,11 @@ def plot_hmm(hmm, ax=None, title=None, precision: int = 3, node_radius: float | 
     Each arrow ``i -> j`` is labelled ``"token: probability"``, one line for every token with
     ``T[x, i, j] > 0`` (names from ``hmm.token_names``). An arrow carrying a single token is
     drawn in that token's colour (``C0``, ``C1``, ...), one carrying several in grey. Arrows
-    between two states bow to opposite sides, so ``i -> j`` and ``j -> i`` never overlap, and
+    between two states bow to opposite sides, so ``i -> j`` and ``j -> i`` never overlap (a
+    one-way arrow bows away from the centre), and
     when both exist (or when there are 4 or more states) each label sits nearer its arrow's
-    source. Self-loops point away from the centre. Readable for 2 to about 7 states.
+    source. Labels sit beside their arrow, on the side it bows to, not on top of it.
+    Self-loops point away from the centre. Readable for 2 to about 7 states.
 
     Parameters
     ----------
@@ -546,13 +555,18 @@ def plot_hmm(hmm, ax=None, title=None, precision: int = 3, node_radius: float | 
             if i != j:
                 a, b = pos[i], pos[j]
                 normal = np.array([b[1] - a[1], a[0] - b[0]])    # right of i -> j
+                if not used[j, i] and np.dot(normal, (a + b) / 2 - centre) < 0:
+                    normal = -normal           # a one-way arrow bows outwards, with its label
                 ctrl = (a + b) / 2 + bend * normal
                 t = np.linspace(0, 1, 60)[:, None]
                 curve = (1 - t) ** 2 * a + 2 * (1 - t) * t * ctrl + t ** 2 * b
                 curve = _trim(curve, (a, b), node_radius * 1.08)
                 u = 0.3 if used[j, i] or S >= 4 else 0.5
                 text_pos = (1 - u) ** 2 * a + 2 * (1 - u) * u * ctrl + u ** 2 * b
-                ha = va = "center"
+                # beside the arrow, on the side it bows to, anchored so the text faces away
+                side = normal / np.linalg.norm(normal)
+                text_pos = text_pos + 0.04 * side
+                ha, va = _anchor_away(side)
             else:
                 out = pos[i] - centre
                 norm = np.linalg.norm(out)
@@ -563,8 +577,7 @@ def plot_hmm(hmm, ax=None, title=None, precision: int = 3, node_radius: float | 
                 curve = c + r_loop * np.stack([np.cos(theta), np.sin(theta)], axis=1)
                 curve = curve[np.linalg.norm(curve - pos[i], axis=1) > node_radius * 1.05]
                 text_pos = c + out * (r_loop + 0.04)
-                ha = "left" if out[0] > 0.3 else ("right" if out[0] < -0.3 else "center")
-                va = "bottom" if out[1] > 0.3 else ("top" if out[1] < -0.3 else "center")
+                ha, va = _anchor_away(out)
                 lo, hi = np.minimum(lo, c - r_loop), np.maximum(hi, c + r_loop)
             ax.add_patch(FancyArrowPatch(path=Path(curve), arrowstyle="-|>", color=color,
                                          lw=1.1, mutation_scale=10, zorder=2))

@@ -22,9 +22,15 @@ def _png(w):
 
 
 def _sliders(w):
+    """The float sliders anywhere inside the widget, by description."""
     import ipywidgets
 
-    return {c.description: c for c in w.children if isinstance(c, ipywidgets.FloatSlider)}
+    if isinstance(w, ipywidgets.FloatSlider):
+        return {w.description: w}
+    found = {}
+    for child in getattr(w, "children", ()):
+        found.update(_sliders(child))
+    return found
 
 
 def test_package_exports_every_builder():
@@ -125,6 +131,28 @@ def test_fractal_explorer_degenerate_parameters_give_a_message(information):
         assert "Lyapunov dimension ≈" not in w.status.value
     w.controls["x"].value, w.controls["alpha"].value = 0.05, 100 * (1 / 300)   # alpha = 1/3
     assert "the set is a point" in w.status.value
+
+
+def test_explorer_pictures_are_drawn_at_twice_their_display_size(information):
+    """Sharp on high-density screens: the PNG has 2x the CSS pixels the widget shows, and the
+    widget's width is fixed (not stretched to the notebook's width). The fractal explorer's
+    picture sits beside its sliders and is at most 450 px tall, so the whole explorer fits a
+    laptop screen."""
+    import struct
+
+    from beliefcourse.widgets import theory
+
+    for w, figsize in [(widgets.mess3_explorer(n_sequences=200), theory.MESS3_FIGSIZE),
+                       (widgets.fractal_explorer(n_points=1000, dimension_steps=1000),
+                        theory.FRACTAL_FIGSIZE)]:
+        png = _png(w)
+        width, height = struct.unpack(">II", png[16:24])     # the PNG header's IHDR chunk
+        css_width = round(figsize[0] * theory.DISPLAY_DPI)
+        assert w.image.layout.width == f"{css_width}px" and w.image.layout.max_width == "100%"
+        assert (width, height) == (2 * css_width, round(2 * figsize[1] * theory.DISPLAY_DPI))
+    assert height / 2 <= 450
+    row = w.children[0]
+    assert w.image in row.children and w.controls["x"] in row.children[1].children
 
 
 def test_kaplan_yorke_matches_information(information):

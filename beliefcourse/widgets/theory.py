@@ -9,14 +9,20 @@
 
 Both return an :class:`ipywidgets.VBox` driven without a browser: set
 ``w.controls["x"].value`` or ``w.controls["alpha"].value`` (slider descriptions ``"x"`` and
-``"α"``), then read ``w.image.value`` (PNG bytes), ``w.status.value`` (one line) and
-``w.stats`` (the numbers behind the status line). ``w.hmm`` is the process on show.
+``"α"``), then read ``w.image.value`` (PNG bytes, drawn at twice the pixels it is shown
+at), ``w.status.value`` (the numbers as text: one line for the Mess3 explorer, one HTML line
+per quantity for the fractal explorer) and ``w.stats`` (the numbers behind it). ``w.hmm`` is
+the process on show.
 """
 
 from __future__ import annotations
 
+import html
+import warnings
+
 import numpy as np
 
+from ..hmm import ReducibleChainWarning
 from .training import _figure
 
 __all__ = ["fractal_explorer", "kaplan_yorke", "lag_agreement", "mess3_explorer"]
@@ -24,6 +30,10 @@ __all__ = ["fractal_explorer", "kaplan_yorke", "lag_agreement", "mess3_explorer"
 #: Slider step: 1/300 makes x = 1/3 and alpha = 1/3 (the special values the prose asks
 #: for) reachable exactly, as well as 0.05, 0.15, 0.6 and 0.85.
 STEP = 1.0 / 300.0
+#: CSS pixels per inch of figure at which pictures are shown (they are drawn at twice this).
+DISPLAY_DPI = 90
+MESS3_FIGSIZE = (11.5, 3.0)
+FRACTAL_FIGSIZE = (5.0, 4.7)
 
 
 def _param_sliders(x: float, alpha: float):
@@ -66,12 +76,24 @@ def _assemble(children, controls, image, status, frame_fn):
     return box
 
 
+def _image(figsize):
+    """An image widget shown at ``DISPLAY_DPI`` CSS pixels per inch of ``figsize`` (narrower
+    if the notebook is), never stretched: :func:`_close` draws twice as many pixels, so the
+    picture stays sharp on high-density screens."""
+    import ipywidgets as widgets
+
+    width = round(figsize[0] * DISPLAY_DPI)
+    return widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px",
+                                                             max_width="100%", height="auto"))
+
+
 def _close(fig) -> bytes:
-    """PNG bytes of ``fig``, drawn once (no ``bbox_inches="tight"``, which draws twice)."""
+    """PNG bytes of ``fig`` at ``2 * DISPLAY_DPI``, drawn once (no ``bbox_inches="tight"``,
+    which draws twice)."""
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
+    fig.savefig(buf, format="png", dpi=2 * DISPLAY_DPI)
     return buf.getvalue()
 
 
@@ -166,14 +188,18 @@ def mess3_explorer(x: float = 0.05, alpha: float = 0.85, n_sequences: int = 2000
     def frame(x, alpha):
         hmm = processes.mess3(x, alpha)
         zeta = 1.0 - 3.0 * x
-        exact = lag_agreement(hmm, max_lag)
-        tokens, _ = hmm.sample(n_sequences, max_lag + 1, seed=seed)
+        with warnings.catch_warnings():
+            # at x = 0 the hidden chain is reducible: sequences start from the uniform pi
+            # (the least-norm choice), each staying in the state it starts in
+            warnings.simplefilter("ignore", ReducibleChainWarning)
+            exact = lag_agreement(hmm, max_lag)
+            tokens, _ = hmm.sample(n_sequences, max_lag + 1, seed=seed)
+            strip_tokens, strip_states = hmm.sample(1, strip_length, seed=seed)
         measured = np.array([(tokens[:, :-k] == tokens[:, k:]).mean() for k in lags])
-        strip_tokens, strip_states = hmm.sample(1, strip_length, seed=seed)
         freqs = np.bincount(tokens.ravel(), minlength=3) / tokens.size
         run = _mean_run_length(tokens)
 
-        fig = _figure((11.5, 3.0))
+        fig = _figure(MESS3_FIGSIZE)
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
         rows = np.vstack([strip_states[0, 1:], strip_tokens[0]])
         ax1.imshow(rows, cmap=cmap, vmin=-0.5, vmax=2.5, aspect="auto",
@@ -210,7 +236,7 @@ def mess3_explorer(x: float = 0.05, alpha: float = 0.85, n_sequences: int = 2000
                 f"mean run length {run:.2f} (independent tokens: 1.50)")
         return hmm, _close(fig), text, stats, {}
 
-    image = widgets.Image(format="png")
+    image = _image(MESS3_FIGSIZE)
     status = widgets.Label()
     box = _assemble([xs, al, status, image, matrices], {"x": xs, "alpha": al}, image,
                     status, frame)
@@ -273,8 +299,9 @@ def fractal_explorer(x: float = 0.05, alpha: float = 0.85, n_points: int = 30_00
     Returns
     -------
     ipywidgets.VBox
-        Sliders ``"x"`` and ``"α"`` (``.controls["x"]``, ``.controls["alpha"]``); ``.image``:
-        the beliefs in the simplex, coloured as RGB; ``.status``: ``h_mu`` [nats/token], the
+        The picture with the sliders beside it. Sliders ``"x"`` and ``"α"``
+        (``.controls["x"]``, ``.controls["alpha"]``); ``.image``: the beliefs in the simplex,
+        coloured as RGB; ``.status`` (HTML, one line each): ``h_mu`` [nats/token], the
         top Lyapunov exponent and the Lyapunov dimension (:func:`kaplan_yorke`; it is
         ``h_mu / |lambda_1|`` when ``h_mu <= |lambda_1|``); ``.stats``: those numbers;
         ``.points``: the beliefs drawn.
@@ -295,9 +322,12 @@ def fractal_explorer(x: float = 0.05, alpha: float = 0.85, n_points: int = 30_00
 
     def frame(x, alpha):
         hmm = processes.mess3(x, alpha)
-        cloud = msp.chaos_game(hmm, n_points, seed=seed, n_chains=min(n_points, 2_000))
-        nums = _dimension_numbers(hmm, dimension_steps, seed)
-        fig = _figure((5.0, 4.7))
+        with warnings.catch_warnings():
+            # x = 0 makes the hidden chain reducible; the status line below says what that means
+            warnings.simplefilter("ignore", ReducibleChainWarning)
+            cloud = msp.chaos_game(hmm, n_points, seed=seed, n_chains=min(n_points, 2_000))
+            nums = _dimension_numbers(hmm, dimension_steps, seed)
+        fig = _figure(FRACTAL_FIGSIZE)
         ax = fig.add_axes((0.02, 0.02, 0.96, 0.88))
         plotting.plot_simplex(cloud, ax=ax, s=point_size, labels=hmm.state_names,
                               title=f"Mess3 (x = {x:.3f}, α = {alpha:.3f}): "
@@ -318,8 +348,16 @@ def fractal_explorer(x: float = 0.05, alpha: float = 0.85, n_points: int = 30_00
                     if np.isfinite(lam[0]) and nums["h_mu"] > abs(lam[0]) else "")
             parts.append(f"Lyapunov dimension ≈ {dim:.2f}{note}")
         stats = {"x": x, "alpha": alpha, "zeta": 1 - 3 * x, **nums}
-        return hmm, _close(fig), "; ".join(parts), stats, {"points": cloud}
+        text = "<br>".join(html.escape(part, quote=False) for part in parts)
+        return hmm, _close(fig), text, stats, {"points": cloud}
 
-    image = widgets.Image(format="png")
-    status = widgets.Label()
-    return _assemble([xs, al, status, image], {"x": xs, "alpha": al}, image, status, frame)
+    # The picture (450 px square) with the sliders and the numbers beside it: the whole
+    # explorer fits a laptop screen. The numbers wrap (an HTML widget), a Label would not.
+    image = _image(FRACTAL_FIGSIZE)
+    status = widgets.HTML(layout=widgets.Layout(width="auto"))
+    xs.layout.width = al.layout.width = "95%"
+    panel = widgets.VBox([xs, al, status], layout=widgets.Layout(flex="1 1 300px",
+                                                                 min_width="260px"))
+    row = widgets.HBox([image, panel], layout=widgets.Layout(flex_flow="row wrap",
+                                                             align_items="flex-start"))
+    return _assemble([row], {"x": xs, "alpha": al}, image, status, frame)
