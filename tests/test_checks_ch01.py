@@ -99,6 +99,12 @@ def _independent_step(T, i, rng):
     return x, j
 
 
+def _emit_from_new_state(T, i, rng):
+    j = rng.choice(T.shape[1], p=T.sum(0)[i])
+    x = rng.choice(T.shape[0], p=T[:, j, :].sum(-1))
+    return x, j
+
+
 def _frozen_step(T, i, rng):
     x = rng.choice(T.shape[0], p=T[:, i, :].sum(1))
     return x, i
@@ -198,6 +204,8 @@ PLANTED = [
     # sample(T, pi, length, rng)
     Planted("sample", "draws the token and the next state independently",
             _sampler(_independent_step), r"separately"),
+    Planted("sample", "draws the next state, then a token from the new state's row",
+            _sampler(_emit_from_new_state), r"\*new\* state"),
     Planted("sample", "never moves the hidden state",
             _sampler(_frozen_step), r"never changes"),
     Planted("sample", "reads the matrices column-wise",
@@ -230,6 +238,9 @@ PLANTED = [
     Planted("same_token_probability", "starts from the uniform distribution",
             lambda T, pi, k: _same(T, np.full(len(pi), 1 / len(pi)), k - 1),
             r"uniform distribution"),
+    Planted("same_token_probability", "counts only token 0",
+            lambda T, pi, k: float(pi @ T[0] @ np.linalg.matrix_power(T.sum(0), k - 1) @ T[0]
+                                   @ np.ones(T.shape[1])), r"only token 0"),
     Planted("same_token_probability", "uses the net matrix for the second token",
             _net_at_the_end, r"Both ends"),
     Planted("same_token_probability", "net matrix to the power k - 2 (off by one)",

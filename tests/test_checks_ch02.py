@@ -175,6 +175,8 @@ PLANTED = [
     Planted("belief_trajectory", "forgets to normalise",
             lambda T, pi, w: _trajectory(T, pi, w, step=lambda b, T, x: b @ T[x]),
             r"not normalised"),
+    Planted("belief_trajectory", "returns one column per time step",
+            lambda T, pi, w: _trajectory(T, pi, w).T, r"the transpose.*one row per time step"),
     Planted("belief_trajectory", "uses the net matrix",
             lambda T, pi, w: _trajectory(T, pi, w, step=lambda b, T, x: b @ T.sum(0)),
             r"net matrix"),
@@ -205,6 +207,8 @@ PLANTED = [
             lambda T, pi, L: _myopic(T, pi, L, weighted=False), r"equal weight"),
     Planted("myopic_entropy", "returns the block entropy H(L)", _block_entropy,
             r"block entropy"),
+    Planted("myopic_entropy", "returns the block entropy per token H(L) / L",
+            lambda T, pi, L: _block_entropy(T, pi, L) / L, r"block entropy per token"),
     # ideal_losses(T, pi, tokens)
     Planted("ideal_losses", "predicts from the belief one token behind",
             lambda T, pi, w: _ideal(T, pi, w, belief=0), r"lags one token behind"),

@@ -337,6 +337,12 @@ def _check_transitions(hmm, name, tokens, states):
                       "together: you drew the token and the next state separately. Draw the "
                       "*pair* (token, next state) from the joint table T[:, i, :] (e.g. "
                       "flatten it and use `divmod`).")
+    if T[:, i, j].sum() > 0 and T[x, j, :].sum() > 0:
+        raise Mistake(f"{step} The move {sn[i]} -> {sn[j]} is possible, and {tn[x]} is a token "
+                      f"that the *new* state {sn[j]} emits on its next step: you drew the next "
+                      "state, then a token from the new state's row T[:, j, :]. In this course "
+                      "a step emits as it moves: draw the *pair* (token, next state) from the "
+                      "current state's table T[:, i, :].")
     if T[x, j, i] > 0:
         raise Mistake(f"{step} The reverse step T[{x}, {j}, {i}] is possible: you are reading "
                       "the matrices column-wise. Rows are the current state: T[x, i, j] = "
@@ -508,6 +514,10 @@ def _test_same_token_probability(fn):
                  "T^(x) by the net matrix T."),
                 ("uniform start", _same_token(T, np.full(S, 1 / S), lag - 1),
                  "You used the uniform distribution instead of `pi`."),
+                ("one token", float(pi @ T[0] @ np.linalg.matrix_power(T.sum(0), lag - 1)
+                                    @ T[0] @ ones),
+                 "You counted only token 0 at both ends: sum over every token a, "
+                 "P(x_t = x_(t+k)) = sum_a P(x_t = a, x_(t+k) = a)."),
                 ("net at the end", 1.0,
                  "You used the net matrix in place of the second T^(a); the sum over a is "
                  "then 1. Both ends of the gap must emit a."),

@@ -238,8 +238,9 @@ def _test_belief_trajectory(fn):
                           f"L - 1 tokens, but not the last one: apply all {L} tokens; the "
                           f"result has L + 1 = {L + 1} rows.")
         if got.shape != (L + 1, S):
-            raise Mistake(f"For {name} ({L} tokens, {S} states) expected shape ({L + 1}, {S}) "
-                          f"— the prior plus one belief per token — got {got.shape}.")
+            raise Mistake(f"For {name} ({L} tokens, {S} states): "
+                          f"{describe_shapes(got.shape, (L + 1, S))}. Return one row per "
+                          "time step: the prior, then one belief per token.")
         variants = [
             ("shifted back", np.vstack([got[:1], expected[:-1]]),
              "Your rows are shifted by one: row t holds the belief after t - 1 tokens. Row 0 "
@@ -394,6 +395,10 @@ def _test_myopic_entropy(fn):
                 ("block entropy", block if L >= 2 else None,
                  f"This is the block entropy H({L}) of whole words of length {L}; h(L) is the "
                  "entropy of the next token given the context, H(L) - H(L - 1)."),
+                ("block entropy per token", block / L if L >= 2 else None,
+                 f"This is H({L}) / {L}, the block entropy per token (it approaches the "
+                 "entropy rate from above, more slowly). h(L) is the entropy of the next "
+                 "token given the context, H(L) - H(L - 1)."),
             ]
             cases.append(Case(f"For {name} with L = {L}", got, expected, variants,
                               advice="Sum, over contexts w of length L - 1 with P(w) > 0, "
