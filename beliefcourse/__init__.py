@@ -2,7 +2,7 @@
 
 Theory: :mod:`hmm`, :mod:`processes`, :mod:`beliefs`, :mod:`enumerate`, :mod:`msp`,
 :mod:`information`, :mod:`plotting`. Learning: :mod:`data`, :mod:`model`, :mod:`train`,
-:mod:`probe`, :mod:`checkpoints`. Teaching: :mod:`widgets`, :mod:`checks`.
+:mod:`probing`, :mod:`checkpoints`. Teaching: :mod:`widgets`, :mod:`checks`.
 Submodules are imported on demand, so ``import beliefcourse`` stays fast (no torch).
 """
 

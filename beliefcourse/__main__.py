@@ -35,7 +35,7 @@ def _train(args) -> int:
 
 def _probe(args) -> int:
     from . import checkpoints
-    from .probe import probe_checkpoint
+    from .probing import probe_checkpoint
 
     if args.all:
         paths = checkpoints.list_checkpoints(checkpoints.resolve(args.checkpoint).parent)

@@ -19,7 +19,7 @@ import time
 import torch
 
 from beliefcourse.data import ExactData
-from beliefcourse.probe import collect_activations, evaluate
+from beliefcourse.probing import collect_activations, evaluate
 from beliefcourse.train import PRESETS, train
 
 PAPER_TOKENS = 629_209_600

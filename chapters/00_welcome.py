@@ -73,7 +73,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from beliefcourse import checkpoints, msp, plotting, processes, probe
+from beliefcourse import checkpoints, msp, plotting, probing, processes
 from beliefcourse.data import ExactData
 
 mess3 = processes.mess3()                      # x = 0.05, α = 0.85, as in the paper
@@ -86,8 +86,8 @@ probed = {}
 for label, tokens_seen in [("trained", None), ("untrained", 0)]:
     model, record = checkpoints.load("mess3", tokens=tokens_seen)   # None = final checkpoint
     hook = f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"
-    acts = probe.collect_activations(model, data.inputs, hook).reshape(-1, model.cfg.d_model)
-    probed[label] = probe.AffineProbe().fit(acts, true_beliefs).predict(acts)
+    acts = probing.collect_activations(model, data.inputs, hook).reshape(-1, model.cfg.d_model)
+    probed[label] = probing.AffineProbe().fit(acts, true_beliefs).predict(acts)
 
 colors = plotting.belief_colors(true_beliefs)
 fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.7))
@@ -110,9 +110,9 @@ print(f"points probed: {len(true_beliefs):,} ({data.inputs.shape[0]:,} sequences
 print(f"trained on {trained_record['tokens_seen'] / 1e6:.1f} M tokens; loss / optimal loss = "
       f"{trained_record['relative_loss']:.4f}")
 for label, predicted in probed.items():
-    print(f"{label:>9}: probe MSE {probe.mse(true_beliefs, predicted):.1e}, "
-          f"R² {probe.r2(true_beliefs, predicted):.3f}  (in-sample, unweighted)")
-ratio = probe.mse(true_beliefs, probed["untrained"]) / probe.mse(true_beliefs, probed["trained"])
+    print(f"{label:>9}: probe MSE {probing.mse(true_beliefs, predicted):.1e}, "
+          f"R² {probing.r2(true_beliefs, predicted):.3f}  (in-sample, unweighted)")
+ratio = probing.mse(true_beliefs, probed["untrained"]) / probing.mse(true_beliefs, probed["trained"])
 print(f"untrained MSE / trained MSE: {ratio:.0f}")
 
 # %% [markdown]

@@ -55,7 +55,7 @@ from types import SimpleNamespace
 import matplotlib.pyplot as plt
 import numpy as np
 
-from beliefcourse import checkpoints, plotting, probe, processes
+from beliefcourse import checkpoints, plotting, probing, processes
 from beliefcourse.data import ExactData
 
 np.set_printoptions(precision=4, suppress=True)
@@ -93,14 +93,14 @@ print(f"model: {record['name']} after {record['tokens_seen']:,} tokens, "
 # %% [markdown]
 # ## 2. Activations for every input
 #
-# All $3^{10} = 59{,}049$ contexts, every position: 590,490 points. `probe.collect_activations`
+# All $3^{10} = 59{,}049$ contexts, every position: 590,490 points. `probing.collect_activations`
 # runs the model in batches under `torch.no_grad()` and returns the hooked activations as one
 # array. We take the paper's representation — the final residual stream before the final
 # LayerNorm, `blocks.3.hook_resid_post` — and, for section 7, the one after it.
 
 # %%
 final, after_ln = "blocks.3.hook_resid_post", "ln_final.hook_normalized"
-acts = probe.collect_activations(model, data.inputs, [final, after_ln])     # (N, 10, 128)
+acts = probing.collect_activations(model, data.inputs, [final, after_ln])     # (N, 10, 128)
 X_final, X_ln = acts[..., :64], acts[..., 64:]
 Y = data.beliefs                                                              # (N, 10, 3)
 print("activations", X_final.shape, " beliefs", Y.shape, " points", f"{Y.shape[0] * Y.shape[1]:,}")
@@ -118,10 +118,10 @@ print("activations", X_final.shape, " beliefs", Y.shape, " points", f"{Y.shape[0
 # every point counting equally, scored on the same points.
 
 # %%
-paper_probe = probe.AffineProbe().fit(X_final, Y)
+paper_probe = probing.AffineProbe().fit(X_final, Y)
 Y_hat = paper_probe.predict(X_final)                                          # (N, 10, 3)
-print(f"in-sample MSE {probe.mse(Y, Y_hat):.2e}, R² {probe.r2(Y, Y_hat):.4f}, "
-      f"root-mean-square error per coordinate {np.sqrt(probe.mse(Y, Y_hat)):.3f}")
+print(f"in-sample MSE {probing.mse(Y, Y_hat):.2e}, R² {probing.r2(Y, Y_hat):.4f}, "
+      f"root-mean-square error per coordinate {np.sqrt(probing.mse(Y, Y_hat)):.3f}")
 print(f"probe: W {paper_probe.coef_.T.shape}, b {paper_probe.intercept_.round(3)}")
 
 # %% [markdown]
@@ -204,8 +204,8 @@ plt.show()
 # test on the other 80 %.
 
 # %%
-result = probe.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0)
-weighted_fit = probe.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0, weighted_fit=True)
+result = probing.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0)
+weighted_fit = probing.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0, weighted_fit=True)
 rows = [("in-sample (20 % of sequences)", result.in_sample), ("held-out (80 %)", result.held_out),
         ("held-out, probability-weighted fit", weighted_fit.held_out)]
 print(f"{'':32s} {'MSE':>9s} {'R²':>7s}   {'MSE (p-weighted)':>16s} {'R² (p-weighted)':>15s}")
@@ -276,9 +276,9 @@ for p in (7, 8):                  # positions with both new and seen prefixes: l
 # %%
 controls = {
     "trained": result,
-    "shuffled": probe.shuffle_control(X_final, Y, data.probs, seed=0),
-    "untrained": probe.untrained_control(model.cfg, data, final, init_seed=0),
-    "input only": probe.evaluate(probe.input_only_features(data.inputs, 3), Y, data.probs),
+    "shuffled": probing.shuffle_control(X_final, Y, data.probs, seed=0),
+    "untrained": probing.untrained_control(model.cfg, data, final, init_seed=0),
+    "input only": probing.evaluate(probing.input_only_features(data.inputs, 3), Y, data.probs),
 }
 best = controls["trained"].held_out
 print(f"{'held-out, fit on 20 %':14s} {'dim':>4s} {'MSE':>9s} {'R²':>7s} {'MSE(p)':>9s} {'R²(p)':>7s}"
@@ -315,17 +315,17 @@ for name, res in controls.items():
 
 # %%
 for lags in (1, 2, 3, 10):
-    r = probe.evaluate(probe.input_only_features(data.inputs, 3, n_lags=lags), Y, data.probs)
+    r = probing.evaluate(probing.input_only_features(data.inputs, 3, n_lags=lags), Y, data.probs)
     print(f"last {lags:2d} token(s) + position, linear: held-out MSE {r.held_out.mse:.4f}, "
           f"R² {r.held_out.r2:.3f}")
-X_in = probe.input_only_features(data.inputs, 3)
-by_position = [probe.evaluate(X_in[:, p:p + 1], Y[:, p:p + 1], data.probs)
+X_in = probing.input_only_features(data.inputs, 3)
+by_position = [probing.evaluate(X_in[:, p:p + 1], Y[:, p:p + 1], data.probs)
                for p in range(data.n_ctx)]
 per_position = np.concatenate([r.predictions for r in by_position], axis=1)   # (N, 10, 3)
 test = by_position[0].test_idx                                               # same split
-mse_pp = probe.mse(Y[test], per_position[test])
+mse_pp = probing.mse(Y[test], per_position[test])
 print(f"all tokens, one map per position:     held-out MSE {mse_pp:.4f}, "
-      f"R² {probe.r2(Y[test], per_position[test]):.3f}; the trained network's MSE is "
+      f"R² {probing.r2(Y[test], per_position[test]):.3f}; the trained network's MSE is "
       f"{mse_pp / controls['trained'].held_out.mse:.0f} times smaller")
 
 # %% [markdown]
@@ -405,15 +405,15 @@ counts = checkpoints.tokens("mess3")
 emergence = []
 for n_tokens in counts:
     m, rec = checkpoints.load("mess3", n_tokens)
-    res = probe.evaluate(probe.collect_activations(m, sub_in, final), sub_Y, sub_p)
+    res = probing.evaluate(probing.collect_activations(m, sub_in, final), sub_Y, sub_p)
     in_record = [row["held_out"]["mse"] for row in (rec.get("probe") or {}).get("rows", [])
                  if row["kind"] == "trained" and row["hooks"] == [final]]
     emergence.append({"tokens": n_tokens, "mse": res.held_out.mse, "r2": res.held_out.r2,
                       "relative_loss": rec["relative_loss"], "result": res,
                       "full_data_mse": in_record[0] if in_record else float("nan")})
 baseline_sub = {
-    "input only": probe.evaluate(probe.input_only_features(sub_in, 3), sub_Y, sub_p).held_out.mse,
-    "shuffled": probe.shuffle_control(probe.collect_activations(model, sub_in, final), sub_Y,
+    "input only": probing.evaluate(probing.input_only_features(sub_in, 3), sub_Y, sub_p).held_out.mse,
+    "shuffled": probing.shuffle_control(probing.collect_activations(model, sub_in, final), sub_Y,
                                       sub_p).held_out.mse,
 }
 stored = all(np.isfinite(e["full_data_mse"]) for e in emergence)
@@ -505,7 +505,7 @@ emergence_widget([e["tokens"] for e in emergence],
 sweep_hooks = ["blocks.0.hook_resid_pre"] + [f"blocks.{l}.hook_resid_{part}" for l in range(4)
                                              for part in ("mid", "post")] + [after_ln]
 subset_data = SimpleNamespace(inputs=sub_in, beliefs=sub_Y, probs=sub_p)  # what layer_sweep reads
-sweep = probe.layer_sweep(model, subset_data, sweep_hooks, controls=True)
+sweep = probing.layer_sweep(model, subset_data, sweep_hooks, controls=True)
 print(f"{'hook':28s} {'trained':>9s} {'untrained':>10s}   held-out MSE")
 for hook in sweep_hooks:
     print(f"{hook:28s} {sweep.get(hook).held_out.mse:9.2e} "
@@ -536,7 +536,7 @@ plt.show()
 # **Before and after the final LayerNorm** (the paper's Fig. S1), on all 59,049 contexts:
 
 # %%
-ln_result = probe.evaluate(X_ln, Y, data.probs)
+ln_result = probing.evaluate(X_ln, Y, data.probs)
 for label, res in [("before ln_final (the paper's choice)", result), ("after ln_final", ln_result)]:
     print(f"{label:36s} held-out MSE {res.held_out.mse:.2e}, R² {res.held_out.r2:.4f}")
 
@@ -589,9 +589,9 @@ from sklearn.model_selection import GridSearchCV, GroupKFold  # noqa: E402
 
 from beliefcourse.model import build_model  # noqa: E402
 
-r_all = probe.layer_hooks(rmodel) + [after_ln]           # the 12 residual hooks, then ln_final
-r_acts = {"trained": probe.collect_activations(rmodel, rdata.inputs, r_all),
-          "untrained": probe.collect_activations(build_model(rmodel.cfg, seed=0),
+r_all = probing.layer_hooks(rmodel) + [after_ln]           # the 12 residual hooks, then ln_final
+r_acts = {"trained": probing.collect_activations(rmodel, rdata.inputs, r_all),
+          "untrained": probing.collect_activations(build_model(rmodel.cfg, seed=0),
                                                  rdata.inputs, r_all)}
 
 
@@ -610,9 +610,9 @@ def new_prefix_points(res, codes):
 
 
 representations = {"final layer": ["blocks.3.hook_resid_post"],
-                   "all 12 residual hooks": probe.layer_hooks(rmodel)}
+                   "all 12 residual hooks": probing.layer_hooks(rmodel)}
 cases = [(rep, net) for rep in representations for net in ("trained", "untrained")]
-ols = {(rep, net, frac): probe.evaluate(columns(r_acts[net], representations[rep]),
+ols = {(rep, net, frac): probing.evaluate(columns(r_acts[net], representations[rep]),
                                         rdata.beliefs, rdata.probs, train_fraction=frac, seed=0)
        for rep, net in cases for frac in (1.0, 0.2, 0.8)}
 fit20 = ols["final layer", "trained", 0.2].train_idx       # every row uses this same split
@@ -687,7 +687,7 @@ ALPHAS = np.concatenate([[0.0], 10.0 ** np.arange(-3, 4.1, 0.5)])
 def ridge_alpha(x, y, fit_seqs):
     """The ridge penalty with the lowest 5-fold cross-validated MSE on the fit sequences alone
     (folds grouped by sequence); the held-out sequences are never looked at."""
-    search = GridSearchCV(probe.AffineProbe(), {"alpha": ALPHAS}, cv=GroupKFold(n_splits=5),
+    search = GridSearchCV(probing.AffineProbe(), {"alpha": ALPHAS}, cv=GroupKFold(n_splits=5),
                           scoring="neg_mean_squared_error")
     search.fit(x[fit_seqs].reshape(-1, x.shape[-1]), y[fit_seqs].reshape(-1, y.shape[-1]),
                groups=np.repeat(fit_seqs, x.shape[1]))
@@ -699,7 +699,7 @@ ridge = {}
 for rep, net in cases:
     x = columns(r_acts[net], representations[rep])
     alpha = ridge_alpha(x, rdata.beliefs, fit20)
-    ridge[rep, net] = (alpha, probe.evaluate(x, rdata.beliefs, rdata.probs, train_fraction=0.2,
+    ridge[rep, net] = (alpha, probing.evaluate(x, rdata.beliefs, rdata.probs, train_fraction=0.2,
                                              seed=0, alpha=alpha))
 print(f"held-out, fit on 20 %: {new20.sum()} of {new20[ridge[cases[0]][1].test_idx].size} "
       "held-out points have a new prefix")
@@ -710,8 +710,8 @@ for rep, net in cases:
     alpha, res = ridge[rep, net]
     o = ols[rep, net, 0.2]
     print(f"{rep:22s} {net:9s} {alpha:6.3g} {o.held_out.r2:10.3f} {res.held_out.r2:10.3f}   "
-          f"{probe.r2(rdata.beliefs[new20], o.predictions[new20]):10.3f} "
-          f"{probe.r2(rdata.beliefs[new20], res.predictions[new20]):10.3f}")
+          f"{probing.r2(rdata.beliefs[new20], o.predictions[new20]):10.3f} "
+          f"{probing.r2(rdata.beliefs[new20], res.predictions[new20]):10.3f}")
 
 # %% [markdown]
 # Regularised, the picture is consistent:
@@ -766,7 +766,7 @@ for ax, (title, res, mask) in zip(axes.flat, panels):
         ax.plot(*np.stack([t_, m_]).T, "-", color="C3", lw=0.8, alpha=0.7, zorder=2)
     ax.scatter(*means.T, c="C3", s=12, zorder=3)
     y, yhat = rdata.beliefs[mask], res.predictions[mask]
-    ax.set_title(f"{title}: R² {probe.r2(y, yhat):.3f}\n({len(ids)} beliefs, {mask.sum()} points)",
+    ax.set_title(f"{title}: R² {probing.r2(y, yhat):.3f}\n({len(ids)} beliefs, {mask.sum()} points)",
                  fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -807,7 +807,7 @@ for net in ("trained", "untrained"):
     for hook in r_hooks:
         x = columns(r_acts[net], [hook])
         for name, target in targets.items():
-            res = probe.evaluate(x, target, rdata.probs, train_fraction=0.8, seed=0)
+            res = probing.evaluate(x, target, rdata.probs, train_fraction=0.8, seed=0)
             r_scores[net, name, hook] = res.held_out.r2
 print(f"{'held-out R²':23s}" + "".join(f"{lab:>9s}" for lab in r_labels))
 for net_label in ("trained", "untrained"):

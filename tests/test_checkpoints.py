@@ -92,7 +92,7 @@ def test_cli_train_list_and_probe(tmp_path, capsys, monkeypatch):
     assert main(["list"]) == 0
     assert main(["train", "quick", "--out", str(out), "--device", "tpu"]) == 2
     assert "available" in capsys.readouterr().err
-    if importlib.util.find_spec("beliefcourse.probe") is not None:
+    if importlib.util.find_spec("beliefcourse.probing") is not None:
         assert main(["probe", str(found[-1]), "--write"]) == 0
         assert checkpoints.read_record(found[-1])["probe"] is not None
 

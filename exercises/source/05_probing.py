@@ -42,7 +42,7 @@
 import numpy as np
 from sklearn.linear_model import LinearRegression
 
-from beliefcourse import checkpoints, probe, processes
+from beliefcourse import checkpoints, probing, processes
 from beliefcourse.checks import ch05 as checks
 from beliefcourse.data import ExactData
 
@@ -54,7 +54,7 @@ model, record = checkpoints.load("mess3")
 data = ExactData(processes.mess3(), n_ctx=model.cfg.n_ctx)
 subset = np.sort(np.random.default_rng(0).choice(len(data), size=6000, replace=False))
 tokens, beliefs, seq_probs = data.inputs[subset], data.beliefs[subset], data.probs[subset]
-acts = probe.collect_activations(model, tokens, "blocks.3.hook_resid_post")
+acts = probing.collect_activations(model, tokens, "blocks.3.hook_resid_post")
 print("activations", acts.shape, " beliefs", beliefs.shape)
 
 # %% [markdown]
@@ -140,7 +140,7 @@ try:
         W, b = fit_affine_probe(X, Y, w)
         reference = LinearRegression().fit(X, Y, sample_weight=w)
         mine = X @ W + b
-        print(f"{label:21s} MSE {probe.mse(Y, mine):.3e}; largest difference from scikit-learn's "
+        print(f"{label:21s} MSE {probing.mse(Y, mine):.3e}; largest difference from scikit-learn's "
               f"predictions {np.abs(mine - reference.predict(X)).max():.1e}")
 except NotImplementedError:
     print("(finish Exercise 5.1 to fit your probe to the transformer)")
@@ -440,7 +440,7 @@ except NotImplementedError:
 # sequences (the paper's 20 %) with only a few hundred distinct prefixes. Least squares then
 # interpolates its fit set and does badly held out. Ridge regression minimises
 # $\sum_i \lVert Y_i - (X_i W + b)\rVert^2 + \alpha \lVert W \rVert^2$ (the intercept is not
-# penalised); `probe.AffineProbe(alpha=a)` fits it (`alpha=0` is ordinary least squares). The
+# penalised); `probing.AffineProbe(alpha=a)` fits it (`alpha=0` is ordinary least squares). The
 # penalty must be chosen *without* the held-out sequences, or their score is no longer held out.
 #
 # Write `choose_ridge_alpha(X, Y, groups, alphas, n_folds=5)`:
@@ -449,7 +449,7 @@ except NotImplementedError:
 #   belongs to (arbitrary integer ids, in any order); `alphas`: the candidate penalties;
 # * **folds:** sort the distinct groups (`np.unique(groups)`); the $i$-th goes to fold
 #   $i \bmod n_\text{folds}$, and every point goes to the fold of its group;
-# * for each penalty and each fold $k$: fit `probe.AffineProbe(alpha=a)` on the points *outside*
+# * for each penalty and each fold $k$: fit `probing.AffineProbe(alpha=a)` on the points *outside*
 #   fold $k$ and compute its MSE on fold $k$ (mean over points and coordinates);
 #   `cv_mse[j]` is the mean over the folds for `alphas[j]`;
 # * return `(best_alpha, cv_mse)`: the penalty with the lowest `cv_mse` (a float) and the array.
@@ -486,7 +486,7 @@ def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
         errors = []
         for k in range(n_folds):
             val = fold == k
-            fitted = probe.AffineProbe(alpha=a).fit(X[~val], Y[~val])
+            fitted = probing.AffineProbe(alpha=a).fit(X[~val], Y[~val])
             errors.append(np.mean((Y[val] - fitted.predict(X[val])) ** 2))
         cv_mse[j] = np.mean(errors)
     return float(alphas[np.argmin(cv_mse)]), cv_mse
@@ -506,8 +506,8 @@ checks.check_choose_ridge_alpha(choose_ridge_alpha)
 # %%
 r_model, _ = checkpoints.load("rrxor")
 r_data = ExactData(processes.rrxor(), n_ctx=r_model.cfg.n_ctx)
-r_acts = probe.collect_activations(r_model, r_data.inputs, probe.layer_hooks(r_model))
-fit_seqs, _ = probe.split_sequences(len(r_data), train_fraction=0.2, seed=0)
+r_acts = probing.collect_activations(r_model, r_data.inputs, probing.layer_hooks(r_model))
+fit_seqs, _ = probing.split_sequences(len(r_data), train_fraction=0.2, seed=0)
 X_fit = r_acts[fit_seqs].reshape(-1, r_acts.shape[-1])
 Y_fit = r_data.beliefs[fit_seqs].reshape(-1, 5)
 seq_of_point = np.repeat(fit_seqs, r_acts.shape[1])
@@ -519,7 +519,7 @@ try:
     chosen, curves = {}, {}
     for label, groups in searches.items():
         chosen[label], curves[label] = choose_ridge_alpha(X_fit, Y_fit, groups, grid)
-    held = [probe.evaluate(r_acts, r_data.beliefs, r_data.probs, 0.2, seed=0, alpha=a).held_out
+    held = [probing.evaluate(r_acts, r_data.beliefs, r_data.probs, 0.2, seed=0, alpha=a).held_out
             for a in grid]
     print(f"{'alpha':>8s} {'CV, sequences':>14s} {'CV, points':>11s} {'held-out MSE':>13s} "
           f"{'held-out R²':>12s}")
