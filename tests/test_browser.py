@@ -2,8 +2,8 @@
 
 What it proves that nbval cannot: the notebook runs in the learner's front end, the ipywidgets
 front end renders the explorer, and a slider change travels to the kernel and back as a new
-picture. Recipe: /work/shared/notes/toolchain.md, section 3 (Debian Chromium + Python
-Playwright; never ``playwright install``).
+picture. It needs Debian's ``chromium`` package (or ``BELIEFCOURSE_CHROMIUM``) and Python
+Playwright from the test extras; never ``playwright install``, which downloads another browser.
 
 The notebook is copied, without outputs or saved widget state, into a temporary folder that
 is JupyterLab's root, so autosave never touches the repository. Screenshots go to

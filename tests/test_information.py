@@ -11,7 +11,7 @@ Closed forms used below (nats unless stated; H2(p) = -p ln p - (1-p) ln(1-p)):
 * Even process: unifilar with pi = (1, 1-p)/(2-p); only E is uncertain, with H2(p):
   h_mu = H2(p) / (2 - p).
 * Golden mean: unifilar with pi = (1, p)/(1+p); only A is uncertain: h_mu = H2(p) / (1 + p).
-* Mess3(0.05, 0.85): myopic entropies in bits (papers.md section 1.2/8) 1.5850, 1.2374,
+* Mess3(0.05, 0.85): myopic entropies in bits (exact enumeration; chapter 02) 1.5850, 1.2374,
   1.1734, 1.1514, 1.1466, 1.1452, 1.1448, 1.1447, ...; the mean of h(2..11) is 0.8025 nats;
   h_mu = 1.1447 bits; U(L) -> 0.438 bits; E ~ 0.571 bits.
 """
@@ -252,8 +252,8 @@ def test_dimension_errors(pts, err, match):
 
 
 def test_mess3_dimensions():
-    """Information dimension and Lyapunov dimension agree near 0.5 (papers.md section 5.8);
-    box counting is larger (the measure is uneven)."""
+    """Information dimension and Lyapunov dimension agree near 0.5 (chapter 03, where both are
+    derived); box counting is larger (the measure is uneven)."""
     from beliefcourse.msp import chaos_game
 
     mess3 = processes.mess3()

@@ -25,7 +25,8 @@ def test_factories_build_valid_hmms(name, shape):
 
 
 def test_mess3_matrix_matches_the_paper():
-    """Paper (a)'s printed T^(A) for x = 0.05, alpha = 0.85 (papers.md section 1.2)."""
+    """T^(A) for x = 0.05, alpha = 0.85 as the authors' code prints it (epsilon-transformers,
+    examples/Figure6.ipynb, the notebook behind paper (a)'s Mess3 figure)."""
     TA = processes.mess3().T[0]
     expected = [[0.765, 0.00375, 0.00375], [0.0425, 0.0675, 0.00375],
                 [0.0425, 0.00375, 0.0675]]
