@@ -50,7 +50,8 @@ __all__ = ["Case", "CheckResult", "Mistake", "as_array", "as_float", "close",
            "describe_difference", "describe_shapes", "expect_close", "fmt", "judge", "run",
            "run_checks"]
 
-_ICONS = {"passed": "✅", "failed": "❌", "not_implemented": "⏳", "error": "💥"}
+# Plain words, not emoji: every font has them (emoji need a colour-emoji font).
+_ICONS = {"passed": "PASSED", "failed": "WRONG", "not_implemented": "TO DO", "error": "ERROR"}
 _COLOURS = {"passed": "#e6f4ea", "failed": "#fce8e6", "not_implemented": "#fef7e0",
             "error": "#fce8e6"}
 
@@ -287,7 +288,7 @@ def describe_difference(got, expected) -> str:
     where = idx[0] if len(idx) == 1 else idx
     n_bad = int((~np.isclose(got, expected, rtol=1e-6, atol=1e-9)).sum())
     return (f"largest difference {diff[idx]:.3g} at index {where}: expected "
-            f"{expected[idx]:.6g}, got {got[idx]:.6g} ({n_bad} of {got.size} entries differ)")
+            f"{expected[idx]:.6g}, got {got[idx]:.6g}; {n_bad} of {got.size} entries differ")
 
 
 def expect_close(got, expected, label: str, advice: str = "", *, rtol: float = 1e-6,
