@@ -7,7 +7,8 @@
     slides NN [--out DIR]       build chapter NN's reveal.js deck (default: build/slides/)
     book [--out DIR]            build the static HTML book (default: build/book/)
     guide [--check]             regenerate instructors/ (or only check it is up to date)
-    measure [NOTEBOOK ...]      time notebooks into instructors/timings.json (default: all)
+    measure [NOTEBOOK ...]      time notebooks into instructors/timings.json (default: all;
+                                --from-bench JSON: take bench/notebooks.py's times)
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     gd.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     me = sub.add_parser("measure", help="time notebooks into instructors/timings.json")
     me.add_argument("notebooks", nargs="*")
+    me.add_argument("--from-bench", metavar="JSON",
+                    help="take the times from `python bench/notebooks.py --json JSON`")
     args = parser.parse_args(argv)
 
     if args.command == "doctor":
@@ -57,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "guide":
         from .guide import main as guide_main
         return guide_main(check=args.check)
-    from .timings import measure
+    from .timings import import_bench, measure
+    if args.from_bench:
+        import_bench(Path(args.from_bench))
+        return 0
     paths = [Path(p) for p in args.notebooks] or sorted(
         p for d in ("chapters", "exercises", "solutions") for p in (ROOT / d).glob("*.ipynb"))
     measure(paths)

@@ -1,11 +1,14 @@
 """Measured execution times of the notebooks, stored in ``instructors/timings.json``.
 
-``python -m beliefcourse.workshop measure [NOTEBOOK ...]`` runs each notebook top to bottom in
-a fresh kernel exactly as ``tools/notebooks.py execute`` does (one OpenMP thread, the
-notebook's folder as working directory) but on an in-memory copy, so nothing is written back,
-and records its wall time together with :func:`beliefcourse.workshop.doctor.bench_step` (the
-training-step benchmark ``./course doctor`` scales chapter times by). The instructors' guide
-quotes these times; ``./course doctor`` estimates chapter 05 from them.
+``python -m beliefcourse.workshop measure [NOTEBOOK ...]`` times each notebook with
+``bench/notebooks.py`` (a fresh kernel, one OpenMP thread, the notebook's folder as working
+directory, nothing written back); ``measure --from-bench FILE`` takes the times from that
+script's ``--json`` output instead. Either way the file also records
+:func:`beliefcourse.workshop.doctor.bench_step`, the training-step benchmark by which
+``./course doctor`` scales chapter 05's time to a learner's machine, and the machine. The
+instructors' guide quotes these times.
+
+:func:`execute_copy` runs a notebook in memory for ``./course progress``.
 """
 
 from __future__ import annotations
@@ -63,36 +66,69 @@ def read(root: Path = ROOT) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def measure(paths: list[Path], root: Path = ROOT, log=print) -> dict:
-    """Execute each notebook and store its seconds in the timings file (written after each
-    notebook, so an interrupted run keeps what it measured), with a fresh benchmark and a
-    description of the machine. A notebook that fails is reported and left out."""
-    from nbclient.exceptions import CellExecutionError
+def _bench_run_one(root: Path):
+    """``run_one`` of ``bench/notebooks.py`` (the course's one way to time a notebook)."""
+    import importlib.util
 
+    spec = importlib.util.spec_from_file_location("course_bench_notebooks",
+                                                  Path(root) / "bench" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.run_one
+
+
+def _record_machine(data: dict) -> None:
     from .doctor import bench_step
 
-    root = Path(root)
-    data = read(root)
     data["benchmark"] = {"step_s": round(bench_step(), 4),
                          "what": "median AdamW step, Mess3 transformer, batch 512, 1 thread"}
     data["machine"] = {"cpus": os.cpu_count(), "processor": platform.processor() or
                        platform.machine(), "python": platform.python_version(),
                        "date": _dt.date.today().isoformat(), "threads": 1}
-    out = root / TIMINGS_FILE
+
+
+def _write(data: dict, root: Path) -> None:
+    data["notebooks"] = dict(sorted(data["notebooks"].items()))
+    out = Path(root) / TIMINGS_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def measure(paths: list[Path], root: Path = ROOT, log=print) -> dict:
+    """Time each notebook with ``bench/notebooks.py``'s ``run_one`` (a fresh kernel, one
+    thread, nothing saved) and store its seconds in the timings file, written after each
+    notebook so an interrupted run keeps what it measured, with a fresh benchmark and a
+    description of the machine. A notebook that fails is reported and left out."""
+    root = Path(root)
+    run_one = _bench_run_one(root)
+    data = read(root)
+    _record_machine(data)
+    os.environ.update(KERNEL_ENV)
+    os.environ.pop("MPLBACKEND", None)
     failed = []
     for p in paths:
         rel = Path(p).resolve().relative_to(root.resolve()).as_posix()
-        try:
-            _, seconds = execute_copy(Path(p), allow_errors=rel.startswith("exercises/"))
-        except CellExecutionError as err:
+        result = run_one(Path(p).resolve(), CELL_TIMEOUT_S)
+        if result["status"] != "ok":
             failed.append(rel)
-            log(f"{rel}: FAILED ({str(err).strip().splitlines()[-1]})")
+            log(f"{rel}: FAILED ({result['status']})")
             continue
-        data["notebooks"][rel] = round(seconds, 1)
-        data["notebooks"] = dict(sorted(data["notebooks"].items()))
-        out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        log(f"{rel}: {seconds:.1f} s")
+        data["notebooks"][rel] = result["seconds"]
+        _write(data, root)
+        log(f"{rel}: {result['seconds']:.1f} s")
     if failed:
         raise RuntimeError(f"{len(failed)} notebook(s) failed: {', '.join(failed)}")
+    return data
+
+
+def import_bench(path: Path, root: Path = ROOT) -> dict:
+    """Take the times of the notebooks that ran without error from a JSON file written by
+    ``python bench/notebooks.py --json FILE`` (on this machine), and time the benchmark."""
+    results = json.loads(Path(path).read_text(encoding="utf-8"))["results"]
+    data = read(root)
+    for r in results:
+        if r["status"] == "ok":
+            data["notebooks"][Path(r["notebook"]).as_posix()] = r["seconds"]
+    _record_machine(data)
+    _write(data, root)
     return data
