@@ -71,7 +71,6 @@ def test_deck_title_figures_no_empty_slides(decks, chapter):
     nb = nbformat.read(chapter.notebook, as_version=4)
     freeze_widgets(nb)
     stored = sum(len(image_outputs(c)) for c in nb.cells if c.cell_type == "code")
-    assert stored > 0
     assert sum(s["images"] for s in leaves) == stored, "every stored figure is on a slide"
 
     remote = [r for r in parser.refs if r.startswith(("http:", "https:", "//"))]

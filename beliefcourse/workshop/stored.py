@@ -43,9 +43,13 @@ def widget_outputs(state: dict, model_id: str, _seen=None) -> list[dict]:
                             "data": {f"image/{fmt}": buf["data"], "text/plain": "<image>"}})
     elif name == "OutputModel":
         out.extend(copy.deepcopy(o) for o in model.get("state", {}).get("outputs", []))
-    elif name in ("LabelModel", "HTMLMathModel") and model["state"].get("value"):
+    elif name == "LabelModel" and model["state"].get("value"):
         out.append({"output_type": "stream", "name": "stdout",
                     "text": str(model["state"]["value"]) + "\n"})
+    elif name in ("HTMLModel", "HTMLMathModel") and model["state"].get("value"):
+        out.append({"output_type": "display_data", "metadata": {},
+                    "data": {"text/html": str(model["state"]["value"]),
+                             "text/plain": "<widget text>"}})
     for child in _children(model):
         out.extend(widget_outputs(state, child, seen))
     return out
