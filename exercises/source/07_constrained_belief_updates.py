@@ -260,7 +260,9 @@ checks.check_ov_vectors(ov_vectors)
 # %% [markdown]
 # On a shipped two-head model at (0.5, 0.6), where $\zeta = -0.5$: the token-dependent part
 # of each OV vector (minus the mean over tokens) at the last position, and the cosine between
-# the two heads' vectors for the same token. The theory wants them opposite (cosine near −1).
+# the two heads' vectors for the same token. The theory wants them opposite (cosine −1); a
+# trained model with an MLP gets only part of the way there (all three cosines negative).
+# Chapter 07, section 7 reads the same vectors into belief space, where the signs are clean.
 
 # %%
 try:
