@@ -65,3 +65,11 @@ def test_rnn_presets_pair_gru_and_lstm_at_equal_size():
         lstm = param_count(build_model(PRESETS[f"{process}-lstm"].model))
         assert abs(gru - lstm) / gru < 0.03
         assert PRESETS[f"{process}-gru"].hmm().n_tokens == PRESETS[process].hmm().n_tokens
+
+
+def test_probing_finds_the_lstm_layers():
+    from beliefcourse import probing
+    model = build_model(CFG, seed=0)
+    assert probing.layer_hooks(model) == ["lstm.0.hook_hidden", "lstm.1.hook_hidden"]
+    assert probing.default_hook_sets(model, "mess3")["final layer (pre-LN)"] == [
+        "lstm.1.hook_hidden"]

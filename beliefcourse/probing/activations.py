@@ -15,7 +15,7 @@ from ._validate import positive_int
 
 _RESID_HOOK = re.compile(r"^blocks\.(\d+)\.hook_resid_(pre|mid|post)$")
 _RESID_ORDER = {"pre": 0, "mid": 1, "post": 2}
-_GRU_HOOK = re.compile(r"^gru\.(\d+)\.hook_hidden$")
+_RNN_HOOK = re.compile(r"^(?:gru|lstm)\.(\d+)\.hook_hidden$")
 
 
 def collect_activations(model, tokens, hooks, batch_size: int = 1024, device=None
@@ -125,17 +125,18 @@ def layer_hooks(model) -> list[str]:
 
     Transformer: ``blocks.{l}.hook_resid_{pre,mid,post}`` for every block (12 hooks for the
     paper's 4-layer models; their concatenation is what Fig. 7C probes for RRXOR).
-    GRU: ``gru.{l}.hook_hidden`` for every layer.
+    GRU / LSTM: ``gru.{l}.hook_hidden`` / ``lstm.{l}.hook_hidden`` for every layer (an LSTM's
+    cell states ``lstm.{l}.hook_cell`` are not in the residual-stream sense and are left out).
     """
     found = []
     for h in _hook_names(model):
         if m := _RESID_HOOK.match(h):
             found.append((int(m.group(1)), _RESID_ORDER[m.group(2)], h))
-        elif m := _GRU_HOOK.match(h):
+        elif m := _RNN_HOOK.match(h):
             found.append((int(m.group(1)), 0, h))
     if not found:
         raise ValueError(f"{type(model).__name__} has no blocks.<l>.hook_resid_* or "
-                         "gru.<l>.hook_hidden hooks")
+                         "gru.<l>.hook_hidden / lstm.<l>.hook_hidden hooks")
     return [h for *_, h in sorted(found)]
 
 
@@ -148,7 +149,7 @@ def default_hook_sets(model, process_name: str) -> dict[str, list[str]]:
     * Every other process (Mess3, Figs. 6 and S1): the final layer before the final LayerNorm
       (``blocks.{last}.hook_resid_post``) and after it (``ln_final.hook_normalized``).
 
-    For a GRU the final layer is ``gru.{last}.hook_hidden``.
+    For a GRU (LSTM) the final layer is ``gru.{last}.hook_hidden`` (``lstm.{last}.hook_hidden``).
     """
     layers = layer_hooks(model)
     final = {"final layer (pre-LN)": [layers[-1]]}
