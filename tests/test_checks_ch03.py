@@ -90,6 +90,11 @@ def _rate_parts(T, beliefs, successors):
     return p, h
 
 
+def _rate_recurrent_equal(T, b, s):
+    _, h = _rate_parts(T, b, s)
+    return float(h[ch03.reference_recurrent(s)].mean())
+
+
 def _rate_hidden_state(T, b, s):
     per_state = np.array([ch03._entropy(T[:, i, :].sum(-1)) for i in range(T.shape[1])])
     return float(b[0] @ per_state)
@@ -204,6 +209,8 @@ PLANTED = [
             r"incoming edge"),
     Planted("recurrent_states", "returns indices, not a mask",
             lambda s: np.flatnonzero(ch03.reference_recurrent(s)), r"boolean mask"),
+    Planted("recurrent_states", "marks states with a self-loop",
+            lambda s: np.array([k in s[k] for k in range(len(s))]), r"self-loop"),
     Planted("recurrent_states", "checks reachability the wrong way round", _backwards,
             r"wrong way round"),
     # msp_entropy_rate(T, beliefs, successors)
@@ -215,6 +222,8 @@ PLANTED = [
             lambda T, b, s: _rate_parts(T, b, s)[1][0], r"h\(1\)"),
     Planted("msp_entropy_rate", "takes the entropy of the beliefs", _rate_state_entropy,
             r"\*beliefs\*"),
+    Planted("msp_entropy_rate", "weights the recurrent states equally", _rate_recurrent_equal,
+            r"recurrent states with equal weight"),
     Planted("msp_entropy_rate", "averages the entropy given the hidden state",
             _rate_hidden_state, r"given the \*hidden state\*"),
     # chaos_game(T, pi, n_points, seed=None, burn_in=100)
@@ -253,6 +262,9 @@ PLANTED = [
     Planted("next_token_classes", "compares distributions with exact equality",
             lambda b, T, atol=1e-9: ch03._group(np.einsum("ki,xij->kx", b, T), atol, exact=True),
             r"exact equality"),
+    Planted("next_token_classes", "compares only the probability of token 0",
+            lambda b, T, atol=1e-9: ch03._group(np.einsum("ki,xij->kx", b, T)[:, :1], atol),
+            r"only the probability of token 0"),
     Planted("next_token_classes", "computes P(x | eta) with the column convention",
             lambda b, T, atol=1e-9: ch03._group(np.einsum("kj,xij->kx", b, T), atol),
             r"column convention"),

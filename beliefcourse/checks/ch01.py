@@ -232,11 +232,12 @@ def check_sequence_probability(sequence_probability):
 
 
 # ---------------------------------------------------------------------------- Mess3
-def _mess3(x, alpha, *, spec="ij,jk->kij", beta=None, stay=None):
+def _mess3(x, alpha, *, spec="ij,jk->kij", beta=None, stay=None, swap=False):
     beta = (1 - alpha) / 2 if beta is None else beta
     stay = 1 - 2 * x if stay is None else stay
+    own, other = (beta, alpha) if swap else (alpha, beta)
     move = np.full((3, 3), x) + (stay - x) * np.eye(3)            # move[i, j] = P(j | i)
-    emit = np.full((3, 3), beta) + (alpha - beta) * np.eye(3)     # emit[j, k] = P(k | j)
+    emit = np.full((3, 3), other) + (own - other) * np.eye(3)     # emit[j, k] = P(k | j)
     return np.einsum(spec, move, emit)
 
 
@@ -263,6 +264,9 @@ def _test_mess3_matrices(fn):
             ("beta", _mess3(x, alpha, beta=1 - alpha),
              "The off-token emission probability is beta = (1 - alpha) / 2, shared by the two "
              "other tokens — not 1 - alpha."),
+            ("swapped emission", _mess3(x, alpha, swap=True),
+             "You swapped the emission probabilities: a state emits its *own* token with "
+             "probability alpha and each of the two others with beta = (1 - alpha) / 2."),
             ("stay", _mess3(x, alpha, stay=1 - x),
              "The probability of staying is 1 - 2x (the chain jumps to each of the two other "
              "states with probability x), not 1 - x."),

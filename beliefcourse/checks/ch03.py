@@ -840,6 +840,9 @@ def _class_variants(beliefs, T, atol):
         (_group(np.einsum("kj,xij->kx", beliefs, T), atol),
          "You computed the next-token distributions with the column convention "
          "(`T[x] @ eta`). Rows of T[x] are the current state: P(x | eta) = eta T^(x) 1."),
+        (_group(next_token[:, :1], atol),
+         "You compared only the probability of token 0. With two tokens that fixes the "
+         "distribution; with more it does not: compare the whole next-token distribution."),
         (next_token.argmax(axis=1), "You grouped by the most likely next token. Two beliefs "
                                     "belong together only if their whole next-token "
                                     "distributions agree."),
