@@ -209,8 +209,7 @@ for what, ok in requirements.items():
 # `ipywidgets` 8 into the environment that *runs JupyterLab* (not only the kernel's) and
 # restart JupyterLab.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 import ipywidgets as widgets
 
 widgets.IntSlider(value=3, min=0, max=10, description="try me")
@@ -221,8 +220,8 @@ widgets.IntSlider(value=3, min=0, max=10, description="try me")
 # Here is the pattern you will meet in every practice notebook. A function is left for you to
 # write, with its signature and a docstring that fixes the conventions. A **checker** then
 # calls it on many inputs and compares with the reference. It answers in one of four ways:
-# ⏳ not implemented yet, ❌ wrong (with the likely mistake), 💥 your code crashed (with the
-# line), ✅ correct.
+# **TO DO** (not implemented yet), **WRONG** (with the likely mistake), **ERROR** (your code
+# crashed; with the line), **PASSED** (correct).
 #
 # Our example is Exercise 1.1: the stationary distribution $\pi$ of an HMM, the left
 # eigenvector of its net transition matrix with eigenvalue 1, normalised to sum to 1 (chapter

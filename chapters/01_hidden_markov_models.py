@@ -475,8 +475,7 @@ print(f"lag 20: exact {exact[-1]:.3f}, measured {empirical[-1]:.3f}")
 # > half the time — above chance, because the state is sticky.
 # > </details>
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from beliefcourse import widgets
 
 widgets.mess3_explorer()

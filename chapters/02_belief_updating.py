@@ -40,11 +40,14 @@
 # Practice: `exercises/02_belief_updating.ipynb`.
 
 # %%
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from beliefcourse import beliefs, information, msp, plotting, processes
 from beliefcourse.enumerate import all_sequences
+from beliefcourse.hmm import HMM
 
 np.set_printoptions(precision=4, suppress=True)
 z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
@@ -267,8 +270,97 @@ plt.show()
 # > with $\alpha < 1$ every state can emit every token.
 # > </details>
 #
-# Non-synchronisation is why Mess3's belief set is infinite — and fractal — rather than the
-# handful of points Z1R visits.
+# ### When is the set of beliefs finite?
+#
+# Z1R's observer visits a handful of beliefs, Mess3's infinitely many (chapter 03 draws them).
+# It is tempting to blame the difference on synchronisation, but that is not the cause. Two
+# properties of the *presentation* decide it.
+#
+# * **Unifilarity.** An HMM is *unifilar* if from each state each token leads to at most one
+#   next state: every $T^{(x)}$ has at most one non-zero entry per row. Then an observer who
+#   is certain stays certain (a corner of the simplex is mapped to a corner).
+# * **Exact or asymptotic synchronisation** (Travers & Crutchfield 2010). A unifilar
+#   observer either *can* become certain after finitely many tokens — some word of positive
+#   probability, a *synchronising word*, leads to a corner; then, with probability 1, the
+#   observer becomes certain at a finite time — or it never can, and (when different states
+#   predict different futures) its uncertainty only shrinks towards 0.
+#
+# What follows:
+#
+# 1. *Unifilar and exactly synchronising* (Z1R, RRXOR): with probability 1 the observer
+#    reaches a corner and from then on moves among corners. The beliefs it keeps returning
+#    to — the *recurrent* ones — are at most the $n$ corners. Only the beliefs held *before*
+#    synchronising remain to count; for Z1R and RRXOR they are finitely many (for Z1R every
+#    word of length 3 synchronises; RRXOR's never-synchronising words, such as `000…`, lead
+#    round a short cycle of beliefs), so the whole set is finite.
+# 2. *Unifilar but only asymptotically synchronising*: no belief is ever a corner, yet the
+#    uncertainty goes to 0, so the beliefs come ever closer to the corners without reaching
+#    them: infinitely many, all transient, piling up only at the corners.
+# 3. *Non-unifilar* (Mess3): one token from a *known* state can lead to any of three states,
+#    so even certainty would be lost at the next step. Nothing keeps the recurrent beliefs
+#    at the corners, and for Mess3 they form an infinite set — the fractal.
+#
+# So Mess3's belief set is infinite because its presentation is non-unifilar (and, as
+# chapter 03 shows, every word leads to a different belief); its failure to synchronise is
+# another consequence of the same mixing, not the cause. Case 2 shows that a process can
+# fail to synchronise exactly and still have all its long-run beliefs at the corners.
+#
+# For case 2 we need an example. Take two states $A$, $B$ and tokens 0, 1: state $A$ emits 0
+# with probability $a$ and stays, or emits 1 and moves to $B$; state $B$ emits 0 with
+# probability $b$ and stays, or emits 1 and moves to $A$. It is unifilar (token 0 keeps the
+# state, token 1 swaps it). Two observers who started in $A$ and in $B$ follow opposite
+# paths, and each token multiplies the odds between them by one of $a/b$, $b/a$,
+# $(1-a)/(1-b)$, $(1-b)/(1-a)$ — never by 0 or $\infty$ when $0 < a, b < 1$. So no word
+# ever makes the observer certain: it synchronises only asymptotically. With $a \ne b$ the
+# two states predict different futures, so the odds drift and the uncertainty still goes to
+# 0. We use $a = 0.8$, $b = 0.4$ and call it the *asymmetric flip*.
+#
+# The cell checks every claim above by computation: unifilarity from the matrices, whether
+# any belief within 14 tokens is a corner (exact synchronisation), how many distinct beliefs
+# words of length $\le L$ reach, the recurrent beliefs where the set is finite, and $U(L)$.
+
+# %%
+a, b = 0.8, 0.4
+T_flip = np.zeros((2, 2, 2))
+T_flip[0, 0, 0], T_flip[1, 0, 1] = a, 1 - a     # A: 0 -> stay (a), 1 -> B
+T_flip[0, 1, 1], T_flip[1, 1, 0] = b, 1 - b     # B: 0 -> stay (b), 1 -> A
+flip = HMM(T_flip, state_names=["A", "B"], token_names=["0", "1"])
+
+
+def is_unifilar(hmm):
+    """At most one next state for every (state, token): one non-zero per row of T^(x)."""
+    return bool(np.all((hmm.T > 0).sum(axis=2) <= 1))
+
+
+DEPTH = 14
+U10 = {}
+for name, hmm in [("Z1R", z1r), ("RRXOR", rrxor), ("asymmetric flip", flip),
+                  ("Mess3", mess3)]:
+    # breadth-first over beliefs, stopping before a level would pass 3,000 beliefs
+    m = msp.mixed_state_presentation(hmm, max_states=3_000, max_depth=DEPTH, warn=False)
+    depth_reached = DEPTH if m.complete else m.max_depth
+    counts = [f"{L}: {int((m.depths <= L).sum()):,}" for L in range(2, depth_reached + 1, 2)]
+    surest = m.beliefs.max(axis=1).max()      # the largest probability any belief gives a state
+    U10[name] = information.state_uncertainty(hmm, [10], unit="bits")[0]
+    print(f"{name}: unifilar {is_unifilar(hmm)}; largest belief in a state within "
+          f"{depth_reached} tokens {surest:.6f} (a corner: {bool(surest > 1 - 1e-12)}); "
+          f"U(10) = {U10[name]:.3f} bits")
+    print("    distinct beliefs within L tokens, L =", ", ".join(counts))
+    print("    " + (f"complete: {m.n_states} beliefs, {len(m.recurrent())} of them recurrent"
+                    if m.complete else "not complete: the next level would pass 3,000 beliefs"
+                    if m.max_depth < DEPTH else f"not complete: still growing at L = {DEPTH}"))
+print("asymmetric flip, U(L) for L = 0, 4, ..., 20 [bits]:",
+      information.state_uncertainty(flip, np.arange(0, 21, 4), unit="bits").round(3))
+
+# %% [markdown]
+# The four cases side by side. Z1R and RRXOR are unifilar and reach corners; their sets are
+# complete at 7 and 36 beliefs, of which only the 3 and 5 corners are recurrent. The
+# asymmetric flip is unifilar too, but its surest belief within 14 tokens is 0.99998, not a
+# corner: it never synchronises exactly. Its uncertainty still falls towards 0 (0.087 bits
+# at $L = 20$) and every token adds 4 new beliefs, creeping towards the corners — an
+# infinite set, but with no recurrent beliefs away from the corners. Mess3 is not unifilar:
+# its uncertainty levels off at 0.438 bits, every word of length $\le 6$ gives its own belief
+# (1,093 of them, $(3^7 - 1)/2$), and the set would pass 3,000 beliefs at the next token.
 
 # %% [markdown]
 # ## 5. What a belief predicts: the next token, and the whole future
@@ -475,7 +567,7 @@ print("h(1..6) of Z1R [nats]:", information.myopic_entropy(z1r, np.arange(1, 7))
 h_mu_mess3 = information.entropy_rate(mess3)
 print(f"entropy rate of Mess3: {h_mu_mess3:.4f} nats = {h_mu_mess3 / np.log(2):.4f} bits")
 print(f"  .value = {h_mu_mess3.value:.6f}, .error = {h_mu_mess3.error:.0e} nats")
-print(f"  .method: {h_mu_mess3.method}")
+print(textwrap.fill(f"  .method: {h_mu_mess3.method}", 90, subsequent_indent=" " * 4))
 gaps = h - h_mu_mess3
 for L in range(2, 8):
     print(f"h({L}) - h_mu = {gaps[L - 1]:.2e} nats   ratio to the previous gap: "
@@ -496,6 +588,10 @@ for L in range(2, 8):
 #   points of the simplex; corners are certainty.
 # * Synchronisation: $U(L) = \sum_w P(w) H[\eta(w)]$. Z1R reaches 0 after 3 tokens; Mess3
 #   levels off at 0.438 bits; RRXOR decays slowly.
+# * The set of beliefs is finite for Z1R (7) and RRXOR (36): unifilar presentations that
+#   synchronise exactly, whose recurrent beliefs are corners. A unifilar process that only
+#   synchronises asymptotically has infinitely many beliefs, all transient; Mess3's infinite
+#   (fractal) set comes from its non-unifilar presentation.
 # * A belief predicts the whole future, $P(w \mid \eta) = \eta T^{(w)}\mathbf 1$ — more than
 #   the next token.
 # * Myopic entropy $h(L)$ is the best achievable cross-entropy with $L-1$ tokens of context.
@@ -520,6 +616,10 @@ for L in range(2, 8):
 # * J. P. Crutchfield, C. J. Ellison, R. G. James, J. R. Mahoney, *Synchronization and
 #   control in intrinsic and designed computation: an information-theoretic analysis of
 #   competing models of stochastic computation*, Chaos 20, 037105 (2010).
+# * N. F. Travers, J. P. Crutchfield, *Exact synchronization for finite-state sources*,
+#   arXiv:1008.4182 (2010), and its sequel *Asymptotic
+#   synchronization for finite-state sources* (arXiv:1011.1581): exact vs asymptotic
+#   synchronisation of unifilar presentations.
 # * J. P. Crutchfield, D. P. Feldman, *Regularities unseen, randomness observed: levels of
 #   entropy convergence*, Chaos 13, 25 (2003) — block and myopic entropies, $h_\mu$, excess
 #   entropy.
