@@ -375,3 +375,25 @@ def _shuffle_other_seed_use(X_train, Y_train, X_test, Y_test, rng):
 def test_other_correct_answers_pass(name, correct):
     result = getattr(ch05, f"check_{name}")(correct)
     assert result, result.message
+
+
+def test_ridge_with_the_course_probe_passes():
+    """The exercise's own recipe, probing.AffineProbe(alpha=a), on a one-column target: its
+    predictions keep the target's shape (n, 1) at every alpha, and the checker accepts them."""
+    from beliefcourse.probing import AffineProbe
+
+    def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
+        fold = np.unique(groups, return_inverse=True)[1].reshape(-1) % n_folds
+        cv = np.zeros(len(alphas))
+        for j, a in enumerate(alphas):
+            errors = []
+            for k in range(n_folds):
+                val = fold == k
+                pred = AffineProbe(alpha=a).fit(X[~val], Y[~val]).predict(X[val])
+                assert pred.shape == Y[val].shape
+                errors.append(np.mean((Y[val] - pred) ** 2))
+            cv[j] = np.mean(errors)
+        return float(alphas[np.argmin(cv)]), cv
+
+    result = ch05.check_choose_ridge_alpha(choose_ridge_alpha)
+    assert result, result.message
