@@ -160,21 +160,6 @@ def token_updates(hmm: HMM) -> np.ndarray:
     return post / norm - pi
 
 
-def decay_matrices(hmm: HMM, n: int, rate: float | None = None) -> np.ndarray:
-    """``M (n, S, S)``: how a deviation from ``pi`` is carried ``k = 0..n-1`` steps forward.
-
-    ``rate=None``: the exact ``M_k = T^k`` (general HMM); a number: ``M_k = rate^k I`` (the
-    one-head ansatz; equal to ``T^k`` on deviations for Mess3 when ``rate = zeta``).
-    """
-    S = hmm.n_states
-    if rate is None:
-        M = [np.eye(S)]
-        for _ in range(n - 1):
-            M.append(M[-1] @ hmm.transition_matrix)
-        return np.array(M)
-    return np.array([float(rate) ** k * np.eye(S) for k in range(n)])
-
-
 def constrained_update(hmm: HMM, tokens, rate: float | None = None,
                        normalise: bool = False) -> np.ndarray:
     """The constrained update ``r`` after each prefix of ``tokens``.

@@ -11,7 +11,8 @@ The shipped checkpoints ``grid-x{100x}-a{100 alpha}-h{heads}-s{seed}`` (presets
   belief best) and ``r*_norm`` (the same with the softmax normalisation);
 * OV angles between tokens, OV orientation read out into belief space against
   ``sign(3 alpha - 1)``;
-* the exact ``resid_mid`` decomposition error, variance in 3 PCs of ``resid_mid``, and
+* the exact ``resid_mid`` decomposition error, variance in 3 PCs of ``resid_mid`` (as it is,
+  and after subtracting each position's mean, which removes the position embedding), and
   held-out affine fits ``resid_mid -> r`` (rates ``zeta`` and ``r*``) and ``resid_mid -> eta``
   (THE R², :func:`beliefcourse.probing.evaluate`) beside the analytic ``R²(r -> eta)``.
 
@@ -106,6 +107,7 @@ class ModelReport:
     heads: list[HeadReport]
     decomposition_error: float
     pc3_variance: float
+    pc3_variance_centred: float
     r2_to_r: float
     r2_to_r_star: float
     r2_to_eta: float
@@ -133,6 +135,7 @@ class ModelReport:
                 "OV orient.": " / ".join(f"{h.orientation:+.2f}" for h in self.heads),
                 "3α−1": round(3 * self.alpha - 1, 2),
                 "PC3 var": round(self.pc3_variance, 3),
+                "PC3 var (pos.-centred)": round(self.pc3_variance_centred, 3),
                 "R² mid→r": round(self.r2_to_r, 3), "R² mid→r*": round(self.r2_to_r_star, 3),
                 "R² r→η (theory)": round(t.r2_zeta, 3),
                 "R² mid→η": round(self.r2_to_eta, 3), "R² post→η": round(self.r2_to_eta_post, 4),
@@ -195,6 +198,8 @@ def analyse(model, record: dict, name: str = "", n_sequences: int = 4000, seed=0
                        seed=int(record["seed"]), relative_loss=float(record["relative_loss"]),
                        theory=th, heads=heads, decomposition_error=dec.max_error,
                        pc3_variance=mechanism.explained_variance(mid, 3),
+                       pc3_variance_centred=mechanism.explained_variance(
+                           mid - mid.mean(axis=0, keepdims=True), 3),
                        r2_to_r=to_r.held_out.r2, r2_to_r_star=to_r_star.held_out.r2,
                        r2_to_eta=to_eta.held_out.r2,
                        r2_to_eta_post=to_eta_post.held_out.r2)
@@ -207,3 +212,34 @@ def analyse_shipped(name: str, **kw) -> ModelReport:
     parse_name(name)
     model, record = checkpoints.load(name)
     return analyse(model, record, name=name, **kw)
+
+
+def write_record(name: str, n_sequences: int = 1500) -> dict:
+    """Measure a shipped grid checkpoint (:func:`analyse_shipped`) and store
+    :meth:`ModelReport.row` in its JSON record under ``"mechanism"`` (with ``n_sequences``);
+    returns that entry. The README's grid table is generated from these entries."""
+    from . import checkpoints
+
+    rep = analyse_shipped(name, n_sequences=n_sequences)
+    entry = {**rep.row(), "n_sequences": n_sequences}
+    checkpoints.update_record(checkpoints.resolve(name), {"mechanism": entry})
+    return entry
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m beliefcourse.grid [--write]``: measure every shipped grid model."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m beliefcourse.grid",
+                                     description="Measure chapter 07's grid models.")
+    parser.add_argument("--write", action="store_true",
+                        help="store the measurements in each checkpoint's JSON record")
+    args = parser.parse_args(argv)
+    for name in grid_names():
+        row = write_record(name) if args.write else analyse_shipped(name, n_sequences=1500).row()
+        print(" | ".join(f"{k}: {v}" for k, v in row.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
