@@ -1,0 +1,802 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Beyond the next token, beyond transformers
+#
+# *Reading time ≈ 90 minutes. Prerequisites: chapter 02 (beliefs fix the whole future),
+# chapter 03 (RRXOR's 36 beliefs, fractal dimension), chapter 05 (probes, held-out splits,
+# controls, the within-class part).*
+#
+# Chapter 05 ended on three open questions. A belief holds everything the past says about the
+# *whole future*: does the network store that, or only what the next token needs? Is the
+# geometry a property of transformers, or of any good predictor? And is a linear read-out
+# evidence that the network *uses* the geometry, or only that it can be found there? This
+# chapter answers each with an experiment that could have come out the other way, held out
+# over sequences, beside the untrained network and the input-only baseline, and against the
+# best score the process allows.
+#
+# **After this chapter you will be able to**
+#
+# 1. compute the distribution of the next $k$ tokens from a belief, and the best any
+#    next-token-only representation can score on it (the *next-token ceiling*);
+# 2. run the distance test of the paper's Fig. 7D with its exact ceiling, and say whether a
+#    network beats what the next token alone allows;
+# 3. train a GRU and an LSTM with the course's CLI, and compare their hidden states with the
+#    transformer's residual stream under the same probes and controls;
+# 4. move an activation along the probed geometry and measure whether the prediction follows,
+#    against a random move of the same length and against the untrained network — and
+#    explain why the probe's own direction is the wrong one to move along;
+# 5. say whether beliefs or log-beliefs are the more linear in the residual stream, and
+#    estimate the fractal dimension of the probed points over training.
+#
+# Practice: `exercises/06_beyond_the_next_token.ipynb` (the next $k$ tokens, the distance
+# test's ceiling, the steering move, a GRU step that matches `torch.nn.GRU`, a sign test for
+# steering against its control).
+#
+# The models: the shipped transformers of chapters 04–05 and, new here, a GRU and an LSTM per
+# process, trained by the package's CLI on the same data (exact soft targets, AdamW, cosine
+# schedule; section 2 shows the commands).
+
+# %%
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.stats import binomtest
+
+from beliefcourse import checkpoints, information, msp, plotting, probing, processes, steering
+from beliefcourse.data import ExactData
+from beliefcourse.model import build_model, param_count
+from beliefcourse.probing import futures
+from beliefcourse.train import PRESETS, train
+from beliefcourse.widgets import steering_widget
+
+np.set_printoptions(precision=4, suppress=True)
+mess3, rrxor = processes.mess3(), processes.rrxor()
+mdata, rdata = ExactData(mess3, n_ctx=10), ExactData(rrxor, n_ctx=10)
+ARCHS = ("transformer", "GRU", "LSTM")
+NAMES = {("mess3", "transformer"): "mess3", ("mess3", "GRU"): "mess3-gru",
+         ("mess3", "LSTM"): "mess3-lstm", ("rrxor", "transformer"): "rrxor",
+         ("rrxor", "GRU"): "rrxor-gru", ("rrxor", "LSTM"): "rrxor-lstm"}
+models, records = {}, {}
+print(f"{'process':8s} {'architecture':12s} {'parameters':>10s} {'tokens':>11s} {'of budget':>11s} "
+      f"{'rel. loss':>9s} {'minutes':>7s}")
+for (proc, arch), name in NAMES.items():
+    models[proc, arch], records[proc, arch] = checkpoints.load(name)
+    rec = records[proc, arch]
+    print(f"{proc:8s} {arch:12s} {param_count(models[proc, arch]):10,} {rec['tokens_seen']:11,} "
+          f"{rec['train_config']['n_tokens']:11,} {rec['relative_loss']:9.5f} "
+          f"{rec['wall_seconds'] / 60:7.1f}")
+
+
+def final_hook(model):
+    """The top of the stack: the transformer's last residual stream, an RNN's top hidden state."""
+    return steering.steerable_hooks(model)[-1]
+
+
+def untrained(model, seed=0):
+    """The same architecture, freshly initialised: the control for "the architecture alone"."""
+    return build_model(model.cfg, seed=seed).eval()
+
+
+# %% [markdown]
+# Every model predicts within 0.1 % of the Bayes-optimal loss (relative loss ≤ 1.001; the
+# loss, like everything below, is exact over all contexts). GRU and LSTM widths are chosen to
+# give them about the same number of parameters, fewer than the transformers' (RRXOR's
+# transformer is the paper's wide one). The GRU runs were stopped before the end of their
+# budget, on a shared CPU, once past the target; their last checkpoint is the one used.
+#
+# ## 1. The whole future, not the next token
+#
+# A belief $\eta$ determines the distribution of every future word (chapter 02). For the next
+# $k$ tokens,
+#
+# $$
+# P(x_1 \dots x_k \mid \eta) = \eta\, T^{(x_1)} T^{(x_2)} \cdots T^{(x_k)} \mathbf 1 ,
+# $$
+#
+# which is *linear* in $\eta$ (Shai et al. 2024, eq. 2). The next-token distribution is the
+# case $k = 1$: $P(x \mid \eta) = \eta\, T^{(x)} \mathbf 1$. So a representation from which
+# the belief can be read linearly also gives every future linearly. The converse is the
+# question: a representation built only for the next token need not hold more.
+#
+# **What a next-token-only representation can score.** Group the points by their next-token
+# distribution (a *class*). A representation that is a function of the next-token distribution
+# gives every point of a class the same vector, so any read-out gives every point of a class
+# the same prediction; the best such prediction of a target $y$ is its class mean
+# $\bar y_c$, and THE R² of the course (chapter 05: $1 - \sum_i w_i \lVert y_i - \hat y_i
+# \rVert^2 / \sum_i w_i \lVert y_i - \bar y_w \rVert^2$) of that predictor is the
+#
+# $$
+# \text{next-token ceiling} = 1 - \frac{\sum_i w_i \lVert y_i - \bar y_{c(i)} \rVert^2}
+#                                     {\sum_i w_i \lVert y_i - \bar y_w \rVert^2} ,
+# $$
+#
+# the fraction of the target's variance *between* classes (`probing.futures.class_ceiling`;
+# unweighted, $w_i = 1$, below). A network that scores above it holds more than the next token.
+#
+# Mess3 cannot tell the two apart, and it is worth seeing why before using RRXOR: its matrix
+# of emission probabilities $P(x \mid s)$ is invertible, so the next-token distribution
+# $\eta M$ determines $\eta$, linearly.
+
+# %%
+emit = mess3.T.sum(axis=2).T                    # (S, X): P(next token | hidden state)
+print("Mess3: P(next token x | state s) =\n", emit, f"\ndeterminant {np.linalg.det(emit):.3f}")
+m_classes, m_n = futures.next_token_classes(mdata.next_token_probs)
+r_classes, r_n = futures.next_token_classes(rdata.next_token_probs)
+print(f"distinct next-token distributions at positions 0-9: Mess3 {m_n:,} "
+      f"(of {len(np.unique(mdata.beliefs.reshape(-1, 3).round(6), axis=0)):,} beliefs), "
+      f"RRXOR {r_n} (of {len(np.unique(rdata.beliefs.reshape(-1, 5).round(6), axis=0))} beliefs)")
+
+# %% [markdown]
+# On Mess3 every belief has its own next-token distribution (up to rounding), and the map
+# between them is linear and invertible: every next-token ceiling is 1, and "holds the belief"
+# and "holds the next token" are the same linear claim. This is the negative control of the
+# question: on Mess3 no experiment can separate them. RRXOR can: 35 beliefs share 11
+# next-token distributions. Its targets, with their ceilings:
+
+# %%
+r_targets = {"belief": rdata.beliefs}
+r_targets.update({f"next {k}": futures.future_distributions(rrxor, rdata.beliefs, k)
+                  for k in (1, 2, 3, 4)})
+r_targets["within-class"] = futures.within_class(rdata.beliefs, r_classes)
+r_ceiling = {name: futures.class_ceiling(y, r_classes) for name, y in r_targets.items()}
+print(f"{'target':13s} {'dim':>4s} {'next-token ceiling (R²)':>24s}")
+for name, y in r_targets.items():
+    print(f"{name:13s} {y.shape[-1]:4d} {r_ceiling[name]:24.3f}")
+
+# %% [markdown]
+# `next k` is the distribution over the $2^k$ words of the next $k$ tokens; `within-class` is
+# chapter 05's target, the belief minus the mean belief of its next-token class — what the
+# next token does not reveal (its ceiling is 0 by construction). Knowing only the next token
+# explains less than half of the variance of the belief, and about half of the next two or
+# three tokens' distribution.
+#
+# Now the networks. For each architecture we take the top of the stack — the transformer's
+# last residual stream `blocks.3.hook_resid_post`, an RNN's top hidden state
+# `gru.1.hook_hidden` / `lstm.1.hook_hidden` — trained and freshly initialised, plus the
+# input-only baseline of chapter 05 (one-hot token history and position). Each target gets its
+# own affine probe on the *same* features, fitted on 80 % of the 436 contexts and scored on
+# the other 20 % (chapter 05's RRXOR convention).
+
+# %%
+def representations(proc, data):
+    """{label: features (N, L, D)}: each architecture's top layer, trained and untrained."""
+    reps = {}
+    for arch in ARCHS:
+        model = models[proc, arch]
+        reps[f"{arch}, trained"] = probing.collect_activations(model, data.inputs,
+                                                               final_hook(model))
+        reps[f"{arch}, untrained"] = probing.collect_activations(untrained(model), data.inputs,
+                                                                 final_hook(model))
+    return reps
+
+
+r_reps = representations("rrxor", rdata)
+r_reps["input only"] = probing.input_only_features(rdata.inputs, 2)
+r_scores = {label: {t: probing.evaluate(x, y, rdata.probs, train_fraction=0.8, seed=0
+                                        ).held_out.r2 for t, y in r_targets.items()}
+            for label, x in r_reps.items()}
+print(f"{'held-out R², fit on 80 %':22s} {'dim':>4s}" + "".join(f"{t:>13s}" for t in r_targets))
+for label, x in r_reps.items():
+    print(f"{label:22s} {x.shape[-1]:4d}" + "".join(f"{r_scores[label][t]:13.3f}"
+                                                    for t in r_targets))
+print(f"{'next-token ceiling':22s} {'':4s}" + "".join(f"{r_ceiling[t]:13.3f}" for t in r_targets))
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 3.9))
+names = list(r_targets)
+for k, arch in enumerate(ARCHS):
+    ax.plot(names, [r_scores[f"{arch}, trained"][t] for t in names], "o-", color=f"C{k}",
+            label=f"{arch}, trained")
+    ax.plot(names, [r_scores[f"{arch}, untrained"][t] for t in names], ":", color=f"C{k}",
+            alpha=0.7, label=f"{arch}, untrained")
+ax.plot(names, [r_scores["input only"][t] for t in names], "s--", color="0.5", label="input only")
+ax.plot(names, [r_ceiling[t] for t in names], "k_", ms=26, mew=2.5,
+        label="next-token ceiling")
+ax.set_ylabel("held-out R² (fit on 80 %)")
+ax.set_ylim(-0.1, 1.02)
+ax.legend(frameon=False, fontsize=7, ncol=3, loc="lower left")
+ax.set_title("RRXOR: what the top layer holds, target by target", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Read each column against the ceiling row. On the belief, the trained transformer's top layer
+# scores 0.755 held out, where nothing that knows only the next token can exceed 0.467; the
+# GRU reaches 0.991 and the LSTM 0.992. On every target beyond the next token the trained
+# networks beat the ceiling, and on the within-class part, whose ceiling is 0, they score
+# 0.607 (transformer), 0.980 (GRU) and 0.984 (LSTM). This could have come out the other way:
+# the untrained networks stay at or below the ceiling on the belief (0.283 to 0.472), and the
+# input-only baseline is far below it (0.124). So the answer to "does the network store more
+# than the next token needs?" is yes, for every architecture, held out, with the same
+# features for every target.
+#
+# Two cautions. The ceiling is a population number (the class means are the best possible
+# predictor, computed on all points), while the networks' scores are held out, which can only
+# lower them; the comparison is conservative. And "holds more than the next token" is not
+# "holds the whole belief": the transformer's top layer leaves a quarter of the belief's
+# variance unexplained (chapter 05 found the rest spread over earlier layers).
+#
+# ### The distance test, with its ceiling
+#
+# The paper's Fig. 7D makes the same point with distances: over pairs of points, the
+# distance between the network's representations should track the distance between their
+# beliefs better than the distance between their next-token distributions. Its numbers (R²
+# 0.95 against belief distance, 0.31 against next-token distance) are squared correlations
+# over pairs of *probe outputs*, fitted and scored on the same points. Two things are missing
+# to read them: held-out points, and the ceiling — how well belief distances can be tracked by
+# anything that knows only the next token.
+#
+# The ceiling, exactly. Over all ordered pairs $(i, j)$, $i \ne j$, of the 4,360 points (the
+# test samples such pairs uniformly), let $d_B$ be the belief distance. A representation that
+# is a function of the next-token distribution gives the same distance to every pair with
+# the same *pair* of next-token distributions $\{P_i, P_j\}$, so the R² of a straight line
+# from $d_B$ to its distances is at most the squared correlation of $d_B$ with *some* function
+# of that pair, which is at most the correlation ratio
+#
+# $$
+# \eta^2 = \frac{\operatorname{Var}\big(\mathbb E[d_B \mid \{P_i, P_j\}]\big)}
+#               {\operatorname{Var}(d_B)} ,
+# $$
+#
+# the fraction of the variance of belief distances that the next-token pair explains
+# (`probing.futures.next_token_distance_ceiling`, computed over all pairs at once from the 35
+# distinct beliefs and their counts). The paper's "0.31" is a different number: the score of
+# one particular next-token representation, the one whose distances *are* the next-token
+# distances (`isometric` below).
+
+# %%
+ceil = futures.next_token_distance_ceiling(rdata.beliefs, rdata.next_token_probs)
+print(f"RRXOR, all {ceil.n_points:,} points ({ceil.n_beliefs} beliefs, {ceil.n_classes} "
+      f"next-token classes), every ordered pair of distinct points:\n"
+      f"  distances equal to the next-token distances:   R² {ceil.isometric:.3f}\n"
+      f"  any function of the next-token distribution:   R² {ceil.any_function:.3f} "
+      "(the ceiling)")
+print(f"\n{'distance test, 200,000 pairs':24s} {'raw activations':>24s} "
+      f"{'probe output, held out':>26s}")
+print(f"{'':24s} {'R² belief':>12s}{'R² next':>12s} {'R² belief':>13s}{'R² next':>13s}")
+distance = {}
+for label, x in r_reps.items():
+    raw = probing.belief_distance_test(x, rdata.beliefs, rdata.next_token_probs, seed=0)
+    res = probing.evaluate(x, rdata.beliefs, rdata.probs, train_fraction=0.8, seed=0)
+    held = res.test_idx
+    out = probing.belief_distance_test(res.predictions[held], rdata.beliefs[held],
+                                       rdata.next_token_probs[held], seed=0)
+    distance[label] = (raw, out)
+    print(f"{label:24s} {raw.r2_belief:12.3f}{raw.r2_next_token:12.3f} "
+          f"{out.r2_belief:13.3f}{out.r2_next_token:13.3f}")
+
+# %% [markdown]
+# The ceiling is 0.450, and the paper's comparison number is the smaller 0.285. Now the networks:
+#
+# * **Probe outputs, held out** (the paper's way, but on points the probe never saw): the
+#   transformer's 0.597, the GRU's 0.981 and the LSTM's 0.984 all beat 0.450, and the untrained
+#   networks (0.19 to 0.35) and the input-only baseline (0.08) do not. Against next-token
+#   distances every trained network stays near the 0.285 that the perfect belief scores.
+# * **Raw activations** (no probe at all, so nothing was fitted to the beliefs): no network's
+#   raw distances track belief distances well (R² 0.27 to 0.35, all below the ceiling), and
+#   the transformer's raw top layer tracks *next-token* distances better (0.561) than belief
+#   distances (0.277). Its residual stream is not an isometric copy of the belief simplex: the
+#   belief is there as a linear *image*, among directions of larger variance that carry the
+#   next token. The distance test on raw activations asks for more than linear readability,
+#   and none of these networks passes it.
+#
+# ## 2. Beyond transformers
+#
+# A recurrent network reads one token at a time and carries a state $h_t$ from one token to
+# the next: $h_t = f(h_{t-1}, x_t)$. The course's GRU and LSTM (`beliefcourse.model`) stack two
+# such layers on a token embedding and read the prediction from the top layer's state
+# through a LayerNorm and a linear unembedding, exactly like the transformer's end. One GRU
+# step (`torch.nn.GRU`; exercise 6.4 writes it) is
+#
+# $$
+# \begin{aligned}
+# r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}), \quad
+# z = \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}), \\
+# n &= \tanh\big(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})\big), \quad
+# h' = (1 - z) \odot n + z \odot h ,
+# \end{aligned}
+# $$
+#
+# and an LSTM carries a second vector, the cell state $c$, beside $h$ (Hochreiter &
+# Schmidhuber 1997). There is a structural reason to expect beliefs here: an optimal
+# recurrent predictor must carry, in its state, a sufficient statistic of the past for the
+# *whole* future, and the belief is the minimal one (chapter 02). The transformer has no such
+# constraint at its top layer: it recomputes from the context at every position, and its last
+# layer is read only by the unembedding. Whether the statistic is *linearly* readable is the
+# empirical question.
+#
+# Mess3 first, with chapter 05's protocol on a random 8,000 of the 59,049 contexts: fit on
+# 20 %, score on the rest, the same split for every row.
+
+# %%
+rng = np.random.default_rng(0)
+subset = np.sort(rng.choice(len(mdata), size=8_000, replace=False))
+m_in, m_b, m_p = mdata.inputs[subset], mdata.beliefs[subset], mdata.probs[subset]
+m_acts = {}                       # (arch, "trained" | "untrained") -> {hook: features}
+for arch in ARCHS:
+    for net_label, net in (("trained", models["mess3", arch]),
+                           ("untrained", untrained(models["mess3", arch]))):
+        hooks = steering.steerable_hooks(net)
+        x = probing.collect_activations(net, m_in, hooks)
+        width = x.shape[-1] // len(hooks)
+        m_acts[arch, net_label] = {h: x[..., k * width:(k + 1) * width]
+                                   for k, h in enumerate(hooks)}
+m_res = {f"{arch}, {net}": probing.evaluate(m_acts[arch, net][final_hook(models["mess3", arch])],
+                                            m_b, m_p, train_fraction=0.2, seed=0)
+         for arch in ARCHS for net in ("trained", "untrained")}
+m_res["input only"] = probing.evaluate(probing.input_only_features(m_in, 3), m_b, m_p,
+                                       train_fraction=0.2, seed=0)
+print(f"Mess3, {len(subset):,} contexts; held-out, fit on 20 %")
+print(f"{'representation':22s} {'dim':>4s} {'MSE':>9s} {'R²':>8s} {'R² (prob.-weighted)':>20s}")
+for label, res in m_res.items():
+    s = res.held_out
+    print(f"{label:22s} {res.n_features:4d} {s.mse:9.2e} {s.r2:8.4f} {s.r2_weighted:20.4f}")
+print("training divided the held-out MSE by: " + ", ".join(
+    f"{arch} {m_res[f'{arch}, untrained'].held_out.mse / m_res[f'{arch}, trained'].held_out.mse:.0f}"
+    for arch in ARCHS))
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(16, 4.3))
+flat_b = m_b.reshape(-1, 3)
+colors = plotting.belief_colors(flat_b)
+for ax, label in zip(axes, ["transformer, trained", "GRU, trained", "LSTM, trained",
+                            "GRU, untrained"]):
+    plotting.plot_simplex(m_res[label].predictions.reshape(-1, 3), colors=colors, ax=ax, s=0.15,
+                          title=f"{label}\nheld-out MSE {m_res[label].held_out.mse:.1e}")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Both recurrent networks carry Mess3's belief, held out, far better than the input-only
+# baseline. But look at their untrained twins: an untrained GRU's top state already gives R²
+# 0.984 (MSE 1.78e-03), against 0.853 for the untrained transformer. A random recurrent network
+# is an echo-state *reservoir* (Jaeger 2001): a contracting random function of the whole
+# history, in which any fading-memory function of the past — and Mess3's belief forgets its
+# past geometrically (chapter 05, section 9) — is nearly linear. Training divides the
+# held-out MSE by 3 (GRU) and 2 (LSTM), the transformer's by 80. So the
+# *picture* (second panel from the right) says little on its own for an RNN; the controls
+# carry the argument, and the transformer's trained stream is still the most precise.
+#
+# ### RRXOR: does the state keep beliefs apart that predict the same next token?
+#
+# Chapter 05 measured the *within-class* part of RRXOR's belief — what distinguishes beliefs
+# that share a next-token distribution — in the transformer, held out. The recurrent argument
+# above says an optimal RNN must keep those beliefs apart in its state: two of them predict
+# the same next token but different futures, and the state is all that reaches the future.
+# The transformer's top layer is under no such obligation. Per architecture, trained and
+# untrained, fit on 80 %: the top layer, and for the RNNs the *whole* carried state (both
+# layers' $h$, and for the LSTM both layers' $c$ too).
+
+# %%
+def carried_state(model):
+    """Every hook an RNN carries to the next token (its h, and an LSTM's c), all layers."""
+    return [h for h in model.hook_names if h.startswith(("gru.", "lstm."))]
+
+
+within = {}
+print(f"{'within-class R², held out (fit on 80 %)':44s} {'trained':>8s} {'untrained':>10s}")
+for arch in ARCHS:
+    model = models["rrxor", arch]
+    sets = [("top layer", [final_hook(model)])]
+    if arch != "transformer":
+        sets.append(("whole carried state", carried_state(model)))
+    for label, hooks in sets:
+        row = []
+        for net in (model, untrained(model)):
+            x = probing.collect_activations(net, rdata.inputs, hooks)
+            row.append(probing.evaluate(x, r_targets["within-class"], rdata.probs,
+                                        train_fraction=0.8, seed=0).held_out.r2)
+        within[arch, label] = row
+        print(f"{f'{arch}, {label} ({x.shape[-1]})':44s} {row[0]:8.3f} {row[1]:10.3f}")
+
+# %% [markdown]
+# The recurrent prediction holds. The GRU's top state separates beliefs that share a
+# next-token distribution almost perfectly (0.980, and 0.991 for its whole carried state),
+# the LSTM too (0.984 at the top, 0.996 with both layers and the cell states). The
+# transformer's top layer, under no obligation to carry anything forward, scores 0.607. Every
+# trained network is far above its untrained twin, and the untrained numbers are not small
+# (0.33 to 0.57): what the current token and position already give, as in chapter 05.
+#
+# ### Emergence, side by side
+#
+# Each run saved log-spaced checkpoints from the untrained network to the end. For each we
+# probe the top layer on a fixed 3,000 of the Mess3 contexts (fit on 20 %). Chapter 03's
+# information dimension of the probed points (in the plane of the simplex) comes from the
+# same fits; section 4 reads it.
+
+# %%
+em = subset[:3_000]
+em_in, em_b, em_p = mdata.inputs[em], mdata.beliefs[em], mdata.probs[em]
+
+
+def dimension(points):
+    """Chapter 03's information dimension of 3-vectors placed in the simplex's plane."""
+    return information.information_dimension(plotting.simplex_coordinates(points.reshape(-1, 3)))
+
+
+emergence = {}
+for arch in ARCHS:
+    rows = []
+    for n_tokens in checkpoints.tokens(NAMES["mess3", arch]):
+        model, rec = checkpoints.load(NAMES["mess3", arch], n_tokens)
+        res = probing.evaluate(probing.collect_activations(model, em_in, final_hook(model)),
+                               em_b, em_p, train_fraction=0.2, seed=0)
+        rows.append((n_tokens, rec["relative_loss"], res.held_out.mse,
+                     dimension(res.predictions).slope))
+    emergence[arch] = np.array(rows)
+    print(f"{arch:11s} held-out MSE by tokens seen: "
+          + ", ".join(f"{int(t):,}: {m:.1e}" for t, _, m, _ in rows))
+em_input = probing.evaluate(probing.input_only_features(em_in, 3), em_b, em_p,
+                            train_fraction=0.2, seed=0).held_out.mse
+print(f"input only: {em_input:.1e}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.9))
+for k, arch in enumerate(ARCHS):
+    e = emergence[arch]
+    axes[0].loglog(e[1:, 0], e[1:, 2], "o-", color=f"C{k}", label=arch)
+    axes[0].axhline(e[0, 2], color=f"C{k}", ls=":", lw=1)
+    axes[1].loglog(e[1:, 1] - 1, e[1:, 2], "o-", color=f"C{k}", label=arch)
+axes[0].axhline(em_input, color="0.5", ls="--", label="input only")
+axes[0].set_xlabel("training tokens (dotted: each untrained network)")
+axes[0].set_ylabel("held-out probe MSE")
+axes[0].legend(frameon=False, fontsize=8)
+axes[1].set_xlabel("relative loss - 1")
+axes[1].set_ylabel("held-out probe MSE")
+axes[1].set_title("same loss, same geometry?", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The untrained networks start at very different places (dotted lines): the recurrent ones
+# below the input-only baseline before any training (1.3e-03 and 2.0e-03 against 5.5e-03),
+# the transformer far above it (1.3e-02). Training lowers every architecture's error, and in
+# each the probe error falls as the loss falls (right). The transformer, from the worst
+# start, ends with the most precise read-out (1.8e-04, against 4.6e-04 for the GRU and
+# 7.6e-04 for the LSTM); the recurrent networks' advantage is where they start.
+#
+# `bench/time_to_fractal_rnn.py` measures the same race with the clock: it trains the GRU and
+# the transformer presets side by side in one process, alternating steps, and reports the
+# tokens and seconds each needs to reach a held-out probe MSE and relative-loss target (run it
+# yourself; timings depend on the machine).
+#
+# **Training these models yourself.** The shipped checkpoints came from the CLI, which
+# records the configuration, seed and command in each checkpoint's JSON:
+#
+# ```
+# python -m beliefcourse train mess3-gru --out runs/mess3-gru     # about 20 min on 2 CPU threads
+# python -m beliefcourse train mess3-lstm --out runs/mess3-lstm
+# python -m beliefcourse train rrxor-gru --out runs/rrxor-gru
+# python -m beliefcourse train rrxor-lstm --out runs/rrxor-lstm
+# ```
+#
+# A short live run of the RRXOR GRU, the same preset cut to 307,200 tokens (60 steps):
+
+# %%
+live = train(PRESETS["rrxor-gru"].replace(n_tokens=307_200, eval_every=20, n_checkpoints=1),
+             progress=False)
+for entry in live.history:
+    print(f"{entry['tokens']:>8,} tokens: relative loss {entry['relative_loss']:.4f}")
+
+# %% [markdown]
+# ## 3. Is the geometry used? Steering
+#
+# A probe shows that the belief can be *read* from an activation. It does not show that the
+# network *reads* it. The test is to intervene: change the activation so that it encodes a
+# different belief $b'$, run the rest of the network, and see whether the prediction becomes
+# the one $b'$ makes, $P(x \mid b') = b' T^{(x)} \mathbf 1$. If the network computes its
+# prediction from the belief geometry, it will follow; if the geometry is a by-product that
+# the downstream computation ignores, it will not.
+#
+# **Which move?** The probe reads $\hat b = W a + c$ with $W$ of shape $(S, D)$. The smallest
+# change of $a$ that makes the probe read $b'$ is
+#
+# $$
+# \delta_\text{probe} = W^{+} (b' - \hat b) ,
+# $$
+#
+# with $W^+$ the Moore–Penrose pseudo-inverse (exercise 6.3). But a least-squares probe is a
+# *filter*: its weights are chosen to cancel noise, and they can be large along directions in
+# which the activations barely vary. Haufe et al. (2014) made this point for brain decoding:
+# the weights of a decoder are not where the signal lives. The direction in which activations
+# *actually move* when the belief moves is the *pattern*: the affine regression of the
+# activations on the beliefs, $a \approx A b + a_0$ ($A$ of shape $(D, S)$), fitted on the same
+# points. Its move is
+#
+# $$
+# \delta_\text{pattern} = A (b' - b) .
+# $$
+#
+# Both are tested. The protocol (`steering.steering_experiment`): 300 held-out Mess3 contexts
+# $b$, each paired with the belief $b'$ of another random held-out context; the move is added
+# at the last position of one layer, the rest of the model runs on the edited activation, and
+# we record $\mathrm{KL}(P(\cdot \mid b') \,\Vert\, \text{model})$ in nats. Controls: the same
+# network *unsteered* (where the move starts), a random direction of the same length as each
+# move, and the same recipe — probe and pattern refitted — in the untrained network.
+
+# %%
+held = m_res["transformer, trained"].test_idx               # the same split for every model
+ctx, tgt = rng.choice(held, size=(2, 300))
+b_ctx, b_tgt = m_b[ctx, -1], m_b[tgt, -1]
+steer = {}
+for (arch, net_label), acts in m_acts.items():
+    net = models["mess3", arch] if net_label == "trained" else untrained(models["mess3", arch])
+    for hook, x in acts.items():
+        res = probing.evaluate(x, m_b, m_p, train_fraction=0.2, seed=0)
+        pattern = probing.AffineProbe().fit(m_b[res.train_idx], x[res.train_idx]).coef_
+        moves = {"probe": steering.steering_move(res.probe.coef_, res.predictions[ctx, -1], b_tgt),
+                 "pattern": steering.pattern_move(pattern, b_ctx, b_tgt)}
+        for how, move in moves.items():
+            steer[arch, net_label, hook, how] = steering.steering_experiment(
+                net, mess3, m_in[ctx], b_ctx, b_tgt, hook, move, seed=0)
+print(f"{'medians over 300 pairs':34s} {'KL(P(.|b′) ‖ model), nats':^44s}  {'‖δ‖ / ‖a‖':^15s}")
+print(f"{'':34s} {'unsteered':>9s} {'probe':>8s} {'random':>8s} {'pattern':>8s} {'random':>8s}"
+      f"  {'probe':>7s} {'pattern':>7s}")
+for (arch, net_label), acts in m_acts.items():
+    for hook in acts:
+        p = steer[arch, net_label, hook, "probe"].medians()
+        q = steer[arch, net_label, hook, "pattern"].medians()
+        print(f"{arch + ', ' + net_label + ', ' + hook.split('.hook')[0]:34s} "
+              f"{p['unsteered']:9.4f} {p['steered']:8.4f} {p['random']:8.4f} "
+              f"{q['steered']:8.4f} {q['random']:8.4f}  "
+              f"{p['move_norm'] / p['activation_norm']:7.3f} "
+              f"{q['move_norm'] / q['activation_norm']:7.3f}")
+
+# %% [markdown]
+# The distribution over pairs, at the top layer of each trained network (and the
+# transformer's untrained twin):
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(17, 3.8), sharey=True)
+panels = [(arch, "trained") for arch in ARCHS] + [("transformer", "untrained")]
+for ax, (arch, net_label) in zip(axes, panels):
+    hook = final_hook(models["mess3", arch])
+    p, q = steer[arch, net_label, hook, "probe"], steer[arch, net_label, hook, "pattern"]
+    for values, label, style in [(p.unsteered, "unsteered", "k-"), (p.steered, "probe move", "C0-"),
+                                 (p.random, "random, probe's length", "C0:"),
+                                 (q.steered, "pattern move", "C3-"),
+                                 (q.random, "random, pattern's length", "C3:")]:
+        ax.plot(np.sort(values), np.linspace(0, 1, len(values)), style, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("KL(P(.|b′) ‖ model), nats")
+    ax.set_title(f"{arch}, {net_label}", fontsize=10)
+axes[0].set_ylabel("fraction of pairs")
+axes[0].legend(frameon=False, fontsize=7)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Beating chance, pair by pair. If a move were no better than a random one of the same
+# length, it would win each pair with probability 1/2; the one-sided sign test (exercise 6.5)
+# gives the p-value of the observed wins, and the median of the ratio (control KL / steered
+# KL) the size of the effect. At the top layer:
+
+# %%
+print(f"{'':28s} {'wins':>9s} {'sign-test p':>12s} {'median ratio':>13s}")
+for arch in ARCHS:
+    for how in ("probe", "pattern"):
+        r = steer[arch, "trained", final_hook(models["mess3", arch]), how]
+        wins, n = int((r.steered < r.random).sum()), int((r.steered != r.random).sum())
+        p_value = binomtest(wins, n, 0.5, alternative="greater").pvalue
+        print(f"{arch + ', ' + how + ' move':28s} {f'{wins}/{n}':>9s} {p_value:12.1e} "
+              f"{np.median(r.random / r.steered):13.1f}")
+
+# %% [markdown]
+# This is the clearest result of the chapter, and it came out differently for the two moves.
+#
+# * **The pattern's move works.** In every trained network, at every layer, moving by
+#   $A (b' - b)$ takes the prediction from a median KL of 0.28 to 0.30 nats (unsteered) to
+#   0.003 to 0.011, while a random move of the same length leaves it near where it was (0.22
+#   to 0.28). The sign test puts it beyond doubt (p below 1e-70 at the top layer of each
+#   network; the random move's KL is 22 to 55 times the steered one, median over pairs). The
+#   untrained networks' predictions do not follow (transformer 0.72 to 0.75 against 0.775
+#   unsteered; the recurrent ones do not move at all). The downstream computation reads the
+#   belief from the directions in which the network represents it: moving it moves the
+#   prediction as Bayes' rule says.
+# * **The probe's move barely works.** The pseudo-inverse move makes the probe read $b'$
+#   exactly (that is its definition), yet the prediction hardly follows. In the transformer
+#   the move is as long as the activation itself (last columns) and the KL drops only from
+#   0.28 to 0.20–0.22, a median 1.2 times better than the random move (p = 4.6e-03: real, and
+#   small). In the recurrent networks the move is short (0.5 % to 12 % of the activation's
+#   norm) and does nothing detectable (p = 0.11 and 0.30). The probe's weights are a filter:
+#   large along directions in which the activations barely vary, which the network does not
+#   read. "The probe reads $b'$" is therefore not "the network holds $b'$".
+#
+# So: yes, the geometry is used, in all three architectures, but only along the directions it
+# occupies. A probe's pseudo-inverse is not a safe steering direction; the pattern is. (The
+# random moves of the probe's length sometimes lower the KL in the untrained transformer: its
+# predictions are so confident and so wrong that any large push helps. That is why the
+# control has to be run in each network.)
+#
+# **Try it.** Choose a target belief with the sliders (the third coordinate is
+# $1 - a - b$) and a context; the widget moves the transformer's final residual stream by the
+# pattern's (or the probe's) move and shows the model's prediction beside the one Bayes' rule
+# gives at $b'$. The figure under it is the widget's starting view, for readers without a
+# running kernel.
+
+# %%
+top = final_hook(models["mess3", "transformer"])
+top_res = probing.evaluate(m_acts["transformer", "trained"][top], m_b, m_p,
+                           train_fraction=0.2, seed=0)
+top_pattern = probing.AffineProbe().fit(m_b[top_res.train_idx],
+                                        m_acts["transformer", "trained"][top][top_res.train_idx]
+                                        ).coef_
+widget = steering_widget(models["mess3", "transformer"], mess3, top, m_in[held[:40]],
+                         m_b[held[:40], -1], top_res.probe, top_pattern,
+                         background=m_b[:, -1])
+
+# %% tags=["nbval-ignore-output"]
+widget
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 4.2))
+ax.imshow(plt.imread(io.BytesIO(widget.image.value)))
+ax.axis("off")
+ax.set_title(widget.status.value, fontsize=9)
+plt.show()
+
+# %% [markdown]
+# ## 4. How the geometry is laid out
+#
+# ### Linear or logarithmic?
+#
+# A probe is affine, so "the belief is in the residual stream" really means "an affine image
+# of the belief is". The network could as well hold an affine image of something else that
+# determines the belief, such as the log-belief. Two facts make the question sharp:
+#
+# * the unembedding is affine in the final LayerNorm's output, and its output is the
+#   *logits*, $\log P(x \mid \eta)$ up to a constant: an optimal network must hold the
+#   next-token log-probabilities affinely at `ln_final`;
+# * Bayes' update is linear in the unnormalised belief, $\eta T^{(x)}$, and its normalisation
+#   is a shift in log space: $\log \eta' = \log(\eta T^{(x)}) - \log(\eta T^{(x)} \mathbf 1)$.
+#
+# We probe each layer of each trained Mess3 network for four targets: the belief $\eta$,
+# its centred log-ratio $\operatorname{clr}(\eta) = \log\eta - \overline{\log\eta}$ (the
+# log-belief with its arbitrary constant removed), the next-token distribution $p$, and its
+# centred log, the logits. Held-out R² in each target's own space; for the log targets also
+# after mapping the prediction back (softmax) and scoring it against $\eta$ or $p$, which puts
+# all four on one scale. (Mess3's beliefs are never 0, so logs are finite; RRXOR's are, which
+# is why it is left out.)
+
+# %%
+def clr(p):
+    """Centred log-ratio: log p minus its mean over the last axis."""
+    logp = np.log(p)
+    return logp - logp.mean(-1, keepdims=True)
+
+
+def softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+m_next = mdata.next_token_probs[subset]
+pairs_lin_log = [("belief", m_b, clr(m_b)), ("next token", m_next, clr(m_next))]
+print(f"{'held-out R², fit on 20 %':28s} {'η':>8s} {'clr η':>8s} {'→ η':>8s} "
+      f"{'p':>8s} {'logits':>8s} {'→ p':>8s}")
+lin_log = {}
+for arch in ARCHS:
+    for hook, x in m_acts[arch, "trained"].items():
+        row = []
+        for _, linear, log in pairs_lin_log:
+            r_lin = probing.evaluate(x, linear, m_p, train_fraction=0.2, seed=0)
+            r_log = probing.evaluate(x, log, m_p, train_fraction=0.2, seed=0)
+            test = r_log.test_idx
+            row += [r_lin.held_out.r2, r_log.held_out.r2,
+                    probing.r2(linear[test], softmax(r_log.predictions[test]))]
+        lin_log[arch, hook] = row
+        print(f"{arch + ', ' + hook.split('.hook')[0]:28s}" + "".join(f"{v:9.4f}" for v in row))
+
+# %% [markdown]
+# The two kinds of network differ, and in a readable way.
+#
+# * **Transformer.** From the second layer on the belief is more linear than the log-belief
+#   (0.998 against 0.992 at the last layer), and the next-token *logits* are the most linear
+#   target of all at the end (0.9994): the unembedding reads logits, so the last layers must
+#   hold them affinely, and for Mess3 the next-token distribution is itself an affine function
+#   of the belief, so both fit well.
+# * **GRU and LSTM.** The log-belief is the more linear at every layer (GRU 0.999 against
+#   0.995, LSTM 0.998 against 0.991). A saturating recurrent update $h' = (1 - z)\,n + z\,h$ with $	anh$ candidates
+#   accumulates evidence additively, and Bayes' rule is additive in log space up to the
+#   normalisation: the recurrent state looks more like a log-belief than a belief.
+#
+# Mapping the log-probe back through softmax ($	o \eta$, $	o p$) changes little: the
+# comparison is not an artefact of scoring in log space.
+#
+# ### The dimension of the probed points
+#
+# Chapter 03 estimated the information dimension $D_1$ of Mess3's belief fractal from
+# chaos-game points, and its Lyapunov dimension from the dynamics. What are these numbers for
+# the *probed* points, over training? Two references, since the probed points are not the
+# attractor: they are the beliefs after 1 to 10 tokens of 3,000 contexts, a finite set.
+
+# %%
+cloud = msp.chaos_game(mess3, 100_000, seed=0)
+d_attractor = dimension(cloud).slope
+d_lyapunov = float(information.lyapunov_dimension(mess3, n_steps=20_000, seed=0))
+d_exact = dimension(em_b).slope
+print(f"information dimension D1: attractor (100,000 chaos-game points) {d_attractor:.2f}, "
+      f"Lyapunov dimension {d_lyapunov:.2f}")
+print(f"the exact beliefs of the 30,000 probed points (same estimator): {d_exact:.2f}")
+for arch in ARCHS:
+    e = emergence[arch]
+    print(f"{arch:11s} probed points, by tokens seen: "
+          + ", ".join(f"{int(t):,}: {d:.2f}" for t, _, _, d in e))
+
+# %%
+fig, ax = plt.subplots(figsize=(6.8, 3.8))
+for k, arch in enumerate(ARCHS):
+    e = emergence[arch]
+    ax.semilogx(e[1:, 0], e[1:, 3], "o-", color=f"C{k}", label=f"{arch} (probe output)")
+ax.axhline(d_exact, color="k", ls="--", label="exact beliefs of the same points")
+ax.axhline(d_attractor, color="k", ls=":", label="the attractor (chapter 03)")
+ax.set_xlabel("training tokens")
+ax.set_ylabel("information dimension $D_1$")
+ax.legend(frameon=False, fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Three numbers to keep apart. The attractor's information dimension (0.53) and its Lyapunov
+# dimension (0.51) describe the infinite fractal of chapter 03. The exact beliefs of the
+# probed points — at most ten tokens deep — give 0.94 with the same estimator: a finite,
+# shallow sample of the fractal looks more filled in at the box sizes the estimator can use.
+# That is the number the probe can hope to reach. The probed points start near 1.4 (a
+# smeared cloud), and the estimate falls with training towards the exact beliefs' value
+# without reaching it (1.15 for the final transformer, 1.24 and 1.25 for the GRU and the
+# LSTM): the probe's held-out error fills every box smaller than itself. The dimension of probed
+# points therefore measures the probe's noise as much as the network's geometry, and only
+# the comparison with the exact beliefs of the same points makes it readable.
+#
+# ## Summary
+#
+# * **More than the next token.** On RRXOR, where 35 beliefs share 11 next-token
+#   distributions, every trained network holds, held out, more of the belief and of the next
+#   two to four tokens than any next-token-only representation could (the ceiling, computed
+#   exactly); untrained networks and the input-only baseline do not. The distance test agrees
+#   on held-out probe outputs (against the exact ceiling 0.450, not the 0.285 of next-token
+#   distances themselves) and fails on raw activations for every network.
+# * **Not specific to transformers.** A GRU and an LSTM trained on the same data carry the
+#   belief linearly too, and on RRXOR they keep beliefs that share a next token apart better
+#   than the transformer's top layer — as a recurrent predictor must. But a random RNN is
+#   already a good reservoir for Mess3's belief: the untrained control matters more for RNNs.
+# * **Used, along the right directions.** Moving an activation along the *pattern* of the
+#   belief makes every trained network predict what the new belief predicts (median KL down
+#   from 0.28–0.30 nats to 0.003–0.011, far beyond a random move; not in the untrained
+#   networks).
+#   Moving along the probe's pseudo-inverse does almost nothing: probe weights are filters,
+#   not the directions the network uses.
+# * **Laid out** linearly in beliefs in the transformer's later layers and closer to
+#   log-beliefs in the recurrent states; the dimension of probed points falls with training
+#   towards that of the exact beliefs, inflated by probe noise.
+
+# %% [markdown]
+# ### References
+#
+# * A. S. Shai, S. E. Marzen, L. Teixeira, A. Gietelink Oldenziel, P. M. Riechers,
+#   *Transformers Represent Belief State Geometry in their Residual Stream*, NeurIPS 2024
+#   (arXiv:2405.15943) — eq. 2 (the future from the belief) and Fig. 7D (the distance test).
+# * P. M. Riechers, T. J. Elliott, A. S. Shai, *Neural networks leverage nominally quantum and
+#   post-quantum representations* (arXiv:2507.07432, 2025) — belief geometry in transformers
+#   and recurrent networks.
+# * S. Haufe, F. Meinecke, K. Görgen, S. Dähne, J.-D. Haynes, B. Blankertz, F. Bießmann,
+#   *On the interpretation of weight vectors of linear models in multivariate neuroimaging*,
+#   NeuroImage 87 (2014) — filters and patterns.
+# * K. Cho et al., *Learning Phrase Representations using RNN Encoder–Decoder for Statistical
+#   Machine Translation*, EMNLP 2014 (the GRU); S. Hochreiter, J. Schmidhuber, *Long
+#   Short-Term Memory*, Neural Computation 9 (1997).
+# * H. Jaeger, *The "echo state" approach to analysing and training recurrent neural
+#   networks*, GMD Report 148 (2001) — random recurrent networks as reservoirs.
+# * J. Hewitt, P. Liang, *Designing and Interpreting Probes with Control Tasks*, EMNLP 2019.
