@@ -48,6 +48,7 @@
 
 # %%
 import inspect
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -105,7 +106,15 @@ print(f"mean over positions: {floor.mean():.4f} nats (entropy rate {information.
 
 # %%
 cfg = TransformerConfig()                      # the defaults are the paper's Mess3 model
-print(cfg)
+
+
+def show(text, indent=4):
+    """Print a long line wrapped at 90 characters, breaking only between words."""
+    print(textwrap.fill(str(text), 90, subsequent_indent=" " * indent, break_long_words=False,
+                        break_on_hyphens=False))
+
+
+show(cfg)
 untrained = build_model(cfg, seed=0)
 print(f"parameters: {param_count(untrained):,}")
 for name, module in [("embed (W_E)", untrained.embed), ("pos_embed (W_pos)", untrained.pos_embed),
@@ -231,7 +240,7 @@ print("resid_post of the last block = embeddings + all attention and MLP outputs
 # asks both. The hook names you can read out are:
 
 # %%
-print(untrained.hook_names)
+show(", ".join(untrained.hook_names))
 
 # %% [markdown]
 # ## 3. The data: every context, with its exact probability
@@ -403,14 +412,13 @@ for label, net in [("untrained", untrained), ("trained", trained)]:
 
 # %%
 tiny = PRESETS["mess3-tiny"].replace(n_tokens=5_120_000, eval_every=100)
-print(f"{tiny.name}: {tiny.model}")
+show(f"{tiny.name}: {tiny.model}")
 n_tiny, n_paper = (param_count(build_model(c, seed=0)) for c in (tiny.model, PRESETS["mess3"].model))
 print(f"parameters: {n_tiny:,} ({n_paper / n_tiny:.1f} times fewer than the paper's {n_paper:,})")
 print(f"optimizer {tiny.optimizer}, lr {tiny.lr}, {tiny.schedule} schedule, batch {tiny.batch_size}, "
       f"{tiny.targets} targets, {tiny.n_steps:,} steps = {tiny.n_tokens:,} tokens, seed {tiny.seed}")
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 threads = torch.get_num_threads()
 torch.set_num_threads(1)       # the last digits of a run depend on the thread count: pin it so
 live = train(tiny)             # that your numbers match the printed ones
@@ -441,7 +449,7 @@ print("relative loss per position:", np.round(last["relative_loss_per_position"]
 steps = np.array([h["step"] for h in live.history])
 loss_pp = np.array([h["val_loss_per_position"] for h in live.history])        # (evals, 10)
 rel_pp = loss_pp / data.optimal_loss                                           # = data.relative_loss
-print("evaluated at steps:", steps.tolist())
+show(f"evaluated at steps: {steps.tolist()}")
 shown = [int(np.searchsorted(steps, s)) for s in (25, 100, 400, 2000)]
 colors = plt.cm.viridis(np.linspace(0, 0.85, len(shown)))
 
@@ -543,7 +551,8 @@ print(f"relative loss 1.0002 at a floor of 0.80 nats: mean KL {0.0002 * 0.80:.5f
 # train yourself (below), so we use them on the shipped Mess3 run:
 
 # %%
-print("shipped sets:", checkpoints.available())
+shipped = checkpoints.available()          # later chapters add sets of their own
+print("shipped sets include:", [name for name in ("mess3", "rrxor") if name in shipped])
 run_dir = checkpoints.DATA_DIR / "mess3"
 paths = checkpoints.list_checkpoints(run_dir)
 records = [checkpoints.read_record(path) for path in paths]
@@ -557,10 +566,10 @@ for path, rec in zip(paths, records):
 
 # %%
 record = records[-1]
-print("keys:", ", ".join(sorted(record)))
+show("keys: " + ", ".join(sorted(record)))
 config = record["train_config"]
 print(f"command:    {record['command']}")
-print(f"model:      {record['model_config']}")
+show(f"model:      {record['model_config']}", indent=12)
 print(f"optimizer:  {config['optimizer']}, lr {config['lr']}, {config['schedule']} schedule, "
       f"batch {config['batch_size']}, {config['targets']} targets, seed {config['seed']}")
 print(f"trained on: {record['tokens_seen']:,} tokens, {record['step']:,} steps, "
@@ -688,8 +697,7 @@ print(f"distance to the optimum: paper {paper_rel - 1:.1e}, course {record['rela
 # "everything is bad" to "the late positions are the last to converge". The widget reads only
 # the JSON records, so it is instant; `training_widget("runs/mess3")` shows a run of your own.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from beliefcourse.widgets import training_widget
 
 training_widget("mess3")
