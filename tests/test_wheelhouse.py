@@ -1,0 +1,109 @@
+"""Offline install for a room: ``./course wheelhouse DIR`` then ``./course setup --from DIR``
+into a fresh course folder with pip's network refused; an empty wheelhouse must fail (the
+control that proves the install did not quietly reach an index)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT
+
+from beliefcourse.workshop import wheelhouse
+
+# pip with no index, no configured find-links and a dead proxy: nothing can be downloaded
+OFFLINE = {"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+           "PIP_CONFIG_FILE": os.devnull, "http_proxy": "http://127.0.0.1:9",
+           "https_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+           "HTTPS_PROXY": "http://127.0.0.1:9", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+DROP = ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT", "VIRTUAL_ENV")
+
+
+def _offline_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in DROP}
+    env.update(OFFLINE)
+    env["PYTHON"] = getattr(sys, "_base_executable", sys.executable)
+    return env
+
+
+def _course_copy(dest: Path) -> Path:
+    """The files ``./course setup`` needs: the script, pyproject, README and the package."""
+    dest.mkdir()
+    for name in ("course", "pyproject.toml", "README.md"):
+        shutil.copy2(REPO_ROOT / name, dest / name)
+    shutil.copytree(REPO_ROOT / "beliefcourse", dest / "beliefcourse",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return dest
+
+
+def test_requirements_are_what_setup_installs():
+    reqs = wheelhouse.requirements()
+    assert reqs[0].startswith("setuptools")           # the build backend, for `-e .`
+    assert any(r.startswith("torch") for r in reqs)
+    assert any(r.startswith("nbval") for r in reqs)   # the test extra
+    assert len(reqs) == len(set(reqs))
+
+
+def test_platform_command():
+    cmd = wheelhouse.download_command(Path("/w"), Path("/w/r.txt"), ["win_amd64"], "3.11",
+                                      "https://example.invalid/cpu", python="py")
+    assert cmd[:3] == ["py", "-m", "pip"] and "download" in cmd
+    assert "--only-binary=:all:" in cmd
+    assert cmd[cmd.index("--platform") + 1] == "win_amd64"
+    assert cmd[cmd.index("--python-version") + 1] == "3.11"
+    assert cmd[cmd.index("--extra-index-url") + 1] == "https://example.invalid/cpu"
+
+
+def test_platform_needs_python_version(capsys):
+    with pytest.raises(SystemExit):
+        wheelhouse.main(["/tmp/x", "--platform", "win_amd64"])
+    assert "--python-version" in capsys.readouterr().err
+
+
+def test_setup_from_an_empty_wheelhouse_fails_offline(tmp_path):
+    course = _course_copy(tmp_path / "course")
+    (tmp_path / "empty").mkdir()
+    result = subprocess.run(["bash", str(course / "course"), "setup", "--from",
+                             str(tmp_path / "empty")], capture_output=True, text=True,
+                            env=_offline_env(), timeout=600)
+    assert result.returncode != 0
+    assert "No matching distribution" in result.stderr or "no matching" in \
+        result.stderr.lower(), result.stderr[-2000:]
+
+
+@pytest.fixture
+def big_tmp(tmp_path):
+    """tmp_path, emptied afterwards: a wheelhouse and a venv with torch are ~2 GB, and pytest
+    keeps the last three runs' temporary folders."""
+    yield tmp_path
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_wheelhouse_round_trip(big_tmp):
+    tmp_path = big_tmp
+    wheels = tmp_path / "wheels"
+    made = subprocess.run(["bash", str(REPO_ROOT / "course"), "wheelhouse", str(wheels)],
+                          capture_output=True, text=True, timeout=1200, cwd=REPO_ROOT)
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
+    assert list(wheels.glob("torch-*.whl")) and list(wheels.glob("setuptools-*.whl"))
+
+    course = _course_copy(tmp_path / "course")
+    setup = subprocess.run(["bash", str(course / "course"), "setup", "--from", str(wheels)],
+                           capture_output=True, text=True, env=_offline_env(), timeout=1200)
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-3000:]
+    assert "no network" in setup.stdout
+    py = course / ".venv" / "bin" / "python"
+    check = subprocess.run(
+        [str(py), "-c", "import beliefcourse, torch, nbval, sphinx, myst_nb, ipywidgets; "
+                        "print(beliefcourse.__file__)"],
+        capture_output=True, text=True, timeout=300, env=_offline_env(), cwd=tmp_path)
+    assert check.returncode == 0, check.stderr[-2000:]
+    assert Path(check.stdout.strip()).parent == course / "beliefcourse"
+    consistent = subprocess.run([str(py), "-m", "pip", "check"], capture_output=True,
+                                text=True, env=_offline_env(), timeout=300, cwd=tmp_path)
+    assert consistent.returncode == 0, consistent.stdout
