@@ -9,8 +9,11 @@ kernel, the notebook's folder as working directory, ``OMP_NUM_THREADS=1`` and
 ``PYTHONHASHSEED=0`` (``tools/notebooks.py``'s ``KERNEL_ENV``). The file is not modified:
 the outputs go nowhere. The time is wall-clock from starting the kernel to the last cell, so
 it is what a learner waits for with Run All (on an idle machine: other work on the same
-cores slows it down). Exercise notebooks may stop at stubs (``NotImplementedError``), which
-is not counted as an error; any other error is reported in the table and in the exit status.
+cores slows it down). The ``cpu s`` column is the CPU time the kernel used (user + system, from
+``getrusage``): on a machine busy with other jobs it is close to what the wall time would be
+on an idle core, since the kernel runs one thread. Exercise notebooks may stop at stubs
+(``NotImplementedError``), which is not counted as an error; any other error is reported in
+the table and in the exit status.
 
 The course's rule is at most two minutes per notebook on a 2-core CPU; ``--limit`` (default
 120 s) marks the notebooks over it, and the exit status is 1 if any is.
@@ -22,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -47,6 +51,7 @@ def run_one(path: Path, timeout: int) -> dict:
                             kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
                             allow_errors=True, record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     status = "ok"
     try:
@@ -54,6 +59,7 @@ def run_one(path: Path, timeout: int) -> dict:
     except Exception as exc:  # noqa: BLE001  (a timeout or a dead kernel is a result to report)
         status = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
     seconds = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0      # the kernel has exited and been waited for by now
     if status == "ok":
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if o.get("output_type") == "error"
@@ -62,7 +68,13 @@ def run_one(path: Path, timeout: int) -> dict:
             status = f"{errors[0].ename}: {errors[0].evalue[:80]}"
     n_code = sum(c.cell_type == "code" for c in nb.cells)
     return {"notebook": os.path.relpath(path, ROOT), "seconds": round(seconds, 1),
-            "code_cells": n_code, "status": status}
+            "cpu_seconds": round(cpu, 1), "code_cells": n_code, "status": status}
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished child processes (the kernels)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.update(nbtool.KERNEL_ENV)
     os.environ.pop("MPLBACKEND", None)  # the kernel must pick matplotlib's inline backend
-    print(f"{'seconds':>8}  {'cells':>5}  notebook  (OMP_NUM_THREADS=1, fresh kernel each, "
-          f"{os.cpu_count()} CPUs)", flush=True)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{'seconds':>8}  {'cpu s':>7}  {'cells':>5}  notebook  (OMP_NUM_THREADS=1, fresh "
+          f"kernel each, {os.cpu_count()} CPUs, load average {load:.1f} at the start)",
+          flush=True)
     results = []
     for path in paths:
         r = run_one(path, args.timeout)
@@ -90,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         flag = "" if r["status"] == "ok" else f"  [{r['status']}]"
         if r["seconds"] > args.limit:
             flag += f"  [over {args.limit:.0f} s]"
-        print(f"{r['seconds']:8.1f}  {r['code_cells']:5d}  {r['notebook']}{flag}", flush=True)
+        print(f"{r['seconds']:8.1f}  {r['cpu_seconds']:7.1f}  {r['code_cells']:5d}  "
+              f"{r['notebook']}{flag}", flush=True)
     total = sum(r["seconds"] for r in results)
-    print(f"{total:8.1f}         total ({len(results)} notebooks)")
+    cpu_total = sum(r["cpu_seconds"] for r in results)
+    print(f"{total:8.1f}  {cpu_total:7.1f}         total ({len(results)} notebooks)")
     if args.json:
         args.json.write_text(json.dumps({
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
