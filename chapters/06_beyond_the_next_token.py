@@ -347,6 +347,24 @@ print("training divided the held-out MSE by: " + ", ".join(
     f"{arch} {m_res[f'{arch}, untrained'].held_out.mse / m_res[f'{arch}, trained'].held_out.mse:.0f}"
     for arch in ARCHS))
 
+# %% [markdown]
+# Section 1's negative control, measured: on Mess3 the same top layers, probed for the
+# belief, the next-token distribution and the next $k$ tokens' distribution, score the same
+# on every target to four decimals: with the invertible map between belief and next token
+# (and Mess3's symmetry under permuting its states) there is nothing for the comparison to
+# find, and the next-token ceiling is 1 for every target. RRXOR was the test; this is the
+# check that the test is not built to find differences everywhere.
+
+# %%
+m_future = {"belief": m_b, **{f"next {k}": futures.future_distributions(mess3, m_b, k)
+                              for k in (1, 2, 3, 4)}}
+print(f"{'Mess3 held-out R², fit on 20 %':30s}" + "".join(f"{t:>10s}" for t in m_future))
+for arch in ARCHS:
+    x = m_acts[arch, "trained"][final_hook(models["mess3", arch])]
+    print(f"{arch + ', trained':30s}" + "".join(
+        f"{probing.evaluate(x, y, m_p, train_fraction=0.2, seed=0).held_out.r2:10.4f}"
+        for y in m_future.values()))
+
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(16, 4.3))
 flat_b = m_b.reshape(-1, 3)
