@@ -494,7 +494,7 @@ plt.show()
 # records the configuration, seed and command in each checkpoint's JSON:
 #
 # ```
-# python -m beliefcourse train mess3-gru --out runs/mess3-gru     # about 20 min on 2 CPU threads
+# python -m beliefcourse train mess3-gru --out runs/mess3-gru
 # python -m beliefcourse train mess3-lstm --out runs/mess3-lstm
 # python -m beliefcourse train rrxor-gru --out runs/rrxor-gru
 # python -m beliefcourse train rrxor-lstm --out runs/rrxor-lstm
