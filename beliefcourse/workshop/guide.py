@@ -180,7 +180,7 @@ def render_chapter(ch: Chapter, timings: dict, root: Path = ROOT) -> str:
     if (Path(root) / "tests" / f"test_checks_ch{ch.number}.py").exists():
         sources.append(f"tests/test_checks_ch{ch.number}.py")
 
-    lines = [f"# {ch.number} · {ch.title}", "",
+    lines = [f"# Teaching {ch.number} · {ch.title}", "",
              GENERATED.format(sources=", ".join(f"`{s}`" for s in sources)), "",
              f"[The chapter]({_rel(ch, 'chapters')})"]
     if ch.exercise_notebook:
