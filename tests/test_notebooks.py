@@ -258,8 +258,9 @@ def _executed_with_widgets(tree):
     slider, layout = uuid.uuid4().hex, uuid.uuid4().hex
     nb.cells[-1].outputs = [_widget_output(slider)]
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
-        "state": {slider: {"model_name": "IntSliderModel",
-                           "state": {"layout": f"IPY_MODEL_{layout}", "value": 3}},
+        "state": {slider: {"model_name": "FloatSliderModel",
+                           "state": {"layout": f"IPY_MODEL_{layout}", "value": 3.0,
+                                     "min": 0.0, "step": 0.1}},
                   layout: {"model_name": "LayoutModel", "state": {}}},
         "version_major": 2, "version_minor": 0}}
     nbformat.write(nb, ipynb)
@@ -288,6 +289,9 @@ def test_normalise_numbers_widget_ids_in_outputs_and_state(tree):
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     assert sorted(state) == [one, two]  # the displayed slider first, then what it refers to
     assert state[one]["state"]["layout"] == f"IPY_MODEL_{two}"
+    # JavaScript has one number type: JupyterLab writes 0.0 as 0, so the stored file does too
+    slider = state[one]["state"]
+    assert slider["min"] == 0 and isinstance(slider["min"], int) and slider["step"] == 0.1
     again = nbformat.from_dict(json.loads(json.dumps(nb)))
     nbtool.normalise(again)
     assert again == nb  # idempotent

@@ -265,6 +265,8 @@ def normalise(nb) -> None:
 
     * content-derived cell ids (:func:`_stable_ids`);
     * consecutive stream outputs merged, as JupyterLab saves them (:func:`_merge_streams`);
+    * whole-number floats written as ints, as JupyterLab's JavaScript writes them
+      (:func:`_js_numbers`);
     * widget model ids renumbered ``000…001``, ``000…002``, … in the order the outputs show
       them (then the models they refer to), in the outputs and in the saved widget state
       alike (:func:`_renumber_widgets`). The ids keep their length (32 characters), so a
@@ -279,6 +281,20 @@ def normalise(nb) -> None:
         if cell.cell_type == "code":
             cell["outputs"] = _merge_streams(cell.get("outputs", []))
     _renumber_widgets(nb)
+    _js_numbers(nb)
+
+
+def _js_numbers(node) -> None:
+    """Whole-number floats as ints, in place (``0.0`` -> ``0``): JupyterLab saves through
+    JavaScript, which has one number type, so a float such as a slider's ``min = 0.0`` comes
+    back as ``0``."""
+    items = node.items() if isinstance(node, dict) else (
+        enumerate(node) if isinstance(node, list) else ())
+    for key, value in items:
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+            node[key] = int(value)
+        elif isinstance(value, (dict, list)):
+            _js_numbers(value)
 
 
 def _merge_streams(outputs: list) -> list:
