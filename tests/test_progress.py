@@ -121,7 +121,7 @@ def test_classify_statuses():
     todo = progress.classify([_record(call, "not_implemented", "not implemented yet")],
                              "check_update", "update")
     assert (todo.status, todo.diagnosis) == ("todo", "not attempted")
-    fail = progress.classify([_record(call, "failed", "\nthe belief is not normalised.\nmore")],
+    fail = progress.classify([_record(call, "failed", "\nthe belief is not normalised.\nMore")],
                              "check_update", "update")
     assert (fail.status, fail.diagnosis) == ("fail", "the belief is not normalised.")
     crash = progress.classify([_record(call, "error", "your code raised IndexError")],
@@ -138,6 +138,16 @@ def test_classify_uses_the_last_run_of_a_cell():
     call = "check_update(update)"
     records = [_record(call, "failed", "wrong"), _record(call, "passed")]
     assert progress.classify(records, "check_update", "update").status == "pass"
+
+
+def test_one_line_prefers_the_explaining_sentence():
+    msg = ("For Z1R, prior pi, token 0: expected [0.3333, 0.6667], got [0.1667, 0.3333]\n"
+           "(largest difference 0.333 at index 1). Your belief is not normalised: divide by "
+           "its sum. More advice.")
+    assert progress.one_line(msg) == "Your belief is not normalised: divide by its sum."
+    assert progress.one_line("For Z1R: expected 1, got 2.") == "For Z1R: expected 1, got 2."
+    assert progress.one_line("not implemented yet: replace it.") == \
+        "not implemented yet: replace it."
 
 
 def test_one_line_is_short():

@@ -69,9 +69,18 @@ class ChapterProgress:
     exercises: list
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(*])")
+_DATA_SENTENCE = re.compile(r"^(?:For|On|At)\b.*\b(?:expected|got)\b")
+
+
 def one_line(message: str) -> str:
-    """The first line of a checker's message, cut to :data:`DIAGNOSIS_CHARS` characters."""
-    line = next((s.strip() for s in message.splitlines() if s.strip()), "")
+    """A checker's diagnosis in one line: the first sentence of ``message`` that explains
+    (a sentence that only reports "For <case>: expected ..., got ..." is passed over when
+    another follows), cut to :data:`DIAGNOSIS_CHARS` characters."""
+    flat = " ".join(message.split())
+    sentences = _SENTENCE_END.split(flat) if flat else [""]
+    explaining = [s for s in sentences if not _DATA_SENTENCE.match(s)]
+    line = explaining[0] if explaining else sentences[0]
     return line if len(line) <= DIAGNOSIS_CHARS else line[: DIAGNOSIS_CHARS - 1] + "…"
 
 
