@@ -89,6 +89,8 @@ class HeadReport:
     fit: mechanism.DecayFit
     odd_share: float
     ov_angle: float
+    angle_deviation: float
+    angle_deviation_belief: float
     orientation: float
     attention_last: np.ndarray = field(repr=False)
 
@@ -132,6 +134,9 @@ class ModelReport:
                 "odd share": " / ".join(f"{h.odd_share:.2f}" for h in self.heads),
                 "closest": " / ".join(self.closest_rate(i) for i in range(self.n_heads)),
                 "OV angle": " / ".join(f"{h.ov_angle:.0f}" for h in self.heads),
+                "OV |angle−120°|": " / ".join(f"{h.angle_deviation:.1f}" for h in self.heads),
+                "OV |angle−120°| (belief)": " / ".join(f"{h.angle_deviation_belief:.1f}"
+                                                       for h in self.heads),
                 "OV orient.": " / ".join(f"{h.orientation:+.2f}" for h in self.heads),
                 "3α−1": round(3 * self.alpha - 1, 2),
                 "PC3 var": round(self.pc3_variance, 3),
@@ -182,6 +187,8 @@ def analyse(model, record: dict, name: str = "", n_sequences: int = 4000, seed=0
     readout = to_eta.probe.coef_.T                                      # (D, S)
     ov = mechanism.ov_vectors(model)
     angles = mechanism.ov_angles(ov)
+    dev = mechanism.angle_deviation(ov)
+    dev_belief = mechanism.angle_deviation(mechanism.centred(ov) @ readout)
     orient = mechanism.ov_orientation(ov, readout)
     heads = []
     for h in range(model.cfg.n_heads):
@@ -192,6 +199,8 @@ def analyse(model, record: dict, name: str = "", n_sequences: int = 4000, seed=0
         fit = mechanism.fit_attention_decay(att, distances=dists, parity=parity)
         off = angles[h][~np.eye(angles.shape[1], dtype=bool)].mean()
         heads.append(HeadReport(fit=fit, odd_share=share, ov_angle=float(off),
+                                angle_deviation=float(dev[h]),
+                                angle_deviation_belief=float(dev_belief[h]),
                                 orientation=float(orient[h].mean()),
                                 attention_last=att[-1]))
     return ModelReport(name=name, x=x, alpha=alpha, n_heads=model.cfg.n_heads,

@@ -82,6 +82,24 @@ def ov_angles(ov: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(cos)).mean(axis=1)
 
 
+def angle_deviation(vectors: np.ndarray) -> np.ndarray:
+    """Mean ``|angle - 120°|`` over token pairs and positions of the token-centred vectors.
+
+    ``vectors (H, n_ctx, 3, D)`` (OV vectors, or OV vectors read out into belief space) ->
+    ``(H,)`` degrees. Three centred vectors always have angles summing to 360°, so their mean
+    angle is 120° whatever they are; the deviation is what measures the symmetry (0 when the
+    three have equal norms)."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if vectors.ndim != 4 or vectors.shape[2] != 3:
+        raise ValueError(f"need vectors of shape (H, n_ctx, 3, D), got {vectors.shape}")
+    c = centred(vectors)
+    unit = c / np.linalg.norm(c, axis=-1, keepdims=True)
+    cos = np.einsum("hpxd,hpyd->hpxy", unit, unit).clip(-1, 1)
+    ang = np.degrees(np.arccos(cos))
+    iu = np.triu_indices(3, 1)
+    return np.abs(ang[:, :, iu[0], iu[1]] - 120).mean(axis=(1, 2))
+
+
 def ov_plane_fraction(ov: np.ndarray) -> np.ndarray:
     """Per head, the fraction of the centred OV vectors' squared norm (all positions and tokens)
     in their top two principal directions: 1 when they lie in one plane, as predicted."""

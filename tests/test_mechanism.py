@@ -55,6 +55,9 @@ def test_angles_of_three_symmetric_vectors_are_120():
     ov = np.broadcast_to(e + [3.0, 1.0], (1, 4, 3, 2))       # common offset is removed
     assert np.allclose(M.ov_angles(ov), np.where(np.eye(3), 0, 120))
     assert np.allclose(M.ov_plane_fraction(ov), 1)
+    assert np.allclose(M.angle_deviation(ov), 0, atol=1e-6)
+    skewed = np.broadcast_to(e * [[1.0], [2.0], [1.0]], (1, 4, 3, 2))
+    assert M.angle_deviation(skewed)[0] > 5                  # unequal norms break the symmetry
 
 
 def test_ov_orientation_sign():
