@@ -327,8 +327,10 @@ def test_timings_from_the_notebook_bench(tmp_path, monkeypatch):
     monkeypatch.setattr(doctor, "bench_step", lambda: 0.25)
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps({"results": [
-        {"notebook": "chapters/05_probing.ipynb", "seconds": 111.0, "status": "ok"},
-        {"notebook": "chapters/04_training.ipynb", "seconds": 9.0, "status": "KeyError: x"}]}))
+        {"notebook": "chapters/05_probing.ipynb", "seconds": 150.0, "cpu_seconds": 111.0,
+         "status": "ok"},
+        {"notebook": "chapters/04_training.ipynb", "seconds": 9.0, "cpu_seconds": 8.0,
+         "status": "KeyError: x"}]}))
     data = timings.import_bench(bench, root=tmp_path)
     assert data["notebooks"] == {"chapters/05_probing.ipynb": 111.0}
     assert data["benchmark"]["step_s"] == 0.25

@@ -194,17 +194,18 @@ def render_chapter(ch: Chapter, timings: dict, root: Path = ROOT) -> str:
         core_min = sum(e.minutes for e in exs if e.function in core)
         core_note = f" ({core_min} min for the core exercises)" if core else ""
         lines.append(f"| practice, the exercises' estimates | {practice} min{core_note} |")
-    lines.append(f"| the chapter executes in (measured, one thread) | "
+    lines.append(f"| the chapter runs in (measured, one idle core) | "
                  f"{_fmt_seconds(measured.get(f'chapters/{ch.stem}.ipynb'))} |")
     if exs:
-        lines.append(f"| the solutions execute in (measured) | "
+        lines.append(f"| the solutions run in (measured, one idle core) | "
                      f"{_fmt_seconds(measured.get(f'solutions/{ch.stem}.ipynb'))} |")
     machine = timings.get("machine")
     if machine:
-        lines += ["", f"Measured on {machine['cpus']} CPU cores ({machine['processor']}, "
-                      f"Python {machine['python']}, {machine['date']}) with other jobs running, "
-                      "so read the times as upper bounds; `./course doctor` scales them to a "
-                      "learner's machine."]
+        lines += ["", f"Run times are the CPU seconds of the notebook's kernel with one "
+                      f"thread, measured on the course's reference machine ({machine['cpus']} "
+                      f"cores, {machine['processor']}, Python {machine['python']}, "
+                      f"{machine['date']}): what Run All takes on an idle core. `./course "
+                      "doctor` scales chapter 05's to each learner's machine."]
     if facts["prerequisites"]:
         lines += ["", "## Prerequisites", "", facts["prerequisites"]]
     if facts["objectives"]:
@@ -247,10 +248,11 @@ def render_overview(chs: list[Chapter], timings: dict, root: Path = ROOT) -> str
     lines = ["# The chapters at a glance", "",
              GENERATED.format(sources="the notebooks, `instructors/chapters/NN.md` and "
                               "`instructors/timings.json`"), "",
-             "Times are the chapters' and exercises' own estimates for a learner; *executes "
-             "in* is the measured time for the notebook to run top to bottom (one thread, on "
-             "the course's 2-core reference machine).", "",
-             "| chapter | reading | practice (core) | executes in | core exercises |",
+             "Reading and practice times are the chapters' and exercises' own estimates for a "
+             "learner; *runs in* is the measured time for the chapter to run top to bottom "
+             "(CPU seconds of its kernel, one thread, on the course's reference machine: the "
+             "wall time on an idle core).", "",
+             "| chapter | reading | practice (core) | runs in | core exercises |",
              "|---|---|---|---|---|"]
     for ch in chs:
         facts = chapter_facts(ch)

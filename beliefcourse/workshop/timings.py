@@ -1,12 +1,13 @@
-"""Measured execution times of the notebooks, stored in ``instructors/timings.json``.
+"""Measured run times of the notebooks, stored in ``instructors/timings.json``.
 
 ``python -m beliefcourse.workshop measure [NOTEBOOK ...]`` times each notebook with
 ``bench/notebooks.py`` (a fresh kernel, one OpenMP thread, the notebook's folder as working
-directory, nothing written back); ``measure --from-bench FILE`` takes the times from that
-script's ``--json`` output instead. Either way the file also records
-:func:`beliefcourse.workshop.doctor.bench_step`, the training-step benchmark by which
-``./course doctor`` scales chapter 05's time to a learner's machine, and the machine. The
-instructors' guide quotes these times.
+directory, nothing written back) and records the kernel's CPU seconds: what the notebook
+takes on an idle core, even when the measuring machine is busy. ``measure --from-bench
+FILE`` takes the times from that script's ``--json`` output instead. Either way the file also
+records :func:`beliefcourse.workshop.doctor.bench_step`, the training-step benchmark by
+which ``./course doctor`` scales chapter 05's time to a learner's machine, and the machine.
+The instructors' guide quotes these times.
 
 :func:`execute_copy` runs a notebook in memory for ``./course progress``.
 """
@@ -81,7 +82,10 @@ def _record_machine(data: dict) -> None:
     from .doctor import bench_step
 
     data["benchmark"] = {"step_s": round(bench_step(), 4),
-                         "what": "median AdamW step, Mess3 transformer, batch 512, 1 thread"}
+                         "what": "median CPU seconds of an AdamW step, Mess3 transformer, "
+                                 "batch 512, 1 thread"}
+    data["what"] = ("notebooks: CPU seconds of each notebook's kernel, top to bottom, one "
+                    "thread (bench/notebooks.py): the wall time on an idle core")
     data["machine"] = {"cpus": os.cpu_count(), "processor": platform.processor() or
                        platform.machine(), "python": platform.python_version(),
                        "date": _dt.date.today().isoformat(), "threads": 1}
@@ -113,22 +117,22 @@ def measure(paths: list[Path], root: Path = ROOT, log=print) -> dict:
             failed.append(rel)
             log(f"{rel}: FAILED ({result['status']})")
             continue
-        data["notebooks"][rel] = result["seconds"]
+        data["notebooks"][rel] = result["cpu_seconds"]
         _write(data, root)
-        log(f"{rel}: {result['seconds']:.1f} s")
+        log(f"{rel}: {result['cpu_seconds']:.1f} s CPU ({result['seconds']:.1f} s wall)")
     if failed:
         raise RuntimeError(f"{len(failed)} notebook(s) failed: {', '.join(failed)}")
     return data
 
 
 def import_bench(path: Path, root: Path = ROOT) -> dict:
-    """Take the times of the notebooks that ran without error from a JSON file written by
+    """Take the CPU times of the notebooks that ran without error from a JSON file written by
     ``python bench/notebooks.py --json FILE`` (on this machine), and time the benchmark."""
     results = json.loads(Path(path).read_text(encoding="utf-8"))["results"]
     data = read(root)
     for r in results:
         if r["status"] == "ok":
-            data["notebooks"][Path(r["notebook"]).as_posix()] = r["seconds"]
+            data["notebooks"][Path(r["notebook"]).as_posix()] = r["cpu_seconds"]
     _record_machine(data)
     _write(data, root)
     return data
