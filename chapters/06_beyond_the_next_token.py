@@ -677,6 +677,30 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
+# And at every layer of each trained network: the pattern's move (solid) and the probe's
+# (dashed), one colour per layer, beside the unsteered network (black):
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.8), sharey=True)
+for ax, arch in zip(axes, ARCHS):
+    hooks = list(m_acts[arch, "trained"])
+    for k, hook in enumerate(hooks):
+        layer = hook.split(".hook")[0]
+        for how, style in (("pattern", "-"), ("probe", "--")):
+            values = steer[arch, "trained", hook, how].steered
+            ax.plot(np.sort(values), np.linspace(0, 1, len(values)), style, color=f"C{k}",
+                    label=f"{layer}, {how} move")
+    unsteered = steer[arch, "trained", hooks[0], "pattern"].unsteered
+    ax.plot(np.sort(unsteered), np.linspace(0, 1, len(unsteered)), "k-", label="unsteered")
+    ax.set_xscale("log")
+    ax.set_xlabel("KL(P(.|η′) ‖ model), nats")
+    ax.set_title(f"{arch}, trained, every layer", fontsize=10)
+    ax.legend(frameon=False, fontsize=6)
+axes[0].set_ylabel("fraction of pairs")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
 # Beating chance, pair by pair. If a move were no better than a random one of the same
 # length, it would win each pair with probability 1/2; the one-sided sign test (exercise 6.5)
 # gives the p-value of the observed wins, and the median of the ratio (control KL / steered
@@ -888,7 +912,8 @@ plt.show()
 #   network.
 # * **Not specific to transformers.** A GRU and an LSTM trained on the same data carry the
 #   belief linearly too, and on RRXOR they keep beliefs that share a next token apart better
-#   than the transformer's top layer — as a recurrent predictor must. But a random RNN is
+#   than the transformer's top layer, and better than its four layers together — as a
+#   recurrent predictor must. But a random RNN is
 #   already a good reservoir for Mess3's belief: the untrained control matters more for RNNs.
 # * **Used, along the right directions.** Moving an activation along the *pattern* of the
 #   belief makes every trained network predict what the new belief predicts (median KL down
