@@ -75,17 +75,10 @@ def test_setup_from_an_empty_wheelhouse_fails_offline(tmp_path):
         result.stderr.lower(), result.stderr[-2000:]
 
 
-@pytest.fixture
-def big_tmp(tmp_path):
-    """tmp_path, emptied afterwards: a wheelhouse and a venv with torch are ~2 GB, and pytest
-    keeps the last three runs' temporary folders."""
-    yield tmp_path
-    shutil.rmtree(tmp_path, ignore_errors=True)
-
-
 @pytest.mark.slow
-def test_wheelhouse_round_trip(big_tmp):
-    tmp_path = big_tmp
+def test_wheelhouse_round_trip(tmp_path):
+    """~2 GB in tmp_path (wheels and a venv with torch); pytest keeps only the last three
+    runs' temporary folders, and deleting it here would add a minute."""
     wheels = tmp_path / "wheels"
     made = subprocess.run(["bash", str(REPO_ROOT / "course"), "wheelhouse", str(wheels)],
                           capture_output=True, text=True, timeout=1200, cwd=REPO_ROOT)
