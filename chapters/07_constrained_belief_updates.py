@@ -206,9 +206,9 @@ print(f"at (0.05, 0.85): ζ / r* = {t_a.zeta / t_a.rate_star:.2f};  largest |r* 
 # chapter 05 found the first layer of the course's 4-layer model (paper (a)'s architecture,
 # retrained by the course) decaying much faster than $\zeta$. That is the test of section 9.
 #
-# Now the whole square, on a coarser grid and with words up to length 6 to stay fast
-# ($r^*$ moves by less than 0.01 between lengths 8 and 10 on the grid above; the maps are for
-# the shape, the table for the numbers).
+# Now the whole square, on a coarser grid and with words up to length 6 to stay fast (the
+# maps are for the shape, the table above for the numbers; the cell prints the extremes it
+# quotes).
 
 # %%
 xs = np.linspace(0.03, 0.5, 9)
