@@ -984,7 +984,7 @@ print(f"share of the within-class variance not read at ln_final: {1 - probing.r2
 # step.
 #
 # The models in the authors' public notebook have one layer and were trained at
-# $x \in \{0.15, 0.5\}$, $\alpha \in \{0.2, 0.6\}$; ours is paper (a)'s four-layer model at
+# $x \in \{0.15, 0.5\}$, $\alpha \in \{0.2, 0.6\}$; ours is the course's retraining of paper (a)'s four-layer model at
 # $x = 0.05$, $\alpha = 0.85$. So this tests the prediction at, or beyond, the edge of the
 # regime it was shown in; it is not a replication (chapter 07 does that). We measure two
 # things, each a probability-weighted mean over all 59,049 inputs: the layer-0 attention weight from query
@@ -1086,9 +1086,9 @@ plt.show()
 #   probably differ; where several solutions predict equally well, which one training finds
 #   can depend on them.
 # * **What is compared.** We compare raw softmax weights; a position-dependent normalisation
-#   (the weights must sum to 1) rescales a row but does not change its slope in $d$. We have
-#   not reproduced the paper's OV-vector or `resid_mid` decompositions, which could show the
-#   constrained update at work in a form this single number misses.
+#   (the weights must sum to 1) rescales a row but does not change its slope in $d$. Paper
+#   (b)'s OV-vector and `resid_mid` decompositions, which could show the constrained update at
+#   work in a form this single number misses, are reproduced in chapter 07.
 
 # %% [markdown]
 # **How far this goes, and where it goes next.** This is one model, one seed, four layers, at
@@ -1100,7 +1100,9 @@ plt.show()
 # mechanism where it was proposed: one-layer models trained across the $(x, \alpha)$ grid and
 # shipped as checkpoints, their attention decay per head against $|\zeta|^d$ and against the
 # rate whose constrained update fits the belief best, and the OV vectors and `resid_mid`
-# geometry that this single number cannot show.
+# geometry that this single number cannot show. It also trains one-layer models at this very
+# point, $(0.05, 0.85)$, which settles the "four layers" hypothesis above: their attention,
+# too, decays far faster than $\zeta$, near the best-fitting rate.
 
 # %% [markdown]
 # ## 10. The readers' questions
