@@ -142,18 +142,20 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 # | 03 The mixed-state presentation | beliefs as a machine of their own; the Mess3 fractal; RRXOR's 36 beliefs; fractal dimension | 75 min | 90 min | 02 |
 # | 04 Training a small transformer | the model from its parts; exact data and exact loss; training to the optimum | 75 min | 90 min | 02 |
 # | 05 Probing the residual stream | affine probes, held-out evaluation, controls; the fractal inside the network | 90 min | 120 min | 03, 04 |
+# | 06 Beyond the next token, beyond transformers | does the network store the whole future; GRU and LSTM; steering along the geometry | 90 min | 110 min | 05 |
+# | 07 Constrained belief updates | what one attention layer computes (Piotrowski et al.): the spectrum of $T$ predicts attention decay, OV vectors and the number of heads, tested on a grid of models | 90 min | 100 min | 05 |
 #
 # **Prerequisites for the whole course.** Python and NumPy (arrays, indexing, `@`); probability
-# at the level of conditional probability and Bayes' rule; for chapters 04–05, basic PyTorch
+# at the level of conditional probability and Bayes' rule; for chapters 04–07, basic PyTorch
 # (tensors, `nn.Module`, an optimizer step) and linear least squares. Everything about hidden
 # Markov models, computational mechanics and transformers is built up from there.
 #
-# **Paths through it.** The whole course is about 14 hours with all the practice notebooks,
-# 6½ without them. A one-day workshop can read 01–05 together and do one or two exercises per
-# chapter, leaving the rest of the practice for afterwards. Chapters 04 and 05 load trained
+# **Paths through it.** The whole course is about 21 hours with all the practice notebooks,
+# 9½ without them. A one-day workshop can read 01–05 together and do one or two exercises per
+# chapter, leaving the rest of the practice for afterwards. Chapters 04–07 load trained
 # checkpoints that ship with the course, so nobody has to wait for training.
 #
-# Each of chapters 01–05 has a practice notebook in `exercises/`, with a completed version in
+# Each of chapters 01–07 has a practice notebook in `exercises/`, with a completed version in
 # `solutions/`. Every exercise states what you will learn and how long it should take, offers
 # hints you can unfold, and ends with a **checker** that runs your code on many inputs, compares
 # it with a reference, and tells you what is probably wrong when it is.
