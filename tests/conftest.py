@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 import notebooks  # noqa: E402  (tools/notebooks.py: the environment the outputs were stored in)
 
-os.environ.update(notebooks.KERNEL_ENV)
+os.environ.update(notebooks.VARIANT_ENV)
 os.environ.pop("MPLBACKEND", None)
 
 import matplotlib  # noqa: E402
