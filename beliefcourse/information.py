@@ -175,7 +175,9 @@ def myopic_entropy(hmm: HMM, L, unit: str = "nats", atol: float = DEFAULT_ATOL,
 
     Returns
     -------
-    float for a scalar ``L``, else float array of ``L``'s shape. Non-increasing in ``L``.
+    float for a scalar ``L``, else float array of ``L``'s shape. Non-increasing in ``L`` up
+    to the error of merging beliefs that agree to ``atol`` (use ``atol=1e-15`` for the exact
+    sum up to rounding).
     """
     _check_hmm(hmm)
     Ls, scalar = _lengths(L, "L", 1)

@@ -150,8 +150,28 @@ def test_estimate_behaves_like_a_float():
 @SETTINGS
 @given(hmms)
 def test_myopic_entropy_non_increasing_and_above_rate(hmm):
-    h = information.myopic_entropy(hmm, np.arange(1, 9))
-    assert np.all(np.diff(h) <= 1e-10)
+    """h(L) is non-increasing (conditioning on one more token cannot raise the entropy).
+
+    The tolerance comes from an error analysis, not from what a machine happened to show.
+    With the default ``atol`` the computation merges beliefs that agree to 1e-9, an
+    approximation whose error (of order atol times |log p|) is not a rounding error; so the
+    property is tested with the smallest ``atol`` (1e-15), where only beliefs equal up to
+    rounding are merged and h(L) is the exact sum up to floating-point error. Each h(L) is a
+    weighted sum over the beliefs after L - 1 tokens of the next token's entropy. Read in
+    unnormalised form (weight x belief = pi T(w)), every step is a product with a matrix whose
+    entries are at most 1, so the weighted beliefs carry a relative error of at most
+    (L - 1)(S + 2) u (u = 2**-53, S states, normalisation included); the entropy of X next-token
+    probabilities adds (X + 2) u relative to its value, and h(L) <= ln X. A difference of two
+    neighbours can therefore be off by at most 2 (L (S + 2) + X + 2) u ln(max(X, e)), doubled
+    again for the summation over beliefs (pairwise in numpy). Observed on 3,000 random HMMs:
+    at most 7.8e-16, well inside it (the bound is ~5e-14 for S = X = 3, L = 8).
+    """
+    L = np.arange(1, 9)
+    h = information.myopic_entropy(hmm, L, atol=1e-15)
+    u = np.finfo(float).eps / 2
+    S, X = hmm.n_states, hmm.n_tokens
+    bound = 4 * (L[1:] * (S + 2) + X + 2) * u * np.log(max(X, np.e))
+    assert np.all(np.diff(h) <= bound)
     assert np.isclose(information.myopic_entropy(hmm, 1),
                       information.entropy(hmm.stationary() @ hmm.T.sum(axis=2).T))
     rate = information.entropy_rate(hmm, n_points=0, max_support=20_000)
