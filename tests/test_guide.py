@@ -128,3 +128,17 @@ def test_guide_check_reports_a_stale_page(capsys, tmp_path, monkeypatch):
     assert guide.main(root=tmp_path) == 0                  # regenerating fixes all three
     assert guide.main(check=True, root=tmp_path) == 0
     assert not (tmp_path / guide.GUIDE_DIR / "99_gone.md").exists()
+
+
+@pytest.mark.parametrize("stored, fresh, same", [
+    ("you returned 7.09e-31, as small as 6.1e-31", "you returned 6.00e-31, as small as 9e-31",
+     True),                                    # both floating-point noise
+    ("relative loss 1.0123", "relative loss 1.0124", True),   # one unit of the last digit
+    ("relative loss 1.0123", "relative loss 1.0125", False),  # a number that moved
+    ("wins 1,427 of 2,000", "wins 1,428 of 2,000", True),
+    ("P P = 0.254 P", "P P = 0.197 P", False),
+    ("scale the left eigenvector", "scale the right eigenvector", False),  # a changed message
+    ("0.5 and 3", "0.5 and 3 and 4", False),
+])
+def test_staleness_compares_numbers_with_a_tolerance(stored, fresh, same):
+    assert guide.same_text(stored, fresh) is same

@@ -39,6 +39,7 @@ from __future__ import annotations
 import html
 import inspect
 import os
+import re
 import sys
 import sysconfig
 import traceback
@@ -47,8 +48,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Case", "CheckResult", "Mistake", "as_array", "as_float", "close",
-           "describe_difference", "describe_shapes", "expect_close", "fmt", "judge", "run",
-           "run_checks"]
+           "describe_difference", "describe_shapes", "expect_close", "fmt", "judge", "magnitude",
+           "run", "run_checks"]
 
 # Plain words, not emoji: every font has them (emoji need a colour-emoji font).
 _ICONS = {"passed": "PASSED", "failed": "WRONG", "not_implemented": "TO DO", "error": "ERROR"}
@@ -195,9 +196,23 @@ def run(name: str, test, fn) -> CheckResult:
 
 # ---------------------------------------------------------------------------- return values
 def fmt(arr) -> str:
-    """A short, rounded rendering of an array for verdict messages."""
-    return np.array2string(np.asarray(arr), precision=4, suppress_small=True, separator=", ",
-                           threshold=40)
+    """A short, rounded rendering of an array for verdict messages (never a signed zero:
+    ``-1e-9`` shows as ``0.``, like ``+1e-9``)."""
+    text = np.array2string(np.asarray(arr), precision=4, suppress_small=True,
+                           separator=", ", threshold=40)
+    return _SIGNED_ZERO.sub(r" \1", text)
+
+
+_SIGNED_ZERO = re.compile(r"-(0\.0*)(?=[,\]\s]|$)")
+
+
+NOISE_FLOOR = 1e-12
+
+
+def magnitude(x: float, spec: str = ".2e") -> str:
+    """``x`` formatted with ``spec``, or ``"below 1e-12"`` when it is floating-point noise
+    (a message that quotes noise digits changes with the CPU that computed them)."""
+    return f"below {NOISE_FLOOR:.0e}" if abs(x) < NOISE_FLOOR else f"{x:{spec}}"
 
 
 def as_array(value, what: str) -> np.ndarray:

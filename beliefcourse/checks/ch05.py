@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ._core import Mistake, as_array, as_float, describe_difference, fmt, run
+from ._core import Mistake, as_array, as_float, describe_difference, fmt, magnitude, run
 
 __all__ = [
     "check_beats_baselines",
@@ -286,10 +286,10 @@ def _test_shuffle_control(fn):
         if got < 0:
             raise Mistake(f"{label}: an MSE cannot be negative; you returned {got:.4g}.")
         if got <= max(10 * real, 1e-6):
-            raise Mistake(f"{label}: you returned {got:.2e}, as small as the real probe's MSE "
-                          f"({real:.2e}): the pairing of activations and targets survived. "
-                          "Permute the targets only (not X and Y together), and fit to the "
-                          "permuted targets.")
+            raise Mistake(f"{label}: your MSE is {magnitude(got)}, as small as the real "
+                          f"probe's ({magnitude(real)}): the pairing of activations and "
+                          "targets survived. Permute the targets only (not X and Y "
+                          "together), and fit to the permuted targets.")
         col = _mse_after(Xtr, Ytr[:, [1, 2, 0]], Xte, Yte)
         col2 = _mse_after(Xtr, Ytr[:, [2, 0, 1]], Xte, Yte)
         if min(abs(got - col) / col, abs(got - col2) / col2) < 0.05 and not lo <= got <= hi:

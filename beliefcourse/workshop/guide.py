@@ -321,12 +321,46 @@ def generate(root: Path = ROOT) -> dict[Path, str]:
     return out
 
 
+# A number as the guide prints it: 0.254, -3, 7.09e-31, 1,427 (thousands separators kept).
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d{1,3}(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])"
+                     r"|(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
+NOISE = 1e-12   # two numbers both below this are floating-point noise, whatever their digits
+
+
+def _numbers_agree(stored: str, fresh: str) -> bool:
+    """Two printed numbers agree when they are the same text, both below :data:`NOISE`, or
+    within one unit of the last digit ``stored`` prints (a value on a rounding boundary)."""
+    if stored == fresh:
+        return True
+    a, b = (float(t.replace(",", "")) for t in (stored, fresh))
+    if abs(a) < NOISE and abs(b) < NOISE:
+        return True
+    mantissa, _, exponent = stored.replace(",", "").lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    unit = 10.0 ** (int(exponent or 0) - decimals)
+    return abs(a - b) <= unit * (1 + 1e-9)
+
+
+def same_text(stored: str, fresh: str) -> bool:
+    """Whether a stored page says what a fresh one says: every word identical, every number
+    agreeing by :func:`_numbers_agree`. The guide quotes checkers' messages, whose numbers are
+    computed; a page regenerated on another CPU may round one of them the other way, and
+    must not then be called stale (a changed message, or a number that really moved, is)."""
+    if stored == fresh:
+        return True
+    words_a, words_b = _NUMBER.split(stored), _NUMBER.split(fresh)
+    if words_a != words_b:
+        return False
+    return all(_numbers_agree(x, y)
+               for x, y in zip(_NUMBER.findall(stored), _NUMBER.findall(fresh), strict=True))
+
+
 def stale(root: Path = ROOT) -> list[str]:
-    """Generated files that are missing, differ, or are left over (no chapter any more)."""
+    """Generated files that are missing, differ (:func:`same_text`), or are left over."""
     root = Path(root)
     files = generate(root)
     problems = [str(p.relative_to(root)) for p, text in files.items()
-                if not p.exists() or p.read_text(encoding="utf-8") != text]
+                if not p.exists() or not same_text(p.read_text(encoding="utf-8"), text)]
     problems += [str(p.relative_to(root)) + " (no such chapter)"
                  for p in (root / GUIDE_DIR).glob("*.md") if p not in files]
     return problems
@@ -347,7 +381,7 @@ def main(check: bool = False, root: Path = ROOT) -> int:
         if leftover not in files:
             leftover.unlink()
     for path, text in files.items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if not path.exists() or not same_text(path.read_text(encoding="utf-8"), text):
             path.write_text(text, encoding="utf-8")
             print(f"guide: wrote {path.relative_to(root)}")
     return 0

@@ -1,0 +1,71 @@
+"""Stored outputs print numbers a different CPU would print too (CONTRIBUTING.md, "Machine
+independence").
+
+nbval (``./course test``) re-runs every notebook under another CPU kernel set and two threads
+and compares; that catches a number that moved on *this* machine. These tests catch, on any
+machine, the two ways a stored output is fragile before it moves:
+
+* a **signed zero** (``-0.000``, ``+0.000``, ``+0.j``): the sign of a quantity that is zero up
+  to rounding is decided by the rounding, so another CPU prints the other sign;
+* **rounding noise printed as digits**: a mantissa with an exponent between 1e-13 and 1e-17
+  (rounding noise of a quantity of order one) or between 1e-26 and 1e-34 (of its square, an
+  MSE of an exact fit). Such a number says only "tiny"; print a bound ("below 1e-12").
+  A bound is written with a bare ``1e-NN``, which is allowed. Small numbers that are
+  statistics (a sign test's p = 1.5e-88) lie outside both ranges.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import REPO_ROOT
+
+NOTEBOOKS = sorted(p for d in ("chapters", "exercises", "solutions")
+                   for p in (REPO_ROOT / d).glob("*.ipynb"))
+
+SIGNED_ZERO = re.compile(r"(?<![\w.+\-])[-+−]0(?:\.0*)?(?![\d.]*[1-9])(?!\w)|[-+]0\.?0*j\b")
+NOISE = re.compile(r"(?<![\w.])(\d(?:\.\d+)?)[eE]-(1[3-7]|2[6-9]|3[0-4])\b")
+
+
+def _texts(nb: dict):
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        for out in cell.get("outputs", []):
+            parts = [out.get("text", "")] + [out.get("data", {}).get(kind, "")
+                                             for kind in ("text/plain", "text/markdown")]
+            for part in parts:
+                yield index, "".join(part)
+
+
+def fragile_numbers(text: str) -> list[str]:
+    """The signed zeros and noise digits in ``text``, each with a little context."""
+    found = [m for m in SIGNED_ZERO.finditer(text)]
+    found += [m for m in NOISE.finditer(text) if m.group(1) != "1"]
+    return [text[max(0, m.start() - 30):m.end() + 5].replace("\n", " ") for m in found]
+
+
+@pytest.mark.parametrize("text, fragile", [
+    ("ζ = -0.000 → 0 heads", True),
+    ("ζ = +0.000 → 0 heads", True),
+    ("[ 1. +0.j  -0.5+0.866j]", True),
+    ("[-0.   0.5]", True),
+    ("decomposition error 8.9e-16", True),
+    ("returned 7.09e-31", True),
+    ("error below 1e-14", False),
+    ("sign test p = 1.5e-88", False),
+    ("ζ = 0.000, rate -0.25, -0.05, 2024-01-05, x-0 axis", False),
+    ("mean KL 2.5e-07", False),
+])
+def test_the_rule(text, fragile):
+    assert bool(fragile_numbers(text)) is fragile
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_signed_zero_or_noise_digits(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    bad = [f"cell {i}: …{snippet}…" for i, text in _texts(nb) for snippet in fragile_numbers(text)]
+    assert not bad, ("outputs that another CPU prints differently (print a bound such as "
+                     "'below 1e-12', and no sign on a zero):\n" + "\n".join(bad))
