@@ -338,3 +338,75 @@ def test_timings_from_the_notebook_bench(tmp_path, monkeypatch):
     assert stored["notebooks"] == data["notebooks"] and stored["machine"]["cpus"] >= 1
     v = doctor.check_speed(root=tmp_path, step=lambda: 0.5)
     assert v.data["estimate_s"] == pytest.approx(222.0)
+
+
+# ------------------------------------------------- the Python, the .venv, the folder (issue 20)
+def _venv(root: Path, version: str | None = "3.11.7", link_to: str | None = None) -> Path:
+    bin_dir = root / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    if link_to:
+        (bin_dir / "python").symlink_to(link_to)
+    else:
+        (bin_dir / "python").write_text("")
+    if version:
+        (root / ".venv" / "pyvenv.cfg").write_text(f"home = /usr/bin\nversion = {version}\n")
+    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def test_python_too_old_with_a_venv_removes_it_in_the_fix(tmp_path):
+    """`PYTHON=python3.11 ./course setup` alone keeps an existing .venv."""
+    _venv(tmp_path)
+    _failed(doctor.check_python(version=(3, 9, 18), root=tmp_path),
+            "rm -rf .venv && PYTHON=python3.11 ./course setup")
+
+
+def test_venv_ok_here_and_absent(tmp_path):
+    assert doctor.check_venv().status == "ok"
+    shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    v = doctor.check_venv(tmp_path)
+    assert v.status == "ok" and "no .venv" in v.detail
+
+
+def test_venv_made_with_an_old_python(tmp_path):
+    _failed(doctor.check_venv(_venv(tmp_path, "3.9.18")), ".venv was made with Python 3.9.18",
+            "rm -rf .venv && PYTHON=python3.11 ./course setup")
+
+
+def test_venv_interpreter_link_dangles(tmp_path):
+    v = doctor.check_venv(_venv(tmp_path, link_to="/nonexistent/python3.10"))
+    _failed(v, "is gone", "/nonexistent/python3.10", "rm -rf .venv && ./course setup")
+    assert "no .venv" not in v.detail
+
+
+def test_folder_not_writable(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("")
+    ro = {tmp_path / ".git" / "config"}
+    v = doctor.check_writable(tmp_path, writable=lambda p: p not in ro)
+    _failed(v, ".git/config is not writable", "cp -r", "~/beliefcourse")
+    assert "chmod -R u+w" in v.fix or "chown -R" in v.fix
+    assert doctor.check_writable(tmp_path).status == "ok"
+
+
+def test_torch_fix_names_the_python(tmp_path):
+    def step():
+        raise ImportError("No module named 'torch'")
+    here = doctor.check_torch(step=step, executable=str(REPO_ROOT / ".venv" / "bin" / "python"))
+    _failed(here, "course's Python (.venv)", ".venv/bin/python -m pip install torch")
+    system = doctor.check_torch(step=step, executable="/usr/bin/python3")
+    _failed(system, "/usr/bin/python3, not the course's .venv", "python3.11 -m venv .venv",
+            ".venv/bin/python -m pip install torch")
+
+
+def test_run_skips_the_course_checks_after_a_bad_python():
+    ran = []
+    checks = [("python", lambda: Verdict("python", "fail", "3.9 is too old", "install 3.11")),
+              ("disk", lambda: Verdict("disk", "ok", "fine")),
+              ("package", lambda: ran.append("package")),
+              ("torch", lambda: ran.append("torch"))]
+    out = io.StringIO()
+    assert doctor.run(checks, out=out) == 1
+    assert not ran
+    text = out.getvalue()
+    assert "[skip] package, torch" in text and "1 check(s) failed" in text

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import os
 import re
 import shutil
 import statistics
@@ -74,15 +75,83 @@ def required_python(root: Path = ROOT) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+def _setup_with(root: Path, python: str = "python3.11") -> str:
+    """The setup command that starts from a fresh .venv made with ``python``."""
+    fresh = "rm -rf .venv && " if (Path(root) / ".venv").exists() else ""
+    return f"`{fresh}PYTHON={python} ./course setup`"
+
+
 def check_python(version=None, root: Path = ROOT) -> Verdict:
     version = tuple(sys.version_info[:3] if version is None else version)
     need = required_python(root)
     shown = ".".join(map(str, version))
     if version[:2] < need:
         return Verdict("python", "fail", f"Python {shown} is too old (need >= {need[0]}.{need[1]})",
-                       f"install Python {need[0]}.{need[1]} or newer (python.org, your package "
-                       "manager, or conda), then run `PYTHON=python3.11 ./course setup`")
-    return _ok("python", f"Python {shown} (need >= {need[0]}.{need[1]})")
+                       f"install Python 3.11 (python.org, your package manager, or conda), "
+                       f"then {_setup_with(root)}")
+    return _ok("python", f"Python {shown} (need >= {need[0]}.{need[1]}), {sys.executable}")
+
+
+def venv_version(venv: Path) -> tuple | None:
+    """The Python version a venv was made with, from its ``pyvenv.cfg`` (None if unknown)."""
+    try:
+        text = (Path(venv) / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    m = re.search(r"^(?:version|version_info)\s*=\s*(\d+)\.(\d+)(?:\.(\d+))?", text, re.M)
+    return tuple(int(g) for g in m.groups() if g is not None) if m else None
+
+
+def check_venv(root: Path = ROOT, executable: str | None = None) -> Verdict:
+    """The course's ``.venv``: absent (fine before setup or with conda), or made with a Python
+    that still exists and is new enough. ``./course setup`` refuses a bad one the same way."""
+    venv = Path(root) / ".venv"
+    py = venv / "bin" / "python"
+    need = required_python(root)
+    executable = sys.executable if executable is None else executable
+    if not venv.exists() and not py.is_symlink():
+        return _ok("venv", f"no .venv in the course folder; checking this Python ({executable})")
+    if py.is_symlink() and not py.exists():
+        return Verdict("venv", "fail", f".venv's Python is gone ({py.relative_to(root)} -> "
+                       f"{os.readlink(py)} no longer exists: that Python was upgraded or "
+                       "removed)", "`rm -rf .venv && ./course setup`")
+    if not py.exists():
+        return Verdict("venv", "fail", ".venv has no bin/python (an interrupted setup?)",
+                       "`rm -rf .venv && ./course setup`")
+    version = venv_version(venv)
+    if version is not None and version[:2] < need:
+        shown = ".".join(map(str, version))
+        return Verdict("venv", "fail", f".venv was made with Python {shown}; the course needs "
+                       f">= {need[0]}.{need[1]}",
+                       "install Python 3.11 if you have none, then "
+                       "`rm -rf .venv && PYTHON=python3.11 ./course setup`")
+    shown = ".".join(map(str, version)) if version else "unknown version"
+    return _ok("venv", f".venv with Python {shown}")
+
+
+def check_writable(root: Path = ROOT, writable=None) -> Verdict:
+    """The course folder (and its git metadata) can be written: setup puts .venv there,
+    JupyterLab saves notebooks there, ``./course`` writes git's config."""
+    root = Path(root)
+    writable = writable or (lambda p: os.access(p, os.W_OK))
+    bad = [p for p in (root, root / ".git", root / ".git" / "config", root / "chapters")
+           if p.exists() and not writable(p)]
+    if bad:
+        try:
+            owner = bad[0].owner()
+        except (KeyError, NotImplementedError, OSError):
+            owner = "?"
+        try:
+            me = Path.home().owner() if owner == "?" else __import__("getpass").getuser()
+        except Exception:  # noqa: BLE001
+            me = "$USER"
+        fix = (f"`chmod -R u+w '{root}'`" if owner == me else
+               f"`sudo chown -R {me} '{root}'`")
+        return Verdict("folder", "fail", f"{bad[0]} is not writable (owner {owner}): setup, "
+                       "JupyterLab's saves and ./course need to write in the course folder",
+                       f"{fix}, or copy the course into your home folder: "
+                       f"`cp -r '{root}' ~/beliefcourse && cd ~/beliefcourse`")
+    return _ok("folder", f"{root} is writable")
 
 
 # ------------------------------------------------------------------------------------ package
@@ -193,18 +262,42 @@ def _torch_range(root: Path) -> str:
     return m.group(1).strip() if m else ""
 
 
-def check_torch(root: Path = ROOT, step=torch_step) -> Verdict:
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+# pip of the course's Python (the doctor may run under another Python, whose pip would
+# install elsewhere)
+COURSE_PIP = ".venv/bin/python -m pip"
+
+
+def _in_course_venv(root: Path, executable: str | None = None) -> bool:
+    exe = Path(sys.executable if executable is None else executable)
+    venv = (Path(root) / ".venv").resolve()
+    return Path(os.path.abspath(exe)).parent.parent == venv or exe.resolve() == (
+        venv / "bin" / "python").resolve()
+
+
+def check_torch(root: Path = ROOT, step=torch_step, executable: str | None = None) -> Verdict:
+    pip = COURSE_PIP
     try:
         result = step()
     except ImportError as exc:
-        return Verdict("torch", "fail", f"cannot import torch or the course model ({exc})",
-                       SETUP_FIX + "; on Linux without a GPU, first `pip install torch "
-                       "--index-url https://download.pytorch.org/whl/cpu` saves ~2 GB")
+        if _in_course_venv(root, executable):
+            fix = (f"install it into the course's Python (.venv): `./course setup`; on Linux "
+                   f"without a GPU, first `{pip} install torch --index-url {CPU_TORCH_INDEX}` "
+                   "(the CPU build; saves ~2 GB)")
+        else:
+            fix = (f"this is {executable or sys.executable}, not the course's .venv: "
+                   "`./course setup` installs torch into .venv; on Linux without a GPU, first "
+                   f"`python3.11 -m venv .venv && {pip} install torch --index-url "
+                   f"{CPU_TORCH_INDEX}` (the CPU build; saves ~2 GB)")
+        return Verdict("torch", "fail", f"cannot import torch or the course model ({exc})", fix)
     except Exception as exc:  # noqa: BLE001
         return Verdict("torch", "fail", f"a training step of the course model failed: "
                        f"{type(exc).__name__}: {exc}",
-                       "reinstall torch (`.venv/bin/pip install --force-reinstall 'torch"
-                       f"{_torch_range(root)}'`); if it persists, report it with this line")
+                       f"reinstall torch into the course's Python: `{pip} install "
+                       f"--force-reinstall 'torch{_torch_range(root)}'`; if it persists, "
+                       "report it with this line")
     spec = _torch_range(root)
     try:
         from packaging.specifiers import SpecifierSet
@@ -213,7 +306,8 @@ def check_torch(root: Path = ROOT, step=torch_step) -> Verdict:
         in_range = True
     if not in_range:
         return Verdict("torch", "fail", f"torch {result['torch']} is outside the course's range "
-                       f"{spec}", f"`.venv/bin/pip install 'torch{spec}'` (or ./course setup)")
+                       f"{spec}", f"`{pip} install 'torch{spec}'` (the course's Python; or "
+                       "./course setup)")
     if not result["finite"]:
         return Verdict("torch", "fail", f"a training step gave a non-finite loss or gradient "
                        f"(loss {result['loss']})",
@@ -429,27 +523,45 @@ def check_speed(root: Path = ROOT, step=bench_step, timings=None,
 
 
 # ---------------------------------------------------------------------------------------- run
+# The checks of the installed course: pointless (each would say "run setup") while the
+# Python or the .venv is wrong, so they wait until those lines are fixed.
+NEEDS_COURSE_PYTHON = ("package", "torch", "kernel", "widgets", "chapter 05 time")
+GATES = ("python", "venv")
+
+
 def all_checks(root: Path = ROOT):
-    """The checks in the order they are printed (each a zero-argument callable)."""
-    return [lambda: check_python(root=root), lambda: check_package(root),
-            lambda: check_torch(root), lambda: check_kernel(root), check_widgets,
-            lambda: check_stored_outputs(root), lambda: check_disk(root),
-            lambda: check_speed(root)]
+    """The checks in the order they are printed, as ``(name, zero-argument callable)``."""
+    return [("python", lambda: check_python(root=root)), ("venv", lambda: check_venv(root)),
+            ("folder", lambda: check_writable(root)),
+            ("package", lambda: check_package(root)), ("torch", lambda: check_torch(root)),
+            ("kernel", lambda: check_kernel(root)), ("widgets", check_widgets),
+            ("stored outputs", lambda: check_stored_outputs(root)),
+            ("disk", lambda: check_disk(root)), ("chapter 05 time", lambda: check_speed(root))]
 
 
 def run(checks=None, out=sys.stdout) -> int:
-    """Run ``checks`` (default :func:`all_checks`), print verdicts; 1 if any failed."""
+    """Run ``checks`` (default :func:`all_checks`; callables or ``(name, callable)`` pairs),
+    print verdicts; 1 if any failed. After a failed ``python`` or ``venv`` line the checks of
+    the installed course are not run (one line says so)."""
     checks = all_checks() if checks is None else checks
-    verdicts = []
+    verdicts, skipped = [], []
     for check in checks:
+        name, check = check if isinstance(check, tuple) else (None, check)
+        if name in NEEDS_COURSE_PYTHON and any(v.name in GATES and v.status == "fail"
+                                               for v in verdicts):
+            skipped.append(name)
+            continue
         try:
             verdict = check()
         except Exception as exc:  # noqa: BLE001  (a broken check must not hide the others)
-            verdict = Verdict(getattr(check, "__name__", "check"), "fail",
+            verdict = Verdict(name or getattr(check, "__name__", "check"), "fail",
                               f"the check itself crashed: {type(exc).__name__}: {exc}",
                               SETUP_FIX)
         verdicts.append(verdict)
         print("\n".join(verdict.lines()), file=out, flush=True)
+    if skipped:
+        print(f"[skip] {', '.join(skipped)}: these check the course installed in .venv; "
+              "first apply the fix of the python or venv line above", file=out)
     failed = sum(v.status == "fail" for v in verdicts)
     warned = sum(v.status == "warn" for v in verdicts)
     if failed:
