@@ -239,3 +239,22 @@ def _read_only_setup(tmp_path: Path) -> None:
     assert result.returncode == 1, out
     assert "not writable" in out and "sudo chown -R nobody" in out, out
     assert "cp -r" in out and not (course / ".venv").exists()
+
+
+def test_setup_shows_its_steps_and_pips_progress(tmp_path):
+    """Not ~3 silent minutes: a step count and one line per package pip collects (a fake
+    .venv whose pip prints what the real one does)."""
+    course = _mini_course(tmp_path)
+    venv = course / ".venv"
+    _fake_python(venv / "bin" / "python", '''case "$*" in
+  *"-m pip install"*) printf 'Collecting numpy>=1.26\\n  Downloading numpy-2.3.whl (16 MB)\\nCollecting torch<2.14\\nInstalling collected packages: numpy, torch\\nSuccessfully installed numpy-2.3 torch-2.13\\n' ;;
+  *) echo 3.11.7 ;;
+esac''')
+    (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    result, out = _course(course, ["setup"], _bare_env(tmp_path))
+    assert result.returncode == 0, out
+    assert "[1/2] installing the course" in out and "[2/2] ready" in out
+    assert "2 packages collected" in out and "installing 2 packages" in out
+    assert "done: numpy-2.3 torch-2.13" in out
+    result, out = _course(course, ["setup"], _bare_env(tmp_path))     # up to date: silent
+    assert result.returncode == 0 and out == "", out

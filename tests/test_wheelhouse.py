@@ -4,6 +4,7 @@ control that proves the install did not quietly reach an index)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -48,20 +49,59 @@ def test_requirements_are_what_setup_installs():
     assert len(reqs) == len(set(reqs))
 
 
-def test_platform_command():
-    cmd = wheelhouse.download_command(Path("/w"), Path("/w/r.txt"), ["win_amd64"], "3.11",
+def test_download_command():
+    cmd = wheelhouse.download_command(Path("/w"), Path("/w/r.txt"),
                                       "https://example.invalid/cpu", python="py")
     assert cmd[:3] == ["py", "-m", "pip"] and "download" in cmd
-    assert "--only-binary=:all:" in cmd
-    assert cmd[cmd.index("--platform") + 1] == "win_amd64"
-    assert cmd[cmd.index("--python-version") + 1] == "3.11"
+    assert "--platform" not in cmd           # markers would be evaluated for this machine
     assert cmd[cmd.index("--extra-index-url") + 1] == "https://example.invalid/cpu"
 
 
-def test_platform_needs_python_version(capsys):
-    with pytest.raises(SystemExit):
-        wheelhouse.main(["/tmp/x", "--platform", "win_amd64"])
-    assert "--python-version" in capsys.readouterr().err
+LINUX_311 = {"system": "Linux", "machine": "x86_64", "python": "3.11"}
+MAC_312 = {"system": "Darwin", "machine": "arm64", "python": "3.12"}
+
+
+def test_record_and_check_match(tmp_path):
+    wheelhouse.record_build(tmp_path, machine=LINUX_311)
+    wheelhouse.record_build(tmp_path, machine=MAC_312)
+    wheelhouse.record_build(tmp_path, machine=LINUX_311)       # rebuilt: replaced, not added
+    builds = json.loads((tmp_path / wheelhouse.RECORD).read_text())["builds"]
+    assert len(builds) == 2 and builds[-1]["python"] == "3.11" and builds[-1]["made"]
+    assert wheelhouse.check(tmp_path, LINUX_311)[0]
+    assert wheelhouse.check(tmp_path, MAC_312)[0]
+    assert wheelhouse.check(tmp_path)[0] == (wheelhouse.this_machine() in (LINUX_311, MAC_312))
+
+
+def test_check_another_python_says_what_to_do(tmp_path):
+    wheelhouse.record_build(tmp_path, machine=LINUX_311)
+    ok, message = wheelhouse.check(tmp_path, dict(LINUX_311, python="3.12"))
+    assert not ok
+    assert "made for Linux x86_64 with Python 3.11" in message
+    assert "this laptop is Linux x86_64 with Python 3.12" in message
+    assert f"rm -rf .venv && PYTHON=python3.11 ./course setup --from {tmp_path}" in message
+
+
+def test_check_another_system_says_where_to_build(tmp_path):
+    wheelhouse.record_build(tmp_path, machine=LINUX_311)
+    ok, message = wheelhouse.check(tmp_path, MAC_312)
+    assert not ok and "PYTHON=python" not in message
+    assert "on a Darwin arm64 machine with Python 3.12 and internet" in message
+    assert f"./course wheelhouse {tmp_path}" in message
+
+
+def test_setup_from_a_wheelhouse_for_another_laptop_is_refused(tmp_path):
+    """Before pip runs (and before .venv is made): the record against this laptop."""
+    course = _course_copy(tmp_path / "course")
+    wheels = tmp_path / "mac-wheels"
+    wheels.mkdir()
+    wheelhouse.record_build(wheels, machine=MAC_312)
+    result = subprocess.run(["bash", str(course / "course"), "setup", "--from", "mac-wheels"],
+                            capture_output=True, text=True, env=_offline_env(), timeout=600,
+                            cwd=tmp_path)             # DIR relative to the caller's folder
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "was made for Darwin arm64 with Python 3.12" in result.stderr
+    assert "No matching distribution" not in result.stderr
+    assert not (course / ".venv").exists()
 
 
 def test_setup_from_an_empty_wheelhouse_fails_offline(tmp_path):
@@ -84,12 +124,14 @@ def test_wheelhouse_round_trip(tmp_path):
                           capture_output=True, text=True, timeout=1200, cwd=REPO_ROOT)
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     assert list(wheels.glob("torch-*.whl")) and list(wheels.glob("setuptools-*.whl"))
+    record = json.loads((wheels / wheelhouse.RECORD).read_text())
+    assert record["builds"] == [dict(record["builds"][0], **wheelhouse.this_machine())]
 
     course = _course_copy(tmp_path / "course")
     setup = subprocess.run(["bash", str(course / "course"), "setup", "--from", str(wheels)],
                            capture_output=True, text=True, env=_offline_env(), timeout=1200)
     assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-3000:]
-    assert "no network" in setup.stdout
+    assert "no network" in setup.stdout and ": matches" in setup.stdout
     py = course / ".venv" / "bin" / "python"
     check = subprocess.run(
         [str(py), "-c", "import beliefcourse, torch, nbval, sphinx, myst_nb, ipywidgets; "
