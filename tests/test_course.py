@@ -247,7 +247,10 @@ def test_setup_shows_its_steps_and_pips_progress(tmp_path):
     course = _mini_course(tmp_path)
     venv = course / ".venv"
     _fake_python(venv / "bin" / "python", '''case "$*" in
-  *"-m pip install"*) printf 'Collecting numpy>=1.26\\n  Downloading numpy-2.3.whl (16 MB)\\nCollecting torch<2.14\\nInstalling collected packages: numpy, torch\\nSuccessfully installed numpy-2.3 torch-2.13\\n' ;;
+  *"-m pip install"*) printf '%s\\n' 'Collecting numpy>=1.26' \\
+      '  Downloading numpy-2.3.whl (16 MB)' 'Collecting torch<2.14' \\
+      'Installing collected packages: numpy, torch' \\
+      'Successfully installed numpy-2.3 torch-2.13' ;;
   *) echo 3.11.7 ;;
 esac''')
     (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")

@@ -28,8 +28,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -44,7 +44,7 @@ def this_machine() -> dict:
     """What a wheelhouse is made for, and what a laptop needs: operating system, processor
     and Python version (major.minor)."""
     return {"system": platform.system(), "machine": platform.machine().lower(),
-            "python": "%d.%d" % sys.version_info[:2]}
+            "python": "{}.{}".format(*sys.version_info[:2])}
 
 
 def _label(build: dict) -> str:
