@@ -1,5 +1,6 @@
-"""``./course book``: the static book builds offline from the stored notebooks, with every
-chapter, practice notebook and instructors' page, every figure and every internal link; a
+"""``./course book``: the learners' edition (the default) leaves the instructors' guide out;
+the instructors' edition builds offline from the stored notebooks, with every chapter,
+practice notebook and instructors' page, every figure and every internal link; a
 headless Chromium renders a chapter (math typeset, figures loaded) and the search finds it."""
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from beliefcourse.workshop import book
 from beliefcourse.workshop.catalog import ROOT, chapters
 from beliefcourse.workshop.stored import freeze_widgets, image_outputs
 
-pytestmark = pytest.mark.slow
 CHAPTERS = chapters()
 
 
@@ -51,9 +51,23 @@ def parse(path: Path) -> Links:
 
 @pytest.fixture(scope="module")
 def html(tmp_path_factory) -> Path:
-    return book.build(tmp_path_factory.mktemp("book")).parent
+    return book.build(tmp_path_factory.mktemp("book"), instructors=True).parent
 
 
+def test_learners_edition_has_no_instructors_guide(tmp_path):
+    """The default edition is the one to publish: no discussion answers, no diagnoses."""
+    src = book.stage(tmp_path / "learners")
+    assert not (src / "instructors").exists()
+    index = (src / "index.md").read_text()
+    assert "instructors/" not in index and "For instructors" not in index
+    assert all("Answer" not in p.read_text(errors="ignore") for p in src.rglob("*.md"))
+    src = book.stage(tmp_path / "instructors", instructors=True)
+    assert (src / "instructors" / "logistics.md").exists()
+    assert "For instructors" in (src / "index.md").read_text()
+    assert book.default_out() != book.default_out(instructors=True)
+
+
+@pytest.mark.slow
 def test_every_page_exists(html):
     assert (html / "index.html").exists() and (html / "search.html").exists()
     for ch in CHAPTERS:
@@ -65,6 +79,7 @@ def test_every_page_exists(html):
         assert (html / "instructors" / page.replace(".md", ".html")).exists(), page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
 def test_chapter_page_has_every_figure_and_math(html, chapter):
     page = html / "chapters" / f"{chapter.stem}.html"
@@ -81,6 +96,7 @@ def test_chapter_page_has_every_figure_and_math(html, chapter):
     assert chapter.title.split(":")[0] in text
 
 
+@pytest.mark.slow
 def test_every_internal_link_resolves(html):
     pages = sorted(p.resolve() for p in html.rglob("*.html"))
     ids = {p: parse(p).ids for p in pages}
@@ -103,11 +119,13 @@ def test_every_internal_link_resolves(html):
     assert not broken, "\n".join(broken[:20])
 
 
+@pytest.mark.slow
 def test_chapters_link_to_each_other(html):
     text = (html / "chapters" / f"{CHAPTERS[2].stem}.html").read_text(encoding="utf-8")
     assert f'href="{CHAPTERS[1].stem}.html"' in text
 
 
+@pytest.mark.slow
 def test_widgets_show_their_stored_image(html):
     ch03 = next(c for c in CHAPTERS if c.number == "03")
     text = (html / "chapters" / f"{ch03.stem}.html").read_text(encoding="utf-8")
@@ -126,6 +144,7 @@ def test_link_chapters_rule():
         "`chapter 01` [chapter 03](03_msp.ipynb) chapter 09"]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_browser_reads_a_chapter_and_searches(html, chromium_executable, artifacts_dir):
     """Serve the book over HTTP (as GitHub Pages would), open chapter 03: MathJax typesets

@@ -162,3 +162,74 @@ def test_find_notebooks_errors(tmp_path):
     with pytest.raises(ValueError, match="no practice notebooks"):
         progress.find_notebooks(tmp_path)
     assert progress.main(tmp_path) == 2
+
+
+# ------------------------------------------------------------------------ a room (issue 20)
+def test_course_progress_from_another_folder_is_quiet(tmp_path):
+    """`./course progress alice --chapters 01` run in the room's folder: DIR is the caller's
+    alice/, not the course's; the kernel's "running over TCP without encryption" warning is
+    not printed."""
+    alice = tmp_path / "alice"
+    alice.mkdir()
+    _copy("exercises", alice, only="01")
+    env = dict(__import__("os").environ, COURSE_SKIP_SETUP="1")
+    result = subprocess.run(["bash", str(REPO_ROOT / "course"), "progress", "alice",
+                             "--chapters", "01", "--json"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["dir"].endswith("alice") and data["chapters"][0]["chapter"] == "01"
+    assert {e["status"] for e in data["chapters"][0]["exercises"]} == {"todo"}
+    assert "without encryption" not in result.stderr, result.stderr
+
+
+def _learner_file(folder, name, statuses):
+    """A fake `progress --json` file: ``statuses`` maps (chapter, function) to (status,
+    diagnosis)."""
+    chapters_ = {}
+    for (ch, fn), (status, diagnosis) in statuses.items():
+        chapters_.setdefault(ch, []).append({"function": fn, "checker": f"check_{fn}",
+                                             "status": status, "diagnosis": diagnosis})
+    data = {"dir": f"/laptops/{name}", "chapters": [
+        {"chapter": ch, "notebook": f"{ch}_x.ipynb", "seconds": 1.0, "exercises": exs}
+        for ch, exs in chapters_.items()]}
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+ROW = "Rows of T must sum to one."
+
+
+def test_room_merges_learners_into_one_table(tmp_path):
+    ok = ("pass", "")
+    _learner_file(tmp_path, "alice", {("01", "stationary"): ok, ("01", "sample"): ok,
+                                      ("02", "update"): ("fail", ROW)})
+    _learner_file(tmp_path, "bob", {("01", "stationary"): ("fail", ROW),
+                                    ("01", "sample"): ("todo", "not attempted"),
+                                    ("02", "update"): ("fail", ROW)})
+    _learner_file(tmp_path, "carol", {("01", "stationary"): ok, ("01", "sample"): ok,
+                                      ("02", "update"): ok})
+    summary = progress.room_summary(progress.read_room([tmp_path]))
+    who = {s["learner"]: s for s in summary["learners"]}
+    assert who["alice"]["stuck_at"] == "02 update" and who["alice"]["passed"] == 2
+    assert who["bob"]["stuck_at"] == "01 stationary" and who["bob"]["diagnosis"] == ROW
+    assert who["carol"]["stuck_at"] == "" and who["carol"]["status"] == "pass"
+    update = next(e for e in summary["exercises"] if e["exercise"] == "update")
+    assert (update["pass"], update["fail"], update["common_count"]) == (1, 2, 2)
+    assert summary["most_common"]["exercise"] == "update"
+    table = progress.room_table(summary)
+    assert "most common diagnosis: 02 update, 2 learner(s): " + ROW in table
+    assert table.splitlines()[0].split() == ["learner", "passed", "stuck", "at", "status",
+                                             "diagnosis"]
+
+
+def test_room_cli_resolves_files_against_the_caller(tmp_path):
+    _learner_file(tmp_path, "dana", {("01", "stationary"): ("fail", ROW)})
+    env = dict(__import__("os").environ, COURSE_SKIP_SETUP="1")
+    result = subprocess.run(["bash", str(REPO_ROOT / "course"), "room", "dana.json"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "dana" in result.stdout and "01 stationary" in result.stdout
+    (tmp_path / "junk.json").write_text("{}")
+    assert progress.room_main([tmp_path / "junk.json"]) == 2

@@ -9,11 +9,14 @@ The build stages a source folder and runs Sphinx on it:
   turned into a link to that chapter;
 * ``exercises/*.ipynb`` with their outputs cleared (the tasks; the solutions stay in the
   repository);
-* ``instructors/`` (the guide's Markdown pages);
+* only in the instructors' edition (``./course book --instructors``): ``instructors/`` (the
+  guide's Markdown pages, with the discussion answers and each checker's diagnosis per
+  mistake). The default, learners' edition leaves it out: it is the one to publish;
 * ``index.md`` (generated: the README's introduction and the tables of contents) and the
   configuration in ``book_config/conf.py``; MathJax is copied into ``_static/``.
 
-The HTML lands in ``OUT/html/`` (default ``build/book/html/index.html``).
+The HTML lands in ``OUT/html/`` (default ``build/book/html/index.html``; the instructors'
+edition: ``build/book-instructors/html/index.html``).
 """
 
 from __future__ import annotations
@@ -64,8 +67,9 @@ def _toctree(caption: str, entries: list[str]) -> str:
     return f"```{{toctree}}\n:caption: {caption}\n:maxdepth: 1\n\n{body}\n```\n"
 
 
-def stage(src: Path, root: Path = ROOT) -> Path:
-    """Write the book's source folder ``src`` (emptied first) from the course at ``root``."""
+def stage(src: Path, root: Path = ROOT, instructors: bool = False) -> Path:
+    """Write the book's source folder ``src`` (emptied first) from the course at ``root``:
+    the learners' edition, or with ``instructors`` the instructors' guide too."""
     import nbformat
 
     root, src = Path(root), Path(src)
@@ -104,12 +108,12 @@ def stage(src: Path, root: Path = ROOT) -> Path:
 
     instructor_pages = []
     guide = root / "instructors"
-    for name in INSTRUCTOR_PAGES:
+    for name in INSTRUCTOR_PAGES if instructors else ():
         if (guide / name).exists():
             (src / "instructors").mkdir(exist_ok=True)
             shutil.copy(guide / name, src / "instructors" / name)
             instructor_pages.append(f"instructors/{Path(name).stem}")
-    for page in sorted((guide / "guide").glob("*.md")):
+    for page in sorted((guide / "guide").glob("*.md")) if instructors else ():
         (src / "instructors" / "guide").mkdir(parents=True, exist_ok=True)
         shutil.copy(page, src / "instructors" / "guide" / page.name)
         instructor_pages.append(f"instructors/guide/{page.stem}")
@@ -127,12 +131,19 @@ def stage(src: Path, root: Path = ROOT) -> Path:
     return src
 
 
-def build(out: Path = ROOT / "build" / "book", root: Path = ROOT, quiet: bool = True) -> Path:
+def default_out(instructors: bool = False) -> Path:
+    return ROOT / "build" / ("book-instructors" if instructors else "book")
+
+
+def build(out: Path | None = None, root: Path = ROOT, quiet: bool = True,
+          instructors: bool = False) -> Path:
     """Stage the sources in ``out/_source`` and build the HTML in ``out/html``; return the
-    path of ``index.html``. Raises ``RuntimeError`` with Sphinx's output if it fails or
-    warns (a warning is a broken link, a missing figure or bad markup)."""
-    out = Path(out)
-    src = stage(out / "_source", root)
+    path of ``index.html``. The learners' edition, or with ``instructors`` the instructors'
+    one (default ``out``: ``build/book`` or ``build/book-instructors``). Raises
+    ``RuntimeError`` with Sphinx's output if it fails or warns (a warning is a broken link, a
+    missing figure or bad markup)."""
+    out = Path(out) if out is not None else default_out(instructors)
+    src = stage(out / "_source", root, instructors)
     html = out / "html"
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-E",
            "-d", str(out / "doctrees"), str(src), str(html)]

@@ -15,7 +15,9 @@ notebook, so a deleted checker cell shows as "not run"); each gets
 ========== ===========================================================================
 
 ``--json`` prints ``{"dir", "chapters": [{"chapter", "notebook", "seconds",
-"exercises": [{"function", "checker", "status", "diagnosis"}]}]}`` for collecting a room.
+"exercises": [{"function", "checker", "status", "diagnosis"}]}]}`` for collecting a room;
+``./course room alice.json bob.json ...`` (:func:`room_summary`) merges such files into one
+table: who is stuck where, and each exercise's most common diagnosis.
 """
 
 from __future__ import annotations
@@ -194,4 +196,111 @@ def main(directory: Path, as_json: bool = False, only: str | None = None) -> int
         print(f"progress: {err}", file=sys.stderr)
         return 2
     print(to_json(results, directory) if as_json else as_table(results))
+    return 0
+
+
+# ---------------------------------------------------------------------------------- the room
+def read_room(paths: list[Path]) -> dict[str, dict]:
+    """Learners' ``progress --json`` files (or folders of ``*.json``), as ``{learner: data}``;
+    the learner is the file's name (``alice.json`` -> ``alice``)."""
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.glob("*.json"))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise ValueError(f"{p} does not exist")
+    if not files:
+        raise ValueError("no progress files (NAME.json from `./course progress --json`)")
+    room = {}
+    for f in files:
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+            data["chapters"][0]["exercises"][0]["status"]
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+            raise ValueError(f"{f} is not the output of `./course progress --json` "
+                             f"({type(exc).__name__})") from exc
+        room[f.stem] = data
+    return room
+
+
+def _exercise_rows(data: dict):
+    for ch in data["chapters"]:
+        for ex in ch["exercises"]:
+            yield ch["chapter"], ex
+
+
+def room_summary(room: dict[str, dict]) -> dict:
+    """Per learner: exercises passed of those run, and where they are stuck (the first
+    exercise, in course order, that does not pass, with its status and diagnosis); per
+    exercise: how many learners are at each status and the most common diagnosis."""
+    learners, exercises = [], {}
+    for name, data in sorted(room.items()):
+        rows = list(_exercise_rows(data))
+        passed = sum(ex["status"] == "pass" for _, ex in rows)
+        stuck = next(((ch, ex) for ch, ex in rows if ex["status"] != "pass"), None)
+        learners.append({
+            "learner": name, "passed": passed, "exercises": len(rows),
+            "stuck_at": f"{stuck[0]} {stuck[1]['function']}" if stuck else "",
+            "status": stuck[1]["status"] if stuck else "pass",
+            "diagnosis": stuck[1].get("diagnosis", "") if stuck else ""})
+        for ch, ex in rows:
+            key = (ch, ex["function"])
+            entry = exercises.setdefault(key, {"chapter": ch, "exercise": ex["function"],
+                                               **{s: 0 for s in STATUSES}, "diagnoses": {}})
+            entry[ex["status"]] += 1
+            if ex["status"] == "fail" and ex.get("diagnosis"):
+                entry["diagnoses"][ex["diagnosis"]] = entry["diagnoses"].get(ex["diagnosis"],
+                                                                             0) + 1
+    per_exercise = []
+    for key in sorted(exercises):
+        entry = exercises[key]
+        diagnoses = sorted(entry.pop("diagnoses").items(), key=lambda kv: (-kv[1], kv[0]))
+        entry["common_diagnosis"] = diagnoses[0][0] if diagnoses else ""
+        entry["common_count"] = diagnoses[0][1] if diagnoses else 0
+        per_exercise.append(entry)
+    common = max(per_exercise, key=lambda e: (e["common_count"], e["fail"]), default=None)
+    return {"learners": learners, "exercises": per_exercise,
+            "most_common": common if common and common["common_count"] else None}
+
+
+def _table(rows: list[tuple]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(f"{str(c):<{w}}" for c, w in zip(r, widths)) + "  " + str(r[-1])
+             for r in rows]
+    lines = [line.rstrip() for line in lines]
+    lines.insert(1, "-" * max(len(line) for line in lines))
+    return lines
+
+
+def room_table(summary: dict) -> str:
+    """Two tables: who is stuck where, then each exercise across the room."""
+    rows = [("learner", "passed", "stuck at", "status", "diagnosis")]
+    rows += [(s["learner"], f"{s['passed']}/{s['exercises']}", s["stuck_at"] or "-",
+              s["status"], s["diagnosis"]) for s in summary["learners"]]
+    lines = _table(rows) + [""]
+    rows = [("chapter", "exercise", "pass", "fail", "todo", "not run",
+             "most common diagnosis (learners)")]
+    rows += [(e["chapter"], e["exercise"], e["pass"], e["fail"], e["todo"], e["not run"],
+              f"{e['common_diagnosis']} ({e['common_count']})" if e["common_count"] else "")
+             for e in summary["exercises"]]
+    lines += _table(rows)
+    common = summary["most_common"]
+    lines.append("")
+    if common:
+        lines.append(f"most common diagnosis: {common['chapter']} {common['exercise']}, "
+                     f"{common['common_count']} learner(s): {common['common_diagnosis']}")
+    else:
+        lines.append("no checker diagnosis in the room (no exercise fails)")
+    return "\n".join(lines)
+
+
+def room_main(paths: list[Path], as_json: bool = False) -> int:
+    try:
+        summary = room_summary(read_room(paths))
+    except ValueError as err:
+        print(f"room: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2) if as_json else room_table(summary))
     return 0

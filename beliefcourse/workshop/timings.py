@@ -26,6 +26,9 @@ from .catalog import ROOT
 TIMINGS_FILE = Path("instructors") / "timings.json"
 KERNEL_ENV = {"OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}  # as tools/notebooks.py
 CELL_TIMEOUT_S = 900
+# The kernel logs only errors: without this every notebook prints ipykernel's warning that it
+# "is running over TCP without encryption" (a local kernel, as JupyterLab starts it).
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 def execute_copy(path: Path, allow_errors: bool = False, timeout: int = CELL_TIMEOUT_S,
@@ -48,7 +51,8 @@ def execute_copy(path: Path, allow_errors: bool = False, timeout: int = CELL_TIM
                                 kernel_name=nb.metadata.get("kernelspec", {}).get("name",
                                                                                   "python3"),
                                 record_timing=False,
-                                resources={"metadata": {"path": str(path.parent)}})
+                                resources={"metadata": {"path": str(path.parent)}},
+                                extra_arguments=QUIET_KERNEL)
         t0 = time.perf_counter()
         client.execute()
         return nb, time.perf_counter() - t0
