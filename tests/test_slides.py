@@ -4,6 +4,7 @@ figure of the chapter, has no empty slide and loads nothing from the network."""
 from __future__ import annotations
 
 import copy
+import re
 from html.parser import HTMLParser
 
 import nbformat
@@ -93,13 +94,94 @@ def test_rule_and_override():
     nb = nbformat.v4.new_notebook(cells=[heading, prose, figure, code, forced])
     deck = slides.deck_notebook(copy.deepcopy(nb))
     kinds = [c.metadata["slideshow"]["slide_type"] for c in deck.cells]
-    assert kinds == ["slide", "skip", "subslide", "skip", "slide"]
+    assert kinds == ["slide", "notes", "notes", "subslide", "skip", "slide"]
     assert deck.cells[0].source == ("## 2. A section\n\nFirst paragraph.\n\n- a point\n- another"
                                     "\n\n$$x = 1$$")
-    assert "course-remove-input" in deck.cells[2].metadata["tags"]
-    assert deck.cells[4].source == "Keep all of this prose."
+    assert deck.cells[1].source == "Prose."                     # left out: the speaker notes
+    assert deck.cells[2].source == "Only prose here."
+    assert "course-remove-input" in deck.cells[3].metadata["tags"]
+    assert deck.cells[5].source == "Keep all of this prose."
 
 
 def test_unknown_chapter_is_an_error(capsys, tmp_path):
     assert slides.main(["42"], tmp_path) == 2
     assert "no chapter 42" in capsys.readouterr().out
+
+
+# ------------------------------------------------ headings, long slides, notes (issue 20)
+def _deck(chapter):
+    return slides.deck_notebook(nbformat.read(chapter.notebook, as_version=4))
+
+
+def _slides(deck):
+    """``[(kind, [cells])]``: each slide or sub-slide with its cells (notes included)."""
+    out = []
+    for cell in deck.cells:
+        kind = cell.metadata["slideshow"]["slide_type"]
+        if kind in ("slide", "subslide") or not out:
+            out.append((kind, []))
+        if kind != "skip":
+            out[-1][1].append(cell)
+    return out
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_every_heading_of_the_chapter_starts_a_slide(chapter):
+    """Also a heading in the middle of a cell (chapter 05's "3. The probe, and the picture")."""
+    nb = nbformat.read(chapter.notebook, as_version=4)
+    wanted = [h for c in nb.cells if c.cell_type == "markdown" for h in slides.headings(c.source)]
+    titles = [cells[0].source.split("\n")[0].strip() for kind, cells in _slides(_deck(chapter))
+              if kind in ("slide", "subslide") and cells[0].cell_type == "markdown"]
+    assert [t for t in titles if not t.endswith("(continued)")] == wanted
+
+
+def test_headings_mid_cell_are_split_but_not_in_code_or_math():
+    text = "Intro.\n\n## 3. Next\n\nBody.\n\n```python\n# a comment\n```\n\n$$\n# x\n$$"
+    assert slides.headings(text) == ["## 3. Next"]
+    assert slides.split_at_headings(text)[0] == "Intro."
+    assert slides.split_at_headings(text)[1].startswith("## 3. Next")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_long_slides_are_continued(chapter):
+    """Every slide fits SLIDE_LINES estimated lines, unless it holds one unit (a paragraph,
+    list item, table or equation) that cannot be cut; the template scales those."""
+    for _kind, cells in _slides(_deck(chapter)):
+        shown = [c.source for c in cells if c.cell_type == "markdown"
+                 and c.metadata["slideshow"]["slide_type"] != "notes"]
+        text = "\n\n".join(shown)
+        if slides.estimated_lines(text) > slides.SLIDE_LINES:
+            body = [p for p in re.split(r"\n\s*\n", text) if not slides.headings(p)]
+            units = [u for p in body for u in re.split(r"\n(?=(?:[-*+]|\d+\.)\s)", p)]
+            assert len(units) == 1, f"an overfull slide that could be split: {text[:300]}"
+
+
+def test_three_controls_fit_after_the_split():
+    """The slide that was cut mid-sentence in a dry run."""
+    ch05 = next(c for c in CHAPTERS if c.number == "05")
+    parts = [cells for _kind, cells in _slides(_deck(ch05))
+             if cells and "5. Three controls" in cells[0].source]
+    assert len(parts) >= 2
+    assert "5. Three controls (continued)" in parts[1][0].source
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_speaker_notes_carry_the_prose_the_slides_leave_out(chapter):
+    """Every paragraph of the chapter's text is on a slide or in its notes."""
+    nb = nbformat.read(chapter.notebook, as_version=4)
+    deck = _deck(chapter)
+    assert any(c.metadata["slideshow"]["slide_type"] == "notes" for c in deck.cells)
+    carried = "\n\n".join(c.source for c in deck.cells if c.cell_type == "markdown")
+    carried = " ".join(carried.split())
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for para in re.split(r"\n\s*\n", cell.source):
+            lines = [line for line in para.split("\n") if not slides.headings(line)]
+            for line in lines:
+                assert " ".join(line.split()) in carried, line
+
+
+def test_decks_have_speaker_notes(decks):
+    for path in decks.values():
+        assert path.read_text(encoding="utf-8").count('<aside class="notes">') >= 3
