@@ -34,8 +34,8 @@ def belief_distance_test(points, beliefs, next_token_probs, n_pairs: int = 200_0
     7 notebook uses all ≈9.5 M pairs of the 4,360 RRXOR points) and correlates the Euclidean
     distance between their ``points`` with the distance between their beliefs and between their
     next-token distributions. A representation of the belief scores ``r2_belief`` near 1 while
-    ``r2_next_token`` stays at the process's ceiling (≈ 0.28 for RRXOR, whose 36 beliefs have only
-    11 distinct next-token distributions).
+    ``r2_next_token`` stays at the process's ceiling (≈ 0.28 for RRXOR, whose 35 probed beliefs
+    have only 11 distinct next-token distributions).
 
     ``points`` may be probe predictions (as in the paper; partly circular, since the probe was
     fitted to beliefs) or raw activations (no such circularity).
