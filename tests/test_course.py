@@ -108,6 +108,12 @@ def test_lab_prints_an_address_that_opens_chapter_00(tmp_path):
             with urllib.request.urlopen(api, timeout=30) as response:
                 info = json.load(response)
             assert info["type"] == "notebook" and info["path"] == CHAPTER_00
+            # the course's lab settings (its defaults): no news toast over the notebook
+            settings = (f"http://127.0.0.1:{port}/lab/api/settings/"
+                        f"@jupyterlab/apputils-extension:notification?token={token}")
+            with urllib.request.urlopen(settings, timeout=30) as response:
+                schema = json.load(response)["schema"]["properties"]
+            assert schema["fetchNews"]["default"] == "false", schema["fetchNews"]
         finally:
             proc.terminate()
             try:
@@ -261,3 +267,14 @@ esac''')
     assert "done: numpy-2.3 torch-2.13" in out
     result, out = _course(course, ["setup"], _bare_env(tmp_path))     # up to date: silent
     assert result.returncode == 0 and out == "", out
+
+
+def test_lab_installs_the_course_lab_settings(tmp_path):
+    """JupyterLab's news check is off in the settings `./course` gives JupyterLab."""
+    shipped = REPO_ROOT / "beliefcourse" / "workshop" / "lab" / "overrides.json"
+    settings = json.loads(shipped.read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    result = _run(["lab", "--version"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    installed = REPO_ROOT / ".venv" / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert json.loads(installed.read_text()) == settings
