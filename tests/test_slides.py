@@ -185,3 +185,18 @@ def test_speaker_notes_carry_the_prose_the_slides_leave_out(chapter):
 def test_decks_have_speaker_notes(decks):
     for path in decks.values():
         assert path.read_text(encoding="utf-8").count('<aside class="notes">') >= 3
+
+
+def test_printout_numbers_the_slides_as_the_deck_does(decks):
+    """`./course printout` counts slides without building the deck: the same count and
+    titles as the HTML's slides (reveal.js numbers them in this order)."""
+    from beliefcourse.workshop import printout
+
+    for ch in CHAPTERS:
+        parser = Sections()
+        parser.feed(decks[ch.number].read_text(encoding="utf-8"))
+        titles = printout.slide_titles(ch.notebook)
+        assert len(parser.leaves) == len(titles), ch.stem
+        for leaf, title in zip(parser.leaves, titles):
+            words = re.sub(r"^#+\s*|[$*`\\]", "", title).split()[:2]
+            assert all(w in leaf["text"] for w in words if w.isalpha()), (title, leaf["text"][:80])

@@ -13,6 +13,9 @@
                                 build the static HTML book for learners (default:
                                 build/book/); --instructors adds the instructors' guide
                                 (with the answers; default: build/book-instructors/)
+    printout [PLAN ...] [--out DIR]
+                                one printable page per plan, with the slide numbers of each
+                                block (default: every plan, into build/printouts/)
     guide [--check]             regenerate instructors/ (or only check it is up to date)
     measure [NOTEBOOK ...]      time notebooks into instructors/timings.json (default: all;
                                 --from-bench JSON: take bench/notebooks.py's times)
@@ -58,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the instructors' edition: with the guide (discussion answers, "
                          "each checker's diagnoses); not for publishing to learners")
     bk.add_argument("--out", help="default: build/book (learners) or build/book-instructors")
+    po = sub.add_parser("printout", help="one printable page per workshop plan")
+    po.add_argument("plans", nargs="*", help="e.g. half-day (default: all)")
+    po.add_argument("--out", help="default: build/printouts")
     gd = sub.add_parser("guide", help="regenerate the instructors' guide")
     gd.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     me = sub.add_parser("measure", help="time notebooks into instructors/timings.json")
@@ -87,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.instructors else "learners' edition (no instructors' guide)"
         print(f"book: {edition}: open {index}")
         return 0
+    if args.command == "printout":
+        from .printout import main as printout_main
+        return printout_main(args.plans, _caller_path(args.out) if args.out else None)
     if args.command == "guide":
         from .guide import main as guide_main
         return guide_main(check=args.check)
