@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from exercise_utils import Planted, assert_planted, planted_id
 
+from beliefcourse import steering
 from beliefcourse.checks import ch06
 
 
@@ -139,6 +140,10 @@ def test_ceiling_matches_the_package():
 
 # ---------------------------------------------------------------------------- 6.3
 def _pinv_move(W, b, b2):
+    return steering.steering_move(W, b, b2)
+
+
+def _full_rank_pinv(W, b, b2):
     return (b2 - b) @ np.linalg.pinv(W).T
 
 
@@ -161,7 +166,21 @@ STEER = [
                 _pinv_move(W, b, b2)), r"has length 1"),
     Planted("steering_move", "returns the change of belief, not a move in activation space",
             lambda W, b, b2: b2 - b, r"lives in belief space"),
+    Planted("steering_move", "inverts W's rounding-size singular value (np.linalg.pinv)",
+            _full_rank_pinv, r"inverted every singular value of W"),
 ]
+
+
+def test_steering_reference_variants_pass():
+    def rank_s_minus_1(W, b, b2):
+        U, sigma, Vt = np.linalg.svd(W, full_matrices=False)
+        r = W.shape[0] - 1
+        return (np.asarray(b2) - b) @ ((Vt[:r].T / sigma[:r]) @ U[:, :r].T).T
+
+    def pinv_rcond(W, b, b2):
+        return (np.asarray(b2) - b) @ np.linalg.pinv(W, rcond=1e-8).T
+    assert ch06.check_steering_move(rank_s_minus_1)
+    assert ch06.check_steering_move(pinv_rcond)
 
 
 # ---------------------------------------------------------------------------- 6.4

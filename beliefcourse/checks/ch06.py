@@ -213,7 +213,17 @@ def check_next_token_ceiling(next_token_ceiling):
 # ---------------------------------------------------------------------------- 6.3 steering
 def _steer_cases():
     rng = np.random.default_rng(63)
-    out = []
+    # first, a probe whose third singular value is 1e-9 of the first (zero but for the fit's
+    # rounding) and a readout that sums to one only up to 1e-7: a full-rank pseudo-inverse
+    # turns that tiny mismatch into a long move the probe cannot see
+    ones = np.ones((3, 1)) / np.sqrt(3)
+    U = np.roll(np.linalg.qr(np.concatenate([ones, rng.normal(size=(3, 2))], axis=1))[0], -1,
+                axis=1)
+    V = np.linalg.qr(rng.normal(size=(8, 3)))[0]
+    W = (U * np.array([2.0, 0.8, 2e-9])) @ V.T
+    b, b2 = rng.dirichlet(np.ones(3), size=2)
+    out = [("a 3-state probe on 8 features whose third singular value is 1e-9 of the first, "
+            "one pair", W, b + 1e-7 / 3, b2)]
     for label, S, D, batch in [("a 3-state probe on 8 features, one pair", 3, 8, None),
                                ("a 5-state probe on 12 features, 4 pairs", 5, 12, 4)]:
         W = rng.normal(size=(S, D))
@@ -225,19 +235,23 @@ def _steer_cases():
 
 
 def _test_steering_move(fn):
+    from .. import steering
+
     for label, W, b, b2 in _steer_cases():
         got = as_array(fn(W.copy(), b.copy(), b2.copy()), f"steering_move ({label})")
-        want = (b2 - b) @ np.linalg.pinv(W).T
+        want = steering.steering_move(W, b, b2)
         if got.shape != want.shape:
             hint = ("Your move lives in belief space; it must live in activation space (D "
                     "features): multiply (target - readout) by the pseudo-inverse of W, "
-                    "(b' - bhat) @ pinv(W).T." if got.shape[-1:] == (W.shape[0],) else
+                    "(b' - bhat) @ W_pinv.T." if got.shape[-1:] == (W.shape[0],) else
                     "Return one move of D features per pair.")
             raise Mistake(f"For {label}: {describe_shapes(got.shape, want.shape)}. {hint}")
         if np.allclose(got, want, atol=1e-9):
             continue
         moved = got @ W.T
         flat_got, flat_want = got.reshape(-1, W.shape[1]), want.reshape(-1, W.shape[1])
+        scale = np.linalg.norm(flat_want, axis=1).max()
+        full = (b2 - b) @ np.linalg.pinv(W).T
         if np.allclose(got, -want, atol=1e-9):
             why = ("Your move has the wrong sign: it moves the reading from the target back "
                    "past the readout. Use target - readout.")
@@ -245,24 +259,34 @@ def _test_steering_move(fn):
             why = ("You multiplied by W itself (its transpose), not its pseudo-inverse. W^T "
                    "points the right way only if W's rows are orthonormal; the probe would "
                    "then read a different change than target - readout.")
-        elif np.allclose(moved, b2 - b, atol=1e-8):
-            extra = np.linalg.norm(flat_got, axis=1) - np.linalg.norm(flat_want, axis=1)
-            why = (f"Your move makes the probe read the target (W @ move = target - readout), "
-                   f"but it is longer than it needs to be (by {extra.max():.3g}): it has a "
-                   "component the probe cannot see. The pseudo-inverse gives the shortest "
-                   "such move; use np.linalg.pinv(W).")
+        elif np.linalg.norm(flat_got, axis=1).max() > 10 * scale and np.allclose(
+                got, full, rtol=1e-6, atol=1e-6 * np.abs(full).max()):
+            why = ("You inverted every singular value of W, the smallest too: it is 1e-9 of "
+                   "the largest, zero but for rounding (a probe fitted to beliefs, which sum "
+                   "to one, has rank S - 1). Its inverse multiplies a rounding-size part of "
+                   "target - readout into a move far longer than needed, along a direction "
+                   "the probe barely reads. Use the pseudo-inverse at rank S - 1: drop "
+                   "singular values below 1e-8 of the largest (np.linalg.svd, or "
+                   "np.linalg.pinv(W, rcond=1e-8)).")
+        elif np.allclose(moved, b2 - b, atol=1e-6):
+            why = ("Your move makes the probe read the target (W @ move = target - readout), "
+                   "but it is longer than it needs to be: it has a component the probe "
+                   "cannot see. The pseudo-inverse gives the shortest such move.")
         elif np.allclose(np.linalg.norm(flat_got, axis=1), 1) and np.allclose(
                 flat_got / np.linalg.norm(flat_got, axis=1, keepdims=True),
                 flat_want / np.linalg.norm(flat_want, axis=1, keepdims=True), atol=1e-8):
             why = ("Your move points the right way but has length 1. The length matters: "
                    "it is what turns the readout into the target; do not normalise it.")
         else:
-            why = ("The move is delta = pinv(W) (target - readout); as rows, "
-                   "(target - readout) @ pinv(W).T.")
-        raise Mistake(f"For {label}: the probe reads {np.round(moved, 4).tolist()} as the "
-                      f"change after your move, expected {np.round(b2 - b, 4).tolist()}. {why}")
-    return ("Right on 2 cases: the shortest move that makes the probe read the target "
-            "(one pair and a batch).")
+            why = ("The move is delta = W_pinv (target - readout), with W_pinv the "
+                   "pseudo-inverse of W at rank S - 1; as rows, (target - readout) @ "
+                   "W_pinv.T.")
+        length = np.linalg.norm(flat_got, axis=1).max()
+        size = (f"your move is {length:.2g} long where {scale:.2g} suffices. "
+                if not 0.5 * scale <= length <= 2 * scale else "")
+        raise Mistake(f"For {label}: {size}{why}")
+    return ("Right on 3 cases: the shortest move that makes the probe read the target, with "
+            "W's rounding-size singular value dropped (one pair and a batch).")
 
 
 def check_steering_move(steering_move):
