@@ -1,13 +1,19 @@
-"""Measured run times of the notebooks, stored in ``instructors/timings.json``.
+"""Measured run times of the notebooks: one measurement, one unit, one file.
 
-``python -m beliefcourse.workshop measure [NOTEBOOK ...]`` times each notebook with
-``bench/notebooks.py`` (a fresh kernel, one OpenMP thread, the notebook's folder as working
-directory, nothing written back) and records the kernel's CPU seconds: what the notebook
-takes on an idle core, even when the measuring machine is busy. ``measure --from-bench
-FILE`` takes the times from that script's ``--json`` output instead. Either way the file also
-records :func:`beliefcourse.workshop.doctor.bench_step`, the training-step benchmark by
-which ``./course doctor`` scales chapter 05's time to a learner's machine, and the machine.
-The instructors' guide quotes these times.
+The unit is the **CPU seconds of the notebook's kernel** (user + system), running the
+notebook top to bottom in a fresh kernel with one thread: ``bench/notebooks.py``'s
+``run_one``, which ``python -m beliefcourse.workshop measure [NOTEBOOK ...]`` calls. A
+one-thread kernel's CPU seconds are what Run All takes on an idle core (its wall time can
+only be longer, never shorter). They go to ``instructors/timings.json`` together with
+:func:`beliefcourse.workshop.doctor.bench_step`, the training-step benchmark by which
+``./course doctor`` scales chapter 05's time to a learner's machine, measured in the same
+run, and a description of the machine (with its load average at the start: measure on an
+idle machine). ``measure --from-bench FILE`` takes the times from that script's ``--json``
+output instead.
+
+Everything that quotes a run time reads this file: the instructors' guide, the doctor, and
+README's "Notebook run times" paragraph, which :func:`readme_paragraph` renders and
+``tests/test_run_times.py`` requires verbatim in README.md.
 
 :func:`execute_copy` runs a notebook in memory for ``./course progress``.
 """
@@ -24,6 +30,8 @@ from pathlib import Path
 from .catalog import ROOT
 
 TIMINGS_FILE = Path("instructors") / "timings.json"
+WHAT = ("notebooks: CPU seconds (user + system) of each notebook's kernel, top to bottom, in a "
+        "fresh kernel with one thread (bench/notebooks.py); what Run All takes on an idle core")
 KERNEL_ENV = {"OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}  # as tools/notebooks.py
 CELL_TIMEOUT_S = 900
 # The kernel logs only errors: without this every notebook prints ipykernel's warning that it
@@ -88,11 +96,12 @@ def _record_machine(data: dict) -> None:
     data["benchmark"] = {"step_s": round(bench_step(), 4),
                          "what": "median CPU seconds of an AdamW step, Mess3 transformer, "
                                  "batch 512, 1 thread"}
-    data["what"] = ("notebooks: CPU seconds of each notebook's kernel, top to bottom, one "
-                    "thread (bench/notebooks.py): the wall time on an idle core")
+    data["what"] = WHAT
     data["machine"] = {"cpus": os.cpu_count(), "processor": platform.processor() or
                        platform.machine(), "python": platform.python_version(),
-                       "date": _dt.date.today().isoformat(), "threads": 1}
+                       "date": _dt.date.today().isoformat(), "threads": 1,
+                       "load": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg")
+                       else None}
 
 
 def _write(data: dict, root: Path) -> None:
@@ -121,6 +130,11 @@ def measure(paths: list[Path], root: Path = ROOT, log=print) -> dict:
             failed.append(rel)
             log(f"{rel}: FAILED ({result['status']})")
             continue
+        if result["cpu_seconds"] > 1.1 * result["seconds"] + 1:
+            log(f"{rel}: {result['cpu_seconds']:.1f} s CPU in {result['seconds']:.1f} s wall: "
+                "the kernel used more than one thread; not recorded")
+            failed.append(rel)
+            continue
         data["notebooks"][rel] = result["cpu_seconds"]
         _write(data, root)
         log(f"{rel}: {result['cpu_seconds']:.1f} s CPU ({result['seconds']:.1f} s wall)")
@@ -140,3 +154,46 @@ def import_bench(path: Path, root: Path = ROOT) -> dict:
     _record_machine(data)
     _write(data, root)
     return data
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.0f} s"
+
+
+def readme_paragraph(data: dict) -> str:
+    """README's "Notebook run times" paragraph, from the timings file's ``data``."""
+    nbs = data["notebooks"]
+    m = data.get("machine", {})
+    chapter_times = ", ".join(f"{Path(k).name[:2]} {_s(v)}" for k, v in sorted(nbs.items())
+                              if k.startswith("chapters/"))
+    practice = [v for k, v in nbs.items() if not k.startswith("chapters/")]
+    load = f", load average {m['load']} at the start" if m.get("load") is not None else ""
+    lines = [
+        "One measurement, one unit, one source: `instructors/timings.json`, which this "
+        "paragraph, the instructors' guide and `./course doctor` all read. The unit is the "
+        "CPU seconds of a notebook's kernel running it top to bottom in a fresh kernel with "
+        "one thread (`python -m beliefcourse.workshop measure`, which uses "
+        "`bench/notebooks.py`): what Run All takes on an idle core. Measured on "
+        f"{m.get('date', '?')} on a {m.get('cpus', '?')}-core {m.get('processor', '?')} "
+        f"machine with Python {m.get('python', '?')}{load}:",
+        "",
+        f"- chapters: {chapter_times};",
+    ]
+    if practice:
+        lines.append(f"- solutions of the practice notebooks: at most {_s(max(practice))} "
+                     "each.")
+    rule = ("Every notebook is under two minutes. " if max(nbs.values(), default=0) < 120
+            else "")
+    lines += ["", f"{rule}`./course doctor` scales chapter 05's time to your machine by a "
+              "training-step benchmark measured in the same run."]
+    return _wrap("\n".join(lines)) + "\n"
+
+
+def _wrap(text: str, width: int = 92) -> str:
+    import textwrap
+
+    out = []
+    for para in text.split("\n"):
+        indent = "  " if para.startswith("- ") else ""
+        out.append(textwrap.fill(para, width, subsequent_indent=indent) if para else "")
+    return "\n".join(out)
