@@ -326,11 +326,27 @@ def affine_fit_r2(features, targets, weights=None) -> float:
 
 
 def update_r2(tree: PrefixTree, rate: float | None = None, normalise: bool = False,
-              weighting: str = "words") -> float:
+              weighting: str = "words", per_position: bool = False) -> float:
     """R² of the best affine map from the constrained update ``r`` to the exact belief ``eta``
-    over every node of ``tree`` (every position of every length-L word)."""
-    return affine_fit_r2(tree_update(tree, rate, normalise), tree.beliefs,
-                         tree.weights(weighting))
+    over every node of ``tree`` (every position of every length-L word).
+
+    ``per_position=True`` fits a separate affine map at each word length (position) and pools
+    the residuals: THE R² with every node's residual from its own position's map, against the
+    variance of ``eta`` about its overall mean. (A per-position scale is then free, so
+    ``normalise`` changes nothing.)
+    """
+    from .probing.metrics import r2
+
+    feats = tree_update(tree, rate, normalise)
+    w = tree.weights(weighting)
+    if not per_position:
+        return affine_fit_r2(feats, tree.beliefs, w)
+    pred = np.empty_like(tree.beliefs)
+    for d in range(1, tree.L + 1):
+        at = tree.depth == d
+        pred[at] = affine_fit(feats[at], tree.beliefs[at], w[at])[0]
+    keep = w > 0
+    return r2(tree.beliefs[keep], pred[keep], sample_weight=w[keep])
 
 
 @dataclass(frozen=True)
@@ -344,13 +360,19 @@ class RateFit:
 
 
 def best_rate(tree: PrefixTree, normalise: bool = False, weighting: str = "words",
-              n_grid: int = 21, n_refine: int = 14) -> RateFit:
-    """r*: the scalar rate in ``[-0.99, 0.99]`` whose constrained update fits ``eta`` best.
+              n_grid: int = 21, n_refine: int = 14, per_position: bool = False,
+              bounds: tuple[float, float] = (-0.99, 0.99)) -> RateFit:
+    """r*: the scalar rate in ``[-0.99, 0.99]`` whose constrained update fits ``eta`` best
+    (R² of :func:`update_r2` with the same ``normalise``, ``weighting``, ``per_position``).
 
-    A grid of ``n_grid`` rates, then ``n_refine`` golden-section steps around the best one.
+    A grid of ``n_grid`` rates over ``bounds``, then ``n_refine`` golden-section steps around
+    the best one. r* depends on these conventions (chapter 07 quotes the band they span).
     """
-    rates = np.linspace(-0.99, 0.99, n_grid)
-    r2s = np.array([update_r2(tree, r, normalise, weighting) for r in rates])
+    lo_b, hi_b = (float(b) for b in bounds)
+    if not -1 < lo_b < hi_b < 1:
+        raise ValueError(f"bounds must satisfy -1 < low < high < 1, got {bounds}")
+    rates = np.linspace(lo_b, hi_b, n_grid)
+    r2s = np.array([update_r2(tree, r, normalise, weighting, per_position) for r in rates])
     i = int(np.argmax(r2s))
     lo, hi = rates[max(i - 1, 0)], rates[min(i + 1, n_grid - 1)]
     g = (np.sqrt(5) - 1) / 2
@@ -358,7 +380,7 @@ def best_rate(tree: PrefixTree, normalise: bool = False, weighting: str = "words
 
     def score(r):
         if r not in f:
-            f[r] = update_r2(tree, r, normalise, weighting)
+            f[r] = update_r2(tree, r, normalise, weighting, per_position)
         return f[r]
 
     a, b = hi - g * (hi - lo), lo + g * (hi - lo)

@@ -228,11 +228,24 @@ def fit_attention_decay(attention, distances=(1, 2, 3, 4, 5), min_query: int = 5
 
 
 def odd_share(attention, query: int | None = None) -> float:
-    """Fraction of the attention of ``query`` (default the last) on odd distances."""
+    """Fraction of the attention of ``query`` (default the last) on odd distances, among the
+    distances ``d >= 1`` (the current token, ``d = 0``, is neither odd nor even for the parity
+    split: it is already in the residual stream)."""
     A = np.asarray(attention, dtype=np.float64)
     p = A.shape[0] - 1 if query is None else query
-    row = A[p, :p + 1]
-    return float(row[1::2].sum() / row.sum())
+    if not 1 <= p < A.shape[0]:
+        raise ValueError(f"query must be in 1..{A.shape[0] - 1} (it needs a distance >= 1), "
+                         f"got {p}")
+    row = A[p, 1:p + 1]
+    return float(row[0::2].sum() / row.sum())
+
+
+def odd_shares(attention, min_query: int = 4) -> np.ndarray:
+    """:func:`odd_share` at every query ``p >= min_query`` (``(n - min_query,)``)."""
+    A = np.asarray(attention, dtype=np.float64)
+    if not 1 <= min_query < A.shape[0]:
+        raise ValueError(f"min_query must be in 1..{A.shape[0] - 1}, got {min_query}")
+    return np.array([odd_share(A, p) for p in range(min_query, A.shape[0])])
 
 
 def ov_orientation(ov: np.ndarray, readout: np.ndarray) -> np.ndarray:

@@ -252,3 +252,13 @@ def test_planted_mistake(planted):
 ])
 def test_garbage_fails(name, garbage):
     assert not getattr(ch07, f"check_{name}")(garbage)
+
+
+def test_unscaled_projector_verdict_quotes_no_arbitrary_factor():
+    """The factor c in P P = c P is LAPACK's eigenvector scale (machine-dependent): the
+    diagnosis names the cause without quoting it."""
+    import re
+
+    verdict = str(ch07.check_spectral_projectors(_projectors(kind="unscaled_left")))
+    assert "multiple of P" in verdict and "l_k · r_k = 1" in verdict
+    assert not re.search(r"P P = [-\d.]", verdict)

@@ -131,3 +131,28 @@ def test_bad_input():
         C.prefix_tree(mess3(), 0)
     with pytest.raises(ValueError):
         C.mess3_maps([0.0], [0.5])
+
+
+def test_per_position_fit_absorbs_the_normalisation_and_fits_at_least_as_well():
+    from beliefcourse import constrained as C
+    from beliefcourse.processes import mess3
+
+    tree = C.prefix_tree(mess3(0.05, 0.85), 6)
+    for w in ("words", "prob"):
+        one = C.update_r2(tree, 0.5, weighting=w)
+        per = C.update_r2(tree, 0.5, weighting=w, per_position=True)
+        per_norm = C.update_r2(tree, 0.5, normalise=True, weighting=w, per_position=True)
+        assert per >= one - 1e-12
+        assert per_norm == pytest.approx(per, abs=1e-10)
+
+
+def test_best_rate_bounds():
+    from beliefcourse import constrained as C
+    from beliefcourse.processes import mess3
+
+    tree = C.prefix_tree(mess3(0.05, 0.85), 6)
+    wide = C.best_rate(tree)
+    narrow = C.best_rate(tree, bounds=(0.3, 0.7), n_grid=9, n_refine=12)
+    assert narrow.rate == pytest.approx(wide.rate, abs=2e-3)
+    with pytest.raises(ValueError, match="bounds"):
+        C.best_rate(tree, bounds=(0.7, 0.3))

@@ -104,3 +104,16 @@ def test_rejects_non_transformers():
     from beliefcourse.model import GRUConfig
     with pytest.raises(TypeError):
         M.ov_vectors(build_model(GRUConfig(n_layers=1, d_hidden=8), seed=0))
+
+
+def test_odd_share_leaves_out_the_current_token():
+    n = 10
+    A = np.zeros((n, n))
+    for p in range(1, n):
+        A[p, 0] = 0.5                                   # half on the current token
+        A[p, 1:p + 1:2] = 0.5 / len(range(1, p + 1, 2))  # the rest on odd distances
+    assert M.odd_share(A) == pytest.approx(1.0)
+    shares = M.odd_shares(A, min_query=4)
+    assert shares.shape == (6,) and np.allclose(shares, 1.0)
+    with pytest.raises(ValueError, match="query"):
+        M.odd_share(A, 0)

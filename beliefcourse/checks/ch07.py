@@ -104,10 +104,17 @@ def _test_spectral_projectors(fn):
                                   "(P P ≠ P): you used r_k r_kᵀ. For a non-symmetric T use the "
                                   "left eigenvector l_k, a row of V⁻¹: P_k = outer(V[:, k], "
                                   "inv(V)[k]).")
-                raise Mistake(f"For {label}: projector {k} is not idempotent (P P = "
-                              f"{np.round(np.trace(P @ P) / max(abs(np.trace(P)), 1e-12), 3)} P, "
-                              "not P): scale the left eigenvector so that l_k · r_k = 1 — the "
-                              "rows of V⁻¹ are already scaled that way.")
+                c = np.trace(P @ P) / np.trace(P) if abs(np.trace(P)) > 1e-12 else np.nan
+                if np.isfinite(c) and np.allclose(P @ P, c * P, atol=1e-7):
+                    # the factor c is LAPACK's arbitrary eigenvector scale: never quote it
+                    raise Mistake(f"For {label}: projector {k} is not idempotent: P P is a "
+                                  "multiple of P, not P itself, so the eigenvectors are not "
+                                  "scaled to each other. Scale the left eigenvector so that "
+                                  "l_k · r_k = 1 — the rows of V⁻¹ are already scaled that "
+                                  "way.")
+                raise Mistake(f"For {label}: projector {k} is not idempotent (P P ≠ P): build "
+                              "it as r_k l_k with l_k · r_k = 1 — the rows of V⁻¹ are already "
+                              "scaled that way.")
         if not np.allclose(projs.sum(0), eye, atol=1e-7):
             if all(np.allclose(P, P.T, atol=1e-9) for P in projs):
                 raise Mistake(f"For {label}: the projectors do not add up to the identity, and "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .theory import _assemble, _close, _param_sliders, _positive_int
+from .theory import _assemble, _close, _image, _param_sliders, _positive_int
 from .training import _figure
 
 __all__ = ["constrained_update_explorer"]
@@ -39,6 +39,7 @@ def constrained_update_explorer(x: float = 0.15, alpha: float = 0.6, L: int = 7,
     L = _positive_int(L, "L")
     n_ctx = _positive_int(n_ctx, "n_ctx")
     xs, al = _param_sliders(x, alpha)
+    figsize = (10.2, 3.7)           # 918 CSS px: fits a notebook at 1366 x 768 unscaled
 
     def frame(x, alpha):
         if x <= 0:
@@ -54,13 +55,13 @@ def constrained_update_explorer(x: float = 0.15, alpha: float = 0.6, L: int = 7,
         else:
             mapped, r2_zeta = constrained.affine_fit(r, tree.beliefs, tree.words)
             star = constrained.best_rate(tree, n_grid=21, n_refine=10)
-        fig = _figure((12.0, 3.6))
+        fig = _figure(figsize)
         ax1, ax2, ax3 = fig.subplots(1, 3)
         cols = plotting.belief_colors(tree.beliefs[last])
         plotting.plot_simplex(tree.beliefs[last], ax=ax1, s=2, colors=cols,
-                              title=f"exact belief η ({3 ** L:,} words of length {L})")
+                              title=f"exact belief η\n({3 ** L:,} words of length {L})")
         plotting.plot_simplex(np.clip(mapped[last], -0.5, 1.5), ax=ax2, s=2, colors=cols,
-                              title=f"affine image of r (rate ζ = {zeta:.2f}), R² {r2_zeta:.3f}")
+                              title=f"affine image of r\n(rate ζ = {zeta:.2f}), R² {r2_zeta:.3f}")
         d = np.arange(n_ctx)
         w = np.abs(zeta) ** d
         w = w / w.sum()
@@ -73,8 +74,8 @@ def constrained_update_explorer(x: float = 0.15, alpha: float = 0.6, L: int = 7,
         ax3.set_xlabel("distance d from the query")
         ax3.set_ylabel("predicted attention")
         ax3.set_title("attention the ansatz predicts", fontsize=10)
-        ax3.legend(frameon=False, fontsize=7)
-        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.15, top=0.88, wspace=0.25)
+        ax3.legend(frameon=False, fontsize=9)
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.15, top=0.84, wspace=0.3)
         heads = constrained.heads_needed(hmm)
         stats = {"x": x, "alpha": alpha, "zeta": zeta, "heads": heads, "r2_zeta": r2_zeta,
                  "rate_star": np.nan if star is None else star.rate,
@@ -86,6 +87,6 @@ def constrained_update_explorer(x: float = 0.15, alpha: float = 0.6, L: int = 7,
                 f"{stats['r2_star']:.3f} at r* = {stats['rate_star']:+.3f}")
         return hmm, _close(fig), text, stats, {}
 
-    image = widgets.Image(format="png")
+    image = _image(figsize)
     status = widgets.Label()
     return _assemble([xs, al, status, image], {"x": xs, "alpha": al}, image, status, frame)
