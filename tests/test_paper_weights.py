@@ -230,3 +230,17 @@ def test_authors_mess3_model_gives_the_published_probe_mse():
     assert abs(mse - ref) <= 0.01 * ref
     rel = float(data.relative_loss(data.exact_loss(model)).mean())
     assert abs(rel - shipped["mess3"]["629209600"]["relative_loss"]) <= 2e-6
+
+
+def test_course_script_runs_paper_weights_offline(tmp_path):
+    """`./course paper-weights --offline` with an empty cache: exit 1 and the instructions."""
+    import os
+
+    from conftest import REPO_ROOT
+
+    env = dict(os.environ, COURSE_SKIP_SETUP="1", BELIEFCOURSE_CACHE=str(tmp_path))
+    result = subprocess.run(["bash", str(REPO_ROOT / "course"), "paper-weights", "--offline"],
+                            cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "Download these files" in result.stdout and str(tmp_path) in result.stdout
