@@ -189,12 +189,16 @@ def _join_list(units: list[str]) -> list[str]:
     return out
 
 
-def _markdown(source: str, kind: str, template=None):
+def _markdown(source: str, kind: str, template=None, part: str = ""):
+    """A new markdown cell of slide type ``kind``, with ``template``'s metadata and an id
+    derived from its id and ``part`` (so a deck built twice is the same file)."""
     import nbformat
 
     cell = nbformat.v4.new_markdown_cell(source)
     if template is not None:
         cell.metadata.update({k: v for k, v in template.metadata.items() if k != "slideshow"})
+        if template.get("id"):
+            cell.id = f"{template.id}-{part}"[:64]
     cell.metadata["slideshow"] = {"slide_type": kind}
     return cell
 
@@ -226,7 +230,7 @@ def fit_slides(cells: list) -> list:
         for i, piece in enumerate(pieces):
             if i:
                 piece = f"{heading}\n\n{piece}".strip()
-            out.append(_markdown(piece, first_kind if i == 0 else "subslide", cell))
+            out.append(_markdown(piece, first_kind if i == 0 else "subslide", cell, f"c{i}"))
             used = estimated_lines(piece) + (used if i == 0 and first_kind == "-" else 0)
     return out
 
@@ -240,7 +244,8 @@ def deck_notebook(nb):
     for cell in nb.cells:
         if cell.cell_type == "markdown" and not cell.metadata.get("slideshow"):
             parts = split_at_headings(cell.source)
-            cells += [cell] if len(parts) <= 1 else [_markdown(p, "", cell) for p in parts]
+            cells += [cell] if len(parts) <= 1 else [
+                _markdown(part, "", cell, f"h{k}") for k, part in enumerate(parts)]
         else:
             cells.append(cell)
     out = []
@@ -258,7 +263,7 @@ def deck_notebook(nb):
                 cell.source = shown
                 out.append(cell)
             if notes:
-                out.append(_markdown(notes, "notes", cell))
+                out.append(_markdown(notes, "notes", cell, "n"))
             continue
         if kind != "skip":
             cell.outputs = image_outputs(cell)
