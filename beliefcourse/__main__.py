@@ -1,10 +1,13 @@
-"""Command line: ``python -m beliefcourse {train,probe,list} ...`` (also ``beliefcourse ...``).
+"""Command line: ``python -m beliefcourse {train,probe,list,scorecard,paper-weights} ...``
+(also ``beliefcourse ...``).
 
 ::
 
     python -m beliefcourse train mess3 --out beliefcourse/checkpoints/data/mess3
     python -m beliefcourse probe mess3 --all --write
     python -m beliefcourse list
+    python -m beliefcourse scorecard [--json | --check]
+    python -m beliefcourse paper-weights [--offline | --status | --measure --write]
 """
 
 from __future__ import annotations
@@ -67,6 +70,29 @@ def _list(args) -> int:
     return 0
 
 
+def _scorecard(args) -> int:
+    from . import scorecard
+
+    flags = [f for f, on in (("--json", args.json), ("--check", args.check),
+                             ("--no-readme", args.no_readme)) if on]
+    return scorecard.main(flags)
+
+
+def _paper_weights(args) -> int:
+    from . import paper_weights as pw
+
+    if args.status:
+        print(pw.status())
+        return 0
+    if not pw.fetch(offline=args.offline):
+        return 1
+    if args.measure:
+        measurements = pw.measure()
+        if args.write:
+            print(f"measurements written to {pw.write_measurements(measurements)}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from .train import PRESETS
 
@@ -95,6 +121,25 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="show the shipped checkpoints")
     p.set_defaults(run=_list)
+
+    p = sub.add_parser("scorecard", help="write the reproduction scorecard of papers (a) and "
+                                         "(b): docs/scorecard.md, .json and README's table")
+    p.add_argument("--json", action="store_true", help="print the JSON, write nothing")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 if docs/scorecard.json is stale (beyond the rows' tolerances)")
+    p.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    p.set_defaults(run=_scorecard)
+
+    p = sub.add_parser("paper-weights",
+                       help="download, verify (SHA-256) and convert the authors' checkpoints")
+    p.add_argument("--offline", action="store_true",
+                   help="no network: say what to download and where to put it")
+    p.add_argument("--status", action="store_true", help="what is in the cache, verified")
+    p.add_argument("--measure", action="store_true",
+                   help="then measure them with the course's probe (a few minutes)")
+    p.add_argument("--write", action="store_true",
+                   help="with --measure: store the numbers where the scorecard reads them")
+    p.set_defaults(run=_paper_weights)
     return parser
 
 

@@ -106,6 +106,10 @@ def stage(src: Path, root: Path = ROOT, instructors: bool = False) -> Path:
             nbformat.write(ex, src / "exercises" / ch.exercise_notebook.name)
             exercise_pages.append(f"exercises/{ch.stem}")
 
+    reproduction_pages = []
+    if (root / "docs" / "scorecard.md").is_file():            # ./course scorecard
+        shutil.copy(root / "docs" / "scorecard.md", src / "scorecard.md")
+        reproduction_pages.append("scorecard")
     instructor_pages = []
     guide = root / "instructors"
     for name in INSTRUCTOR_PAGES if instructors else ():
@@ -125,6 +129,8 @@ def stage(src: Path, root: Path = ROOT, instructors: bool = False) -> Path:
              _toctree("Chapters", chapter_pages)]
     if exercise_pages:
         index.append(_toctree("Practice notebooks", exercise_pages))
+    if reproduction_pages:
+        index.append(_toctree("Reproduction", reproduction_pages))
     if instructor_pages:
         index.append(_toctree("For instructors", instructor_pages))
     (src / "index.md").write_text("\n".join(index), encoding="utf-8")
