@@ -1,9 +1,10 @@
 """Shared test setup.
 
 Environment. The notebook kernels nbval starts inherit this process's environment, so it is
-set here, once, to what ``tools/notebooks.py execute`` used when it stored the outputs:
-one OpenMP thread (torch differs in the last bits between thread counts, and two xdist
-workers with two threads each would oversubscribe a 2-core machine) and a fixed hash seed.
+set here, once, to ``tools/notebooks.py``'s ``VARIANT_ENV``: *other* CPU kernels than the ones
+``execute`` stored the outputs with (OpenBLAS's Sandybridge kernels, torch's portable ATen
+kernels) and two OpenMP threads instead of one, with the same fixed hash seed. A stored output
+that passes under it does not depend on the CPU (CONTRIBUTING.md, "Machine independence").
 ``MPLBACKEND`` is *removed* rather than set to Agg: ipykernel only selects the inline backend
 when the variable is empty, and with Agg every stored figure would be missing from a fresh
 run. Tests in this process get Agg through ``matplotlib.use`` instead.
