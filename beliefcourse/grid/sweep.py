@@ -136,12 +136,16 @@ def train_job(name: str, n_tokens: int | None = None, device: str | None = "cpu"
 
     from ..train import train
 
-    torch.set_num_threads(threads)
     config = config_for(name, n_tokens)
     command = f"python -m beliefcourse.grid train {name}" + (
         f" --tokens {n_tokens}" if n_tokens is not None else "")
-    t0 = time.perf_counter()
-    result = train(config, device=device, progress=False, command=command)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)          # a worker thread (Dask in-process) shares the setting
+    try:
+        t0 = time.perf_counter()
+        result = train(config, device=device, progress=False, command=command)
+    finally:
+        torch.set_num_threads(before)
     state = {k: v.detach().to("cpu", copy=True) for k, v in result.model.state_dict().items()}
     return {"name": name, "state": state, "record": result.record,
             "seconds": time.perf_counter() - t0}
