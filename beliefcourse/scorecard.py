@@ -227,7 +227,7 @@ def _rows_a(meas: dict | None) -> list[Row]:
     T = processes.mess3(0.05, 0.85).T
     err = float(np.max(np.abs(T[0] - np.array(PUBLISHED_MESS3_TA))))
     rows.append(Row("a-mess3-matrices", "(a)", "Mess3(x = 0.05, α = 0.85) labelled transition "
-                    "matrix T^(A)", "App. A; authors' Figure6.ipynb (printed)",
+                    "matrix T^(A)", "authors' Figure6.ipynb (printed)",
                     "T^(A)₀₀ = 0.765, T^(A)₀₁ = 0.00375, T^(A)₁₀ = 0.0425, T^(A)₁₁ = 0.0675",
                     "largest difference " + ("below 1e-12" if err < 1e-12 else _g(err)),
                     "beliefcourse.processes.mess3(0.05, 0.85)",
@@ -238,7 +238,8 @@ def _rows_a(meas: dict | None) -> list[Row]:
 
     n_rrxor = len(msp.mixed_state_presentation(processes.rrxor(0.5, 0.5)).beliefs)
     rows.append(Row("a-rrxor-msp", "(a)", "RRXOR's mixed-state presentation has 36 belief "
-                    "states", "Fig. 7A; authors' notebooks print “36 out of 1723”", "36",
+                    "states", "RRXOR belief geometry (Fig. 7); authors' notebooks print "
+                    "“36 out of 1723”", "36",
                     f"{n_rrxor}", "beliefcourse.msp.mixed_state_presentation (beliefs merged "
                     "within 1e-9)", _status(n_rrxor == 36), "confirms",
                     tolerance=_tol_text("a-rrxor-msp"), values={"n_beliefs": n_rrxor}))
@@ -250,7 +251,7 @@ def _rows_a(meas: dict | None) -> list[Row]:
 
     tc = PRESETS["mess3"].to_dict() if hasattr(PRESETS["mess3"], "to_dict") else {}
     rows.append(Row("a-architecture", "(a)", "Mess3 model: 4 layers, d_model 64, 1 head × 8, "
-                    "d_mlp 256, context 10, pre-LN, ReLU", "App. A.6; authors' "
+                    "d_mlp 256, context 10, pre-LN, ReLU", "appendix (training set-up); authors' "
                     "train_config.json", "4 / 64 / 1×8 / 256 / 10",
                     "same" if not diff else f"differs: {diff}",
                     f"the course's `mess3` preset; trained with {tc.get('optimizer', '?')} "
@@ -450,7 +451,9 @@ def _rows_b() -> list[Row]:
     rows = []
     errs = [abs(constrained.zeta(processes.mess3(x, a)) - (1 - 3 * x)) for x, a in GRID_POINTS]
     rows.append(Row("b-zeta", "(b)", "Attention decays at the sub-leading eigenvalue ζ = 1 − 3x "
-                    "of Mess3's transition matrix", "§ 4 (spectral analysis)", "ζ = 1 − 3x",
+                    "of Mess3's transition matrix",
+                    "spectral analysis (abstract; derivation in the main text)",
+                    "ζ = 1 − 3x",
                     "largest difference " + ("below 1e-12" if max(errs) < 1e-12
                                              else _g(max(errs))),
                     f"beliefcourse.constrained.zeta at the {len(GRID_POINTS)} grid points",
@@ -458,7 +461,9 @@ def _rows_b() -> list[Row]:
                     tolerance=_tol_text("b-zeta"), values={"max_abs_diff": max(errs)}))
     got = {p: constrained.heads_needed(processes.mess3(*p)) for p in AUTHORS_HEADS}
     rows.append(Row("b-heads", "(b)", "The spectrum predicts how many heads are needed: one for "
-                    "ζ > 0, two for ζ < 0", "§ 4; the authors' (0.5, 0.6) model has 2 heads, "
+                    "ζ > 0, two for ζ < 0",
+                    "spectral analysis (abstract); the authors' (0.5, 0.6) model "
+                    "has 2 heads, "
                     "(0.15, 0.6) one", "x = 0.15: 1; x = 0.5: 2",
                     f"x = 0.15: {got[(0.15, 0.6)]}; x = 0.5: {got[(0.5, 0.6)]}",
                     "beliefcourse.constrained.heads_needed", _status(got == AUTHORS_HEADS),
@@ -479,7 +484,8 @@ def _rows_b() -> list[Row]:
         ok = bool(neg) and min(neg.values()) >= lim and max(pos.values(), default=0) < lim
         text = "; ".join(f"({x}, {a}): {_g(r, 2)}×" for (x, a), r in sorted(ratios.items()))
         rows.append(Row("b-heads-trained", "(b)", "Trained models: a second head matters only "
-                        "where ζ < 0", "§ 4–5 (one- and two-head models)", "two heads needed "
+                        "where ζ < 0", "spectral analysis; the authors' one- and two-head models",
+                        "two heads needed "
                         "at x = 0.5, one suffices at x = 0.15",
                         f"excess loss, 1 head ÷ 2 heads: {text}",
                         "the course's one-layer grid models (chapter 07), relative loss − 1 "
@@ -512,7 +518,8 @@ def _rows_b() -> list[Row]:
                         "(b)" if pub == "b" else "course",
                         f"Attention decay per step at (x, α) = ({x}, {a}), "
                         + ("one head" if n_heads == 1 else "each of two heads"),
-                        "§ 4 (attention ∝ ζ^distance)" if pub == "b" else
+                        "attention pattern predicted by the constrained update "
+                        "(∝ ζ^distance)" if pub == "b" else
                         "— (outside paper (b)'s grid: the course's test point)",
                         f"|ζ| = {abs(th.zeta):.2f}",
                         f"{fitted_text}; r* = {th.rate_star:.2f}; closest per head: {counts}",
@@ -544,7 +551,9 @@ def _rows_b() -> list[Row]:
         mx = devs[worst]
         med = float(np.median(list(devs.values())))
         rows.append(Row("b-ov-120", "(b)", "OV vectors of the three tokens are 120° apart "
-                        "(Mess3 symmetry)", "§ 4 (OV vectors ∝ u_z)", "120°",
+                        "(Mess3 symmetry)",
+                        "OV vectors predicted by the constrained update (∝ u_z)",
+                        "120°",
                         f"|angle − 120°| median {med:.0f}°, largest {mx:.0f}° ({worst}) over "
                         f"{len(devs)} models",
                         "the course's one-head grid models; angles between centred OV "
@@ -558,7 +567,7 @@ def _rows_b() -> list[Row]:
                         values={"max_deviation": mx, "median_deviation": med}))
     if n_sign:
         rows.append(Row("b-ov-sign", "(b)", "Each token's OV vector points towards its own "
-                        "vertex if α > 1/3, away if α < 1/3", "§ 4 (u_z ∝ 3α − 1)",
+                        "vertex if α > 1/3, away if α < 1/3", "constrained update (u_z ∝ 3α − 1)",
                         "sign of 3α − 1", f"{signs} of {n_sign} one-head models at ζ > 0",
                         "orientation of the OV vectors read into belief space by a probe "
                         "(chapter 07)", _status(signs == n_sign), "confirms",
@@ -602,7 +611,7 @@ def _rows_b() -> list[Row]:
                         "decompose_resid_mid)", _status(mx < 1e-5), "confirms",
                         tolerance=_tol_text("b-decomposition"), values={"max_error": mx}))
     rows.append(Row("b-training", "(b)", "The trained models of paper (b): size, optimiser, "
-                    "tokens", "App. (not in the public text reached)", "—", "—",
+                    "tokens", "appendix (not in the public text reached)", "—", "—",
                     "the course trains its own one-layer models (d_model 32, chapter 07)",
                     "not checkable", note="paper (b)'s exact training configuration is not "
                     "public: no code repository, and the public notebook needs private "
