@@ -92,6 +92,8 @@ TOLERANCES: dict[str, Tolerance] = {
     "a-probe-64000": Tolerance("rel", 0.01, _SAME_WEIGHTS, 0.01),
     "a-probe-640000": Tolerance("rel", 0.01, _SAME_WEIGHTS, 0.01),
     "a-probe-3187200": Tolerance("rel", 0.01, _SAME_WEIGHTS, 0.01),
+    "a-loss-vs-mse": Tolerance("qualitative", 0, "an ordering: the probe error must fall "
+                               "with every drop in loss", 0, True),
     "a-probe-cv": Tolerance("range", 0, "the authors' inset spans 3.8e-4 to 4.2e-4 (their "
                             "cross-validation distribution)", 0.01),
     "a-probe-course": Tolerance("at_most", 2.0, "an independently trained model: held-out "
@@ -311,6 +313,21 @@ def _rows_a(meas: dict | None) -> list[Row]:
                             "in-sample convention",
                             _status(_within(TOLERANCES[tid], mse, pub)), "confirms",
                             tolerance=_tol_text(tid), values={"mse": mse}))
+        pts = sorted((v["val_loss"], v["final layer (pre-LN)"]["in_sample_all"]["mse"])
+                     for v in meas["mess3"].values())
+        if len(pts) >= 3:
+            mses = [q for _, q in pts]
+            ok = all(a < b for a, b in zip(mses, mses[1:]))
+            rows.append(Row("a-loss-vs-mse", "(a)", "Across training, lower loss goes with a "
+                            "lower probe error", "Fig. S2 (20 checkpoints; values only in the "
+                            "figure)", "monotone", f"{'monotone' if ok else 'not monotone'} "
+                            f"over the {len(pts)} published checkpoints (loss "
+                            f"{pts[-1][0]:.4f} → {pts[0][0]:.4f} nats, MSE {_sci(mses[-1])} → "
+                            f"{_sci(mses[0])})", "the authors' published Mess3 checkpoints "
+                            "(6,400 to 629,209,600 tokens), converted; exact loss; in-sample "
+                            "probe as above", _status(ok), "confirms",
+                            tolerance=_tol_text("a-loss-vs-mse"),
+                            values={"n_checkpoints": len(pts), "monotone": int(ok)}))
         m = meas["mess3"].get(final)
         if m:
             held = m["final layer (pre-LN)"]["held_out_20"]["mse"]
