@@ -204,6 +204,28 @@ plt.show()
 # input alone give?
 
 # %% [markdown]
+# **Optional: the authors' own model.** The authors published their trained checkpoints (not
+# shipped with the course: their repository has no licence). `./course paper-weights` downloads
+# them from a pinned commit, checks each file's SHA-256 and converts them into the course's
+# model; the cell below then runs this section's probe — in-sample, every point once — on their
+# final Mess3 model, to compare with their printed MSE. Without the files it says so and
+# skips. The reproduction scorecard (`docs/scorecard.md`) carries this and the other checks.
+
+# %%
+from beliefcourse import paper_weights
+
+if paper_weights.is_available("mess3"):
+    authors_model, _ = paper_weights.load("mess3")
+    X_authors = probing.collect_activations(authors_model, data.inputs, final)
+    authors_probe = probing.AffineProbe().fit(X_authors[first], Y[first],
+                                              sample_weight=copies[first])
+    print(f"authors' Mess3 model (629,209,600 tokens), in-sample MSE "
+          f"{probing.mse(Y, authors_probe.predict(X_authors)):.2e}; published 3.86e-04")
+else:
+    print("skipped: the authors' weights are not on this machine (`./course paper-weights` "
+          "downloads them)")
+
+# %% [markdown]
 # ## 4. Held out, and weighted
 #
 # ### Two weightings
