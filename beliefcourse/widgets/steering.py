@@ -113,13 +113,13 @@ def steering_widget(model, hmm, hook: str, contexts, beliefs, probe, pattern,
         fig = _figure((10, 4.2))
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})
         cloud = np.eye(3) if background is None else np.asarray(background)
-        plotting.plot_simplex(cloud, ax=ax1, s=0.2 if background is not None else 0,
-                              colors="0.8", labels=hmm.state_names)
+        plotting.plot_simplex(cloud, ax=ax1, s=1.5 if background is not None else 0,
+                              colors="0.55", labels=hmm.state_names)
         xy = plotting.simplex_coordinates(np.stack([bel[i], target]))
         ax1.plot(*xy.T, "-", color="0.3", lw=1)
         ax1.plot(*xy[0], "o", color="C0", ms=9, label="b: the context's belief")
         ax1.plot(*xy[1], "*", color="C3", ms=14, label="b′: the target")
-        ax1.legend(frameon=False, fontsize=8, loc="upper right")
+        ax1.legend(frameon=False, fontsize=9, loc="upper right")
         x = np.arange(len(bayes))
         for k, (label, q, colour) in enumerate([("P(x | b′), Bayes", bayes, "C3"),
                                                ("model, steered", steered, "C2"),
@@ -128,7 +128,7 @@ def steering_widget(model, hmm, hook: str, contexts, beliefs, probe, pattern,
         ax2.set_xticks(x, names)
         ax2.set_ylim(0, 1)
         ax2.set_ylabel("next-token probability")
-        ax2.legend(frameon=False, fontsize=8)
+        ax2.legend(frameon=False, fontsize=9)
         fig.tight_layout()
         image.value = _close(fig)
         status.value = (f"context {i}: KL(Bayes at b′ ‖ model) = {kl[0]:.4f} nats steered "

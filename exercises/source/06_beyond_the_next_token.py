@@ -223,27 +223,44 @@ except NotImplementedError:
 # \delta = W^{+} (b' - \hat b) ,
 # $$
 #
-# $W^+$ the Moore–Penrose pseudo-inverse. `readout` and `target` have shape `(S,)` or
-# `(M, S)`; return `(D,)` or `(M, D)`.
+# $W^+$ the Moore–Penrose pseudo-inverse *at the rank $W$ really has*. A probe fitted to
+# beliefs, which sum to one, has columns that sum to zero, so $W$ has rank $S - 1$; its last
+# singular value comes out of the fit as rounding noise (about $10^{-15}$ of the first), not
+# as 0. Treat every singular value below $10^{-8}$ of the largest as zero. `readout` and
+# `target` have shape `(S,)` or `(M, S)`; return `(D,)` or `(M, D)`.
 #
 # <details><summary>Hint 1</summary>
 #
-# `np.linalg.pinv(W)` has shape `(D, S)`. For row vectors: `(target - readout) @ pinv(W).T`.
+# `U, sigma, Vt = np.linalg.svd(W, full_matrices=False)`; keep the singular values with
+# `sigma >= 1e-8 * sigma[0]`; then $W^+ = V_r \operatorname{diag}(1/\sigma_r) U_r^\top$, shape
+# `(D, S)`. For row vectors: `(target - readout) @ W_pinv.T`. (`np.linalg.pinv(W, rcond=1e-8)`
+# computes the same; its default cut-off, $10^{-15}$, can keep the rounding noise.)
 # </details>
 #
 # <details><summary>Hint 2 — why the pseudo-inverse and not W itself?</summary>
 #
 # $W^\top$ points along the probe's rows, but moving by $W^\top v$ changes the reading by
-# $W W^\top v$, which is $v$ only if the rows are orthonormal. $W^+ = W^\top (W W^\top)^{-1}$
-# (full row rank) corrects for that, and any other solution adds a component the probe
-# cannot see.
+# $W W^\top v$, which is $v$ only if the rows are orthonormal. The pseudo-inverse corrects
+# for that (for a $W$ of full row rank it is $W^\top (W W^\top)^{-1}$), and any other
+# solution adds a component the probe cannot see.
+# </details>
+#
+# <details><summary>Hint 3 — why drop a singular value of 1e-15?</summary>
+#
+# Inverting it multiplies whatever part of $b' - \hat b$ lies along its direction (rounding,
+# since both sum to one) by $10^{15}$: the move gains a long component the probe cannot see,
+# and its length then depends on the last bits of the CPU's arithmetic.
 # </details>
 
 # %%
 def steering_move(W, readout, target):
-    """The minimum-norm move delta with W @ delta = target - readout (row-wise)."""
+    """The minimum-norm move delta with W @ delta = target - readout (row-wise), W's
+    singular values below 1e-8 of the largest treated as zero."""
     ### BEGIN SOLUTION
-    return (np.asarray(target, float) - np.asarray(readout, float)) @ np.linalg.pinv(W).T
+    U, sigma, Vt = np.linalg.svd(np.asarray(W, float), full_matrices=False)
+    keep = sigma >= 1e-8 * sigma[0]
+    W_pinv = (Vt[keep].T / sigma[keep]) @ U[:, keep].T          # (D, S), rank S - 1
+    return (np.asarray(target, float) - np.asarray(readout, float)) @ W_pinv.T
     ### END SOLUTION
 
 
@@ -254,10 +271,13 @@ checks.check_steering_move(steering_move)
 # On the shipped Mess3 transformer: steer the final residual stream of 200 held-out contexts
 # towards the beliefs of 200 others, with your move, and compare the model's next-token
 # distribution with the one the target belief predicts (KL in nats; `steering.steering_experiment`
-# also runs a random move of the same length). Chapter 06 explains what you will see.
+# also runs a random move of the same length). Chapter 06 explains what you will see. The
+# model runs in float64 (`.double()`), so that the comparisons below do not depend on the
+# last bits of the CPU's arithmetic.
 
 # %%
 model, _ = checkpoints.load("mess3")
+model = model.double()
 mdata = ExactData(mess3, n_ctx=10)
 rng = np.random.default_rng(0)
 subset = np.sort(rng.choice(len(mdata), size=4000, replace=False))
