@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import USER_PAPER_CACHE
 
 from beliefcourse import paper_weights as pw
 from beliefcourse.model import TransformerConfig
@@ -208,7 +209,7 @@ def test_module_does_not_import_torch():
 
 # ---------------------------------------------------------------------------- real files
 @pytest.mark.slow
-@pytest.mark.skipif(not pw.is_available("mess3"),
+@pytest.mark.skipif(not pw.is_available("mess3", root=USER_PAPER_CACHE),
                     reason="the authors' weights are not in the cache (`./course paper-weights`"
                            " fetches them); the conversion is tested on a synthetic state dict")
 def test_authors_mess3_model_gives_the_published_probe_mse():
@@ -218,7 +219,7 @@ def test_authors_mess3_model_gives_the_published_probe_mse():
     from beliefcourse.data import ExactData
     from beliefcourse.probing import collect_activations, evaluate
 
-    model, record = pw.load("mess3")
+    model, record = pw.load("mess3", root=USER_PAPER_CACHE)
     assert record["source"]["sha256"] == pw.FILES["mess3/629209600.pt"].sha256
     data = ExactData(processes.mess3(0.05, 0.85), 10)
     feats = collect_activations(model, data.inputs, "blocks.3.hook_resid_post")
