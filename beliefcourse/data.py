@@ -225,3 +225,123 @@ class StreamSampler:
         beliefs, _ = self.hmm.forward(windows[:, :-1])               # (B, n_ctx + 1, S)
         soft = beliefs[:, 1:] @ self.hmm.T.sum(axis=2).T             # (B, n_ctx, X)
         return inputs.to(device), torch.from_numpy(soft).float().to(device)
+
+
+class MixtureData:
+    """Training batches and held-out evaluation for a non-ergodic mixture (chapter 08).
+
+    Each training sequence is drawn from *one* component, chosen at its start with
+    probability ``w_k`` (:meth:`beliefcourse.mixture.Mixture.sample`), never from the block
+    HMM's stationary distribution (which would not even be defined: the chain is reducible).
+    Contexts of ``n_ctx`` tokens are far too many to enumerate (3^32 for Mess3 at n_ctx 32),
+    so validation is on ``n_eval`` held-out sequences drawn once from ``eval_seed`` (a
+    different stream from training), against the exact Bayes predictor along each of them
+    (the mixture's filter). Same alignment as :class:`ExactData`: position ``p`` has read
+    ``x_1..x_{p+1}`` and predicts ``x_{p+2}``.
+
+    Per position ``p``, averaged over the held-out sequences (each term exact given the
+    context, i.e. Rao-Blackwellised over the next token and the component):
+
+    * ``optimal_loss[p]``: the Bayes loss ``H(P(. | x_1..x_{p+1}))``;
+    * ``oracle_loss[p]``: ``sum_k m_k H(P_k(. | x_1..x_{p+1}))``, the loss of a predictor told
+      the component; ``optimal_loss - oracle_loss`` is the in-context gap ``I(K; X_{p+2} |
+      x_<=p+1)`` (:mod:`beliefcourse.incontext`);
+    * :meth:`held_out_loss` ``(model)``: the model's expected cross-entropy
+      ``-sum_x P(x | ..) ln q_p(x)``; its excess over ``optimal_loss`` is the mean KL from the
+      Bayes predictor, with a paired standard error (``last_eval``).
+
+    Attributes ``optimal_se``, ``oracle_se`` are the standard errors of the mean over
+    sequences (positions of one sequence are correlated, so they are per position).
+    """
+
+    def __init__(self, mixture, n_ctx: int, n_eval: int = 4096, eval_seed=12345):
+        from .mixture import Mixture
+
+        if not isinstance(mixture, Mixture):
+            raise TypeError(f"mixture must be a beliefcourse.mixture.Mixture, got "
+                            f"{type(mixture).__name__}")
+        self.mixture = mixture
+        self.hmm = mixture.hmm
+        self.n_ctx = _positive_int(n_ctx, "n_ctx")
+        self.n_eval = _positive_int(n_eval, "n_eval")
+        if self.n_eval < 2:
+            raise ValueError("n_eval must be >= 2 to state standard errors")
+        tokens, _, comps = mixture.sample(self.n_eval, self.n_ctx, seed=eval_seed)
+        filt = mixture.filter(tokens)
+        self.inputs = _readonly(tokens)
+        self.components = _readonly(comps)
+        self.meta = _readonly(filt.meta[:, 1:])                      # (N, n_ctx, K)
+        self.within = _readonly(filt.within[:, 1:])                  # (N, n_ctx, K, S_max)
+        self.beliefs = _readonly(filt.joint()[:, 1:])                # (N, n_ctx, n_states)
+        self.next_token_probs = _readonly(filt.predictive[:, 1:])    # (N, n_ctx, X)
+
+        def entropy(P):
+            return -(P * np.log(np.where(P > 0, P, 1.0))).sum(-1)
+
+        h_bayes = entropy(self.next_token_probs)                     # (N, n_ctx)
+        h_oracle = (self.meta * entropy(filt.component_predictive[:, 1:])).sum(-1)
+        sqrt_n = np.sqrt(self.n_eval)
+        self.optimal_loss = _readonly(h_bayes.mean(0))
+        self.optimal_se = _readonly(h_bayes.std(0, ddof=1) / sqrt_n)
+        self.oracle_loss = _readonly(h_oracle.mean(0))
+        self.oracle_se = _readonly(h_oracle.std(0, ddof=1) / sqrt_n)
+        self._h_bayes = h_bayes
+        self._inputs = torch.from_numpy(self.inputs.copy())
+        self._next64 = torch.from_numpy(self.next_token_probs.copy())
+        self.last_eval: dict | None = None
+
+    def __len__(self) -> int:
+        return self.n_eval
+
+    def __repr__(self) -> str:
+        return (f"MixtureData({self.mixture!r}, n_ctx={self.n_ctx}, n_eval={self.n_eval:,}, "
+                f"mean Bayes loss={self.optimal_loss.mean():.4f} nats)")
+
+    def relative_loss(self, loss) -> np.ndarray:
+        """Per-position ``loss / optimal_loss`` (1 = the Bayes predictor), held-out."""
+        return np.asarray(loss, dtype=np.float64) / self.optimal_loss
+
+    def sample_batch(self, batch_size: int, generator: torch.Generator | None = None,
+                     targets: str = "sampled", device="cpu") -> tuple[Tensor, Tensor]:
+        """``batch_size`` fresh sequences, each from one component drawn at its start.
+
+        Same ``(inputs, targets)`` as :meth:`ExactData.sample_batch`: ``"sampled"`` gives the
+        next tokens, ``"expected"`` the exact Bayes predictive ``P(x_{p+2} | x_1..x_{p+1})``
+        of the mixture (meta-belief average of the components' predictions). The numpy seed
+        of each batch is drawn from ``generator``, so a run is reproducible.
+        """
+        batch_size = _positive_int(batch_size, "batch_size")
+        _check_targets(targets)
+        seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator))
+        length = self.n_ctx + (1 if targets == "sampled" else 0)
+        tokens, _, _ = self.mixture.sample(batch_size, length, seed=seed)
+        inputs = torch.from_numpy(tokens[:, :self.n_ctx])
+        if targets == "sampled":
+            return inputs.to(device), torch.from_numpy(tokens[:, 1:]).to(device)
+        soft = self.mixture.filter(tokens).predictive[:, 1:]
+        return inputs.to(device), torch.from_numpy(soft).float().to(device)
+
+    @torch.no_grad()
+    def held_out_loss(self, model: torch.nn.Module, batch_size: int = 1024) -> np.ndarray:
+        """The model's mean cross-entropy against the Bayes predictive per position
+        ``(n_ctx,)``, nats, over the held-out sequences. Also sets ``last_eval``: ``loss``,
+        ``loss_se``, ``excess`` (mean KL(Bayes || model)) and ``excess_se`` per position."""
+        batch_size = _positive_int(batch_size, "batch_size")
+        device = next(model.parameters()).device
+        was_training = model.training
+        model.eval()
+        ce = []
+        try:
+            for start in range(0, self.n_eval, batch_size):
+                sl = slice(start, start + batch_size)
+                logq = model(self._inputs[sl].to(device)).double().log_softmax(-1).cpu()
+                ce.append(-(self._next64[sl] * logq).sum(-1))
+        finally:
+            model.train(was_training)
+        ce = torch.cat(ce).numpy()                                    # (N, n_ctx)
+        excess = ce - self._h_bayes
+        sqrt_n = np.sqrt(self.n_eval)
+        self.last_eval = {"loss": ce.mean(0), "loss_se": ce.std(0, ddof=1) / sqrt_n,
+                          "excess": excess.mean(0),
+                          "excess_se": excess.std(0, ddof=1) / sqrt_n}
+        return ce.mean(0)

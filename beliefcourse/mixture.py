@@ -313,3 +313,26 @@ def parameter_grid(factory, low: float, high: float, n_grid: int):
         raise ValueError(f"need finite low < high, got low={low!r}, high={high!r}")
     values = low + (np.arange(n_grid) + 0.5) * (high - low) / n_grid
     return Mixture([factory(float(v)) for v in values]), values
+
+
+def joint_layout(sizes, spread: float = 1.35) -> np.ndarray:
+    """Vertices for drawing joint beliefs in the plane: ``(n_states, 2)``.
+
+    Component ``k``'s states are the corners of a regular polygon of radius 1 (a triangle
+    for Mess3) centred ``spread`` from the origin in direction ``2 pi k / K`` (left and
+    right for two components). A joint belief is drawn at ``joint @ layout``: on face ``k``
+    (``m_k = 1``) it lies inside polygon ``k``, where component ``k``'s own belief simplex
+    is; a context that has not told the worlds apart lies between the polygons.
+    """
+    sizes = [int(s) for s in sizes]
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"sizes must be positive state counts, got {sizes}")
+    K = len(sizes)
+    out = []
+    for k, s in enumerate(sizes):
+        angle = np.pi + 2 * np.pi * k / K
+        centre = spread * np.array([np.cos(angle), np.sin(angle)]) if K > 1 else np.zeros(2)
+        corners = np.pi / 2 + 2 * np.pi * np.arange(s) / s
+        out.append(centre + np.stack([np.cos(corners), np.sin(corners)], axis=1)
+                   if s > 1 else centre[None])
+    return np.concatenate(out)

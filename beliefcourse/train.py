@@ -34,13 +34,15 @@ from tqdm.auto import tqdm
 
 from . import __version__, processes
 from . import checkpoints as ckpt
-from .data import TARGETS, ExactData
+from .data import TARGETS, ExactData, MixtureData
 from .devices import pick_device
 from .model import GRUConfig, LSTMConfig, TransformerConfig, build_model, config_from_dict
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("constant", "cosine")
 RESUME_FILE = "resume.ckpt"
+MIXTURE_PROCESSES = ("mixture", "mixture-grid")
+"""Process names whose ``process_params`` describe a :class:`~beliefcourse.mixture.Mixture`."""
 
 
 @dataclass
@@ -104,8 +106,19 @@ class TrainConfig:
                              f"{self.process!r} has {n_tokens} tokens")
 
     def hmm(self):
-        """The training process, ``processes.get(process, **process_params)``."""
+        """The training process, ``processes.get(process, **process_params)`` (for a mixture
+        process, the block HMM of :meth:`mixture`)."""
+        mix = self.mixture()
+        if mix is not None:
+            return mix.hmm
         return processes.get(self.process, **self.process_params)
+
+    def mixture(self):
+        """The :class:`~beliefcourse.mixture.Mixture` when ``process`` is one of
+        ``MIXTURE_PROCESSES`` (see :func:`make_mixture`), else ``None``."""
+        if self.process not in MIXTURE_PROCESSES:
+            return None
+        return make_mixture(self.process, self.process_params)
 
     @property
     def tokens_per_step(self) -> int:
@@ -196,7 +209,8 @@ def batch_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 def _evaluate(data: ExactData, model, step: int, config: TrainConfig, train_loss: float | None,
               lr: float, wall: float) -> dict:
-    loss = data.exact_loss(model)
+    loss = (data.held_out_loss(model) if isinstance(data, MixtureData)
+            else data.exact_loss(model))
     rel = data.relative_loss(loss)
     return {"step": step, "tokens": step * config.tokens_per_step,
             "val_loss": float(loss.mean()), "relative_loss": float(rel.mean()),
@@ -209,7 +223,7 @@ def make_record(config: TrainConfig, data: ExactData, history: list[dict],
                 command: str | None) -> dict:
     """The JSON record saved beside a checkpoint (state after ``history[-1]``)."""
     last = history[-1]
-    return {
+    record = {
         "name": config.name,
         "preset": config.name if config.name in PRESETS else None,
         "process": config.process,
@@ -233,6 +247,27 @@ def make_record(config: TrainConfig, data: ExactData, history: list[dict],
         "torch_version": torch.__version__,
         "num_threads": torch.get_num_threads(),
     }
+    if isinstance(data, MixtureData):
+        record["evaluation"] = mixture_evaluation(data)
+    return record
+
+
+def mixture_evaluation(data: MixtureData) -> dict:
+    """How a mixture run was validated (stored in its record under ``"evaluation"``):
+    held-out sampled sequences against the exact Bayes predictor, with per-position
+    standard errors (``optimal_loss`` is then the held-out Bayes loss, not an exact one)."""
+    ev = data.last_eval or {}
+
+    def floats(a):
+        return None if a is None else [float(v) for v in a]
+
+    return {"method": "held-out sampled sequences, exact Bayes filter along each "
+                      "(Rao-Blackwellised over the next token and the component)",
+            "n_sequences": data.n_eval, "seed": MIXTURE_EVAL_SEED,
+            "optimal_se": floats(data.optimal_se),
+            "oracle_loss": floats(data.oracle_loss), "oracle_se": floats(data.oracle_se),
+            "val_loss_se": floats(ev.get("loss_se")),
+            "excess": floats(ev.get("excess")), "excess_se": floats(ev.get("excess_se"))}
 
 
 def _load_resume(path: Path, config: TrainConfig) -> dict:
@@ -304,7 +339,10 @@ def train(config: TrainConfig, out_dir=None, resume: bool = False, device=None,
 
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
-    data = ExactData(config.hmm(), config.model.n_ctx)
+    mix = config.mixture()
+    data = (MixtureData(mix, config.model.n_ctx, n_eval=MIXTURE_EVAL_SEQUENCES,
+                        eval_seed=MIXTURE_EVAL_SEED) if mix is not None
+            else ExactData(config.hmm(), config.model.n_ctx))
     model = build_model(config.model, seed=config.seed).to(device)
     optimizer = make_optimizer(config, model)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(config, s))
@@ -463,3 +501,67 @@ def grid_preset(x: float, alpha: float, n_heads: int) -> TrainConfig:
 PRESETS.update({grid_preset_name(x, a, h): grid_preset(x, a, h)
                 for x, a, h in [(x, a, h) for x, a in GRID_POINTS for h in (1, 2)]
                 + [(0.05, 0.85, 1), (0.25, 0.6, 1)]})
+
+
+# ---------------------------------------------------------------------------- chapter 08 mixtures
+MIXTURE_EVAL_SEQUENCES = 4096
+"""Held-out sequences a mixture run is validated on (the same set for every run)."""
+MIXTURE_EVAL_SEED = 20_250_518
+"""Their seed: a stream no training batch uses (batches take seeds from the run's generator)."""
+
+
+def make_mixture(process: str, params: dict):
+    """The mixture a ``TrainConfig`` names.
+
+    * ``process="mixture"``: ``params = {"components": [{"process": NAME, "params": {..}},
+      ..], "weights": [..] or None}``, components built by ``processes.get``;
+    * ``process="mixture-grid"``: ``params = {"process": NAME, "fixed": {..}, "parameter":
+      P, "low": a, "high": b, "n_grid": n}``, a one-parameter family with a uniform prior on
+      ``[a, b]`` as ``n`` grid components (:func:`beliefcourse.mixture.parameter_grid`).
+    """
+    from . import mixture as mx
+
+    if process not in MIXTURE_PROCESSES:
+        raise ValueError(f"mixture process must be one of {MIXTURE_PROCESSES}, got {process!r}")
+    params = dict(params)
+    try:
+        if process == "mixture":
+            comps = [processes.get(c["process"], **c.get("params", {}))
+                     for c in params["components"]]
+            return mx.mixture(comps, params.get("weights"))
+        fixed, name, parameter = params.get("fixed", {}), params["process"], params["parameter"]
+        mix, _ = mx.parameter_grid(lambda v: processes.get(name, **fixed, **{parameter: v}),
+                                   params["low"], params["high"], params["n_grid"])
+        return mix
+    except KeyError as err:
+        raise ValueError(f"{process!r} process_params lack {err}; see make_mixture's "
+                         "docstring for the fields") from None
+
+
+_PAIR = {"process": "mixture",
+         "process_params": {"components": [{"process": "mess3",
+                                            "params": {"x": 0.05, "alpha": 0.85}},
+                                           {"process": "mess3",
+                                            "params": {"x": 0.15, "alpha": 0.6}}],
+                            "weights": [0.5, 0.5]}}
+_FAMILY = {"process": "mixture-grid",
+           "process_params": {"process": "mess3", "fixed": {"x": 0.05}, "parameter": "alpha",
+                              "low": 0.4, "high": 1.0, "n_grid": 32}}
+_MIX_TF = TransformerConfig(n_layers=3, d_model=64, n_heads=2, d_head=16, d_mlp=128, n_ctx=32)
+_MIX_GRU = GRUConfig(n_layers=2, d_hidden=64, n_ctx=32)
+_MIX_RUN = {"lr": 3e-3, "batch_size": 256, "warmup_steps": 100, "seed": 0, "n_checkpoints": 4,
+            "first_checkpoint_tokens": 100_000, "save_initial": True, "eval_every": 250}
+
+PRESETS.update({
+    # Chapter 08. (a) Two Mess3 worlds, uniform weights: neither the first token nor (much)
+    # the second tells them apart; the in-context gap falls from 0.040 to 0.006 nats by
+    # token 33. (b) Mess3(0.05, alpha), alpha uniform on [0.4, 1] as 32 grid components: a
+    # one-parameter family whose gap follows (1/2)/t. Both at n_ctx 32, evaluated on 4,096
+    # held-out sequences against the exact Bayes filter.
+    "mix2": _preset("mix2", **_PAIR, model=_MIX_TF, n_tokens=16_384_000, **_MIX_RUN),
+    "mix2-gru": _preset("mix2-gru", **_PAIR, model=_MIX_GRU, n_tokens=16_384_000, **_MIX_RUN),
+    "mess3-alpha": _preset("mess3-alpha", **_FAMILY, model=_MIX_TF, n_tokens=8_192_000,
+                           **_MIX_RUN),
+    "mess3-alpha-gru": _preset("mess3-alpha-gru", **_FAMILY, model=_MIX_GRU,
+                               n_tokens=16_384_000, **_MIX_RUN),
+})

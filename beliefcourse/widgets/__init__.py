@@ -24,13 +24,19 @@ Constrained belief updates (chapter 07), in :mod:`.constrained`:
 * :func:`constrained_update_explorer` — the constrained update beside the exact belief for any
   ``(x, alpha)``, with the predicted attention, heads and R².
 
+In-context learning (chapter 08), in :mod:`.incontext`:
+
+* :func:`mixture_explorer` — two Mess3 worlds and a weight: the exact in-context loss curve
+  and the joint belief geometry.
+
 Importing this package imports neither ipywidgets nor matplotlib nor torch; the builders do.
 """
 
 from .constrained import constrained_update_explorer
+from .incontext import mixture_explorer
 from .steering import steering_widget
 from .theory import fractal_explorer, mess3_explorer
 from .training import emergence_widget, training_widget
 
 __all__ = ["constrained_update_explorer", "emergence_widget", "fractal_explorer",
-           "mess3_explorer", "steering_widget", "training_widget"]
+           "mess3_explorer", "mixture_explorer", "steering_widget", "training_widget"]
