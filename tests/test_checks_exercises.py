@@ -15,7 +15,7 @@ from exercise_utils import (
     planted_counts,
 )
 
-from beliefcourse.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07
+from beliefcourse.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
 
 # notebook -> (checker module, exercise functions); function f is checked by check_f unless
 # exercise_utils.CHECKER_NAMES says otherwise
@@ -38,6 +38,8 @@ EXERCISES = {
     "07_constrained_belief_updates.py": (ch07, ["spectral_projectors", "constrained_update",
                                                 "heads_needed", "ov_vectors", "fit_decay_rate",
                                                 "propagated_update"]),
+    "08_in_context_learning.py": (ch08, ["meta_belief", "incontext_gap", "chernoff_information",
+                                         "decay_exponent", "knowing_time"]),
 }
 CASES = [(nb, fn) for nb, (_, functions) in EXERCISES.items() for fn in functions]
 IDS = [f"{nb[:2]}-{fn}" for nb, fn in CASES]
