@@ -211,11 +211,25 @@ r_split = probing.evaluate(r_reps["input only"], rdata.beliefs, rdata.probs, tra
 print(f"{len(rdata)} contexts: fit on {len(r_split.train_idx)}, scored on "
       f"{len(r_split.test_idx)}")
 print(f"{'held-out R², fit on 80 %':22s} {'dim':>4s}" + "".join(f"{t:>13s}" for t in r_targets))
-for label, x in r_reps.items():
-    print(f"{label:22s} {x.shape[-1]:4d}" + "".join(f"{r_scores[label][t]:13.3f}"
-                                                    for t in r_targets))
+for label, x in r_reps.items():           # untrained rows to 2 decimals: see below
+    digits = 2 if "untrained" in label else 3
+    print(f"{label:22s} {x.shape[-1]:4d}" + "".join(
+        f"{r_scores[label][t]:{13 - 3 + digits}.{digits}f}{' ' * (3 - digits)}"
+        for t in r_targets))
 print(f"{'next-token ceiling':22s} {'':4s}"
       + "".join(f"{round(r_ceiling[t], 3) + 0.0:13.3f}" for t in r_targets))
+
+
+def condition_number(x, rows):
+    """Largest over smallest singular value of the centred features of the fit set."""
+    flat = x[rows].reshape(-1, x.shape[-1]).astype(np.float64)
+    sv = np.linalg.svd(flat - flat.mean(0), compute_uv=False)
+    return sv[0] / sv[-1]
+
+
+print("condition number of the fit set's features: " + ", ".join(
+    f"{label} {condition_number(x, r_split.train_idx):.0e}" for label, x in r_reps.items()
+    if label != "input only"))
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.4))
@@ -245,13 +259,17 @@ plt.show()
 # 0.984 (LSTM).
 #
 # Beating the ceiling alone proves little, as warned above: random features clear it too.
-# The untrained GRU scores 0.472 on the belief (ceiling 0.467), the untrained GRU and LSTM
-# score 0.594 and 0.596 on the next two tokens (ceiling 0.504) and 0.572 and 0.567 on the
-# next three (0.460), and on the within-class part every untrained network (0.335 to 0.463)
-# and the input-only baseline (0.273) are above its ceiling of 0: the current token and the
-# position are not functions of the next-token distribution. The evidence is the gap between
-# trained and untrained: within-class 0.980 against 0.463 for the GRU, 0.984 against 0.452
-# for the LSTM, 0.607 against 0.335 for the transformer, and similar gaps on the belief. So
+# The untrained GRU and LSTM score 0.59 and 0.60 on the next two tokens (ceiling 0.504) and
+# 0.57 on the next three (0.460), reach the ceiling on the belief (0.47 against 0.467), and on
+# the within-class part every untrained network (0.33 to 0.46) and the input-only baseline
+# (0.273) are above its ceiling of 0: the current token and the position are not functions
+# of the next-token distribution. The evidence is the gap between trained and untrained:
+# within-class 0.980 against 0.46 for the GRU, 0.984 against 0.45 for the LSTM, 0.607
+# against 0.33 for the transformer, and similar gaps on the belief. (The untrained rows are
+# printed to two decimals: the untrained GRU's and LSTM's features are nearly collinear —
+# condition numbers 9e+07 and 4e+07, against 2e+02 to 1e+03 for the others — and the
+# least-squares fit then moves their scores in the fourth decimal from one BLAS library to
+# another.) So
 # the answer to "does the network store more than the next token needs?" is yes, for every
 # architecture, held out, with the same features for every target; the transformer's top
 # layer much less so than the recurrent states.
@@ -514,7 +532,7 @@ for arch in ARCHS:
             row.append(probing.evaluate(x, r_targets["within-class"], rdata.probs,
                                         train_fraction=0.8, seed=0).held_out.r2)
         within[arch, label] = row
-        print(f"{f'{arch}, {label} ({x.shape[-1]})':44s} {row[0]:8.3f} {row[1]:10.3f}")
+        print(f"{f'{arch}, {label} ({x.shape[-1]})':44s} {row[0]:8.3f} {row[1]:9.2f}")
 
 # %% [markdown]
 # These held-out scores rest on one split of 436 contexts (88 held out). Three splits show
@@ -920,7 +938,9 @@ plt.show()
 # the same length, and patching the layer's state from the target's context. We score each by
 # the total-variation distance $\tfrac12 \sum_w |q(w) - P(w \mid \eta')|$ between the model's
 # distribution of the next $k$ tokens and the one $\eta'$ gives: 0 means the prediction is
-# exactly $\eta'$'s.
+# exactly $\eta'$'s. Only the trained networks are run (the question is what a good predictor
+# does with its state); the random move of the same length is the control, and patching the
+# reference for full control of that state.
 
 # %%
 P_STEER = 7                                                  # steer after 8 tokens
@@ -1204,3 +1224,8 @@ plt.show()
 # * H. Jaeger, *The "echo state" approach to analysing and training recurrent neural
 #   networks*, GMD Report 148 (2001) — random recurrent networks as reservoirs.
 # * J. Hewitt, P. Liang, *Designing and Interpreting Probes with Control Tasks*, EMNLP 2019.
+# * K. Meng, D. Bau, A. Andonian, Y. Belinkov, *Locating and Editing Factual Associations in
+#   GPT*, NeurIPS 2022 — activation patching ("causal tracing"), the full-control reference
+#   of section 3.
+# * danibalcells, *belief-state-transformers* (GitHub, an ARENA capstone project, 2026) —
+#   an earlier steering experiment on Mess3 beliefs in a transformer.
