@@ -315,7 +315,7 @@ def parameter_grid(factory, low: float, high: float, n_grid: int):
     return Mixture([factory(float(v)) for v in values]), values
 
 
-def joint_layout(sizes, spread: float = 1.35) -> np.ndarray:
+def joint_layout(sizes, spread: float = 1.8) -> np.ndarray:
     """Vertices for drawing joint beliefs in the plane: ``(n_states, 2)``.
 
     Component ``k``'s states are the corners of a regular polygon of radius 1 (a triangle
