@@ -86,7 +86,10 @@ def spectrum(hmm_or_T, tol: float = 1e-8) -> Spectrum:
                          "spectral projectors do not exist")
     W = np.linalg.inv(V)
     groups: list[list[int]] = []
-    for i in np.lexsort((-values.real, -np.abs(values))):
+    # sort by modulus, then real part, then imaginary part, each rounded so that rounding noise
+    # (RRXOR's |e^(2 pi i/3)| = 1 - 1e-16 on one CPU, 1 + 1e-16 on another) cannot reorder ties
+    key = np.round(np.abs(values), 9), np.round(values.real, 9), np.round(values.imag, 9)
+    for i in np.lexsort((-key[2], -key[1], -key[0])):
         for g in groups:
             if abs(values[g[0]] - values[i]) < tol:
                 g.append(i)

@@ -110,7 +110,7 @@ np.set_printoptions(precision=4, suppress=True)
 hmm = processes.mess3(0.15, 0.6)
 spec = constrained.spectrum(hmm)
 u = constrained.token_updates(hmm)
-print("eigenvalues of T:", spec.eigenvalues.real.round(4), " multiplicities:", spec.multiplicities)
+print("eigenvalues of T:", spec.eigenvalues.real.round(4) + 0, " multiplicities:", spec.multiplicities)
 print("P_1 = 1π:", np.allclose(spec.projectors[0].real, np.full((3, 3), 1 / 3)),
       "  P_2 = I − 1π:", np.allclose(spec.projectors[1].real, np.eye(3) - 1 / 3))
 print("u_A =", u[0].round(4), "  (3α − 1)/6 · (2, −1, −1) =",
@@ -141,17 +141,18 @@ for d in range(len(tokens)):
 # every word; colours are the true belief).
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(8.5, 8))
+fig, axes = plt.subplots(2, 2, figsize=(6.6, 5.6))
 for row, (x, a) in enumerate([(0.15, 0.6), (0.05, 0.85)]):
     tree = constrained.prefix_tree(processes.mess3(x, a), 9)
     mapped, score = constrained.affine_fit(constrained.tree_update(tree, 1 - 3 * x),
                                            tree.beliefs, tree.words)
     last = tree.depth == 9
     colours = plotting.belief_colors(tree.beliefs[last])
-    plotting.plot_simplex(tree.beliefs[last], ax=axes[row, 0], s=1, colors=colours,
-                          title=f"exact η, Mess3({x}, {a})")
-    plotting.plot_simplex(mapped[last], ax=axes[row, 1], s=1, colors=colours,
-                          title=f"affine image of r (ζ = {1 - 3 * x:.2f}), R² = {score:.3f}")
+    plotting.plot_simplex(tree.beliefs[last], ax=axes[row, 0], s=1, colors=colours)
+    plotting.plot_simplex(mapped[last], ax=axes[row, 1], s=1, colors=colours)
+    axes[row, 0].set_title(f"exact η, Mess3({x}, {a})", fontsize=10)
+    axes[row, 1].set_title(f"affine image of r (ζ = {1 - 3 * x:.2f})\nR² = {score:.3f}",
+                           fontsize=10)
 fig.tight_layout()
 plt.show()
 
@@ -163,8 +164,8 @@ plt.show()
 # ## 3. How good is the constrained update, over the whole parameter square?
 #
 # **The measure.** For each process, R² of the best affine map from $r$ to $\eta$ over **every
-# position of every length-10 word**, each counted once (the course's convention, derived in the
-# shared notes; the authors' notebook instead uses all $3^9$ length-9 inputs), with the R²
+# position of every length-10 word**, each counted once (the course's convention; the authors'
+# notebook instead uses all $3^9$ length-9 inputs), with the R²
 # of the course: $R^2 = 1 - \sum_i w_i \lVert \eta_i - \hat\eta_i \rVert^2 / \sum_i w_i
 # \lVert \eta_i - \bar\eta_w \rVert^2$, pooled over the three coordinates. (`prefix_tree` holds
 # the $3 + 9 + \dots + 3^{10}$ prefixes, weighted by how many length-10 words extend them.)
@@ -175,8 +176,6 @@ plt.show()
 # with the softmax normalisation. The R² columns are all at length 10, word-weighted as above and,
 # for comparison with the trained models of section 7 (whose contexts are drawn by probability),
 # probability-weighted.
-# The shared course notes derived R² = 0.734 at (0.05, 0.85), 0.977 at (0.15, 0.6) and 0.964 at
-# (0.5, 0.6); the cell recomputes them.
 
 # %%
 points = [(0.15, 0.2), (0.15, 0.6), (0.5, 0.2), (0.5, 0.6), (0.05, 0.85), (0.25, 0.6)]
@@ -198,13 +197,37 @@ print(f"at (0.05, 0.85): ζ / r* = {t_a.zeta / t_a.rate_star:.2f};  largest |r* 
       f"{max(abs(theory[p].rate_star - theory[p].zeta) for p in points[:4]):.3f}")
 
 # %% [markdown]
-# The notes' three values are reproduced (to three decimals) under word weighting;
-# weighting each prefix by its probability gives a higher value at (0.05, 0.85) (0.787 instead
-# of 0.734). Two things stand out. At paper (b)'s grid $r^*$ sits close to $\zeta$ (within 0.09),
+# The chapter's own code derives these values: under word weighting R² = 0.734 at (0.05, 0.85),
+# 0.977 at (0.15, 0.6) and 0.964 at (0.5, 0.6); weighting each prefix by its probability gives a
+# higher value at (0.05, 0.85) (0.787 instead of 0.734). Two things stand out. At paper (b)'s grid $r^*$ sits close to $\zeta$ (within 0.09),
 # so the grid alone cannot tell whether a trained model follows $\zeta$ or $r^*$. At
 # paper (a)'s point they differ by a factor 1.6: $\zeta = 0.85$, $r^* \approx 0.53$ — and
 # chapter 05 found the first layer of the course's 4-layer model (paper (a)'s architecture,
 # retrained by the course) decaying much faster than $\zeta$. That is the test of section 9.
+#
+# **$r^*$ is a band, not a number.** "The rate that fits best" depends on what "best" means:
+# which points count (every position of every word once, or by probability), whether the
+# softmax normalisation is applied, and whether one affine map serves every position or each
+# position gets its own (a per-position map absorbs any per-position scale, so with it the
+# normalisation changes nothing). At (0.05, 0.85), with words up to length 10:
+#
+# %%
+tree_a = constrained.prefix_tree(processes.mess3(0.05, 0.85), 10)
+band = {}
+print("r* at (0.05, 0.85), L = 10        word-weighted   prob.-weighted")
+for label, kw in [("one affine map", {}), ("softmax-normalised", {"normalise": True}),
+                  ("an affine map per position", {"per_position": True})]:
+    band[label] = [constrained.best_rate(tree_a, weighting=w, bounds=(0.3, 0.7), n_grid=9,
+                                         n_refine=12, **kw).rate for w in ("words", "prob")]
+    print(f"{label:30s}   {band[label][0]:.3f}           {band[label][1]:.3f}")
+lo_band, hi_band = min(map(min, band.values())), max(map(max, band.values()))
+print(f"band: {lo_band:.2f}–{hi_band:.2f};  ζ = 0.85 is {0.85 / hi_band:.2f}–"
+      f"{0.85 / lo_band:.2f} times as large")
+
+# %% [markdown]
+# Every convention puts $r^*$ between 0.47 and 0.54, far from $\zeta = 0.85$. So section 9 can
+# test $\zeta$ against the band, not one member of the band against another. Elsewhere the chapter
+# quotes the word-weighted, single-map $r^*$ (the `r*` column).
 #
 # Now the whole square, on a coarser grid and with words up to length 6 to stay fast (the
 # maps are for the shape, the table above for the numbers; the cell prints the extremes it
@@ -214,20 +237,20 @@ print(f"at (0.05, 0.85): ζ / r* = {t_a.zeta / t_a.rate_star:.2f};  largest |r* 
 xs = np.linspace(0.03, 0.5, 9)
 alphas = np.linspace(0.05, 0.95, 9)
 maps = constrained.mess3_maps(xs, alphas, L=6)
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+fig, axes = plt.subplots(2, 2, figsize=(9, 5.9))
 panels = [("R² of r (rate ζ) → η", maps.r2_zeta, "viridis"),
           ("r*, the best single rate", maps.rate_star, "coolwarm"),
           ("|r* − ζ|", np.abs(maps.rate_star - maps.zeta), "magma"),
           ("R² of r (rate r*) → η", maps.r2_star, "viridis")]
-for ax, (title, values, cmap) in zip(axes, panels):
+for ax, (title, values, cmap) in zip(axes.flat, panels):
     im = ax.pcolormesh(xs, alphas, values, cmap=cmap, shading="nearest")
     fig.colorbar(im, ax=ax)
     ax.axvline(1 / 3, color="w", ls="--", lw=1)
     ax.axhline(1 / 3, color="w", ls=":", lw=1)
     ax.plot([0.05, 0.15, 0.15, 0.5, 0.5], [0.85, 0.2, 0.6, 0.2, 0.6], "k+", ms=8)
     ax.set_title(title, fontsize=10)
-    ax.set_xlabel("x  (dashed: x = 1/3, ζ < 0 to the right)")
-axes[0].set_ylabel("α  (dotted: α = 1/3, u_z flips below)")
+    ax.set_xlabel("x  (dashed: x = 1/3, ζ < 0 to the right)", fontsize=9)
+    ax.set_ylabel("α  (dotted: α = 1/3)", fontsize=9)
 fig.tight_layout()
 plt.show()
 worst = np.unravel_index(np.nanargmin(maps.r2_zeta), maps.r2_zeta.shape)
@@ -261,11 +284,13 @@ print("|r*| <= |ζ| at every point:", bool(np.all(np.abs(maps.rate_star) <= np.a
 
 # %%
 for (x, a) in [(0.15, 0.6), (0.5, 0.6), (1 / 3, 0.6)]:
-    print(f"Mess3({x:.3f}, {a}): ζ = {constrained.zeta(processes.mess3(x, a)):+.3f} → "
+    z = constrained.zeta(processes.mess3(x, a))
+    z_text = f"{z:+.3f}" if abs(z) > 1e-12 else "0 (|ζ| below 1e-12)"
+    print(f"Mess3({x:.3f}, {a}): ζ = {z_text} → "
           f"{constrained.heads_needed(processes.mess3(x, a))} head(s)")
 rrxor = processes.rrxor()
 rspec = constrained.spectrum(rrxor)
-print("RRXOR eigenvalues:", np.round(rspec.eigenvalues, 3), " moduli:",
+print("RRXOR eigenvalues:", np.round(rspec.eigenvalues, 3) + 0, " moduli:",
       np.abs(rspec.eigenvalues).round(3), " multiplicities:", rspec.multiplicities)
 try:
     constrained.heads_needed(rrxor)
@@ -304,10 +329,13 @@ constrained_update_explorer(0.15, 0.6)
 # (0.25, 0.6) ($\zeta = 0.25$) as a negative control, two seeds each. AdamW, learning rate 3e-3, batch 256,
 # exact next-token distributions as targets, a cosine schedule: 5.1 M tokens, or 25.6 M for two
 # heads at $x = 0.5$, which need longer to split even and odd distances (the presets
-# `grid-x{100x}-a{100α}-h{heads}` in `beliefcourse.train`). Each retrains with the CLI, e.g.
+# `grid-x{100x}-a{100α}-h{heads}` in `beliefcourse.train`). One command retrains all of them
+# (finished models are skipped, so it can be interrupted and run again; `--jobs` trains several
+# at once, `--scheduler` sends them to a Dask cluster; README, "Sweeps"):
 #
 # ```
-# python -m beliefcourse train grid-x15-a60-h1 --seed 0 --out runs/grid-x15-a60-h1-s0
+# python -m beliefcourse.grid train --jobs 2 --out runs/grid
+# python -m beliefcourse.grid train grid-x50-a60-h2 --seeds 0-7     # one preset, eight seeds
 # ```
 #
 # The shipped final checkpoints and their records:
@@ -329,6 +357,13 @@ for point in ["x50-a20", "x50-a60"]:
             losses.append(hist["relative_loss"][hist["tokens"].index(5_120_000)])
         print(f"  {point} seed {seed}: one head {losses[0]:.6f}   two heads {losses[1]:.6f}"
               f"   excess-loss ratio {(losses[0] - 1) / (losses[1] - 1):.1f}")
+print("x = 0.15 (ζ > 0, one head suffices), both trained on 5.12 M tokens:")
+for point in ["x15-a20", "x15-a60"]:
+    for seed in (0, 1):
+        rel = [checkpoints.record(f"grid-{point}-h{heads}-s{seed}")["relative_loss"]
+               for heads in (1, 2)]
+        print(f"  {point} seed {seed}: one head {rel[0]:.6f}   two heads {rel[1]:.6f}"
+              f"   excess-loss ratio {(rel[0] - 1) / (rel[1] - 1):.2f}")
 
 # %% [markdown]
 # (Training times are wall-clock minutes on a 2-core machine shared with other jobs; the CPU
@@ -339,6 +374,10 @@ for point in ["x50-a20", "x50-a60"]:
 # fair comparison; at the same 5.12 M tokens (second table; the two-head runs were then still
 # mid-schedule, at a higher learning rate, which favours the one-head runs) the two-head models
 # are already 4–6.5 times closer to the optimum in excess loss — consistent with the prediction.
+# The control is the same comparison where the spectrum asks for one head ($x = 0.15$,
+# $\zeta > 0$; third table, equal budgets): there the ratio is 0.9–2.6, so a second head is
+# worth at most a factor of about 2.6 when it is not needed, against 4–6.5 at $x = 0.5$. Two seeds
+# per cell make this a hint, not a measurement of the factor.
 #
 # The loss says little else about the mechanism; a short live run shows why.
 #
@@ -365,14 +404,21 @@ for label, m in [("200 steps", short.model), ("shipped (2,000 steps)", shipped)]
 # ## 7. Each model against the theory
 #
 # For every model, `grid.analyse_shipped` measures, on 1,500 contexts drawn by probability
-# (fixed seed):
+# (fixed seed; a context drawn twice is kept once with weight 2, so the fit and held-out sets
+# below never share a context):
 #
 # * **attention by distance** from each query $p \ge 5$ to distances $d = 1..5$ (the current
 #   token, $d = 0$, is left out: it is already in the residual stream), and the **fitted rate**
 #   $\hat\gamma$ of $\log a_{pd} = c_p + d \log \hat\gamma$ with a 95 % interval ($\hat\gamma$,
-#   not $r$: $r$ is the update vector, $r^*$ the best rate of section 3). A head that puts more than 75 % of
-#   its attention on odd (or even) distances is fitted on those only, and its rate is still per
-#   single step;
+#   not $r$: $r$ is the update vector, $r^*$ the best rate of section 3). A head whose odd share
+#   (next item) is above 0.75 (below 0.25) is fitted on odd (even) distances only, and its rate
+#   is still per single step;
+# * the **odd share**: at each query $p$, the share of its attention on odd distances among
+#   $d \ge 1$ (the current token, $d = 0$, is neither), averaged over the queries $p \ge 4$, with
+#   its range over those queries. A head decaying geometrically at rate $\gamma$ has an odd
+#   share near $1/(1 + \gamma)$ (about 2/3 at the rates fitted here); a head that attends only odd distances has
+#   1, only even ones 0. Two heads **split by parity** when one has an odd share ≥ 0.75 and the
+#   other ≤ 0.25 ("at every query" if that holds at each query $p \ge 4$, not only on average);
 # * which candidate — $|\zeta|$, $|r^*|$, $|r^*_\text{norm}|$ — is **closest** in log ratio;
 # * the **OV symmetry**: the mean over token pairs and positions of |angle − 120°| between the
 #   token-centred OV vectors (0 predicted; the *mean* angle of three centred vectors is always
@@ -381,14 +427,14 @@ for label, m in [("200 steps", short.model), ("shipped (2,000 steps)", shipped)]
 #   read into belief space by the linear part of a probe `resid_mid` → η, against the direction
 #   to $z$'s vertex (cosine; the theory predicts the sign of $3\alpha - 1$ for a head on even
 #   distances and the opposite sign for a head on odd distances when $\zeta < 0$);
-# * the exact **decomposition** of `resid_mid` into embedding + Σ attention × OV + $b_O$ (largest
-#   error);
+# * the **decomposition** of `resid_mid` into embedding + Σ attention × OV + $b_O$ (largest
+#   error, printed as a bound: it is floating-point rounding);
 # * **variance in 3 PCs** of `resid_mid`, as it is and after subtracting each position's mean
 #   over contexts (which removes the position embedding's share);
 # * **held-out** R² (fit on 20 % of the contexts, scored on the other 80 %) of affine maps
 #   `resid_mid` → $r$ (rate $\zeta$), `resid_mid` → $r$ (rate $r^*$), `resid_mid` → η and
 #   `ln_final` → η, beside the analytic R²($r \to \eta$) of section 3 under the same
-#   (probability) weighting, for both rates.
+#   (probability) weighting, for both rates. Fits and scores weight each context by its count.
 
 # %%
 reports = [grid.analyse_shipped(name, n_sequences=1500) for name in names]
@@ -409,8 +455,8 @@ def fmt(column, value):
     return f"{value:.3f}"
 
 
-columns = ["rel. loss", "zeta", "r*", "fitted rate", "odd share", "closest", "OV |angle−120°|",
-           "OV |angle−120°| (belief)", "OV orient.", "3α−1"]
+columns = ["rel. loss", "zeta", "r*", "fitted rate", "odd share", "odd share range", "parity",
+           "closest", "OV |angle−120°|", "OV |angle−120°| (belief)", "OV orient.", "3α−1"]
 print(f"{'model':21s} " + " | ".join(columns))
 for rep in reports:
     row = rep.row()
@@ -425,11 +471,13 @@ for rep in reports:
     point = (rep.theory.x, rep.theory.alpha)
     print(f"{rep.name:21s} " + " | ".join(fmt(c, row[c]) for c in columns)
           + f" | {r2_prob[point][0]:.3f}, {r2_prob[point][1]:.3f}")
-col = {c: np.array([rep.row()[c] for rep in reports]) for c in columns}
+col = {c: np.array([rep.row()[c] for rep in reports]) for c in columns[1:]}
 print(f"R² mid→r range {col['R² mid→r'].min():.3f}–{col['R² mid→r'].max():.3f};  "
       f"R² mid→r* range {col['R² mid→r*'].min():.3f}–{col['R² mid→r*'].max():.3f};  "
       f"mid→r* > mid→r in {int(np.sum(col['R² mid→r*'] > col['R² mid→r']))} "
-      f"of {len(reports)}")
+      f"of {len(reports)};  mid→r* > mid→η in {int(np.sum(col['R² mid→r*'] > col['R² mid→η']))}"
+      f" of {len(reports)}")
+print("decomposition error in every model:", sorted({rep.row()["decomp. err"] for rep in reports}))
 for label, keep in [("x = 0.15 and (0.05, 0.85)", lambda n: "x15" in n or "x05" in n),
                     ("x = 0.5", lambda n: "x50" in n)]:
     sel = np.array([keep(rep.name) for rep in reports])
@@ -439,62 +487,135 @@ post = {rep.name: rep.row()["R² post→η"] for rep in reports}
 print("R² post→η below 0.99:", {n: round(v, 3) for n, v in post.items() if v < 0.99})
 
 # %% [markdown]
+# **How often do two heads split by parity?** Two seeds per point cannot say. The package ships
+# the records (measurements only, no weights) of six more seeds of each two-head model at
+# $x = 0.5$, trained with the same recipe by `python -m beliefcourse.grid train grid-x50-a60-h2
+# grid-x50-a20-h2 --seeds 2-7` and measured exactly as above; the cell reads all eight seeds at
+# each point and gives each rate a 95 % Clopper–Pearson interval.
+
+# %%
+from scipy.stats import binomtest
+
+split_labels = {}
+for preset in ["grid-x50-a60-h2", "grid-x50-a20-h2"]:
+    recs = grid.seed_records(preset)
+    print(f"{preset}: odd share per head, mean over queries ≥ 4 [range]   OV orient.   parity")
+    opposite, odd_heads, odd_predicted = 0, 0, 0
+    for name, rec in recs.items():
+        m = rec["mechanism"]
+        shares = [float(v) for v in m["odd share"].split(" / ")]
+        orient = [float(v) for v in m["OV orient."].split(" / ")]
+        heads_text = "   ".join(f"{a:.2f} [{b}]" for a, b in zip(shares,
+                                                               m["odd share range"].split(" / ")))
+        opposite += orient[0] * orient[1] < 0
+        for share, cos in zip(shares, orient):
+            if share >= 0.75:                  # an odd head: predicted OV sign -sign(3α − 1)
+                odd_heads += 1
+                odd_predicted += int(np.sign(cos) == -np.sign(m["3α−1"]))
+        print(f"  seed {grid.parse_name(name)['seed']}:  {heads_text:36s} {m['OV orient.']:13s}"
+              f" {m['parity']}")
+    print(f"  the two heads' OV orientations have opposite signs in {opposite} of {len(recs)};"
+          f" odd heads with the predicted OV sign: {odd_predicted} of {odd_heads}")
+    split_labels[preset] = [rec["mechanism"]["parity"] for rec in recs.values()]
+
+
+def rate(k, n):
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    return f"{k} of {n} ({ci.low:.2f}–{ci.high:.2f})"
+
+
+print("odd share a plain geometric decay at the fitted rate would give, 1 / (1 + rate):",
+      {rep.name: round(1 / (1 + rep.heads[0].fit.rate), 2) for rep in reports
+       if rep.name.startswith("grid-x50-a60-h1")})
+every = dict(split_labels)
+every["both points"] = sum(split_labels.values(), [])
+print("\n                  split (on average)       split at every query ≥ 4   an odd head")
+for p, labels in every.items():
+    n = len(labels)
+    k_split = sum(lab.startswith("split") for lab in labels)
+    k_every = labels.count("split at every query")
+    k_odd = sum(lab.startswith("split") or lab == "odd head only" for lab in labels)
+    print(f"{p:17s} {rate(k_split, n):24s} {rate(k_every, n):26s} {rate(k_odd, n)}")
+
+# %% [markdown]
+# **What the counts say.** The split the spectrum asks for appears only in half. At
+# (0.5, 0.6), seven of eight seeds grow an **odd head** (odd share ≥ 0.75), every one with the
+# predicted OV sign (opposite to $3\alpha - 1$), and in all eight the two heads' OV
+# orientations have opposite signs. But the other head is never a clean **even** head: a split
+# (one head ≥ 0.75, the other ≤ 0.25, averaged over queries ≥ 4) appears in 0 of 8 seeds, with
+# a 95 % interval of 0–0.37 for its rate; beside an odd head, the other head attends broadly
+# (odd share 0.29–0.47) and carries the other sign. At (0.5, 0.2), where tokens carry little evidence, an
+# odd head appears in 4 of 8 seeds (interval 0.16–0.84) and the split again in none. Over both
+# points: 0 of 16, so the rate of a clean split with this recipe is at most about 0.2 (95 %).
+# One recipe was used for every seed (learning rate 3e-3, `d_model` 32, exact next-token
+# targets, 25.6 M tokens); whether a longer or different recipe splits more often is open —
+# it would have to be shown on the same seeds, not by picking the recipe that splits.
+#
 # **Reading the tables.** Decay rates first (the test is section 9). Where tokens are informative
 # ($\alpha = 0.6$, 0.85) and $|\zeta| \ge 0.5$, the one-head models' attention falls geometrically
 # with distance at a rate within 20 % of $r^*$ or $|\zeta|$ (0.48–0.58), and at (0.05, 0.85) it
-# sits on $r^*$. Where tokens say little ($\alpha = 0.2$) and where the chain forgets fast
+# sits in the band of $r^*$ (section 3). Where tokens say little ($\alpha = 0.2$) and where the chain forgets fast
 # ($\zeta = 0.25$) the attention is much flatter than either rate predicts (fitted rates
 # 0.63–0.99). A one-head model at $x = 0.5$ cannot make alternating weights; at $\alpha = 0.6$ it
-# takes one half — mostly odd distances (odd share 0.75–0.76) — and writes OV vectors of the
-# *opposite* orientation, the sign of $\zeta^1$, leaving the even half to the MLP; it ends with
-# 6.1–6.5 times the excess loss of its two-head sibling at the same token count (section 6).
+# leans to odd distances (odd share 0.85 and 0.79, above the 0.67 and 0.63 that a plain
+# geometric decay at its fitted rate would give, printed under the parity counts below) and writes OV vectors of the *opposite* orientation, the sign of
+# $\zeta^1$, leaving the even half to the MLP; it ends with 6.1–6.5 times the excess loss of its
+# two-head sibling at the same token count (section 6).
 #
 # **The one-head models at (0.5, 0.2) do not fit the picture.** Their attention is flat (fitted
-# 0.92 and 0.93, against $|\zeta| = 0.5$) with no parity split (odd share 0.58), and their OV
-# orientation is $+0.94$ and $+0.82$, the *opposite* of the sign of $3\alpha - 1 = -0.4$. They
-# also have the lowest held-out R² of the grid (`resid_mid` → η 0.82–0.84, `ln_final` → η 0.88).
+# 0.92 and 0.93, against $|\zeta| = 0.5$) with no parity preference (odd share 0.59 and 0.58),
+# and their OV orientation is $+0.96$ and $+0.81$, the *opposite* of the sign of
+# $3\alpha - 1 = -0.4$. They also have the lowest held-out R² of the grid (`resid_mid` → η
+# 0.82–0.84, `ln_final` → η 0.88).
 # With weak tokens and $\zeta < 0$, one head evidently finds some other solution, close to
 # optimal in loss (relative loss 1.00005); these measurements do not say which.
 #
 # Now the other measurements:
 #
-# * **The decomposition is exact**: embedding + Σ attention × OV + $b_O$ rebuilds `resid_mid` to
-#   float64 rounding in every model (the authors' notebook asserts the same at position 0, to
-#   1e-5). So everything the attention layer adds is a weighted sum of per-(position, token)
-#   vectors — the form the constrained update needs.
+# * **The decomposition is a check of the code, not evidence.** Embedding + Σ attention × OV +
+#   $b_O$ rebuilds `resid_mid` to float64 rounding (error below 1e-12) in every model; the
+#   authors' notebook asserts the same at position 0, to 1e-5. But in layer 0 this holds for
+#   *any* attention pattern and any weights, an untrained model's too (section 8 checks one): it
+#   is an identity of the architecture, and the check only shows that `mechanism.ov_vectors`
+#   and the hooks are right.
+#   The evidence that the layer computes the constrained update is in the fits below: `resid_mid`
+#   is better described as an affine image of $r$ (rate $r^*$) than of the belief itself, in
+#   every model.
 # * **OV geometry**: the orientation read into belief space has the sign of $3\alpha - 1$ in
 #   every head that carries the update (even distances, or $\zeta > 0$) — towards the token's
 #   vertex at $\alpha = 0.6$ and 0.85, away from it at $\alpha = 0.2$ — with cosines near ±1
-#   (exceptions: the (0.5, 0.2) one-head models above, and the swapped seed below). The 120°
+#   (exceptions: the (0.5, 0.2) one-head models above, and seed 1 of the two-head model there,
+#   whose heads prefer no parity). The 120°
 #   symmetry holds only roughly: in belief space the deviation is 3–15° for most heads that carry
-#   the update at $\alpha \ge 0.6$ (28° for the even head of x50-a60-h2-s0), and up to about 50°
+#   the update at $\alpha \ge 0.6$ (30° for the mixed head of x50-a60-h2-s0), and up to about 50°
 #   for weak or idle heads; in the residual stream an untrained model deviates about as much as a
 #   trained one (section 8). The angles alone are weak evidence; the orientation signs are the
 #   strong part. A second head where one suffices ($\zeta > 0$) can end up partly idle: broad
 #   attention and an orientation near 0.
-# * **Heads split by parity where the spectrum says so** — cleanly in one seed, partly in the
-#   others. With two heads at $x = 0.5$ ($\zeta < 0$) one head always takes mostly odd distances
-#   (odd share 0.66–0.84), and the two heads' OV orientations always have *opposite* signs —
-#   the minus sign of $\zeta^{\text{odd}}$ carried by the value/output circuit. The other head
-#   is cleanly even only in seed 0 at (0.5, 0.6) (odd share 0.14); elsewhere it is mixed. At
-#   (0.5, 0.6) the odd head has the predicted sign (opposite to $3\alpha - 1$) in both seeds;
-#   at (0.5, 0.2), where tokens are weak, one seed has the predicted assignment and the other
-#   the reverse. At $x = 0.15$ ($\zeta > 0$) no parity split appears. (The 25.6 M tokens were
-#   enough for the split at (0.5, 0.6) seed 0; a CPU pilot in the course notes needed a similar
-#   budget, and other seeds may need longer.)
+# * **Heads split by parity only in part.** Read per query, with $d = 0$ left out, no shipped
+#   two-head model at $x = 0.5$ has a clean even head: the head of x50-a60-h2-s0 that looks even
+#   at the last query averages 0.29 and ranges 0.12–0.53 over the queries. What both shipped
+#   seeds at (0.5, 0.6) do have is an **odd head** (odd share 0.91 and 0.82, well above what a
+#   geometric decay gives) and OV orientations of opposite signs in the two
+#   heads — the minus sign of $\zeta^{\text{odd}}$ carried by the value/output circuit, with the
+#   odd head opposite to $3\alpha - 1$ as predicted. At (0.5, 0.2), where tokens are weak, one
+#   seed has an odd head with the predicted sign and the other no clear parity at all. The
+#   eight-seed counts above say how often each pattern appears. At $x = 0.15$ ($\zeta > 0$) no
+#   head prefers a parity (odd shares 0.53–0.68).
 # * **`resid_mid` is closer to $r$ with rate $r^*$ than with rate $\zeta$** in all 20 models
-#   (held-out R² 0.836–0.985 for "mid→r*" against 0.821–0.980 for "mid→r"), most clearly at
-#   (0.05, 0.85), where the two rates differ most (0.97–0.98 against 0.87–0.89).
+#   (held-out R² 0.837–0.985 for "mid→r*" against 0.822–0.980 for "mid→r"), most clearly at
+#   (0.05, 0.85), where the two rates differ most (0.97–0.98 against 0.86–0.88); and it is
+#   closer to $r$ (rate $r^*$) than to the belief η in every model ("mid→r*" above "mid→η").
 # * **Does the attention layer compute $r$, and does the MLP close the gap?** The last column is
 #   the analytic R²($r \to \eta$) of section 3 weighted by probability over every position of
 #   length-10 contexts — the same weighting as the models' fits (the models' fits are held-out and
 #   start from a 32-dimensional vector, so the comparison is approximate). At (0.05, 0.85)
-#   `resid_mid` → η (0.964–0.969) is far above the update with rate $\zeta$ (0.787) and level
+#   `resid_mid` → η (0.962–0.967) is far above the update with rate $\zeta$ (0.787) and level
 #   with the best single-rate update (0.962): the attention layer does about as well as the best
 #   constrained update can, not better. The MLP then closes most of the remaining gap:
 #   `ln_final` → η is 0.996. The same holds where the update is good and the model has the heads
-#   it needs: `ln_final` → η ≥ 0.997 for $x = 0.15$, $\alpha = 0.6$ and for the two-head models at
-#   $x = 0.5$. It is lower for the $\alpha = 0.2$ models at $x = 0.15$ (0.95–0.98), the control
+#   it needs: `ln_final` → η of 0.997–0.999 for $x = 0.15$, $\alpha = 0.6$ and for the two-head
+#   models at $x = 0.5$. It is lower for the $\alpha = 0.2$ models at $x = 0.15$ (0.95–0.98), the control
 #   (0.98), the one-head models at (0.5, 0.6) (0.97) and the one-head models at (0.5, 0.2) (0.88).
 #   A likely reason at $\alpha = 0.2$: beliefs move little from the centre, so the target
 #   variance is small and a small absolute error already costs R².
@@ -505,23 +626,22 @@ print("R² post→η below 0.99:", {n: round(v, 3) for n, v in post.items() if v
 
 # %%
 by_name = {rep.name: rep for rep in reports}
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+fig, axes = plt.subplots(1, 3, figsize=(9.3, 3.6), sharey=True)
 d = np.arange(10)
 for ax, name in zip(axes, ["grid-x15-a60-h1-s0", "grid-x05-a85-h1-s0", "grid-x50-a60-h2-s0"]):
     rep = by_name[name]
     t = rep.theory
     for h, head in enumerate(rep.heads):
-        ax.semilogy(d, head.attention_last, "o-", ms=4, label=f"head {h} (fit {head.fit.rate:.2f})")
+        ax.semilogy(d, head.attention_last, "o-", ms=4, label=f"head {h}, fit {head.fit.rate:.2f}")
     for rate, style, label in [(abs(t.zeta), "--", f"|ζ|^d, ζ = {t.zeta:+.2f}"),
                                (abs(t.rate_star), ":", f"|r*|^d, r* = {t.rate_star:+.2f}")]:
-        label += " (scaled to head 0)"
         ref = rate ** d
         ax.semilogy(d[1:], (ref / ref[1:].sum())[1:] * (1 - rep.heads[0].attention_last[0]),
                     style, color="0.3", label=label)
-    ax.set_title(f"{name}", fontsize=10)
-    ax.set_xlabel("distance d from the last position")
-    ax.legend(frameon=False, fontsize=7)
-axes[0].set_ylabel("mean attention")
+    ax.set_title(f"{name}", fontsize=9)
+    ax.set_xlabel("distance d from the last position", fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+axes[0].set_ylabel("mean attention (dashed, dotted:\nscaled to head 0)", fontsize=9)
 fig.tight_layout()
 plt.show()
 
@@ -560,6 +680,9 @@ untrained = build_model(PRESETS["grid-x50-a60-h2"].model, seed=0)
 angles = mechanism.ov_angles(mechanism.ov_vectors(untrained))
 print("untrained model, angles between tokens (A-B, A-C, B-C) per head:",
       [np.round([a[0, 1], a[0, 2], a[1, 2]]).tolist() for a in angles])
+err_untrained = mechanism.decompose_resid_mid(untrained, data15.inputs[:500]).max_error
+print("resid_mid decomposition of the untrained model, error below 1e-12:",
+      err_untrained < 1e-12, " (an identity of layer 0, whatever the weights)")
 print("mean |angle − 120°| over positions, per head: trained",
       mechanism.angle_deviation(mechanism.ov_vectors(model50)).round(1), " untrained",
       mechanism.angle_deviation(mechanism.ov_vectors(untrained)).round(1))
@@ -604,6 +727,12 @@ for rep in reports:
         print(f"{rep.name:21s}  {h}    {f:.3f}  {f / abs(t.zeta):.2f}   "
               f"{f / abs(t.rate_star):.2f}   {f / abs(t.rate_star_norm):.2f}        "
               f"{str(agrees(f, t.zeta)):13s}  {agrees(f, t.rate_star)}")
+fits_a = [by_name[f"grid-x05-a85-h1-s{seed}"].heads[0].fit.rate for seed in (0, 1)]
+print("(0.05, 0.85), seeds 0 and 1: fitted / r* under each convention of section 3")
+for label, rates in band.items():
+    print(f"  {label:28s} word-weighted {fits_a[0] / rates[0]:.2f}, {fits_a[1] / rates[0]:.2f}"
+          f"   prob.-weighted {fits_a[0] / rates[1]:.2f}, {fits_a[1] / rates[1]:.2f}")
+print(f"  fitted / ζ: {fits_a[0] / 0.85:.2f}, {fits_a[1] / 0.85:.2f}")
 print("seed-to-seed ratio of the one-head fitted rates (larger / smaller):")
 for point in ["x05-a85", "x15-a20", "x15-a60", "x25-a60", "x50-a20", "x50-a60"]:
     pair = [by_name[f"grid-{point}-h1-s{seed}"].heads[0].fit.rate for seed in (0, 1)]
@@ -624,8 +753,8 @@ print(f"one-head models elsewhere the criterion also accepts for ζ(0.15, 0.6) =
 
 # %%
 deep, _ = checkpoints.load("mess3")
-tok_a, _ = grid.sample_contexts(processes.mess3(0.05, 0.85), 1500, seed=0)
-deep_att = attention_by_distance(deep, tok_a, np.ones(len(tok_a)), layer=0).attention
+ctx_a = grid.sample_contexts(processes.mess3(0.05, 0.85), 1500, seed=0)
+deep_att = attention_by_distance(deep, ctx_a.tokens, ctx_a.counts, layer=0).attention
 deep_fit = mechanism.fit_attention_decay(deep_att)
 t_a = theory[(0.05, 0.85)]
 print(f"4-layer model, layer 0: fitted {deep_fit.rate:.3f} [{deep_fit.low:.3f}, "
@@ -634,11 +763,13 @@ print(f"4-layer model, layer 0: fitted {deep_fit.rate:.3f} [{deep_fit.low:.3f}, 
       f"{agrees(deep_fit.rate, t_a.rate_star)}")
 
 # %% [markdown]
-# **What the data say.** At (0.05, 0.85) both seeds' one-layer attention decays within 7 % of
-# $r^*$ and at about 0.6–0.7 of $\zeta = 0.85$: the criterion accepts $r^*$ and rejects
-# $\zeta$. It cannot tell $r^*$ from $r^*_\text{norm} = 0.477$ (ratios 1.11 and 1.17, also
-# within 20 %): the test separates $\zeta$ from the pair $\{r^*, r^*_\text{norm}\}$, not the two
-# members of the pair. The first layer of the course's 4-layer model, trained on the same
+# **What the data say.** At (0.05, 0.85) both seeds' one-layer attention decays at 0.531 and
+# 0.560, 0.62 and 0.66 of $\zeta = 0.85$: the criterion rejects $\zeta$, whichever convention
+# defines $r^*$ — the whole band of section 3 (0.47–0.54) lies far below 0.85. Where in the band
+# the rates sit depends on the convention: 1.01 and 1.06 times the word-weighted $r^*$, 0.99 and
+# 1.04 times its per-position version, 1.10–1.17 times the normalised ones and 1.13 and 1.20
+# times the probability-weighted one (at the edge of the 20 % criterion). So the test separates
+# $\zeta$ from the band, not one convention from another. The first layer of the course's 4-layer model, trained on the same
 # process with three more layers after it, decays at the same rate (0.541). Attention follows the rate that makes the
 # *linear* update best approximate Bayes, not the eigenvalue of $T$; the two coincide only
 # approximately, and only where the update is already good (the paper's grid, where
@@ -666,18 +797,19 @@ print(f"4-layer model, layer 0: fitted {deep_fit.rate:.3f} [{deep_fit.low:.3f}, 
 # | prediction from $T$ | where it holds on our grid | where it breaks |
 # |---|---|---|
 # | attention decays geometrically with distance | informative tokens ($\alpha \ge 0.6$), $|\zeta| \ge 0.5$ | $\alpha = 0.2$ or $\zeta = 0.25$: much flatter |
-# | the rate is $\zeta$ | within 20 % for the one-head models and at least one head of each two-head model at (0.15, 0.6) and (0.5, 0.6), where $r^* \approx \zeta$ (the criterion cannot separate them there) | (0.05, 0.85): the rate is $r^*$ (or $r^*_\text{norm}$) |
+# | the rate is $\zeta$ | within 20 % for the one-head models and at least one head of each two-head model at (0.15, 0.6) and (0.5, 0.6), where $r^* \approx \zeta$ (the criterion cannot separate them there) | (0.05, 0.85): the rate lies in the $r^*$ band (0.47–0.54 by convention), far below $\zeta = 0.85$ |
 # | OV vectors oriented by the sign of $3\alpha - 1$ | every head that carries the update | an idle second head at $\zeta > 0$; the one-head models at (0.5, 0.2) (opposite sign, flat attention) |
 # | OV vectors 120° apart | roughly, for heads that carry the update (3–15° in belief space for most) | weak or idle heads (up to ~50°); in the residual stream no better than untrained |
-# | $\zeta < 0$ needs two heads, split by parity, with opposite OV | opposite OV signs in every two-head model at $x = 0.5$; one head has 4–6.5 times the excess loss at equal tokens | a clean even/odd split in 1 of 4 two-head models; signs swapped in one at $\alpha = 0.2$ |
-# | `resid_mid` is an affine image of $r$ | held-out R² 0.821–0.980 (rate $\zeta$), 0.836–0.985 (rate $r^*$); higher with $r^*$ in all 20 models | weakest for the one-head models at (0.5, 0.2) |
-# | the MLP closes the gap | `ln_final` → η ≥ 0.996 at (0.05, 0.85), (0.15, 0.6) and for two heads at $x = 0.5$ | 0.88–0.98 at $\alpha = 0.2$ (one head, or $x = 0.15$), for one head at (0.5, 0.6) and the control |
+# | $\zeta < 0$ needs two heads, split by parity, with opposite OV | opposite OV signs in all 16 two-head models at $x = 0.5$; an odd head with the predicted sign in 7 of 8 seeds at (0.5, 0.6), 4 of 8 at (0.5, 0.2); one head has 4–6.5 times the excess loss at equal tokens, against 0.9–2.6 where one head suffices | a clean even/odd split (averaged over queries ≥ 4, $d = 0$ left out) in 0 of 16 seeds (95 % interval 0–0.21): the even head does not form |
+# | `resid_mid` is an affine image of $r$ | held-out R² 0.822–0.980 (rate $\zeta$), 0.837–0.985 (rate $r^*$); higher with $r^*$ than with $\zeta$, and higher than `resid_mid` → η, in all 20 models (the exact decomposition is only a check of the code) | weakest for the one-head models at (0.5, 0.2) |
+# | the MLP closes the gap | `ln_final` → η 0.996–0.999 at (0.05, 0.85), (0.15, 0.6) and for two heads at $x = 0.5$ | 0.88–0.98 at $\alpha = 0.2$ (one head, or $x = 0.15$), for one head at (0.5, 0.6) and the control |
 # | any of it for RRXOR | — | complex spectrum: no decaying, positive pattern exists |
 #
-# The mechanism of paper (b) — geometric attention, OV vectors oriented by $3\alpha - 1$, a
-# parity split of the signs for $\zeta < 0$ — is visible in the one-layer models with
-# informative tokens ($\alpha \ge 0.6$) and a slowly forgetting chain ($|\zeta| \ge 0.5$), and
-# only in part elsewhere: at $\alpha = 0.2$ and at $\zeta = 0.25$ the attention is flat, and the
-# one-head models at (0.5, 0.2) find another solution. Its quantitative
+# The mechanism of paper (b) — geometric attention, OV vectors oriented by $3\alpha - 1$, an
+# odd-distance head with the flipped sign for $\zeta < 0$ — is visible in the one-layer models
+# with informative tokens ($\alpha \ge 0.6$) and a slowly forgetting chain ($|\zeta| \ge 0.5$),
+# and only in part elsewhere: at $\alpha = 0.2$ and at $\zeta = 0.25$ the attention is flat,
+# the one-head models at (0.5, 0.2) find another solution, and the clean even head of a full
+# parity split did not form in any of 16 seeds. Its quantitative
 # decay-rate prediction is best read as "the rate that makes a sum best imitate Bayes", which
 # equals the eigenvalue only approximately, and only where a sum is already a good imitation.
