@@ -121,17 +121,22 @@ def _close(a, b, path=""):
 
 SHIPPED = checkpoints.available()
 # Chapter 07's one-layer grid models carry a "mechanism" record (beliefcourse.grid, tested in
-# tests/test_grid.py) instead of belief probes; every other shipped model has a probe record.
-PROBED = [n for n in SHIPPED if not n.startswith("grid-")]
+# tests/test_grid.py) instead of belief probes, and chapter 08's mixture models a "worlds"
+# record (beliefcourse.worlds); every other shipped model has a probe record.
+MIXTURES = [n for n in SHIPPED if "evaluation" in checkpoints.record(n)]
+PROBED = [n for n in SHIPPED if not n.startswith("grid-") and n not in MIXTURES]
+FIX = {"probe": "probe {name} --write", "mechanism": "grid --write",
+       "worlds": ".worlds {name} --write"}
 
 
 def test_every_shipped_checkpoint_has_its_measurements():
     for name in SHIPPED:
         rec = checkpoints.record(name)
-        key = "mechanism" if name.startswith("grid-") else "probe"
+        key = ("mechanism" if name.startswith("grid-") else
+               "worlds" if name in MIXTURES else "probe")
         assert rec.get(key) is not None, (
-            f"checkpoint {name!r} has no {key!r} record: run `python -m beliefcourse "
-            + (f"probe {name} --write`" if key == "probe" else "grid --write`"))
+            f"checkpoint {name!r} has no {key!r} record: run `python -m beliefcourse"
+            + (" " if key != "worlds" else "") + FIX[key].format(name=name) + "`")
 
 
 @pytest.mark.skipif(not PROBED, reason="no checkpoints shipped yet in "
