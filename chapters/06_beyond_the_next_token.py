@@ -657,7 +657,9 @@ for entry in live.history:
 # probe, and Piotrowski et al. (2025) explain the attention mechanism. The experiments below
 # are the course's; steering Mess3's beliefs in a transformer has been done before by others
 # (an ARENA capstone project, danibalcells/belief-state-transformers, 2026, which decodes
-# beliefs with an autoencoder), and the controls follow common practice in interpretability.
+# beliefs with an autoencoder). The wrong-target and patching controls below, and the RRXOR
+# experiment at the end of the section, were asked for by the course's scientific review;
+# both controls are common practice in interpretability.
 #
 # **Which move?** The probe reads $\hat\eta = W a + c$ with $W$ of shape $(S, D)$. The smallest
 # change of $a$ that makes the probe read $\eta'$ is
