@@ -104,9 +104,9 @@ def float64_copy(net):
 # step: probes on 8,000 of Mess3's 59,049 contexts or an 80/20 split of RRXOR's 436, 200,000
 # pairs for the distance test, 300 pairs for steering on Mess3 and 200 on RRXOR, 3,000
 # contexts for emergence. The GRU and LSTM of a process have about the same number of
-# parameters as each other, but fewer than its transformer: 113k and 115k against 143k on Mess3, and 199k and 203k against 663k
-# on RRXOR, whose transformer is the paper's wide one (3.3 times more). The comparisons
-# below are therefore not at equal size. The GRU runs were stopped before the end of their
+# parameters as each other, but fewer than its transformer: 113k and 115k against 143k on
+# Mess3, and 199k and 203k against 663k on RRXOR, whose transformer is the paper's wide one
+# (3.3 times more). The comparisons below are therefore not at equal size. The GRU runs were stopped before the end of their
 # budget, on a shared CPU, once past the target; their last checkpoint is the one used.
 #
 # ## 1. The whole future, not the next token
