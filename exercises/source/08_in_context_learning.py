@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Practice 08 · In-context learning as belief updating over worlds
 #
-# *Five exercises, about an hour and a half in all. Read chapter 08 first; each exercise
+# *Five exercises, about an hour and a quarter in all. Read chapter 08 first; each exercise
 # names the section it practises.*
 #
 # | exercise | you write | difficulty | time |
