@@ -279,6 +279,28 @@ plt.show()
 # 32 grid worlds far past the grid horizon, the gap would turn exponential again and the
 # information would stop at $\ln 32$: the grid is a model of the family only up to there.
 #
+# **Predict, then check.** Our two worlds differ already in their token pairs (the gap at
+# position 2 is the largest). Could two Mess3 worlds agree on every single token *and* every
+# adjacent pair, so that the first two positions teach nothing?
+#
+# <details><summary>Answer</summary>
+#
+# Yes: two adjacent tokens agree with probability $1/3 + (3\alpha - 1)^2 (1 - 3x)/6$, so any
+# $(x, \alpha)$ on the curve $(3\alpha - 1)^2(1 - 3x) = c$ has the same pair statistics
+# (`distinguish.matched_mess3`). The cell below pairs Mess3(0.05, 0.85) with its look-alike at
+# $\alpha = 1$: the gap is zero at positions 1 and 2, and the worlds are told apart more slowly.
+# </details>
+
+# %%
+look = distinguish.look_alike_mess3()
+(x0, a0), (x1, a1) = look.params
+print(f"Mess3({x0:.2f}, {a0:.2f}) and its look-alike Mess3({x1:.3f}, {a1:.1f}):")
+print("  gap at positions 1..5:", np.round(look.curve.gap[:5], 4))
+print(f"  Chernoff rate {look.chernoff_rates[0, 1]:.3f} (ours: {C.value:.3f}); information "
+      f"after 10 tokens {look.curve.information[-1]:.2f} nats (ours: "
+      f"{curve.information[-1]:.2f})")
+
+# %% [markdown]
 # Slide the two worlds and the weight below: worlds that differ only in $x$ are told apart
 # more slowly than worlds that differ in $\alpha$; identical worlds leave nothing to learn;
 # uneven weights shrink $H(w)$, the area there is to gain.
