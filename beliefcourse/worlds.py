@@ -86,13 +86,8 @@ def measure(name_or_path, train_fraction: float = 0.2, seed: int = 0) -> dict:
     """
     from . import checkpoints
     from .data import MixtureData
-    from .probing import (
-        collect_activations,
-        evaluate,
-        input_only_features,
-        r2,
-        shuffle_control,
-    )
+    from .model import build_model
+    from .probing import collect_activations, evaluate, input_only_features, r2, shuffle_control
     from .train import TrainConfig
 
     path = checkpoints.resolve(name_or_path)
@@ -114,9 +109,7 @@ def measure(name_or_path, train_fraction: float = 0.2, seed: int = 0) -> dict:
     n_lags = max(1, (width - L) // mix.n_tokens)
     inputs_only = input_only_features(data.inputs, mix.n_tokens, n_lags)
     probs = np.full(data.n_eval, 1.0 / data.n_eval)
-    untrained_feats = collect_activations(
-        __import__("beliefcourse.model", fromlist=["build_model"]).build_model(cfg.model, seed=0),
-        data.inputs, [hook])
+    untrained_feats = collect_activations(build_model(cfg.model, seed=0), data.inputs, [hook])
     out = {"hook": hook, "width": int(width), "n_lags": int(n_lags),
            "input_only_width": int(inputs_only.shape[-1]),
            "split": f"{train_fraction:.0%} of {data.n_eval} held-out evaluation sequences fit, "
