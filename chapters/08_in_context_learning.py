@@ -301,9 +301,10 @@ print(f"  Chernoff rate {look.chernoff_rates[0, 1]:.3f} (ours: {C.value:.3f}); i
       f"{curve.information[-1]:.2f})")
 
 # %% [markdown]
-# Slide the two worlds and the weight below: worlds that differ only in $x$ are told apart
-# more slowly than worlds that differ in $\alpha$; identical worlds leave nothing to learn;
-# uneven weights shrink $H(w)$, the area there is to gain.
+# Slide the two worlds and the weight below. Make the worlds differ only in $x$, then only in
+# $\alpha$, and predict each time whether the status line's information grows or shrinks;
+# identical worlds leave nothing to learn; uneven weights shrink $H(w)$, the area there is to
+# gain.
 
 # %% tags=["nbval-ignore-output"]
 mixture_explorer()
