@@ -247,7 +247,8 @@ for ax, (title, values, cmap) in zip(axes.flat, panels):
     fig.colorbar(im, ax=ax)
     ax.axvline(1 / 3, color="w", ls="--", lw=1)
     ax.axhline(1 / 3, color="w", ls=":", lw=1)
-    ax.plot([0.05, 0.15, 0.15, 0.5, 0.5], [0.85, 0.2, 0.6, 0.2, 0.6], "k+", ms=8)
+    ax.plot([0.05, 0.15, 0.15, 0.5, 0.5], [0.85, 0.2, 0.6, 0.2, 0.6], "+", ms=8,
+            color="w" if cmap == "magma" else "k")
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("x  (dashed: x = 1/3, ζ < 0 to the right)", fontsize=9)
     ax.set_ylabel("α  (dotted: α = 1/3)", fontsize=9)
@@ -268,7 +269,7 @@ print("|r*| <= |ζ| at every point:", bool(np.all(np.abs(maps.rate_star) <= np.a
 # The best rate $r^*$ is never larger in magnitude than $\zeta$ on this grid, and much smaller in
 # that corner (by up to 0.56): forgetting faster than the chain does is the linear
 # update's way of imitating Bayes' saturation. The sign of $r^*$ follows the sign of $\zeta$
-# (the dashed line), and the orientation of $u_z$ flips at the dotted line. The black crosses
+# (the dashed line), and the orientation of $u_z$ flips at the dotted line. The crosses
 # are the points we train on.
 #
 # ## 4. Heads from the spectrum, and where the ansatz has nothing to say
