@@ -457,7 +457,8 @@ for label, x in m_reps.items():
 m_sub_classes = m_classes[subset]
 m_ceiling = {t: futures.class_ceiling(y, m_sub_classes) for t, y in m_future.items()}
 print(f"{'next-token ceiling':30s}" + "".join(f"{c:10.6f}" for c in m_ceiling.values()))
-print(f"1 - ceiling: " + ", ".join(f"{t} {1 - c:.1e}" for t, c in m_ceiling.items()))
+print("1 - ceiling below 1e-12 for every target (rounding only):",
+      all(1 - c < 1e-12 for c in m_ceiling.values()))
 print(f"these {m_b.shape[0] * m_b.shape[1]:,} points: "
       f"{len(np.unique(m_b.reshape(-1, 3).round(6), axis=0)):,} distinct beliefs, "
       f"{len(np.unique(m_sub_classes)):,} next-token classes (both rounded to 6 decimals); "
