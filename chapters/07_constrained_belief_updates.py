@@ -291,7 +291,13 @@ for (x, a) in [(0.15, 0.6), (0.5, 0.6), (1 / 3, 0.6)]:
           f"{constrained.heads_needed(processes.mess3(x, a))} head(s)")
 rrxor = processes.rrxor()
 rspec = constrained.spectrum(rrxor)
-print("RRXOR eigenvalues:", np.round(rspec.eigenvalues, 3) + 0, " moduli:",
+def complex_text(z):
+    """``z`` to 3 decimals, with no signed zero: 1, 0, -0.5+0.866i."""
+    re, im = (round(float(v), 3) + 0.0 for v in (z.real, z.imag))
+    return f"{re:g}" if im == 0 else f"{re:g}{im:+g}i"
+
+
+print("RRXOR eigenvalues:", ", ".join(complex_text(z) for z in rspec.eigenvalues), " moduli:",
       np.abs(rspec.eigenvalues).round(3), " multiplicities:", rspec.multiplicities)
 try:
     constrained.heads_needed(rrxor)
@@ -814,3 +820,7 @@ print(f"4-layer model, layer 0: fitted {deep_fit.rate:.3f} [{deep_fit.low:.3f}, 
 # parity split did not form in any of 16 seeds. Its quantitative
 # decay-rate prediction is best read as "the rate that makes a sum best imitate Bayes", which
 # equals the eigenvalue only approximately, and only where a sum is already a good imitation.
+#
+# **Next.** Both papers stop at a single process. Chapter 08 goes where neither went: when the
+# training data come from several worlds, the same belief update, run over (world, state),
+# explains in-context learning and its exact loss curve.
