@@ -142,3 +142,13 @@ def test_guide_check_reports_a_stale_page(capsys, tmp_path, monkeypatch):
 ])
 def test_staleness_compares_numbers_with_a_tolerance(stored, fresh, same):
     assert guide.same_text(stored, fresh) is same
+
+
+def test_guide_quotes_no_signed_zero_or_noise_digits():
+    """The guide quotes checkers' messages: they must not print what another CPU would print
+    differently (the rule of tests/test_stored_outputs.py)."""
+    from test_stored_outputs import fragile_numbers
+
+    pages = sorted((REPO_ROOT / guide.GUIDE_DIR).glob("*.md"))
+    bad = {p.name: fragile_numbers(p.read_text(encoding="utf-8")) for p in pages}
+    assert pages and not any(bad.values()), {k: v for k, v in bad.items() if v}

@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import processes
 from ..hmm import HMM
-from ._core import Mistake, as_array, as_float, fmt, run
+from ._core import Mistake, as_array, as_float, fmt, magnitude, run
 
 __all__ = [
     "check_box_counting",
@@ -686,8 +686,8 @@ def _test_chaos_game(fn):
     sums = got.sum(axis=1)
     if not np.allclose(sums, 1, atol=1e-6):
         worst = sums[np.argmax(np.abs(sums - 1))]
-        raise Mistake(f"For Z1R your points sum to values like {worst:.4g}, not 1: normalise "
-                      "after each update, eta T^(x) / (eta T^(x) 1).")
+        raise Mistake(f"For Z1R your points sum to values like {magnitude(worst, '.4g')}, not 1: "
+                      "normalise after each update, eta T^(x) / (eta T^(x) 1).")
     corner = np.isclose(got.max(axis=1), 1, atol=1e-9)
     if not np.all(corner):
         t = int(np.flatnonzero(~corner)[0])

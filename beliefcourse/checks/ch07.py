@@ -38,6 +38,18 @@ __all__ = ["check_constrained_update", "check_fit_decay_rate", "check_heads_need
            "check_ov_vectors", "check_propagated_update", "check_spectral_projectors"]
 
 
+
+def _complex_list(values, decimals: int) -> str:
+    """Eigenvalues rounded for a message, largest modulus first (LAPACK's order changes with
+    the CPU's kernels), with no signed zeros: [1, -0.5+0.866i, -0.5-0.866i, 0]."""
+    zs = sorted(np.asarray(values, dtype=complex).ravel(),
+                key=lambda z: (-round(abs(z), 9), -round(z.real, 9), -round(z.imag, 9)))
+    out = []
+    for z in zs:
+        re, im = (round(float(v), decimals) + 0.0 for v in (z.real, z.imag))
+        out.append(f"{re:g}" if im == 0 else f"{re:g}{im:+g}i")
+    return "[" + ", ".join(out) + "]"
+
 def _mess3_cases():
     return [(f"Mess3(x={x}, α={a})", processes.mess3(x, a))
             for x, a in [(0.15, 0.6), (0.5, 0.2), (0.05, 0.85)]]
@@ -76,12 +88,13 @@ def _test_spectral_projectors(fn):
         ref, _, _ = _reference_spectrum(T)
         if np.iscomplexobj(ref) and np.abs(ref.imag).max() > 1e-9 and (
                 not np.iscomplexobj(values) or np.abs(values.imag).max() < 1e-9):
-            raise Mistake(f"For {label}: T has complex eigenvalues {np.round(ref, 3)} but yours "
+            raise Mistake(f"For {label}: T has complex eigenvalues {_complex_list(ref, 3)} but "
+                          "yours "
                           "are real: you dropped the imaginary parts. Keep them complex "
                           "(RRXOR's e^(±2πi/3) is exactly what breaks the ansatz).")
         if not np.allclose(np.sort_complex(np.round(values, 9)),
                            np.sort_complex(np.round(ref, 9)), rtol=1e-6, atol=1e-7):
-            raise Mistake(f"For {label}: expected eigenvalues {np.round(ref, 4)}, got "
+            raise Mistake(f"For {label}: expected eigenvalues {_complex_list(ref, 4)}, got "
                           f"{np.round(values, 4)}.")
         if not close(np.abs(values), np.abs(ref), rtol=1e-6, atol=1e-7):
             raise Mistake(f"For {label}: eigenvalues {np.round(values, 4)} are not sorted by "
