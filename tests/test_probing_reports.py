@@ -103,20 +103,33 @@ def test_probe_checkpoint_writes_and_reproduces_record(tmp_path, process, params
     assert one.rows[0].result.n_features == 16
 
 
-def _close(a, b, path=""):
-    """Recursive comparison of two probe records: numbers to 1e-4 relative (or 1e-6 abs)."""
+def _close(a, b, path="", rel=1e-4):
+    """Recursive comparison of two probe records: numbers to ``rel`` relative (or 1e-6 abs)."""
     if isinstance(a, dict):
         assert a.keys() == b.keys(), path
         for k in a:
-            _close(a[k], b[k], f"{path}.{k}")
+            _close(a[k], b[k], f"{path}.{k}", rel)
     elif isinstance(a, list):
         assert len(a) == len(b), path
         for i, (x, y) in enumerate(zip(a, b)):
-            _close(x, y, f"{path}[{i}]")
+            _close(x, y, f"{path}[{i}]", rel)
     elif isinstance(a, float):
-        assert a == pytest.approx(b, rel=1e-4, abs=1e-6), path
+        assert a == pytest.approx(b, rel=rel, abs=1e-6), path
     else:
         assert a == b, path
+
+
+# The untrained *recurrent* networks' features are ill-conditioned (condition numbers up to
+# 9e7 in float32, printed by chapter 06), so the affine fit's MSE on them moves by a few 1e-4
+# relative between CPU kernel sets (3e-4 seen between native and the variant kernels). The
+# science uses these controls at two decimals of R² (chapter 06 prints them so): at their
+# R² ~ 0.5, an MSE within 1e-2 relative is an R² within 0.005. Every other row: 1e-4.
+ILL_CONDITIONED_REL = 1e-2
+
+
+def _rel_for(name: str, row: dict) -> float:
+    recurrent = name.split("-")[-1] in ("gru", "lstm")
+    return ILL_CONDITIONED_REL if recurrent and row["kind"] == "untrained" else 1e-4
 
 
 SHIPPED = checkpoints.available()
@@ -151,6 +164,10 @@ def test_shipped_checkpoint_reproduces_its_probe_record(name, controls):
                                     train_fraction=meta["train_fraction"], seed=meta["seed"],
                                     init_seed=meta["init_seed"]).to_dict()
     if controls:
-        _close(report, stored)
+        assert report.keys() == stored.keys() and len(report["rows"]) == len(stored["rows"])
+        _close({k: v for k, v in report.items() if k != "rows"},
+               {k: v for k, v in stored.items() if k != "rows"})
+        for i, (got, want) in enumerate(zip(report["rows"], stored["rows"])):
+            _close(got, want, f".rows[{i}]", _rel_for(name, want))
     else:
         _close(report["rows"], [r for r in stored["rows"] if r["kind"] == "trained"])
