@@ -2,8 +2,8 @@
 
 The committed chapter is copied to a temporary folder and opened in JupyterLab in headless
 Chromium: Run All, save. The kernel runs in the environment ``./course test`` checks in
-(tests/conftest.py: ``VARIANT_ENV``, other CPU kernels than the ones that stored the outputs,
-and two threads), so this is the learner on another machine. What JupyterLab writes must
+(tests/conftest.py: ``VARIANT_ENV``, other CPU kernels than the ones that stored the
+outputs), so this is the learner on another machine. What JupyterLab writes must
 have the same size as the stored file (git compares sizes before contents) and, after the
 clean filter (``tools/notebooks.py clean``, registered by ``./course setup``), the same
 bytes. JupyterLab draws new random widget ids and saves no widget state by default; the ids
