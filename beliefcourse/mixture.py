@@ -219,15 +219,10 @@ class Mixture:
 
     # ------------------------------------------------------------------ readings of a joint belief
     def _check_joint(self, joint) -> np.ndarray:
-        arr = np.asarray(joint, dtype=np.float64)
-        if arr.shape[-1:] != (self.n_states,):
-            raise ValueError(f"joint beliefs must have last dimension {self.n_states} (one entry "
-                             f"per (component, state)), got shape {arr.shape}")
-        if not np.all(np.isfinite(arr)) or np.any(arr < -1e-12):
-            raise ValueError("joint beliefs must be finite and non-negative")
-        if not np.allclose(arr.sum(-1), 1.0, atol=1e-6):
-            raise ValueError("joint beliefs must sum to 1 over all (component, state) pairs")
-        return arr
+        """A joint belief is a belief of the block HMM (one entry per (component, state))."""
+        from .beliefs import _as_belief
+
+        return _as_belief(joint, self.hmm)
 
     def meta_belief(self, joint) -> np.ndarray:
         """``P(k | context)``: each block's total; ``joint`` ``(..., n_states)`` -> ``(..., K)``."""

@@ -591,3 +591,30 @@ def plot_hmm(hmm, ax=None, title=None, precision: int = 3, node_radius: float | 
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def plot_joint_beliefs(joints, worlds, layout, sizes, ax=None, s: float = 2.0, alpha=None):
+    """Joint beliefs over (world, state) in the plane of ``layout``
+    (:func:`beliefcourse.mixture.joint_layout`): each world's polygon shaded in its colour,
+    each point ``joint @ layout`` coloured by its true world.
+
+    ``joints``: ``(n, n_states)``; ``worlds``: ``(n,)`` int, the world each context came from;
+    ``sizes``: states per world (``[3, 3]`` for two Mess3). Returns the axes.
+    """
+    ax = _new_axes(ax)
+    joints = np.asarray(joints, dtype=np.float64)
+    worlds = np.asarray(worlds)
+    layout = np.asarray(layout, dtype=np.float64)
+    if joints.ndim != 2 or joints.shape[1] != len(layout) or len(worlds) != len(joints):
+        raise ValueError(f"joints must be (n, {len(layout)}) with one world per row; got "
+                         f"{joints.shape} and {worlds.shape}")
+    starts = np.cumsum([0] + list(sizes))
+    pts = joints @ layout
+    for k in range(len(sizes)):
+        poly = layout[starts[k]:starts[k + 1]]
+        ax.fill(poly[:, 0], poly[:, 1], color=f"C{k}", alpha=0.08)
+        sel = worlds == k
+        ax.scatter(pts[sel, 0], pts[sel, 1], s=s, color=f"C{k}", lw=0, alpha=alpha)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax

@@ -49,7 +49,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from beliefcourse import checkpoints, distinguish, incontext, processes, worlds
+from beliefcourse import checkpoints, distinguish, incontext, plotting, processes, worlds
 from beliefcourse.mixture import joint_layout, mixture, parameter_grid
 from beliefcourse.widgets.incontext import mixture_explorer
 
@@ -107,14 +107,8 @@ joint = filt.joint()
 layout = joint_layout([3, 3])
 fig, axes = plt.subplots(1, 4, figsize=(10, 2.4))
 for ax, t in zip(axes, (1, 4, 12, 32)):
-    for k in range(2):
-        tri = layout[3 * k:3 * k + 3]
-        ax.fill(tri[:, 0], tri[:, 1], color=f"C{k}", alpha=0.08)
-        pts = joint[comps == k, t] @ layout
-        ax.scatter(pts[:, 0], pts[:, 1], s=2, color=f"C{k}", lw=0)
+    plotting.plot_joint_beliefs(joint[:, t], comps, layout, [3, 3], ax=ax)
     ax.set_title(f"after {t} token{'s' if t > 1 else ''}", fontsize=10)
-    ax.set_aspect("equal")
-    ax.axis("off")
 fig.suptitle("exact joint belief of 1,500 sampled contexts; colour = the true world "
              "(blue: Mess3(0.05, 0.85), orange: Mess3(0.15, 0.6))", fontsize=10)
 fig.tight_layout()
@@ -458,14 +452,8 @@ probe = worlds.fit_probe(feats[fit_rows], true_joint[fit_rows])
 pred = probe.predict(feats[300:])
 fig, axes = plt.subplots(1, 4, figsize=(10, 2.4))
 for ax, t in zip(axes, (1, 4, 12, 32)):
-    for k in range(2):
-        tri = layout[3 * k:3 * k + 3]
-        ax.fill(tri[:, 0], tri[:, 1], color=f"C{k}", alpha=0.08)
-        pts = pred[test_comps[300:] == k, t - 1] @ layout
-        ax.scatter(pts[:, 0], pts[:, 1], s=2, color=f"C{k}", lw=0)
+    plotting.plot_joint_beliefs(pred[:, t - 1], test_comps[300:], layout, [3, 3], ax=ax)
     ax.set_title(f"after {t} token{'s' if t > 1 else ''}", fontsize=10)
-    ax.set_aspect("equal")
-    ax.axis("off")
 fig.suptitle("the transformer's residual stream through the joint-belief probe; "
              "colour = the true world", fontsize=10)
 fig.tight_layout()

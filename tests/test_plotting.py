@@ -228,3 +228,17 @@ def test_plot_simplex_projection_rejects_bad_input():
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="3-D axes"):
         plotting.plot_simplex_projection(b, dims=3, ax=ax)
+
+
+def test_plot_joint_beliefs_draws_each_world_and_checks_shapes():
+    from beliefcourse.mixture import joint_layout
+    from beliefcourse.plotting import plot_joint_beliefs
+
+    layout = joint_layout([3, 3])
+    joints = np.array([[1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0.5, 0.5], [0.5, 0, 0, 0.5, 0, 0.0]])
+    ax = plot_joint_beliefs(joints, np.array([0, 1, 0]), layout, [3, 3])
+    offsets = [c.get_offsets() for c in ax.collections]
+    assert [len(o) for o in offsets] == [2, 1]
+    np.testing.assert_allclose(offsets[1][0], layout[4:].mean(axis=0))   # on world 1's face
+    with pytest.raises(ValueError, match="one world per row"):
+        plot_joint_beliefs(joints[:, :5], np.array([0, 1, 0]), layout, [3, 3])

@@ -37,6 +37,7 @@ def mixture_explorer(x0: float = 0.05, alpha0: float = 0.85, x1: float = 0.15,
 
     from .. import incontext, processes
     from ..mixture import joint_layout, mixture
+    from ..plotting import plot_joint_beliefs
 
     length = _positive_int(length, "length")
     n_samples = _positive_int(n_samples, "n_samples")
@@ -89,17 +90,9 @@ def mixture_explorer(x0: float = 0.05, alpha0: float = 0.85, x1: float = 0.15,
         ax1.legend(frameon=False, fontsize=9, loc="upper right")
         ax1.set_title(f"in-context loss: Σ gap = {curve.information[-1]:.3f} ≤ "
                       f"H(w) = {curve.prior_entropy:.3f}", fontsize=10)
-        for k in range(2):
-            tri = layout[3 * k:3 * k + 3]
-            ax2.fill(tri[:, 0], tri[:, 1], color=f"C{k}", alpha=0.08)
         for depth, size in ((1, 4), (3, 4), (length - 1, 6)):
-            pts = joint[:, depth] @ layout
-            for k in range(2):
-                sel = comps == k
-                ax2.scatter(pts[sel, 0], pts[sel, 1], s=size, color=f"C{k}",
-                            alpha=0.25 + 0.6 * depth / (length - 1), lw=0)
-        ax2.set_aspect("equal")
-        ax2.axis("off")
+            plot_joint_beliefs(joint[:, depth], comps, layout, [3, 3], ax=ax2, s=size,
+                               alpha=0.25 + 0.6 * depth / (length - 1))
         ax2.set_title(f"joint belief after 1, 3, {length - 1} tokens (faint → solid);\n"
                       "colour = the world the sequence came from", fontsize=10)
         fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.86, wspace=0.35)
