@@ -18,7 +18,11 @@ This subpackage does the same and adds what turns a fit into a claim. One job pe
   :func:`layer_sweep`), a shipped checkpoint with its JSON record (:func:`probe_checkpoint`),
   :class:`ProbeReport`;
 * :mod:`.distances` — do representation distances track belief distances? (Fig. 7D,
-  :func:`belief_distance_test`).
+  :func:`belief_distance_test`);
+* :mod:`.prefixes` — shared prefixes: fit each once (:func:`distinct_prefixes`,
+  :func:`prefix_ids`) and find the truly new held-out points (:func:`new_prefix_points`);
+* :mod:`.interpolation` — when a probe can fit anything (:func:`affine_rank`,
+  :func:`repeated_hooks`) and a ridge penalty chosen blind (:func:`ridge_alpha_by_grouped_cv`).
 
 Shapes: ``N`` sequences, ``L`` positions (``n_ctx``), ``D`` features, ``S`` hidden states.
 ``features (N, L, D)`` come from :func:`collect_activations`; ``beliefs (N, L, S)`` and
@@ -40,13 +44,17 @@ from .distances import DistanceTest, belief_distance_test
 from .estimator import AffineProbe
 from .evaluation import ProbeResult, evaluate, shuffle_control, untrained_control
 from .features import input_only_features
+from .interpolation import affine_rank, repeated_hooks, ridge_alpha_by_grouped_cv
 from .metrics import Scores, mse, r2
+from .prefixes import PrefixCopies, distinct_prefixes, new_prefix_points, prefix_ids
 from .reports import ProbeReport, ProbeRow, compare_layers, layer_sweep, probe_checkpoint
 from .splits import split_sequences
 
 __all__ = [
-    "AffineProbe", "DistanceTest", "ProbeReport", "ProbeResult", "ProbeRow", "Scores",
-    "belief_distance_test", "collect_activations", "compare_layers", "default_hook_sets",
-    "evaluate", "input_only_features", "layer_hooks", "layer_sweep", "mse", "probe_checkpoint",
-    "r2", "shuffle_control", "split_sequences", "untrained_control",
+    "AffineProbe", "DistanceTest", "PrefixCopies", "ProbeReport", "ProbeResult", "ProbeRow",
+    "Scores", "affine_rank", "belief_distance_test", "collect_activations", "compare_layers",
+    "default_hook_sets", "distinct_prefixes", "evaluate", "input_only_features", "layer_hooks",
+    "layer_sweep", "mse", "new_prefix_points", "prefix_ids", "probe_checkpoint", "r2",
+    "repeated_hooks", "ridge_alpha_by_grouped_cv", "shuffle_control", "split_sequences",
+    "untrained_control",
 ]
