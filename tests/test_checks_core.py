@@ -139,3 +139,62 @@ def test_notebook_cells_are_the_learners_code():
     result = check_ones(namespace["ones"])
     assert result.status == "error"
     assert "AssertionError: negative only (in `helper`, line 2" in result.message
+
+
+# ---------------------------------------------------------------------------- the registry
+from beliefcourse.checks._core import Exercise, Known  # noqa: E402
+
+
+def _ones_exercise(**kw):
+    return Exercise(
+        "ones", "ones(n) -> array", cases=lambda: [(f"For n = {n}", (n,)) for n in (1, 3, 5)],
+        reference=lambda n: np.ones(n), advice="Return np.ones(n).",
+        mistakes=(Known("returns zeros", lambda n: np.zeros(n), "You returned zeros."),
+                  Known("one too many", lambda n: np.ones(n + 1), None, cause="expected shape"),
+                  Known("doubles", lambda n: 2 * np.ones(n), "You doubled.",
+                        recognise=lambda case: bool(np.all(case.got == 2)))), **kw)
+
+
+def test_exercise_is_its_checker():
+    check = _ones_exercise()
+    assert check.__name__ == "check_ones"
+    assert check(np.ones).status == "passed"
+    assert "You returned zeros." in check(np.zeros).message
+    assert "expected shape (1,), got (2,)" in check(lambda n: np.ones(n + 1)).message
+    assert "You doubled." in check(lambda n: 2 * np.ones(n)).message
+    assert check(lambda n: 3 * np.ones(n)).message.endswith("Return np.ones(n).")
+
+
+def test_a_mistake_must_explain_every_wrong_case():
+    result = _ones_exercise()(lambda n: np.zeros(n) if n == 1 else 3 * np.ones(n))
+    assert "You returned zeros." not in result.message and "Return np.ones" in result.message
+
+
+def test_inputs_are_copied_for_each_call():
+    seen = []
+    check = Exercise("first", "first(v) -> float", cases=lambda: [("For v", ([1.0, 2.0],))],
+                     reference=lambda v: v[0], convert=lambda v, what: float(v),
+                     mistakes=())
+
+    def first(v):
+        seen.append(list(v))
+        v[0] = 99.0
+        return 1.0
+
+    assert check(first) and seen == [[1.0, 2.0]]
+
+
+def test_time_limit_ends_an_endless_loop():
+    def spin(n):
+        while True:
+            pass
+
+    result = _ones_exercise(time_limit=0.2)(spin)
+    assert result.status == "failed" and "more than 0.2 s" in result.message
+
+
+def test_exercise_needs_cases_and_reference_or_a_test():
+    with pytest.raises(ValueError, match="either `cases` and `reference`, or `test`"):
+        Exercise("x", "x()", cases=lambda: [])
+    with pytest.raises(ValueError, match="give `cause`"):
+        Known("silent", lambda: None, None)

@@ -1,28 +1,48 @@
 """Checkers for the practice notebooks: ``check_<thing>(your_function) -> CheckResult``.
 
-Each chapter's checkers live in ``beliefcourse.checks.chNN``; the most used are re-exported
-here, so ``from beliefcourse import checks; checks.check_stationary(f)`` works. A result is
-truthy when the check passed and displays as a one-paragraph verdict (see
-:mod:`beliefcourse.checks._core`).
+Each chapter's module ``beliefcourse.checks.chNN`` *declares* its exercises: every checker is an
+:class:`~beliefcourse.checks._core.Exercise` record (cases, reference, known mistakes), listed
+in the module's ``EXERCISES`` in the order of the practice notebook. :func:`exercises` is the
+course's one list of exercises: the planted-mistake tests, the instructors' guide and ``./course
+progress`` read it. A result is truthy when the check passed and displays as a one-paragraph
+verdict (see :mod:`beliefcourse.checks._core`).
 """
 
-from ._core import CheckResult, run_checks
-from .ch01 import (
-    check_bigram_probabilities,
-    check_mess3_matrices,
-    check_same_token_probability,
-    check_sample,
-    check_sequence_probability,
-    check_stationary,
-)
+from importlib import import_module
 
-__all__ = [
-    "CheckResult",
-    "check_bigram_probabilities",
-    "check_mess3_matrices",
-    "check_same_token_probability",
-    "check_sample",
-    "check_sequence_probability",
-    "check_stationary",
-    "run_checks",
-]
+from ._core import CheckResult, Exercise, Known, check, run_checks
+
+#: the practice notebooks' chapter numbers, in course order
+CHAPTERS = ("01", "02", "03", "04", "05", "06", "07", "08")
+
+
+def exercises(chapter: str | None = None) -> list[Exercise]:
+    """Every exercise of the course, or of one chapter (``"01"``), in notebook order."""
+    if chapter is not None and chapter not in CHAPTERS:
+        raise ValueError(f"no practice notebook for chapter {chapter!r}; chapters with "
+                         f"exercises: {', '.join(CHAPTERS)}")
+    numbers = CHAPTERS if chapter is None else (chapter,)
+    return [ex for n in numbers for ex in import_module(f"{__name__}.ch{n}").EXERCISES]
+
+
+def __getattr__(name: str):
+    """``checks.check_stationary`` is chapter 01's checker: any ``check_<thing>`` of the course
+    can be reached from here."""
+    if name.startswith("check_"):
+        for n in CHAPTERS:
+            module = import_module(f"{__name__}.ch{n}")
+            if hasattr(module, name):
+                return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def find(function: str) -> Exercise:
+    """The exercise whose learner function is called ``function`` (``"update"``)."""
+    for ex in exercises():
+        if ex.name == function:
+            return ex
+    raise KeyError(f"no exercise has a function called {function!r}")
+
+
+__all__ = ["CHAPTERS", "CheckResult", "Exercise", "Known", "check", "exercises", "find",
+           "run_checks"]

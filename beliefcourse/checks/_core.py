@@ -1,11 +1,19 @@
-"""The checker framework: the verdict every checker returns, the wrapper that turns a test
-into one, and the comparisons that write the diagnoses.
+"""The checker framework: the registry's records (:class:`Exercise`, :class:`Known`), the
+verdict every checker returns, and the comparisons that write the diagnoses.
 
-A checker is ``check_<thing>(learner_fn) -> CheckResult``; it is usually one line,
-``return run("thing", _test_thing, learner_fn)``. The test ``_test_thing(fn)`` calls the
-learner's function on cases and either returns a one-line success summary or raises
-:class:`Mistake` with a diagnosis. :func:`run` converts every outcome into a
-:class:`CheckResult`:
+An exercise is *declared*, not programmed: ``check_stationary = Exercise(name="stationary",
+signature=..., cases=..., reference=..., mistakes=(Known(...), ...))``. The record is the
+checker (call it with the learner's function) and everything else the course knows about the
+exercise: the planted-mistake tests, the instructors' table of diagnoses and ``./course
+progress`` read the same record. :func:`check` runs the loop every checker shares: for each
+case, copy the inputs, call the learner's function (under the time limit), convert the return
+value (:attr:`Exercise.convert`, which may raise a :class:`Mistake` for a wrong type or shape),
+compare with the reference; when some case is wrong, work out what each known mistake would
+have returned there and name the one that explains every wrong case (:func:`judge`). An
+exercise that does not fit that loop (sampling, training) gives its own ``test(fn)``; its known
+mistakes are still declared, so the tests and the guide see them.
+
+Every outcome becomes a :class:`CheckResult` (:func:`run_checks`):
 
 | outcome | ``status`` | truthy |
 |---|---|---|
@@ -36,20 +44,26 @@ Writing diagnoses:
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import html
 import inspect
 import os
 import re
+import signal
 import sys
 import sysconfig
+import threading
+import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Case", "CheckResult", "Mistake", "as_array", "as_float", "close",
-           "describe_difference", "describe_shapes", "expect_close", "fmt", "judge", "magnitude",
-           "run", "run_checks"]
+__all__ = ["Case", "CheckResult", "Exercise", "Known", "Mistake", "as_array", "as_float", "check",
+           "close", "describe_difference", "describe_shapes", "expect_close", "fmt", "judge",
+           "magnitude", "run_checks", "time_limit"]
 
 # Plain words, not emoji: every font has them (emoji need a colour-emoji font).
 _ICONS = {"passed": "PASSED", "failed": "WRONG", "not_implemented": "TO DO", "error": "ERROR"}
@@ -171,6 +185,12 @@ def _crash(name: str, fn, exc: Exception, body=None) -> CheckResult:
                        "the exercise.")
 
 
+def run(name: str, test, fn) -> CheckResult:
+    """The old wrapper (``run_checks`` with its arguments swapped); it goes once every chapter
+    declares its exercises."""
+    return run_checks(name, fn, test)
+
+
 def run_checks(name: str, fn, body) -> CheckResult:
     """Run ``body(fn)`` and turn its outcome into a :class:`CheckResult` named ``name``."""
     if not callable(fn):
@@ -186,12 +206,6 @@ def run_checks(name: str, fn, body) -> CheckResult:
     except Exception as exc:  # the learner's code crashed: report it, don't raise
         return _crash(name, fn, exc, body)
     return CheckResult(name, "passed", summary or "all cases agree with the reference.")
-
-
-def run(name: str, test, fn) -> CheckResult:
-    """``run_checks`` for a test ``test(fn)`` that returns a success summary or raises
-    :class:`Mistake`: the one line most checkers are."""
-    return run_checks(name, fn, test)
 
 
 # ---------------------------------------------------------------------------- return values
@@ -335,7 +349,8 @@ class Case:
     got: object
     expected: object
     variants: list = field(default_factory=list)
-    advice: str = ""      # what to do when no known mistake matches
+    advice: object = ""   # what to do when no known mistake matches (str, or case -> str)
+    args: tuple = ()      # the inputs of this case (for predicates and diagnoses)
     unit: str = ""        # appended to scalar values in messages
 
     def show(self) -> str:
@@ -360,7 +375,8 @@ def judge(cases: list[Case]) -> None:
     """Raise a :class:`Mistake` if any case is wrong, naming the known mistake that explains
     every wrong case (or, failing that, the first wrong case and generic advice).
 
-    A mistake explains a wrong case if its value there equals the learner's answer; a value of
+    A mistake explains a wrong case if its value there equals the learner's answer (or, for a
+    value that is a predicate ``value(case) -> bool``, if the predicate holds); a value of
     ``None`` means the mistake makes no prediction for that case (it is skipped). Mistakes
     are tried in the order of the first wrong case's variants, so list the specific ones
     before those that coincide with them on easy cases.
@@ -373,7 +389,7 @@ def judge(cases: list[Case]) -> None:
         """True/False if mistake ``key`` predicts the learner's answer here; None if silent."""
         for k, value, _ in case.variants:
             if k == key and value is not None:
-                return close(case.got, value)
+                return bool(value(case)) if callable(value) else close(case.got, value)
         return None
 
     keys = list(dict.fromkeys(k for c in wrong for k, _, _ in c.variants))
@@ -382,6 +398,202 @@ def judge(cases: list[Case]) -> None:
         if True in verdicts and False not in verdicts:
             first = wrong[verdicts.index(True)]
             diagnosis = next(d for k, _, d in first.variants if k == key)
+            diagnosis = diagnosis(first) if callable(diagnosis) else diagnosis
             raise Mistake(f"{first.label}: {first.show()}. {diagnosis}")
     first = wrong[0]
-    raise Mistake(f"{first.label}: {first.show()}. {first.advice}")
+    advice = first.advice(first) if callable(first.advice) else first.advice
+    raise Mistake(f"{first.label}: {first.show()}. {advice}".rstrip())
+
+
+# ---------------------------------------------------------------------------- time limit
+class _OutOfTime(BaseException):
+    """Raised by the alarm handler inside the learner's code. A ``BaseException`` (like
+    ``KeyboardInterrupt``), so a learner's ``except Exception:`` cannot swallow it."""
+
+
+def _alarm_available() -> bool:
+    """True where ``SIGALRM`` can interrupt this code: POSIX, the main thread, and no other
+    real-time interval timer running (pytest-timeout's signal method, an enclosing
+    :func:`time_limit`): we never cancel a timer we did not start."""
+    if not hasattr(signal, "SIGALRM") or not hasattr(signal, "setitimer"):
+        return False                                        # Windows
+    if threading.current_thread() is not threading.main_thread():
+        return False                                        # signals go to the main thread
+    try:
+        return signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
+    except (OSError, ValueError):  # pragma: no cover - exotic platforms
+        return False
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, message: str):
+    """Raise :class:`Mistake` with ``message`` if the block runs longer than ``seconds``.
+
+    In the main thread on POSIX (a Jupyter kernel runs cells there, and so do pytest and its
+    xdist workers) a ``SIGALRM`` interval timer interrupts the block, so even an endless loop
+    ends with a verdict. Where signals cannot be used (Windows, a worker thread, another timer
+    already running) the block runs to its end and is judged on the time it took. The previous
+    ``SIGALRM`` handler is always restored.
+    """
+    start = time.perf_counter()
+    previous, armed, inside = None, False, [True]
+
+    if _alarm_available():
+        def handler(signum, frame):
+            if inside[0]:
+                raise _OutOfTime()
+
+        try:
+            previous = signal.signal(signal.SIGALRM, handler)
+            signal.setitimer(signal.ITIMER_REAL, float(seconds))
+            armed = True
+        except (ValueError, OSError):   # e.g. a sub-interpreter: fall back to timing
+            if previous is not None:
+                signal.signal(signal.SIGALRM, previous)
+            previous = None
+    # signal.signal returns None for a handler installed outside Python: restore the default
+    restore = previous if previous is not None else signal.SIG_DFL
+    try:
+        yield
+        inside[0] = False
+    except _OutOfTime:
+        raise Mistake(message) from None
+    finally:
+        inside[0] = False
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, restore)
+    if time.perf_counter() - start > seconds:
+        raise Mistake(message)
+
+
+# ---------------------------------------------------------------------------- the registry
+@dataclass(frozen=True)
+class Known:
+    """A known mistake of an exercise.
+
+    ``wrong`` is a wrong implementation with the exercise's signature. The planted-mistake
+    tests run it through the checker and require a failing verdict that matches ``cause`` (a
+    regular expression, ``re.search`` with ``re.DOTALL``; by default the first sentence of
+    ``diagnosis``). The checker recognises the mistake in a learner's answers by
+    ``recognise(case) -> bool | None`` if given, else by comparing each wrong case's answer
+    with what ``wrong`` returns on the same inputs (``None``, or an exception, means "no
+    prediction here"). ``diagnosis`` (a string, or ``case -> str``) is what the learner reads;
+    ``None`` when the mistake is caught before the comparison, by :attr:`Exercise.convert`
+    or the exercise's own ``test``, which then carry the message.
+    """
+
+    mistake: str                       # a short description: "transposes B"
+    wrong: Callable
+    diagnosis: object = None           # str | Callable[[Case], str] | None
+    cause: str = ""
+    recognise: Callable | None = None
+
+    def __post_init__(self):
+        if not self.cause:
+            if not isinstance(self.diagnosis, str):
+                raise ValueError(f"Known({self.mistake!r}): give `cause` (a regular "
+                                 "expression) when the diagnosis is not a fixed string")
+            first = re.split(r"(?<=[.:;!?])\s", self.diagnosis.strip(), maxsplit=1)[0]
+            object.__setattr__(self, "cause", re.escape(first))
+        re.compile(self.cause)          # a typo in the pattern fails at import, not later
+
+
+def _as_given(value, what):
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class Exercise:
+    """One exercise of a practice notebook, and its checker: ``check_x(learner_fn)``.
+
+    ``name`` is the learner's function (``"stationary"``), ``signature`` how it is called
+    (``"stationary(T) -> pi"``). ``cases()`` returns ``[(label, args), ...]`` (``label`` reads
+    "For Z1R, word 011"); ``reference(*args)`` is the right answer, the package's own function
+    wherever one exists. ``convert(value, what)`` turns a return value into what is compared
+    (default :func:`as_array`; raise :class:`Mistake` for a wrong type). ``mistakes`` lists the
+    :class:`Known` ones; ``advice`` (str, or ``case -> str``) is said when none matches.
+    ``summary`` (str, or ``n_cases -> str``) is the success message. ``test(fn) -> summary``
+    replaces the loop for an exercise that does not fit it. ``time_limit`` bounds one call, in
+    seconds. ``checker`` is the name the practice notebook calls (``check_<name>``).
+    """
+
+    name: str
+    signature: str
+    cases: Callable | None = None
+    reference: Callable | None = None
+    convert: Callable = as_array
+    mistakes: tuple = ()
+    advice: object = ""
+    summary: object = ""
+    test: Callable | None = None
+    time_limit: float | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    checker: str = ""
+
+    def __post_init__(self):
+        if not self.checker:
+            object.__setattr__(self, "checker", f"check_{self.name}")
+        if (self.test is None) == (self.cases is None or self.reference is None):
+            raise ValueError(f"Exercise {self.name!r}: give either `cases` and `reference`, "
+                             "or `test`")
+
+    @property
+    def __name__(self) -> str:      # a checker reads like a function in tracebacks and docs
+        return self.checker
+
+    def __call__(self, fn) -> CheckResult:
+        return check(self, fn)
+
+    def call(self, fn, args: tuple, label: str):
+        """``fn(*args)`` on a copy of the inputs, under the time limit."""
+        args = copy.deepcopy(args)
+        if self.time_limit is None:
+            return fn(*args)
+        with time_limit(self.time_limit,
+                        f"{label}: your function ran for more than {self.time_limit:g} s "
+                        "(the reference takes well under a second). Look for a loop that "
+                        "does not end, or work repeated inside a loop."):
+            return fn(*args)
+
+
+def _prediction(known: Known, args: tuple):
+    """What ``known.wrong`` returns on ``args`` (``None`` when it makes no prediction)."""
+    if known.recognise is not None:
+        return known.recognise
+    try:
+        value = known.wrong(*copy.deepcopy(args))
+    except Exception:
+        return None
+    if value is None:
+        return None
+    try:
+        return as_array(value, "")
+    except Mistake:
+        return None
+
+
+def _loop(exercise: Exercise, fn) -> str:
+    """The default test: every case against the reference, then :func:`judge`."""
+    cases = []
+    for label, args in exercise.cases():
+        got = exercise.convert(exercise.call(fn, args, label),
+                               f"`{exercise.name}` {label[:1].lower()}{label[1:]}")
+        expected = exercise.reference(*copy.deepcopy(args))
+        cases.append(Case(label, got, expected, advice=exercise.advice, args=args))
+    wrong = [c for c in cases
+             if not close(c.got, c.expected, rtol=exercise.rtol, atol=exercise.atol)]
+    for case in wrong:
+        case.variants = [(k.mistake, _prediction(k, case.args), k.diagnosis)
+                         for k in exercise.mistakes if k.diagnosis is not None]
+    judge(wrong)
+    summary = exercise.summary
+    return summary(len(cases)) if callable(summary) else (
+        summary or f"all {len(cases)} cases agree with the reference.")
+
+
+def check(exercise: Exercise, fn) -> CheckResult:
+    """Run ``exercise`` on the learner's function ``fn``: the verdict."""
+    body = exercise.test or (lambda f: _loop(exercise, f))
+    return run_checks(exercise.name, fn, body)
