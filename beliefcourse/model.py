@@ -227,13 +227,20 @@ class _HookedModel(nn.Module):
         raise NotImplementedError
 
     def _check_tokens(self, tokens: Tensor) -> None:
+        """Type and shape always; the values (``0 <= token < d_vocab``) only for a tensor on
+        the CPU, where a learner calls in. On an accelerator ``tokens.min()`` would make
+        every training step wait for the device (a sync); there the batches come from
+        :mod:`beliefcourse.data` (valid by construction) and ``nn.Embedding``'s own
+        device-side check stops an out-of-range token."""
         if not isinstance(tokens, Tensor) or tokens.dtype not in (torch.int64, torch.int32):
             raise TypeError("tokens must be an integer torch tensor of shape (batch, length); "
                             f"got {type(tokens).__name__} "
                             f"{getattr(tokens, 'dtype', '')}".rstrip())
         if tokens.ndim != 2:
             raise ValueError(f"tokens must have shape (batch, length), got {tuple(tokens.shape)}")
-        if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.cfg.d_vocab):
+        if tokens.device.type != "cpu" or not tokens.numel():
+            return
+        if tokens.min() < 0 or tokens.max() >= self.cfg.d_vocab:
             raise ValueError(f"tokens must lie in 0..{self.cfg.d_vocab - 1} (d_vocab = "
                              f"{self.cfg.d_vocab}), got values {int(tokens.min())}.."
                              f"{int(tokens.max())}")
@@ -325,8 +332,74 @@ class Transformer(_HookedModel):
         return self.unembed(normalized)                                   # (B, L, d_vocab)
 
 
-# ---------------------------------------------------------------------------- GRU baseline
-class GRUModel(_HookedModel):
+# ---------------------------------------------------------------------------- recurrent baselines
+class _RecurrentModel(_HookedModel):
+    """Embedding, ``n_layers`` stacked one-layer recurrent nets, final LayerNorm, unembed.
+
+    The GRU and LSTM baselines differ only in the recurrent layer (``layer``), the name of
+    its module list (``layers_name``: ``grus`` / ``lstms``, kept so stored state dicts and
+    hook names load unchanged) and what each layer records (:meth:`_record_layer`).
+    Parameters are created in one order, embedding, layers, LayerNorm, unembedding, then the
+    embeddings are re-drawn: a seeded untrained model is the same, bit for bit, as before
+    this base existed (the records' untrained controls depend on it;
+    ``tests/test_model_lstm.py`` checks it).
+    """
+
+    config_class: type
+    layer: type[nn.RNNBase]
+    layers_name: str
+
+    def __init__(self, cfg):
+        super().__init__()
+        if not isinstance(cfg, self.config_class):
+            raise TypeError(f"{type(self).__name__} needs cfg of type "
+                            f"{self.config_class.__name__}, got {type(cfg).__name__}")
+        self.cfg = cfg
+        d = cfg.d_hidden
+        self.embed = nn.Embedding(cfg.d_vocab, d)
+        setattr(self, self.layers_name,
+                nn.ModuleList(self.layer(d, d, batch_first=True) for _ in range(cfg.n_layers)))
+        self.ln_final = nn.LayerNorm(d, eps=1e-5)
+        self.unembed = nn.Linear(d, cfg.d_vocab)
+        std = 0.8 / math.sqrt(d)
+        nn.init.normal_(self.embed.weight, std=std)
+        nn.init.normal_(self.unembed.weight, std=std)
+        nn.init.zeros_(self.unembed.bias)
+
+    @property
+    def recurrent_layers(self) -> nn.ModuleList:
+        return getattr(self, self.layers_name)
+
+    def _layer_hooks(self, l: int) -> list[str]:
+        raise NotImplementedError
+
+    def _record_layer(self, l: int, layer: nn.RNNBase, x: Tensor, h: Tensor,
+                      record: Recorder) -> None:
+        raise NotImplementedError
+
+    @property
+    def hook_names(self) -> list[str]:
+        names = ["hook_embed"]
+        for l in range(self.cfg.n_layers):
+            names += self._layer_hooks(l)
+        return names + ["ln_final.hook_normalized"]
+
+    def _run(self, tokens: Tensor, record: Recorder | None) -> Tensor:
+        h = self.embed(tokens)                                            # (B, L, d_hidden)
+        if record:
+            record("hook_embed", h)
+        for l, layer in enumerate(self.recurrent_layers):
+            x = h
+            h, _ = layer(x)
+            if record:
+                self._record_layer(l, layer, x, h, record)
+        normalized = self.ln_final(h)
+        if record:
+            record("ln_final.hook_normalized", normalized)
+        return self.unembed(normalized)
+
+
+class GRUModel(_RecurrentModel):
     """Recurrent baseline: embedding, ``n_layers`` stacked GRUs, final LayerNorm, unembed.
 
     Each GRU layer is its own ``nn.GRU`` so that its hidden states can be cached as
@@ -335,41 +408,18 @@ class GRUModel(_HookedModel):
     default GRU initialisation; the embedding and unembedding use Normal(0, 0.8/sqrt(d)).
     """
 
-    def __init__(self, cfg: GRUConfig):
-        super().__init__()
-        if not isinstance(cfg, GRUConfig):
-            raise TypeError(f"cfg must be a GRUConfig, got {type(cfg).__name__}")
-        self.cfg = cfg
-        d = cfg.d_hidden
-        self.embed = nn.Embedding(cfg.d_vocab, d)
-        self.grus = nn.ModuleList(nn.GRU(d, d, batch_first=True) for _ in range(cfg.n_layers))
-        self.ln_final = nn.LayerNorm(d, eps=1e-5)
-        self.unembed = nn.Linear(d, cfg.d_vocab)
-        std = 0.8 / math.sqrt(d)
-        nn.init.normal_(self.embed.weight, std=std)
-        nn.init.normal_(self.unembed.weight, std=std)
-        nn.init.zeros_(self.unembed.bias)
+    config_class = GRUConfig
+    layer = nn.GRU
+    layers_name = "grus"
 
-    @property
-    def hook_names(self) -> list[str]:
-        return (["hook_embed"] + [f"gru.{l}.hook_hidden" for l in range(self.cfg.n_layers)]
-                + ["ln_final.hook_normalized"])
+    def _layer_hooks(self, l: int) -> list[str]:
+        return [f"gru.{l}.hook_hidden"]
 
-    def _run(self, tokens: Tensor, record: Recorder | None) -> Tensor:
-        h = self.embed(tokens)                                            # (B, L, d_hidden)
-        if record:
-            record("hook_embed", h)
-        for l, gru in enumerate(self.grus):
-            h, _ = gru(h)
-            if record:
-                record(f"gru.{l}.hook_hidden", h)
-        normalized = self.ln_final(h)
-        if record:
-            record("ln_final.hook_normalized", normalized)
-        return self.unembed(normalized)
+    def _record_layer(self, l, layer, x, h, record) -> None:
+        record(f"gru.{l}.hook_hidden", h)
 
 
-class LSTMModel(_HookedModel):
+class LSTMModel(_RecurrentModel):
     """Recurrent baseline: embedding, ``n_layers`` stacked LSTMs, final LayerNorm, unembed.
 
     Built like :class:`GRUModel`. Each layer's hidden state ``h`` (the LSTM's output, not
@@ -378,42 +428,16 @@ class LSTMModel(_HookedModel):
     (only when it is requested, so the plain forward pass stays fused).
     """
 
-    def __init__(self, cfg: LSTMConfig):
-        super().__init__()
-        if not isinstance(cfg, LSTMConfig):
-            raise TypeError(f"cfg must be an LSTMConfig, got {type(cfg).__name__}")
-        self.cfg = cfg
-        d = cfg.d_hidden
-        self.embed = nn.Embedding(cfg.d_vocab, d)
-        self.lstms = nn.ModuleList(nn.LSTM(d, d, batch_first=True) for _ in range(cfg.n_layers))
-        self.ln_final = nn.LayerNorm(d, eps=1e-5)
-        self.unembed = nn.Linear(d, cfg.d_vocab)
-        std = 0.8 / math.sqrt(d)
-        nn.init.normal_(self.embed.weight, std=std)
-        nn.init.normal_(self.unembed.weight, std=std)
-        nn.init.zeros_(self.unembed.bias)
+    config_class = LSTMConfig
+    layer = nn.LSTM
+    layers_name = "lstms"
 
-    @property
-    def hook_names(self) -> list[str]:
-        names = ["hook_embed"]
-        for l in range(self.cfg.n_layers):
-            names += [f"lstm.{l}.hook_hidden", f"lstm.{l}.hook_cell"]
-        return names + ["ln_final.hook_normalized"]
+    def _layer_hooks(self, l: int) -> list[str]:
+        return [f"lstm.{l}.hook_hidden", f"lstm.{l}.hook_cell"]
 
-    def _run(self, tokens: Tensor, record: Recorder | None) -> Tensor:
-        h = self.embed(tokens)                                            # (B, L, d_hidden)
-        if record:
-            record("hook_embed", h)
-        for l, lstm in enumerate(self.lstms):
-            x = h
-            h, _ = lstm(x)
-            if record:
-                record(f"lstm.{l}.hook_hidden", h)
-                record(f"lstm.{l}.hook_cell", _cell_states(lstm, x))
-        normalized = self.ln_final(h)
-        if record:
-            record("ln_final.hook_normalized", normalized)
-        return self.unembed(normalized)
+    def _record_layer(self, l, layer, x, h, record) -> None:
+        record(f"lstm.{l}.hook_hidden", h)
+        record(f"lstm.{l}.hook_cell", _cell_states(layer, x))
 
 
 def _cell_states(lstm: nn.LSTM, x: Tensor) -> Tensor:
