@@ -2,7 +2,12 @@
 
 Every builder returns an :class:`ipywidgets.VBox` whose logic runs without a browser: set
 ``w.controls[name].value`` and read ``w.image.value`` (PNG bytes), ``w.status.value`` (one
-line of text) and any numbers the widget documents.
+line of text) and any numbers the widget documents (a button: ``w.controls[name].click()``).
+
+Belief updating (chapter 02), in :mod:`.belief_update`:
+
+* :func:`belief_update_widget` — click a token, watch the belief move in the simplex over the
+  shaded images ``f_x(Δ)`` of each token's update.
 
 Theory (chapters 01 and 03), in :mod:`.theory`:
 
@@ -32,11 +37,13 @@ In-context learning (chapter 08), in :mod:`.incontext`:
 Importing this package imports neither ipywidgets nor matplotlib nor torch; the builders do.
 """
 
+from .belief_update import belief_update_widget
 from .constrained import constrained_update_explorer
 from .incontext import mixture_explorer
 from .steering import steering_widget
 from .theory import fractal_explorer, mess3_explorer
 from .training import emergence_widget, training_widget
 
-__all__ = ["constrained_update_explorer", "emergence_widget", "fractal_explorer",
-           "mess3_explorer", "mixture_explorer", "steering_widget", "training_widget"]
+__all__ = ["belief_update_widget", "constrained_update_explorer", "emergence_widget",
+           "fractal_explorer", "mess3_explorer", "mixture_explorer", "steering_widget",
+           "training_widget"]
