@@ -10,7 +10,10 @@ verdict (see :mod:`beliefcourse.checks._core`).
 
 from importlib import import_module
 
+from . import _notebook
 from ._core import CheckResult, Exercise, Known, check, run_checks
+
+_notebook.install()         # in a notebook: "your cell has a syntax error", not a NameError
 
 #: the practice notebooks' chapter numbers, in course order
 CHAPTERS = ("01", "02", "03", "04", "05", "06", "07", "08")

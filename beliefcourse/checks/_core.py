@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._notebook import broken_definition
+
 __all__ = ["Case", "CheckResult", "Exercise", "Known", "Mistake", "as_array", "as_float", "check",
            "close", "describe_difference", "describe_shapes", "expect_close", "fmt", "judge",
            "magnitude", "run_checks", "time_limit"]
@@ -197,6 +199,9 @@ def run_checks(name: str, fn, body) -> CheckResult:
         return CheckResult(name, "error",
                            f"expected a function, got {type(fn).__name__}. Pass the function "
                            "itself (`check(my_function)`), not the result of calling it.")
+    stale = broken_definition(getattr(fn, "__name__", ""))
+    if stale:
+        return CheckResult(name, "error", stale)
     try:
         summary = body(fn)
     except Mistake as mistake:
