@@ -13,9 +13,11 @@
 # %% [markdown]
 # # 02 · Bayesian belief updating: what an ideal observer knows
 #
-# *Reading time ≈ 75 minutes. Prerequisites: chapter 01 (labelled transition matrices,
-# $\pi$, $P(x_{1:L}) = \pi T^{(x_1)}\cdots T^{(x_L)}\mathbf 1$); Bayes' rule; the entropy of a
-# distribution.*
+# *Time ≈ 75 minutes: about 70 minutes of reading and a few seconds of running (TIMING).
+# Prerequisites: chapter 01 (labelled transition matrices, $\pi$,
+# $P(x_{1:L}) = \pi T^{(x_1)}\cdots T^{(x_L)}\mathbf 1$); Bayes' rule; logarithms. Entropy,
+# cross-entropy, KL divergence and block entropy are introduced in section 4 — no prior
+# information theory needed.*
 #
 # Chapter 01 ended with an observer who sees only tokens and asks which hidden state the
 # process is in. Its answer is not a state but a probability distribution over states — a
@@ -29,13 +31,15 @@
 # 1. derive the update $\eta' = \eta T^{(x)} / (\eta T^{(x)}\mathbf 1)$ from Bayes' rule,
 #    naming the assumption each step uses;
 # 2. compute belief trajectories and draw them in the probability simplex;
-# 3. measure *synchronisation* with the average state uncertainty, and explain why Z1R's
+# 3. compute the entropy of a distribution, the cross-entropy and KL divergence between two,
+#    and the block entropy of a process, and say what each measures;
+# 4. measure *synchronisation* with the average state uncertainty, and explain why Z1R's
 #    observer becomes certain after three tokens while Mess3's never does;
-# 4. compute from a belief the next-token distribution and the probability of any future word,
+# 5. compute from a belief the next-token distribution and the probability of any future word,
 #    and explain why a belief carries more than its next-token prediction;
-# 5. compute the myopic entropy $h(L)$, the lowest cross-entropy any predictor can achieve with
+# 6. compute the myopic entropy $h(L)$, the lowest cross-entropy any predictor can achieve with
 #    $L-1$ tokens of context, and match it to the positions of a transformer's context window;
-# 6. compute the entropy rate $h_\mu$, exactly for Z1R and as a limit for Mess3.
+# 7. compute the entropy rate $h_\mu$, exactly for Z1R and as a limit for Mess3.
 #
 # Practice: `exercises/02_belief_updating.ipynb`.
 
@@ -146,6 +150,20 @@ print("after 01:", beliefs.update(eta, z1r, 1))
 # > (probability ⅓ · ½, moving to $S_0$). Normalised: $(\tfrac13, 0, \tfrac23)$ over
 # > $(S_0, S_1, S_R)$. The random bit can imitate the forced one.
 # > </details>
+#
+# **Try it.** The widget below runs this update, one click per token, on Mess3 (chapter 01's
+# three-state process). Each point of the triangle is a belief over Mess3's states A, B, C —
+# a corner is certainty, the centre is the uniform prior (section 3 says more). Click a
+# token and the belief moves; the bars are the next-token distribution
+# $\eta\, T^{(x)}\mathbf 1$ of step 2; the shaded triangles show where each token can send
+# *any* belief (after an `A` the belief always lies in the `A` triangle). Click `A` three
+# times, then `B`: how far does one contrary token move a confident belief? `random` draws
+# tokens from the process itself.
+
+# %% tags=["nbval-ignore-output"]
+from beliefcourse.widgets import belief_update_widget
+
+belief_update_widget()
 
 # %% [markdown]
 # `beliefs.belief_trajectories(hmm, tokens)` runs the update along whole sequences. It returns
@@ -174,7 +192,8 @@ for t, eta in enumerate(trajectory):
 # Below, left: one Z1R trajectory. It starts at the centre, moves to an edge, and reaches a
 # corner within three tokens (this one after two: the word `01` can only be the forced `0`
 # followed by the forced `1`); from then on it hops between corners forever. Middle: a Mess3
-# trajectory of 12 tokens. It wanders through the interior, pulled towards the corner of the
+# trajectory of 12 tokens (steps that land close together share one label, such as 5–8).
+# It wanders through the interior, pulled towards the corner of the
 # token just seen, and never reaches a corner. Right: where *every* Mess3 observer can be after
 # at most 7 tokens — the beliefs along all $3^7 = 2187$ words, 3,280 distinct points (every
 # prefix leads somewhere new). Z1R's observer only ever visits 7 points of its triangle;
@@ -188,11 +207,37 @@ mess3_path = beliefs.belief_trajectories(mess3, mess3_tokens)[0]
 all_mess3 = all_sequences(mess3, 7).beliefs.reshape(-1, 3)        # every prefix of length <= 7
 first_corner = int(np.argmax(z1r_path.max(axis=1) > 1 - 1e-12))
 
+
+def label_steps(ax, path, min_gap=0.1):
+    """Step numbers beside a path's points. Steps whose points lie within min_gap of a point
+    of an existing group join it and share one label ("10–12"), written to the right of the
+    group's rightmost point, so labels never sit on top of each other."""
+    xy = plotting.simplex_coordinates(path)
+    groups = []                                   # lists of steps
+    for t, point in enumerate(xy):
+        near = [g for g in groups if np.linalg.norm(xy[g] - point, axis=1).min() < min_gap]
+        if near:
+            near[0].append(t)
+        else:
+            groups.append([t])
+    for steps in groups:
+        runs = [[steps[0]]]                       # consecutive steps written as "5–8"
+        for t in steps[1:]:
+            if t == runs[-1][-1] + 1:
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+        text = ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+        rightmost = xy[steps][np.argmax(xy[steps, 0])]
+        ax.annotate(text, rightmost, xytext=(6, 4), textcoords="offset points", fontsize=9)
+
+
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
 plotting.plot_belief_path(z1r_path, ax=axes[0], labels=z1r.state_names,
                           title=f"Z1R: certain after {first_corner} tokens")
-plotting.plot_belief_path(mess3_path, ax=axes[1], labels=mess3.state_names,
+plotting.plot_belief_path(mess3_path, ax=axes[1], labels=mess3.state_names, number_steps=False,
                           title="Mess3: never certain")
+label_steps(axes[1], mess3_path)
 plotting.plot_simplex(all_mess3, ax=axes[2], s=2, labels=mess3.state_names,
                       title="Mess3: every belief after ≤ 7 tokens")
 fig.tight_layout()
@@ -210,11 +255,106 @@ print(f"Mess3 path: its most certain belief puts {mess3_path.max():.3f} on one s
 # of *all* points this process can visit is the fractal of chapter 00, the subject of chapter 03.
 
 # %% [markdown]
-# ## 4. Synchronisation
+# ## 4. Measuring uncertainty: an information-theory primer, then synchronisation
 #
-# How uncertain is the observer after $L$ tokens? For one belief, measure it with the Shannon
-# entropy $H[\eta] = -\sum_i \eta_i \log_2 \eta_i$ (in bits; $\log_2 3 = 1.585$ bits for a
-# uniform belief over three states, 0 for a corner). Averaging over all words $w$ of length
+# The rest of the chapter measures uncertainty — the observer's about the hidden state, a
+# predictor's about the next token — with four quantities from information theory. This
+# primer (about ten minutes) says what each one means and computes one example of each with
+# the package's `beliefcourse.information`. Cover & Thomas (2006, ch. 2) is the standard
+# longer treatment.
+#
+# **Entropy: how uncertain is one distribution?** For a distribution $p$ over a finite set,
+#
+# $$
+# H[p] = -\sum_i p_i \log p_i \qquad (0 \log 0 = 0).
+# $$
+#
+# $-\log p_i$ is the *surprise* of outcome $i$ (rare outcomes surprise more), so $H$ is the
+# average surprise. With $\log_2$ it is measured in **bits**: roughly the number of yes/no
+# questions needed, on average, to find out the outcome. It is 0 for a certain outcome and
+# largest, $\log_2 n$, for the uniform distribution over $n$ outcomes. With the natural
+# logarithm the unit is the **nat** (1 bit = $\ln 2 \approx 0.693$ nats). Example: Z1R's belief
+# after a `0` was $(\tfrac13, \tfrac23, 0)$ — less than one question's worth of doubt.
+
+# %%
+eta_after_0 = beliefs.update(z1r.stationary(), z1r, 0)
+print("belief after a 0:", eta_after_0)
+print(f"H = {information.entropy(eta_after_0, unit='bits'):.3f} bits "
+      f"(uniform over 3 states: {information.entropy(np.ones(3) / 3, unit='bits'):.3f} bits)")
+
+# %% [markdown]
+# **Cross-entropy: the cost of predicting with the wrong distribution.** If outcomes come
+# from $p$ but you predict with $q$, your average surprise is
+#
+# $$
+# H(p, q) = -\sum_i p_i \log q_i .
+# $$
+#
+# This is exactly what a language model's training loss measures: $p$ is the process's
+# next-token distribution, $q$ the model's output, and the loss is $-\ln q(x)$ averaged over
+# the tokens $x$ that actually come (in nats, as PyTorch's `cross_entropy` reports it).
+#
+# **KL divergence: the excess cost.** The difference
+#
+# $$
+# \mathrm{KL}(p \,\|\, q) = H(p, q) - H[p] = \sum_i p_i \log \frac{p_i}{q_i} \;\ge\; 0,
+# $$
+#
+# with equality exactly when $q = p$ (*Gibbs' inequality*): nobody predicts $p$'s outcomes
+# better, on average, than $p$ itself. Example: after Mess3 emits `A`, the next token is `A`
+# with probability 0.674 (the state tends to persist and to emit its own token). Compare
+# the true distribution with two guesses, a uniform one and an over-confident "repeat the
+# last token":
+
+# %%
+p_next = beliefs.next_token_distribution(beliefs.update(mess3.stationary(), mess3, 0), mess3)
+print("true next-token distribution after A:", p_next.round(3))
+for name, q in [("uniform", np.ones(3) / 3), ("repeat, 0.9", np.array([0.9, 0.05, 0.05])),
+                ("the truth", p_next)]:
+    cross = -(p_next * np.log(q)).sum()                        # H(p, q), nats
+    kl = (p_next * np.log(p_next / q)).sum()                   # KL(p || q) = H(p, q) - H[p]
+    print(f"  q = {name:12s} cross-entropy {cross:.4f} nats   KL = {kl:.4f} nats")
+print(f"H[p] = {information.entropy(p_next):.4f} nats")
+
+# %% [markdown]
+# The truth scores the entropy $H[p] = 0.8577$ nats and a KL of 0; every other guess pays
+# its KL on top — the confident "repeat" guess less than the uniform one, but still 0.19
+# nats per token. (The package computes $H$; cross-entropy and KL are one line of NumPy
+# each. You will meet 0.8577 nats again in section 6, as the best loss after one token.)
+#
+# **Block entropy: how uncertain is a whole word?** Apply $H$ to the distribution of words
+# of length $L$:
+#
+# $$
+# H(L) = -\sum_{|w| = L} P(w) \log P(w), \qquad H(0) = 0 .
+# $$
+#
+# It grows with $L$, and its increments $H(L) - H(L-1)$ are the uncertainty of the $L$-th
+# token *given the $L-1$ before it* (the chain rule of entropy) — the quantity section 6
+# turns into the best loss a predictor can reach.
+#
+# > **Question (predict, then run the cell).** What is Z1R's block entropy $H(3)$ in bits?
+# > Chapter 01 listed its words of length 3.
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Six words of length 3 are possible — one for each phase of the cycle and value of the
+# > random bit — and each has probability $\tfrac13 \cdot \tfrac12 = \tfrac16$. So
+# > $H(3) = \log_2 6 = 2.585$ bits. The increments below fall from 1 bit (the first token is
+# > a fair coin) to $\tfrac13$ bit: once the phase is known, only one token in three is random.
+# > </details>
+
+# %%
+H_blocks = np.array([information.block_entropy(z1r, L, unit="bits") for L in range(5)])
+print("Z1R block entropy H(L), L = 0..4 [bits]:", H_blocks.round(3))
+print("increments H(L) - H(L-1), L = 1..4 [bits]:", np.diff(H_blocks).round(3))
+
+# %% [markdown]
+# ### Synchronisation
+#
+# How uncertain is the observer about the hidden state after $L$ tokens? For one belief,
+# measure it with the entropy $H[\eta]$ in bits ($\log_2 3 = 1.585$ bits for a uniform belief
+# over three states, 0 for a corner). Averaging over all words $w$ of length
 # $L$, weighted by their probability, gives the **average state uncertainty**
 #
 # $$
@@ -257,110 +397,47 @@ plt.show()
 #   but it is still 0.3 bits after 10 tokens.
 # * **Mess3 never synchronises.** Its uncertainty levels off at 0.438 bits and stays there.
 #   Every token can be emitted from every state, and the hidden state can jump at any step
-#   (probability $2x$), so no amount of past makes the present state certain.
+#   (Mess3(0.05, 0.85) leaves its state with probability 2 × 0.05 at every step), so no
+#   amount of past makes the present state certain.
 #
-# > **Question.** Would Mess3 synchronise if its switching probability, the parameter $x$,
-# > were 0?
+# > **Question.** Would Mess3 synchronise if its hidden state never switched — Mess3(0, 0.85)
+# > instead of Mess3(0.05, 0.85)?
 # >
 # > <details><summary>Answer</summary>
 # >
-# > With $x = 0$ the hidden state never changes, so evidence piles up: each token multiplies
+# > In Mess3(0, 0.85) the hidden state never changes, so evidence piles up: each token multiplies
 # > the odds of its own state by $\alpha/\beta$, and the belief converges to the true corner.
 # > $U(L) \to 0$, but only asymptotically — no finite word makes the observer certain, since
 # > with $\alpha < 1$ every state can emit every token.
 # > </details>
-#
-# ### When is the set of beliefs finite?
-#
-# Z1R's observer visits a handful of beliefs, Mess3's infinitely many (chapter 03 draws them).
-# It is tempting to blame the difference on synchronisation, but that is not the cause. Two
-# properties of the *presentation* decide it.
-#
-# * **Unifilarity.** An HMM is *unifilar* if from each state each token leads to at most one
-#   next state: every $T^{(x)}$ has at most one non-zero entry per row. Then an observer who
-#   is certain stays certain (a corner of the simplex is mapped to a corner).
-# * **Exact or asymptotic synchronisation** (Travers & Crutchfield 2010). A unifilar
-#   observer either *can* become certain after finitely many tokens — some word of positive
-#   probability, a *synchronising word*, leads to a corner; then, with probability 1, the
-#   observer becomes certain at a finite time — or it never can, and (when different states
-#   predict different futures) its uncertainty only shrinks towards 0.
-#
-# What follows:
-#
-# 1. *Unifilar and exactly synchronising* (Z1R, RRXOR): with probability 1 the observer
-#    reaches a corner and from then on moves among corners. The beliefs it keeps returning
-#    to — the *recurrent* ones — are at most the $n$ corners. Only the beliefs held *before*
-#    synchronising remain to count; for Z1R and RRXOR they are finitely many (for Z1R every
-#    word of length 3 synchronises; RRXOR's never-synchronising words, such as `000…`, lead
-#    round a short cycle of beliefs), so the whole set is finite.
-# 2. *Unifilar but only asymptotically synchronising*: no belief is ever a corner, yet the
-#    uncertainty goes to 0, so the beliefs come ever closer to the corners without reaching
-#    them: infinitely many, all transient, piling up only at the corners.
-# 3. *Non-unifilar* (Mess3): one token from a *known* state can lead to any of three states,
-#    so even certainty would be lost at the next step. Nothing keeps the recurrent beliefs
-#    at the corners, and for Mess3 they form an infinite set — the fractal.
-#
-# So Mess3's belief set is infinite because its presentation is non-unifilar (and, as
-# chapter 03 shows, every word leads to a different belief); its failure to synchronise is
-# another consequence of the same mixing, not the cause. Case 2 shows that a process can
-# fail to synchronise exactly and still have all its long-run beliefs at the corners.
-#
-# For case 2 we need an example. Take two states $A$, $B$ and tokens 0, 1: state $A$ emits 0
-# with probability $a$ and stays, or emits 1 and moves to $B$; state $B$ emits 0 with
-# probability $b$ and stays, or emits 1 and moves to $A$. It is unifilar (token 0 keeps the
-# state, token 1 swaps it). Two observers who started in $A$ and in $B$ follow opposite
-# paths, and each token multiplies the odds between them by one of $a/b$, $b/a$,
-# $(1-a)/(1-b)$, $(1-b)/(1-a)$ — never by 0 or $\infty$ when $0 < a, b < 1$. So no word
-# ever makes the observer certain: it synchronises only asymptotically. With $a \ne b$ the
-# two states predict different futures, so the odds drift and the uncertainty still goes to
-# 0. We use $a = 0.8$, $b = 0.4$ and call it the *asymmetric flip*.
-#
-# The cell checks every claim above by computation: unifilarity from the matrices, whether
-# any belief within 14 tokens is a corner (exact synchronisation), how many distinct beliefs
-# words of length $\le L$ reach, the recurrent beliefs where the set is finite, and $U(L)$.
-
-# %%
-a, b = 0.8, 0.4
-T_flip = np.zeros((2, 2, 2))
-T_flip[0, 0, 0], T_flip[1, 0, 1] = a, 1 - a     # A: 0 -> stay (a), 1 -> B
-T_flip[0, 1, 1], T_flip[1, 1, 0] = b, 1 - b     # B: 0 -> stay (b), 1 -> A
-flip = HMM(T_flip, state_names=["A", "B"], token_names=["0", "1"])
-
-
-def is_unifilar(hmm):
-    """At most one next state for every (state, token): one non-zero per row of T^(x)."""
-    return bool(np.all((hmm.T > 0).sum(axis=2) <= 1))
-
-
-DEPTH = 14
-U10 = {}
-for name, hmm in [("Z1R", z1r), ("RRXOR", rrxor), ("asymmetric flip", flip),
-                  ("Mess3", mess3)]:
-    # breadth-first over beliefs, stopping before a level would pass 3,000 beliefs
-    m = msp.mixed_state_presentation(hmm, max_states=3_000, max_depth=DEPTH, warn=False)
-    depth_reached = DEPTH if m.complete else m.max_depth
-    counts = [f"{L}: {int((m.depths <= L).sum()):,}" for L in range(2, depth_reached + 1, 2)]
-    surest = m.beliefs.max(axis=1).max()      # the largest probability any belief gives a state
-    U10[name] = information.state_uncertainty(hmm, [10], unit="bits")[0]
-    print(f"{name}: unifilar {is_unifilar(hmm)}; largest belief in a state within "
-          f"{depth_reached} tokens {surest:.6f} (a corner: {bool(surest > 1 - 1e-12)}); "
-          f"U(10) = {U10[name]:.3f} bits")
-    print("    distinct beliefs within L tokens, L =", ", ".join(counts))
-    print("    " + (f"complete: {m.n_states} beliefs, {len(m.recurrent())} of them recurrent"
-                    if m.complete else "not complete: the next level would pass 3,000 beliefs"
-                    if m.max_depth < DEPTH else f"not complete: still growing at L = {DEPTH}"))
-print("asymmetric flip, U(L) for L = 0, 4, ..., 20 [bits]:",
-      information.state_uncertainty(flip, np.arange(0, 21, 4), unit="bits").round(3))
 
 # %% [markdown]
-# The four cases side by side. Z1R and RRXOR are unifilar and reach corners; their sets are
-# complete at 7 and 36 beliefs, of which only the 3 and 5 corners are recurrent. The
-# asymmetric flip is unifilar too, but its surest belief within 14 tokens is 0.99998, not a
-# corner: it never synchronises exactly. Its uncertainty still falls towards 0 (0.087 bits
-# at $L = 20$) and every token adds 4 new beliefs, creeping towards the corners — an
-# infinite set, but with no recurrent beliefs away from the corners. Mess3 is not unifilar:
-# its uncertainty levels off at 0.438 bits, every word of length $\le 6$ gives its own belief
-# (1,093 of them, $(3^7 - 1)/2$), and the set would pass 3,000 beliefs at the next token.
+# ### Finite or infinite?
+#
+# Synchronisation is about *how sure* the observer gets; a different question is *how many*
+# beliefs it can ever hold. Z1R's observer holds only 7 different beliefs and RRXOR's 36,
+# however long it reads, while Mess3's observer reaches a belief it never held before with
+# almost every word — the count below grows by a factor of three per token. Which
+# presentations give finitely many beliefs (not synchronisation alone, and not
+# non-unifilarity alone) is worked out in chapter 03, section 3.
+
+# %%
+def distinct_beliefs(hmm, max_length):
+    """Number of distinct beliefs (to 9 decimals) reached by the words of length <= L."""
+    every = all_sequences(hmm, max_length).beliefs          # (words, L + 1, states)
+    return [len(np.unique(every[:, :L + 1].reshape(-1, hmm.n_states).round(9), axis=0))
+            for L in range(max_length + 1)]
+
+
+fig, ax = plt.subplots(figsize=(5.8, 3.6))
+for name, hmm in [("Z1R", z1r), ("RRXOR", rrxor), ("Mess3", mess3)]:
+    counts = distinct_beliefs(hmm, 7)
+    ax.semilogy(range(8), counts, "o-", ms=4, label=f"{name} ({counts[-1]:,} at L = 7)")
+    print(f"{name:6s} distinct beliefs after <= L tokens, L = 0..7:", counts)
+ax.set_xlabel("tokens seen L")
+ax.set_ylabel("distinct beliefs after ≤ L tokens")
+ax.legend(frameon=False)
+plt.show()
 
 # %% [markdown]
 # ## 5. What a belief predicts: the next token, and the whole future
@@ -435,7 +512,7 @@ for past in pasts:
 # where $H(L) = -\sum_{|w|=L} P(w) \ln P(w)$ is the block entropy (the second form is the chain
 # rule of entropy). No predictor — however large, however trained — can beat $h(L)$ at a
 # context of $L - 1$ tokens, and the predictor that reaches it outputs $P(\cdot \mid \eta(w))$;
-# whether it must also hold $\eta(w)$ itself is chapter 03's question (sections 5 and 8). We measure it in **nats** (natural logarithms) because that is what
+# whether it must also hold $\eta(w)$ itself is chapter 03's question (sections 5 and 6). We measure it in **nats** (natural logarithms) because that is what
 # `torch.nn.functional.cross_entropy` reports; divide by $\ln 2$ for bits.
 #
 # For Mess3, by exact enumeration:
@@ -574,8 +651,15 @@ for L in range(2, 8):
           f"{gaps[L - 1] / gaps[L - 2]:.2f}")
 
 # %% [markdown]
-# The sum of the gaps, $\sum_L \big(h(L) - h_\mu\big)$, is the *excess entropy* — the total
-# information the past carries about the future; chapter 03 returns to it.
+# The gaps add up to a finite total, the **excess entropy**
+# $E = \sum_{L \ge 1} \big(h(L) - h_\mu\big)$: the extra loss an observer pays while it learns
+# from the context, summed over all positions — equivalently, how much information the past
+# carries about the future (Crutchfield & Feldman 2003). For Mess3, `information.excess_entropy`
+# gives:
+
+# %%
+E_mess3 = information.excess_entropy(mess3)
+print(f"excess entropy of Mess3: E = {E_mess3:.3f} nats = {E_mess3 / np.log(2):.3f} bits")
 
 # %% [markdown]
 # ## Summary
@@ -586,12 +670,14 @@ for L in range(2, 8):
 #   HMM structure is "given the current state, the next token and state ignore the past".
 # * Trajectories: index $t$ is the belief after $t$ tokens, index 0 the prior. Beliefs are
 #   points of the simplex; corners are certainty.
+# * Entropy $H[p]$ is average surprise; cross-entropy $H(p, q)$ is the average surprise of
+#   predicting $p$'s outcomes with $q$ (a language model's loss); their difference
+#   $\mathrm{KL}(p\,\|\,q) \ge 0$ is the price of the wrong $q$; block entropy $H(L)$ is the
+#   entropy of words of length $L$.
 # * Synchronisation: $U(L) = \sum_w P(w) H[\eta(w)]$. Z1R reaches 0 after 3 tokens; Mess3
 #   levels off at 0.438 bits; RRXOR decays slowly.
-# * The set of beliefs is finite for Z1R (7) and RRXOR (36): unifilar presentations that
-#   synchronise exactly, whose recurrent beliefs are corners. A unifilar process that only
-#   synchronises asymptotically has infinitely many beliefs, all transient; Mess3's infinite
-#   (fractal) set comes from its non-unifilar presentation.
+# * Z1R's observer can hold only 7 beliefs and RRXOR's 36, while Mess3's reaches a new one with
+#   almost every word; chapter 03 says when the set is finite.
 # * A belief predicts the whole future, $P(w \mid \eta) = \eta T^{(w)}\mathbf 1$ — more than
 #   the next token.
 # * Myopic entropy $h(L)$ is the best achievable cross-entropy with $L-1$ tokens of context.
