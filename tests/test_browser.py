@@ -10,6 +10,8 @@ is JupyterLab's root, so autosave never touches the repository. Screenshots go t
 ``test-artifacts/`` (git-ignored): ``browser_<notebook>_{run_all,before,after}.png``.
 Two notebooks are driven: chapter 03 (the fractal explorer, the course's centre-piece widget)
 and chapter 01 (the Mess3 explorer). ``BELIEFCOURSE_BROWSER_NOTEBOOK=PATH`` drives only PATH.
+A third test clicks token buttons of chapter 02's belief-update widget
+(``BELIEFCOURSE_BROWSER_BELIEF_NOTEBOOK=PATH``: another notebook that displays it).
 """
 
 from __future__ import annotations
@@ -181,3 +183,77 @@ def test_run_all_and_move_a_slider(lab, chromium_executable, artifacts_dir):
             browser.close()
     assert after_value != before_value, f"slider readout stayed at {before_value}"
     assert shot["after"].read_bytes() != before_png, "the widget looks the same after the drag"
+
+
+# ---------------------------------------------------------------------------- chapter 02
+BELIEF_NOTEBOOK = os.environ.get("BELIEFCOURSE_BROWSER_BELIEF_NOTEBOOK",
+                                 "chapters/02_belief_updating.ipynb")
+# The output area of the belief-update widget: token buttons, "random token" and a picture.
+FIND_BELIEF_WIDGET_JS = """() => {
+  const areas = [...document.querySelectorAll('.jp-OutputArea-output')];
+  const a = areas.find(o => o.querySelector('img') && [...o.querySelectorAll('button')]
+                                .some(b => b.textContent.trim() === 'random token'));
+  if (!a) return false;
+  a.setAttribute('data-course-test', 'belief-update');
+  return true;
+}"""
+
+
+@pytest.mark.parametrize("lab", [BELIEF_NOTEBOOK], indirect=True,
+                         ids=lambda p: Path(p).stem)
+def test_click_a_token_and_the_belief_moves(lab, chromium_executable, artifacts_dir):
+    """Chapter 02's belief-update widget: Run All, click A then B, and see the picture and the
+    status line follow (``browser_belief_update_{before,after}.png``)."""
+    from playwright.sync_api import sync_playwright
+
+    shot = {k: artifacts_dir / f"browser_belief_update_{k}.png" for k in ("before", "after")}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS,
+                                    headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.set_default_timeout(120_000)
+        try:
+            page.goto(lab["url"])
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+            page.wait_for_selector(IDLE)
+            no = page.locator(".jp-toast-button", has_text="No")
+            if no.count():
+                no.first.click()
+            page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            page.wait_for_function(
+                """() => { const ps = [...document.querySelectorAll(
+                               '.jp-CodeCell .jp-InputPrompt')];
+                           return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(
+                               p.textContent)); }""", timeout=RUN_ALL_TIMEOUT_MS)
+            page.wait_for_selector(IDLE)
+            try:
+                page.wait_for_function(FIND_BELIEF_WIDGET_JS, timeout=30_000)
+            except Exception:
+                pytest.fail(f"{lab['notebook']} shows no belief-update widget after Run All "
+                            "(the cell `belief_update_widget()`, see "
+                            "beliefcourse/widgets/belief_update.py)")
+            widget = page.locator("[data-course-test=belief-update]")
+            widget.scroll_into_view_if_needed()
+            img = widget.locator("img").first
+            status = widget.locator(".widget-html").first
+            page.wait_for_function("i => i.complete && i.naturalWidth > 0",
+                                   arg=img.element_handle())
+            widget.screenshot(path=str(shot["before"]))
+            before = img.get_attribute("src"), status.inner_text()
+            for name, word in (("A", "A"), ("B", "AB")):
+                old = img.get_attribute("src")
+                widget.get_by_role("button", name=name, exact=True).click()
+                page.wait_for_function(
+                    "([i, old]) => i.src !== old && i.complete && i.naturalWidth > 0",
+                    arg=[img.element_handle(), old], timeout=60_000)
+                page.wait_for_function("([s, w]) => s.textContent.includes(w)",
+                                       arg=[status.element_handle(), f" {word}: η"],
+                                       timeout=30_000)
+            widget.screenshot(path=str(shot["after"]))
+            after = img.get_attribute("src"), status.inner_text()
+        finally:
+            browser.close()
+    assert "0 tokens (none)" in before[1], before[1]
+    assert "2 tokens AB:" in after[1] and after[0] != before[0], after[1]
