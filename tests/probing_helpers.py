@@ -1,4 +1,4 @@
-"""Shared test data for the tests of beliefcourse.probing (tests/test_probing_*.py).
+"""Shared test data for the tests of beliefcourse.probing (tests/probing/).
 
 ``TinyModel`` is a stand-in module with the course models' hook interface; ``planted`` makes
 synthetic features with targets that are an exact (or noisy) affine function of them.

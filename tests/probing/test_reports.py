@@ -134,7 +134,7 @@ def _rel_for(name: str, row: dict) -> float:
 
 SHIPPED = checkpoints.available()
 # Chapter 07's one-layer grid models carry a "mechanism" record (beliefcourse.grid, tested in
-# tests/test_grid.py) instead of belief probes, and chapter 08's mixture models a "worlds"
+# tests/grid/test_grid.py) instead of belief probes, and chapter 08's mixture models a "worlds"
 # record (beliefcourse.worlds); every other shipped model has a probe record.
 MIXTURES = [n for n in SHIPPED if "evaluation" in checkpoints.record(n)]
 PROBED = [n for n in SHIPPED if not n.startswith("grid-") and n not in MIXTURES]
