@@ -158,12 +158,15 @@ def belief_update_widget(process=None, prior=None, seed=0):
 
         fig = _figure(FIGSIZE)
         ax = fig.add_axes((0.0, 0.02, 0.56, 0.88))
+        last = box.tokens[-1] if box.tokens else None
         for x, name in enumerate(names):
             corners = images[name]
-            if len(corners) >= 2:
+            if len(corners) >= 2:          # the token just seen: its triangle stands out
                 ax.add_patch(Polygon(plotting.simplex_coordinates(corners), closed=True,
-                                     facecolor=colors[x], edgecolor=colors[x], alpha=0.18,
-                                     lw=1.2, zorder=0, label=_image_label(name)))
+                                     facecolor=colors[x], edgecolor=colors[x],
+                                     alpha=0.32 if x == last else 0.14,
+                                     lw=2.0 if x == last else 1.0, zorder=0,
+                                     label=_image_label(name)))
         plotting.plot_belief_path(path, ax=ax, labels=hmm.state_names, number_steps=False,
                                   s=30)
         here = plotting.simplex_coordinates(eta)
@@ -205,8 +208,7 @@ def belief_update_widget(process=None, prior=None, seed=0):
                         f"<code>{html.escape(shown) or '(none)'}</code>: "
                         f"η = {_fmt(eta)} over states "
                         f"{html.escape(', '.join(hmm.state_names))}; "
-                        f"Pr(next = x | η): {pred}. "
-                        "Letters in the picture: where each token would move η.")
+                        f"Pr(next = x | η): {pred}")
 
     def step(token):
         x = _token_index(hmm, token)
