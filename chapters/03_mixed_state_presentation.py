@@ -13,10 +13,14 @@
 # %% [markdown]
 # # 03 · The mixed-state presentation: the geometry of everything an observer can believe
 #
-# *Reading time ≈ 75 minutes. Prerequisites: chapter 02 (the update
-# $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$, the next-token distribution
-# $P(x\mid\eta) = \eta T^{(x)}\mathbf 1$, synchronisation, the entropy rate $h_\mu$); a
-# logarithm plot does not scare you.*
+# *Time ≈ 85 minutes for the core, about 20 more for the optional parts: reading (about
+# 5,600 words and 250 lines of code in the core, 1,100 words and 85 lines optional, and the
+# widget) and 9 seconds of running (measured on one CPU thread). Subsections that begin with
+# **Optional — skip if short on time** go beyond what chapters 04–05 need; their cells still
+# run, so Run All works either way. Prerequisites:
+# chapter 02 (the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$, the next-token
+# distribution $P(x\mid\eta) = \eta T^{(x)}\mathbf 1$, entropy, synchronisation, the entropy
+# rate $h_\mu$); a logarithm plot does not scare you.*
 #
 # Chapter 02 followed one observer along one sequence. This chapter collects **all** the
 # beliefs an observer can ever hold, and finds that they form a machine of their own — the
@@ -33,14 +37,15 @@
 #    generates the same process;
 # 2. build it breadth-first, draw it as a graph and in the simplex, and split it into
 #    transient and recurrent states;
-# 3. explain why Z1R's MSP is finite and Mess3's is infinite, and sample the infinite one with
-#    the *chaos game* of an iterated function system;
+# 3. explain when an MSP is finite — why Z1R's is and Mess3's is not, and why
+#    non-unifilarity alone does not decide it — and sample an infinite one with the
+#    *chaos game* of an iterated function system;
 # 4. show, with RRXOR, that beliefs carry more than the next-token distribution:
 #    36 beliefs, 11 next-token predictions;
-# 5. measure a fractal's dimension three ways — box counting, information dimension and
-#    the Lyapunov dimension $h_\mu/|\lambda_1|$ — say why they differ, and say how far each
-#    estimate can be trusted;
-# 6. state the prediction that chapters 04 and 05 test on a transformer.
+# 5. state the prediction that chapters 04 and 05 test on a transformer;
+# 6. measure a fractal's dimension by box counting and by the information dimension, say why
+#    they differ and how far each estimate can be trusted (optional: the Lyapunov dimension
+#    $h_\mu/|\lambda_1|$ from the dynamics).
 #
 # Practice: `exercises/03_mixed_state_presentation.ipynb` (six exercises, about 90 minutes).
 
@@ -53,6 +58,7 @@ import numpy as np
 
 from beliefcourse import information, msp, plotting, processes
 from beliefcourse.enumerate import all_sequences
+from beliefcourse.hmm import HMM
 
 np.set_printoptions(precision=4, suppress=True)
 z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
@@ -213,7 +219,19 @@ print(f"statistical complexity C_mu = {information.statistical_complexity(z1r):.
 # ## 3. Mess3: a machine with infinitely many states
 #
 # Run the same search on Mess3 and it never runs dry. `msp.beliefs_by_depth` lists the
-# distinct beliefs reachable with at most $L$ tokens:
+# distinct beliefs reachable with at most $L$ tokens (chapter 02, section 4 drew the first
+# seven levels):
+#
+# > **Question (predict, then run the cell).** Z1R has 6 words of length 3 and Mess3 has 27.
+# > How many *new* beliefs does each observer reach at $L = 3$, beyond those of $L \le 2$?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Z1R: none. Every word of length 3 synchronises (chapter 02), so it ends at a corner, and
+# > all three corners were already reached by words of length 2 (`00`, `01`, `11`); the
+# > count stays at 7. Mess3: all 27 — each word of length 3 ends at a belief of its own, so
+# > the count goes from 13 to 40.
+# > </details>
 
 # %%
 depth_counts = {}
@@ -226,14 +244,6 @@ print(f"{'L':>2}  {'Z1R':>5}  {'RRXOR':>5}  {'Mess3':>6}  {'(3^(L+1) - 1)/2':>16
 for L in range(11):
     print(f"{L:2d}  {depth_counts['Z1R'][L]:5d}  {depth_counts['RRXOR'][L]:5d}  "
           f"{depth_counts['Mess3'][L]:6d}  {(3 ** (L + 1) - 1) // 2:16d}  {coarse[L]:21d}")
-
-fig, ax = plt.subplots(figsize=(5.8, 3.6))
-for name, counts in depth_counts.items():
-    ax.semilogy(np.arange(len(counts)), counts, "o-", ms=4, label=name)
-ax.set_xlabel("word length L")
-ax.set_ylabel("distinct beliefs after ≤ L tokens")
-ax.legend(frameon=False)
-plt.show()
 
 # %% [markdown]
 # Z1R stops at 7 and RRXOR at 36, but Mess3's count is $1 + 3 + 9 + \dots + 3^L =
@@ -262,33 +272,144 @@ for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
 # Invertibility alone does not forbid every merge: two words that end in *different* tokens
 # could still land on the same point, since the images $f_A(\Delta)$ and $f_B(\Delta)$ of the
 # simplex overlap. That would take an exact coincidence, and the table shows none happens
-# within ten tokens. Behind all this is that Mess3 is **non-unifilar**: from a known state a
-# token can lead to any of the three states, so certainty is never reached and never kept
-# (chapter 02: the state uncertainty levels off at 0.438 bits). The MSP is unifilar by
-# construction, and it pays for it with infinitely many states.
+# within ten tokens. So Mess3's observer never forgets which of two pasts it has seen; the
+# MSP is unifilar by construction, and for Mess3 it pays for that with infinitely many
+# states.
 #
-# ### The maps $f_x$ are contractions: an iterated function system
+# ### When is the set of beliefs finite?
 #
-# Each $f_x$ maps the simplex into itself, and it *shrinks* it. For a matrix with positive
-# entries this can be made precise with Hilbert's projective metric on the simplex,
-# $d_H(\eta, \nu) = \ln \max_i \frac{\eta_i}{\nu_i} - \ln \min_i \frac{\eta_i}{\nu_i}$: the
-# map $\eta \mapsto \eta M / (\eta M \mathbf 1)$ multiplies Hilbert distances by at most
-# $\tanh(\Theta(M)/4)$, with $\Theta(M) = \max_{i,j,k,l} \ln \frac{M_{ik} M_{jl}}{M_{il}
-# M_{jk}}$ (Birkhoff's theorem; Seneta 1981, ch. 3). For Mess3:
+# It is tempting to blame the difference between Z1R and Mess3 on synchronisation, but that
+# is not the cause. Two properties of the *presentation* — the HMM we start from — matter.
+#
+# * **Unifilarity.** An HMM is *unifilar* if from each state each token leads to at most one
+#   next state: every $T^{(x)}$ has at most one non-zero entry per row. Then an observer who
+#   is certain stays certain (a corner of the simplex is mapped to a corner).
+# * **Exact or asymptotic synchronisation** (Travers & Crutchfield 2010). A unifilar
+#   observer either *can* become certain after finitely many tokens — some word of positive
+#   probability, a *synchronising word*, leads to a corner; then, with probability 1, the
+#   observer becomes certain at a finite time — or it never can, and (when different states
+#   predict different futures) its uncertainty only shrinks towards 0.
+#
+# Three cases follow.
+#
+# 1. *Unifilar and exactly synchronising* (Z1R, RRXOR): with probability 1 the observer
+#    reaches a corner and from then on moves among corners, so the MSP's recurrent states
+#    are at most the $n$ corners. Only the beliefs held *before* synchronising remain to
+#    count; for Z1R and RRXOR they are finitely many (for Z1R every word of length 3
+#    synchronises; RRXOR's never-synchronising words, such as `000…`, lead round a short
+#    cycle of beliefs), so the whole set is finite.
+# 2. *Unifilar but only asymptotically synchronising*: no belief is ever a corner, yet the
+#    uncertainty goes to 0, so the beliefs come ever closer to the corners without reaching
+#    them: infinitely many, all transient, piling up only at the corners.
+# 3. *Non-unifilar* (Mess3): one token from a *known* state can lead to any of three states,
+#    so even certainty would be lost at the next step, and nothing holds the observer's
+#    **long-run beliefs** at the corners. Mess3's pile up on an infinite set inside the
+#    triangle — the *attractor* of the next subsection, chapter 00's fractal. Its MSP states
+#    are all transient too, as in case 2: every word leads to a belief of its own, so the
+#    MSP is a tree in which no belief is visited twice (checked below). What differs from
+#    case 2 is *where* the beliefs pile up: at the corners there, on the attractor here.
+#
+# **Non-unifilarity is necessary for case 3, not sufficient.** Two members of the Mess3
+# family are just as non-unifilar as Mess3(0.05, 0.85), yet have finitely many beliefs:
+#
+# * In Mess3(1/3, 0.85) the hidden chain jumps to a uniformly random state at every step,
+#   whatever the current one (its net matrix is $(1 - 3x)I + xJ$ with $1 - 3x = 0$). The
+#   past says nothing about the next state beyond what the last token says: every
+#   $T^{(x)}$ has rank 1, every word that ends in `A` leads to the same belief, and the MSP
+#   has 4 states — $\pi$ and one per last token.
+# * In Mess3(0.05, 1/3) every state emits every token with probability ⅓, so a token is no
+#   evidence at all: every $f_x$ is the same map $\eta \mapsto \eta T$, which keeps $\pi$
+#   where it is. One belief.
+#
+# What Mess3(0.05, 0.85) has in addition is that **no two words lead to the same belief**:
+# its maps $f_x$ are invertible (no single update merges two beliefs), they differ from one
+# another, and words ending in different tokens never coincide exactly (the table above).
+# Its failure to synchronise is another consequence of the same mixing, not the cause; case 2
+# shows a process can fail to synchronise exactly and still have all its long-run beliefs at
+# the corners.
+#
+# For case 2 we need an example. Take two states $A$, $B$ and tokens 0, 1: state $A$ emits 0
+# with probability $a$ and stays, or emits 1 and moves to $B$; state $B$ emits 0 with
+# probability $b$ and stays, or emits 1 and moves to $A$. It is unifilar (token 0 keeps the
+# state, token 1 swaps it). Two observers who started in $A$ and in $B$ follow opposite
+# paths, and each token multiplies the odds between them by one of $a/b$, $b/a$,
+# $(1-a)/(1-b)$, $(1-b)/(1-a)$ — never by 0 or $\infty$ when $0 < a, b < 1$. So no word
+# ever makes the observer certain: it synchronises only asymptotically. With $a \ne b$ the
+# two states predict different futures, so the odds drift and the uncertainty still goes to
+# 0. We use $a = 0.8$, $b = 0.4$ and call it the *asymmetric flip*.
+#
+# The cell checks every claim above by computation, on these four processes and on the two
+# finite members of the Mess3 family: unifilarity from the matrices, whether any belief
+# within 14 tokens is a corner (exact synchronisation), how many distinct beliefs words of
+# length $\le L$ reach, the recurrent beliefs where the set is finite, and $U(10)$.
 
 # %%
-def birkhoff_coefficient(M):
-    """tanh(Theta / 4), Theta the projective diameter of a positive matrix."""
-    log_ratio = (np.log(M)[:, None, :, None] + np.log(M)[None, :, None, :]
-                 - np.log(M)[:, None, None, :] - np.log(M)[None, :, :, None])
-    return float(np.tanh(log_ratio.max() / 4))
+a, b = 0.8, 0.4
+T_flip = np.zeros((2, 2, 2))
+T_flip[0, 0, 0], T_flip[1, 0, 1] = a, 1 - a     # A: 0 -> stay (a), 1 -> B
+T_flip[0, 1, 1], T_flip[1, 1, 0] = b, 1 - b     # B: 0 -> stay (b), 1 -> A
+flip = HMM(T_flip, state_names=["A", "B"], token_names=["0", "1"])
 
 
-for x, token in enumerate(mess3.token_names):
-    print(f"f_{token}: contracts Hilbert distances by a factor of at most "
-          f"{birkhoff_coefficient(mess3.T[x]):.3f}")
+def is_unifilar(hmm):
+    """At most one next state for every (state, token): one non-zero per row of T^(x)."""
+    return bool(np.all((hmm.T > 0).sum(axis=2) <= 1))
+
+
+DEPTH = 14
+U10 = {}
+for name, hmm in [("Z1R", z1r), ("RRXOR", rrxor), ("asymmetric flip", flip),
+                  ("Mess3", mess3), ("Mess3(1/3, 0.85)", processes.mess3(x=1 / 3, alpha=0.85)),
+                  ("Mess3(0.05, 1/3)", processes.mess3(x=0.05, alpha=1 / 3))]:
+    # breadth-first over beliefs, stopping before a level would pass 3,000 beliefs
+    m = msp.mixed_state_presentation(hmm, max_states=3_000, max_depth=DEPTH, warn=False)
+    depth_reached = DEPTH if m.complete else m.max_depth
+    counts = [f"{L}: {int((m.depths <= L).sum()):,}" for L in range(2, depth_reached + 1, 2)]
+    surest = m.beliefs.max(axis=1).max()      # the largest probability any belief gives a state
+    U10[name] = information.state_uncertainty(hmm, [10], unit="bits")[0]
+    print(f"{name}: unifilar {is_unifilar(hmm)}; largest belief in a state within "
+          f"{depth_reached} tokens {surest:.6f} (a corner: {bool(surest > 1 - 1e-12)}); "
+          f"U(10) = {U10[name]:.3f} bits")
+    print("    distinct beliefs within L tokens, L =", ", ".join(counts))
+    print("    " + (f"complete: {m.n_states} belief{'s' * (m.n_states > 1)}, "
+                    f"{len(m.recurrent())} of them recurrent"
+                    if m.complete else "not complete: the next level would pass 3,000 beliefs"
+                    if m.max_depth < DEPTH else f"not complete: still growing at L = {DEPTH}"))
+for name, hmm in [("Mess3(1/3, 0.85)", processes.mess3(x=1 / 3, alpha=0.85)),
+                  ("Mess3(0.05, 1/3)", processes.mess3(x=0.05, alpha=1 / 3)), ("Mess3", mess3)]:
+    print(f"{name}: ranks of T^(A), T^(B), T^(C) = "
+          f"{[int(np.linalg.matrix_rank(T)) for T in hmm.T]}; every state emits every token "
+          f"with probability 1/3: {bool(np.allclose(hmm.T.sum(axis=2), 1 / 3))}")
+tree = msp.mixed_state_presentation(mess3, max_states=3_000, max_depth=6, warn=False)
+src, _, dst, _ = tree.edges
+n_words = sum(3 ** L for L in range(7))
+is_tree = bool(np.all(tree.depths[dst] == tree.depths[src] + 1) and len(set(dst)) == len(dst))
+print(f"Mess3's MSP to depth 6: {tree.n_states:,} beliefs for {n_words:,} words of length <= 6; "
+      f"every edge enters a new belief one level deeper (a tree): {is_tree}")
+print("asymmetric flip, U(L) for L = 0, 4, ..., 20 [bits]:",
+      information.state_uncertainty(flip, np.arange(0, 21, 4), unit="bits").round(3))
 
 # %% [markdown]
+# The cases side by side. Z1R and RRXOR are unifilar and reach corners; their sets are
+# complete at 7 and 36 beliefs, of which only the 3 and 5 corners are recurrent. The
+# asymmetric flip is unifilar too, but its surest belief within 14 tokens is 0.99998, not a
+# corner: it never synchronises exactly. Its uncertainty still falls towards 0 (0.087 bits
+# at $L = 20$) and every token adds 4 new beliefs, creeping towards the corners — an
+# infinite set, but with no long-run beliefs away from the corners. Mess3 is not unifilar:
+# its uncertainty levels off at 0.438 bits, every word of length $\le 6$ gives its own belief
+# (1,093 of them, $(3^7 - 1)/2$, joined as a tree), and the set would pass 3,000 beliefs at
+# the next token. Mess3(1/3, 0.85) and Mess3(0.05, 1/3) are not unifilar either, but their
+# MSPs close at 4 and 1 beliefs: rank-1 maps in the first, three identical maps in the
+# second.
+#
+# ### The maps $f_x$ shrink the simplex: an iterated function system
+#
+# Each $f_x$ maps the simplex $\Delta$ into itself, and it *shrinks* it: its image
+# $f_x(\Delta)$ is a smaller triangle (chapter 02's widget shades the three), and two
+# observers who hold different beliefs and read the same tokens end up with ever closer
+# beliefs. Maps that bring every pair of points closer are called *contractions*; the
+# optional subsection below measures how much one Mess3 update contracts.
+#
 # A finite family of contractions applied in random order is an **iterated function
 # system** (IFS). Its theory (Hutchinson 1981; Barnsley 1988) says that there is a unique
 # non-empty compact set $\mathcal A$ with
@@ -298,11 +419,9 @@ for x, token in enumerate(mess3.token_names):
 # the *attractor*, and that it is typically a fractal: a union of shrunken, distorted copies
 # of itself. The beliefs an observer holds in the long run approach $\mathcal A$
 # (exponentially fast) and fill it densely. You can see the equation above in the beliefs
-# after all $3^8 = 6561$ words of length 8 (by then the start $\pi$ is largely forgotten,
-# though slowly in the worst case: a factor 0.895 per step is a weak contraction; the
-# Lyapunov section below shows that typical steps contract far more). Colour each belief by the **last** token of
-# its word: the
-# words ending in $x$ give $f_x$ applied to the set of depth 7 — three copies (left). Colour by
+# after all $3^8 = 6561$ words of length 8 (by then the start $\pi$ is largely forgotten).
+# Colour each belief by the **last** token of its word: the words ending in $x$ give $f_x$
+# applied to the set of depth 7 — three copies (left). Colour by
 # the last *two* tokens: nine copies of copies (middle). Zoom into the red copy: it looks like
 # the whole (right).
 
@@ -330,6 +449,65 @@ axes[2].set_xticks([])
 axes[2].set_yticks([])
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ### How much does one update contract? Hilbert's metric and Birkhoff's theorem
+#
+# **Optional — skip if short on time.**
+#
+# For a matrix with positive entries "shrinks" can be made precise with Hilbert's
+# projective metric on the simplex,
+# $d_H(\eta, \nu) = \ln \max_i \frac{\eta_i}{\nu_i} - \ln \min_i \frac{\eta_i}{\nu_i}$: the
+# map $\eta \mapsto \eta M / (\eta M \mathbf 1)$ multiplies Hilbert distances by at most
+# $\tanh(\Theta(M)/4)$, with $\Theta(M) = \max_{i,j,k,l} \ln \frac{M_{ik} M_{jl}}{M_{il}
+# M_{jk}}$ (Birkhoff's theorem; Seneta 1981, ch. 3). For Mess3, and for two other values of
+# $\alpha$:
+
+# %%
+def birkhoff_coefficient(M):
+    """tanh(Theta / 4), Theta the projective diameter of a positive matrix."""
+    log_ratio = (np.log(M)[:, None, :, None] + np.log(M)[None, :, None, :]
+                 - np.log(M)[:, None, None, :] - np.log(M)[None, :, :, None])
+    return float(np.tanh(log_ratio.max() / 4))
+
+
+def hilbert_distance(eta, nu):
+    """d_H(eta, nu) = ln max_i(eta_i / nu_i) - ln min_i(eta_i / nu_i), row by row."""
+    log_ratio = np.log(eta) - np.log(nu)
+    return log_ratio.max(axis=-1) - log_ratio.min(axis=-1)
+
+
+for alpha in (0.6, 0.85, 0.95):
+    coefficients = [birkhoff_coefficient(T) for T in processes.mess3(x=0.05, alpha=alpha).T]
+    print(f"Mess3(0.05, {alpha}): f_A, f_B, f_C contract Hilbert distances by at most "
+          + ", ".join(f"{c:.4f}" for c in coefficients))
+print(f"(1 - 3x) / (1 - x) at x = 0.05: {(1 - 3 * 0.05) / (1 - 0.05):.4f};  17/19 = {17 / 19:.4f}")
+
+# T^(x) = M D_x: the hidden chain's move M, then the new state's emission, a diagonal matrix
+M = mess3.transition_matrix
+D = [np.diag(T.sum(axis=0)) for T in mess3.T]          # D_x[j, j] = P(x | state j)
+print("T^(x) = M D_x for every token:", all(np.allclose(T, M @ Dx) for T, Dx in zip(mess3.T, D)))
+print(f"Birkhoff coefficient of M alone: {birkhoff_coefficient(M):.4f}")
+rng = np.random.default_rng(1)
+eta, nu = rng.dirichlet(np.ones(3), size=(2, 1000))
+scaled = [(v @ D[0]) / (v @ D[0]).sum(axis=1, keepdims=True) for v in (eta, nu)]
+change = np.abs(hilbert_distance(*scaled) - hilbert_distance(eta, nu)).max()
+print(f"multiplying 1,000 pairs of beliefs by D_A and renormalising changes their Hilbert "
+      f"distance by less than 1e-12: {bool(change < 1e-12)}")
+
+# %% [markdown]
+# All three maps, at every $\alpha$, have the same coefficient: for Mess3(x, α) it is
+# $(1 - 3x)/(1 - x)$, 17/19 = 0.8947 at the paper's parameters, **independent of α**.
+# The reason is in the structure of $T^{(x)} = M D_x$: first the hidden chain moves ($M$,
+# which stays with probability $1 - 2x$), then the new state emits ($D_x$, the diagonal
+# matrix of $P(x \mid j)$). Multiplying two beliefs by the same diagonal matrix multiplies
+# $\eta_j$ and $\nu_j$ by the same factor, so every ratio $\eta_j/\nu_j$ is unchanged, and
+# renormalising divides them all by one constant, which cancels in $d_H$. Evidence moves
+# beliefs, but in Hilbert's metric it never brings two of them closer; all the contraction
+# comes from the chain's mixing, $M$, whose coefficient is
+# $\tanh\big(\tfrac12 \ln\tfrac{1-2x}{x}\big) = \tfrac{1 - 3x}{1 - x}$.
+#
+# 0.8947 per step is a weak guarantee; section 7 shows that typical steps contract far more.
 
 # %% [markdown]
 # ## 4. The chaos game and the Blackwell measure
@@ -414,7 +592,7 @@ print(f"E[H(P(.|eta))] [nats]            {m:11.4f} ± {se:.4f}  {exact['h']:8.4f
 # infinite: the Blackwell measure puts zero probability on every single belief, so its
 # Shannon entropy diverges. A finite number
 # survives if we blur the beliefs to a resolution $\varepsilon$ — and how fast it grows as
-# $\varepsilon \to 0$ is a **dimension**, the subject of section 6.
+# $\varepsilon \to 0$ is a **dimension**, the subject of section 7.
 
 # %% [markdown]
 # ## 5. RRXOR: 36 beliefs, and what they know beyond the next token
@@ -435,14 +613,49 @@ print(f"C_mu = {information.statistical_complexity(rrxor):.4f} bits")
 # %% [markdown]
 # All 36 beliefs appear within six tokens; the five recurrent ones are the corners — RRXOR
 # synchronises, and once synchronised it is its own MSP, with $C_\mu = H[\pi] = 2.2516$ bits.
-# The figure below shows the 36 beliefs projected onto their first three principal
-# components (a 4-simplex does not fit on paper; the projection keeps as much of the spread
-# as three axes can). The colour of a point is its **next-token prediction**, from blue
-# (certainly a `1` next) through grey (a fair coin) to red (certainly a `0`) — and there are
-# far fewer colours than points.
+#
+# A 4-simplex does not fit on paper. The figure projects the 36 beliefs onto their first
+# three principal components (PCA of the centred beliefs, the view Shai et al. draw), seen
+# from two sides; the grey lines are the edges of the projected simplex, and the letters
+# its corners. The colour of a point is its **next-token prediction**, from blue (certainly
+# a `1` next) through grey (a fair coin) to red (certainly a `0`).
 
 # %%
 rr_next = np.einsum("ki,xij->kx", rr_msp.beliefs, rrxor.T)
+prediction_colors = plt.get_cmap("coolwarm")(rr_next[:, 0])     # colour = P(next token = 0)
+spread = np.linalg.svd(rr_msp.beliefs - rr_msp.beliefs.mean(axis=0), compute_uv=False) ** 2
+fig = plt.figure(figsize=(11, 5))
+for k, azim in enumerate((-60, 30)):
+    ax3d = fig.add_subplot(1, 2, k + 1, projection="3d")
+    plotting.plot_simplex_projection(rr_msp.beliefs, dims=3, method="pca", ax=ax3d,
+                                     colors=prediction_colors, s=50, labels=rrxor.state_names,
+                                     edgecolors="k", linewidths=0.4,
+                                     title=f"seen from azimuth {azim}°")
+    ax3d.view_init(elev=20, azim=azim)
+fig.suptitle("RRXOR's 36 beliefs, first three principal components")
+fig.tight_layout()
+plt.show()
+print(f"share of the beliefs' spread (variance) in the first three components: "
+      f"{spread[:3].sum() / spread.sum():.0%}")
+
+# %% [markdown]
+# The three components keep 86 % of the beliefs' spread, so the picture loses little.
+# Points of the same colour sit in different places: the beliefs keep apart situations
+# that the next-token prediction lumps together.
+#
+# > **Question (predict, then run the cell).** Each of the 36 beliefs predicts the next bit.
+# > How many *different* next-token distributions do they make between them? (Hint: count
+# > the colours above, or think about which positions of the cycle a belief can be unsure
+# > between.)
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Eleven. Ten beliefs predict a fair coin, and the other ten predictions come in five
+# > mirror pairs, $p$ and $1 - p$ (certainty of a `0` and of a `1` among them). A
+# > next-token predictor needs only 11 outputs; the beliefs keep 36 situations apart.
+# > </details>
+
+# %%
 _, rr_class = np.unique(rr_next.round(9), axis=0, return_inverse=True)
 rr_class = rr_class.ravel()
 print(f"{len(rr_msp.beliefs)} beliefs, {rr_class.max() + 1} distinct next-token distributions:")
@@ -452,16 +665,7 @@ for c in range(rr_class.max() + 1):
           f" {len(members):2d} beliefs")
 
 # %%
-prediction_colors = plt.get_cmap("coolwarm")(rr_next[:, 0])     # colour = P(next token = 0)
-fig = plt.figure(figsize=(12, 5))
-ax3d = fig.add_subplot(1, 2, 1, projection="3d")
-plotting.plot_simplex_projection(rr_msp.beliefs, dims=3, method="pca", ax=ax3d,
-                                 colors=prediction_colors, s=50, labels=rrxor.state_names,
-                                 edgecolors="k", linewidths=0.4,
-                                 title="RRXOR's 36 beliefs (first 3 principal components;\n"
-                                       "grey: edges of the projected simplex)")
-ax3d.view_init(elev=20, azim=-60)
-ax2 = fig.add_subplot(1, 2, 2)
+fig, ax2 = plt.subplots(figsize=(6, 3.8))
 class_sizes = np.bincount(rr_class)
 class_p0 = np.array([rr_next[rr_class == c][0, 0] for c in range(len(class_sizes))])
 ax2.bar(range(len(class_sizes)), class_sizes, color=plt.get_cmap("coolwarm")(class_p0),
@@ -532,7 +736,53 @@ for k, row in zip(pair, two):
 # that a probe with so many inputs could find in *any* network.
 
 # %% [markdown]
-# ## 6. How big is an infinite set? Fractal dimension
+# ## 6. The prediction
+#
+# Put the pieces together. To predict Mess3 optimally — to reach the loss floor $h(L)$ of
+# chapter 02 — a predictor must output $P(\cdot\mid\eta) = \eta\, T^{(\cdot)}\mathbf 1$ at
+# every position. Does that output determine the belief?
+#
+# > **Question (predict, then run the cell).** $P(\cdot\mid\eta) = \eta E$, with $E_{ix}$ the
+# > probability that state $i$ emits $x$ next. Can you recover $\eta$ from the next-token
+# > distribution for Mess3? For RRXOR?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Mess3: yes. $E$ is $3 \times 3$ — three states, three tokens — and invertible because each
+# > state favours its own token ($\alpha \ne 1/3$), so $\eta = P(\cdot\mid\eta) E^{-1}$.
+# > RRXOR: no. $E$ is $5 \times 2$, so it has rank at most 2, and five-state beliefs cannot be
+# > read off two numbers — section 5's 36 beliefs make only 11 predictions.
+# > </details>
+
+# %%
+emission = mess3.T.sum(axis=2).T          # emission[i, x] = P(next token x | state i)
+print("P(next token | state), rows A, B, C:")
+print(emission.round(4))
+print(f"rank {np.linalg.matrix_rank(emission)}, condition number "
+      f"{np.linalg.cond(emission):.2f}: P(. | eta) = eta @ emission can be solved for eta")
+print(f"RRXOR: rank {np.linalg.matrix_rank(rrxor.T.sum(axis=2).T)} for "
+      f"{rrxor.n_states} states: the next token cannot reveal the belief")
+
+# %% [markdown]
+# so an optimal Mess3 predictor carries the belief at its output, necessarily. That makes
+# the question of *how* it carries it the interesting one. A transformer's output is not
+# $P(\cdot\mid\eta)$ but logits, $\ln P(\cdot\mid\eta)$ up to a constant, which are not linear
+# in $\eta$. Nothing forces its residual stream to hold $\eta$ in any particular coordinates.
+# But **if** some affine map of the activations reproduces $\eta$, that map will draw this
+# chapter's fractal. That is the hypothesis of Shai et al., and the prediction the next two
+# chapters test:
+#
+# > **A transformer trained to the loss floor on Mess3 holds the belief linearly in its
+# > residual stream: an affine probe maps its activations onto this fractal** — the same
+# > self-similar lobes, the colours in the right places.
+#
+# For RRXOR the test is sharper, because the next token reveals so little: 36 beliefs but
+# only 11 next-token predictions. A network whose residual stream separates all 36 carries
+# more than its loss requires. Chapter 04 trains the transformer to the loss floor; chapter
+# 05 looks for the fractal, and asks what else could have drawn it.
+
+# %% [markdown]
+# ## 7. How big is an infinite set? Fractal dimension
 #
 # A finite MSP is measured by counting (7, 36) and by its entropy $C_\mu$. For Mess3 both are
 # infinite; the right size is a **dimension**. Cover the attractor with boxes of side
@@ -592,6 +842,10 @@ print(f"default fits: box counting {capacity.slope:.2f}, information {info_dim.s
 #
 # ### The Lyapunov dimension: $d = h_\mu / |\lambda_1|$
 #
+# **Optional — skip if short on time.** The next three subsections (Lyapunov exponents,
+# why they differ from Birkhoff's bound, and where the formula breaks) go beyond what the
+# rest of the course needs; "How sure are these numbers?" in between is core.
+#
 # The dynamics give a third estimate, with no boxes at all. Start from the whole attractor,
 # of diameter $\delta$. Since $\mathcal A = \bigcup_{|w| = n} f_w(\mathcal A)$, after $n$
 # steps it is covered by its images under the words $w$ of length $n$. Each step multiplies
@@ -637,10 +891,13 @@ print(f"h_mu < |lambda_1|: {h_mu < abs(lam[0])}, so d = h_mu / |lambda_1|")
 print(f"Lyapunov dimension  d        = {d_lyap:.3f} ± {d_err:.3f}")
 
 # %% [markdown]
-# ### Why 0.895 and $e^{\lambda_1}$ are so different
+# ### Why 0.8947 and $e^{\lambda_1}$ are so different
 #
-# Earlier, Birkhoff's theorem gave 0.895 as the factor by which one map $f_x$ shrinks Hilbert
-# distances; now $e^{\lambda_1}$ says distances shrink by about 0.22 per token. Both are right,
+# **Optional — skip if short on time.**
+#
+# In section 3 (optional part), Birkhoff's theorem gave 17/19 = 0.8947 as the most by which
+# one map $f_x$ can fail to shrink Hilbert distances; now $e^{\lambda_1}$ says distances
+# shrink by a factor of about 0.22 per token. Both are right,
 # because they answer different questions. Birkhoff's coefficient is a **worst case**: the
 # most that one map can *fail* to shrink the distance between *any* two beliefs in the
 # simplex, a bound that holds for every pair and every token. $\lambda_1$ is a **typical
@@ -655,12 +912,6 @@ print(f"Lyapunov dimension  d        = {d_lyap:.3f} ± {d_err:.3f}")
 # in the direction it has moved to, which is how Lyapunov exponents are measured).
 
 # %%
-def hilbert_distance(eta, nu):
-    """d_H(eta, nu) = ln max_i(eta_i / nu_i) - ln min_i(eta_i / nu_i), row by row."""
-    log_ratio = np.log(eta) - np.log(nu)
-    return log_ratio.max(axis=-1) - log_ratio.min(axis=-1)
-
-
 def update_rows(eta, tokens):
     new = np.einsum("ni,nij->nj", eta, mess3.T[tokens])
     return new / new.sum(axis=1, keepdims=True)
@@ -674,43 +925,59 @@ eta, nu = eta / eta.sum(1, keepdims=True), nu / nu.sum(1, keepdims=True)
 tokens = rng.integers(0, 3, n_pairs)
 worst = hilbert_distance(update_rows(eta, tokens), update_rows(nu, tokens)) / hilbert_distance(eta, nu)
 print(f"one step, pairs anywhere:  largest ratio {worst.max():.3f} (Birkhoff bound "
-      f"{birkhoff_coefficient(mess3.T[0]):.3f}), median {np.median(worst):.3f}")
+      f"{birkhoff_coefficient(mess3.T[0]):.4f}), median {np.median(worst):.3f}")
 
 # (b) typical: 2,000 observers on the attractor, each with a twin 1e-6 away, reading the
 # process's own tokens; after each step the twin is put back at distance 1e-6 (same direction)
 eta = cloud[rng.choice(len(cloud), 2_000, replace=False)]
 nu = eta * np.exp(1e-6 * rng.normal(size=eta.shape))
 nu /= nu.sum(1, keepdims=True)
-log_ratios = []
+log_ratios, held = [], []                 # held: the belief each recorded step started from
 for step in range(60):
     p = np.einsum("ni,xij->nx", eta, mess3.T)                  # P(x | eta) for each observer
     x = (rng.random(len(eta))[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
     d_before = hilbert_distance(eta, nu)
+    if step >= 10:                                               # direction has lined up
+        held.append(eta)
     eta, nu = update_rows(eta, x), update_rows(nu, x)
     d_after = hilbert_distance(eta, nu)
-    if step >= 10:                                               # direction has lined up
+    if step >= 10:
         log_ratios.append(np.log(d_after / d_before))
     nu = eta * np.exp((np.log(nu) - np.log(eta)) * 1e-6 / d_after[:, None])
     nu /= nu.sum(1, keepdims=True)
-log_ratios = np.concatenate(log_ratios)
-print(f"typical steps (50 x 2,000):  largest ratio {np.exp(log_ratios.max()):.3f}, median "
-      f"{np.exp(np.median(log_ratios)):.3f}, geometric mean {np.exp(log_ratios.mean()):.3f}; "
+log_ratios, held = np.concatenate(log_ratios), np.concatenate(held)
+ratios = np.exp(log_ratios)
+print(f"typical steps (50 x 2,000):  largest ratio {ratios.max():.3f}, median "
+      f"{np.median(ratios):.3f}, geometric mean {np.exp(log_ratios.mean()):.3f}; "
       f"e^lambda_1 = {np.exp(lam[0]):.3f}")
+print(f"share of typical steps with a ratio above 0.8: {(ratios > 0.8).mean():.1%}; "
+      f"above 0.88: {(ratios > 0.88).mean():.1%}")
+second = np.sort(held, axis=1)[:, 1]      # second-largest entry: 0 at a corner, 1/2 on an edge's middle
+print("ratio of the step     share of steps   median second-largest entry of the belief held")
+for low, high in [(0, 0.2), (0.2, 0.5), (0.5, 0.8), (0.8, 1)]:
+    band = (ratios >= low) & (ratios < high)
+    print(f"  {low:.1f} to {high:.1f}           {band.mean():6.1%}          {np.median(second[band]):.3f}")
 
 # %% [markdown]
 # The worst case is real: somewhere a step shrinks a distance by only about 0.89, close to
-# Birkhoff's 0.895, and even typical observers meet such steps now and then. But they are
-# rare: the median step shrinks distances by about 0.16, and the geometric mean — the
-# long-run rate — reproduces $e^{\lambda_1}$. The bound guarantees that *every* observer
-# forgets its starting point at least as fast as $0.895^n$; the typical observer forgets
+# Birkhoff's 0.8947, and typical observers meet such steps often: 7.8 % of their steps keep
+# more than 0.88 of the distance and 11.9 % more than 0.8 — not rare at all. Most
+# steps contract far more: the median step keeps 0.16 of the distance, and the geometric
+# mean — the long-run rate — reproduces $e^{\lambda_1}$. The table says *where* the weak
+# steps happen. Steps that contract strongly start from beliefs near a corner (the
+# second-largest entry is about 0.005): the observer is nearly sure of the state. Steps that
+# keep more than 0.8 of the distance start from beliefs split between two states (median
+# second-largest entry 0.395): the sparse threads between two corners in the chaos-game
+# picture. The bound guarantees that *every* observer
+# forgets its starting point at least as fast as $0.8947^n$; the typical observer forgets
 # much faster, and it is the typical rate that sets the size of the pieces, and so the
 # dimension.
 
 # %% [markdown]
 # ### How sure are these numbers?
 #
-# Three estimates of "the" dimension, from one cloud with one choice of box sizes, are not
-# yet a result. Two things could move them: the sample (another seed) and the box sizes (a
+# Three estimates of "the" dimension (the third from the optional subsection above), from
+# one cloud with one choice of box sizes, are not yet a result. Two things could move them: the sample (another seed) and the box sizes (a
 # different stretch of the curve). Try both. The figure plots the **local slope** between
 # neighbouring box sizes: where a curve is a straight line, its local slope is flat, and that
 # plateau is the dimension.
@@ -787,6 +1054,10 @@ plt.show()
 # is "half a curve" — much thinner than the triangle it sits in, and a long way from the
 # filled 2-simplex a generic cloud of 3-state beliefs would make.
 #
+# ### Where the Lyapunov formula breaks
+#
+# **Optional — skip if short on time.**
+#
 # The same check at other parameters shows where the Lyapunov formula breaks. $D_1$ comes
 # from 200,000 chaos-game points each, with the default fitting range:
 
@@ -806,8 +1077,9 @@ print("\n".join(rows))
 
 # %% [markdown]
 # Where tokens are good evidence ($\alpha = 0.85$) the Lyapunov dimension and $D_1$ agree,
-# and at $(0.15, 0.6)$ the agreement is still good. Keep $x = 0.05$ and weaken the evidence, and a gap
-# opens: at $\alpha = 0.7$ the formula is already ahead of the boxes, and at $\alpha = 0.6$ it
+# and at Mess3(0.15, 0.6) the agreement is still good. Keep the hop parameter at 0.05 and
+# weaken the evidence, and a gap opens: at Mess3(0.05, 0.7) the formula is already ahead of
+# the boxes, and at Mess3(0.05, 0.6) it
 # hits its cap, 2, while the boxes say 1.68. There $h_\mu$ exceeds $|\lambda_1| +
 # |\lambda_2|$: more typical pieces than non-overlapping pieces of that area could fit in a
 # plane, so the copies must overlap, the ambiguity-rate correction is needed, and
@@ -815,30 +1087,30 @@ print("\n".join(rows))
 # assumptions; checking it numerically is how you find out where they hold.
 
 # %% [markdown]
-# ## 7. Explore: the Mess3 family
+# ## 8. Explore: the Mess3 family
 #
-# The widget below draws the chaos game of Mess3 (30,000 beliefs, coloured as RGB) for any
-# $(x, \alpha)$. Drag a slider and release it: the picture and the status line are redrawn
-# for the new parameters. The status line gives $\zeta = 1 - 3x$ (chapter 01), $h_\mu$,
-# $\lambda_1$ and the Lyapunov dimension — trust that last number only where the previous
-# table says you may. Things to look for:
+# The widget below draws the chaos game of Mess3(x, α) (30,000 beliefs, coloured as RGB)
+# for any parameters. Drag a slider and release it: the picture and the status line are
+# redrawn for the new parameters. The status line gives $\zeta = 1 - 3x$ for Mess3(x, α)
+# (chapter 01), $h_\mu$, $\lambda_1$ and the Lyapunov dimension — trust that last number
+# only where the optional table of section 7 says you may. Things to look for:
 #
-# * **The parameter $x$ down to 0.01** (the hidden state almost never switches): evidence accumulates over
-#   long stretches, beliefs reach far towards the corners and along the edges, and the lobes
-#   spread into long chains. At $x = 0$ exactly the chain never mixes — the process is no
-#   longer ergodic, and the formulas of this chapter (status line included) stop applying —
+# * **Mess3(x, 0.85) with x down to 0.01** (the hidden state almost never switches):
+#   evidence accumulates over long stretches, beliefs reach far towards the corners and
+#   along the edges, and the lobes spread into long chains. Mess3(0, 0.85) never mixes — the
+#   process is no longer ergodic, and the formulas of this chapter (status line included) stop applying —
 #   and after its burn-in every observer is certain: the picture collapses onto the three
 #   corners.
-# * **The parameter $x$ up towards $1/3$** (the state forgets itself): $\zeta = 1 - 3x \to 0$, so the
-#   belief about the *next* state depends less and less on the past and more and more on the
-#   last token alone. The fractal shrinks into three tight clusters, and at $x = 1/3$ exactly
-#   it *is* three points, one per last token (dimension 0). Above $1/3$, $\zeta < 0$: the
-#   state tends to move on, and the clusters open up again.
+# * **Mess3(x, 0.85) with x up towards 1/3** (the state forgets itself): $\zeta \to 0$, so
+#   the belief about the *next* state depends less and less on the past and more and more on
+#   the last token alone. The fractal shrinks into three tight clusters, and Mess3(1/3, 0.85)
+#   *is* three points, one per last token (section 3: with $\pi$, its MSP has 4 states).
+#   Beyond 1/3, $\zeta < 0$: the state tends to move on, and the clusters open up again.
 # * **$\alpha$ down from 0.85 towards $1/3$** (weaker evidence): the copies $f_x(\Delta)$
 #   grow and overlap, and the set thickens into a lacy two-dimensional web, then a filled
 #   patch that shrinks towards the centre: at $\alpha = 1/3$ a token is emitted with
 #   probability ⅓ whatever the state, every $f_x$ is the same map $\eta \mapsto \eta T$, and
-#   everything collapses onto $\pi$. Just above $1/3$ the status line's Lyapunov dimension
+#   everything collapses onto $\pi$ (section 3's one-belief MSP). Just above $1/3$ the status line's Lyapunov dimension
 #   reads 2 (flagged as an upper bound) for a set that is shrinking to a point: the extreme
 #   case of overlapping copies.
 # * **$\alpha < 1/3$:** a token is evidence *against* the state that emitted it, so the copy
@@ -848,41 +1120,6 @@ print("\n".join(rows))
 from beliefcourse import widgets
 
 widgets.fractal_explorer(x=0.05, alpha=0.85)
-
-# %% [markdown]
-# ## 8. The prediction
-#
-# Put the pieces together. To predict Mess3 optimally — to reach the loss floor $h(L)$ of
-# chapter 02 — a predictor must output $P(\cdot\mid\eta) = \eta\, T^{(\cdot)}\mathbf 1$ at
-# every position. For Mess3 that output determines the belief: the map from $\eta$ to the
-# three next-token probabilities is linear and invertible,
-
-# %%
-emission = mess3.T.sum(axis=2).T          # emission[i, x] = P(next token x | state i)
-print("P(next token | state), rows A, B, C:")
-print(emission.round(4))
-print(f"rank {np.linalg.matrix_rank(emission)}, condition number "
-      f"{np.linalg.cond(emission):.2f}: P(. | eta) = eta @ emission can be solved for eta")
-print(f"RRXOR: rank {np.linalg.matrix_rank(rrxor.T.sum(axis=2).T)} for "
-      f"{rrxor.n_states} states: the next token cannot reveal the belief")
-
-# %% [markdown]
-# so an optimal Mess3 predictor carries the belief at its output, necessarily. That makes
-# the question of *how* it carries it the interesting one. A transformer's output is not
-# $P(\cdot\mid\eta)$ but logits, $\ln P(\cdot\mid\eta)$ up to a constant, which are not linear
-# in $\eta$. Nothing forces its residual stream to hold $\eta$ in any particular coordinates.
-# But **if** some affine map of the activations reproduces $\eta$, that map will draw this
-# chapter's fractal. That is the hypothesis of Shai et al., and the prediction the next two
-# chapters test:
-#
-# > **A transformer trained to the loss floor on Mess3 holds the belief linearly in its
-# > residual stream: an affine probe maps its activations onto this fractal** — the same
-# > self-similar lobes, the colours in the right places.
-#
-# For RRXOR the test is sharper, because the next token reveals so little: 36 beliefs but
-# only 11 next-token predictions. A network whose residual stream separates all 36 carries
-# more than its loss requires. Chapter 04 trains the transformer to the loss floor; chapter
-# 05 looks for the fractal, and asks what else could have drawn it.
 
 # %% [markdown]
 # ## Summary
@@ -898,20 +1135,27 @@ print(f"RRXOR: rank {np.linalg.matrix_rank(rrxor.T.sum(axis=2).T)} for "
 #   distinguished by its predictions three tokens ahead.
 # * **Mess3:** no two words of up to ten tokens lead to the same belief — invertible
 #   $T^{(x)}$ rule out merges in a single update — so there are $(3^{L+1}-1)/2$ beliefs
-#   within $L$ tokens (88,573 within ten, if you
-#   compare with a tight tolerance). The updates are contractions, an iterated function
-#   system; the long-run beliefs fill its fractal attractor, and the observer's long-run
-#   visiting frequency is the Blackwell measure. The chaos game — the observer itself — samples
-#   it.
-# * **Dimension:** box counting $D_0$ counts boxes, the information dimension $D_1$ weighs
-#   them by visits, and the Lyapunov dimension $h_\mu/|\lambda_1|$ predicts $D_1$ from the
-#   dynamics. For Mess3 at $(0.05, 0.85)$: $D_1 = 0.52 \pm 0.06$ (systematic, from the choice
-#   of box sizes), $h_\mu/|\lambda_1| = 0.518 \pm 0.002$; $D_0$ is not pinned down by
-#   200,000 points. Where the maps' images overlap, the Lyapunov formula over-states.
+#   within $L$ tokens (88,573 within ten, if you compare with a tight tolerance), joined as
+#   a tree: every MSP state is transient. The updates are contractions, an iterated function
+#   system; the long-run beliefs pile up on its fractal attractor, and the observer's
+#   long-run visiting frequency is the Blackwell measure. The chaos game — the observer
+#   itself — samples it.
+# * **Finite or infinite:** unifilar and exactly synchronising presentations (Z1R, RRXOR)
+#   have finite MSPs; unifilar, asymptotically synchronising ones have infinitely many
+#   beliefs piling up at the corners. Non-unifilarity is necessary for Mess3's infinite
+#   attractor but not sufficient — Mess3(1/3, 0.85) has 4 beliefs and Mess3(0.05, 1/3) one;
+#   what Mess3(0.05, 0.85) adds is that no two words lead to the same belief.
 # * **Prediction:** an optimal Mess3 predictor carries the belief at its output (the
 #   next-token map is invertible); *if* a transformer holds it linearly in its residual
 #   stream, an affine probe draws this fractal. For RRXOR, separating all 36 beliefs would be
 #   more than the loss requires.
+# * **Dimension:** box counting $D_0$ counts boxes, the information dimension $D_1$ weighs
+#   them by visits. For Mess3 at $(0.05, 0.85)$: $D_1 = 0.52 \pm 0.06$ (systematic, from the
+#   choice of box sizes); $D_0$ is not pinned down by 200,000 points. Optional: the Lyapunov
+#   dimension $h_\mu/|\lambda_1| = 0.518 \pm 0.002$ predicts $D_1$ from the dynamics, and
+#   over-states where the maps' images overlap; Birkhoff's worst-case contraction 17/19
+#   does not depend on α, and 11.9 % of typical steps keep more than 0.8 of a distance —
+#   at beliefs split between two states.
 #
 # **Practice.** `exercises/03_mixed_state_presentation.ipynb`: build the MSP breadth-first,
 # classify transient and recurrent states, compute $h_\mu$ from a finite MSP, implement the
