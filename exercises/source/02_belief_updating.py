@@ -34,6 +34,8 @@
 # a belief $\eta$ is a 1-D array over hidden states that sums to 1 (a row vector); entropies
 # are in **bits** when we talk about uncertainty over states (Exercise 2.4) and in **nats**
 # when we compare with a cross-entropy loss (Exercises 2.5 and 2.6), as in the chapter.
+# Every function takes the process first, as in practice 01: `update(T, belief, x)`,
+# `next_token_distribution(T, belief)`, `belief_trajectory(T, pi, tokens)`.
 
 # %%
 import itertools  # itertools.product(range(n_tokens), repeat=L) lists all words of length L
@@ -56,7 +58,7 @@ z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
 # **You will:** implement Bayes' rule for an HMM in three steps — joint, marginal, condition —
 # and decide what to do when the observation is impossible.
 #
-# Write `update(belief, T, token)` returning
+# Write `update(T, belief, x)` returning
 #
 # $$\eta' = \frac{\eta\, T^{(x)}}{\eta\, T^{(x)}\,\mathbf 1}.$$
 #
@@ -67,44 +69,44 @@ z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
 #
 # <details><summary>Hint 1</summary>
 #
-# `belief @ T[token]` is the row vector $\eta T^{(x)}$. Use the labelled matrix of the token
+# `belief @ T[x]` is the row vector $\eta T^{(x)}$. Use the labelled matrix of the token
 # that was seen — not the net matrix `T.sum(0)`, which would forget the observation.
 # </details>
 #
 # <details><summary>Hint 2</summary>
 #
-# `T[token] @ belief` is a different computation: it treats `belief` as a column vector and
+# `T[x] @ belief` is a different computation: it treats `belief` as a column vector and
 # sums over the *destination* state. With `T[x, i, j]` and $i$ the current state, the belief
 # multiplies from the left.
 # </details>
 
 # %%
-def update(belief, T, token):
+def update(T, belief, x):
     """One step of Bayesian belief updating.
 
     Parameters
     ----------
+    T : ndarray, shape (n_tokens, n_states, n_states)
     belief : ndarray, shape (n_states,)
         eta = P(current hidden state | tokens so far); non-negative, sums to 1.
-    T : ndarray, shape (n_tokens, n_states, n_states)
-    token : int
+    x : int
         The token just observed.
 
     Returns
     -------
     ndarray, shape (n_states,)
-        eta' = eta T^(x) / (eta T^(x) 1), the belief after seeing `token`.
+        eta' = eta T^(x) / (eta T^(x) 1), the belief after seeing token `x`.
 
     Raises
     ------
     ValueError
-        If `token` has probability zero under `belief`.
+        If `x` has probability zero under `belief`.
     """
     ### BEGIN SOLUTION
-    unnormalised = belief @ T[token]
+    unnormalised = belief @ T[x]
     p = unnormalised.sum()
     if p <= 0:
-        raise ValueError(f"token {token} has probability zero under this belief")
+        raise ValueError(f"token {x} has probability zero under this belief")
     return unnormalised / p
     ### END SOLUTION
 
@@ -118,9 +120,9 @@ checks.check_update(update)
 
 # %%
 try:
-    eta = update(z1r.stationary(), z1r.T, 0)
+    eta = update(z1r.T, z1r.stationary(), 0)
     print("after 0: ", eta)
-    print("after 01:", update(eta, z1r.T, 1))
+    print("after 01:", update(z1r.T, eta, 1))
 except NotImplementedError:
     print("(finish Exercise 2.1 to run the Z1R example)")
 
@@ -133,7 +135,7 @@ except NotImplementedError:
 # **You will:** turn a belief into the distribution of the next token — the quantity a
 # language model outputs.
 #
-# Write `next_token_distribution(belief, T)` returning the vector with entries
+# Write `next_token_distribution(T, belief)` returning the vector with entries
 # $P(x \mid \eta) = \eta\, T^{(x)}\, \mathbf 1$, one per token.
 #
 # <details><summary>Hint</summary>
@@ -143,13 +145,13 @@ except NotImplementedError:
 # </details>
 
 # %%
-def next_token_distribution(belief, T):
+def next_token_distribution(T, belief):
     """P(next token = x | belief) for every token x.
 
     Parameters
     ----------
-    belief : ndarray, shape (n_states,)
     T : ndarray, shape (n_tokens, n_states, n_states)
+    belief : ndarray, shape (n_states,)
 
     Returns
     -------
@@ -184,7 +186,7 @@ checks.check_next_token_distribution(next_token_distribution)
 #
 # <details><summary>Hint</summary>
 #
-# Start a list with `pi`, append `update(previous, T, x)` for each token, and stack it with
+# Start a list with `pi`, append `update(T, previous, x)` for each token, and stack it with
 # `np.array(...)`. The result has one more row than there are tokens.
 # </details>
 
@@ -207,7 +209,7 @@ def belief_trajectory(T, pi, tokens):
     ### BEGIN SOLUTION
     beliefs = [np.asarray(pi, dtype=float)]
     for x in tokens:
-        beliefs.append(update(beliefs[-1], T, x))
+        beliefs.append(update(T, beliefs[-1], x))
     return np.array(beliefs)
     ### END SOLUTION
 
@@ -486,7 +488,7 @@ def ideal_losses(T, pi, tokens):
     trajectory = belief_trajectory(T, pi, tokens)          # row t: belief after t tokens
     losses = []
     for p in range(len(tokens) - 1):
-        probs = next_token_distribution(trajectory[p + 1], T)   # position p has read p + 1 tokens
+        probs = next_token_distribution(T, trajectory[p + 1])   # position p has read p + 1 tokens
         losses.append(-np.log(probs[tokens[p + 1]]))            # ... and predicts x_{p+2}
     return np.array(losses)
     ### END SOLUTION
