@@ -4,16 +4,16 @@
     python bench/notebooks.py                      # chapters, exercises, solutions
     python bench/notebooks.py chapters/0[0-4]*.ipynb --json bench-notebooks.json
 
-Each notebook runs as ``./course test`` and ``tools/notebooks.py execute`` run it: a new
-kernel, the notebook's folder as working directory, ``OMP_NUM_THREADS=1`` and
-``PYTHONHASHSEED=0`` (``tools/notebooks.py``'s ``KERNEL_ENV``). The file is not modified:
-the outputs go nowhere. The time is wall-clock from starting the kernel to the last cell, so
-it is what a learner waits for with Run All (on an idle machine: other work on the same
-cores slows it down). The ``cpu s`` column is the CPU time the kernel used (user + system, from
-``getrusage``): on a machine busy with other jobs it is close to what the wall time would be
-on an idle core, since the kernel runs one thread. Exercise notebooks may stop at stubs
-(``NotImplementedError``), which is not counted as an error; any other error is reported in
-the table and in the exit status.
+Each notebook runs as ``tools/notebooks.py execute`` runs it
+(``beliefcourse.workshop.notebooks.time_notebook``: a new kernel, the notebook's folder as
+working directory, ``KERNEL_ENV``: ``OMP_NUM_THREADS=1``, ``PYTHONHASHSEED=0``). The file is
+not modified: the outputs go nowhere. The time is wall-clock from starting the kernel to the
+last cell, so it is what a learner waits for with Run All (on an idle machine: other work on
+the same cores slows it down). The ``cpu s`` column is the CPU time the kernel used (user +
+system, from ``getrusage``): on a machine busy with other jobs it is close to what the wall
+time would be on an idle core, since the kernel runs one thread. Exercise notebooks may stop
+at stubs (``NotImplementedError``), which is not counted as an error; any other error is
+reported in the table and in the exit status.
 
 The course's rule is at most two minutes per notebook on a 2-core CPU; ``--limit`` (default
 120 s) marks the notebooks over it, and the exit status is 1 if any is.
@@ -25,81 +25,39 @@ import argparse
 import json
 import os
 import platform
-import resource
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-
-import notebooks as nbtool  # noqa: E402  (tools/notebooks.py: the kernel environment)
-
-
-def default_notebooks() -> list[Path]:
-    return [p for d in nbtool.NOTEBOOK_DIRS for p in sorted((ROOT / d).glob("*.ipynb"))]
-
-
-def run_one(path: Path, timeout: int) -> dict:
-    """Execute ``path`` in a fresh kernel without saving; return its timing and status."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    is_exercise = path.parent.name == "exercises"
-    client = NotebookClient(nb, timeout=timeout,
-                            kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-                            allow_errors=True, record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
-    cpu0 = _children_cpu()
-    t0 = time.perf_counter()
-    status = "ok"
-    try:
-        client.execute()
-    except Exception as exc:  # noqa: BLE001  (a timeout or a dead kernel is a result to report)
-        status = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
-    seconds = time.perf_counter() - t0
-    cpu = _children_cpu() - cpu0      # the kernel has exited and been waited for by now
-    if status == "ok":
-        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                  if o.get("output_type") == "error"
-                  and not (is_exercise and o.get("ename") == "NotImplementedError")]
-        if errors:
-            status = f"{errors[0].ename}: {errors[0].evalue[:80]}"
-    n_code = sum(c.cell_type == "code" for c in nb.cells)
-    return {"notebook": os.path.relpath(path, ROOT), "seconds": round(seconds, 1),
-            "cpu_seconds": round(cpu, 1), "code_cells": n_code, "status": status}
-
-
-def _children_cpu() -> float:
-    """User + system CPU seconds of this process's finished child processes (the kernels)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+from beliefcourse.workshop.notebooks import (
+    KERNEL_ENV,
+    NOTEBOOK_DIRS,
+    ROOT,
+    course_notebooks,
+    time_notebook,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="default: every notebook in " + ", ".join(nbtool.NOTEBOOK_DIRS))
+                        help="default: every notebook in " + ", ".join(NOTEBOOK_DIRS))
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--limit", type=float, default=120.0,
                         help="seconds a notebook may take (default 120)")
     parser.add_argument("--timeout", type=int, default=900, help="per cell, seconds")
     args = parser.parse_args(argv)
-    paths = [p.resolve() for p in args.notebooks] or default_notebooks()
+    paths = [p.resolve() for p in args.notebooks] or course_notebooks()
     missing = [str(p) for p in paths if p.suffix != ".ipynb" or not p.exists()]
     if missing:
         parser.error(f"not a notebook: {', '.join(missing)}")
 
-    os.environ.update(nbtool.KERNEL_ENV)
-    os.environ.pop("MPLBACKEND", None)  # the kernel must pick matplotlib's inline backend
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{'seconds':>8}  {'cpu s':>7}  {'cells':>5}  notebook  (OMP_NUM_THREADS=1, fresh "
           f"kernel each, {os.cpu_count()} CPUs, load average {load:.1f} at the start)",
           flush=True)
     results = []
     for path in paths:
-        r = run_one(path, args.timeout)
+        r = time_notebook(path, args.timeout, ROOT)
         results.append(r)
         flag = "" if r["status"] == "ok" else f"  [{r['status']}]"
         if r["seconds"] > args.limit:
@@ -113,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "platform": platform.platform()},
-            "env": nbtool.KERNEL_ENV, "limit_seconds": args.limit, "results": results},
+            "env": KERNEL_ENV, "limit_seconds": args.limit, "results": results},
             indent=1) + "\n")
     bad = [r for r in results if r["status"] != "ok" or r["seconds"] > args.limit]
     return 1 if bad else 0

@@ -110,7 +110,7 @@ def _read(path) -> tuple[Path, str]:
         p = REPO_ROOT / p
     kind = _PRACTICE_KINDS.get(p.parent.name)
     if kind and p.suffix == ".py" and p.parent.parent == REPO_ROOT:
-        import notebooks  # tools/notebooks.py, put on sys.path by conftest.py
+        from beliefcourse.workshop import notebooks
 
         source = REPO_ROOT / notebooks.SOURCE_DIR / p.name
         if not source.exists():

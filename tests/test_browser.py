@@ -17,17 +17,12 @@ A third test clicks token buttons of chapter 02's belief-update widget
 from __future__ import annotations
 
 import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT
+from conftest import CHROMIUM_ARGS, LAB_IDLE, REPO_ROOT, lab_open, lab_run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,11 +30,7 @@ NOTEBOOKS = ([os.environ["BELIEFCOURSE_BROWSER_NOTEBOOK"]]
              if os.environ.get("BELIEFCOURSE_BROWSER_NOTEBOOK")
              else ["chapters/03_mixed_state_presentation.ipynb",
                    "chapters/01_hidden_markov_models.ipynb"])
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 RUN_ALL_TIMEOUT_MS = 400_000  # the whole chapter, on 2 cores, next to an xdist neighbour
-IDLE = "#jp-main-statusbar >> text=/\\| Idle/"
 
 # The output area of the first widget that has both a slider and an image (the explorer).
 FIND_WIDGET_JS = """() => {
@@ -52,15 +43,10 @@ FIND_WIDGET_JS = """() => {
 EXPLORER = "[data-course-test=explorer]"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(params=NOTEBOOKS, ids=lambda p: Path(p).stem)
-def lab(request, tmp_path):
-    """A JupyterLab server on a free loopback port, rooted in a temporary folder."""
+def lab(request, tmp_path, start_lab):
+    """A JupyterLab server (conftest's ``start_lab``) rooted in a temporary folder that holds
+    the notebook without its outputs."""
     NOTEBOOK = request.param
     src = REPO_ROOT / NOTEBOOK
     if not src.exists():
@@ -73,40 +59,8 @@ def lab(request, tmp_path):
             cell.outputs, cell.execution_count = [], None
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, root / NOTEBOOK)
-
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)
-    for var, sub in (("JUPYTERLAB_SETTINGS_DIR", "settings"),
-                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-                     ("JUPYTER_RUNTIME_DIR", "runtime")):
-        env[var] = str(tmp_path / sub)  # no stale workspace or user settings
-    cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
-           f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    log = (tmp_path / "lab.log").open("w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
-            time.sleep(0.5)
-    yield {"url": f"{base}/lab/tree/{NOTEBOOK}?token={token}", "log": tmp_path / "lab.log",
-           "notebook": NOTEBOOK}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    server = start_lab(root)
+    yield {"url": server.url(NOTEBOOK), "log": server.log, "notebook": NOTEBOOK}
 
 
 def test_run_all_and_move_a_slider(lab, chromium_executable, artifacts_dir):
@@ -123,29 +77,15 @@ def test_run_all_and_move_a_slider(lab, chromium_executable, artifacts_dir):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(120_000)
         try:
-            page.goto(lab["url"])
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-            page.wait_for_selector(IDLE)
-            no = page.locator(".jp-toast-button", has_text="No")  # "Jupyter news?" toast
-            if no.count():
-                no.first.click()
-            page.locator(".jp-NotebookPanel .jp-Cell").first.click()  # focus the notebook
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            lab_open(page, lab["url"])
             t0 = time.monotonic()
             try:
-                page.wait_for_function(
-                    """() => { const ps = [...document.querySelectorAll(
-                                   '.jp-CodeCell .jp-InputPrompt')];
-                               return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(
-                                   p.textContent)); }""",
-                    timeout=RUN_ALL_TIMEOUT_MS)
+                lab_run_all(page, timeout_ms=RUN_ALL_TIMEOUT_MS)
             except PlaywrightTimeout:
                 page.screenshot(path=str(shot["run_all"]), full_page=True)
                 errors = page.locator(
                     "[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
                 pytest.fail("Run All did not finish; errors shown:\n" + "\n".join(errors)[-3000:])
-            page.wait_for_selector(IDLE)
             print(f"Run All took {time.monotonic() - t0:.1f} s")
             page.wait_for_function(FIND_WIDGET_JS)
             widget = page.locator(EXPLORER)
@@ -176,7 +116,7 @@ def test_run_all_and_move_a_slider(lab, chromium_executable, artifacts_dir):
                 "([i, old]) => i.src !== old && i.complete && i.naturalWidth > 0",
                 arg=[img.element_handle(), before_src], timeout=60_000)
             print(f"picture replaced {time.monotonic() - t1:.2f} s after the drag")
-            page.wait_for_selector(IDLE)
+            page.wait_for_selector(LAB_IDLE)
             widget.screenshot(path=str(shot["after"]))
             after_value = readout.inner_text()
         finally:
@@ -213,21 +153,8 @@ def test_click_a_token_and_the_belief_moves(lab, chromium_executable, artifacts_
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.set_default_timeout(120_000)
         try:
-            page.goto(lab["url"])
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-            page.wait_for_selector(IDLE)
-            no = page.locator(".jp-toast-button", has_text="No")
-            if no.count():
-                no.first.click()
-            page.locator(".jp-NotebookPanel .jp-Cell").first.click()
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            page.wait_for_function(
-                """() => { const ps = [...document.querySelectorAll(
-                               '.jp-CodeCell .jp-InputPrompt')];
-                           return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(
-                               p.textContent)); }""", timeout=RUN_ALL_TIMEOUT_MS)
-            page.wait_for_selector(IDLE)
+            lab_open(page, lab["url"])
+            lab_run_all(page, timeout_ms=RUN_ALL_TIMEOUT_MS)
             try:
                 page.wait_for_function(FIND_BELIEF_WIDGET_JS, timeout=30_000)
             except Exception:

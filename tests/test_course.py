@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -68,58 +66,38 @@ def test_list_runs_the_package_cli_inside_the_venv(tmp_path):
     assert re.search(r"^mess3: \d+ checkpoints", result.stdout, flags=re.M)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
-def test_lab_prints_an_address_that_opens_chapter_00(tmp_path):
-    port, token = _free_port(), secrets.token_hex(16)
-    log_path = tmp_path / "lab.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            ["bash", str(COURSE), "lab", "--no-browser", f"--port={port}",
-             "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
-             f"--IdentityProvider.token={token}"],
-            cwd=REPO_ROOT, env=_env(tmp_path), stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = None
-            deadline = time.monotonic() + 120
-            while url is None:
-                found = re.search(rf"http://127\.0\.0\.1:{port}/\S*", log_path.read_text())
-                if found:
-                    url = found.group(0)
-                elif proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("JupyterLab printed no address:\n" + log_path.read_text())
-                else:
-                    time.sleep(0.5)
-            parts = urlparse(url)
-            assert parts.path == f"/lab/tree/{CHAPTER_00}", url
-            # a token given on the command line is printed as "..."; fetch with the real one
-            assert parts.query in (f"token={token}", "token=...")
-            with urllib.request.urlopen(parts._replace(query=f"token={token}").geturl(),
-                                        timeout=30) as response:
-                assert response.status == 200
-                page = response.read().decode()
-            assert "jupyter-config-data" in page            # the JupyterLab application page
-            api = f"http://127.0.0.1:{port}/api/contents/{CHAPTER_00}?content=0&token={token}"
-            with urllib.request.urlopen(api, timeout=30) as response:
-                info = json.load(response)
-            assert info["type"] == "notebook" and info["path"] == CHAPTER_00
-            # the course's lab settings (its defaults): no news toast over the notebook
-            settings = (f"http://127.0.0.1:{port}/lab/api/settings/"
-                        f"@jupyterlab/apputils-extension:notification?token={token}")
-            with urllib.request.urlopen(settings, timeout=30) as response:
-                schema = json.load(response)["schema"]["properties"]
-            assert schema["fetchNews"]["default"] == "false", schema["fetchNews"]
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+def test_lab_prints_an_address_that_opens_chapter_00(tmp_path, start_lab):
+    lab = start_lab(REPO_ROOT, launcher=["bash", str(COURSE), "lab"], env=_env(tmp_path))
+    port, token = urlparse(lab.base).port, lab.token
+    url, deadline = None, time.monotonic() + 30
+    while url is None:
+        found = re.search(rf"http://127\.0\.0\.1:{port}/\S*", lab.log.read_text())
+        if found:
+            url = found.group(0)
+        elif time.monotonic() > deadline:
+            pytest.fail("JupyterLab printed no address:\n" + lab.log.read_text())
+        else:
+            time.sleep(0.5)
+    parts = urlparse(url)
+    assert parts.path == f"/lab/tree/{CHAPTER_00}", url
+    # a token given on the command line is printed as "..."; fetch with the real one
+    assert parts.query in (f"token={token}", "token=...")
+    with urllib.request.urlopen(parts._replace(query=f"token={token}").geturl(),
+                                timeout=30) as response:
+        assert response.status == 200
+        page = response.read().decode()
+    assert "jupyter-config-data" in page            # the JupyterLab application page
+    api = f"{lab.base}/api/contents/{CHAPTER_00}?content=0&token={token}"
+    with urllib.request.urlopen(api, timeout=30) as response:
+        info = json.load(response)
+    assert info["type"] == "notebook" and info["path"] == CHAPTER_00
+    # the course's lab settings (its defaults): no news toast over the notebook
+    settings = (f"{lab.base}/lab/api/settings/"
+                f"@jupyterlab/apputils-extension:notification?token={token}")
+    with urllib.request.urlopen(settings, timeout=30) as response:
+        schema = json.load(response)["schema"]["properties"]
+    assert schema["fetchNews"]["default"] == "false", schema["fetchNews"]
 
 
 # ------------------------------------------------------- a wrong Python or .venv (issue 20)

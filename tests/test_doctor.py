@@ -319,19 +319,18 @@ def test_course_doctor_without_venv(tmp_path):
     assert "[FAIL] package" in result.stdout
 
 
-def test_timings_from_the_notebook_bench(tmp_path, monkeypatch):
+def test_timings_from_the_notebook_bench(tmp_path):
     """`measure --from-bench` keeps the notebooks that ran cleanly and records the benchmark
     the doctor's estimate divides by."""
     from beliefcourse.workshop import timings
 
-    monkeypatch.setattr(doctor, "bench_step", lambda: 0.25)
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps({"results": [
         {"notebook": "chapters/05_probing.ipynb", "seconds": 150.0, "cpu_seconds": 111.0,
          "status": "ok"},
         {"notebook": "chapters/04_training.ipynb", "seconds": 9.0, "cpu_seconds": 8.0,
          "status": "KeyError: x"}]}))
-    data = timings.import_bench(bench, root=tmp_path)
+    data = timings.import_bench(bench, step=lambda: 0.25, root=tmp_path)
     assert data["notebooks"] == {"chapters/05_probing.ipynb": 111.0}
     assert data["benchmark"]["step_s"] == 0.25
     stored = json.loads((tmp_path / timings.TIMINGS_FILE).read_text())

@@ -13,33 +13,19 @@ widget. Marked ``browser`` (needs Chromium and Playwright, see tests/conftest.py
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
-import notebooks as nbtool  # tools/notebooks.py, put on sys.path by conftest.py
 import pytest
-from conftest import REPO_ROOT
+from conftest import CHROMIUM_ARGS, REPO_ROOT, lab_open, lab_run_all
+
+from beliefcourse.workshop import notebooks as nbtool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NOTEBOOK = "chapters/01_hidden_markov_models.ipynb"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"]
-IDLE = "#jp-main-statusbar >> text=/\\| Idle/"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_run_all_and_save_leaves_no_diff(tmp_path, chromium_executable):
+def test_run_all_and_save_leaves_no_diff(tmp_path, start_lab, chromium_executable):
     from playwright.sync_api import sync_playwright
 
     root = tmp_path / "lab"
@@ -47,69 +33,23 @@ def test_run_all_and_save_leaves_no_diff(tmp_path, chromium_executable):
     path.parent.mkdir(parents=True)
     stored = (REPO_ROOT / NOTEBOOK).read_text(encoding="utf-8")   # as committed
     path.write_text(stored, encoding="utf-8")
-
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)
-    for var, sub in (("JUPYTERLAB_SETTINGS_DIR", "settings"),
-                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-                     ("JUPYTER_RUNTIME_DIR", "runtime")):
-        env[var] = str(tmp_path / sub)
-    cmd = [str(os.path.join(os.path.dirname(sys.executable), "jupyter")), "lab",
-           "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-           "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    with (tmp_path / "lab.log").open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    lab = start_lab(root)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS,
+                                    headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(300_000)
         try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail("JupyterLab did not start:\n"
-                                    + (tmp_path / "lab.log").read_text())
-                    time.sleep(0.5)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium_executable,
-                                            args=CHROMIUM_ARGS, headless=True)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(300_000)
-                try:
-                    page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-                    page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-                    page.wait_for_selector(IDLE)
-                    no = page.locator(".jp-toast-button", has_text="No")
-                    if no.count():
-                        no.first.click()
-                    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
-                    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-                    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-                    page.wait_for_function(
-                        """() => { const ps = [...document.querySelectorAll(
-                                       '.jp-CodeCell .jp-InputPrompt')];
-                                   return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(
-                                       p.textContent)); }""")
-                    page.wait_for_selector(IDLE)
-                    mtime = path.stat().st_mtime
-                    page.keyboard.press("Control+s")
-                    deadline = time.monotonic() + 60
-                    while path.stat().st_mtime == mtime and time.monotonic() < deadline:
-                        time.sleep(0.5)
-                    time.sleep(1)                   # let the write finish
-                finally:
-                    browser.close()
+            lab_open(page, lab.url(NOTEBOOK))
+            lab_run_all(page, timeout_ms=300_000)
+            mtime = path.stat().st_mtime
+            page.keyboard.press("Control+s")
+            deadline = time.monotonic() + 60
+            while path.stat().st_mtime == mtime and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(1)                   # let the write finish
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            browser.close()
     saved = path.read_text(encoding="utf-8")
     assert saved != stored, "JupyterLab did not save (or drew the very same widget ids)"
     assert len(saved.encode()) == len(stored.encode()), "the saved file changed size"

@@ -25,9 +25,10 @@ import textwrap
 import uuid
 
 import nbformat
-import notebooks as nbtool  # tools/notebooks.py, put on sys.path by conftest.py
 import pytest
 from conftest import REPO_ROOT
+
+from beliefcourse.workshop import notebooks as nbtool
 
 HEADER = textwrap.dedent("""\
     # ---
@@ -388,8 +389,7 @@ def test_notebook_stored_with_outputs(ipynb):
 
 
 def test_no_orphan_notebooks_or_stale_generated_files():
-    orphans = [_rel(p) for d in nbtool.NOTEBOOK_DIRS for p in (REPO_ROOT / d).glob("*.ipynb")
-               if p not in NOTEBOOKS]
+    orphans = [_rel(p) for p in nbtool.course_notebooks(REPO_ROOT) if p not in NOTEBOOKS]
     assert not orphans, f"notebooks without a source: {orphans}"
     stale = [_rel(p) for p in nbtool.stale_generated_files(REPO_ROOT)]
     assert not stale, f"generated .py files are no longer kept (delete them): {stale}"

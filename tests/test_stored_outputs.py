@@ -22,8 +22,9 @@ import re
 import pytest
 from conftest import REPO_ROOT
 
-NOTEBOOKS = sorted(p for d in ("chapters", "exercises", "solutions")
-                   for p in (REPO_ROOT / d).glob("*.ipynb"))
+from beliefcourse.workshop.notebooks import course_notebooks
+
+NOTEBOOKS = sorted(course_notebooks(REPO_ROOT))
 
 SIGNED_ZERO = re.compile(r"(?<![\w.+\-])[-+−]0(?:\.0*)?(?![\d.]*[1-9])(?!\w)|[-+]0\.?0*j\b")
 NOISE = re.compile(r"(?<![\w.])(\d(?:\.\d+)?)[eE]-(1[3-7]|2[6-9]|3[0-4])\b")

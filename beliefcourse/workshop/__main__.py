@@ -28,7 +28,7 @@ import os
 import sys
 from pathlib import Path
 
-from .catalog import ROOT
+from .notebooks import ROOT
 
 
 def _caller_path(path: str) -> Path:
@@ -99,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "guide":
         from .guide import main as guide_main
         return guide_main(check=args.check)
+    from .doctor import bench_step
+    from .notebooks import course_notebooks
     from .timings import import_bench, measure
     if args.from_bench:
-        import_bench(Path(args.from_bench))
+        import_bench(_caller_path(args.from_bench), step=bench_step)
         return 0
-    paths = [Path(p) for p in args.notebooks] or sorted(
-        p for d in ("chapters", "exercises", "solutions") for p in (ROOT / d).glob("*.ipynb"))
-    measure(paths)
+    measure([_caller_path(p) for p in args.notebooks] or course_notebooks(), step=bench_step)
     return 0
 
 

@@ -2,8 +2,11 @@
 
 Nothing here is a list to maintain: a new ``chapters/NN_slug.ipynb`` (with, optionally,
 ``exercises/NN_slug.ipynb`` and ``solutions/NN_slug.ipynb``) is picked up by every workshop
-tool. ``root`` is the course checkout (the folder holding ``chapters/``); it defaults to the
-checkout this package was installed from (the course installs itself editable).
+tool; a chapter inserted between two others takes a letter after its number
+(``05b_slug``). ``root`` is the course folder (the one holding ``chapters/``); it defaults
+to :data:`beliefcourse.workshop.notebooks.ROOT` (``$BELIEFCOURSE_COURSE``, else the course
+folder the working directory is in, else the checkout this package is installed from), so
+an installed package works on any copy of the course.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .notebooks import ROOT, course_notebooks
 
-_STEM = re.compile(r"^(\d\d)_([a-z0-9_]+)$")
+_STEM = re.compile(r"^(\d\d[a-z]?)_([a-z0-9_]+)$")
+_NUMBER = re.compile(r"^(\d+)([a-z]?)$")
 _H1 = re.compile(r"^#\s+(.+)$", re.MULTILINE)
 _NUMBER_PREFIX = re.compile(r"^\d\d\s*[·.:-]\s*")
 # `checks.check_update(update)` or `check_update(update)` in a practice notebook's code cell
@@ -75,31 +79,34 @@ def notebook_title(nb: dict, default: str = "") -> str:
 
 
 def split_stem(stem: str) -> tuple[str, str]:
-    """``"03_mixed_state_presentation"`` -> ``("03", "mixed_state_presentation")``;
-    ValueError for a name that is not ``NN_slug``."""
+    """``"03_mixed_state_presentation"`` -> ``("03", "mixed_state_presentation")``,
+    ``"05b_x"`` -> ``("05b", "x")``; ValueError for a name that is not ``NN_slug``."""
     m = _STEM.match(stem)
     if not m:
         raise ValueError(f"{stem!r} is not a chapter name of the form NN_slug "
-                         "(two digits, underscore, lower-case words)")
+                         "(two digits, optionally a letter, underscore, lower-case words)")
     return m.group(1), m.group(2)
+
+
+def chapter_number(number: str | int) -> str:
+    """A chapter number as the file names write it: ``5``, ``"5"`` or ``"05"`` -> ``"05"``,
+    ``"5b"`` -> ``"05b"``; ValueError otherwise."""
+    m = _NUMBER.match(str(number).strip().lower())
+    if isinstance(number, bool) or not m:
+        raise ValueError(f"chapter number must be an integer like 05 (or 05b), got {number!r}")
+    return f"{int(m.group(1)):02d}{m.group(2)}"
 
 
 def chapters(root: Path = ROOT) -> list[Chapter]:
     """Every ``chapters/NN_slug.ipynb`` under ``root``, in order."""
-    out = []
-    for path in sorted((Path(root) / "chapters").glob("*.ipynb")):
-        if _STEM.match(path.stem):
-            out.append(Chapter(*split_stem(path.stem), root=Path(root)))
-    return out
+    return [Chapter(*split_stem(path.stem), root=Path(root))
+            for path in course_notebooks(root, ("chapters",)) if _STEM.match(path.stem)]
 
 
 def find_chapter(number: str | int, root: Path = ROOT) -> Chapter:
-    """The chapter numbered ``number`` (``5``, ``"5"`` or ``"05"``); ValueError naming the
-    chapters that exist otherwise."""
-    try:
-        want = f"{int(number):02d}"
-    except (TypeError, ValueError):
-        raise ValueError(f"chapter number must be an integer like 05, got {number!r}") from None
+    """The chapter numbered ``number`` (``5``, ``"5"``, ``"05"``, ``"05b"``); ValueError
+    naming the chapters that exist otherwise."""
+    want = chapter_number(number)
     found = chapters(root)
     for ch in found:
         if ch.number == want:

@@ -522,6 +522,25 @@ def check_speed(root: Path = ROOT, step=bench_step, timings=None,
     return _ok("chapter 05 time", detail, estimate_s=est)
 
 
+# ------------------------------------------------------------------------------------ browser
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    """A Chromium executable for the browser tests (``./course test`` warns when there is
+    none): ``$BELIEFCOURSE_CHROMIUM``, /usr/bin/chromium, or one on PATH."""
+    explicit = os.environ.get("BELIEFCOURSE_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).exists() else None
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
 # ---------------------------------------------------------------------------------------- run
 # The checks of the installed course: pointless (each would say "run setup") while the
 # Python or the .venv is wrong, so they wait until those lines are fixed.

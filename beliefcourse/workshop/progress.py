@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .catalog import ROOT, checker_calls, read_notebook, split_stem
+from .catalog import ROOT, chapter_number, checker_calls, read_notebook, split_stem
 
 STATUSES = ("pass", "fail", "todo", "not run")
 DIAGNOSIS_CHARS = 160
@@ -120,7 +120,7 @@ def run_notebook(notebook: Path, root: Path = ROOT, timeout: int = 900) -> Chapt
     """Execute a copy of ``notebook`` and classify each of its exercises."""
     import nbformat
 
-    from .timings import execute_copy
+    from .notebooks import run
 
     notebook = Path(notebook)
     number, _ = split_stem(notebook.stem)
@@ -131,7 +131,7 @@ def run_notebook(notebook: Path, root: Path = ROOT, timeout: int = 900) -> Chapt
         nb.cells.insert(0, nbformat.v4.new_code_cell(_HOOK.format(path=str(log))))
         copy = Path(tmp) / notebook.name
         nbformat.write(nb, copy)
-        _, seconds = execute_copy(copy, allow_errors=True, timeout=timeout)
+        seconds = run(copy, allow_errors=True, timeout=timeout).seconds
         records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     exercises = [classify(records, checker, fn)
                  for checker, fn in expected_exercises(notebook, root)]
@@ -143,7 +143,7 @@ def find_notebooks(directory: Path, only: str | None = None) -> list[Path]:
     directory = Path(directory)
     if not directory.is_dir():
         raise ValueError(f"{directory} is not a folder of practice notebooks")
-    wanted = None if not only else {f"{int(n):02d}" for n in only.split(",") if n.strip()}
+    wanted = None if not only else {chapter_number(n) for n in only.split(",") if n.strip()}
     found = []
     for path in sorted(directory.glob("*.ipynb")):
         try:

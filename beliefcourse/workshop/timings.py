@@ -1,21 +1,21 @@
 """Measured run times of the notebooks: one measurement, one unit, one file.
 
 The unit is the **CPU seconds of the notebook's kernel** (user + system), running the
-notebook top to bottom in a fresh kernel with one thread: ``bench/notebooks.py``'s
-``run_one``, which ``python -m beliefcourse.workshop measure [NOTEBOOK ...]`` calls. A
-one-thread kernel's CPU seconds are what Run All takes on an idle core (its wall time can
-only be longer, never shorter). They go to ``instructors/timings.json`` together with
-:func:`beliefcourse.workshop.doctor.bench_step`, the training-step benchmark by which
-``./course doctor`` scales chapter 05's time to a learner's machine, measured in the same
-run, and a description of the machine (with its load average at the start: measure on an
-idle machine). ``measure --from-bench FILE`` takes the times from that script's ``--json``
-output instead.
+notebook top to bottom in a fresh kernel with one thread:
+:func:`beliefcourse.workshop.notebooks.time_notebook`, which ``python -m
+beliefcourse.workshop measure [NOTEBOOK ...]`` and ``bench/notebooks.py`` call. A one-thread
+kernel's CPU seconds are what Run All takes on an idle core (its wall time can only be
+longer, never shorter). They go to ``instructors/timings.json`` together with the
+training-step benchmark by which ``./course doctor`` scales chapter 05's time to a learner's
+machine (``step``, :func:`beliefcourse.workshop.doctor.bench_step`, passed in by the
+command line: the doctor reads this file, so this module does not import the doctor),
+measured in the same run, and a description of the machine (with its load average at the
+start: measure on an idle machine). ``measure --from-bench FILE`` takes the times from
+``bench/notebooks.py --json`` output instead.
 
 Everything that quotes a run time reads this file: the instructors' guide, the doctor, and
 README's "Notebook run times" paragraph, which :func:`readme_paragraph` renders and
 ``tests/test_run_times.py`` requires verbatim in README.md.
-
-:func:`execute_copy` runs a notebook in memory for ``./course progress``.
 """
 
 from __future__ import annotations
@@ -24,52 +24,15 @@ import datetime as _dt
 import json
 import os
 import platform
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-from .catalog import ROOT
+from .notebooks import CELL_TIMEOUT_S, ROOT, time_notebook
 
 TIMINGS_FILE = Path("instructors") / "timings.json"
 WHAT = ("notebooks: CPU seconds (user + system) of each notebook's kernel, top to bottom, in a "
-        "fresh kernel with one thread (bench/notebooks.py); what Run All takes on an idle core")
-KERNEL_ENV = {"OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}  # as tools/notebooks.py
-CELL_TIMEOUT_S = 900
-# The kernel logs only errors: without this every notebook prints ipykernel's warning that it
-# "is running over TCP without encryption" (a local kernel, as JupyterLab starts it).
-QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
-
-
-def execute_copy(path: Path, allow_errors: bool = False, timeout: int = CELL_TIMEOUT_S,
-                 env: dict | None = None):
-    """Execute notebook ``path`` in memory (cwd = its folder); return ``(notebook, seconds)``.
-
-    The file is never written. ``env`` entries are set for the kernel (and restored after).
-    """
-    import nbformat
-    from nbclient import NotebookClient
-
-    path = Path(path).resolve()
-    nb = nbformat.read(path, as_version=4)
-    changes = dict(KERNEL_ENV, **(env or {}))
-    saved = {k: os.environ.get(k) for k in [*changes, "MPLBACKEND"]}
-    os.environ.update(changes)
-    os.environ.pop("MPLBACKEND", None)  # the kernel must pick matplotlib's inline backend
-    try:
-        client = NotebookClient(nb, timeout=timeout, allow_errors=allow_errors,
-                                kernel_name=nb.metadata.get("kernelspec", {}).get("name",
-                                                                                  "python3"),
-                                record_timing=False,
-                                resources={"metadata": {"path": str(path.parent)}},
-                                extra_arguments=QUIET_KERNEL)
-        t0 = time.perf_counter()
-        client.execute()
-        return nb, time.perf_counter() - t0
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        "fresh kernel with one thread (beliefcourse.workshop.notebooks.time_notebook); what "
+        "Run All takes on an idle core")
 
 
 def read(root: Path = ROOT) -> dict:
@@ -79,21 +42,8 @@ def read(root: Path = ROOT) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _bench_run_one(root: Path):
-    """``run_one`` of ``bench/notebooks.py`` (the course's one way to time a notebook)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("course_bench_notebooks",
-                                                  Path(root) / "bench" / "notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.run_one
-
-
-def _record_machine(data: dict) -> None:
-    from .doctor import bench_step
-
-    data["benchmark"] = {"step_s": round(bench_step(), 4),
+def _record_machine(data: dict, step: Callable[[], float]) -> None:
+    data["benchmark"] = {"step_s": round(step(), 4),
                          "what": "median CPU seconds of an AdamW step, Mess3 transformer, "
                                  "batch 512, 1 thread"}
     data["what"] = WHAT
@@ -111,21 +61,20 @@ def _write(data: dict, root: Path) -> None:
     out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def measure(paths: list[Path], root: Path = ROOT, log=print) -> dict:
-    """Time each notebook with ``bench/notebooks.py``'s ``run_one`` (a fresh kernel, one
-    thread, nothing saved) and store its seconds in the timings file, written after each
-    notebook so an interrupted run keeps what it measured, with a fresh benchmark and a
-    description of the machine. A notebook that fails is reported and left out."""
+def measure(paths: list[Path], step: Callable[[], float], root: Path = ROOT,
+            log=print) -> dict:
+    """Time each notebook with :func:`~beliefcourse.workshop.notebooks.time_notebook` (a
+    fresh kernel, one thread, nothing saved) and store its seconds in the timings file,
+    written after each notebook so an interrupted run keeps what it measured, with a fresh
+    benchmark (``step()``: CPU seconds of a training step) and a description of the machine.
+    A notebook that fails is reported and left out."""
     root = Path(root)
-    run_one = _bench_run_one(root)
     data = read(root)
-    _record_machine(data)
-    os.environ.update(KERNEL_ENV)
-    os.environ.pop("MPLBACKEND", None)
+    _record_machine(data, step)
     failed = []
     for p in paths:
         rel = Path(p).resolve().relative_to(root.resolve()).as_posix()
-        result = run_one(Path(p).resolve(), CELL_TIMEOUT_S)
+        result = time_notebook(Path(p), CELL_TIMEOUT_S, root)
         if result["status"] != "ok":
             failed.append(rel)
             log(f"{rel}: FAILED ({result['status']})")
@@ -143,15 +92,16 @@ def measure(paths: list[Path], root: Path = ROOT, log=print) -> dict:
     return data
 
 
-def import_bench(path: Path, root: Path = ROOT) -> dict:
+def import_bench(path: Path, step: Callable[[], float], root: Path = ROOT) -> dict:
     """Take the CPU times of the notebooks that ran without error from a JSON file written by
-    ``python bench/notebooks.py --json FILE`` (on this machine), and time the benchmark."""
+    ``python bench/notebooks.py --json FILE`` (on this machine), and time the benchmark
+    (``step()``)."""
     results = json.loads(Path(path).read_text(encoding="utf-8"))["results"]
     data = read(root)
     for r in results:
         if r["status"] == "ok":
             data["notebooks"][Path(r["notebook"]).as_posix()] = r["cpu_seconds"]
-    _record_machine(data)
+    _record_machine(data, step)
     _write(data, root)
     return data
 
@@ -172,8 +122,9 @@ def readme_paragraph(data: dict) -> str:
         "One measurement, one unit, one source: `instructors/timings.json`, which this "
         "paragraph, the instructors' guide and `./course doctor` all read. The unit is the "
         "CPU seconds of a notebook's kernel running it top to bottom in a fresh kernel with "
-        "one thread (`python -m beliefcourse.workshop measure`, which uses "
-        "`bench/notebooks.py`): what Run All takes on an idle core. Measured on "
+        "one thread (`python -m beliefcourse.workshop measure`, which times it as "
+        "`bench/notebooks.py` does, with `beliefcourse.workshop.notebooks`): what Run All "
+        "takes on an idle core. Measured on "
         f"{m.get('date', '?')} on a {m.get('cpus', '?')}-core {m.get('processor', '?')} "
         f"machine with Python {m.get('python', '?')}{load}:",
         "",
