@@ -604,10 +604,11 @@ plt.show()
 # $$
 #
 # the irreducible randomness per token: what remains unpredictable even with the entire past.
-# Once an observer has synchronised, its beliefs move among a *recurrent* set (the beliefs
-# it keeps returning to; chapter 03 defines this precisely), and
-# $h_\mu$ is the average of $H[P(\cdot\mid\eta)]$ over how often each recurrent belief is
-# visited.
+# It is also an average over the beliefs an observer holds in the long run: $h_\mu$ is the
+# average of $H[P(\cdot\mid\eta)]$, weighted by how often the observer holds each belief
+# $\eta$ once the start is forgotten. For a process whose observer synchronises these
+# long-run beliefs are finitely many — the *recurrent* ones, which it keeps returning to
+# (chapter 03 defines them precisely) — and the average is a finite sum.
 #
 # **Z1R, exactly.** Z1R's observer ends up certain of the state, so its recurrent beliefs are
 # the three corners of the simplex, visited with the stationary probabilities ⅓ each (the

@@ -313,7 +313,7 @@ for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
 # family are just as non-unifilar as Mess3(0.05, 0.85), yet have finitely many beliefs:
 #
 # * In Mess3(1/3, 0.85) the hidden chain jumps to a uniformly random state at every step,
-#   whatever the current one (its net matrix is $(1 - 3x)I + xJ$ with $1 - 3x = 0$). The
+#   whatever the current one (the net matrix of Mess3(x, α), $(1 - 3x)I + xJ$, is $J/3$). The
 #   past says nothing about the next state beyond what the last token says: every
 #   $T^{(x)}$ has rank 1, every word that ends in `A` leads to the same belief, and the MSP
 #   has 4 states — $\pi$ and one per last token.
@@ -321,11 +321,15 @@ for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
 #   evidence at all: every $f_x$ is the same map $\eta \mapsto \eta T$, which keeps $\pi$
 #   where it is. One belief.
 #
-# What Mess3(0.05, 0.85) has in addition is that **no two words lead to the same belief**:
-# its maps $f_x$ are invertible (no single update merges two beliefs), they differ from one
-# another, and words ending in different tokens never coincide exactly (the table above).
-# Its failure to synchronise is another consequence of the same mixing, not the cause; case 2
-# shows a process can fail to synchronise exactly and still have all its long-run beliefs at
+# What Mess3(0.05, 0.85) has in addition is that **no two words lead to the same belief**.
+# That needs invertible maps $f_x$ (no single update merges two beliefs — Mess3(1/3, 0.85)
+# fails here), but invertibility is not enough: different words must also never land on
+# exactly the same point. Mess3(0.05, 1/3) fails there: its maps are invertible, but all
+# three are one map, and $\pi$ is its fixed point, so every word leads back to $\pi$. For
+# Mess3(0.05, 0.85) the table above finds no such coincidence within ten tokens.
+#
+# Mess3's failure to synchronise is another consequence of the same mixing, not the cause of
+# its infinitely many beliefs; case 2 shows a process can fail to synchronise exactly and still have all its long-run beliefs at
 # the corners.
 #
 # For case 2 we need an example. Take two states $A$, $B$ and tokens 0, 1: state $A$ emits 0
