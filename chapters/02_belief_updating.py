@@ -13,8 +13,8 @@
 # %% [markdown]
 # # 02 · Bayesian belief updating: what an ideal observer knows
 #
-# *Time ≈ 65 minutes: about 65 minutes of reading (4,100 words, the questions and the widget)
-# and 3 seconds of running (measured on one CPU thread).
+# *Reading time ≈ 65 minutes (4,100 words, the questions and the widget); running time ≈ 3
+# seconds (measured: 2.5 s of CPU on one thread).
 # Prerequisites: chapter 01 (labelled transition matrices, $\pi$,
 # $P(x_{1:L}) = \pi T^{(x_1)}\cdots T^{(x_L)}\mathbf 1$); Bayes' rule; logarithms. Entropy,
 # cross-entropy, KL divergence and block entropy are introduced in section 4 — no prior
@@ -274,7 +274,7 @@ print(f"Mess3 path: its most certain belief puts {mess3_path.max():.3f} on one s
 # average surprise. With $\log_2$ it is measured in **bits**: roughly the number of yes/no
 # questions needed, on average, to find out the outcome. It is 0 for a certain outcome and
 # largest, $\log_2 n$, for the uniform distribution over $n$ outcomes. With the natural
-# logarithm the unit is the **nat** (1 bit = $\ln 2 \approx 0.693$ nats). Example: Z1R's belief
+# logarithm the unit is the **nat** (1 bit = $\ln 2$ nats). Example: Z1R's belief
 # after a `0` was $(\tfrac13, \tfrac23, 0)$ — less than one question's worth of doubt.
 
 # %%
@@ -415,12 +415,12 @@ plt.show()
 # %% [markdown]
 # ### Finite or infinite?
 #
-# Synchronisation is about *how sure* the observer gets; a different question is *how many*
-# beliefs it can ever hold. Z1R's observer holds only 7 different beliefs and RRXOR's 36,
-# however long it reads, while Mess3's observer reaches a belief it never held before with
-# almost every word — the count below grows by a factor of three per token. Which
-# presentations give finitely many beliefs (not synchronisation alone, and not
-# non-unifilarity alone) is worked out in chapter 03, section 3.
+# Synchronisation is about *how sure* the observer gets; *how many* beliefs it can ever hold
+# is a different question: Z1R's observer holds only 7 and RRXOR's 36, while every word
+# Mess3's observer reads (up to seven tokens, at least) leads to a belief of its own, three
+# times as many with each token. Which presentations give finitely many beliefs —
+# synchronisation does not decide it, and neither does unifilarity on its own — is worked
+# out in chapter 03, section 3.
 
 # %%
 def distinct_beliefs(hmm, max_length):

@@ -13,9 +13,9 @@
 # %% [markdown]
 # # 03 · The mixed-state presentation: the geometry of everything an observer can believe
 #
-# *Time ≈ 85 minutes for the core, about 20 more for the optional parts: reading (about
-# 5,600 words and 250 lines of code in the core, 1,100 words and 85 lines optional, and the
-# widget) and 9 seconds of running (measured on one CPU thread). Subsections that begin with
+# *Reading time ≈ 85 minutes for the core (5,600 words, 250 lines of code, the widget) and
+# about 20 more for the optional parts (1,100 words, 85 lines); running time ≈ 9 seconds
+# (measured: 8.9 s of CPU on one thread). Subsections that begin with
 # **Optional — skip if short on time** go beyond what chapters 04–05 need; their cells still
 # run, so Run All works either way. Prerequisites:
 # chapter 02 (the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$, the next-token
