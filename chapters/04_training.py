@@ -29,8 +29,8 @@
 # **After this chapter you will be able to**
 #
 # 1. name every part of a decoder-only transformer — embeddings, attention, MLP, LayerNorm,
-#    unembedding — give the shape of what each produces, and read the package's attention and
-#    block code;
+#    unembedding — give the shape of what each produces, write one attention head in six
+#    lines, and read the package's fused attention and block code;
 # 2. explain why the *residual stream* is the place to look for what a transformer represents,
 #    and verify that it is the sum of everything the layers write;
 # 3. build the exact data distribution (every context with its probability — the paper
@@ -138,6 +138,18 @@ print(f"  {'4 blocks':20s} {4 * param_count(untrained.blocks[0]):7,}")
 # 4. **Final LayerNorm** and **unembedding** $W_U$ `(64, 3)` plus bias: logits `(B, L, 3)`,
 #    whose softmax at position $p$ is the predicted distribution of $x_{p+2}$.
 #
+# The same list as a picture. The thick line is the residual stream: each sublayer reads a
+# LayerNorm'd copy of it and **adds** its output back; every tensor on the stream has the shape
+# `(B, L, 64)`. The labels under the ⊕ signs are the hook names chapter 05 reads out.
+
+# %%
+from beliefcourse.plotting_diagrams import plot_transformer_diagram
+
+plot_transformer_diagram(cfg, title="The paper's transformer as a residual stream "
+                         "(B sequences of L ≤ 10 tokens)")
+plt.show()
+
+# %% [markdown]
 # That list *is* the forward pass. Here it is in the package (the `record` calls only store
 # intermediate tensors when we ask for them; ignore them for now):
 
@@ -151,17 +163,14 @@ print(inspect.getsource(Transformer._run))
 #
 # ### Attention
 #
-# Attention is the only place where information moves *between* positions. Here is the whole
-# of it:
-
-# %%
-print(inspect.getsource(Attention))
-
-# %% [markdown]
-# Read it with the shapes in mind ($H$ heads of size $d_\text{head}$; here $H = 1$,
-# $d_\text{head} = 8$):
+# Attention is the only place where information moves *between* positions. We first write one
+# head out in full, with the weights of the first layer of the course's trained model (the
+# shipped checkpoint of section 5), and then compare it with the package's version. For one
+# sequence of $L$ positions, with $h$ the `(L, 64)` LayerNorm'd stream the layer reads:
 #
-# * One linear map produces, at every position, a query $q_p$, a key $k_s$ and a value $v_s$.
+# * Three linear maps give every position a query $q_p = h_p W_Q + b_Q$ ("what am I looking
+#   for?"), a key $k_s$ ("what do I offer?") and a value $v_s$ ("what do I pass on?"), each of
+#   size $d_\text{head} = 8$.
 # * The score of query position $p$ for key position $s$ is $q_p \cdot k_s / \sqrt{d_\text{head}}$.
 #   The $\sqrt{d_\text{head}}$ keeps the scores' scale independent of the head size: a dot
 #   product of two random $d$-vectors with unit-variance entries has variance $d$.
@@ -172,8 +181,102 @@ print(inspect.getsource(Attention))
 #   position — is a probability distribution over the positions it may read.
 # * The output at $p$ is $\sum_s \text{pattern}_{ps}\, v_s$, mapped back to width 64 by $W_O$.
 #
+# In code, one line per bullet:
+
+# %%
+trained, _ = checkpoints.load("mess3")         # the shipped, fully trained model (section 5)
+
+
+def one_head_attention(h, attn, d_head):
+    """One attention head written out: h (L, d_model) -> (pattern (L, L), output (L, d_model))."""
+    W_Q, W_K, W_V = attn.qkv.weight.split(d_head)          # each (d_head, d_model)
+    b_Q, b_K, b_V = attn.qkv.bias.split(d_head)
+    L = h.shape[0]
+    Q, K, V = h @ W_Q.T + b_Q, h @ W_K.T + b_K, h @ W_V.T + b_V         # (L, d_head) each
+    scores = Q @ K.T / d_head ** 0.5                                     # (L, L): [query p, key s]
+    future = torch.ones(L, L, dtype=torch.bool).triu(1)                  # s > p
+    pattern = scores.masked_fill(future, float("-inf")).softmax(dim=-1)  # rows sum to 1
+    return pattern, pattern @ V @ attn.out.weight.T + attn.out.bias      # (L, d_model)
+
+
+tokens = torch.tensor([[0, 1, 1, 2, 0, 0, 1, 2, 2, 1]])     # one context: A B B C A A B C C B
+names = ["blocks.0.hook_resid_pre", "blocks.0.attn.hook_pattern", "blocks.0.hook_attn_out"]
+with torch.no_grad():
+    _, cache = trained.run_with_cache(tokens, names)
+    h = trained.blocks[0].ln1(cache["blocks.0.hook_resid_pre"][0])     # what layer 0 reads
+    pattern, attn_out = one_head_attention(h, trained.blocks[0].attn, cfg.d_head)
+print("h:", tuple(h.shape), " pattern:", tuple(pattern.shape), " output:", tuple(attn_out.shape))
+print("pattern = the model's blocks.0.attn.hook_pattern (to within 1e-5):",
+      bool((pattern - cache["blocks.0.attn.hook_pattern"][0, 0]).abs().max() < 1e-5))
+print("output  = the model's blocks.0.hook_attn_out     (to within 1e-5):",
+      bool((attn_out - cache["blocks.0.hook_attn_out"][0]).abs().max() < 1e-5))
+
+# %% [markdown]
+# The package computes exactly this, for a batch of sequences and any number of heads at once:
+
+# %%
+print(inspect.getsource(Attention))
+
+# %% [markdown]
+# The differences are bookkeeping. `self.qkv` stacks $W_Q, W_K, W_V$ (for all $H$ heads) into
+# one `(3 H d_head, 64)` matrix, so one matrix product gives all three; `.view(B, L, 3, H,
+# d_head).permute(2, 0, 3, 1, 4)` cuts the result into `q`, `k`, `v` of shape
+# `(B, H, L, d_head)`; the mask `future` is built once, as a buffer; and the heads' outputs are
+# concatenated before $W_O$. With $H = 1$ it is the function above, line for line.
+#
+# ### What the trained model's first layer attends to
+#
+# > **Question (predict, then run the next cell).** Row $p$ of the pattern says how position
+# > $p$ spreads its attention over positions $0 \dots p$. What must row 0 be, whatever the
+# > weights? And will layer 0's pattern change much if the context changes from
+# > `ABBCAABCCB` to `AAAAAAAAAA`?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Row 0 is $(1, 0, \dots, 0)$ for every model: position 0 may read only itself, and a
+# > softmax over one score is 1. The two patterns below are almost the same (the printed
+# > difference): the first layer attends by *position*, not by token — it puts the most weight
+# > on the token just before the current one, less and less on older ones, and little on the
+# > current token itself. Chapter 05 measures how fast that weight decays with distance, and
+# > chapter 07 explains it.
+# > </details>
+
+# %%
+constant = torch.zeros(1, 10, dtype=torch.long)              # A A A A A A A A A A
+with torch.no_grad():
+    patterns = [trained.run_with_cache(t, "blocks.0.attn.hook_pattern")[1]
+                ["blocks.0.attn.hook_pattern"][0, 0].numpy() for t in (tokens, constant)]
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.3), constrained_layout=True)
+for ax, pat, label in zip(axes, patterns, ["ABBCAABCCB", "AAAAAAAAAA"]):
+    image = ax.imshow(pat, cmap="Blues", vmin=0, vmax=1)
+    for p, s in zip(*np.nonzero(pat >= 0.18)):
+        ax.text(s, p, f"{pat[p, s]:.2f}", ha="center", va="center", fontsize=8,
+                color="white" if pat[p, s] > 0.6 else "black")
+    ax.set_xticks(range(10), [f"{s}\n{label[s]}" for s in range(10)])
+    ax.set_yticks(range(10))
+    ax.set(xlabel="key position s (and its token)", ylabel="query position p",
+           title=f"context {label}")
+fig.colorbar(image, ax=axes, shrink=0.8, label="attention weight")
+fig.suptitle("Attention pattern of layer 0 of the trained model", fontsize=11)
+plt.show()
+print(f"largest difference between the two patterns: {np.abs(patterns[0] - patterns[1]).max():.2f}")
+print("row 9 (context ABBCAABCCB), keys 9, 8, 7, 6:", patterns[0][9, [9, 8, 7, 6]].round(2))
+
+# %% [markdown]
 # The mask is easy to get wrong and easy to test: change a *later* token and nothing at
 # earlier positions may change.
+#
+# > **Question (predict, then run the next cell).** The next cell changes $x_7$, the token at
+# > position 6, and compares the untrained model's logits before and after. At which positions
+# > can the logits change?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > At positions 6, 7, 8 and 9 only: position 6 is the first to read $x_7$, and the causal
+# > mask hides it from positions 0–5 in every layer. (Positions 6–9 *may* change; a model
+# > could in principle ignore $x_7$, but an untrained one does not.)
+# > </details>
 
 # %%
 tokens = torch.tensor([[0, 1, 1, 2, 0, 0, 1, 2, 2, 1]])
@@ -351,11 +454,23 @@ print(y_soft[0, :3].numpy().round(3))
 # (the mean squared distance from their average). We do it twice: at the untrained network,
 # and at the course's fully trained network (section 5 introduces the shipped checkpoints;
 # here we only need a model near the optimum).
+#
+# > **Question (predict, then run the next cell).** At which of the two networks will soft
+# > targets help more: the untrained one or the trained one? Guess the ratio of the two
+# > variances at each, to within a factor of ten.
+# >
+# > <details><summary>Answer</summary>
+# >
+# > At the trained one, by far: the printed ratio is about 2 at the untrained network and tens
+# > of thousands at the trained one. Near the optimum the soft-target gradient of each context
+# > is nearly zero, while a sampled target still pushes towards whichever token came next. The
+# > paragraph after the cell explains it.
+# > </details>
 
 # %%
 from beliefcourse.train import batch_loss    # mean cross-entropy; handles both kinds of target
 
-trained, _ = checkpoints.load("mess3")                 # the final shipped checkpoint
+# `trained`, the final shipped checkpoint, was loaded in section 2
 
 
 def gradient(model, inputs, targets):
@@ -444,6 +559,18 @@ print("relative loss per position:", np.round(last["relative_loss_per_position"]
 # loss at each position at four moments of training, with the floor as a dashed line. Middle:
 # the same as relative loss − 1, the distance to the optimum, on a log scale. Right: that
 # distance for four positions over the whole run.
+#
+# > **Question (predict, then run the next cell).** Which positions will come closest to
+# > their floor first: the early ones (little context) or the late ones (much context)? And
+# > which positions will have the *highest raw loss* at the end?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > The early positions are solved first (position 0 only has to learn three next-token
+# > distributions, one per token), and they also keep the highest raw loss, because their
+# > floor $h(p+2)$ is the highest. Both show in the figure; the list printed under it gives the
+# > first evaluation within $10^{-4}$ of the optimum for each position.
+# > </details>
 
 # %%
 steps = np.array([h["step"] for h in live.history])
