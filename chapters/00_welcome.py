@@ -145,10 +145,19 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 # | 06 Beyond the next token, beyond transformers | does the network store the whole future; GRU and LSTM; steering along the geometry | 90 min | 110 min | 05 |
 # | 07 Constrained belief updates | what one attention layer computes (Piotrowski et al.): the spectrum of $T$ predicts attention decay, OV vectors and the number of heads, tested on a grid of models | 90 min | 100 min | 05 |
 #
-# **Prerequisites for the whole course.** Python and NumPy (arrays, indexing, `@`); probability
-# at the level of conditional probability and Bayes' rule; for chapters 04–07, basic PyTorch
-# (tensors, `nn.Module`, an optimizer step) and linear least squares. Everything about hidden
-# Markov models, computational mechanics and transformers is built up from there.
+# **Prerequisites** (the same list as in the README):
+#
+# * Python and NumPy: arrays, indexing, `@`, writing small functions.
+# * Probability: conditional probability and Bayes' rule.
+# * Linear algebra: matrix products, eigenvalues and eigenvectors.
+# * Neural networks: you have met one before and can read basic PyTorch (tensors, `nn.Module`,
+#   an optimizer step); needed from chapter 04 on.
+# * Least squares: fitting a linear model by least squares; needed in chapter 05, which starts
+#   with a refresher.
+#
+# Not assumed: information theory (entropy, cross-entropy, KL divergence), which chapter 02
+# introduces in a short primer; hidden Markov models, computational mechanics, transformers and
+# interpretability, which the course builds up from the list above.
 #
 # **Paths through it.** The whole course is about 21 hours with all the practice notebooks,
 # 9½ without them. A one-day workshop can read 01–05 together and do one or two exercises per
@@ -159,6 +168,37 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 # `solutions/`. Every exercise states what you will learn and how long it should take, offers
 # hints you can unfold, and ends with a **checker** that runs your code on many inputs, compares
 # it with a reference, and tells you what is probably wrong when it is.
+
+# %% [markdown]
+# ## Notation and glossary
+#
+# Keep this card open beside the chapters; each term is explained properly where the last
+# column says. One letter, one meaning: a **token** is always $x$ (and $x_t$ the $t$-th one).
+#
+# | symbol or term | meaning | first met |
+# |---|---|---|
+# | $x$, $x_t$, $x_{1:L}$ | a token; the $t$-th token; a word of $L$ tokens $x_1 \dots x_L$ | 01 |
+# | $\mathcal A$ | the alphabet, the set of possible tokens: $\{A, B, C\}$ for Mess3, $\{0, 1\}$ for RRXOR | 01 |
+# | $T^{(x)}$ | labelled transition matrix: $T^{(x)}_{ij} = \Pr(\text{emit } x,\ \text{go to } j \mid \text{in } i)$; in code `T[x, i, j]` | 01 |
+# | $T = \sum_x T^{(x)}$ | the net transition matrix: a Markov chain on the hidden states, rows sum to 1 | 01 |
+# | $\pi$ | the stationary distribution, $\pi T = \pi$; every sequence starts from it | 01 |
+# | $\mathbf 1$ | the column vector of ones; $\Pr(x_{1:L}) = \pi\, T^{(x_1)} \cdots T^{(x_L)} \mathbf 1$ | 01 |
+# | Mess3(x, α) | the papers' three-state process. **Here $x$ is the papers' name for the hop parameter** (the probability of jumping to each other state), not a token; α is how often a state emits its own token. In code `processes.mess3(x=0.05, alpha=0.85)`, the paper's values | 01 |
+# | $\eta$ (belief) | a probability distribution over the hidden states given the tokens seen so far; Bayes' rule updates it as $\eta' = \eta T^{(x)} / (\eta T^{(x)} \mathbf 1)$, and it predicts $\Pr(x \mid \eta) = \eta T^{(x)} \mathbf 1$ | 02 |
+# | unifilar | a presentation in which the current state and the next token fix the next state; an observer who once knows the state keeps knowing it | 02 |
+# | synchronisation | the observer's uncertainty about the hidden state going to zero as tokens arrive (Z1R and RRXOR synchronise; Mess3 never does) | 02 |
+# | $h(L)$ | the myopic entropy: the least possible expected loss, in nats, for predicting the $L$-th token from the $L - 1$ before it | 02 |
+# | MSP | the mixed-state presentation: the machine whose states are beliefs and whose transitions are Bayes updates, one per token | 03 |
+# | residual stream | the vector (64 numbers here) each position carries through the transformer; every layer reads it and *adds* its output to it | 04 |
+# | hook | a named point of the forward pass whose activations we can read out, e.g. `blocks.3.hook_resid_post` | 04 |
+# | probe | a map fitted from activations to a target; here an affine map to the beliefs, fitted by least squares and scored on held-out sequences | 05 |
+# | R² | the course's one definition (`probing.r2`): $R^2 = 1 - \sum_i w_i \lVert y_i - \hat y_i \rVert^2 / \sum_i w_i \lVert y_i - \bar y_w \rVert^2$, pooled over coordinates; 1 is perfect, 0 is no better than predicting the mean | 05 |
+# | affine rank | the rank of the (distinct) activation vectors with a 1 appended: one more than the dimension of the flat space they span. An affine probe can fit *any* targets exactly when it equals the number of points | 05 |
+# | OV circuit | the part of an attention head that decides *what* it writes: the attended position's stream through the value matrix $W_V$ and output matrix $W_O$ (the QK part, queries and keys, decides *where* to look). Chapter 05 uses the name; chapter 07 studies it | 05, 07 |
+#
+# Indices: $i, j$ are hidden states, $t$ a time step, $p$ a model position (0-based; position
+# $p$ has read $x_1 \dots x_{p+1}$; chapter 04's section 1 lines positions up with beliefs),
+# and $k$ a loop index or a number of future tokens, never a token.
 
 # %% [markdown]
 # ## Working in JupyterLab
