@@ -242,7 +242,18 @@ print(f"HMM.probability:          {z1r.probability(word):.4f}")
 # Some words are impossible. Z1R can never emit `000` or `111`: between any two random bits
 # there is always a forced `0` and a forced `1`. Of the $2^L$ binary words only a few have
 # positive probability, and `beliefcourse.enumerate.all_sequences` lists exactly those, with
-# their probabilities (it grows the words one token at a time and drops the impossible ones):
+# their probabilities (it grows the words one token at a time and drops the impossible ones).
+#
+# > **Question (predict, then run the next cell).** How many of the $2^6 = 64$ binary words of
+# > length 6 can Z1R emit?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > 12. A window of 6 tokens covers two full cycles, so it holds exactly two random bits
+# > ($2^2 = 4$ choices), and the window can start at any of the 3 phases of the cycle:
+# > $3 \times 4 = 12$ words, and no two of them are the same word. In general the count is
+# > $3 \cdot 2^{L/3}$ when $L$ is a multiple of 3 — the printed 6, 12, 48 and 768.
+# > </details>
 
 # %%
 words3 = all_sequences(z1r, 3)
@@ -266,30 +277,37 @@ for L in (3, 6, 12, 24):
 #
 # The fractal in chapter 00 belongs to **Mess3** (Marzen & Crutchfield, 2017), the main
 # process of Shai et al. (2024). It has three hidden states $A, B, C$ and three tokens, also
-# called $A, B, C$. Two parameters control it:
+# called $A, B, C$. Two parameters control it, and we write the process **Mess3(x, α)**:
 #
-# * $x$ — how often the hidden state **jumps**: from any state it moves to each of the two
-#   others with probability $x$, and stays with probability $1 - 2x$ (the paper's name $x$
-#   clashes with our tokens $x_t$; in this section a bare $x$ is always the parameter, and a
-#   token is written $k$ in the factorisation below);
-# * $\alpha$ — how **honestly** a state reports itself: the state just entered emits its own
-#   token with probability $\alpha$ and each other token with probability
-#   $\beta = (1-\alpha)/2$.
+# * x — how often the hidden state **jumps**: from any state it moves to each of the two
+#   others with probability x, and stays with probability 1 − 2x. (x is the papers' name for
+#   this *hop parameter*, and we keep it. It is not a token: a token is always $x$ or $x_t$ in
+#   this course, and the hop parameter appears only with Mess3 — in "Mess3(x, α)", in
+#   `processes.mess3(x=..., alpha=...)`, and in the move matrix $M$ below, where no token
+#   appears.)
+# * α — how **honestly** a state reports itself: the state just entered emits its own
+#   token with probability α and each other token with probability β = (1 − α)/2.
 #
-# A step is "move, then the new state emits". The labelled matrices therefore **factorise**:
+# A step is "move, then the new state emits". The labelled matrices therefore **factorise**
+# into a move matrix $M$ and an emission matrix $E$:
 #
 # $$
-# T^{(k)}_{ij} \;=\; \underbrace{P(j \mid i)}_{\text{move}}\;\underbrace{P(k \mid j)}_{\text{emit}},
-# \qquad
-# P(j\mid i) = \begin{cases}1-2x & j = i\\ x & j \ne i\end{cases},
-# \qquad
-# P(k\mid j) = \begin{cases}\alpha & k = j\\ \beta & k \ne j.\end{cases}
+# T^{(x)}_{ij} \;=\; \underbrace{M_{ij}}_{\text{move } i \to j}\;
+# \underbrace{E_{jx}}_{\text{state } j \text{ emits } x} .
 # $$
 #
-# The paper uses $x = 0.05$, $\alpha = 0.85$, which are the defaults of `processes.mess3()`.
-# (The authors' libraries default to $x = 0.15,\ \alpha = 0.6$: a different process, with a
-# different fractal. Watch for that when you read their code.) With $y = 1 - 2x$, the first
-# matrix is
+# For Mess3(x, α), with rows and columns in the order $A, B, C$ (rows of $M$: from state $i$,
+# columns: to state $j$; rows of $E$: state $j$, columns: token),
+#
+# $$
+# M = \begin{pmatrix} 1-2x & x & x\\ x & 1-2x & x\\ x & x & 1-2x \end{pmatrix},
+# \qquad
+# E = \begin{pmatrix} \alpha & \beta & \beta\\ \beta & \alpha & \beta\\ \beta & \beta & \alpha \end{pmatrix}.
+# $$
+#
+# The paper uses Mess3(0.05, 0.85), the defaults of `processes.mess3()`. (The authors'
+# libraries default to Mess3(0.15, 0.6): a different process, with a different fractal. Watch
+# for that when you read their code.) With $y = 1 - 2x$, the first matrix is
 #
 # $$
 # T^{(A)} = \begin{pmatrix} \alpha y & \beta x & \beta x\\ \alpha x & \beta y & \beta x\\
@@ -308,9 +326,10 @@ print("stationary distribution:", mess3.stationary())
 
 # %% [markdown]
 # As a picture, the three labelled matrices side by side (colour on a log scale: the entries
-# span more than two orders of magnitude). In $T^{(k)}$ the column of state $k$ is bright —
-# emitting $k$ is most likely on entering state $k$ — and its brightest entry,
-# $(1-2x)\,\alpha = 0.765$, is "stay in $k$ and report it honestly". The three matrices are
+# span more than two orders of magnitude). In $T^{(x)}$ the column of the state named $x$ is
+# bright — emitting token $x$ is most likely on entering the state of the same name — and its
+# brightest entry, $M_{ii} E_{ii} = 0.95 \times 0.85 = 0.765$, is "stay in that state and
+# report it honestly". The three matrices are
 # the same up to renaming states and tokens together: Mess3 treats $A$, $B$, $C$ alike.
 
 # %%
@@ -347,8 +366,8 @@ plt.show()
 #
 # ### What the net matrix's eigenvalues say about the data
 #
-# Summing the factorised form over $k$ removes the emission factor, so the net matrix is the
-# move matrix: $T = (1-3x)\,I + x\,J$, where $J$ is the all-ones matrix. $J$ has eigenvalues 3
+# Summing the factorised form over the tokens removes the emission factor (each row of $E$
+# sums to 1), so the net matrix is the move matrix: $T = M = (1-3x)\,I + x\,J$, where $J$ is the all-ones matrix. $J$ has eigenvalues 3
 # (eigenvector $\mathbf 1$) and 0 (twice), so $T$ has eigenvalues $1$ and
 # $\zeta = 1 - 3x$ (twice). The second eigenvalue is a **memory**: after $k$ steps, whatever we
 # knew about the hidden state has faded by a factor $\zeta^k$.
@@ -360,8 +379,8 @@ print("eigenvalues of T:", eigenvalues)
 print(f"zeta = 1 - 3x = {zeta:.2f}")
 
 # %% [markdown]
-# > **Question.** For which value of $x$ does the hidden chain have no memory at all, and what
-# > do the tokens look like then?
+# > **Question.** For which hop parameter x of Mess3(x, α) does the hidden chain have no
+# > memory at all, and what do the tokens look like then?
 # >
 # > <details><summary>Answer</summary>
 # >
@@ -596,7 +615,17 @@ for name, hmm in [("golden mean", golden), ("even", even)]:
 # about the state?
 #
 # **Mess3.** The state just entered emits its own token with probability $\alpha$, so the
-# latest token names the current state correctly only about 85% of the time:
+# latest token names the current state correctly only some of the time.
+#
+# > **Question (predict, then run the next cell).** In what fraction of steps of
+# > Mess3(0.05, 0.85) does the emitted token equal the state just entered?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > α = 0.85: the state just entered emits its own token with probability α, whatever
+# > happened before. The sample of 20,000 steps gives 0.846, within two standard errors
+# > (one is $\sqrt{0.85 \cdot 0.15 / 20000} \approx 0.0025$) of 0.85.
+# > </details>
 
 # %%
 tokens, states = mess3.sample(n_sequences=200, length=100, seed=4)
