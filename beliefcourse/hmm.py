@@ -231,6 +231,19 @@ class HMM:
         return float(np.exp(logp)) if np.ndim(logp) == 0 else np.exp(logp)
 
     # ------------------------------------------------------------------ sampling
+    def lag_agreement(self, max_lag: int) -> np.ndarray:
+        """Exact ``P(x_{t+k} = x_t)`` for ``k = 1..max_lag`` in the stationary process:
+        ``sum_x pi T^(x) T^(k-1) T^(x) 1`` (``T`` the net matrix). For Mess3 this is
+        ``1/3 + (alpha^2 + 2 beta^2 - 1/3) zeta^k`` with ``zeta = 1 - 3x``."""
+        max_lag = _positive_int(max_lag, "max_lag")
+        left = np.einsum("i,aij->aj", self.stationary(), self.T)   # pi T^(x), a row per token
+        right = self.T.sum(axis=2)                                   # T^(x) 1
+        out = np.empty(max_lag)
+        for k in range(max_lag):
+            out[k] = float(np.einsum("aj,aj->", left, right))
+            left = left @ self.transition_matrix
+        return out
+
     def sample(self, n_sequences: int, length: int, seed=None, prior=None
                ) -> tuple[np.ndarray, np.ndarray]:
         """Sample ``n_sequences`` independent sequences of ``length`` tokens.

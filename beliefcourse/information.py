@@ -752,12 +752,19 @@ def lyapunov_dimension(hmm: HMM, n_steps: int = 100_000, seed=0, n_chains: int =
                              burn_in=burn_in)
     if _finite_msp(hmm, 2_000, DEFAULT_ATOL) is not None:
         return 0.0              # finitely many beliefs (e.g. alpha = 1/3: all maps coincide)
-    h = float(entropy_rate(hmm))
-    total = h
-    for k, value in enumerate(lam):
+    return kaplan_yorke(float(entropy_rate(hmm)), lam)
+
+
+def kaplan_yorke(h_mu: float, exponents) -> float:
+    """The Kaplan-Yorke formula :func:`lyapunov_dimension` applies, for any ``h_mu`` (nats)
+    and exponents sorted in decreasing order: ``d = k + (h_mu + lambda_1 + ... +
+    lambda_k) / |lambda_{k+1}|`` with ``k`` the largest index where the partial sum stays
+    ``>= 0``, capped at the number of exponents (an exponent of ``-inf`` gives ``k``).
+    Chapter 03's widget passes an ``h_mu`` of looser tolerance than
+    :func:`lyapunov_dimension` computes."""
+    total = float(h_mu)
+    for k, value in enumerate(exponents):
         if total + value < 0:
-            if not np.isfinite(value):
-                return float(k)
-            return float(k + total / abs(value))
+            return float(k) if not np.isfinite(value) else float(k + total / abs(value))
         total += value
-    return float(len(lam))
+    return float(len(exponents))

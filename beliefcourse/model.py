@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .hmm import _positive_int
+
 Recorder = Callable[[str, Tensor], None]
 """Called as ``record(hook_name, tensor)`` while a cached forward pass runs."""
 
@@ -41,10 +43,7 @@ ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 def _check_positive_int(obj, *names: str) -> None:
     for name in names:
-        value = getattr(obj, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{type(obj).__name__}.{name} must be a positive integer, "
-                             f"got {value!r}")
+        setattr(obj, name, _positive_int(getattr(obj, name), f"{type(obj).__name__}.{name}"))
 
 
 class _ConfigMixin:
@@ -102,10 +101,10 @@ class TransformerConfig(_ConfigMixin):
 
 
 @dataclass
-class GRUConfig(_ConfigMixin):
-    """Shape of a :class:`GRUModel`: ``n_layers`` stacked GRUs of width ``d_hidden``.
+class _RecurrentConfig(_ConfigMixin):
+    """Shape of a recurrent baseline: ``n_layers`` stacked layers of width ``d_hidden``.
 
-    ``n_ctx`` is the training context length (the GRU itself accepts any length).
+    ``n_ctx`` is the training context length (the network itself accepts any length).
     """
 
     n_layers: int = 2
@@ -113,28 +112,31 @@ class GRUConfig(_ConfigMixin):
     n_ctx: int = 10
     d_vocab: int = 3
 
-    arch = "gru"
-
     def __post_init__(self):
         _check_positive_int(self, "n_layers", "d_hidden", "n_ctx", "d_vocab")
 
 
 @dataclass
-class LSTMConfig(_ConfigMixin):
-    """Shape of an :class:`LSTMModel`: ``n_layers`` stacked LSTMs of width ``d_hidden``.
+class GRUConfig(_RecurrentConfig):
+    """Shape of a :class:`GRUModel`: ``n_layers`` stacked GRUs of width ``d_hidden``.
+
+    ``n_ctx`` is the training context length (the GRU itself accepts any length).
+    """
+
+    arch = "gru"
+
+
+@dataclass
+class LSTMConfig(_RecurrentConfig):
+    """Shape of an :class:`LSTMModel`: ``n_layers`` stacked LSTMs of width ``d_hidden``
+    (56 by default: the size of a 64-wide GRU).
 
     ``n_ctx`` is the training context length (the LSTM itself accepts any length).
     """
 
-    n_layers: int = 2
     d_hidden: int = 56
-    n_ctx: int = 10
-    d_vocab: int = 3
 
     arch = "lstm"
-
-    def __post_init__(self):
-        _check_positive_int(self, "n_layers", "d_hidden", "n_ctx", "d_vocab")
 
 
 def config_from_dict(d: dict) -> TransformerConfig | GRUConfig | LSTMConfig:

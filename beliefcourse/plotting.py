@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .hmm import _positive_int
+
 __all__ = [
     "SIMPLEX_CORNERS",
     "belief_colors",
@@ -512,9 +514,7 @@ def plot_hmm(hmm, ax=None, title=None, precision: int = 3, node_radius: float | 
         raise TypeError(f"plot_hmm needs a beliefcourse.hmm.HMM, got {type(hmm).__name__}")
     T = np.asarray(T, dtype=float)
     X, S, _ = T.shape
-    if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or \
-            precision < 1:
-        raise ValueError(f"precision must be a positive int, got {precision!r}")
+    precision = _positive_int(precision, "precision")
     state_names = [str(n) for n in getattr(hmm, "state_names", range(S))]
     token_names = [str(n) for n in getattr(hmm, "token_names", range(X))]
     if token_colors is None:

@@ -147,7 +147,7 @@ def run_from_hook(model, tokens, hook: str, edit: Callable):
             return model.unembed(model.ln_final(resid))
         layer = int(m.group(4))
         h = model.embed(tok)
-        for l, rnn in enumerate(model.grus if m.group(3) == "gru" else model.lstms):
+        for l, rnn in enumerate(model.recurrent_layers):
             h, _ = rnn(h)
             if l == layer:
                 h = edit(h)
@@ -311,7 +311,7 @@ def run_with_state_move(model, tokens, hooks, position: int, move):
                     resid[:, p] += parts[names[0]]
             return model.unembed(model.ln_final(resid))
         h = model.embed(tok)
-        for l, rnn in enumerate(model.grus if kind == "gru" else model.lstms):
+        for l, rnn in enumerate(model.recurrent_layers):
             if l != layer:
                 h, _ = rnn(h)
                 continue

@@ -36,6 +36,7 @@ from . import __version__, processes
 from . import checkpoints as ckpt
 from .data import TARGETS, ExactData, MixtureData
 from .devices import pick_device
+from .hmm import _positive_int
 from .model import GRUConfig, LSTMConfig, TransformerConfig, build_model, config_from_dict
 
 OPTIMIZERS = ("adamw", "sgd")
@@ -86,14 +87,10 @@ class TrainConfig:
                               ("targets", TARGETS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        for name in ("batch_size", "n_tokens", "n_checkpoints", "first_checkpoint_tokens"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("warmup_steps", "eval_every", "seed"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        for name in ("batch_size", "n_tokens", "n_checkpoints", "first_checkpoint_tokens",
+                     "warmup_steps", "eval_every", "seed"):
+            setattr(self, name, _positive_int(getattr(self, name), name, allow_zero=name in (
+                "warmup_steps", "eval_every", "seed")))
         if not (self.lr > 0 and self.weight_decay >= 0 and 0 <= self.final_lr_fraction <= 1):
             raise ValueError("need lr > 0, weight_decay >= 0 and 0 <= final_lr_fraction <= 1; "
                              f"got {self.lr}, {self.weight_decay}, {self.final_lr_fraction}")

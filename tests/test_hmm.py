@@ -276,3 +276,12 @@ def test_forward_prior_validation():
         hmm.forward([0], prior=[0.5, 0.5])
     with pytest.raises(ValueError, match="probability vector"):
         hmm.forward([0], prior=[0.5, 0.5, 0.5])
+
+
+@pytest.mark.parametrize("x, alpha", [(0.05, 0.85), (0.15, 0.6), (0.45, 0.2)])
+def test_lag_agreement_matches_the_closed_form(x, alpha):
+    beta = (1 - alpha) / 2
+    k = np.arange(1, 11)
+    closed = 1 / 3 + (alpha ** 2 + 2 * beta ** 2 - 1 / 3) * (1 - 3 * x) ** k
+    np.testing.assert_allclose(processes.mess3(x, alpha).lag_agreement(10), closed,
+                               atol=1e-12)

@@ -312,3 +312,15 @@ def test_msp_and_information_agree_on_finite_processes():
     nxt = m.next_token_distributions()
     h_mu = float(m.stationary() @ information.entropy(nxt))
     assert np.isclose(h_mu, information.entropy_rate(rrxor).value)
+
+
+def test_kaplan_yorke_is_the_formula_of_lyapunov_dimension():
+    hmm = processes.mess3(0.15, 0.6)
+    lam = information.lyapunov_exponents(hmm, n_steps=2000, seed=0)
+    h = information.entropy_rate(hmm).value
+    assert information.kaplan_yorke(h, lam) == pytest.approx(
+        information.lyapunov_dimension(hmm, n_steps=2000, seed=0), abs=1e-9)
+    assert information.kaplan_yorke(0.5, [-1.0, -2.0]) == 0.5
+    assert information.kaplan_yorke(1.5, [-1.0, -2.0]) == 1.25
+    assert information.kaplan_yorke(5.0, [-1.0, -2.0]) == 2.0
+    assert information.kaplan_yorke(0.3, [-np.inf, -np.inf]) == 0.0

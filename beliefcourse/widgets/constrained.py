@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .theory import _assemble, _close, _image, _param_sliders, _positive_int
-from .training import _figure
+from ._common import _close, _figure, _positive_int
+from .theory import _param_explorer
 
 __all__ = ["constrained_update_explorer"]
 
@@ -32,13 +32,11 @@ def constrained_update_explorer(x: float = 0.15, alpha: float = 0.6, L: int = 7,
     (``sign(3 alpha - 1)``). Where ``x = 1/3`` or ``alpha = 1/3``, ``r`` is constant and the
     R² values are NaN.
     """
-    import ipywidgets as widgets
 
     from .. import constrained, plotting, processes
 
     L = _positive_int(L, "L")
     n_ctx = _positive_int(n_ctx, "n_ctx")
-    xs, al = _param_sliders(x, alpha)
     figsize = (10.2, 3.7)           # 918 CSS px: fits a notebook at 1366 x 768 unscaled
 
     def frame(x, alpha):
@@ -85,8 +83,6 @@ def constrained_update_explorer(x: float = 0.15, alpha: float = 0.6, L: int = 7,
                 f"u_z points {'towards' if alpha > 1 / 3 else 'away from'} its vertex "
                 f"(3α − 1 = {3 * alpha - 1:+.2f}); R²(r→η) {r2_zeta:.3f} at ζ, "
                 f"{stats['r2_star']:.3f} at r* = {stats['rate_star']:+.3f}")
-        return hmm, _close(fig), text, stats, {}
+        return _close(fig), text, {"hmm": hmm, "stats": stats}
 
-    image = _image(figsize)
-    status = widgets.Label()
-    return _assemble([xs, al, status, image], {"x": xs, "alpha": al}, image, status, frame)
+    return _param_explorer(x, alpha, figsize, frame)

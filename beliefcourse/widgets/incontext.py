@@ -8,8 +8,8 @@ the weight of world 0; see the exact in-context loss curve and the joint belief 
 
 from __future__ import annotations
 
-from .theory import STEP, _close, _image, _positive_int
-from .training import _figure
+from ._common import _close, _figure, _image, _positive_int
+from .theory import STEP
 
 __all__ = ["mixture_explorer"]
 

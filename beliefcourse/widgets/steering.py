@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .training import _close, _figure
+from ._common import _close, _figure
 
 __all__ = ["steering_widget"]
 
@@ -130,7 +130,7 @@ def steering_widget(model, hmm, hook: str, contexts, beliefs, probe, pattern,
         ax2.set_ylabel("next-token probability")
         ax2.legend(frameon=False, fontsize=9)
         fig.tight_layout()
-        image.value = _close(fig)
+        image.value = _close(fig, dpi=90, tight=True)
         status.value = (f"context {i}: KL(Bayes at b′ ‖ model) = {kl[0]:.4f} nats steered "
                         f"({controls['move'].value} move), {kl[1]:.4f} unsteered")
 

@@ -23,15 +23,13 @@ import warnings
 import numpy as np
 
 from ..hmm import ReducibleChainWarning
-from .training import _figure
+from ._common import _assemble, _close, _figure, _image, _positive_int
 
-__all__ = ["fractal_explorer", "kaplan_yorke", "lag_agreement", "mess3_explorer"]
+__all__ = ["fractal_explorer", "mess3_explorer"]
 
 #: Slider step: 1/300 makes x = 1/3 and alpha = 1/3 (the special values the prose asks
 #: for) reachable exactly, as well as 0.05, 0.15, 0.6 and 0.85.
 STEP = 1.0 / 300.0
-#: CSS pixels per inch of figure at which pictures are shown (they are drawn at twice this).
-DISPLAY_DPI = 90
 MESS3_FIGSIZE = (11.5, 3.0)
 FRACTAL_FIGSIZE = (5.0, 4.7)
 
@@ -49,80 +47,18 @@ def _param_sliders(x: float, alpha: float):
     return xs, al
 
 
-def _assemble(children, controls, image, status, frame_fn):
-    """VBox with ``.controls``, ``.image``, ``.status``, ``.stats``, ``.hmm``, ``.redraw()``.
-
-    ``frame_fn(x, alpha) -> (hmm, png, status text, stats dict, extra attributes dict)``.
-    """
+def _param_explorer(x: float, alpha: float, figsize, frame, below=()):
+    """Sliders ``x`` and ``α`` over a status line and the picture (then ``below``), redrawn
+    by ``frame(x, alpha) -> (png, status text, {"hmm": ..., "stats": ...})``."""
     import ipywidgets as widgets
 
-    box = widgets.VBox(children)
-    box.controls, box.image, box.status = controls, image, status
-    box.stats, box.hmm = {}, None
-
-    def redraw(change=None):
-        x, alpha = controls["x"].value, controls["alpha"].value
-        hmm, png, text, stats, extra = frame_fn(float(x), float(alpha))
-        image.value = png
-        status.value = text
-        box.hmm, box.stats = hmm, stats
-        for name, value in extra.items():
-            setattr(box, name, value)
-
-    for slider in controls.values():
-        slider.observe(redraw, names="value")
-    box.redraw = redraw
-    redraw()
-    return box
-
-
-def _image(figsize):
-    """An image widget shown at ``DISPLAY_DPI`` CSS pixels per inch of ``figsize`` (narrower
-    if the notebook is), never stretched: :func:`_close` draws twice as many pixels, so the
-    picture stays sharp on high-density screens."""
-    import ipywidgets as widgets
-
-    width = round(figsize[0] * DISPLAY_DPI)
-    return widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px",
-                                                             max_width="100%", height="auto"))
-
-
-def _close(fig) -> bytes:
-    """PNG bytes of ``fig`` at ``2 * DISPLAY_DPI``, drawn once (no ``bbox_inches="tight"``,
-    which draws twice)."""
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=2 * DISPLAY_DPI)
-    return buf.getvalue()
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
+    xs, al = _param_sliders(x, alpha)
+    image, status = _image(figsize), widgets.Label()
+    return _assemble([xs, al, status, image, *below], {"x": xs, "alpha": al}, image, status,
+                     frame, hmm=None, stats={})
 
 
 # ---------------------------------------------------------------------------- chapter 01
-def lag_agreement(hmm, max_lag: int) -> np.ndarray:
-    """Exact ``P(x_{t+k} = x_t)`` for ``k = 1..max_lag`` in the stationary process.
-
-    ``sum_a pi T^(a) T^(k-1) T^(a) 1``; for Mess3 this is
-    ``1/3 + (alpha^2 + 2 beta^2 - 1/3) zeta^k`` with ``zeta = 1 - 3x``.
-    """
-    T = hmm.T
-    net = T.sum(axis=0)
-    pi = hmm.stationary()
-    ones = np.ones(hmm.n_states)
-    out = np.empty(max_lag)
-    left = np.einsum("i,aij->aj", pi, T)          # pi T^(a), one row per token
-    right = T @ ones                              # T^(a) 1
-    for k in range(max_lag):
-        out[k] = float(np.einsum("aj,aj->", left, right))
-        left = left @ net
-    return out
-
-
 def _mean_run_length(tokens: np.ndarray) -> float:
     """Average length of the runs of equal tokens, over all rows."""
     changes = (tokens[:, 1:] != tokens[:, :-1]).sum()
@@ -180,7 +116,6 @@ def mess3_explorer(x: float = 0.05, alpha: float = 0.85, n_sequences: int = 2000
     n_sequences = _positive_int(n_sequences, "n_sequences")
     max_lag = _positive_int(max_lag, "max_lag")
     strip_length = _positive_int(strip_length, "strip_length")
-    xs, al = _param_sliders(x, alpha)
     cmap = ListedColormap(["#d62728", "#2ca02c", "#1f77b4"])
     lags = np.arange(1, max_lag + 1)
     matrices = widgets.HTML()
@@ -192,7 +127,7 @@ def mess3_explorer(x: float = 0.05, alpha: float = 0.85, n_sequences: int = 2000
             # at x = 0 the hidden chain is reducible: sequences start from the uniform pi
             # (the least-norm choice), each staying in the state it starts in
             warnings.simplefilter("ignore", ReducibleChainWarning)
-            exact = lag_agreement(hmm, max_lag)
+            exact = hmm.lag_agreement(max_lag)
             tokens, _ = hmm.sample(n_sequences, max_lag + 1, seed=seed)
             strip_tokens, strip_states = hmm.sample(1, strip_length, seed=seed)
         measured = np.array([(tokens[:, :-k] == tokens[:, k:]).mean() for k in lags])
@@ -234,33 +169,14 @@ def mess3_explorer(x: float = 0.05, alpha: float = 0.85, n_sequences: int = 2000
                 f"P(next token repeats) exact {exact[0]:.3f}, measured {measured[0]:.3f}; "
                 f"token frequencies A {freqs[0]:.3f}, B {freqs[1]:.3f}, C {freqs[2]:.3f}; "
                 f"mean run length {run:.2f} (independent tokens: 1.50)")
-        return hmm, _close(fig), text, stats, {}
+        return _close(fig), text, {"hmm": hmm, "stats": stats}
 
-    image = _image(MESS3_FIGSIZE)
-    status = widgets.Label()
-    box = _assemble([xs, al, status, image, matrices], {"x": xs, "alpha": al}, image,
-                    status, frame)
+    box = _param_explorer(x, alpha, MESS3_FIGSIZE, frame, below=[matrices])
     box.matrices = matrices
     return box
 
 
 # ---------------------------------------------------------------------------- chapter 03
-def kaplan_yorke(h_mu: float, exponents) -> float:
-    """Lyapunov dimension from ``h_mu`` and the exponents (sorted, decreasing).
-
-    ``d = k + (h_mu + lambda_1 + ... + lambda_k) / |lambda_{k+1}|`` with ``k`` the largest
-    index where the partial sum stays >= 0, capped at the number of exponents; the formula
-    of :func:`beliefcourse.information.lyapunov_dimension`, repeated here so that the widget
-    can pass it a cheaper ``h_mu`` (a looser tolerance) than that function computes.
-    """
-    total = float(h_mu)
-    for k, value in enumerate(exponents):
-        if total + value < 0:
-            return float(k) if not np.isfinite(value) else float(k + total / abs(value))
-        total += value
-    return float(len(exponents))
-
-
 def _dimension_numbers(hmm, n_steps: int, seed) -> dict:
     """``h_mu`` (nats; tolerance 1e-5), the Lyapunov exponents and dimension."""
     from .. import information
@@ -274,7 +190,7 @@ def _dimension_numbers(hmm, n_steps: int, seed) -> dict:
         lam = np.asarray(information.lyapunov_exponents(hmm, n_steps=n_steps, seed=seed),
                          dtype=float)
     out["lyapunov_exponents"] = lam
-    out["lyapunov_dimension"] = kaplan_yorke(out["h_mu"], lam)
+    out["lyapunov_dimension"] = information.kaplan_yorke(out["h_mu"], lam)
     return out
 
 
@@ -302,7 +218,8 @@ def fractal_explorer(x: float = 0.05, alpha: float = 0.85, n_points: int = 30_00
         The picture with the sliders beside it. Sliders ``"x"`` and ``"α"``
         (``.controls["x"]``, ``.controls["alpha"]``); ``.image``: the beliefs in the simplex,
         coloured as RGB; ``.status`` (HTML, one line each): ``h_mu`` [nats/token], the
-        top Lyapunov exponent and the Lyapunov dimension (:func:`kaplan_yorke`; it is
+        top Lyapunov exponent and the Lyapunov dimension
+        (:func:`beliefcourse.information.kaplan_yorke`; it is
         ``h_mu / |lambda_1|`` when ``h_mu <= |lambda_1|``); ``.stats``: those numbers;
         ``.points``: the beliefs drawn.
 
@@ -349,7 +266,7 @@ def fractal_explorer(x: float = 0.05, alpha: float = 0.85, n_points: int = 30_00
             parts.append(f"Lyapunov dimension ≈ {dim:.2f}{note}")
         stats = {"x": x, "alpha": alpha, "zeta": 1 - 3 * x, **nums}
         text = "<br>".join(html.escape(part, quote=False) for part in parts)
-        return hmm, _close(fig), text, stats, {"points": cloud}
+        return _close(fig), text, {"hmm": hmm, "stats": stats, "points": cloud}
 
     # The picture (450 px square) with the sliders and the numbers beside it: the whole
     # explorer fits a laptop screen. The numbers wrap (an HTML widget), a Label would not.
@@ -360,4 +277,4 @@ def fractal_explorer(x: float = 0.05, alpha: float = 0.85, n_points: int = 30_00
                                                                  min_width="260px"))
     row = widgets.HBox([image, panel], layout=widgets.Layout(flex_flow="row wrap",
                                                              align_items="flex-start"))
-    return _assemble([row], {"x": xs, "alpha": al}, image, status, frame)
+    return _assemble([row], {"x": xs, "alpha": al}, image, status, frame, hmm=None, stats={})

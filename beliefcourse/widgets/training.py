@@ -16,52 +16,31 @@ on show.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
+
+from ._common import _assemble, _close, _figure
 
 __all__ = ["emergence_widget", "training_widget"]
 
 
 # ---------------------------------------------------------------------------- helpers
-def _figure(figsize):
-    """A figure that never reaches the notebook's inline backend (no stray outputs)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _close(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    return buf.getvalue()
-
-
-def _assemble(slider, image, status, frame_fn):
-    """VBox(slider, status, image) with ``.slider``, ``.image``, ``.status``, ``.controls``,
-    ``.frame`` and ``.redraw()``; ``frame_fn(i) -> (png bytes, status text)``."""
+def _checkpoint_box(tokens: Sequence[int], start: int, draw):
+    """A slider over the checkpoints (labelled by ``tokens``) above a status line and the
+    picture: ``draw(i) -> (figure, status text)`` draws checkpoint ``i``. ``.slider``;
+    ``.frame``: the checkpoint on show."""
     import ipywidgets as widgets
 
-    box = widgets.VBox([slider, status, image])
-    box.slider, box.image, box.status = slider, image, status
-    box.controls = {"checkpoint": slider}
-    box.frame = None
+    slider = _slider(tokens, start, "training tokens")
+    image, status = widgets.Image(format="png"), widgets.Label()
 
-    def redraw(change=None):
-        i = int(slider.value)
-        png, text = frame_fn(i)
-        image.value = png
-        status.value = text
-        box.frame = i
+    def frame(checkpoint):
+        fig, text = draw(int(checkpoint))
+        return _close(fig, dpi=90, tight=True), text, {"frame": int(checkpoint)}
 
-    slider.observe(redraw, names="value")
-    box.redraw = redraw
-    redraw()
-    return box
+    return _assemble([slider, status, image], {"checkpoint": slider}, image, status, frame,
+                     slider=slider, frame=None)
 
 
 def _slider(tokens: Sequence[int], start: int, description: str):
@@ -130,7 +109,6 @@ def training_widget(source="mess3", start: int | None = None):
         optimum ``h(p + 2)``; relative loss - 1 per position (log scale); the training curve
         from the last record's history with the checkpoint marked.
     """
-    import ipywidgets as widgets
 
     recs = _records(source)
     start = _check_index(start, len(recs), "checkpoints")
@@ -197,11 +175,9 @@ def training_widget(source="mess3", start: int | None = None):
         worst = int(np.argmax(rel[i]))
         text = (f"{tokens[i]:,} tokens: mean relative loss {recs[i]['relative_loss']:.5f}; "
                 f"position 0 at {rel[i, 0]:.5f}, worst position {worst} at {rel[i, worst]:.5f}")
-        return _close(fig), text
+        return fig, text
 
-    image = widgets.Image(format="png")
-    status = widgets.Label()
-    return _assemble(_slider(tokens, start, "training tokens"), image, status, frame)
+    return _checkpoint_box(tokens, start, frame)
 
 
 # ---------------------------------------------------------------------------- chapter 05
@@ -236,7 +212,6 @@ def emergence_widget(tokens: Sequence[int], predictions: Sequence[np.ndarray], b
     ipywidgets.VBox
         With ``.slider``, ``.image`` (PNG), ``.status`` and ``.controls``.
     """
-    import ipywidgets as widgets
 
     from .. import plotting
 
@@ -294,8 +269,6 @@ def emergence_widget(tokens: Sequence[int], predictions: Sequence[np.ndarray], b
             text += f": probe MSE {mse[i]:.2e}"
         if relative_loss is not None:
             text += f"; mean relative loss {relative_loss[i]:.5f}"
-        return _close(fig), text
+        return fig, text
 
-    image = widgets.Image(format="png")
-    status = widgets.Label()
-    return _assemble(_slider(tokens, start, "training tokens"), image, status, frame)
+    return _checkpoint_box(tokens, start, frame)
