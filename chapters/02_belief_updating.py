@@ -501,7 +501,7 @@ for past in pasts:
 # \;\ge\; \sum_w P(w)\, H\big[P(\cdot \mid w)\big],
 # $$
 #
-# by Gibbs' inequality (cross-entropy is at least entropy, with equality exactly when
+# by Gibbs' inequality (section 4: cross-entropy is at least entropy, with equality exactly when
 # $q = P$). Since $P(\cdot \mid w) = P(\cdot \mid \eta(w))$, the floor is the **myopic
 # entropy**
 #
@@ -510,10 +510,11 @@ for past in pasts:
 # \;=\; H(L) - H(L-1),
 # $$
 #
-# where $H(L) = -\sum_{|w|=L} P(w) \ln P(w)$ is the block entropy (the second form is the chain
-# rule of entropy). No predictor — however large, however trained — can beat $h(L)$ at a
-# context of $L - 1$ tokens, and the predictor that reaches it outputs $P(\cdot \mid \eta(w))$;
-# whether it must also hold $\eta(w)$ itself is chapter 03's question (sections 5 and 6). We measure it in **nats** (natural logarithms) because that is what
+# where $H(L)$ is the block entropy of section 4 (the second form is the chain rule of
+# entropy). No predictor — however large, however trained — can beat $h(L)$ at a context of
+# $L - 1$ tokens, and the predictor that reaches it outputs $P(\cdot \mid \eta(w))$; whether
+# it must also hold $\eta(w)$ itself is chapter 03's question (sections 5 and 6). We measure
+# it in **nats** (natural logarithms) because that is what
 # `torch.nn.functional.cross_entropy` reports; divide by $\ln 2$ for bits.
 #
 # For Mess3, by exact enumeration:

@@ -329,8 +329,8 @@ for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
 # Mess3(0.05, 0.85) the table above finds no such coincidence within ten tokens.
 #
 # Mess3's failure to synchronise is another consequence of the same mixing, not the cause of
-# its infinitely many beliefs; case 2 shows a process can fail to synchronise exactly and still have all its long-run beliefs at
-# the corners.
+# its infinitely many beliefs; case 2 shows a process can fail to synchronise exactly and
+# still have all its long-run beliefs at the corners.
 #
 # For case 2 we need an example. Take two states $A$, $B$ and tokens 0, 1: state $A$ emits 0
 # with probability $a$ and stays, or emits 1 and moves to $B$; state $B$ emits 0 with
@@ -511,7 +511,8 @@ print(f"multiplying 1,000 pairs of beliefs by D_A and renormalising changes thei
 # comes from the chain's mixing, $M$, whose coefficient is
 # $\tanh\big(\tfrac12 \ln\tfrac{1-2x}{x}\big) = \tfrac{1 - 3x}{1 - x}$.
 #
-# 0.8947 per step is a weak guarantee; section 7 shows that typical steps contract far more.
+# 0.8947 per step is a weak guarantee; section 7 (optional part) shows that typical steps
+# contract far more.
 
 # %% [markdown]
 # ## 4. The chaos game and the Blackwell measure
@@ -956,11 +957,12 @@ print(f"typical steps (50 x 2,000):  largest ratio {ratios.max():.3f}, median "
       f"e^lambda_1 = {np.exp(lam[0]):.3f}")
 print(f"share of typical steps with a ratio above 0.8: {(ratios > 0.8).mean():.1%}; "
       f"above 0.88: {(ratios > 0.88).mean():.1%}")
-second = np.sort(held, axis=1)[:, 1]      # second-largest entry: 0 at a corner, 1/2 on an edge's middle
+second = np.sort(held, axis=1)[:, 1]      # second-largest entry: 0 at a corner, 1/2 mid-edge
 print("ratio of the step     share of steps   median second-largest entry of the belief held")
 for low, high in [(0, 0.2), (0.2, 0.5), (0.5, 0.8), (0.8, 1)]:
     band = (ratios >= low) & (ratios < high)
-    print(f"  {low:.1f} to {high:.1f}           {band.mean():6.1%}          {np.median(second[band]):.3f}")
+    print(f"  {low:.1f} to {high:.1f}           {band.mean():6.1%}          "
+          f"{np.median(second[band]):.3f}")
 
 # %% [markdown]
 # The worst case is real: somewhere a step shrinks a distance by only about 0.89, close to
@@ -981,10 +983,10 @@ for low, high in [(0, 0.2), (0.2, 0.5), (0.5, 0.8), (0.8, 1)]:
 # ### How sure are these numbers?
 #
 # Three estimates of "the" dimension (the third from the optional subsection above), from
-# one cloud with one choice of box sizes, are not yet a result. Two things could move them: the sample (another seed) and the box sizes (a
-# different stretch of the curve). Try both. The figure plots the **local slope** between
-# neighbouring box sizes: where a curve is a straight line, its local slope is flat, and that
-# plateau is the dimension.
+# one cloud with one choice of box sizes, are not yet a result. Two things could move them:
+# the sample (another seed) and the box sizes (a different stretch of the curve). Try both.
+# The figure plots the **local slope** between neighbouring box sizes: where a curve is a
+# straight line, its local slope is flat, and that plateau is the dimension.
 
 # %%
 x_all = np.log(1 / info_dim.epsilons)
@@ -1101,10 +1103,10 @@ print("\n".join(rows))
 #
 # * **Mess3(x, 0.85) with x down to 0.01** (the hidden state almost never switches):
 #   evidence accumulates over long stretches, beliefs reach far towards the corners and
-#   along the edges, and the lobes spread into long chains. Mess3(0, 0.85) never mixes — the
-#   process is no longer ergodic, and the formulas of this chapter (status line included) stop applying —
-#   and after its burn-in every observer is certain: the picture collapses onto the three
-#   corners.
+#   along the edges, and the lobes spread into long chains. Mess3(0, 0.85) never mixes —
+#   the process is no longer ergodic, and the formulas of this chapter (status line
+#   included) stop applying — and after its burn-in every observer is certain: the picture
+#   collapses onto the three corners.
 # * **Mess3(x, 0.85) with x up towards 1/3** (the state forgets itself): $\zeta \to 0$, so
 #   the belief about the *next* state depends less and less on the past and more and more on
 #   the last token alone. The fractal shrinks into three tight clusters, and Mess3(1/3, 0.85)
@@ -1114,9 +1116,9 @@ print("\n".join(rows))
 #   grow and overlap, and the set thickens into a lacy two-dimensional web, then a filled
 #   patch that shrinks towards the centre: at $\alpha = 1/3$ a token is emitted with
 #   probability ⅓ whatever the state, every $f_x$ is the same map $\eta \mapsto \eta T$, and
-#   everything collapses onto $\pi$ (section 3's one-belief MSP). Just above $1/3$ the status line's Lyapunov dimension
-#   reads 2 (flagged as an upper bound) for a set that is shrinking to a point: the extreme
-#   case of overlapping copies.
+#   everything collapses onto $\pi$ (section 3's one-belief MSP). Just above $1/3$ the
+#   status line's Lyapunov dimension reads 2 (flagged as an upper bound) for a set that is
+#   shrinking to a point: the extreme case of overlapping copies.
 # * **$\alpha < 1/3$:** a token is evidence *against* the state that emitted it, so the copy
 #   $f_A(\mathcal A)$ sits on the side of the triangle *away* from corner A.
 
