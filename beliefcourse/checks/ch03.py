@@ -1,225 +1,46 @@
-"""Checkers for practice notebook 03 (the mixed-state presentation and its fractals).
+"""Exercises of practice notebook 03 (the mixed-state presentation and its fractals), declared
+for the registry.
 
-Same design as :mod:`beliefcourse.checks.ch01`: each checker runs the learner's function on the
-course's processes (Z1R, RRXOR, Mess3, even and golden-mean processes), hand-made edge cases
-and seeded random machines, compares with a reference computed here, and when they disagree
-recomputes what each typical mistake would return to name the one that matches.
-
-| checker | learner function |
-|---|---|
-| :func:`check_msp` | ``build_msp(T, pi, max_depth, atol) -> (beliefs, successors)`` |
-| :func:`check_recurrent` | ``recurrent_states(successors) -> bool mask`` |
-| :func:`check_msp_entropy_rate` | ``msp_entropy_rate(T, beliefs, successors) -> nats`` |
-| :func:`check_chaos_game` | ``chaos_game(T, pi, n_points, seed, burn_in) -> (n, S)`` |
-| :func:`check_box_counting` | ``box_counting_dimension(points, epsilons) -> slope`` |
-| :func:`check_next_token_classes` | ``next_token_classes(beliefs, T, atol) -> labels`` |
-| :func:`check_distinguishing_word` | ``shortest_distinguishing_word(eta1, eta2, T, ...)`` |
-
-An MSP is two arrays: ``beliefs`` (K, S) with row 0 the start belief, and ``successors``
-(K, X) of ints, ``-1`` where a token is impossible or a state was left unexpanded at
-``max_depth``. The references below are small, exact implementations of the same
-specification; :mod:`beliefcourse.msp` is the package's fast version.
+An MSP is two arrays: ``beliefs`` (K, S) with row 0 the start belief, and ``successors`` (K, X)
+of ints, ``-1`` where a token is impossible or a state was left unexpanded at ``max_depth``.
+References are the package's (:mod:`beliefcourse.msp`, :mod:`beliefcourse.information`,
+:func:`beliefcourse.hmm.graph_closed_classes`). ``build_msp``, ``chaos_game`` and
+``shortest_distinguishing_word`` return MSPs, samples and words, judged by their own tests; the
+others run the registry's loop. Functions that take a process take it first, as in practice 02.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import signal
-import threading
-import time
 from collections import deque
 
 import numpy as np
 
-from .. import processes
-from ..hmm import HMM
-from ._core import Mistake, as_array, as_float, fmt, magnitude, run
+from .. import information, processes
+from ..hmm import HMM, graph_closed_classes
+from ..msp import mixed_state_presentation
+from ._core import Exercise, Known, Mistake, _loop, as_array, as_float, fmt, magnitude
+from .ch02 import _process_first, _with_test
 
-__all__ = [
-    "check_box_counting",
-    "check_chaos_game",
-    "check_distinguishing_word",
-    "check_msp",
-    "check_msp_entropy_rate",
-    "check_next_token_classes",
-    "check_recurrent",
-]
+__all__ = ["EXERCISES", "check_box_counting_dimension", "check_build_msp", "check_chaos_game",
+           "check_msp_entropy_rate", "check_next_token_classes", "check_recurrent_states",
+           "check_shortest_distinguishing_word"]
 
-LN2 = float(np.log(2.0))
 MATCH_ATOL = 1e-7          # how close a learner's belief must be to a reference belief
 
 
-# ---------------------------------------------------------------------------- references
-def reference_msp(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
-                  column=False):
-    """Breadth-first MSP as specified in Exercise 3.1; keyword switches produce the variants
-    that typical mistakes give (``dedup="exact"`` / ``"none"``, no normalisation, the column
-    convention). Returns ``(beliefs, successors, depths)``."""
-    T = np.asarray(T, dtype=float)
-    X = T.shape[0]
-    beliefs = [np.asarray(pi, dtype=float)]
-    depths = [0]
-    successors = [[-1] * X]
-    index = {}
-    if dedup == "exact":
-        index[beliefs[0].tobytes()] = 0
-    queue = deque([0])
-    while queue:
-        k = queue.popleft()
-        if depths[k] >= max_depth:
-            continue
-        for x in range(X):
-            joint = T[x] @ beliefs[k] if column else beliefs[k] @ T[x]
-            p = joint.sum()
-            if p <= 0:
-                continue
-            child = joint / p if normalise else joint
-            j = None
-            if dedup == "tol":
-                hits = np.flatnonzero(np.all(np.abs(np.array(beliefs) - child) <= atol, axis=1))
-                j = int(hits[0]) if len(hits) else None
-            elif dedup == "exact":
-                j = index.get(child.tobytes())
-            if j is None:
-                beliefs.append(child)
-                depths.append(depths[k] + 1)
-                successors.append([-1] * X)
-                j = len(beliefs) - 1
-                if dedup == "exact":
-                    index[child.tobytes()] = j
-                queue.append(j)
-            successors[k][x] = j
-    return np.array(beliefs), np.array(successors, dtype=int), np.array(depths)
+def _msp(T, max_depth=1_000):
+    """The package's MSP of ``T`` from pi as ``(beliefs, successors, depths, msp)``."""
+    m = mixed_state_presentation(HMM(T), max_depth=max_depth, warn=False)
+    successors = -np.ones((len(m), T.shape[0]), dtype=int)
+    src, tok, dst, _ = m.edges
+    successors[src, tok] = dst
+    return np.array(m.beliefs), successors, np.array(m.depths), m
 
 
-def reference_recurrent(successors):
-    """True for states k such that every state reachable from k reaches k back."""
-    succ = np.asarray(successors)
-    reach = _reachability(succ)
-    return np.array([bool(np.all(reach[reach[k], k])) for k in range(len(succ))])
-
-
-def _reachability(succ):
-    K = len(succ)
-    reach = np.eye(K, dtype=bool)
-    for k in range(K):
-        stack = [k]
-        while stack:
-            i = stack.pop()
-            for j in succ[i]:
-                if j >= 0 and not reach[k, j]:
-                    reach[k, j] = True
-                    stack.append(int(j))
-    return reach
-
-
-def _entropy(q, base=np.e):
-    q = np.asarray(q, dtype=float)
-    q = q[q > 0]
-    return float(-(q * np.log(q)).sum() / np.log(base))
-
-
-def _msp_chain(T, beliefs, successors):
-    """The MSP's transition matrix W and its stationary distribution p."""
-    next_token = np.einsum("ki,xij->kx", beliefs, T)
-    K = len(beliefs)
-    W = np.zeros((K, K))
-    for k in range(K):
-        for x, j in enumerate(successors[k]):
-            if j >= 0:
-                W[k, j] += next_token[k, x]
-    A = np.vstack([W.T - np.eye(K), np.ones((1, K))])
-    b = np.zeros(K + 1)
-    b[-1] = 1.0
-    p, *_ = np.linalg.lstsq(A, b, rcond=None)
-    return W, np.clip(p, 0, None) / np.clip(p, 0, None).sum()
-
-
-def reference_entropy_rate(T, beliefs, successors):
-    """sum_k p_k H[P(. | eta_k)] in nats, p stationary on the MSP chain."""
-    _, p = _msp_chain(T, beliefs, successors)
-    next_token = np.einsum("ki,xij->kx", beliefs, T)
-    return float(p @ np.array([_entropy(q) for q in next_token]))
-
-
-def reference_chaos_game(T, pi, n_points, seed=None, burn_in=100):
-    """The chaos game of Exercise 3.4 (one chain, tokens drawn from P(x | eta))."""
-    rng = np.random.default_rng(seed)
-    eta = np.asarray(pi, dtype=float)
-    out = np.empty((n_points, len(eta)))
-    u = rng.random(burn_in + n_points)
-    for t in range(burn_in + n_points):
-        probs = np.einsum("i,xij->x", eta, T)
-        x = min(int(np.searchsorted(np.cumsum(probs) / probs.sum(), u[t], side="right")),
-                len(probs) - 1)
-        joint = eta @ T[x]
-        eta = joint / joint.sum()
-        if t >= burn_in:
-            out[t - burn_in] = eta
-    return out
-
-
-def box_counts(points, epsilons, *, flatten=False):
-    """N(eps): occupied boxes of the grid floor(points / eps) (or, with ``flatten``, the
-    distinct *numbers* in that array — the ``np.unique`` without ``axis=0`` mistake)."""
-    points = np.asarray(points, dtype=float)
-    out = []
-    for eps in epsilons:
-        boxes = np.floor(points / eps).astype(np.int64)
-        out.append(len(np.unique(boxes)) if flatten else len(np.unique(boxes, axis=0)))
-    return np.array(out, dtype=float)
-
-
-def reference_box_dimension(points, epsilons):
-    """Least-squares slope of log N(eps) against log(1/eps)."""
-    eps = np.asarray(epsilons, dtype=float)
-    return float(np.polyfit(np.log(1 / eps), np.log(box_counts(points, eps)), 1)[0])
-
-
-def word_probability(eta, T, word):
-    """P(w | eta) = eta T^(w_1) ... T^(w_L) 1."""
-    v = np.asarray(eta, dtype=float)
-    for x in word:
-        v = v @ T[x]
-    return float(v.sum())
-
-
-def reference_distinguishing_length(eta1, eta2, T, max_length=6, atol=1e-9):
-    """Length of the shortest distinguishing word, or None."""
-    for L in range(1, max_length + 1):
-        for w in itertools.product(range(T.shape[0]), repeat=L):
-            if abs(word_probability(eta1, T, w) - word_probability(eta2, T, w)) > atol:
-                return L
-    return None
-
-
-def _partition(labels):
-    """Canonical form of a labelling: same[i, j] = labels[i] == labels[j]."""
-    labels = np.asarray(labels)
-    return labels[:, None] == labels[None, :]
-
-
-def _group(vectors, atol, exact=False):
-    """Labels grouping rows of ``vectors`` that agree within atol (or exactly)."""
-    labels = np.empty(len(vectors), dtype=int)
-    reps = []
-    for k, v in enumerate(vectors):
-        for label, r in enumerate(reps):
-            if (np.array_equal(v, r) if exact else np.allclose(v, r, rtol=0, atol=atol)):
-                labels[k] = label
-                break
-        else:
-            labels[k] = len(reps)
-            reps.append(v)
-    return labels
-
-
-# ---------------------------------------------------------------------------- test machines
 def random_unifilar_hmm(rng, n_states, n_tokens, p_edge=0.6):
-    """A random unifilar HMM: from each state each token leads to at most one next state.
-
-    A cycle 0 -> 1 -> ... -> 0 on random tokens keeps it irreducible."""
+    """A random unifilar HMM (from each state each token leads to at most one state), kept
+    irreducible by a cycle 0 -> 1 -> ... -> 0 on random tokens."""
     T = np.zeros((n_tokens, n_states, n_states))
     for i in range(n_states):
         forced = int(rng.integers(n_tokens))
@@ -233,114 +54,64 @@ def random_unifilar_hmm(rng, n_states, n_tokens, p_edge=0.6):
 
 
 def finite_msp_cases(seed, n_random):
-    """(name, hmm, pi) whose MSP (from pi) is finite and complete within depth 12."""
-    cases = [
-        ("Z1R", processes.z1r(), None),
-        ("Z1R (p = 0.3)", processes.z1r(0.3), None),
-        ("RRXOR", processes.rrxor(), None),
-        ("the even process (p = 0.3)", processes.even_process(0.3), None),
-        ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3), None),
-        ("Z1R started certain of S0", processes.z1r(), np.array([1.0, 0.0, 0.0])),
-    ]
-    rng = np.random.default_rng(seed)
-    found = 0
+    """(name, hmm) whose MSP from pi is finite and complete within depth 12."""
+    cases = [("Z1R", processes.z1r()), ("Z1R (p = 0.3)", processes.z1r(0.3)),
+             ("RRXOR", processes.rrxor()), ("the even process (p = 0.3)", processes.even_process(0.3)),
+             ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3))]
+    rng, found = np.random.default_rng(seed), 0
     while found < n_random:
         hmm = random_unifilar_hmm(rng, int(rng.integers(3, 6)), int(rng.integers(2, 4)))
-        _, _, depths = reference_msp(hmm.T, hmm.stationary(), max_depth=12)
-        if depths.max() < 10 and 5 <= len(depths) <= 60:
+        _, _, depths, m = _msp(hmm.T, max_depth=12)
+        if m.complete and depths.max() < 10 and 5 <= len(depths) <= 60:
             found += 1
             cases.append((f"random unifilar HMM {found} ({hmm.n_states} states, "
-                          f"{hmm.n_tokens} tokens)", hmm, None))
-    return [(name, hmm, hmm.stationary() if pi is None else pi) for name, hmm, pi in cases]
+                          f"{hmm.n_tokens} tokens)", hmm))
+    return cases
 
 
-# ---------------------------------------------------------------------------- time limit
-#: Seconds a learner's ``build_msp`` (one call) may run before the checker gives up.
-BUILD_TIME_LIMIT = 20.0
-#: Seconds a learner's ``chaos_game`` (one call) may run.
-CHAOS_TIME_LIMIT = 30.0
-
-
-class _OutOfTime(BaseException):
-    """Raised by the alarm handler inside the learner's code.
-
-    A ``BaseException`` (like ``KeyboardInterrupt``), so that a learner's ``except
-    Exception:`` cannot swallow it; :func:`_time_limit` turns it into a :class:`Mistake`."""
-
-
-def _alarm_available() -> bool:
-    """True where ``SIGALRM`` can interrupt this code: POSIX, the main thread, and no other
-    real-time interval timer running (pytest-timeout's signal method, an enclosing
-    ``_time_limit``) — we never cancel a timer we did not start."""
-    if not hasattr(signal, "SIGALRM") or not hasattr(signal, "setitimer"):
-        return False                                        # Windows
-    if threading.current_thread() is not threading.main_thread():
-        return False                                        # signals go to the main thread
-    try:
-        return signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
-    except (OSError, ValueError):  # pragma: no cover - exotic platforms
-        return False
-
-
-@contextlib.contextmanager
-def _time_limit(seconds, message):
-    """Raise :class:`Mistake` with ``message`` if the block runs longer than ``seconds``.
-
-    In the main thread on POSIX (a Jupyter kernel runs cells there, and so do pytest and
-    pytest-xdist's workers) a ``SIGALRM`` interval timer interrupts the block, so even an
-    endless loop ends with a verdict. Where signals cannot be used (Windows, a worker thread,
-    another timer already running) the block runs to its end and is judged on the time it
-    took: the same verdict for a slow function, no protection against an endless one. The
-    previous ``SIGALRM`` handler is always restored.
-    """
-    start = time.perf_counter()
-    previous = None
-    armed = False
-    inside = [True]          # the handler only interrupts the block, never the clean-up
-
-    if _alarm_available():
-        def handler(signum, frame):
-            if inside[0]:
-                raise _OutOfTime()
-
+def _named(ex, args, same):
+    """The diagnosis of the first known mistake of ``ex`` whose answer on ``args`` is ``same``."""
+    for k in ex.mistakes:
         try:
-            previous = signal.signal(signal.SIGALRM, handler)
-            signal.setitimer(signal.ITIMER_REAL, float(seconds))
-            armed = True
-        except (ValueError, OSError):   # e.g. a sub-interpreter: fall back to timing
-            if previous is not None:
-                signal.signal(signal.SIGALRM, previous)
-            previous = None
-    # signal.signal returns None for a handler installed outside Python: restore the default
-    restore = previous if previous is not None else signal.SIG_DFL
-    try:
-        yield
-        inside[0] = False
-    except _OutOfTime:
-        raise Mistake(message) from None
-    finally:
-        inside[0] = False
-        if armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, restore)
-    if time.perf_counter() - start > seconds:
-        raise Mistake(message)
+            if k.diagnosis is not None and same(k.wrong(*args)):
+                return k.diagnosis
+        except Exception:
+            continue
+    return None
 
 
-# ---------------------------------------------------------------------------- 3.1 MSP
-def _call_build(fn, T, pi, max_depth, name):
-    limit = BUILD_TIME_LIMIT
-    with _time_limit(limit, f"For {name} with max_depth = {max_depth} your function ran for "
-                            f"more than {limit:g} seconds. Does the search stop at max_depth "
-                            "(expand only states at depth < max_depth), and does it "
-                            "de-duplicate, so that a finite MSP runs dry?"):
-        out = fn(T.copy(), pi.copy(), max_depth=max_depth, atol=1e-9)
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise Mistake(f"For {name} your function returned {type(out).__name__}; return a "
-                      "pair `(beliefs, successors)`.")
-    beliefs = as_array(out[0], f"beliefs for {name}").astype(float)
-    successors = as_array(out[1], f"successors for {name}")
-    return beliefs, successors
+# ---------------------------------------------------------------------------- 3.1 build_msp
+def msp_variant(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
+                zero_children=False, column=False, depth_limit=True):
+    """The exercise's breadth-first search, with one switch per known mistake."""
+    X = T.shape[0]
+    beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * X], deque([(0, 0)])
+    while queue:
+        k, depth = queue.popleft()
+        if depth >= max_depth and depth_limit:
+            continue
+        for x in range(X):
+            joint = T[x] @ beliefs[k] if column else beliefs[k] @ T[x]
+            if joint.sum() <= 0 and not zero_children:
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                child = joint / joint.sum() if normalise else joint
+            match = (np.flatnonzero(np.all(np.abs(np.array(beliefs) - child) <= atol, axis=1))
+                     if dedup == "tol" else [i for i, b in enumerate(beliefs)
+                                             if dedup == "exact" and np.array_equal(b, child)])
+            if len(match):
+                successors[k][x] = int(match[0])
+            else:
+                beliefs.append(child)
+                successors.append([-1] * X)
+                successors[k][x] = len(beliefs) - 1
+                queue.append((len(beliefs) - 1, depth + 1))
+    return np.array(beliefs), np.array(successors)
+
+
+def _msp_with(depth=0, loose=None, **switches):
+    return lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
+        T, pi, max_depth + depth, atol if loose is None else loose, **switches)
 
 
 def _match(got, ref):
@@ -350,617 +121,669 @@ def _match(got, ref):
     return np.where(d[np.arange(len(got)), idx] <= MATCH_ATOL, idx, -1)
 
 
-def _check_one_msp(fn, name, hmm, pi, max_depth):
-    T = hmm.T
+def _same_set(got):
+    """A test: does an MSP's belief list hold the same beliefs as ``got`` (in any order)?"""
+    def same(out):
+        other = np.asarray(out[0], float)
+        return (other.shape == got.shape and np.all(_match(got, other) >= 0)
+                and np.all(_match(other, got) >= 0))
+    return same
+
+
+def _check_one_msp(fn, name, hmm, max_depth):
+    T, pi = hmm.T, hmm.stationary()
     X, S = T.shape[0], T.shape[1]
-    ref_b, ref_s, ref_d = reference_msp(T, pi, max_depth)
-    got_b, got_s = _call_build(fn, T, pi, max_depth, name)
+    ref_b, ref_s, ref_d, _ = _msp(T, max_depth)
+    label = f"For {name} with max_depth = {max_depth}"
+    out = check_build_msp.call(fn, (T, pi, max_depth, 1e-9), label)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise Mistake(f"{label} your function returned {type(out).__name__}; return a pair "
+                      "`(beliefs, successors)`.")
+    got_b = as_array(out[0], f"{label}, `beliefs`").astype(float)
+    got_s = as_array(out[1], f"{label}, `successors`")
     K = len(ref_b)
-    if got_b.ndim != 2 or got_b.shape[1] != S:
-        raise Mistake(f"For {name} `beliefs` should have shape (K, {S}) — one row per MSP "
-                      f"state — got {got_b.shape}.")
-    if got_s.shape != (len(got_b), X):
-        raise Mistake(f"For {name} `successors` should have shape (K, {X}) = "
-                      f"({len(got_b)}, {X}) — one row per belief, one column per token — "
-                      f"got {got_s.shape}.")
-    if not np.all(np.isfinite(got_b)):
-        raise Mistake(f"For {name} some beliefs contain NaN or inf: you created a child for "
-                      "a token of probability zero (0 / 0). When eta T^(x) 1 = 0 the token is "
+    if got_b.ndim != 2 or got_b.shape[1] != S or got_s.shape != (len(got_b), X):
+        raise Mistake(f"{label}: `beliefs` should have shape (K, {S}), one row per MSP state, "
+                      f"and `successors` (K, {X}), one column per token; got {got_b.shape} and "
+                      f"{got_s.shape}.")
+    if not np.all(np.isfinite(got_b)) or np.any(np.all(np.abs(got_b) <= 1e-12, axis=1)):
+        raise Mistake(f"{label} some beliefs are NaN or all zeros: you created a child for a "
+                      "token of probability zero. When eta T^(x) 1 = 0 the token is "
                       "impossible: create no child and leave successors[k, x] = -1.")
     if not np.allclose(got_b[0], pi, atol=1e-9):
-        raise Mistake(f"For {name} row 0 of `beliefs` should be the start belief pi = "
-                      f"{fmt(pi)}, got {fmt(got_b[0])}.")
+        raise Mistake(f"{label} row 0 of `beliefs` should be the start belief pi = {fmt(pi)}, "
+                      f"got {fmt(got_b[0])}.")
     sums = got_b.sum(axis=1)
     if not np.allclose(sums, 1, atol=1e-6):
         k = int(np.argmax(np.abs(sums - 1)))
-        if np.any(np.all(np.abs(got_b) <= 1e-12, axis=1)):
-            raise Mistake(f"For {name} some beliefs are all zeros: children of impossible "
-                          "tokens. When eta T^(x) 1 = 0, create no child and set "
-                          "successors[k, x] = -1.")
-        raise Mistake(f"For {name} belief {k} sums to {sums[k]:.4g}, not 1 ({fmt(got_b[k])}): "
-                      "you forgot to normalise. The child is eta T^(x) divided by its sum "
+        raise Mistake(f"{label} belief {k} sums to {sums[k]:.4g}, not 1 ({fmt(got_b[k])}): you "
+                      "forgot to normalise. The child is eta T^(x) divided by its sum "
                       "P(x | eta) = eta T^(x) 1.")
     m = _match(got_b, ref_b)
-    if np.any(m < 0):
-        k = int(np.flatnonzero(m < 0)[0])
-        col, _, _ = reference_msp(T, pi, max_depth, column=True)
-        if len(_match(got_b, col)) and np.all(_match(got_b, col) >= 0):
-            raise Mistake(f"For {name} your beliefs are those of `T[x] @ eta` (the column "
-                          "convention). Rows of T[x] are the current state: the child is "
-                          "`eta @ T[x]`, normalised.")
-        raise Mistake(f"For {name} belief {k} of yours, {fmt(got_b[k])}, is not reachable "
-                      "from pi by Bayes updates. Each child must be eta T^(x) / (eta T^(x) 1) "
-                      "for a parent eta already in the list.")
-    if len(got_b) > K:
-        tree, _, _ = reference_msp(T, pi, max_depth, dedup="none")
-        exact, _, _ = reference_msp(T, pi, max_depth, dedup="exact")
-        if len(got_b) == len(tree) and len(tree) != len(exact):
-            raise Mistake(f"For {name} you returned {len(got_b)} beliefs but there are only "
-                          f"{K} distinct ones: {len(got_b)} is the number of possible words "
-                          f"of length <= {max_depth}, one node per word. You did not "
-                          "de-duplicate: before appending a child, look for an equal belief "
-                          "already in the list and point to it instead.")
-        if len(got_b) == len(exact):
-            raise Mistake(f"For {name} you returned {len(got_b)} beliefs but only {K} are "
-                          "distinct: beliefs reached along different paths agree to about "
-                          "1e-16 but are not bit-for-bit equal, so `==` (or a dict of raw "
-                          "tuples) keeps both. Compare with a tolerance: all entries within "
-                          "atol (np.allclose(..., rtol=0, atol=atol)).")
-        dup = [int(i) for i in np.flatnonzero(np.bincount(m, minlength=K) > 1)]
-        rows = np.flatnonzero(m == dup[0])[:2]
-        raise Mistake(f"For {name} you returned {len(got_b)} beliefs but only {K} are "
-                      f"distinct: rows {rows[0]} and {rows[1]} are the same belief "
-                      f"{fmt(ref_b[dup[0]])}. De-duplicate with a tolerance (all entries "
-                      "within atol).")
-    if len(got_b) < K or len(set(m.tolist())) < K:
-        for depth in (max_depth - 1, max_depth + 1):
-            alt, _, _ = reference_msp(T, pi, depth)
-            if len(alt) == len(got_b) and np.all(_match(got_b, alt) >= 0):
-                raise Mistake(f"For {name} with max_depth = {max_depth} you returned the "
-                              f"MSP for max_depth = {depth}. Expand exactly the states at "
-                              "depth < max_depth (pi has depth 0, its children depth 1, ...).")
-        if len(set(m.tolist())) < len(got_b):
-            raise Mistake(f"For {name} you merged beliefs that differ: two of your rows "
-                          "match the same reference belief. Compare every entry, with the "
-                          "tolerance atol.")
+    if len(got_b) != K or np.any(m < 0) or len(set(m.tolist())) < K:
+        known = _named(check_build_msp, (T, pi, max_depth, 1e-9), _same_set(got_b))
+        if known:
+            raise Mistake(f"{label} you returned {len(got_b)} beliefs; there are {K}. {known}")
+        if np.any(m < 0):
+            raise Mistake(f"{label} belief {int(np.flatnonzero(m < 0)[0])} of yours, "
+                          f"{fmt(got_b[m < 0][0])}, is not reachable from pi by Bayes updates. "
+                          "Each child must be eta T^(x) / (eta T^(x) 1) for a parent eta "
+                          "already in the list.")
+        if len(got_b) > K:
+            rows = np.flatnonzero(m == np.argmax(np.bincount(m, minlength=K)))[:2]
+            raise Mistake(f"{label} you returned {len(got_b)} beliefs but only {K} are "
+                          f"distinct: rows {rows[0]} and {rows[1]} are the same belief. "
+                          "De-duplicate with a tolerance (all entries within atol).")
         missing = sorted(set(range(K)) - set(m.tolist()))
-        raise Mistake(f"For {name} you found {len(got_b)} beliefs; there are {K}. For example "
+        raise Mistake(f"{label} you found {len(got_b)} beliefs; there are {K}. For example "
                       f"{fmt(ref_b[missing[0]])} (reached with {ref_d[missing[0]]} tokens) is "
                       "missing. Did you merge distinct beliefs (tolerance too loose, or "
                       "comparing only part of the vector), or stop the search early?")
-    # same states: now the edges
-    probs = np.einsum("ki,xij->kx", got_b, T)
-    for k in range(len(got_b)):
-        for x in range(X):
-            want = ref_s[m[k], x]
-            have = int(got_s[k, x])
-            if probs[k, x] <= 0 and have != -1:
-                raise Mistake(f"For {name}, from belief {fmt(got_b[k])} token {x} is "
-                              f"impossible (P = 0), but successors[{k}, {x}] = {have}. Use "
-                              "-1 for impossible tokens.")
-            if want == -1 and have != -1:
-                raise Mistake(f"For {name}, belief {fmt(got_b[k])} is reached with "
-                              f"{ref_d[m[k]]} = max_depth tokens and must not be expanded, "
-                              f"but successors[{k}, {x}] = {have}.")
-            if want >= 0 and (have < 0 or have >= len(got_b) or m[have] != want):
-                shown = fmt(got_b[have]) if 0 <= have < len(got_b) else str(have)
-                raise Mistake(f"For {name}, from belief {k} ({fmt(got_b[k])}) token {x} "
-                              f"leads to {fmt(ref_b[want])}, but successors[{k}, {x}] points "
-                              f"to {shown}. Store the row index of the child (the existing "
-                              "row when the child was already known).")
+    probs = np.einsum("ki,xij->kx", got_b, T)                     # same states: now the edges
+    for k, x in itertools.product(range(len(got_b)), range(X)):
+        want, have = ref_s[m[k], x], int(got_s[k, x])
+        if probs[k, x] <= 0 and have != -1:
+            raise Mistake(f"{label}, from belief {fmt(got_b[k])} token {x} is impossible "
+                          f"(P = 0), but successors[{k}, {x}] = {have}. Use -1 for impossible "
+                          "tokens.")
+        if want == -1 and have != -1:
+            raise Mistake(f"{label}, belief {fmt(got_b[k])} is reached with {ref_d[m[k]]} = "
+                          f"max_depth tokens and must not be expanded, but successors[{k}, {x}] "
+                          f"= {have}.")
+        if want >= 0 and (have < 0 or have >= len(got_b) or m[have] != want):
+            raise Mistake(f"{label}, from belief {k} ({fmt(got_b[k])}) token {x} leads to "
+                          f"{fmt(ref_b[want])}, but successors[{k}, {x}] = {have}. Store the row "
+                          "index of the child (the existing row when the child was already "
+                          "known).")
     return K
 
 
-def _test_msp(fn):
-    checked = []
-    for name, hmm, pi in finite_msp_cases(seed=301, n_random=4):
-        checked.append(_check_one_msp(fn, name, hmm, pi, max_depth=12))
-    z1r, mess3 = processes.z1r(), processes.mess3()
-    _check_one_msp(fn, "Z1R", z1r, z1r.stationary(), max_depth=2)
-    _check_one_msp(fn, "Mess3", mess3, mess3.stationary(), max_depth=4)
-    return (f"Correct on {len(checked)} finite MSPs (Z1R: {checked[0]} states, RRXOR: "
-            f"{checked[2]}, the even and golden-mean processes, random unifilar HMMs) and on "
-            "the depth limit (Z1R at max_depth 2, Mess3's infinite MSP at max_depth 4: "
-            "121 beliefs).")
+def _test_build_msp(fn):
+    sizes = [_check_one_msp(fn, name, hmm, 12) for name, hmm in finite_msp_cases(301, 4)]
+    _check_one_msp(fn, "Z1R", processes.z1r(), 2)
+    _check_one_msp(fn, "Mess3", processes.mess3(), 4)
+    return (f"Correct on {len(sizes)} finite MSPs (Z1R: {sizes[0]} states, RRXOR: {sizes[2]}, "
+            "the even and golden-mean processes, random unifilar HMMs) and on the depth limit "
+            "(Z1R at max_depth 2, Mess3's infinite MSP at max_depth 4: 121 beliefs).")
 
 
-def check_msp(build_msp):
-    """Check ``build_msp(T, pi, max_depth, atol) -> (beliefs, successors)``."""
-    return run("build_msp", _test_msp, build_msp)
+check_build_msp = Exercise(
+    name="build_msp", signature="build_msp(T, pi, max_depth, atol) -> (beliefs, successors)",
+    test=_test_build_msp, time_limit=20.0, mistakes=(
+        Known("never de-duplicates beliefs", _msp_with(dedup="none"),
+              "One node per possible word: you did not de-duplicate. Before appending a child, "
+              "look for an equal belief already in the list and point to it instead."),
+        Known("compares beliefs bit for bit", _msp_with(dedup="exact"),
+              "Beliefs reached along different paths agree to about 1e-16 but are not "
+              "bit-for-bit equal, so `==` (or a dict of raw tuples) keeps both. Compare with a "
+              "tolerance: all entries within atol (np.allclose(..., rtol=0, atol=atol))."),
+        Known("multiplies column vectors", _msp_with(column=True),
+              "Your beliefs are those of `T[x] @ eta` (the column convention). Rows of T[x] are "
+              "the current state: the child is `eta @ T[x]`, normalised."),
+        Known("ignores the depth limit", _msp_with(depth_limit=False), None,
+              cause="must not be expanded"),
+        Known("expands one level too few", _msp_with(depth=-1),
+              "This is the MSP for max_depth - 1. Expand exactly the states at depth < "
+              "max_depth (pi has depth 0, its children depth 1, ...)."),
+        Known("uses a loose tolerance that merges states", _msp_with(loose=0.2),
+              "You merged beliefs that differ: compare every entry, with the tolerance atol."),
+        Known("forgets to normalise", _msp_with(normalise=False), None, cause="forgot to normalise"),
+        Known("keeps children of probability zero", _msp_with(zero_children=True), None,
+              cause="probability zero"),
+        Known("does not put the prior in row 0",
+              lambda T, pi, max_depth=20, atol=1e-9: (lambda b, s: (b[::-1], s))(
+                  *msp_variant(T, pi, max_depth)), None, cause="row 0"),
+    ))
 
 
 # ---------------------------------------------------------------------------- 3.2 recurrent
-def _graph_cases(seed):
-    cases = []
-    for name, hmm, pi in finite_msp_cases(seed=302, n_random=3):
-        _, succ, _ = reference_msp(hmm.T, pi, max_depth=12)
-        cases.append((f"the MSP of {name}", succ))
-    cases += [
-        ("a 3-state graph whose transient states 0 and 1 form a cycle",
-         np.array([[1, -1], [0, 2], [2, -1]])),
-        ("a graph with two recurrent classes {1} and {2, 3}",
-         np.array([[1, 2], [1, -1], [3, -1], [2, -1]])),
-        ("a single state with a self-loop", np.array([[0, -1]])),
-        ("a 4-cycle (every state recurrent)", np.array([[1, -1], [2, -1], [3, -1], [0, -1]])),
-    ]
-    rng = np.random.default_rng(seed)
+def _reach(succ):
+    K = len(succ)
+    reach = np.eye(K, dtype=bool)
+    for k in range(K):
+        stack = [k]
+        while stack:
+            for j in succ[stack.pop()]:
+                if j >= 0 and not reach[k, j]:
+                    reach[k, j] = True
+                    stack.append(int(j))
+    return reach
+
+
+def _recurrent(succ):
+    succ = np.asarray(succ)
+    src, tok = np.nonzero(succ >= 0)
+    mask = np.zeros(len(succ), dtype=bool)
+    for c in graph_closed_classes(len(succ), src, succ[src, tok]):
+        mask[c] = True
+    return mask
+
+
+def _graph_cases():
+    cases = [(f"For the MSP of {name}", (_msp(hmm.T, 12)[1],))
+             for name, hmm in finite_msp_cases(302, 3)]
+    cases += [("For a 3-state graph whose transient states 0 and 1 form a cycle",
+               (np.array([[1, -1], [0, 2], [2, -1]]),)),
+              ("For a graph with two recurrent classes {1} and {2, 3}",
+               (np.array([[1, 2], [1, -1], [3, -1], [2, -1]]),)),
+              ("For a single state with a self-loop", (np.array([[0, -1]]),)),
+              ("For a 4-cycle (every state recurrent)", (np.array([[1, -1], [2, -1], [3, -1], [0, -1]]),))]
+    rng = np.random.default_rng(303)
     for k in range(4):
         K = int(rng.integers(6, 14))
         succ = rng.integers(0, K, size=(K, 2))
         succ[rng.random((K, 2)) < 0.3] = -1
         succ[:, 0] = np.where(succ[:, 0] < 0, rng.integers(0, K, K), succ[:, 0])
-        cases.append((f"random graph {k + 1} ({K} states)", succ))
+        cases.append((f"For random graph {k + 1} ({K} states)", (succ,)))
     return cases
 
 
-def _recurrent_variants(succ):
-    K = len(succ)
-    reach = _reachability(succ)
-    incoming = np.zeros(K, dtype=bool)
-    for k in range(K):
-        for j in succ[k]:
-            if j >= 0 and j != k:
-                incoming[j] = True
-    on_cycle = np.array([any(reach[j, k] for j in succ[k] if j >= 0) for k in range(K)])
-    self_loop = np.array([k in succ[k] for k in range(K)])
-    ref = reference_recurrent(succ)
-    backwards = np.array([np.all(~reach[:, k] | reach[k, :]) for k in range(K)])
-    return [
-        (backwards, "You checked the reachability the wrong way round: you required that k "
-                    "reaches every state that reaches k. Recurrence is the converse: every "
-                    "state reachable *from* k must reach k (reach[k, j] implies "
-                    "reach[j, k])."),
-        (~ref, "Your mask is inverted: it marks the transient states. Return True for the "
-               "recurrent ones."),
-        (on_cycle, "You marked every state that can return to itself. That is not enough: a "
-                   "state on a cycle is still transient if some edge leads to a region with "
-                   "no way back. Require that *every* state reachable from k reaches k."),
-        (incoming, "You marked states with an incoming edge from another state. Transient "
-                   "states have incoming edges too; what matters is whether every state "
-                   "reachable from k can come back to k."),
-        (self_loop, "You marked states with a self-loop. Recurrence is about returning from "
-                    "everywhere you can go, through any path."),
-        (reach[0], "You marked the states reachable from state 0. Everything in an MSP is "
-                   "reachable from the start; recurrence asks whether you can come *back*."),
-    ]
+def _mask(value, what):
+    arr = as_array(value, what)
+    return arr.astype(bool) if arr.dtype == bool or np.all(np.isin(arr, (0, 1))) else arr
 
 
-def _test_recurrent(fn):
-    cases = _graph_cases(seed=303)
-    for name, succ in cases:
-        expected = reference_recurrent(succ)
-        got = as_array(fn(succ.copy()), f"recurrent_states for {name}")
-        K = len(succ)
-        if got.shape != (K,):
-            if got.ndim == 1 and got.size == expected.sum() and np.issubdtype(
-                    got.dtype, np.integer) and set(got.tolist()) == set(
-                    np.flatnonzero(expected).tolist()):
-                raise Mistake(f"For {name} you returned the indices of the recurrent states "
-                              f"({got.tolist()}); return a boolean mask of shape ({K},), e.g. "
-                              "`mask = np.zeros(K, bool); mask[indices] = True`.")
-            raise Mistake(f"For {name} ({K} states) expected a boolean mask of shape ({K},), "
-                          f"got shape {got.shape}.")
-        if got.dtype != bool and not np.all(np.isin(got, (0, 1))):
-            raise Mistake(f"For {name} expected True/False values, got {fmt(got)}.")
-        got = got.astype(bool)
-        if np.array_equal(got, expected):
-            continue
-        for value, diagnosis in _recurrent_variants(succ):
-            if np.array_equal(got, value):
-                raise Mistake(f"For {name}: {diagnosis}")
-        k = int(np.flatnonzero(got != expected)[0])
-        raise Mistake(f"For {name}: state {k} is {'recurrent' if expected[k] else 'transient'}"
-                      f" but you marked it {'recurrent' if got[k] else 'transient'}. State k "
-                      "is recurrent exactly when every state reachable from k can reach k.")
-    return (f"Correct on {len(cases)} graphs: the MSPs of Z1R, RRXOR and other processes, "
-            "transient cycles, several recurrent classes, and random graphs.")
+def _recurrent_advice(case):
+    got, want = np.asarray(case.got), case.expected
+    if got.shape != want.shape:
+        return f"Return a boolean mask of shape {want.shape}, one entry per state."
+    k = int(np.flatnonzero(got != want)[0])
+    return (f"State {k} is {'recurrent' if want[k] else 'transient'} but you marked it "
+            f"{'recurrent' if got[k] else 'transient'}. State k is recurrent exactly when every "
+            "state reachable from k can reach k.")
 
 
-def check_recurrent(recurrent_states):
-    """Check ``recurrent_states(successors) -> bool mask``."""
-    return run("recurrent_states", _test_recurrent, recurrent_states)
+check_recurrent_states = Exercise(
+    name="recurrent_states", signature="recurrent_states(successors) -> bool mask",
+    cases=_graph_cases, reference=_recurrent, convert=_mask, advice=_recurrent_advice,
+    mistakes=(
+        Known("checks reachability the wrong way round",
+              lambda s: np.array([np.all(~_reach(s)[:, k] | _reach(s)[k, :]) for k in range(len(s))]),
+              "You checked the reachability the wrong way round: you required that k reaches "
+              "every state that reaches k. Recurrence is the converse: every state reachable "
+              "*from* k must reach k (reach[k, j] implies reach[j, k])."),
+        Known("inverts the mask", lambda s: ~_recurrent(s),
+              "Your mask is inverted: it marks the transient states. Return True for the "
+              "recurrent ones."),
+        Known("marks states that lie on some cycle",
+              lambda s: np.array([any(_reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]),
+              "You marked every state that can return to itself. That is not enough: a state on "
+              "a cycle is still transient if some edge leads to a region with no way back. "
+              "Require that *every* state reachable from k reaches k."),
+        Known("marks states with an incoming edge", lambda s: np.isin(np.arange(len(s)), [
+            j for k, row in enumerate(s) for j in row if j >= 0 and j != k]),
+              "You marked states with an incoming edge from another state. Transient states "
+              "have incoming edges too; what matters is whether every state reachable from k "
+              "can come back to k."),
+        Known("marks states with a self-loop", lambda s: np.array([k in s[k] for k in range(len(s))]),
+              "You marked states with a self-loop. Recurrence is about returning from "
+              "everywhere you can go, through any path."),
+        Known("marks the states reachable from state 0", lambda s: _reach(s)[0],
+              "You marked the states reachable from state 0. Everything in an MSP is reachable "
+              "from the start; recurrence asks whether you can come *back*."),
+        Known("returns indices, not a mask", lambda s: np.flatnonzero(_recurrent(s)),
+              "You returned the indices of the recurrent states; return a boolean mask of shape "
+              "(K,), e.g. `mask = np.zeros(K, bool); mask[indices] = True`."),
+    ),
+    summary=lambda n: (f"Correct on {n} graphs: the MSPs of Z1R, RRXOR and other processes, "
+                       "transient cycles, several recurrent classes, and random graphs."))
 
 
 # ---------------------------------------------------------------------------- 3.3 h_mu
-def _entropy_rate_variants(T, beliefs, successors, expected):
-    _, p = _msp_chain(T, beliefs, successors)
-    next_token = np.einsum("ki,xij->kx", beliefs, T)
-    h_next = np.array([_entropy(q) for q in next_token])
-    h_state = np.array([_entropy(b) for b in beliefs])
-    rec = reference_recurrent(successors)
-    per_state = np.array([_entropy(T[:, i, :].sum(-1)) for i in range(T.shape[1])])
-    return [
-        (float(beliefs[0] @ per_state),
-         "You averaged the entropy of the token given the *hidden state*, "
-         "sum_i pi_i H[P(x | state i)]. An observer does not know the hidden state: average "
-         "the entropy of P(x | eta_k) over the MSP's beliefs, weighted by the MSP chain's "
-         "stationary distribution."),
-        (expected / LN2, "You computed in bits. Entropy rates are in nats here (np.log); "
-                         "your value is the nats value divided by ln 2."),
-        (float(h_next.mean()), "You averaged over MSP states with equal weight. Weight each "
-                               "state by the stationary probability p_k of the MSP's chain "
-                               "(transient states get 0)."),
-        (float(h_next[rec].mean()), "You averaged over the recurrent states with equal weight. "
-                                    "Weight them by the stationary distribution p of the "
-                                    "MSP's chain: they are not visited equally often."),
-        (float(h_next[0]), "You returned the entropy of the first token, H[P(. | pi)] = h(1). "
-                           "The entropy rate is the long-run average: weight by the "
-                           "stationary distribution p of the MSP's chain."),
-        (float(p @ h_state), "You averaged the entropy of the *beliefs* (state uncertainty). "
-                             "The entropy rate averages the entropy of the next-token "
-                             "distribution P(. | eta_k) = eta_k T^(x) 1."),
-    ]
+def _entropies(q):
+    q = np.asarray(q, float)
+    return -np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1)), 0), axis=-1)
 
 
-def _test_msp_entropy_rate(fn):
-    cases = finite_msp_cases(seed=304, n_random=3)
-    for name, hmm, pi in cases:
-        b, s, _ = reference_msp(hmm.T, pi, max_depth=12)
-        expected = reference_entropy_rate(hmm.T, b, s)
-        got = as_float(fn(hmm.T.copy(), b.copy(), s.copy()), f"msp_entropy_rate for {name}")
-        if np.isclose(got, expected, rtol=1e-6, atol=1e-9):
-            continue
-        for value, diagnosis in _entropy_rate_variants(hmm.T, b, s, expected):
-            if np.isclose(got, value, rtol=1e-6, atol=1e-9):
-                raise Mistake(f"For {name}: expected {expected:.6f} nats, got {got:.6f}. "
-                              f"{diagnosis}")
-        raise Mistake(f"For {name}: expected {expected:.6f} nats, got {got:.6f}. Build the "
-                      "MSP's transition matrix W[k, successors[k, x]] += P(x | eta_k), find "
-                      "its stationary distribution p (p W = p, sum 1), and return "
-                      "sum_k p_k H[P(. | eta_k)] in nats.")
-    return (f"Correct on {len(cases)} MSPs, e.g. Z1R (ln(2)/3 = 0.2310 nats) and RRXOR "
-            "(2 ln(2)/3 = 0.4621 nats).")
+def _rate(T, b, s, weights="stationary", of="next"):
+    p = mixed_state_presentation(HMM(T), warn=False).stationary()
+    h = _entropies(np.einsum("ki,xij->kx", b, T) if of == "next" else b)
+    return float({"stationary": p, "equal": np.full(len(b), 1 / len(b)),
+                  "recurrent": _recurrent(s) / _recurrent(s).sum()}[weights] @ h)
 
 
-def check_msp_entropy_rate(msp_entropy_rate):
-    """Check ``msp_entropy_rate(T, beliefs, successors) -> h_mu`` in nats."""
-    return run("msp_entropy_rate", _test_msp_entropy_rate, msp_entropy_rate)
+check_msp_entropy_rate = Exercise(
+    name="msp_entropy_rate", signature="msp_entropy_rate(T, beliefs, successors) -> nats",
+    cases=lambda: [(f"For {name}", (h.T,) + tuple(_msp(h.T)[:2])) for name, h in finite_msp_cases(
+        304, 3) + [("an i.i.d. chain emitting from the state it leaves (MSP: one belief)", HMM(
+            np.einsum("ix,j->xij", [[0.9, 0.1], [0.2, 0.8]], [0.3, 0.7])))]],
+    reference=lambda T, b, s: float(information.entropy_rate(HMM(T))), convert=as_float,
+    mistakes=(
+        Known("averages the entropy given the hidden state",
+              lambda T, b, s: float(b[0] @ _entropies(T.sum(-1).T)),
+              "You averaged the entropy of the token given the *hidden state*, sum_i pi_i "
+              "H[P(x | state i)]. An observer does not know the hidden state: average the "
+              "entropy of P(x | eta_k) over the MSP's beliefs, weighted by the MSP chain's "
+              "stationary distribution."),
+        Known("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2),
+              "You computed in bits. Entropy rates are in nats here (np.log); your value is the "
+              "nats value divided by ln 2."),
+        Known("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"),
+              "You averaged over MSP states with equal weight. Weight each state by the "
+              "stationary probability p_k of the MSP's chain (transient states get 0)."),
+        Known("weights the recurrent states equally", lambda T, b, s: _rate(T, b, s, "recurrent"),
+              "You averaged over the recurrent states with equal weight. Weight them by the "
+              "stationary distribution p of the MSP's chain: they are not visited equally often."),
+        Known("returns the first token's entropy h(1)",
+              lambda T, b, s: float(_entropies(np.einsum("i,xij->x", b[0], T))),
+              "You returned the entropy of the first token, H[P(. | pi)] = h(1). The entropy "
+              "rate is the long-run average: weight by the stationary distribution p of the "
+              "MSP's chain."),
+        Known("takes the entropy of the beliefs", lambda T, b, s: _rate(T, b, s, of="beliefs"),
+              "You averaged the entropy of the *beliefs* (state uncertainty). The entropy rate "
+              "averages the entropy of the next-token distribution P(. | eta_k) = "
+              "eta_k T^(x) 1."),
+    ),
+    advice="Build the MSP's transition matrix W[k, successors[k, x]] += P(x | eta_k), find its "
+           "stationary distribution p (p W = p, sum 1), and return sum_k p_k H[P(. | eta_k)] "
+           "in nats.",
+    summary=lambda n: (f"Correct on {n} MSPs, e.g. Z1R (ln(2)/3 = 0.2310 nats) and RRXOR "
+                       "(2 ln(2)/3 = 0.4621 nats)."))
 
 
 # ---------------------------------------------------------------------------- 3.4 chaos game
 def skewed_hmm():
     """A 3-state non-unifilar HMM with lopsided token frequencies, every token possible from
-    every state, and pi = (0.2, 0.3, 0.5). Drawing tokens uniformly moves the chaos game's
-    mean belief far from pi; drawing them from the fixed stationary frequencies keeps the
-    mean but breaks the one-step law E[eta' | eta] = eta T."""
+    every state, and pi = (0.2, 0.3, 0.5): uniform token draws move the chaos game's mean far
+    from pi; draws from the fixed frequencies keep the mean but break E[eta' | eta] = eta T."""
     pi = np.array([0.2, 0.3, 0.5])
     stay = 0.5 * np.eye(3) + 0.5 * np.tile(pi, (3, 1))         # pi stay = pi
-    emit = np.array([[0.90, 0.08, 0.02],
-                     [0.10, 0.85, 0.05],
-                     [0.70, 0.05, 0.25]])                        # emit[j, x] = P(x | j)
+    emit = np.array([[0.90, 0.08, 0.02], [0.10, 0.85, 0.05], [0.70, 0.05, 0.25]])
     return HMM(np.einsum("ij,jx->xij", stay, emit))
 
 
-def _call_chaos(fn, T, pi, n, seed, burn_in, name):
-    limit = CHAOS_TIME_LIMIT
-    with _time_limit(limit, f"For {name} your chaos game ran for more than {limit:g} "
-                            f"seconds for {n} points."):
-        got = as_array(fn(T.copy(), pi.copy(), n, seed=seed, burn_in=burn_in),
-                       f"chaos_game for {name}")
-    S = T.shape[1]
-    if got.shape != (n, S):
-        if got.shape == (n + burn_in, S):
-            raise Mistake(f"For {name} with n_points = {n} and burn_in = {burn_in} you "
-                          f"returned {n + burn_in} rows: drop the first burn_in beliefs and "
-                          "return exactly n_points.")
-        raise Mistake(f"For {name} expected shape ({n}, {S}), got {got.shape}.")
+def _call_chaos(fn, hmm, n, seed, burn_in, name):
+    got = as_array(check_chaos_game.call(fn, (hmm.T, hmm.stationary(), n, seed, burn_in),
+                                         f"For {name}"), f"`chaos_game` for {name}")
+    if got.shape != (n, hmm.n_states):
+        extra = (f": drop the first burn_in beliefs and return exactly n_points"
+                 if got.shape == (n + burn_in, hmm.n_states) else "")
+        raise Mistake(f"For {name} with n_points = {n} and burn_in = {burn_in}: expected shape "
+                      f"({n}, {hmm.n_states}), got {got.shape}{extra}.")
     return got.astype(float)
 
 
 def _skewed_diagnosis(fn):
     """What is wrong with the token draws of ``fn`` on :func:`skewed_hmm`, or None."""
     hmm = skewed_hmm()
-    cloud = _call_chaos(fn, hmm.T, hmm.stationary(), 20_000, 3, 100, "a skewed 3-state HMM")
+    cloud = _call_chaos(fn, hmm, 20_000, 3, 100, "a skewed 3-state HMM")
     if not np.all(np.isfinite(cloud)) or not np.allclose(cloud.sum(axis=1), 1, atol=1e-6):
         return None
     mean = cloud.mean(axis=0)
-    expected = hmm.stationary()
-    if np.max(np.abs(mean - expected)) > 0.04:
-        return (f"With pi = {fmt(expected)} and lopsided token frequencies, your points "
+    if np.max(np.abs(mean - hmm.stationary())) > 0.04:
+        return (f"With pi = {fmt(hmm.stationary())} and lopsided token frequencies, your points "
                 f"average {fmt(mean)}; along a sequence sampled from the process the belief "
-                "averages to pi (it is the conditional probability of the state). Your tokens "
-                "do not follow the process: draw x with probability eta T^(x) 1 from the "
-                "current belief, not uniformly.")
-    # Bayes' rule averages out: E[eta' | eta] = sum_x P(x | eta) f_x(eta) = eta T.
-    residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)
+                "averages to pi. Your tokens do not follow the process: draw x with probability "
+                "eta T^(x) 1 from the current belief, not uniformly.")
+    residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)      # E[eta' | eta] = eta T
     if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
         return ("Your points have the right average, but consecutive points do not follow the "
                 "process: with tokens drawn from P(x | eta), the next belief averages to eta T "
                 "given the current one, and yours does not. You drew tokens from fixed "
-                "frequencies; recompute the token probabilities eta T^(x) 1 from the "
-                "*current* belief at every step.")
+                "frequencies; recompute the token probabilities eta T^(x) 1 from the *current* "
+                "belief at every step.")
     return None
 
 
 def _test_chaos_game(fn):
     z1r = processes.z1r()
-    T, pi = z1r.T, z1r.stationary()
-    got = _call_chaos(fn, T, pi, 3000, 1, 20, "Z1R")
+    got = _call_chaos(fn, z1r, 3000, 1, 20, "Z1R")
     if np.any(~np.isfinite(got)):
-        # which wrong law drew the impossible token? ask a process where every token is
-        # possible, so the learner's function runs without NaN there
-        why = _skewed_diagnosis(fn) or ("Draw each token with probability P(x | eta) = "
-                                        "eta T^(x) 1 for the *current* belief.")
         raise Mistake("For Z1R your points contain NaN: you drew a token of probability zero "
-                      "(e.g. a 0 from state S0's successor S1) and divided 0 by 0. " + why)
+                      "(e.g. a 0 from state S0's successor S1) and divided 0 by 0. "
+                      + (_skewed_diagnosis(fn) or "Draw each token with probability "
+                         "P(x | eta) = eta T^(x) 1 for the *current* belief."))
     sums = got.sum(axis=1)
     if not np.allclose(sums, 1, atol=1e-6):
-        worst = sums[np.argmax(np.abs(sums - 1))]
-        raise Mistake(f"For Z1R your points sum to values like {magnitude(worst, '.4g')}, not 1: "
-                      "normalise after each update, eta T^(x) / (eta T^(x) 1).")
+        raise Mistake(f"For Z1R your points sum to values like "
+                      f"{magnitude(sums[np.argmax(np.abs(sums - 1))], '.4g')}, not 1: normalise "
+                      "after each update, eta T^(x) / (eta T^(x) 1).")
+    first = _call_chaos(fn, z1r, 5, 1, 0, "Z1R")[0]
+    if np.allclose(first, z1r.stationary(), atol=1e-9):
+        raise Mistake("For Z1R with burn_in = 0 your first point is the prior pi: you recorded "
+                      "each belief *before* its update, so row t is the belief after burn_in + t "
+                      "tokens. Row t must be the belief after burn_in + t + 1 tokens: update "
+                      "first, then record.")
     corner = np.isclose(got.max(axis=1), 1, atol=1e-9)
     if not np.all(corner):
         t = int(np.flatnonzero(~corner)[0])
-        raise Mistake(f"For Z1R with burn_in = 20, point {t} is {fmt(got[t])}, but an "
-                      "observer of Z1R is certain of the state after 3 tokens, so every "
-                      "point after the burn-in should be a corner of the simplex. Discard the "
-                      "first burn_in beliefs (and start from pi).")
+        raise Mistake(f"For Z1R with burn_in = 20, point {t} is {fmt(got[t])}, but an observer "
+                      "of Z1R is certain of the state after 3 tokens, so every point after the "
+                      "burn-in should be a corner of the simplex. Discard the first burn_in "
+                      "beliefs (and start from pi).")
     freq = np.bincount(got.argmax(axis=1), minlength=3) / len(got)
     if np.max(np.abs(freq - 1 / 3)) > 0.05:
-        raise Mistake(f"For Z1R the three corners should each hold about 1/3 of the points; "
-                      f"you have {fmt(freq)}. Sample tokens from P(x | eta).")
-    transitions = got[:-1].argmax(axis=1), got[1:].argmax(axis=1)
-    if np.any((transitions[1] - transitions[0]) % 3 != 1):
-        raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...; yours "
-                      "do not. Row t + 1 must be the update of row t by one token.")
+        raise Mistake(f"For Z1R the three corners should each hold about 1/3 of the points; you "
+                      f"have {fmt(freq)}. Sample tokens from P(x | eta), not the most likely one.")
+    if np.any((got[1:].argmax(axis=1) - got[:-1].argmax(axis=1)) % 3 != 1):
+        raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...; yours do "
+                      "not. Row t + 1 must be the update of row t by one token.")
     mess3 = processes.mess3()
-    a = _call_chaos(fn, mess3.T, mess3.stationary(), 2000, 1, 50, "Mess3")
-    b = _call_chaos(fn, mess3.T, mess3.stationary(), 2000, 2, 50, "Mess3")
+    a, b, again = (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
     if len(np.unique(a.round(9), axis=0)) < 100:
-        raise Mistake(f"For Mess3 your 2000 points take only "
-                      f"{len(np.unique(a.round(9), axis=0))} distinct values; the chaos game "
-                      "visits a new belief almost every step. Draw a random token at every "
-                      "step (not the most likely one) and update the belief you carry.")
-    again = _call_chaos(fn, mess3.T, mess3.stationary(), 2000, 1, 50, "Mess3")
-    if not np.array_equal(again, a):
-        raise Mistake("Calling your function twice with the same seed gave different points. "
-                      "Create the generator from the argument, `rng = "
+        raise Mistake(f"For Mess3 your 2000 points take only {len(np.unique(a.round(9), axis=0))} "
+                      "distinct values; the chaos game visits a new belief almost every step. "
+                      "Draw a random token at every step (not the most likely one) and update "
+                      "the belief you carry.")
+    if not np.array_equal(again, a) or np.array_equal(a, b):
+        raise Mistake("Calling your function twice with the same seed gave different points, or "
+                      "seeds 1 and 2 the same: create the generator from the argument, `rng = "
                       "np.random.default_rng(seed)`, and draw every token from it.")
-    if np.array_equal(a, b):
-        raise Mistake("Seeds 1 and 2 gave identical Mess3 points: your function ignores "
-                      "`seed`. Use `rng = np.random.default_rng(seed)`.")
     why = _skewed_diagnosis(fn)
     if why:
         raise Mistake(f"For a skewed 3-state HMM (every token possible from every state): {why}")
-    return ("Correct: valid beliefs, burn-in discarded, reproducible with a seed, Z1R's "
-            "corners in cycle order, and the right long-run average on a skewed HMM.")
+    return ("Correct: valid beliefs, recorded after each update, burn-in discarded, "
+            "reproducible with a seed, Z1R's corners in cycle order, and the right long-run "
+            "average on a skewed HMM.")
 
 
-def check_chaos_game(chaos_game):
-    """Check ``chaos_game(T, pi, n_points, seed, burn_in) -> (n_points, n_states)``."""
-    return run("chaos_game", _test_chaos_game, chaos_game)
+def chaos_variant(T, pi, n_points, seed=None, burn_in=100, *, draw="bayes", normalise=True,
+                  drop_burn_in=True, use_seed=True, before=False):
+    """The exercise's chaos game, with one switch per known mistake."""
+    rng, eta, out = np.random.default_rng(seed if use_seed else None), np.asarray(pi, float), []
+    freq = np.einsum("i,xij->x", pi, T)
+    for _ in range(burn_in + n_points):
+        probs = np.einsum("i,xij->x", eta, T)
+        x = {"bayes": lambda: rng.choice(len(probs), p=probs / probs.sum()),
+             "uniform": lambda: rng.integers(len(probs)),
+             "frequencies": lambda: rng.choice(len(freq), p=freq),
+             "argmax": lambda: int(np.argmax(probs))}[draw]()
+        if before:
+            out.append(eta)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            eta = eta @ T[x] / ((eta @ T[x]).sum() if normalise else 1.0)
+        if not before:
+            out.append(eta)
+    return np.array(out)[burn_in:] if drop_burn_in else np.array(out)[:n_points]
+
+
+def _chaos(**switches):
+    return lambda T, pi, n_points, seed=None, burn_in=100: chaos_variant(
+        T, pi, n_points, seed, burn_in, **switches)
+
+
+check_chaos_game = Exercise(
+    name="chaos_game", signature="chaos_game(T, pi, n_points, seed, burn_in) -> (n_points, S)",
+    test=_test_chaos_game, time_limit=30.0, mistakes=(
+        Known("draws tokens uniformly", _chaos(draw="uniform"), None,
+              cause=r"probability zero.*not uniformly"),
+        Known("draws tokens from the fixed frequencies", _chaos(draw="frequencies"), None,
+              cause=r"fixed frequencies.*\*current\* belief"),
+        Known("always takes the most likely token", _chaos(draw="argmax"), None,
+              cause="not the most likely"),
+        Known("forgets to normalise", _chaos(normalise=False), None, cause="normalise"),
+        Known("keeps the burn-in points", _chaos(drop_burn_in=False), None, cause="burn_in"),
+        Known("ignores the seed", _chaos(use_seed=False), None, cause="same seed"),
+        Known("records the belief before each update", _chaos(before=True), None,
+              cause=r"\*before\* its update"),
+    ))
 
 
 # ---------------------------------------------------------------------------- 3.5 box counting
 def _box_cases():
     rng = np.random.default_rng(305)
     t = rng.random(20_000)
-    segment = np.stack([0.1 + 0.8 * t, 0.2 + 0.5 * t], axis=1)
-    square = rng.random((20_000, 2))
     digits = np.array(list(itertools.product((0, 2), repeat=10)), dtype=float)
-    cantor = (digits @ (3.0 ** -np.arange(1, 11)))[:, None] + 1e-9
-    sierpinski = np.zeros((3 ** 8, 2))
     corners = np.array([[0, 0], [1, 0], [0.5, np.sqrt(3) / 2]])
-    for n, word in enumerate(itertools.product(range(3), repeat=8)):
-        sierpinski[n] = (corners[list(word)] * (0.5 ** np.arange(1, 9))[:, None]).sum(0)
-    return [
-        ("20,000 points on a line segment in the plane (D = 1)", segment,
-         np.geomspace(0.1, 0.002, 8), 1.0),
-        ("20,000 uniform points in the unit square (D = 2)", square,
-         np.geomspace(0.2, 0.02, 6), 2.0),
-        ("the middle-thirds Cantor set, 1,024 points (D = log 2 / log 3 = 0.631)", cantor,
-         3.0 ** -np.arange(1, 8), np.log(2) / np.log(3)),
-        ("a Sierpinski triangle, 6,561 points (D = log 3 / log 2 = 1.585)", sierpinski,
-         2.0 ** -np.arange(2, 8), np.log(3) / np.log(2)),
-    ]
+    sierpinski = np.array([(corners[list(w)] * (0.5 ** np.arange(1, 9))[:, None]).sum(0)
+                           for w in itertools.product(range(3), repeat=8)])
+    return [("For 20,000 points on a line segment in the plane (D = 1)",
+             (np.stack([0.1 + 0.8 * t, 0.2 + 0.5 * t], axis=1), np.geomspace(0.1, 0.002, 8))),
+            ("For 20,000 uniform points in the unit square (D = 2)",
+             (rng.random((20_000, 2)), np.geomspace(0.2, 0.02, 6))),
+            ("For the middle-thirds Cantor set, 1,024 points (D = log 2 / log 3 = 0.631)",
+             ((digits @ (3.0 ** -np.arange(1, 11)))[:, None] + 1e-9, 3.0 ** -np.arange(1, 8))),
+            ("For a Sierpinski triangle, 6,561 points (D = log 3 / log 2 = 1.585)",
+             (sierpinski, 2.0 ** -np.arange(2, 8)))]
 
 
-def _box_variants(points, eps, expected):
-    x = np.log(1 / eps)
-    N = box_counts(points, eps)
-    times = np.array([len(np.unique(np.floor(points * e).astype(np.int64), axis=0))
-                      for e in eps])
-    return [
-        (float(np.polyfit(x, np.log(N), 1)[1]),
-         "You returned the intercept of the fitted line (np.polyfit(...)[1]); the dimension "
-         "is its slope, np.polyfit(...)[0]."),
-        (float(np.polyfit(x, np.log(times), 1)[0]),
-         "You multiplied the points by eps; the box index of a point is floor(point / eps) "
-         "(boxes of side eps), so divide."),
-        (-expected, "Your slope has the wrong sign: you fitted log N against log(eps). N "
-                    "grows as eps shrinks, so fit against log(1/eps) (or negate the slope)."),
-        (float(np.polyfit(x, N, 1)[0]), "You fitted the counts N(eps) themselves. The power "
-                                        "law N = C eps^(-D) is a straight line only on "
-                                        "log-log axes: fit log N."),
-        (float(np.polyfit(np.log10(1 / eps), np.log(N), 1)[0]),
-         "You mixed logarithm bases (log10 on one axis, ln on the other), which scales the "
-         "slope by ln 10 = 2.30. Use the same log on both axes."),
-        (float(np.polyfit(np.log(1 / eps), np.log10(N), 1)[0]),
-         "You mixed logarithm bases (ln on one axis, log10 on the other), which scales the "
-         "slope by 1 / ln 10. Use the same log on both axes."),
-        (float(np.polyfit(1 / eps, np.log(N), 1)[0]),
-         "You fitted against 1/eps rather than log(1/eps)."),
-        (float(np.polyfit(np.log(1 / eps), np.log(box_counts(points, eps, flatten=True)),
-                          1)[0]),
-         "You counted distinct *numbers* in the array of box indices, not distinct boxes: "
-         "`np.unique(boxes)` flattens the array. Use `np.unique(boxes, axis=0)` to count "
-         "distinct rows."),
-    ]
+def box_counts(points, eps, *, scale=None, flatten=False):
+    """N(eps): occupied boxes floor(points / eps) (``scale``: floor(points * scale(eps)));
+    with ``flatten`` the distinct *numbers* in that array (np.unique without axis=0)."""
+    points = np.asarray(points, float)
+    boxes = [np.floor(points / e if scale is None else points * scale(e)).astype(np.int64)
+             for e in eps]
+    return np.array([len(np.unique(b)) if flatten else len(np.unique(b, axis=0))
+                     for b in boxes], dtype=float)
 
 
-def _test_box_counting(fn):
-    cases = _box_cases()
-    for name, points, eps, true_d in cases:
-        expected = reference_box_dimension(points, eps)
-        got = as_float(fn(points.copy(), eps.copy()), f"box_counting_dimension for {name}")
-        if abs(got - expected) <= 0.05:
-            continue
-        for value, diagnosis in _box_variants(points, eps, expected):
-            if np.isclose(got, value, rtol=1e-6, atol=1e-9):
-                raise Mistake(f"For {name}: expected a slope near {expected:.3f}, got "
-                              f"{got:.3f}. {diagnosis}")
-        raise Mistake(f"For {name}: expected a slope near {expected:.3f} (the set's "
-                      f"dimension is {true_d:.3f}), got {got:.3f}. For each eps count the "
-                      "occupied boxes, len(np.unique(np.floor(points / eps).astype(int), "
-                      "axis=0)), then fit a line to (log(1/eps), log N) and return its slope.")
-    return (f"Correct on {len(cases)} sets of known dimension: a segment (1), a square (2), "
-            "the Cantor set (0.631) and the Sierpinski triangle (1.585).")
+def _slope(x, y, k=0):
+    return float(np.polyfit(x, y, 1)[k])
 
 
-def check_box_counting(box_counting_dimension):
-    """Check ``box_counting_dimension(points, epsilons) -> slope``."""
-    return run("box_counting_dimension", _test_box_counting, box_counting_dimension)
+def _log_inv(eps):
+    return np.log(1 / np.asarray(eps))
 
 
-# ---------------------------------------------------------------------------- 3.6 classes
+check_box_counting_dimension = Exercise(
+    name="box_counting_dimension", signature="box_counting_dimension(points, epsilons) -> slope",
+    cases=_box_cases, convert=as_float, rtol=0.0, atol=0.05,
+    reference=lambda p, e: float(information.box_counting_dimension(
+        p, e, fit_range=(min(e), max(e)))),
+    mistakes=(
+        Known("returns the intercept, not the slope",
+              lambda p, e: _slope(_log_inv(e), np.log(box_counts(p, e)), 1),
+              "You returned the intercept of the fitted line (np.polyfit(...)[1]); the dimension "
+              "is its slope, np.polyfit(...)[0]."),
+        Known("multiplies the points by eps",
+              lambda p, e: _slope(_log_inv(e), np.log(box_counts(p, e, scale=lambda v: v))),
+              "You multiplied the points by eps; the box index of a point is floor(point / eps) "
+              "(boxes of side eps), so divide."),
+        Known("fits log N against log eps (wrong sign)",
+              lambda p, e: _slope(np.log(e), np.log(box_counts(p, e))),
+              "Your slope has the wrong sign: you fitted log N against log(eps). N grows as eps "
+              "shrinks, so fit against log(1/eps) (or negate the slope)."),
+        Known("fits the counts, not their logs", lambda p, e: _slope(_log_inv(e), box_counts(p, e)),
+              "You fitted the counts N(eps) themselves. The power law N = C eps^(-D) is a "
+              "straight line only on log-log axes: fit log N."),
+        Known("mixes log bases (log10 of 1/eps)",
+              lambda p, e: _slope(np.log10(1 / np.asarray(e)), np.log(box_counts(p, e))),
+              "You mixed logarithm bases (log10 on one axis, ln on the other), which scales the "
+              "slope by ln 10 = 2.30. Use the same log on both axes."),
+        Known("mixes log bases (log10 of N)",
+              lambda p, e: _slope(_log_inv(e), np.log10(box_counts(p, e))),
+              "You mixed logarithm bases (ln on one axis, log10 on the other), which scales the "
+              "slope by 1 / ln 10. Use the same log on both axes."),
+        Known("fits against 1/eps", lambda p, e: _slope(1 / np.asarray(e), np.log(box_counts(p, e))),
+              "You fitted against 1/eps rather than log(1/eps)."),
+        Known("np.unique without axis=0 (counts coordinates)",
+              lambda p, e: _slope(_log_inv(e), np.log(box_counts(p, e, flatten=True))),
+              "You counted distinct *numbers* in the array of box indices, not distinct boxes: "
+              "`np.unique(boxes)` flattens the array. Use `np.unique(boxes, axis=0)` to count "
+              "distinct rows."),
+    ),
+    advice="For each eps count the occupied boxes, len(np.unique(np.floor(points / eps)"
+           ".astype(int), axis=0)), then fit a line to (log(1/eps), log N) and return its slope.",
+    summary=lambda n: (f"Correct on {n} sets of known dimension: a segment (1), a square (2), "
+                       "the Cantor set (0.631) and the Sierpinski triangle (1.585)."))
+
+
+# ---------------------------------------------------------------------------- 3.6 classes, words
+def _group(vectors, atol=1e-9, exact=False):
+    """Labels, in order of first appearance, grouping rows that agree within atol."""
+    labels, reps = np.empty(len(vectors), dtype=int), []
+    for k, v in enumerate(vectors):
+        same = [r for r, u in enumerate(reps) if (np.array_equal(v, u) if exact
+                                                  else np.allclose(v, u, rtol=0, atol=atol))]
+        labels[k] = same[0] if same else len(reps)
+        reps += [] if same else [v]
+    return labels
+
+
+def _canonical(value, what):
+    """Labels renumbered in order of first appearance (any labelling of the same groups)."""
+    labels = as_array(value, what)
+    if labels.ndim != 1:
+        return labels
+    return _group(labels[:, None], atol=0.0)
+
+
 def _class_cases():
     rrxor, z1r, mess3 = processes.rrxor(), processes.z1r(), processes.mess3()
-    rng = np.random.default_rng(306)
-    b_rr, _, _ = reference_msp(rrxor.T, rrxor.stationary())
-    b_z, _, _ = reference_msp(z1r.T, z1r.stationary())
-    b_m, _, _ = reference_msp(mess3.T, mess3.stationary(), max_depth=2)
-    order = rng.permutation(len(b_rr))
-    return [
-        ("RRXOR's 36 MSP beliefs", rrxor, b_rr),
-        ("RRXOR's MSP beliefs in shuffled order", rrxor, b_rr[order]),
-        ("Z1R's 7 MSP beliefs", z1r, b_z),
-        ("Mess3's 13 beliefs within two tokens", mess3, b_m),
-    ]
+    b_rr = _msp(rrxor.T)[0]
+    order = np.random.default_rng(306).permutation(len(b_rr))
+    return [("For RRXOR's 36 MSP beliefs", (rrxor.T, b_rr)),
+            ("For RRXOR's MSP beliefs in shuffled order", (rrxor.T, b_rr[order])),
+            ("For Z1R's 7 MSP beliefs", (z1r.T, _msp(z1r.T)[0])),
+            ("For Mess3's 13 beliefs within two tokens", (mess3.T, _msp(mess3.T, 2)[0]))]
 
 
-def _class_variants(beliefs, T, atol):
-    next_token = np.einsum("ki,xij->kx", beliefs, T)
-    return [
-        (_group(beliefs, atol), "You grouped the *beliefs*, so every MSP state got its own "
-                                "label. Group by the next-token distribution "
-                                "P(x | eta) = eta T^(x) 1: different beliefs can share it."),
-        (_group(next_token, atol, exact=True),
-         "You compared next-token distributions with exact equality; some that agree to "
-         "1e-16 differ in the last bits. Compare with the tolerance atol."),
-        (_group(np.einsum("kj,xij->kx", beliefs, T), atol),
-         "You computed the next-token distributions with the column convention "
-         "(`T[x] @ eta`). Rows of T[x] are the current state: P(x | eta) = eta T^(x) 1."),
-        (_group(next_token[:, :1], atol),
-         "You compared only the probability of token 0. With two tokens that fixes the "
-         "distribution; with more it does not: compare the whole next-token distribution."),
-        (next_token.argmax(axis=1), "You grouped by the most likely next token. Two beliefs "
-                                    "belong together only if their whole next-token "
-                                    "distributions agree."),
-        (_group(beliefs @ T.sum(0), atol),
-         "You grouped by the distribution of the next *state*, eta T. Use the next *token*: "
-         "eta T^(x) 1 for each x."),
-    ]
+def _by(f):
+    return lambda T, b, atol=1e-9: _group(f(T, np.asarray(b)), atol)
 
 
-def _test_next_token_classes(fn):
-    cases = _class_cases()
-    for name, hmm, beliefs in cases:
-        expected = _group(np.einsum("ki,xij->kx", beliefs, hmm.T), 1e-9)
-        got = as_array(fn(beliefs.copy(), hmm.T.copy(), atol=1e-9),
-                       f"next_token_classes for {name}")
-        if got.shape != (len(beliefs),):
-            raise Mistake(f"For {name} expected one label per belief, shape "
-                          f"({len(beliefs)},), got {got.shape}.")
-        if np.array_equal(_partition(got), _partition(expected)):
-            continue
-        for value, diagnosis in _class_variants(beliefs, hmm.T, 1e-9):
-            if np.array_equal(_partition(got), _partition(value)):
-                raise Mistake(f"For {name}: expected {len(set(expected.tolist()))} classes, "
-                              f"got {len(set(np.asarray(got).tolist()))}. {diagnosis}")
-        raise Mistake(f"For {name}: expected {len(set(expected.tolist()))} classes, got "
-                      f"{len(set(np.asarray(got).tolist()))}. Give two beliefs the same label "
-                      "exactly when their next-token distributions agree within atol.")
-    return ("Correct: RRXOR's 36 beliefs fall into 11 next-token classes (in any order), "
-            "and Z1R's and Mess3's beliefs are grouped right too.")
+def _next(T, b):
+    return np.einsum("ki,xij->kx", b, T)
 
 
-def check_next_token_classes(next_token_classes):
-    """Check ``next_token_classes(beliefs, T, atol) -> labels``."""
-    return run("next_token_classes", _test_next_token_classes, next_token_classes)
+check_next_token_classes = Exercise(
+    name="next_token_classes", signature="next_token_classes(T, beliefs, atol) -> labels",
+    cases=_class_cases, reference=lambda T, b: _group(_next(T, b)), convert=_canonical,
+    mistakes=(
+        Known("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)),
+              "You grouped the *beliefs*, so every MSP state got its own label. Group by the "
+              "next-token distribution P(x | eta) = eta T^(x) 1: different beliefs can share it."),
+        Known("compares distributions with exact equality",
+              lambda T, b, atol=1e-9: _group(_next(T, b), exact=True),
+              "You compared next-token distributions with exact equality; some that agree to "
+              "1e-16 differ in the last bits. Compare with the tolerance atol."),
+        Known("computes P(x | eta) with the column convention",
+              _by(lambda T, b: np.einsum("kj,xij->kx", b, T)),
+              "You computed the next-token distributions with the column convention "
+              "(`T[x] @ eta`). Rows of T[x] are the current state: P(x | eta) = eta T^(x) 1."),
+        Known("compares only the probability of token 0", _by(lambda T, b: _next(T, b)[:, :1]),
+              "You compared only the probability of token 0. With two tokens that fixes the "
+              "distribution; with more it does not: compare the whole next-token distribution."),
+        Known("groups by the most likely token", lambda T, b, atol=1e-9: _group(
+            _next(T, b).argmax(axis=1)[:, None], 0.0),
+              "You grouped by the most likely next token. Two beliefs belong together only if "
+              "their whole next-token distributions agree."),
+        Known("groups by the next-state distribution", _by(lambda T, b: b @ T.sum(0)),
+              "You grouped by the distribution of the next *state*, eta T. Use the next *token*: "
+              "eta T^(x) 1 for each x."),
+        Known("takes the beliefs first (the old order)",
+              lambda beliefs, T, atol=1e-9: _group(_next(T, beliefs)), None,
+              cause=r"takes the process first"),
+    ),
+    advice=lambda c: (f"You have {len(set(np.asarray(c.got).tolist()))} classes; there are "
+                      f"{len(set(c.expected.tolist()))} (labels compared after renumbering in "
+                      "order of first appearance). Give two beliefs the same label exactly when "
+                      "their next-token distributions agree within atol."),
+    summary="Correct: RRXOR's 36 beliefs fall into 11 next-token classes (in any order), and "
+            "Z1R's and Mess3's beliefs are grouped right too.")
+_with_test(check_next_token_classes, lambda fn: (
+    _process_first(check_next_token_classes, fn, _class_cases()[2][1]),
+    _loop(check_next_token_classes, fn))[1])
+
+
+def word_probability(T, eta, word):
+    """P(w | eta) = eta T^(w_1) ... T^(w_L) 1."""
+    v = np.asarray(eta, dtype=float)
+    for x in word:
+        v = v @ T[x]
+    return float(v.sum())
+
+
+def _words(T, lengths):
+    return (w for L in lengths for w in itertools.product(range(T.shape[0]), repeat=L))
+
+
+def _first_word(T, e1, e2, lengths, differ=None):
+    differ = differ or (lambda w: abs(word_probability(T, e1, w) - word_probability(T, e2, w)) > 1e-9)
+    return next((w for w in _words(T, lengths) if differ(w)), None)
 
 
 def _word_cases():
     rrxor, mess3 = processes.rrxor(), processes.mess3()
-    b, _, _ = reference_msp(rrxor.T, rrxor.stationary())
-    labels = _group(np.einsum("ki,xij->kx", b, rrxor.T), 1e-9)
+    b = _msp(rrxor.T)[0]
+    labels = _group(_next(rrxor.T, b))
     big = np.flatnonzero(labels == np.bincount(labels).argmax())
-    cases = []
-    for i, j in [(big[0], big[1]), (big[0], big[-1]), (big[2], big[5]), (big[1], big[7])]:
-        cases.append((f"RRXOR beliefs {fmt(b[i])} and {fmt(b[j])}", rrxor, b[i], b[j]))
-    cases.append(("RRXOR: a belief and itself", rrxor, b[3], b[3].copy()))
-    cases.append(("RRXOR: beliefs that differ in the next token", rrxor, b[0],
-                  np.eye(5)[3]))
-    cases.append(("Mess3: a belief and itself", mess3,
-                  np.array([0.5, 0.2, 0.3]), np.array([0.5, 0.2, 0.3])))
-    cases.append(("Mess3: nearby beliefs", mess3, np.array([0.5, 0.2, 0.3]),
-                  np.array([0.5, 0.21, 0.29])))
-    return cases
-
-
-def _first_column_word(e1, e2, T, max_length=6, atol=1e-9):
-    """The first word (by length, then lexicographically) whose probabilities differ when
-    computed with the column convention (``T[x] @ v``), or None."""
-    for L in range(1, max_length + 1):
-        for w in itertools.product(range(T.shape[0]), repeat=L):
-            a, b = (word_probability(e, T.transpose(0, 2, 1), w) for e in (e1, e2))
-            if abs(a - b) > atol:
-                return w
-    return None
+    cases = [(f"RRXOR beliefs {fmt(b[i])} and {fmt(b[j])}", rrxor.T, b[i], b[j])
+             for i, j in [(big[0], big[1]), (big[0], big[-1]), (big[2], big[5]), (big[1], big[7])]]
+    return cases + [("RRXOR: a belief and itself", rrxor.T, b[3], b[3].copy()),
+                    ("RRXOR: beliefs that differ in the next token", rrxor.T, b[0], np.eye(5)[3]),
+                    ("Mess3: a belief and itself", mess3.T, np.array([.5, .2, .3]), np.array([.5, .2, .3])),
+                    ("Mess3: nearby beliefs", mess3.T, np.array([.5, .2, .3]), np.array([.5, .21, .29]))]
 
 
 def _test_distinguishing_word(fn):
-    cases = _word_cases()
-    same = []       # cases where the learner's word has equal probabilities under both
-    for name, hmm, e1, e2 in cases:
-        T = hmm.T
-        expected = reference_distinguishing_length(e1, e2, T, max_length=6)
-        got = fn(e1.copy(), e2.copy(), T.copy(), max_length=6, atol=1e-9)
-        if expected is None:
-            if got is None:
-                continue
-            raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (they are "
-                          f"the same belief), so return None; you returned {got!r}.")
-        if got is None:
-            longer = (" No single token does; did you stop at length 1? Try every length "
-                      "up to max_length." if expected > 1 else "")
-            raise Mistake(f"For {name}: a word of length {expected} distinguishes them, but "
-                          f"you returned None.{longer} P(w | eta) = eta T^(w_1) ... T^(w_L) 1; "
-                          "compare these numbers for every word, length by length.")
+    _process_first(check_shortest_distinguishing_word, fn, ())
+    cases, same = _word_cases(), []
+    for name, T, e1, e2 in cases:
+        best = _first_word(T, e1, e2, range(1, 7))
+        got = check_shortest_distinguishing_word.call(fn, (T, e1, e2, 6, 1e-9), f"For {name}")
+        if best is None or got is None:
+            if (best is None) != (got is None):
+                raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (they are "
+                              f"the same belief), so return None; you returned {got!r}."
+                              if best is None else
+                              f"For {name}: a word of length {len(best)} distinguishes them, but "
+                              "you returned None." + (" No single token does; did you stop at "
+                                                     "length 1? Try every length up to "
+                                                     "max_length." if len(best) > 1 else ""))
+            continue
         try:
             word = tuple(int(x) for x in got)
         except (TypeError, ValueError):
-            raise Mistake(f"For {name} you returned {got!r}; return a tuple of token "
-                          "indices such as (0, 1).") from None
-        if len(word) == 0:
-            raise Mistake(f"For {name} you returned the empty word: it has probability 1 "
-                          "under every belief, so it never distinguishes. Start at length 1.")
+            raise Mistake(f"For {name} you returned {got!r}; return a tuple of token indices "
+                          "such as (0, 1).") from None
+        if not word:
+            raise Mistake(f"For {name} you returned the empty word: it has probability 1 under "
+                          "every belief, so it never distinguishes. Start at length 1.")
         if any(x < 0 or x >= T.shape[0] for x in word):
             raise Mistake(f"For {name} your word {word} contains tokens outside "
                           f"0..{T.shape[0] - 1}.")
-        p1, p2 = word_probability(e1, T, word), word_probability(e2, T, word)
-        if abs(p1 - p2) <= 1e-9:
-            same.append((name, word, p1, word == _first_column_word(e1, e2, T)))
-            continue
-        if len(word) > expected:
+        if abs(word_probability(T, e1, word) - word_probability(T, e2, word)) <= 1e-9:
+            same.append((name, word, word == _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7))))
+        elif len(word) > len(best):
             raise Mistake(f"For {name}: your word {word} distinguishes them, but a word of "
-                          f"length {expected} already does. Search lengths in increasing "
-                          "order and stop at the first length with a distinguishing word.")
+                          f"length {len(best)} already does. Search lengths in increasing order "
+                          "and stop at the first length with a distinguishing word.")
     if same:
-        # name the wrong comparison that explains every such word (one case can be ambiguous)
-        name, word, p1, _ = same[0]
-        head = (f"For {name}: your word {word} has the same probability {p1:.6f} under both "
-                "beliefs, so it does not distinguish them.")
-        if all(column for *_, column in same):
-            raise Mistake(f"{head} It is the first word that differs with the column "
-                          "convention (`T[x] @ v`). Rows of T[x] are the current state: "
-                          "P(w | eta) = eta T^(w_1) ... T^(w_L) 1, multiplying from the left.")
-        raise Mistake(f"{head} Compare P(w | eta) = eta T^(w_1) ... T^(w_L) 1 — the "
-                      "probability of the whole word, not the beliefs after it.")
-    return (f"Correct on {len(cases)} pairs: RRXOR beliefs that agree on the next token but "
-            "not on the next two or three, identical beliefs (None), and Mess3 beliefs.")
+        name, word, _ = same[0]
+        head = (f"For {name}: your word {word} has the same probability under both beliefs, so "
+                "it does not distinguish them.")
+        raise Mistake(f"{head} It is the first word that differs with the column convention "
+                      "(`T[x] @ v`). Rows of T[x] are the current state: P(w | eta) = "
+                      "eta T^(w_1) ... T^(w_L) 1, multiplying from the left."
+                      if all(column for *_, column in same) else
+                      f"{head} Compare P(w | eta) = eta T^(w_1) ... T^(w_L) 1, the probability "
+                      "of the whole word, not the beliefs after it.")
+    return (f"Correct on {len(cases)} pairs: RRXOR beliefs that agree on the next token but not "
+            "on the next two or three, identical beliefs (None), and Mess3 beliefs.")
 
 
-def check_distinguishing_word(shortest_distinguishing_word):
-    """Check ``shortest_distinguishing_word(eta1, eta2, T, max_length, atol)``."""
-    return run("shortest_distinguishing_word", _test_distinguishing_word,
-               shortest_distinguishing_word)
+def _beliefs_after(T, e1, e2, max_length=6, atol=1e-9):
+    def differ(w):
+        v1, v2 = (np.linalg.multi_dot([np.asarray(e, float)[None]] + [T[x] for x in w]
+                                      + [np.eye(T.shape[1])])[0] for e in (e1, e2))
+        return v1.sum() > 0 and v2.sum() > 0 and not np.allclose(v1 / v1.sum(), v2 / v2.sum())
+    return _first_word(T, e1, e2, range(1, max_length + 1), differ)
+
+
+check_shortest_distinguishing_word = Exercise(
+    name="shortest_distinguishing_word",
+    signature="shortest_distinguishing_word(T, eta1, eta2, max_length, atol) -> word",
+    test=_test_distinguishing_word, time_limit=30.0, mistakes=(
+        Known("searches the longest words first", lambda T, e1, e2, max_length=6, atol=1e-9:
+              _first_word(T, e1, e2, range(max_length, 0, -1)), None, cause="increasing"),
+        Known("compares the beliefs after the word", _beliefs_after, None,
+              cause="does not distinguish"),
+        Known("returns the empty word", lambda T, e1, e2, max_length=6, atol=1e-9:
+              None if np.allclose(e1, e2) else (), None, cause="empty word"),
+        Known("tries single tokens only", lambda T, e1, e2, max_length=6, atol=1e-9:
+              _first_word(T, e1, e2, [1]), None, cause="stop at length 1"),
+        Known("returns the length, not the word", lambda T, e1, e2, max_length=6, atol=1e-9: (
+            lambda w: None if w is None else len(w))(_first_word(T, e1, e2, range(1, 7))), None,
+              cause="return a tuple of token indices"),
+        Known("computes word probabilities column-wise", lambda T, e1, e2, max_length=6, atol=1e-9:
+              _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7)), None,
+              cause="column convention"),
+        Known("takes the beliefs first (the old order)",
+              lambda eta1, eta2, T, max_length=6, atol=1e-9: _first_word(T, eta1, eta2, range(1, 7)),
+              None, cause="takes the process first"),
+    ))
+
+EXERCISES = (check_build_msp, check_recurrent_states, check_msp_entropy_rate, check_chaos_game,
+             check_box_counting_dimension, check_next_token_classes,
+             check_shortest_distinguishing_word)

@@ -146,7 +146,7 @@ def build_msp(T, pi, max_depth=20, atol=1e-9):
 
 
 # %%
-check_31 = checks.check_msp(build_msp)
+check_31 = checks.check_build_msp(build_msp)
 check_31
 
 # %% [markdown]
@@ -225,7 +225,7 @@ def recurrent_states(successors):
 
 
 # %%
-check_32 = checks.check_recurrent(recurrent_states)
+check_32 = checks.check_recurrent_states(recurrent_states)
 check_32
 
 # %% [markdown]
@@ -461,7 +461,7 @@ def box_counting_dimension(points, epsilons):
 
 
 # %%
-check_35 = checks.check_box_counting(box_counting_dimension)
+check_35 = checks.check_box_counting_dimension(box_counting_dimension)
 check_35
 
 # %% [markdown]
@@ -489,10 +489,10 @@ else:
 #
 # Write two functions.
 #
-# 1. `next_token_classes(beliefs, T, atol)` returns integer labels, one per belief, with
+# 1. `next_token_classes(T, beliefs, atol)` returns integer labels, one per belief, with
 #    `labels[i] == labels[j]` exactly when the next-token distributions
 #    $P(\cdot\mid\eta_i)$ and $P(\cdot\mid\eta_j)$ agree within `atol` in every entry.
-# 2. `shortest_distinguishing_word(eta1, eta2, T, max_length, atol)` returns the shortest word
+# 2. `shortest_distinguishing_word(T, eta1, eta2, max_length, atol)` returns the shortest word
 #    $w$ (a tuple of tokens) with $|P(w\mid\eta_1) - P(w\mid\eta_2)| > $ `atol`, where
 #    $P(w\mid\eta) = \eta T^{(w_1)}\cdots T^{(w_L)}\mathbf 1$ — or `None` if no word of length
 #    `<= max_length` distinguishes them.
@@ -512,13 +512,13 @@ else:
 # </details>
 
 # %%
-def next_token_classes(beliefs, T, atol=1e-9):
+def next_token_classes(T, beliefs, atol=1e-9):
     """Group beliefs by their next-token distribution.
 
     Parameters
     ----------
-    beliefs : ndarray, shape (K, n_states)
     T : ndarray, shape (n_tokens, n_states, n_states)
+    beliefs : ndarray, shape (K, n_states)
     atol : float
 
     Returns
@@ -542,13 +542,13 @@ def next_token_classes(beliefs, T, atol=1e-9):
     ### END SOLUTION
 
 
-def shortest_distinguishing_word(eta1, eta2, T, max_length=6, atol=1e-9):
+def shortest_distinguishing_word(T, eta1, eta2, max_length=6, atol=1e-9):
     """Shortest word w with |P(w | eta1) - P(w | eta2)| > atol, or None.
 
     Parameters
     ----------
-    eta1, eta2 : ndarray, shape (n_states,)
     T : ndarray, shape (n_tokens, n_states, n_states)
+    eta1, eta2 : ndarray, shape (n_states,)
     max_length : int
     atol : float
 
@@ -574,7 +574,7 @@ check_36a = checks.check_next_token_classes(next_token_classes)
 check_36a
 
 # %%
-check_36b = checks.check_distinguishing_word(shortest_distinguishing_word)
+check_36b = checks.check_shortest_distinguishing_word(shortest_distinguishing_word)
 check_36b
 
 # %% [markdown]
@@ -585,12 +585,12 @@ check_36b
 # %%
 if check_31 and check_36a and check_36b:
     b, _ = build_msp(rrxor.T, rrxor.stationary())
-    labels = next_token_classes(b, rrxor.T)
+    labels = next_token_classes(rrxor.T, b)
     sizes = np.bincount(labels)
     print(f"{len(b)} beliefs, {len(sizes)} next-token classes of sizes "
           f"{sorted(sizes.tolist(), reverse=True)}")
     members = np.flatnonzero(labels == np.argmax(sizes))
-    lengths = [len(shortest_distinguishing_word(b[i], b[j], rrxor.T))
+    lengths = [len(shortest_distinguishing_word(rrxor.T, b[i], b[j]))
                for i, j in itertools.combinations(members, 2)]
     values, counts = np.unique(lengths, return_counts=True)
     print(f"{len(lengths)} pairs in the largest class; shortest distinguishing word has")
