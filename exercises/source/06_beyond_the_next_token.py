@@ -192,6 +192,24 @@ def next_token_ceiling(beliefs, next_probs):
 checks.check_next_token_ceiling(next_token_ceiling)
 
 # %% [markdown]
+# > **Question (predict, then run the next cell).** On RRXOR, which is larger: the ceiling you
+# > just wrote (any function of the next token) or the squared correlation of belief distances
+# > with next-token distances? Could the correlation ever be the larger one?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > The ceiling, and always. The correlation version scores one particular representation, the
+# > one whose distances are the next-token distances (fitted by a straight line); the ceiling
+# > is the best score of *any* representation that sees only the next token, that one
+# > included (a straight line in the next-token distance is a function of the pair).
+# > </details>
+
+# %%
+ceilings = futures.next_token_distance_ceiling(rdata.beliefs, rdata.next_token_probs)
+print(f"RRXOR: ceiling over any function of the next token {ceilings.any_function:.3f}; "
+      f"squared correlation with next-token distances {ceilings.isometric:.3f}")
+
+# %% [markdown]
 # On 600 random RRXOR points, against the package's exact computation over all 4,360:
 
 # %%
@@ -412,6 +430,22 @@ def sign_test(kl_steered, kl_control):
 
 # %%
 checks.check_sign_test(sign_test)
+
+# %% [markdown]
+# > **Question (predict, then run the next cell).** With 12 pairs and no ties, how many times
+# > must steering win for the sign test to reach p < 0.05? Is 9 wins out of 12 (75 %) enough?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > 10 wins. Nine of twelve gives p = 0.073: a fair coin shows at least 9 heads in 12 throws
+# > that often. A 75 % win rate needs more pairs before it means anything; over the 200 pairs
+# > below, the same rate would be far beyond chance.
+# > </details>
+
+# %%
+for wins in (9, 10, 11):
+    p_value = sum(math.comb(12, j) for j in range(wins, 13)) / 2 ** 12
+    print(f"{wins} wins of 12: p = {p_value:.3f}")
 
 # %% [markdown]
 # Now judge the two moves of chapter 06 on the transformer above: the probe's move (yours,

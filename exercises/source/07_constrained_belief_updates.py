@@ -30,9 +30,9 @@
 # reference, and when they disagree names the most likely mistake. Cells that use your
 # functions print a note until the functions exist, so the notebook always runs to the end.
 #
-# **Conventions** (chapter 07, section 1). `T` is either the labelled matrices `T[z, i, j] =
-# P(emit z, go to j | in i)`, shape `(X, S, S)`, or the net matrix `T.sum(0)`, shape `(S, S)`
-# — each exercise says which. Distributions are row vectors. Tokens are $z_1 \dots z_L$; $d$
+# **Conventions** (chapter 07, section 1). `T` is either the labelled matrices `T[x, i, j] =
+# P(emit x, go to j | in i)`, shape `(X, S, S)`, or the net matrix `T.sum(0)`, shape `(S, S)`
+# — each exercise says which. Distributions are row vectors. Tokens are $x_1 \dots x_L$; $d$
 # counts positions, and the token at $s \le d$ lies $d - s$ steps back.
 
 # %%
@@ -127,12 +127,12 @@ except NotImplementedError:
 # Write `constrained_update(T, pi, tokens, rate)` for labelled matrices `T` `(X, S, S)`, the
 # stationary `pi` `(S,)`, tokens `(L,)` and a number `rate`. Return `r` of shape `(L, S)`,
 # row `d − 1` being
-# $$ r_d = \pi + \sum_{s=1}^{d} \text{rate}^{\,d-s}\, u_{z_s}, \qquad
-#    u_z = \pi^{(z)} - \pi, \qquad \pi^{(z)} = \frac{\pi T^{(z)}}{\pi T^{(z)} \mathbf 1}. $$
+# $$ r_d = \pi + \sum_{s=1}^{d} \text{rate}^{\,d-s}\, u_{x_s}, \qquad
+#    u_x = \pi^{(x)} - \pi, \qquad \pi^{(x)} = \frac{\pi T^{(x)}}{\pi T^{(x)} \mathbf 1}. $$
 #
 # <details><summary>Hint — a recursion</summary>
 #
-# $r_d - \pi = \text{rate}\,(r_{d-1} - \pi) + u_{z_d}$: a linear iterated function system.
+# $r_d - \pi = \text{rate}\,(r_{d-1} - \pi) + u_{x_d}$: a linear iterated function system.
 # </details>
 
 # %%
@@ -155,8 +155,8 @@ def constrained_update(T, pi, tokens, rate):
     u = post / post.sum(axis=1, keepdims=True) - pi
     dev = np.zeros_like(pi, dtype=float)
     out = []
-    for z in tokens:
-        dev = rate * dev + u[z]
+    for x in tokens:
+        dev = rate * dev + u[x]
         out.append(pi + dev)
     return np.array(out)
     ### END SOLUTION
@@ -178,6 +178,25 @@ try:
     print("eta:", eta.round(3).tolist())
 except NotImplementedError:
     print("(finish Exercise 7.2 to compare r with the exact belief)")
+
+# %% [markdown]
+# > **Question (predict, then run the next cell).** At Mess3(1/3, 0.6) the hop parameter makes
+# > $\zeta = 0$, so the constrained update with rate $\zeta$ keeps only the last token's update,
+# > $r_d = \pi^{(x_d)}$. How far is that from the exact belief?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Nowhere: they are equal (the difference is rounding). With $\zeta = 0$ the hidden chain
+# > forgets its state at every step, so the exact belief, too, depends on the last token only:
+# > it is $\pi^{(x_d)}$. On the Mess3 family the MLP has something to correct only when
+# > $\zeta \ne 0$.
+# > </details>
+
+# %%
+memoryless = processes.mess3(1 / 3, 0.6)
+r0 = constrained.constrained_update(memoryless, tokens, 0.0)
+gap = np.abs(r0 - belief_trajectories(memoryless, tokens)[0, 1:]).max()
+print("largest |r - η| at Mess3(1/3, 0.6):", "below 1e-12" if gap < 1e-12 else f"{gap:.3f}")
 
 # %% [markdown]
 # ---
@@ -214,6 +233,28 @@ def heads_needed(T):
 checks.check_heads_needed(heads_needed)
 
 # %% [markdown]
+# > **Question (predict, then run the next cell).** How many heads do Mess3(0.15, 0.6),
+# > Mess3(0.5, 0.6) and RRXOR ask for? (Mess3's net matrix has eigenvalues $1, \zeta, \zeta$
+# > with $\zeta = 1 - 3x$; RRXOR's are $1$, $e^{\pm 2\pi i/3}$ and $0$.)
+# >
+# > <details><summary>Answer</summary>
+# >
+# > One, two, and none that work. At $x = 0.15$, $\zeta = 0.55 > 0$: one head, however many
+# > directions the double eigenvalue spans. At $x = 0.5$, $\zeta = -0.5$: two heads, one for the
+# > even and one for the odd distances. RRXOR's complex pair asks for weights that rotate with
+# > distance, which no positive attention pattern makes: the count is an error, not a number.
+# > These are the grid's one- and two-head models of chapter 07.
+# > </details>
+
+# %%
+for name, hmm in [("Mess3(0.15, 0.6)", processes.mess3(0.15, 0.6)),
+                  ("Mess3(0.5, 0.6)", processes.mess3(0.5, 0.6)), ("RRXOR", processes.rrxor())]:
+    try:
+        print(f"{name:16s} heads needed: {constrained.heads_needed(hmm)}")
+    except ValueError:
+        print(f"{name:16s} heads needed: none work (complex eigenvalues)")
+
+# %% [markdown]
 # ---
 # ### Exercise 7.4 — OV vectors of a trained model ★★☆, ~20 min
 #
@@ -221,10 +262,10 @@ checks.check_heads_needed(heads_needed)
 #
 # **You will:** read off what each head of a trained one-layer model writes for each token.
 #
-# In layer 0 the residual stream at key position $k$ is $W_E[z_k] + W_\text{pos}[k]$, so what
-# head $h$ writes from there depends only on $(k, z_k)$. Write `ov_vectors(model)` returning an
+# In layer 0 the residual stream at key position $k$ is $W_E[x_k] + W_\text{pos}[k]$, so what
+# head $h$ writes from there depends only on $(k, x_k)$. Write `ov_vectors(model)` returning an
 # array of shape `(H, n_ctx, X, d_model)`:
-# $$ \text{OV}[h, k, z] = \big(\mathrm{LN}_1(W_E[z] + W_\text{pos}[k])\, W_V^h + b_V^h\big)\, W_O^h , $$
+# $$ \text{OV}[h, k, x] = \big(\mathrm{LN}_1(W_E[x] + W_\text{pos}[k])\, W_V^h + b_V^h\big)\, W_O^h , $$
 # without $b_O$ (added once per position). In this course's model, `model.blocks[0].ln1` is
 # $\mathrm{LN}_1$; `model.blocks[0].attn.qkv` is one `nn.Linear` whose output is
 # `[q | k | v]`, each of `H * d_head` features (head-major); `model.blocks[0].attn.out.weight`
@@ -269,8 +310,8 @@ try:
     model, record = checkpoints.load("grid-x50-a60-h2-s0")
     ov = ov_vectors(model)
     c = (ov - ov.mean(axis=2, keepdims=True))[:, -1]            # (heads, tokens, d_model)
-    cos = [float(c[0, z] @ c[1, z] / np.linalg.norm(c[0, z]) / np.linalg.norm(c[1, z]))
-           for z in range(3)]
+    cos = [float(c[0, x] @ c[1, x] / np.linalg.norm(c[0, x]) / np.linalg.norm(c[1, x]))
+           for x in range(3)]
     print("cosine between the heads' OV vectors, tokens A, B, C:", np.round(cos, 2))
 except NotImplementedError:
     print("(finish Exercise 7.4 to look at a trained model)")
@@ -317,7 +358,7 @@ except NotImplementedError:
 # *Practises chapter 07, section 4.*
 #
 # In general a token's deviation is carried forward by the matrix power, not by one number:
-# $$ r_d = \pi + \sum_{s=1}^{d} u_{z_s}\, T^{\,d-s}, \qquad T = \textstyle\sum_z T^{(z)} . $$
+# $$ r_d = \pi + \sum_{s=1}^{d} u_{x_s}\, T^{\,d-s}, \qquad T = \textstyle\sum_x T^{(x)} . $$
 # Write `propagated_update(T, pi, tokens)` (labelled `T` `(X, S, S)`) returning `(L, S)`. For
 # Mess3 it equals Exercise 7.2 with rate $\zeta$.
 
@@ -330,8 +371,8 @@ def propagated_update(T, pi, tokens):
     M = T.sum(axis=0)
     dev = np.zeros_like(pi, dtype=float)
     out = []
-    for z in tokens:
-        dev = dev @ M + u[z]
+    for x in tokens:
+        dev = dev @ M + u[x]
         out.append(pi + dev)
     return np.array(out)
     ### END SOLUTION
@@ -372,7 +413,7 @@ except NotImplementedError:
 # ## Wrap-up
 #
 # From $T$ alone you can now predict the attention decay ($|\zeta|$, or the better-fitting
-# $r^*$ of chapter 07), the OV geometry (three directions along $u_z$) and the number of heads
+# $r^*$ of chapter 07), the OV geometry (three directions along $u_x$) and the number of heads
 # (the signs of the eigenvalues) — and you can measure each in a trained model.
 #
 # Back to chapter 07, section 7, for where the ansatz holds and where it breaks on the grid.

@@ -156,6 +156,27 @@ def incontext_gap(meta, comp_preds):
 checks.check_incontext_gap(incontext_gap)
 
 # %% [markdown]
+# > **Question (predict, then run the next cell).** Two worlds, meta-belief $(0.5, 0.5)$. In
+# > case A they predict $(0.9, 0.1)$ and $(0.1, 0.9)$, in case B $(0.6, 0.4)$ and $(0.4, 0.6)$.
+# > Which gap is larger, and can any pair of predictions push it above $\ln 2 = 0.693$ nats?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Case A, by far: the next token says a lot about the world there, so not knowing the world
+# > costs a lot. No pair can exceed $\ln 2$: the gap is the mutual information between the
+# > world and the next token, at most the entropy of the meta-belief, $\ln 2$ for two equally
+# > likely worlds. Predictions that name the world outright reach it.
+# > </details>
+
+# %%
+from beliefcourse.information import entropy
+
+for case, preds in [("A", [[0.9, 0.1], [0.1, 0.9]]), ("B", [[0.6, 0.4], [0.4, 0.6]]),
+                    ("certain", [[1.0, 0.0], [0.0, 1.0]])]:
+    P, m = np.array(preds), np.array([0.5, 0.5])
+    print(f"case {case:8s} gap = {entropy(m @ P) - m @ entropy(P):.3f} nats")
+
+# %% [markdown]
 # Averaged over sampled contexts, your gap is the chapter's in-context gap curve. Against the
 # package's exact enumeration (positions 2, 4 and 8):
 
@@ -211,6 +232,26 @@ def chernoff_information(p, q):
 
 # %%
 checks.check_chernoff_information(chernoff_information)
+
+# %% [markdown]
+# > **Question (predict, then run the next cell).** For the mirror pair $p = (0.7, 0.3)$,
+# > $q = (0.3, 0.7)$, where is the minimising $\lambda$, and how does $C(p, q)$ compare with the
+# > Bhattacharyya distance $-\ln \sum_x \sqrt{p(x) q(x)}$?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > At $\lambda = 1/2$, so the two are equal. Swapping $p$ and $q$ swaps $\lambda$ and
+# > $1 - \lambda$, and the mirror pair is its own swap (up to relabelling the outcomes), so the
+# > convex function of $\lambda$ is symmetric about $1/2$. For a pair without that symmetry the
+# > minimum moves away from $1/2$ and the Bhattacharyya distance is only a lower bound.
+# > </details>
+
+# %%
+p_m, q_m = np.array([0.7, 0.3]), np.array([0.3, 0.7])
+lams = np.linspace(0, 1, 100_001)
+log_z = np.log((p_m[None] ** lams[:, None] * q_m[None] ** (1 - lams[:, None])).sum(axis=1))
+print(f"minimising lambda {lams[log_z.argmin()]:.3f}; C = {-log_z.min():.4f} nats; "
+      f"Bhattacharyya {-np.log(np.sqrt(p_m * q_m).sum()):.4f} nats")
 
 # %% [markdown]
 # Two coins, $p = 0.7$ and $q = 0.4$: Chernoff information against the two KL divergences
