@@ -1173,7 +1173,31 @@ plt.show()
 # points therefore measures the probe's noise as much as the network's geometry, and only
 # the comparison with the exact beliefs of the same points makes it readable.
 #
-# ## Summary
+# ## What you learned
+#
+# * **A belief fixes the whole future; a next-token prediction does not.** You computed the
+#   distribution of the next $k$ tokens from a belief, and the exact *next-token ceiling*: the
+#   best any representation that knows only the next-token distribution can score. On RRXOR,
+#   where 35 beliefs share 11 next-token distributions, the trained networks hold more than
+#   the next token — but beating the ceiling alone is a weak bar, since untrained networks and
+#   the input-only baseline clear it on some targets.
+# * **The distance test** (the paper's Fig. 7D), with its exact ceiling, says "more than the
+#   next token", not "the whole future": on RRXOR the next three tokens already explain the
+#   belief distances.
+# * **Not only transformers.** A GRU and an LSTM trained on the same data carry the belief
+#   linearly too. But a random recurrent network already carries much of Mess3's belief (it
+#   is a good *reservoir*), so for them the untrained control matters even more.
+# * **Found is not used.** A probe shows that the belief can be read out; steering — moving an
+#   activation and watching the prediction — tests whether the network uses it. It needs its
+#   controls (a random move of the same length, a move towards a wrong target, the untrained
+#   network), and the probe's own direction is a weak one to move along.
+# * **Beyond the next token, in use:** on RRXOR the recurrent networks use what their state
+#   holds beyond the next token. In a transformer, which recomputes every position from the
+#   tokens, the same experiment cannot tell.
+# * **Layout:** linear in beliefs in the transformer's later layers, closer to log-beliefs in
+#   the recurrent states.
+#
+# <details><summary>The same points with the numbers of this chapter</summary>
 #
 # * **More than the next token.** On RRXOR, where 35 beliefs share 11 next-token
 #   distributions, every trained network holds, held out, far more of the belief, of the
@@ -1208,6 +1232,7 @@ plt.show()
 # * **Laid out** linearly in beliefs in the transformer's later layers and closer to
 #   log-beliefs in the recurrent states; the dimension of probed points falls with training
 #   towards that of the exact beliefs, inflated by probe noise.
+# </details>
 
 # %% [markdown]
 # ### References

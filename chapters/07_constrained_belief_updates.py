@@ -14,7 +14,7 @@
 # # 07 · Constrained belief updates: what one attention layer computes
 #
 # *Reading time ≈ 90 minutes. Prerequisites: chapter 02 (Bayes' rule on beliefs), chapter 03
-# (the belief fractal), chapter 05 (probes, the course's R², and section 9's first look at attention by
+# (the belief fractal), chapter 05 (probes, the course's R², and its first look at attention by
 # distance); eigenvalues and eigenvectors.*
 #
 # Chapter 05 found the belief inside the residual stream. Piotrowski, Riechers, Filan and Shai
@@ -24,19 +24,25 @@
 # every past token updates the prior on its own, the updates decay with distance at a rate set
 # by the spectrum of the hidden chain, and they are added up. Later layers (here: the MLP)
 # close the gap to exact Bayes. From the transition matrix alone this predicts the attention
-# pattern, the value/output (OV) vectors, and even the number of heads.
+# pattern, the OV vectors, and even the number of heads. (A head's **OV circuit** is the part
+# that decides *what* it writes: the attended position's stream multiplied by the value
+# matrix $W_V$ and then the output matrix $W_O$. Its QK part, queries against keys, decides
+# *where* to look. An OV vector is what the OV circuit writes for one token at one position.)
 #
-# This chapter derives the update in numpy, maps over Mess3's whole parameter square where it
-# is good and where it is not, and then tests each prediction on one-layer transformers
-# trained on the paper's own grid — including a test that separates two candidate rates.
-# Paper (b)'s quantitative figures were not readable in our copy, so where numbers are compared
-# they are compared with the authors' notebook (their code), not with the paper's figures.
+# You will derive the update in numpy, map where it is good and where it is not over all of
+# Mess3(x, α)'s parameter square, and then test each prediction on one-layer transformers
+# trained on the paper's own grid of parameters — including a test that tells two candidate
+# decay rates apart.
+#
+# > **For readers of the paper.** Paper (b)'s quantitative figures were not readable in our
+# > copy, so where this chapter compares numbers, it compares them with the authors' notebook
+# > (their code), not with the paper's figures.
 #
 # **After this chapter you will be able to**
 #
 # 1. derive the constrained update from the spectral decomposition of $T$ and say what the
 #    softmax normalisation changes;
-# 2. compute, for any $(x, \alpha)$, how well it can explain the belief (R²), the decay rate
+# 2. compute, for any Mess3(x, α), how well it can explain the belief (R²), the decay rate
 #    $\zeta$ the paper predicts and the rate $r^*$ that actually fits best;
 # 3. predict the number of heads from the signs of the eigenvalues, and say why the ansatz has
 #    nothing to offer for RRXOR;
@@ -63,48 +69,48 @@ np.set_printoptions(precision=4, suppress=True)
 # %% [markdown]
 # ## 1. A product, and a sum
 #
-# Write $z_1 z_2 \dots$ for the tokens (paper (b)'s letter; $x$ is Mess3's parameter). The exact
+# Write $x_1 x_2 \dots$ for the tokens, as in every chapter (paper (b) writes them $z$). The exact
 # belief after $d$ tokens is a normalised product (chapter 02),
 #
-# $$ \eta_d = \frac{\pi\, T^{(z_1)} \cdots T^{(z_d)}}{\pi\, T^{(z_1)} \cdots T^{(z_d)} \mathbf 1} . $$
+# $$ \eta_d = \frac{\pi\, T^{(x_1)} \cdots T^{(x_d)}}{\pi\, T^{(x_1)} \cdots T^{(x_d)} \mathbf 1} . $$
 #
-# An attention head at position $d$ outputs $\sum_{s \le d} a_{ds}\, v(z_s)$: a weighted sum of
+# An attention head at position $d$ outputs $\sum_{s \le d} a_{ds}\, v(x_s)$: a weighted sum of
 # something each key computes *from its own token alone*. So let each token act alone. Token
-# $z_s$, seen from the prior, gives the one-step posterior
-# $\pi^{(z)} = \pi T^{(z)} / (\pi T^{(z)} \mathbf 1)$; its news is the deviation
-# $u_z = \pi^{(z)} - \pi$ (a row vector summing to 0). With no further observations the hidden
-# chain carries that deviation forward by the net matrix $T = \sum_z T^{(z)}$: after $d - s$
-# steps it is $u_{z_s} T^{d-s}$. Adding every token's carried-forward news gives the
+# $x_s$, seen from the prior, gives the one-step posterior
+# $\pi^{(x)} = \pi T^{(x)} / (\pi T^{(x)} \mathbf 1)$; its news is the deviation
+# $u_x = \pi^{(x)} - \pi$ (a row vector summing to 0). With no further observations the hidden
+# chain carries that deviation forward by the net matrix $T = \sum_x T^{(x)}$: after $d - s$
+# steps it is $u_{x_s} T^{d-s}$. Adding every token's carried-forward news gives the
 # **constrained update**
 #
-# $$ r_d = \pi + \sum_{s=1}^{d} u_{z_s}\, T^{\,d-s} . $$
+# $$ r_d = \pi + \sum_{s=1}^{d} u_{x_s}\, T^{\,d-s} . $$
 #
 # **Spectral form.** If $T$ is diagonalisable, $T = \sum_k \lambda_k P_k$ with projectors
 # $P_k = r_k l_k$ (right eigenvector times left eigenvector, $l_k r_k = 1$), so
 # $T^n = \sum_k \lambda_k^n P_k$. The eigenvalue $\lambda_1 = 1$ has $P_1 = \mathbf 1 \pi$, and
-# $u_z \mathbf 1 \pi = 0$ because $u_z$ sums to zero. Hence
+# $u_x \mathbf 1 \pi = 0$ because $u_x$ sums to zero. Hence
 #
-# $$ r_d = \pi + \sum_{k \ge 2} \sum_{s=1}^{d} \lambda_k^{\,d-s}\, u_{z_s} P_k : $$
+# $$ r_d = \pi + \sum_{k \ge 2} \sum_{s=1}^{d} \lambda_k^{\,d-s}\, u_{x_s} P_k : $$
 #
-# one geometric decay per eigenvalue, each with its own output direction $u_z P_k$.
-# For Mess3, $T = \zeta I + (1 - \zeta)\mathbf 1\pi$ with $\zeta = 1 - 3x$ (a double eigenvalue,
-# $P_2 = I - \mathbf 1\pi$), so $u_z P_2 = u_z$ and
+# one geometric decay per eigenvalue, each with its own output direction $u_x P_k$.
+# For Mess3(x, α), $T = \zeta I + (1 - \zeta)\mathbf 1\pi$ with ζ = 1 − 3x (a double eigenvalue,
+# $P_2 = I - \mathbf 1\pi$), so $u_x P_2 = u_x$ and
 #
-# $$ r_d = \pi + \sum_{s=1}^{d} \zeta^{\,d-s}\, u_{z_s}, \qquad
+# $$ r_d = \pi + \sum_{s=1}^{d} \zeta^{\,d-s}\, u_{x_s}, \qquad
 #    u_A = \frac{3\alpha - 1}{6}\,(2, -1, -1) . $$
 #
 # That is what one head can compute: attention $a_{ds} \propto \zeta^{d-s}$ and an OV circuit
-# that writes (an affine image of) $u_{z_s}$. Three consequences: the OV images of A, B, C are
+# that writes (an affine image of) $u_{x_s}$. Three consequences: the OV images of A, B, C are
 # 120° apart (they are $u_A, u_B, u_C$); they point towards their own vertex if $\alpha > 1/3$
-# and away from it if $\alpha < 1/3$; and for $x > 1/3$, $\zeta < 0$, the weights alternate in
+# and away from it if $\alpha < 1/3$; and for Mess3(x, α) with x > 1/3, $\zeta < 0$: the weights alternate in
 # sign — a softmax head cannot do that alone (section 4).
 #
 # **The normalisation.** Softmax weights sum to 1, so one head outputs
-# $\sum_s \zeta^{d-s} u_{z_s} / N_d$ with $N_d = \sum_{k<d} |\zeta|^k$: the same sum, scaled by
+# $\sum_s \zeta^{d-s} u_{x_s} / N_d$ with $N_d = \sum_{k<d} |\zeta|^k$: the same sum, scaled by
 # a factor that depends on the position. We carry both versions (`normalise=True`).
 #
 # `beliefcourse.constrained` implements all of this; first the pieces at paper (b)'s grid point
-# $(x, \alpha) = (0.15, 0.6)$.
+# Mess3(0.15, 0.6).
 
 # %%
 hmm = processes.mess3(0.15, 0.6)
@@ -132,10 +138,10 @@ for d in range(len(tokens)):
 #
 # ## 2. Two fractals: a linear IFS beside a projective one
 #
-# Written as a recursion, $r_d - \pi = \zeta\,(r_{d-1} - \pi) + u_{z_d}$: three affine maps
-# $v \mapsto \zeta v + u_z$, applied in the order of the tokens — a **linear** iterated function
+# Written as a recursion, $r_d - \pi = \zeta\,(r_{d-1} - \pi) + u_{x_d}$: three affine maps
+# $v \mapsto \zeta v + u_x$, applied in the order of the tokens — a **linear** iterated function
 # system (a chaos game) contracting by $|\zeta|$. Exact Bayes applies
-# $\eta \mapsto \eta T^{(z)} / \eta T^{(z)} \mathbf 1$, a *projective* map. Both generate fractals;
+# $\eta \mapsto \eta T^{(x)} / \eta T^{(x)} \mathbf 1$, a *projective* map. Both generate fractals;
 # they are not the same fractal. Below, every word of length 9 at two points: the exact belief,
 # and $r$ put into the simplex by the best affine map $r \to \eta$ (fitted over every position of
 # every word; colours are the true belief).
@@ -269,7 +275,7 @@ print("|r*| <= |ζ| at every point:", bool(np.all(np.abs(maps.rate_star) <= np.a
 # The best rate $r^*$ is never larger in magnitude than $\zeta$ on this grid, and much smaller in
 # that corner (by up to 0.56): forgetting faster than the chain does is the linear
 # update's way of imitating Bayes' saturation. The sign of $r^*$ follows the sign of $\zeta$
-# (the dashed line), and the orientation of $u_z$ flips at the dotted line. The crosses
+# (the dashed line), and the orientation of $u_x$ flips at the dotted line. The crosses
 # are the points we train on.
 #
 # ## 4. Heads from the spectrum, and where the ansatz has nothing to say
@@ -430,9 +436,9 @@ for label, m in [("200 steps", short.model), ("shipped (2,000 steps)", shipped)]
 # * the **OV symmetry**: the mean over token pairs and positions of |angle − 120°| between the
 #   token-centred OV vectors (0 predicted; the *mean* angle of three centred vectors is always
 #   120°, so only the deviation says anything), in the residual stream and after reading the
-#   vectors into belief space with the probe below; and the **OV orientation**: the centred OV vector of token $z$,
+#   vectors into belief space with the probe below; and the **OV orientation**: the centred OV vector of token $x$,
 #   read into belief space by the linear part of a probe `resid_mid` → η, against the direction
-#   to $z$'s vertex (cosine; the theory predicts the sign of $3\alpha - 1$ for a head on even
+#   to $x$'s vertex (cosine; the theory predicts the sign of $3\alpha - 1$ for a head on even
 #   distances and the opposite sign for a head on odd distances when $\zeta < 0$);
 # * the **decomposition** of `resid_mid` into embedding + Σ attention × OV + $b_O$ (largest
 #   error, printed as a bound: it is floating-point rounding);
@@ -799,7 +805,28 @@ print(f"4-layer model, layer 0: fitted {deep_fit.rate:.3f} [{deep_fit.low:.3f}, 
 # The 95 % intervals come from the scatter of the fit over queries and distances of one model;
 # they do not include seed-to-seed variation, which the two seeds per point show is larger.
 #
-# ## 10. Summary
+# ## 10. What you learned
+#
+# * **A product against a sum.** Bayes' rule multiplies one matrix per token; an attention
+#   layer can only add. The *constrained update* adds each token's one-step news $u_x$,
+#   carried forward by the net matrix $T$; you derived it from the spectrum of $T$, and for
+#   Mess3 it decays like $\zeta^{d-s}$.
+# * **Predictions from $T$ alone:** attention that decays geometrically with distance, OV
+#   vectors 120° apart whose orientation follows the sign of $3\alpha - 1$, and a second head,
+#   split by the parity of the distance, when an eigenvalue is negative. For RRXOR, whose
+#   spectrum is complex, the ansatz predicts nothing.
+# * **How good a sum can be depends on the process:** close to exact where the chain forgets
+#   fast or the tokens say little, poor for sticky chains with sharp tokens — the corner where
+#   paper (a)'s Mess3 lives.
+# * **In trained one-layer models** the mechanism shows where tokens are informative
+#   ($\alpha \ge 0.6$) and the chain forgets slowly ($|\zeta| \ge 0.5$), and only in part
+#   elsewhere. The decay rate is best read as $r^*$, the rate that makes a sum best imitate
+#   Bayes, which equals $\zeta$ only approximately; the MLP after the attention layer closes
+#   the gap to the exact belief.
+# * **How to test a mechanism:** with a prediction that could fail and a control beside it
+#   (the rate $\zeta$ against $r^*$; one head against two at equal training tokens).
+#
+# <details><summary>Each prediction on our grid, with the numbers</summary>
 #
 # | prediction from $T$ | where it holds on our grid | where it breaks |
 # |---|---|---|
@@ -820,6 +847,7 @@ print(f"4-layer model, layer 0: fitted {deep_fit.rate:.3f} [{deep_fit.low:.3f}, 
 # parity split did not form in any of 16 seeds. Its quantitative
 # decay-rate prediction is best read as "the rate that makes a sum best imitate Bayes", which
 # equals the eigenvalue only approximately, and only where a sum is already a good imitation.
+# </details>
 #
 # **Next.** Both papers stop at a single process. Chapter 08 goes where neither went: when the
 # training data come from several worlds, the same belief update, run over (world, state),
