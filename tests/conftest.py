@@ -14,8 +14,8 @@ Markers. ``slow`` marks a test that takes more than a few seconds (a subprocess 
 or starts something, a notebook run, the book, a browser); every notebook nbval checks is
 marked ``slow`` here too. ``./course test`` and CI run everything; ``pytest -m "not slow"
 tests`` is the developers' quick loop. ``browser`` marks the tests that drive JupyterLab in
-Chromium (the ``start_lab`` fixture, :func:`lab_open` and :func:`lab_run_all` below are
-their shared parts).
+Chromium (the ``start_lab`` fixture, :func:`chromium_page`, :func:`lab_open` and
+:func:`lab_run_all` below are their shared parts).
 
 Hypothesis. Under CI (``CI`` set, as ``.ci/run`` does) the ``ci`` profile is loaded: examples are
 derived from each test's name (``derandomize=True``), so every CI run tries the same inputs,
@@ -31,6 +31,7 @@ set), where a missing browser is an error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -170,6 +171,25 @@ def start_lab(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def chromium_page(executable: str, width: int = 1400, height: int = 1000,
+                  timeout_ms: float = 120_000):
+    """A Playwright page of ``width`` x ``height`` CSS pixels in headless Chromium
+    (:data:`CHROMIUM_ARGS`; ``executable`` from the ``chromium_executable`` fixture), with
+    ``timeout_ms`` as its default timeout; the browser closes on leaving the block."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS,
+                                    headless=True)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(timeout_ms)
+            yield page
+        finally:
+            browser.close()
 
 
 def lab_open(page, url: str) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-from test_browser import CHROMIUM_ARGS
+from conftest import chromium_page
 
 from beliefcourse.workshop import book
 from beliefcourse.workshop.catalog import ROOT, chapters
@@ -149,8 +149,6 @@ def test_link_chapters_rule():
 def test_browser_reads_a_chapter_and_searches(html, chromium_executable, artifacts_dir):
     """Serve the book over HTTP (as GitHub Pages would), open chapter 03: MathJax typesets
     its math and every figure loads; the search page finds the chapter."""
-    from playwright.sync_api import sync_playwright
-
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -161,11 +159,7 @@ def test_browser_reads_a_chapter_and_searches(html, chromium_executable, artifac
     base = f"http://127.0.0.1:{server.server_address[1]}"
     ch03 = next(c for c in CHAPTERS if c.number == "03")
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_executable,
-                                        args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.set_default_timeout(60_000)
+        with chromium_page(chromium_executable, 1300, 1000, 60_000) as page:
             remote = []
             page.on("request", lambda r: remote.append(r.url)
                     if not r.url.startswith((base, "data:", "about:")) else None)
@@ -180,7 +174,6 @@ def test_browser_reads_a_chapter_and_searches(html, chromium_executable, artifac
             page.goto(f"{base}/search.html?q=fractal")
             page.wait_for_selector("#search-results li a")
             hits = page.locator("#search-results li a").all_inner_texts()
-            browser.close()
     finally:
         server.shutdown()
     assert n_images >= 5

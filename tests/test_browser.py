@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CHROMIUM_ARGS, LAB_IDLE, REPO_ROOT, lab_open, lab_run_all
+from conftest import LAB_IDLE, REPO_ROOT, chromium_page, lab_open, lab_run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -65,62 +65,54 @@ def lab(request, tmp_path, start_lab):
 
 def test_run_all_and_move_a_slider(lab, chromium_executable, artifacts_dir):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
 
     stem = Path(lab["notebook"]).stem
     shot = {k: artifacts_dir / f"browser_{stem}_{k}.png" for k in ("run_all", "before", "after")}
     for path in shot.values():
         path.unlink(missing_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS,
-                                    headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(120_000)
+    with chromium_page(chromium_executable, 1400, 1000, 120_000) as page:
+        lab_open(page, lab["url"])
+        t0 = time.monotonic()
         try:
-            lab_open(page, lab["url"])
-            t0 = time.monotonic()
-            try:
-                lab_run_all(page, timeout_ms=RUN_ALL_TIMEOUT_MS)
-            except PlaywrightTimeout:
-                page.screenshot(path=str(shot["run_all"]), full_page=True)
-                errors = page.locator(
-                    "[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
-                pytest.fail("Run All did not finish; errors shown:\n" + "\n".join(errors)[-3000:])
-            print(f"Run All took {time.monotonic() - t0:.1f} s")
-            page.wait_for_function(FIND_WIDGET_JS)
-            widget = page.locator(EXPLORER)
-            widget.scroll_into_view_if_needed()
-            img = widget.locator("img").first
-            page.wait_for_function("i => i.complete && i.naturalWidth > 0",
-                                   arg=img.element_handle())
-            page.screenshot(path=str(shot["run_all"]))
-            widget.screenshot(path=str(shot["before"]))
-            before_src = img.get_attribute("src")
-            before_png = shot["before"].read_bytes()
-            readout = widget.locator(".widget-slider .widget-readout").first
-            before_value = readout.inner_text()
+            lab_run_all(page, timeout_ms=RUN_ALL_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            page.screenshot(path=str(shot["run_all"]), full_page=True)
+            errors = page.locator(
+                "[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+            pytest.fail("Run All did not finish; errors shown:\n" + "\n".join(errors)[-3000:])
+        print(f"Run All took {time.monotonic() - t0:.1f} s")
+        page.wait_for_function(FIND_WIDGET_JS)
+        widget = page.locator(EXPLORER)
+        widget.scroll_into_view_if_needed()
+        img = widget.locator("img").first
+        page.wait_for_function("i => i.complete && i.naturalWidth > 0",
+                               arg=img.element_handle())
+        page.screenshot(path=str(shot["run_all"]))
+        widget.screenshot(path=str(shot["before"]))
+        before_src = img.get_attribute("src")
+        before_png = shot["before"].read_bytes()
+        readout = widget.locator(".widget-slider .widget-readout").first
+        before_value = readout.inner_text()
 
-            # Drag the first slider's handle to a quarter of its track; the widgets use
-            # continuous_update=False, so the value is sent on release.
-            # The explorer can be taller than the viewport: bring the slider itself into view.
-            widget.locator(".widget-slider").first.scroll_into_view_if_needed()
-            handle = widget.locator(".widget-slider .noUi-handle").first.bounding_box()
-            track = widget.locator(".widget-slider .noUi-target").first.bounding_box()
-            y = handle["y"] + handle["height"] / 2
-            page.mouse.move(handle["x"] + handle["width"] / 2, y)
-            page.mouse.down()
-            page.mouse.move(track["x"] + track["width"] * 0.25, y, steps=10)
-            page.mouse.up()
-            t1 = time.monotonic()
-            page.wait_for_function(
-                "([i, old]) => i.src !== old && i.complete && i.naturalWidth > 0",
-                arg=[img.element_handle(), before_src], timeout=60_000)
-            print(f"picture replaced {time.monotonic() - t1:.2f} s after the drag")
-            page.wait_for_selector(LAB_IDLE)
-            widget.screenshot(path=str(shot["after"]))
-            after_value = readout.inner_text()
-        finally:
-            browser.close()
+        # Drag the first slider's handle to a quarter of its track; the widgets use
+        # continuous_update=False, so the value is sent on release.
+        # The explorer can be taller than the viewport: bring the slider itself into view.
+        widget.locator(".widget-slider").first.scroll_into_view_if_needed()
+        handle = widget.locator(".widget-slider .noUi-handle").first.bounding_box()
+        track = widget.locator(".widget-slider .noUi-target").first.bounding_box()
+        y = handle["y"] + handle["height"] / 2
+        page.mouse.move(handle["x"] + handle["width"] / 2, y)
+        page.mouse.down()
+        page.mouse.move(track["x"] + track["width"] * 0.25, y, steps=10)
+        page.mouse.up()
+        t1 = time.monotonic()
+        page.wait_for_function(
+            "([i, old]) => i.src !== old && i.complete && i.naturalWidth > 0",
+            arg=[img.element_handle(), before_src], timeout=60_000)
+        print(f"picture replaced {time.monotonic() - t1:.2f} s after the drag")
+        page.wait_for_selector(LAB_IDLE)
+        widget.screenshot(path=str(shot["after"]))
+        after_value = readout.inner_text()
     assert after_value != before_value, f"slider readout stayed at {before_value}"
     assert shot["after"].read_bytes() != before_png, "the widget looks the same after the drag"
 
@@ -144,43 +136,34 @@ FIND_BELIEF_WIDGET_JS = """() => {
 def test_click_a_token_and_the_belief_moves(lab, chromium_executable, artifacts_dir):
     """Chapter 02's belief-update widget: Run All, click A then B, and see the picture and the
     status line follow (``browser_belief_update_{before,after}.png``)."""
-    from playwright.sync_api import sync_playwright
-
     shot = {k: artifacts_dir / f"browser_belief_update_{k}.png" for k in ("before", "after")}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS,
-                                    headless=True)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.set_default_timeout(120_000)
+    with chromium_page(chromium_executable, 1366, 768, 120_000) as page:
+        lab_open(page, lab["url"])
+        lab_run_all(page, timeout_ms=RUN_ALL_TIMEOUT_MS)
         try:
-            lab_open(page, lab["url"])
-            lab_run_all(page, timeout_ms=RUN_ALL_TIMEOUT_MS)
-            try:
-                page.wait_for_function(FIND_BELIEF_WIDGET_JS, timeout=30_000)
-            except Exception:
-                pytest.fail(f"{lab['notebook']} shows no belief-update widget after Run All "
-                            "(the cell `belief_update_widget()`, see "
-                            "beliefcourse/widgets/belief_update.py)")
-            widget = page.locator("[data-course-test=belief-update]")
-            widget.scroll_into_view_if_needed()
-            img = widget.locator("img").first
-            status = widget.locator(".widget-html").first
-            page.wait_for_function("i => i.complete && i.naturalWidth > 0",
-                                   arg=img.element_handle())
-            widget.screenshot(path=str(shot["before"]))
-            before = img.get_attribute("src"), status.inner_text()
-            for name, word in (("A", "A"), ("B", "AB")):
-                old = img.get_attribute("src")
-                widget.get_by_role("button", name=name, exact=True).click()
-                page.wait_for_function(
-                    "([i, old]) => i.src !== old && i.complete && i.naturalWidth > 0",
-                    arg=[img.element_handle(), old], timeout=60_000)
-                page.wait_for_function("([s, w]) => s.textContent.includes(w)",
-                                       arg=[status.element_handle(), f" {word}: η"],
-                                       timeout=30_000)
-            widget.screenshot(path=str(shot["after"]))
-            after = img.get_attribute("src"), status.inner_text()
-        finally:
-            browser.close()
+            page.wait_for_function(FIND_BELIEF_WIDGET_JS, timeout=30_000)
+        except Exception:
+            pytest.fail(f"{lab['notebook']} shows no belief-update widget after Run All "
+                        "(the cell `belief_update_widget()`, see "
+                        "beliefcourse/widgets/belief_update.py)")
+        widget = page.locator("[data-course-test=belief-update]")
+        widget.scroll_into_view_if_needed()
+        img = widget.locator("img").first
+        status = widget.locator(".widget-html").first
+        page.wait_for_function("i => i.complete && i.naturalWidth > 0",
+                               arg=img.element_handle())
+        widget.screenshot(path=str(shot["before"]))
+        before = img.get_attribute("src"), status.inner_text()
+        for name, word in (("A", "A"), ("B", "AB")):
+            old = img.get_attribute("src")
+            widget.get_by_role("button", name=name, exact=True).click()
+            page.wait_for_function(
+                "([i, old]) => i.src !== old && i.complete && i.naturalWidth > 0",
+                arg=[img.element_handle(), old], timeout=60_000)
+            page.wait_for_function("([s, w]) => s.textContent.includes(w)",
+                                   arg=[status.element_handle(), f" {word}: η"],
+                                   timeout=30_000)
+        widget.screenshot(path=str(shot["after"]))
+        after = img.get_attribute("src"), status.inner_text()
     assert "0 tokens (none)" in before[1], before[1]
     assert "2 tokens AB:" in after[1] and after[0] != before[0], after[1]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import CHROMIUM_ARGS, REPO_ROOT, lab_open, lab_run_all
+from conftest import REPO_ROOT, chromium_page, lab_open, lab_run_all
 
 from beliefcourse.workshop import notebooks as nbtool
 
@@ -26,30 +26,21 @@ NOTEBOOK = "chapters/01_hidden_markov_models.ipynb"
 
 
 def test_run_all_and_save_leaves_no_diff(tmp_path, start_lab, chromium_executable):
-    from playwright.sync_api import sync_playwright
-
     root = tmp_path / "lab"
     path = root / NOTEBOOK
     path.parent.mkdir(parents=True)
     stored = (REPO_ROOT / NOTEBOOK).read_text(encoding="utf-8")   # as committed
     path.write_text(stored, encoding="utf-8")
     lab = start_lab(root)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS,
-                                    headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(300_000)
-        try:
-            lab_open(page, lab.url(NOTEBOOK))
-            lab_run_all(page, timeout_ms=300_000)
-            mtime = path.stat().st_mtime
-            page.keyboard.press("Control+s")
-            deadline = time.monotonic() + 60
-            while path.stat().st_mtime == mtime and time.monotonic() < deadline:
-                time.sleep(0.5)
-            time.sleep(1)                   # let the write finish
-        finally:
-            browser.close()
+    with chromium_page(chromium_executable, 1400, 1000, 300_000) as page:
+        lab_open(page, lab.url(NOTEBOOK))
+        lab_run_all(page, timeout_ms=300_000)
+        mtime = path.stat().st_mtime
+        page.keyboard.press("Control+s")
+        deadline = time.monotonic() + 60
+        while path.stat().st_mtime == mtime and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(1)                   # let the write finish
     saved = path.read_text(encoding="utf-8")
     assert saved != stored, "JupyterLab did not save (or drew the very same widget ids)"
     assert len(saved.encode()) == len(stored.encode()), "the saved file changed size"
