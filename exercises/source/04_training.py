@@ -252,6 +252,34 @@ else:
     print("(pass the check of Exercise 4.2 to see the two influence matrices)")
 
 # %% [markdown]
+# > **Question.** `checks.leaky_model(model, 1)` lets every attention layer read *one*
+# > position ahead: position $p$ may also read $p + 1$. The model has 4 layers. Predict: when
+# > the token at position $t$ changes, which earlier positions $p < t$ can react? Then run the
+# > cell below.
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Every $p \ge t - 4$. Each layer carries information one position back, and the layers
+# > compound: in layer 2, position $p$ reads what layer 1 wrote at $p + 1$, which had read
+# > $p + 2$, and so on. A one-position leak in every layer is a four-position leak for the
+# > model. The reaction shrinks with the distance (the printed sizes) but is never exactly zero
+# > up to $t - 4$, and is exactly zero from $t - 5$ on. A test that looked only one position
+# > back would find a small leak; the influence matrix shows how deep it goes.
+# > </details>
+
+# %%
+if checks.check_influence(influence):
+    peek = influence(checks.leaky_model(model, 1), tokens)
+    print(f"a model of {model.cfg.n_layers} layers, each reading one position ahead:")
+    for d in range(1, 7):
+        back = np.diag(peek, -d)                          # influence[t, t - d] for every t
+        print(f"  position t - {d}: " + (f"moves, by up to {back.max():.0e}" if (back > 0).all()
+                                         else "never moves" if (back == 0).all()
+                                         else "moves for some t"))
+else:
+    print("(pass the check of Exercise 4.2 to test the model that peeks one token ahead)")
+
+# %% [markdown]
 # Why test this directly? Trained on sampled next tokens, a model that can read the future
 # learns to *copy* the next token from its input: its training loss falls far below $h(p+2)$,
 # and the model is useless at generation time, when the future does not exist yet. The

@@ -13,8 +13,8 @@
 # %% [markdown]
 # # Practice 05 · Probing the residual stream
 #
-# *Six exercises, about two hours in all. Read chapter 05 first; each exercise names the
-# section it practises.*
+# *Six exercises, about two hours in all. Read chapter 05 first (and chapter 05b before
+# Exercise 5.6); each exercise names the section it practises.*
 #
 # | exercise | you write | difficulty | time |
 # |---|---|---|---|
@@ -61,7 +61,7 @@ print("activations", acts.shape, " beliefs", beliefs.shape)
 # ---
 # ### Exercise 5.1 — The affine probe ★★☆, ~20 min
 #
-# *Practises chapter 05, section 3.*
+# *Practises chapter 05, section 3 (and section 1's least-squares refresher).*
 #
 # **You will:** fit the probe of the authors' code (adamimos/epsilon-transformers) yourself — an
 # affine map from activations to beliefs — by weighted least squares, and check that it agrees
@@ -340,7 +340,7 @@ except NotImplementedError:
 # ---
 # ### Exercise 5.5 — Which held-out points are new? ★★★, ~30 min
 #
-# *Practises chapter 05, section 4 (the caveat at its end).*
+# *Practises chapter 05, section 4 ("Where even a sequence split leaks").*
 #
 # **You will:** find the weak spot of splitting by sequence, and fix it.
 #
@@ -401,8 +401,25 @@ checks.check_novel_prefix_mask(novel_prefix_mask)
 # How much of the "held-out" set is new, position by position, with a 20 % fit set (the split
 # of the authors' Mess3 cross-validation) on all 59,049 sequences — and does the probe do worse
 # on the truly new points?
+#
+# > **Question.** Predict before you run the cell. With 20 % of the 59,049 sequences of 10
+# > tokens in the fit set, what fraction of the held-out points at position 9 have a new
+# > prefix? At position 8? At position 6?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Position $p$ has read $p + 1$ tokens, and $3^{9-p}$ of the 59,049 sequences share each
+# > prefix of that length. A held-out sequence's prefix is new when the *other*
+# > $3^{9-p} - 1$ sequences that share it are all held out too, which happens with probability
+# > about $0.8^{3^{9-p} - 1}$: 1 at position 9 (no other sequence has all ten tokens),
+# > $0.8^2 = 0.64$ at position 8, $0.8^8 \approx 0.168$ at position 7, $0.8^{26} \approx 0.003$
+# > at position 6, and nothing before. The cell prints this estimate, then the measured
+# > fractions.
+# > </details>
 
 # %%
+estimate = 0.8 ** (3.0 ** (9 - np.arange(10)) - 1)
+print("estimate 0.8 ** (3 ** (9 - p) - 1), by position:            ", estimate.round(3))
 try:
     rng = np.random.default_rng(0)
     order = rng.permutation(len(data))
@@ -428,19 +445,19 @@ except NotImplementedError:
 # Positions 0–5 contain no new prefix at all and position 6 almost none: nearly everything
 # there was, in effect, in the fit set. At a position that has both kinds, compare like with
 # like: for a 64-dimensional probe with 3 outputs the two MSEs are close — it cannot memorise.
-# For a probe with more features than distinct prefixes (chapter 05's RRXOR concatenation), it
+# For a probe with more features than distinct prefixes (chapter 05b's RRXOR concatenation), it
 # is the whole story (Exercise 5.6).
 #
 # %% [markdown]
 # ---
 # ### Exercise 5.6 — A ridge penalty, chosen without peeking ★★★, ~25 min
 #
-# *Practises chapter 05, section 8.*
+# *Practises chapter 05b, section 3.*
 #
 # **You will:** choose the penalty of a ridge probe by cross-validation *inside* the fit set,
 # with folds grouped by sequence — and watch what goes wrong when the folds split points.
 #
-# For RRXOR, the chapter concatenates all 12 residual hooks: 1,536 features. Fitted on 20 % of
+# For RRXOR, chapter 05b concatenates all 12 residual hooks: 1,536 features. Fitted on 20 % of
 # the sequences — the split of the authors' Mess3 cross-validation; their RRXOR analysis was
 # in-sample only — that is 87 sequences with only a few hundred distinct prefixes. Least squares
 # then interpolates its fit set and does badly held out. Ridge regression minimises
@@ -448,7 +465,7 @@ except NotImplementedError:
 # penalised); `probing.AffineProbe(alpha=a)` fits it (`alpha=0` is ordinary least squares). The
 # penalty must be chosen *without* the held-out sequences, or their score is no longer held out.
 # The search below scores by MSE; the table after it also reports the held-out $R^2$, the
-# course's one definition from chapter 05, section 3:
+# course's one definition from chapter 05, section 1:
 # $R^2 = 1 - \sum_i \lVert y_i - \hat y_i \rVert^2 / \sum_i \lVert y_i - \bar y \rVert^2$,
 # pooled over the belief coordinates (`probing.r2`; not scikit-learn's average of per-coordinate
 # $R^2$).
@@ -548,7 +565,7 @@ except NotImplementedError:
 # %% [markdown]
 # Read the last three printed lines. Both searches choose the same penalty, and it is the one
 # the held-out set itself would have chosen — found without peeking. At that penalty the
-# held-out $R^2$ (pooled, chapter 05 §3) is well above that of least squares ($\alpha = 0$),
+# held-out $R^2$ (pooled, chapter 05 §1) is well above that of least squares ($\alpha = 0$),
 # and the cross-validated error with folds over sequences is close to the held-out error it
 # predicts.
 #
