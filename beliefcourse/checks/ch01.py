@@ -214,7 +214,8 @@ check_sequence_probability = Exercise(
               "column-stochastic. In this course rows are the current state, T[x, i, j] = "
               "P(emit x, go to j | in i), so the row vector multiplies from the left: "
               "`v = v @ T[x]`."),
-        Known("multiplies the matrices in reverse order", lambda T, pi, w: _word_prob(T, pi, w[::-1]),
+        Known("multiplies the matrices in reverse order",
+              lambda T, pi, w: _word_prob(T, pi, w[::-1]),
               "You multiplied the matrices in reverse order. The first token's matrix comes "
               "first: pi T^(x_1) T^(x_2) ... T^(x_L) 1."),
         Known("starts from the uniform distribution",
@@ -225,7 +226,7 @@ check_sequence_probability = Exercise(
               "You started from the all-ones vector instead of `pi`: the initial state is "
               "drawn from pi, so the product starts with pi."),
         Known("uses the net matrix at every step",
-              lambda T, pi, w: float(pi @ np.linalg.matrix_power(T.sum(0), len(w)) @ np.ones(len(pi))),
+              lambda T, pi, w: float(np.sum(pi @ np.linalg.matrix_power(T.sum(0), len(w)))),
               "You used the net matrix T.sum(0) at every step, which forgets which token was "
               "emitted. Use `T[x]` for token x."),
         Known("drops the last token", lambda T, pi, w: _word_prob(T, pi, w[:-1]),
@@ -517,7 +518,8 @@ def _same_token(T, pi, power, *, second=None, tokens=None):
 
 
 def _lag_cases():
-    hmms = [("Mess3", processes.mess3()), ("Mess3 (x = 0.15, alpha = 0.6)", processes.mess3(0.15, 0.6)),
+    hmms = [("Mess3", processes.mess3()),
+            ("Mess3 (x = 0.15, alpha = 0.6)", processes.mess3(0.15, 0.6)),
             ("Z1R", processes.z1r()), ("RRXOR", processes.rrxor())] + random_hmms(seed=606, n=4)
     return [(f"For {name} at lag {lag}", (h.T, h.stationary(), lag))
             for name, h in hmms for lag in (1, 2, 3, 7)]

@@ -11,7 +11,6 @@ fails and the earlier function fails its own checker, the verdict says to fix th
 from __future__ import annotations
 
 import inspect
-import itertools
 
 import numpy as np
 
@@ -19,14 +18,14 @@ from .. import beliefs, information, processes
 from ..beliefs import belief_trajectories
 from ..enumerate import all_sequences
 from ..hmm import HMM
-from ._core import Exercise, Known, Mistake, _loop, as_float, fmt, run_checks
+from ._core import Exercise, Known, Mistake, _loop, as_float, close, fmt, run_checks
 from .ch01 import random_hmms
 
 __all__ = ["EXERCISES", "check_belief_trajectory", "check_ideal_losses", "check_myopic_entropy",
            "check_next_token_distribution", "check_state_uncertainty", "check_update"]
 
 LN2 = float(np.log(2.0))
-_BELIEF_WORDS = {"belief", "beliefs", "eta", "b", "prior", "pi", "p", "probs", "state", "v"}
+_T_NAMES = {"T", "t", "M", "Ts", "matrices", "transitions", "hmm", "process"}
 
 
 def _safe(v):
@@ -37,17 +36,20 @@ def _safe(v):
 
 
 def _process_first(ex, fn, args):
-    """A :class:`Mistake` if ``fn`` takes the belief first (the old order), by its parameter
-    names or because it fails in the exercise's order and works with the first two swapped."""
+    """A :class:`Mistake` if ``fn`` takes the belief first (the old order): its parameter named
+    like the process (T) comes later, or it fails in the exercise's order and works with the
+    first two arguments swapped."""
     order = ex.signature.split(" ->")[0]
-    told = (f"`{ex.name}` takes the process first: {order}. Your function ")
+    told = f"`{ex.name}` takes the process first: {order}. Your function "
     try:
         names = list(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
         names = []
-    if len(names) >= 2 and names[0] in _BELIEF_WORDS and names[1] not in _BELIEF_WORDS:
+    if any(n in _T_NAMES for n in names[1:]) and names[0] not in _T_NAMES:
         raise Mistake(f"{told}is defined as ({', '.join(names)}): put T first, e.g. "
                       f"`def {order}`, and call it that way everywhere.")
+    if ex.reference is None:
+        return
     try:
         with np.errstate(all="ignore"):
             ex.call(fn, args, "")
@@ -56,7 +58,7 @@ def _process_first(ex, fn, args):
     except Exception:
         try:
             swapped = ex.call(fn, (args[1], args[0]) + tuple(args[2:]), "")
-            right = np.allclose(np.asarray(swapped, float), ex.reference(*args))
+            right = close(ex.convert(swapped, ""), ex.reference(*args))
         except Exception:
             right = False
         if right:
@@ -169,7 +171,8 @@ def _update_old_order(belief, T, token):
 
 check_update = Exercise(
     name="update", signature="update(T, belief, x) -> belief'",
-    cases=lambda: _belief_cases(211), reference=lambda T, b, x: beliefs.update(b, HMM(T), x), mistakes=(
+    cases=lambda: _belief_cases(211), reference=lambda T, b, x: beliefs.update(b, HMM(T), x),
+    mistakes=(
         Known("forgets to normalise the belief", lambda T, b, x: b @ T[x],
               lambda c: (f"Your belief is not normalised (it sums to {np.sum(c.got):.4g}): "
                          "divide eta T^(x) by its sum eta T^(x) 1, the probability of the "
@@ -193,12 +196,13 @@ check_update = Exercise(
         Known("returns NaN for an impossible token", lambda T, b, x: (b @ T[x]) / (b @ T[x]).sum(),
               None, cause=r"probability zero.*ValueError"),
         Known("divides by zero for an impossible token",
-              lambda T, b, x: np.array([a / sum((b @ T[x]).tolist()) for a in (b @ T[x]).tolist()]), None,
+              lambda T, b, x: np.array([a / sum((b @ T[x]).tolist())
+                                        for a in (b @ T[x]).tolist()]), None,
               cause="ZeroDivisionError"),
         Known("overwrites the belief in place", _update_in_place, None, cause="in place"),
         Known("takes the belief first (the old order)", _update_old_order, None,
               cause=r"takes the process first: update\(T, belief, x\)"),
-        Known("takes (a, M, x): fails with T first", lambda a, M, x: _safe(a @ M[x]), None,
+        Known("takes (a, B, k): fails with T first", lambda a, B, k: _safe(a @ B[k]), None,
               cause=r"works when called with the belief first"),
     ),
     advice="Compute `belief @ T[x]` and divide it by its sum.",
@@ -295,7 +299,8 @@ check_belief_trajectory = Exercise(
               lambda T, pi, w: np.vstack([_trajectory(T, pi, w)[1:], _trajectory(T, pi, w)[-1:]]),
               "Your rows are shifted by one: row t holds the belief after t + 1 tokens. Row 0 "
               "must be the prior pi (no tokens seen)."),
-        Known("forgets to normalise", lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: b @ T[x]),
+        Known("forgets to normalise",
+              lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: b @ T[x]),
               "Your beliefs are not normalised: divide by the sum after each update (the rows "
               "you return sum to the word probabilities P(x_1..x_t))."),
         Known("returns one column per time step", lambda T, pi, w: _trajectory(T, pi, w).T,
@@ -510,7 +515,8 @@ check_ideal_losses = Exercise(
         Known("returns the probability", lambda T, pi, w: np.exp(-_losses(T, pi, w)),
               "You returned the probability P(x_{p+2} | past) instead of the loss "
               "-ln P(x_{p+2} | past)."),
-        Known("scores the probability of the whole prefix", lambda T, pi, w: _losses(T, pi, w, joint=True),
+        Known("scores the probability of the whole prefix",
+              lambda T, pi, w: _losses(T, pi, w, joint=True),
               "You returned -ln P(x_1..x_{p+2}), the loss of the whole prefix. The loss at "
               "position p is conditional on the past: -ln P(x_{p+2} | x_1..x_{p+1}), the "
               "probability of one token under the normalised belief."),

@@ -56,7 +56,8 @@ def random_unifilar_hmm(rng, n_states, n_tokens, p_edge=0.6):
 def finite_msp_cases(seed, n_random):
     """(name, hmm) whose MSP from pi is finite and complete within depth 12."""
     cases = [("Z1R", processes.z1r()), ("Z1R (p = 0.3)", processes.z1r(0.3)),
-             ("RRXOR", processes.rrxor()), ("the even process (p = 0.3)", processes.even_process(0.3)),
+             ("RRXOR", processes.rrxor()),
+             ("the even process (p = 0.3)", processes.even_process(0.3)),
              ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3))]
     rng, found = np.random.default_rng(seed), 0
     while found < n_random:
@@ -227,7 +228,8 @@ check_build_msp = Exercise(
               "max_depth (pi has depth 0, its children depth 1, ...)."),
         Known("uses a loose tolerance that merges states", _msp_with(loose=0.2),
               "You merged beliefs that differ: compare every entry, with the tolerance atol."),
-        Known("forgets to normalise", _msp_with(normalise=False), None, cause="forgot to normalise"),
+        Known("forgets to normalise", _msp_with(normalise=False), None,
+              cause="forgot to normalise"),
         Known("keeps children of probability zero", _msp_with(zero_children=True), None,
               cause="probability zero"),
         Known("does not put the prior in row 0",
@@ -267,7 +269,8 @@ def _graph_cases():
               ("For a graph with two recurrent classes {1} and {2, 3}",
                (np.array([[1, 2], [1, -1], [3, -1], [2, -1]]),)),
               ("For a single state with a self-loop", (np.array([[0, -1]]),)),
-              ("For a 4-cycle (every state recurrent)", (np.array([[1, -1], [2, -1], [3, -1], [0, -1]]),))]
+              ("For a 4-cycle (every state recurrent)",
+               (np.array([[1, -1], [2, -1], [3, -1], [0, -1]]),))]
     rng = np.random.default_rng(303)
     for k in range(4):
         K = int(rng.integers(6, 14))
@@ -298,7 +301,7 @@ check_recurrent_states = Exercise(
     cases=_graph_cases, reference=_recurrent, convert=_mask, advice=_recurrent_advice,
     mistakes=(
         Known("checks reachability the wrong way round",
-              lambda s: np.array([np.all(~_reach(s)[:, k] | _reach(s)[k, :]) for k in range(len(s))]),
+              lambda s: np.all(~_reach(s) | _reach(s).T, axis=0),
               "You checked the reachability the wrong way round: you required that k reaches "
               "every state that reaches k. Recurrence is the converse: every state reachable "
               "*from* k must reach k (reach[k, j] implies reach[j, k])."),
@@ -306,7 +309,8 @@ check_recurrent_states = Exercise(
               "Your mask is inverted: it marks the transient states. Return True for the "
               "recurrent ones."),
         Known("marks states that lie on some cycle",
-              lambda s: np.array([any(_reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]),
+              lambda s: np.array([any(_reach(s)[j, k] for j in s[k] if j >= 0)
+                                  for k in range(len(s))]),
               "You marked every state that can return to itself. That is not enough: a state on "
               "a cycle is still transient if some edge leads to a region with no way back. "
               "Require that *every* state reachable from k reaches k."),
@@ -315,7 +319,8 @@ check_recurrent_states = Exercise(
               "You marked states with an incoming edge from another state. Transient states "
               "have incoming edges too; what matters is whether every state reachable from k "
               "can come back to k."),
-        Known("marks states with a self-loop", lambda s: np.array([k in s[k] for k in range(len(s))]),
+        Known("marks states with a self-loop",
+              lambda s: np.array([k in s[k] for k in range(len(s))]),
               "You marked states with a self-loop. Recurrence is about returning from "
               "everywhere you can go, through any path."),
         Known("marks the states reachable from state 0", lambda s: _reach(s)[0],
@@ -396,7 +401,7 @@ def _call_chaos(fn, hmm, n, seed, burn_in, name):
     got = as_array(check_chaos_game.call(fn, (hmm.T, hmm.stationary(), n, seed, burn_in),
                                          f"For {name}"), f"`chaos_game` for {name}")
     if got.shape != (n, hmm.n_states):
-        extra = (f": drop the first burn_in beliefs and return exactly n_points"
+        extra = (": drop the first burn_in beliefs and return exactly n_points"
                  if got.shape == (n + burn_in, hmm.n_states) else "")
         raise Mistake(f"For {name} with n_points = {n} and burn_in = {burn_in}: expected shape "
                       f"({n}, {hmm.n_states}), got {got.shape}{extra}.")
@@ -484,10 +489,9 @@ def chaos_variant(T, pi, n_points, seed=None, burn_in=100, *, draw="bayes", norm
     freq = np.einsum("i,xij->x", pi, T)
     for _ in range(burn_in + n_points):
         probs = np.einsum("i,xij->x", eta, T)
-        x = {"bayes": lambda: rng.choice(len(probs), p=probs / probs.sum()),
-             "uniform": lambda: rng.integers(len(probs)),
-             "frequencies": lambda: rng.choice(len(freq), p=freq),
-             "argmax": lambda: int(np.argmax(probs))}[draw]()
+        x = (rng.choice(len(probs), p=probs / probs.sum()) if draw == "bayes" else
+             rng.integers(len(probs)) if draw == "uniform" else
+             rng.choice(len(freq), p=freq) if draw == "frequencies" else int(np.argmax(probs)))
         if before:
             out.append(eta)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -584,7 +588,8 @@ check_box_counting_dimension = Exercise(
               lambda p, e: _slope(_log_inv(e), np.log10(box_counts(p, e))),
               "You mixed logarithm bases (ln on one axis, log10 on the other), which scales the "
               "slope by 1 / ln 10. Use the same log on both axes."),
-        Known("fits against 1/eps", lambda p, e: _slope(1 / np.asarray(e), np.log(box_counts(p, e))),
+        Known("fits against 1/eps",
+              lambda p, e: _slope(1 / np.asarray(e), np.log(box_counts(p, e))),
               "You fitted against 1/eps rather than log(1/eps)."),
         Known("np.unique without axis=0 (counts coordinates)",
               lambda p, e: _slope(_log_inv(e), np.log(box_counts(p, e, flatten=True))),
@@ -689,7 +694,8 @@ def _words(T, lengths):
 
 
 def _first_word(T, e1, e2, lengths, differ=None):
-    differ = differ or (lambda w: abs(word_probability(T, e1, w) - word_probability(T, e2, w)) > 1e-9)
+    differ = differ or (lambda w: abs(word_probability(T, e1, w)
+                                      - word_probability(T, e2, w)) > 1e-9)
     return next((w for w in _words(T, lengths) if differ(w)), None)
 
 
@@ -702,8 +708,8 @@ def _word_cases():
              for i, j in [(big[0], big[1]), (big[0], big[-1]), (big[2], big[5]), (big[1], big[7])]]
     return cases + [("RRXOR: a belief and itself", rrxor.T, b[3], b[3].copy()),
                     ("RRXOR: beliefs that differ in the next token", rrxor.T, b[0], np.eye(5)[3]),
-                    ("Mess3: a belief and itself", mess3.T, np.array([.5, .2, .3]), np.array([.5, .2, .3])),
-                    ("Mess3: nearby beliefs", mess3.T, np.array([.5, .2, .3]), np.array([.5, .21, .29]))]
+                    ("Mess3: a belief and itself", mess3.T, np.r_[.5, .2, .3], np.r_[.5, .2, .3]),
+                    ("Mess3: nearby beliefs", mess3.T, np.r_[.5, .2, .3], np.r_[.5, .21, .29])]
 
 
 def _test_distinguishing_word(fn):
@@ -734,7 +740,8 @@ def _test_distinguishing_word(fn):
             raise Mistake(f"For {name} your word {word} contains tokens outside "
                           f"0..{T.shape[0] - 1}.")
         if abs(word_probability(T, e1, word) - word_probability(T, e2, word)) <= 1e-9:
-            same.append((name, word, word == _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7))))
+            column = _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7))
+            same.append((name, word, word == column))
         elif len(word) > len(best):
             raise Mistake(f"For {name}: your word {word} distinguishes them, but a word of "
                           f"length {len(best)} already does. Search lengths in increasing order "
@@ -780,7 +787,8 @@ check_shortest_distinguishing_word = Exercise(
               _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7)), None,
               cause="column convention"),
         Known("takes the beliefs first (the old order)",
-              lambda eta1, eta2, T, max_length=6, atol=1e-9: _first_word(T, eta1, eta2, range(1, 7)),
+              lambda eta1, eta2, T, max_length=6, atol=1e-9:
+              _first_word(T, eta1, eta2, range(1, 7)),
               None, cause="takes the process first"),
     ))
 

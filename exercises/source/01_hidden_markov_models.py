@@ -448,6 +448,26 @@ def same_token_probability(T, pi, lag):
 checks.check_same_token_probability(same_token_probability)
 
 # %% [markdown]
+# > **Question (predict, then run the cell).** In Mess3 ($x = 0.05$, $\alpha = 0.85$) a state
+# > emits its own token with probability 0.85. Is the probability that two consecutive tokens
+# > agree, $P(x_2 = x_1)$, closer to $\tfrac13$, to 0.85, or to something else?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > About 0.674. The second token is emitted by the state entered next, which is the same state
+# > with probability $1 - 2x = 0.9$; then both tokens agree with probability
+# > $\alpha^2 + 2\beta^2 = 0.734$ ($\beta = 0.075$). After a hop (probability 0.1) they agree
+# > with probability $2\alpha\beta + \beta^2 = 0.133$. So $0.9 \cdot 0.734 + 0.1 \cdot 0.133
+# > = 0.674$: well above chance, but below $\alpha$, because even in one state only
+# > $\alpha^2 + 2\beta^2$ of the token pairs agree.
+# > </details>
+
+# %%
+m3 = processes.mess3(x=0.05, alpha=0.85)
+B = np.einsum("i,aij,bjk->ab", m3.stationary(), m3.T, m3.T)   # B[a, b] = P(x_1 = a, x_2 = b)
+print(f"Mess3: P(x_2 = x_1) = trace of the bigram matrix = {np.trace(B):.4f}")
+
+# %% [markdown]
 # For Mess3, chapter 01 quoted the closed form
 # $P(x_{t+k} = x_t) = \tfrac13 + (\alpha^2 + 2\beta^2 - \tfrac13)\,\zeta^k$ with
 # $\zeta = 1 - 3x$. The excess over chance, $P - \tfrac13$, should therefore fall on a straight

@@ -44,6 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from beliefcourse import information, processes
+from beliefcourse.beliefs import belief_trajectories
 from beliefcourse.checks import ch02 as checks
 
 np.set_printoptions(precision=4, suppress=True)
@@ -125,6 +126,22 @@ try:
     print("after 01:", update(z1r.T, eta, 1))
 except NotImplementedError:
     print("(finish Exercise 2.1 to run the Z1R example)")
+
+# %% [markdown]
+# > **Question (predict, then run the cell).** Mess3 emits `A` thirty times in a row. Does the
+# > observer's belief in state A approach 1 as the run goes on?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > No: it levels off at 0.989 after about four tokens. Each token multiplies the odds of A by
+# > $\alpha / \beta$, but between tokens the state may have hopped away (probability $2x = 0.1$),
+# > which pulls the belief back; the two balance at a fixed point of the update $f_A$. An
+# > observer of Mess3 is never certain, however long the evidence.
+# > </details>
+
+# %%
+run_of_a = belief_trajectories(mess3, np.zeros(30, dtype=int))[0]     # the package's version
+print("P(state A) after t A's:", {t: round(float(run_of_a[t, 0]), 4) for t in (1, 2, 3, 5, 10, 30)})
 
 # %% [markdown]
 # ---

@@ -45,7 +45,7 @@ import itertools
 import matplotlib.pyplot as plt
 import numpy as np
 
-from beliefcourse import plotting, processes
+from beliefcourse import msp, plotting, processes
 from beliefcourse.checks import ch03 as checks
 
 np.set_printoptions(precision=4, suppress=True)
@@ -241,6 +241,22 @@ if check_31 and check_32:
         print(b[rec])
 else:
     print("(pass the checks of Exercises 3.1 and 3.2 to classify the states)")
+
+# %% [markdown]
+# > **Question (predict, then run the cell).** Mess3's MSP never closes. After how many tokens
+# > does the number of distinct beliefs reachable from $\pi$ first exceed 1,000?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > After 6 tokens: every word leads to its own belief (Mess3's MSP is a tree), so with at most
+# > $L$ tokens there are $1 + 3 + \dots + 3^L = (3^{L+1} - 1)/2$ beliefs: 364 for $L = 5$ and
+# > 1,093 for $L = 6$. No belief is ever reached twice, which is why `build_msp` must stop at
+# > `max_depth` for Mess3.
+# > </details>
+
+# %%
+print("distinct beliefs within L tokens:",
+      {L: len(b) for L, b in enumerate(msp.beliefs_by_depth(mess3, max_depth=7))})
 
 # %% [markdown]
 # ---
