@@ -25,8 +25,8 @@ def _pair(value, what, names):
 
 
 class _Careful(Exercise):
-    """An exercise whose function may call a solver that refuses a singular system, and whose
-    answer must not change between two calls on the same input."""
+    """An exercise whose answer must not change between two calls, and whose function may call
+    a solver that refuses a singular system."""
 
     def call(self, fn, args, label):
         try:
@@ -396,49 +396,39 @@ def _verdict_cases():
     ]
 
 
+def _same_verdict(a, b):
+    return a[0] == b[0] and math.isclose(float(a[1]), float(b[1]), rel_tol=1e-3) and (
+        a[2] is b[2] or (isinstance(a[2], (bool, np.bool_)) and bool(a[2]) == b[2]))
+
+
 def _test_beats_baselines(fn):
-    for label, trained, baselines, factor, (name, ratio, beats) in _verdict_cases():
+    for label, trained, baselines, factor, answer in _verdict_cases():
         label = f"For {label} (factor {factor})"
-        out = fn(copy.deepcopy(trained), copy.deepcopy(baselines), factor)
+        args = (trained, baselines, factor)
+        out = fn(*copy.deepcopy(args))
         if not isinstance(out, (tuple, list)) or len(out) != 3:
             raise Mistake(f"{label}: return a triple (name, ratio, beats), got "
                           f"{type(out).__name__}.")
-        got_name, got_ratio, got_beats = out[0], as_float(out[1], f"{label}: ratio"), out[2]
-        b, t = baselines[name], trained
-        if got_name != name:
-            why = ("You ranked the baselines by their in-sample MSE. In-sample numbers reward "
-                   "memorising the fit set (a 1536-feature probe on a few hundred sequences "
-                   "fits them exactly); rank by held-out MSE."
-                   if got_name == min(baselines, key=lambda k: baselines[k]["in_sample"]) else
-                   "You picked the *weakest* baseline (highest MSE). A claim is only as strong "
-                   "as its margin over the strongest alternative: take the lowest held-out MSE."
-                   if got_name == max(baselines, key=lambda k: baselines[k]["held_out"]) else
-                   "The strongest baseline has the lowest held-out MSE.")
-            raise Mistake(f"{label}: the strongest baseline is {name!r}, you returned "
-                          f"{got_name!r}. {why}")
-        if not math.isclose(got_ratio, ratio, rel_tol=1e-3):
-            whys = [(1 / ratio, "Your ratio is inverted: divide the baseline's MSE by the trained "
-                                "probe's, so that larger means the trained probe is better."),
-                    (b["in_sample"] / t["in_sample"], "You used in-sample MSEs; use held-out."),
-                    (b["held_out"] / t["in_sample"], "You divided by the trained probe's "
-                     "*in-sample* MSE: compare like with like, held-out over held-out.")]
-            why = next((w for v, w in whys if math.isclose(got_ratio, v, rel_tol=1e-3)),
-                       "ratio = baseline held-out MSE / trained held-out MSE.")
-            raise Mistake(f"{label}: expected ratio {ratio:.4g}, got {got_ratio:.4g}. {why}")
-        if not isinstance(got_beats, (bool, np.bool_)):
-            raise Mistake(f"{label}: beats should be True or False, got {got_beats!r}.")
-        if bool(got_beats) is not beats:
-            raise Mistake(f"{label}: with ratio {ratio:.4g} and factor {factor}, beats should be "
-                          f"{beats}." + (" At exactly the factor the rule says ratio >= factor, "
-                                         "so it beats it." if math.isclose(ratio, factor) else ""))
+        got = (out[0], as_float(out[1], f"{label}: ratio"), out[2])
+        if not isinstance(got[2], (bool, np.bool_)):
+            raise Mistake(f"{label}: beats should be True or False, got {got[2]!r}.")
+        if not _same_verdict(got, answer):
+            why = next((k.diagnosis for k in check_beats_baselines.mistakes if k.diagnosis
+                        and _same_verdict(got, k.wrong(*copy.deepcopy(args)))),
+                       "The strongest baseline has the lowest held-out MSE; ratio = its "
+                       "held-out MSE / the trained probe's held-out MSE; beats = ratio >= factor.")
+            raise Mistake(f"{label}: expected {answer[0]!r}, ratio {answer[1]:.4g}, beats "
+                          f"{answer[2]}; you returned {got[0]!r}, ratio {got[1]:.4g}, beats "
+                          f"{bool(got[2])}. {why}")
     return ("Right on 4 cases: the strongest baseline by held-out MSE, the ratio the right way "
             "up, and the decision at the factor's edge.")
 
 
-def _verdict(key="held_out", pick=min, invert=False, strict=False, over="held_out", say=None):
+def _verdict(key="held_out", pick=min, invert=False, strict=False, over="held_out",
+             num="held_out", say=None):
     def beats_baselines(trained, baselines, factor=2.0):
         name = pick(baselines, key=lambda k: baselines[k][key])
-        ratio = baselines[name]["held_out"] / trained[over]
+        ratio = baselines[name][num] / trained[over]
         ratio = 1 / ratio if invert else ratio
         return name, ratio, say or ((ratio > factor) if strict else (ratio >= factor))
     return beats_baselines
@@ -448,14 +438,23 @@ check_beats_baselines = Exercise(
     name="beats_baselines", test=_test_beats_baselines,
     signature="beats_baselines(trained, baselines, factor=2.0) -> (name, ratio, beats)",
     mistakes=(
-        Known("ranks baselines by in-sample MSE", _verdict(key="in_sample"), None,
-              cause=r"in-sample.*held-out"),
-        Known("compares with the weakest baseline", _verdict(pick=max), None,
-              cause=r"\*weakest\*"),
-        Known("inverts the ratio", _verdict(invert=True), None, cause=r"inverted"),
-        Known("uses ratio > factor", _verdict(strict=True), None, cause=r"ratio >= factor"),
-        Known("divides by the trained probe's in-sample MSE", _verdict(over="in_sample"), None,
-              cause=r"trained probe's \*in-sample\* MSE"),
+        Known("ranks baselines by in-sample MSE", _verdict(key="in_sample"), "You ranked the "
+              "baselines by their in-sample MSE. In-sample numbers reward memorising the fit set "
+              "(a 1536-feature probe on a few hundred sequences fits them exactly); rank by "
+              "held-out MSE."),
+        Known("compares with the weakest baseline", _verdict(pick=max), "You picked the "
+              "*weakest* baseline (highest MSE). A claim is only as strong as its margin over "
+              "the strongest alternative: take the lowest held-out MSE."),
+        Known("inverts the ratio", _verdict(invert=True), "Your ratio is inverted: divide the "
+              "baseline's MSE by the trained probe's, so that larger means the trained probe is "
+              "better."),
+        Known("uses ratio > factor", _verdict(strict=True), "At exactly the factor the rule "
+              "says ratio >= factor, so the probe beats the baseline."),
+        Known("divides by the trained probe's in-sample MSE", _verdict(over="in_sample"),
+              "You divided by the trained probe's *in-sample* MSE: compare like with like, "
+              "held-out over held-out."),
+        Known("divides the in-sample MSEs", _verdict(over="in_sample", num="in_sample"),
+              "You divided the in-sample MSEs; the ratio compares held-out MSEs."),
         Known("returns 'yes' instead of a bool", _verdict(say="yes"), None,
               cause=r"True or False"),
     ))
@@ -542,12 +541,7 @@ _RIDGE_ALPHAS = np.array([0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0])
 
 
 def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0):
-    """The exercise's rule (``mode="group"``) and its typical mistakes: "point" (folds over
-    points: the leak), "insample" (scored on the folds it was fitted to), "fit_all" (fitted
-    on every point, scored on fold k), "random" (groups dealt to folds at random),
-    "broadcast" (predictions of a one-column target flattened to (n,) for alpha > 0, as
-    scikit-learn's Ridge does, so the error is an n x n matrix; "broadcast_all": every alpha).
-    """
+    """The exercise's rule (``mode="group"``) and its typical mistakes (the other modes)."""
     def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
         ids = np.unique(groups, return_inverse=True)[1].reshape(-1)
         fold = {"point": np.arange(len(X)),
