@@ -8,7 +8,7 @@ the weight of world 0; see the exact in-context loss curve and the joint belief 
 
 from __future__ import annotations
 
-from ._common import _close, _figure, _image, _positive_int
+from ._common import _assemble, _close, _figure, _image, _positive_int
 from .theory import STEP
 
 __all__ = ["mixture_explorer"]
@@ -63,14 +63,10 @@ def mixture_explorer(x0: float = 0.05, alpha0: float = 0.85, x1: float = 0.15,
     figsize = (10.2, 3.7)
     image = _image(figsize)
     status = widgets.Label()
-    box = widgets.VBox([widgets.HBox([controls["x0"], controls["x1"]]),
-                        widgets.HBox([controls["alpha0"], controls["alpha1"]]),
-                        controls["w0"], status, image])
-    box.controls, box.image, box.status, box.stats = controls, image, status, {}
 
-    def redraw(change=None):
+    def frame(**values):
         start = time.perf_counter()
-        v = {k: float(c.value) for k, c in controls.items()}
+        v = {k: float(value) for k, value in values.items()}
         mix = mixture([processes.mess3(v["x0"], v["alpha0"]),
                        processes.mess3(v["x1"], v["alpha1"])], [v["w0"], 1 - v["w0"]])
         curve = incontext.incontext_loss(mix, length)
@@ -98,16 +94,14 @@ def mixture_explorer(x0: float = 0.05, alpha0: float = 0.85, x1: float = 0.15,
         fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.86, wspace=0.35)
         on_faces = float((mix.filter(tokens).meta[:, -1].max(axis=1) > 0.9).mean())
         png = _close(fig)
-        box.stats = {"information": float(curve.information[-1]),
-                     "prior_entropy": curve.prior_entropy, "gap": curve.gap.tolist(),
-                     "on_faces": on_faces, "seconds": time.perf_counter() - start}
-        image.value = png
-        status.value = (f"I(K; X_1..X_{length}) = {curve.information[-1]:.3f} nats of "
-                        f"H(w) = {curve.prior_entropy:.3f}; after {length - 1} tokens "
-                        f"{on_faces:.0%} of sampled contexts are > 90 % sure of their world")
+        stats = {"information": float(curve.information[-1]),
+                 "prior_entropy": curve.prior_entropy, "gap": curve.gap.tolist(),
+                 "on_faces": on_faces, "seconds": time.perf_counter() - start}
+        text = (f"I(K; X_1..X_{length}) = {curve.information[-1]:.3f} nats of "
+                f"H(w) = {curve.prior_entropy:.3f}; after {length - 1} tokens "
+                f"{on_faces:.0%} of sampled contexts are > 90 % sure of their world")
+        return png, text, {"stats": stats}
 
-    for c in controls.values():
-        c.observe(redraw, names="value")
-    box.redraw = redraw
-    redraw()
-    return box
+    return _assemble([widgets.HBox([controls["x0"], controls["x1"]]),
+                      widgets.HBox([controls["alpha0"], controls["alpha1"]]),
+                      controls["w0"], status, image], controls, image, status, frame, stats={})

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import _close, _figure
+from ._common import _assemble, _close, _figure
 
 __all__ = ["steering_widget"]
 
@@ -93,23 +93,20 @@ def steering_widget(model, hmm, hook: str, contexts, beliefs, probe, pattern,
                                  description="move"),
     }
     image, status = widgets.Image(format="png"), widgets.Label()
-    box = widgets.VBox([widgets.HBox([controls["context"], controls["move"]]),
-                        widgets.HBox([controls["a"], controls["b"]]), status, image])
-    box.controls, box.image, box.status, box.result = controls, image, status, None
 
-    def redraw(change=None):
-        i = int(controls["context"].value)
-        target = _target(controls["a"].value, controls["b"].value)
-        if controls["move"].value == "pattern":
-            move = steering.pattern_move(pattern, bel[i], target)
+    def frame(context, a, b, move):
+        i = int(context)
+        target = _target(a, b)
+        if move == "pattern":
+            delta = steering.pattern_move(pattern, bel[i], target)
         else:
-            move = steering.steering_move(probe.coef_, readouts[i], target)
-        steered, unsteered, bayes = predict(i, move), predict(i, np.zeros_like(move)), \
+            delta = steering.steering_move(probe.coef_, readouts[i], target)
+        steered, unsteered, bayes = predict(i, delta), predict(i, np.zeros_like(delta)), \
             target @ emit
         kl = steering.kl_divergence(bayes, steered), steering.kl_divergence(bayes, unsteered)
-        box.result = {"target": target, "bayes": bayes, "steered": steered,
-                      "unsteered": unsteered, "kl_steered": float(kl[0]),
-                      "kl_unsteered": float(kl[1])}
+        result = {"target": target, "bayes": bayes, "steered": steered,
+                  "unsteered": unsteered, "kl_steered": float(kl[0]),
+                  "kl_unsteered": float(kl[1])}
         fig = _figure((10, 4.2))
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})
         cloud = np.eye(3) if background is None else np.asarray(background)
@@ -130,12 +127,10 @@ def steering_widget(model, hmm, hook: str, contexts, beliefs, probe, pattern,
         ax2.set_ylabel("next-token probability")
         ax2.legend(frameon=False, fontsize=9)
         fig.tight_layout()
-        image.value = _close(fig, dpi=90, tight=True)
-        status.value = (f"context {i}: KL(Bayes at b′ ‖ model) = {kl[0]:.4f} nats steered "
-                        f"({controls['move'].value} move), {kl[1]:.4f} unsteered")
+        text = (f"context {i}: KL(Bayes at b′ ‖ model) = {kl[0]:.4f} nats steered "
+                f"({move} move), {kl[1]:.4f} unsteered")
+        return _close(fig, dpi=90, tight=True), text, {"result": result}
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    box.redraw = redraw
-    redraw()
-    return box
+    return _assemble([widgets.HBox([controls["context"], controls["move"]]),
+                      widgets.HBox([controls["a"], controls["b"]]), status, image],
+                     controls, image, status, frame, result=None)
