@@ -164,24 +164,24 @@ for (rep, net), r in ols_r2.items():
 
 
 # %%
-def grouped_bars(ax, groups, series, ylabel, ylim=(-1.0, 1.05)):
-    """One group of bars per entry of `groups`; `series` maps a label to one value per group."""
+def grouped_bars(ax, groups, series, ylabel, ylim=(-1.1, 1.15)):
+    """One group of bars per entry of `groups`; `series` maps a label to one value per group.
+    Bars below the window are cut at its edge; their labels give the true value."""
     width = 0.8 / len(series)
     for k, (label, values) in enumerate(series.items()):
         pos = np.arange(len(groups)) + (k - (len(series) - 1) / 2) * width
-        bars = ax.bar(pos, values, width, label=label, color=f"C{k}")
-        ax.bar_label(bars, [f"{v:.2f}" for v in values], fontsize=7, padding=2)
+        bars = ax.bar(pos, np.maximum(values, ylim[0]), width, label=label, color=f"C{k}")
+        ax.bar_label(bars, [f"{v:.2f}" for v in values], fontsize=8, padding=2)
     ax.set_xticks(np.arange(len(groups)), groups, fontsize=9)
     ax.axhline(0, color="0.3", lw=0.8)
-    ax.set_ylim(*ylim)
+    ax.set_ylim(ylim[0] - 0.15, ylim[1])
     ax.set_ylabel(ylabel)
-    ax.legend(frameon=False, fontsize=8, loc="lower left")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
-fig, ax = plt.subplots(figsize=(9, 3.8))
+fig, ax = plt.subplots(figsize=(10.5, 3.8))
 grouped_bars(ax, ["in-sample (all)", "held out, fit 20 %", "held out, fit 80 %"],
-             {f"{rep}, {net}": r for (rep, net), r in ols_r2.items()}, "R² (least squares)",
-             ylim=(-1.1, 1.15))
+             {f"{rep}, {net}": r for (rep, net), r in ols_r2.items()}, "R² (least squares)")
 ax.set_title("RRXOR: least squares, final layer (128 features) against all 12 hooks (1,536)",
              fontsize=10)
 fig.tight_layout()
@@ -268,10 +268,10 @@ for rep, net in cases:
           + " ".join(f"{v:20.3f}" for v in scores[rep, net].values()))
 
 # %%
-fig, ax = plt.subplots(figsize=(9, 3.8))
+fig, ax = plt.subplots(figsize=(10.5, 3.8))
 grouped_bars(ax, list(scores[cases[0]]),
              {f"{rep}, {net}": list(scores[rep, net].values()) for rep, net in cases},
-             "held-out R² (fit on 20 %)", ylim=(-1.1, 1.15))
+             "held-out R² (fit on 20 %)")
 ax.set_title("RRXOR: least squares against ridge (λ by grouped cross-validation)", fontsize=10)
 fig.tight_layout()
 plt.show()
