@@ -13,7 +13,8 @@
 # %% [markdown]
 # # 00 · Welcome: what does a transformer know about a world it cannot see?
 #
-# *Reading time ≈ 15 minutes. Prerequisites: Python and NumPy; probability at the level of
+# *Reading time ≈ 25 minutes (the notation card is for reference); running time ≈ 25 seconds of
+# CPU, measured. Prerequisites: Python and NumPy; probability at the level of
 # Bayes' rule. No prior knowledge of hidden Markov models or transformers is assumed.*
 #
 # A language model is trained to do one thing: predict the next token. Yet to predict well it
@@ -136,14 +137,15 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 #
 # | chapter | what you learn | reading | practice | needs |
 # |---|---|---|---|---|
-# | 00 Welcome | the question, the picture, how to use the course | 15 min | — | — |
+# | 00 Welcome | the question, the picture, the notation card, how to use the course | 25 min | — | — |
 # | 01 Hidden Markov models | processes as labelled transition matrices $T^{(x)}$; Z1R, Mess3, RRXOR, even and golden-mean processes; sampling; the stationary distribution | 60 min | 75 min | 00 |
 # | 02 Bayesian belief updating | the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$; synchronisation; next-token prediction; the myopic entropy, the yardstick for every loss | 75 min | 85 min | 01 |
 # | 03 The mixed-state presentation | beliefs as a machine of their own; the Mess3 fractal; RRXOR's 36 beliefs; fractal dimension | 75 min | 90 min | 02 |
-# | 04 Training a small transformer | the model from its parts; exact data and exact loss; training to the optimum | 75 min | 90 min | 02 |
+# | 04 Training a small transformer | the model from its parts, attention written out; exact data and exact loss; training to the optimum | 75 min | 80 min | 02 |
 # | 05 Probing the residual stream | affine probes, held-out evaluation, controls; the fractal inside the network | 90 min | 120 min | 03, 04 |
 # | 06 Beyond the next token, beyond transformers | does the network store the whole future; GRU and LSTM; steering along the geometry | 90 min | 110 min | 05 |
 # | 07 Constrained belief updates | what one attention layer computes (Piotrowski et al.): the spectrum of $T$ predicts attention decay, OV vectors and the number of heads, tested on a grid of models | 90 min | 100 min | 05 |
+# | 08 In-context learning | beyond both papers: in-context learning as belief updating over worlds; the exact in-context loss curve; a transformer and a GRU against Bayes | 75 min | 75 min | 04, 05 |
 #
 # **Prerequisites** (the same list as in the README):
 #
@@ -159,12 +161,12 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 # introduces in a short primer; hidden Markov models, computational mechanics, transformers and
 # interpretability, which the course builds up from the list above.
 #
-# **Paths through it.** The whole course is about 21 hours with all the practice notebooks,
-# 9½ without them. A one-day workshop can read 01–05 together and do one or two exercises per
-# chapter, leaving the rest of the practice for afterwards. Chapters 04–07 load trained
+# **Paths through it.** The whole course is about 23 hours with all the practice notebooks,
+# 11 without them (the sums of the table's columns). A one-day workshop can read 01–05 together and do one or two exercises per
+# chapter, leaving the rest of the practice for afterwards. Chapters 04–08 load trained
 # checkpoints that ship with the course, so nobody has to wait for training.
 #
-# Each of chapters 01–07 has a practice notebook in `exercises/`, with a completed version in
+# Each of chapters 01–08 has a practice notebook in `exercises/`, with a completed version in
 # `solutions/`. Every exercise states what you will learn and how long it should take, offers
 # hints you can unfold, and ends with a **checker** that runs your code on many inputs, compares
 # it with a reference, and tells you what is probably wrong when it is.
