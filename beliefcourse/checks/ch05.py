@@ -540,11 +540,11 @@ check_novel_prefix_mask = Exercise(
 _RIDGE_ALPHAS = np.array([0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0])
 
 
-def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0):
+def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, err=np.mean):
     """The exercise's rule (``mode="group"``) and its typical mistakes (the other modes)."""
     def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
         ids = np.unique(groups, return_inverse=True)[1].reshape(-1)
-        fold = {"point": np.arange(len(X)),
+        fold = {"point": np.arange(len(X)), "blocks": np.arange(len(X)) * n_folds // len(X),
                 "random": np.random.default_rng().permutation(ids.max() + 1)[ids]
                 }.get(mode, ids) % n_folds
         splits = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_folds)]
@@ -559,7 +559,7 @@ def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0):
                 if mode.startswith("broadcast") and Y.shape[1] == 1 and (
                         a > 0 or mode == "broadcast_all"):
                     pred = pred.reshape(-1)                  # (n, 1) targets minus (n,)
-                errs.append(np.mean((Y[val] - pred) ** 2))
+                errs.append(err((Y[val] - pred) ** 2))
             cv.append(np.mean(errs))
         cv = sign * np.array(cv)
         i = int(pick(cv))
@@ -614,6 +614,11 @@ check_choose_ridge_alpha = _Careful(
             "Cross-validation must hold out the way the final test does, by sequence (Exercise "
             "5.2). In these data a sequence's points are near-duplicates, so folds over points "
             "reward a small penalty that memorises sequences."),
+        _rk("folds over blocks of points (KFold)", _ridge("blocks"), "Your folds split the "
+            "points, not the sequences (scikit-learn's KFold over points): points of one "
+            "sequence land on both sides of a fold. Assign every point the fold of its group."),
+        _rk("sums the squared errors", _ridge(err=np.sum), "Your errors are sums of squares; "
+            "the MSE of a fold is the mean over its points and coordinates (np.mean)."),
         _rk("scores in-sample", _ridge("insample"), "You scored each fit on the points it was "
             "fitted to (in-sample), which always favours the smallest penalty. Fit on the other "
             "folds, score on fold k."),
