@@ -1,12 +1,7 @@
-"""Exercises of practice notebook 01 (hidden Markov models), declared for the registry.
-
-Each ``check_<function>`` is an :class:`~beliefcourse.checks._core.Exercise`: its cases (the
-course's processes, impossible words, the empty word, extreme parameters, seeded random HMMs),
-its reference (the package's own function) and its known mistakes, each a wrong
-implementation that the loop runs on the wrong cases to name the mistake that explains them
-all. ``sample`` is judged statistically by its own test. The random and course HMMs
-(:func:`random_hmm`, :func:`random_hmms`, :func:`course_hmms`) are shared with later chapters.
-"""
+"""Exercises of practice notebook 01 (hidden Markov models), declared for the registry: cases
+(the course's processes, edge cases, seeded random HMMs), the package's reference and the known
+mistakes; ``sample`` is judged statistically by its own test. :func:`random_hmm`,
+:func:`random_hmms` and :func:`course_hmms` are shared with later chapters."""
 
 from __future__ import annotations
 
@@ -27,12 +22,8 @@ __all__ = ["EXERCISES", "check_bigram_probabilities", "check_mess3_matrices",
 # ---------------------------------------------------------------------------- shared helpers
 def random_hmm(rng: np.random.Generator, n_states: int, n_tokens: int,
                sparsity: float = 0.3) -> HMM:
-    """A random irreducible HMM with a non-uniform stationary distribution.
-
-    Each row is a Dirichlet draw over (token, next state) pairs with a fraction ``sparsity``
-    of the pairs set to zero; a cycle 0 -> 1 -> ... -> 0 (on a random token per step) is kept,
-    so the chain is irreducible and ``pi`` is unique.
-    """
+    """A random irreducible HMM with a non-uniform pi: Dirichlet rows over (token, next state),
+    a fraction ``sparsity`` set to zero, a cycle 0 -> 1 -> ... -> 0 kept (pi unique)."""
     joint = rng.dirichlet(np.full(n_tokens * n_states, 0.7), size=n_states)
     joint = joint.reshape(n_states, n_tokens, n_states)
     joint *= rng.random(joint.shape) >= sparsity
@@ -52,24 +43,20 @@ def random_hmms(seed: int, n: int, max_states: int = 5, max_tokens: int = 3
 
 
 def course_hmms() -> list[tuple[str, HMM]]:
-    """The course's processes (golden mean and even process at p = 0.3, so pi is not
-    uniform)."""
+    """The course's processes (golden mean and even process at p = 0.3: pi not uniform)."""
     return [("Z1R", processes.z1r()), ("Mess3", processes.mess3()), ("RRXOR", processes.rrxor()),
             ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3)),
             ("the even process (p = 0.3)", processes.even_process(0.3))]
 
 
 # ---------------------------------------------------------------------------- 1.1 stationary
-def _eigvec_one(M):
-    """The (real part of the) eigenvector of ``M`` whose eigenvalue is closest to 1."""
+def _eig(M, row=False, real=True, scale=np.sum):
+    """The eigenvector of ``M`` (a column, or by mistake a row) for the eigenvalue closest to
+    1, divided by ``scale`` of it."""
     w, v = np.linalg.eig(M)
-    return np.real(v[:, np.argmin(np.abs(w - 1))])
-
-
-def _left_top(M):
-    w, v = np.linalg.eig(M.T)
-    vec = np.real(v[:, np.argmax(np.real(w))])
-    return vec / vec.sum()
+    vec = v[np.argmin(np.abs(w - 1))] if row else v[:, np.argmin(np.abs(w - 1))]
+    vec = np.real(vec) if real else vec
+    return vec / scale(vec)
 
 
 def _stationary_vector(value, what):
@@ -110,32 +97,30 @@ check_stationary = Exercise(
                    for name, hmm in course_hmms() + random_hmms(seed=101, n=6, max_states=6)],
     reference=lambda T: HMM(T).stationary(), convert=_stationary_vector,
     mistakes=(
-        Known("returns the eigenvector without normalising it", lambda T: _eigvec_one(T.sum(0).T),
+        Known("returns the eigenvector without normalising it",
+              lambda T: _eig(T.sum(0).T, scale=lambda v: 1),
               lambda c: (f"Your vector is not normalised: it points in the right direction but "
                          f"sums to {np.sum(c.got):.4g}, not 1. Eigenvectors come back with "
                          "arbitrary length and sign; a distribution sums to 1: divide by the "
                          "sum."), cause="not normalised", recognise=_unnormalised),
         Known("divides by the Euclidean norm, not the sum",
-              lambda T: _eigvec_one(T.sum(0).T) / np.linalg.norm(_eigvec_one(T.sum(0).T)),
-              None, cause=r"not normalised.*divide by the sum"),
+              lambda T: _eig(T.sum(0).T, scale=np.linalg.norm), None,
+              cause=r"not normalised.*divide by the sum"),
         Known("takes the right eigenvector (decomposes net, not net.T)",
-              lambda T: _eigvec_one(T.sum(0)) / _eigvec_one(T.sum(0)).sum(),
+              lambda T: _eig(T.sum(0)),
               "You returned the uniform vector: the *right* eigenvector of the net matrix "
               "(T 1 = 1, because rows sum to 1). pi is a *left* eigenvector, pi T = pi: "
               "decompose `net.T`, not `net`. (On Z1R and Mess3 both are uniform, which hides "
               "this bug.)"),
-        Known("returns np.linalg.eig's complex vector",
-              lambda T: (lambda w, v: v[:, np.argmin(np.abs(w - 1))]
-                         / v[:, np.argmin(np.abs(w - 1))].sum())(*np.linalg.eig(T.sum(0).T)),
+        Known("returns np.linalg.eig's complex vector", lambda T: _eig(T.sum(0).T, real=False),
               None, cause=r"np\.real"),
-        Known("uses T[0] instead of the net matrix", lambda T: _left_top(T[0]),
+        Known("uses T[0] instead of the net matrix", lambda T: _eig(T[0].T),
               "You used a single token's matrix T[0] instead of the net matrix: the chain of "
               "hidden states moves with T.sum(axis=0), summed over every token."),
         Known("returns a column vector (S, 1)", lambda T: HMM(T).stationary()[:, None],
               "Return a 1-D array: `v.ravel()`, or index a single column."),
         Known("takes a row of the eigenvector matrix, not a column",
-              lambda T: (lambda w, v: np.real(v[np.argmin(np.abs(w - 1))])
-                         / np.real(v[np.argmin(np.abs(w - 1))]).sum())(*np.linalg.eig(T.sum(0).T)),
+              lambda T: _eig(T.sum(0).T, row=True),
               "You took a *row* of the eigenvector matrix. `np.linalg.eig` returns the "
               "eigenvectors as its *columns*: use `eigenvectors[:, k]`, not "
               "`eigenvectors[k]`."),
@@ -308,10 +293,9 @@ check_mess3_matrices = Exercise(
 def _call_sample(fn, T, pi, length, seed, name):
     out = check_sample.call(fn, (T, pi, length, np.random.default_rng(seed)), f"For {name}")
     if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise Mistake(f"For {name} your sampler returned {type(out).__name__}; return a "
-                      "pair `(tokens, states)`.")
-    tokens = as_array(out[0], "your sampler's tokens")
-    states = as_array(out[1], "your sampler's states")
+        raise Mistake(f"For {name} your sampler returned {type(out).__name__}; return a pair "
+                      "`(tokens, states)`.")
+    tokens, states = (as_array(a, f"your sampler's {w}") for a, w in zip(out, ("tokens", "states")))
     if tokens.shape != (length,) or states.shape != (length + 1,):
         hint = (" `states` must include the initial state s_0, so it has one more entry than "
                 "`tokens`." if states.shape == (length,) else "")
@@ -332,18 +316,16 @@ def _call_sample(fn, T, pi, length, seed, name):
                           "index of T[:, i, :].ravel() with `divmod(k, n_tokens)`. That table "
                           "has n_states columns, so k = x * n_states + j: use "
                           "`divmod(k, n_states)`.")
-    if tokens.size and (tokens.min() < 0 or tokens.max() >= X):
-        raise Mistake(f"For {name} a token is out of range 0..{X - 1}.")
-    if states.min() < 0 or states.max() >= S:
-        raise Mistake(f"For {name} a state is out of range 0..{S - 1}.")
+    for arr, what, n in ((tokens, "token", X), (states, "state", S)):
+        if arr.size and (arr.min() < 0 or arr.max() >= n):
+            raise Mistake(f"For {name} a {what} is out of range 0..{n - 1}.")
     return tokens, states
 
 
 def _step_law(T, tokens, states):
-    """Frequencies of the steps (token, next state) from each state, shape (S, X, S)."""
-    counts = np.zeros((T.shape[1], T.shape[0], T.shape[1]))
-    np.add.at(counts, (states[:-1], tokens, states[1:]), 1)
-    return counts
+    """Counts of the steps (state, token, next state), shape (S, X, S)."""
+    return np.histogramdd(np.c_[states[:-1], tokens, states[1:]],
+                          bins=[np.arange(n + 1) - 0.5 for n in T.transpose(1, 0, 2).shape])[0]
 
 
 def _check_steps(fn, hmm, name, tokens, states):
@@ -410,7 +392,7 @@ def _test_sample(fn):
 
 
 def _sampler(step, first=None, with_s0=True, own_rng=None):
-    """A sampler drawing each (token, next state) with ``step(T, i, rng)``."""
+    """A wrong sampler drawing each (token, next state) with ``step(T, i, rng)``."""
     def sample(T, pi, length, rng):
         rng = own_rng if own_rng is not None else rng
         tokens, states = np.zeros(length, int), np.zeros(length + 1, int)
