@@ -299,6 +299,7 @@ def test_normalise_numbers_widget_ids_in_outputs_and_state(tree):
     assert nbtool.clean_filter("not json at all") == "not json at all"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 def test_git_sees_no_change_after_a_learner_runs_a_notebook(tree):
     """With the clean filter registered as ./course setup does, a notebook that was run and

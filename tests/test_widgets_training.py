@@ -68,6 +68,7 @@ def test_training_widget_rejects_bad_input():
         training_widget("no-such-run")
 
 
+@pytest.mark.slow
 def test_training_widget_reads_a_run_directory(tmp_path):
     from beliefcourse.train import PRESETS, train
 
