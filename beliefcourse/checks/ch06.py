@@ -56,7 +56,9 @@ check_future_distribution = Exercise(
               "distribution of all k tokens: X**k entries, one per word.",
               recognise=lambda c: c.args[2] > 1 and np.shape(c.got) == (len(c.args[1]),)),
         Known("returns log-probabilities", lambda b, T, k: np.log(_future(b, T, k)),
-              "You returned log-probabilities (their exp is right): return P(word) itself."),
+              "You returned log-probabilities (their exp is right): return P(word) itself.",
+              recognise=lambda c: any(close(base ** np.asarray(c.got, float), c.expected)
+                                      for base in (np.e, 2, 10))),
         Known("normalises the state vector after every token",
               lambda b, T, k: _words(b, T, k, lambda v, w: v.sum()) / np.repeat(
                   _future(b, T, k - 1) if k > 1 else np.ones(1), len(T)),

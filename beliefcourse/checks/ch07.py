@@ -20,15 +20,12 @@ __all__ = ["EXERCISES", "check_constrained_update", "check_fit_decay_rate",
 
 
 def _complex_list(values, decimals: int) -> str:
-    """Eigenvalues rounded for a message, largest modulus first (LAPACK's order changes with
-    the CPU's kernels), with no signed zeros: [1, -0.5+0.866i, -0.5-0.866i, 0]."""
+    """Eigenvalues for a message, largest modulus first (LAPACK's order changes with the CPU's
+    kernels), no signed zeros: [1, -0.5+0.866i, -0.5-0.866i, 0]."""
     zs = sorted(np.asarray(values, dtype=complex).ravel(),
                 key=lambda z: (-round(abs(z), 9), -round(z.real, 9), -round(z.imag, 9)))
-    out = []
-    for z in zs:
-        re, im = (round(float(v), decimals) + 0.0 for v in (z.real, z.imag))
-        out.append(f"{re:g}" if im == 0 else f"{re:g}{im:+g}i")
-    return "[" + ", ".join(out) + "]"
+    parts = [[round(float(v), decimals) + 0.0 for v in (z.real, z.imag)] for z in zs]
+    return "[" + ", ".join(f"{re:g}" if im == 0 else f"{re:g}{im:+g}i" for re, im in parts) + "]"
 
 
 def _mess3(points=((0.15, 0.6), (0.5, 0.2), (0.05, 0.85))):
@@ -44,52 +41,50 @@ def _projector_matrices():
 
 def _test_spectral_projectors(fn):
     for label, T in _projector_matrices():
-        S, answer = len(T), fn(T.copy())
+        S, answer, ref = len(T), fn(T.copy()), np.linalg.eigvals(T)
         if not isinstance(answer, tuple) or len(answer) != 2:
             raise Mistake(f"{label}: return a pair (eigenvalues, projectors), got "
                           f"{type(answer).__name__}.")
         values, projs = np.asarray(answer[0]), np.asarray(answer[1])
         if values.shape != (S,) or projs.shape != (S, S, S):
-            raise Mistake(f"{label}: eigenvalues {describe_shapes(values.shape, (S,))}; "
-                          f"projectors {describe_shapes(projs.shape, (S, S, S))} (one S × S "
-                          "projector per eigenvalue).")
-        ref = np.linalg.eigvals(T)
+            raise Mistake(f"{label}: eigenvalues {describe_shapes(values.shape, (S,))}; projectors "
+                          f"{describe_shapes(projs.shape, (S, S, S))} (one S × S per eigenvalue).")
         if np.abs(ref.imag).max() > 1e-9 and np.abs(np.imag(values)).max() < 1e-9:
             raise Mistake(f"{label}: T has complex eigenvalues {_complex_list(ref, 3)} but yours "
                           "are real: you dropped the imaginary parts. Keep them complex "
                           "(RRXOR's e^(±2πi/3) is exactly what breaks the ansatz).")
-        if not np.allclose(np.sort_complex(np.round(values, 9)),
+        if not np.allclose(np.sort_complex(np.round(values, 9)),       # complex: not `close`
                            np.sort_complex(np.round(ref, 9)), rtol=1e-6, atol=1e-7):
             raise Mistake(f"{label}: expected eigenvalues {_complex_list(ref, 4)}, got "
                           f"{_complex_list(values, 4)}.")
-        if not close(np.abs(values), np.sort(np.abs(ref))[::-1], rtol=1e-6, atol=1e-7):
+        if not close(np.abs(values), np.sort(np.abs(ref))[::-1], atol=1e-7):
             raise Mistake(f"{label}: eigenvalues {_complex_list(values, 4)} are not sorted by "
                           "decreasing modulus; sort them (and the projectors with them), e.g. "
                           "order = np.argsort(-np.abs(values)).")
         for k, (P, lam) in enumerate(zip(projs, values)):
+            where = f"{label}: projector {k}"
+            if np.allclose(T @ P.T, lam * P.T, atol=1e-7) and not np.allclose(T @ P, lam * P,
+                                                                               atol=1e-7):
+                raise Mistake(f"{where} is the transpose of the right one. P_k = r_k l_k is a "
+                              "column (right eigenvector, a column of V) times a row (left "
+                              "eigenvector, a row of V⁻¹), so that T P_k = λ_k P_k.")
             if not np.allclose(T @ P, lam * P, atol=1e-7):
-                if np.allclose(T @ P.T, lam * P.T, atol=1e-7):
-                    raise Mistake(f"{label}: projector {k} is the transpose of the right one. "
-                                  "P_k = r_k l_k is a column (right eigenvector r_k, a column of "
-                                  "V) times a row (left eigenvector l_k, a row of V⁻¹), so that "
-                                  "T P_k = λ_k P_k.")
-                raise Mistake(f"{label}: projector {k} is not an eigen-projector of eigenvalue "
+                raise Mistake(f"{where} is not an eigen-projector of eigenvalue "
                               f"{_complex_list([lam], 4)[1:-1]}: T P ≠ λP.")
             if np.allclose(P @ P, P, atol=1e-7):
                 continue
             if np.allclose(P, P.T, atol=1e-9) and not np.allclose(T, T.T):
-                raise Mistake(f"{label}: projector {k} is symmetric but not idempotent (P P ≠ "
-                              "P): you used r_k r_kᵀ. For a non-symmetric T use the left "
-                              "eigenvector l_k, a row of V⁻¹: P_k = outer(V[:, k], inv(V)[k]).")
+                raise Mistake(f"{where} is symmetric but not idempotent (P P ≠ P): you used "
+                              "r_k r_kᵀ. For a non-symmetric T use the left eigenvector l_k, a "
+                              "row of V⁻¹: P_k = outer(V[:, k], inv(V)[k]).")
             c = np.trace(P @ P) / np.trace(P) if abs(np.trace(P)) > 1e-12 else np.nan
             # the factor c is LAPACK's arbitrary eigenvector scale: never quote it
-            multiple = np.isfinite(c) and np.allclose(P @ P, c * P, atol=1e-7)
-            raise Mistake(f"{label}: projector {k} is not idempotent"
-                          + (": P P is a multiple of P, not P itself, so the eigenvectors are "
-                             "not scaled to each other. Scale the left eigenvector so that "
-                             "l_k · r_k = 1" if multiple else " (P P ≠ P): build it as r_k l_k "
-                             "with l_k · r_k = 1") + " — the rows of V⁻¹ are already scaled "
-                          "that way.")
+            raise Mistake(f"{where} is not idempotent" + (
+                ": P P is a multiple of P, not P itself, so the eigenvectors are not scaled to "
+                "each other. Scale the left eigenvector so that l_k · r_k = 1"
+                if np.isfinite(c) and np.allclose(P @ P, c * P, atol=1e-7) else
+                " (P P ≠ P): build it as r_k l_k with l_k · r_k = 1") + " — the rows of V⁻¹ "
+                "are already scaled that way.")
         if not np.allclose(projs.sum(0), np.eye(S), atol=1e-7):
             symmetric = all(np.allclose(P, P.T, atol=1e-9) for P in projs)
             raise Mistake(f"{label}: the projectors do not add up to the identity" + (
@@ -168,16 +163,6 @@ def _exact(T, pi, tokens):
     return belief_trajectories(HMM(T), np.asarray(tokens)[None], prior=pi)[0, 1:]
 
 
-def _shifted(case):
-    T, pi, tokens, rate = case.args
-    return np.shape(case.got) == (len(tokens) + 1, len(pi)) and close(case.got[1:],
-                                                                       case.expected)
-
-
-_EXACT = ("That is the exact belief (Bayes' rule applied step by step, a recurrence). The "
-          "constrained update adds each token's *separate* update: r_d = π + Σ_s "
-          "rate^(d−s) u_(x_s).")
-
 check_constrained_update = Exercise(
     name="constrained_update", signature="constrained_update(T, pi, tokens, rate) -> r (L, S)",
     cases=_update_cases,
@@ -185,12 +170,12 @@ check_constrained_update = Exercise(
         Known("returns the prior as an extra first row",
               lambda T, pi, t, r: np.vstack([pi, constrained_update(HMM(T), t, r)]),
               "You returned L + 1 rows including the prior; return r after 1, 2, …, L tokens "
-              "(L rows).", cause=r"including the\s+prior", recognise=_shifted),
+              "(L rows).", recognise=lambda c: np.shape(c.got)[0] == len(c.args[2]) + 1 and close(
+                  np.asarray(c.got)[1:], c.expected)),
         Known("shifts the rows by one position",
               lambda T, pi, t, r: np.vstack([pi, constrained_update(HMM(T), t, r)[:-1]]),
-              "Your rows are shifted by one position: row d − 1 must be r_d, the update after "
-              "the first d tokens, the d-th included (weight rate^0 = 1); yours starts with the "
-              "prior π."),
+              "Your rows are shifted by one position: row d − 1 is r_d, after the first d tokens, "
+              "the d-th included (weight rate^0 = 1); yours starts with the prior π."),
         Known("adds pi^(x) instead of u_x",
               lambda T, pi, t, r: _sum_updates(T, pi, t, lambda d, s, u: r ** (d - s) * (u + pi)),
               "You added π^(x) itself: each token contributes its deviation u_x = π^(x) − π."),
@@ -206,11 +191,13 @@ check_constrained_update = Exercise(
               lambda T, pi, t, r: _sum_updates(T, pi, t, lambda d, s, u: r ** (d - s) * u,
                                                np.einsum("s,xst->xt", pi, T) - pi),
               "π^(x) = π T^(x) / (π T^(x) 1): divide by the probability of the token."),
-        Known("computes exact Bayes instead", lambda T, pi, t, r: _exact(T, pi, t), _EXACT),
+        Known("computes exact Bayes instead", lambda T, pi, t, r: _exact(T, pi, t),
+              "That is the exact belief (Bayes' rule step by step, a recurrence). The "
+              "constrained update adds each token's *separate* update."),
         Known("divides by the softmax normaliser",
               lambda T, pi, t, r: constrained_update(HMM(T), t, r, normalise=True),
               "You divided by Σ_k |rate|^k (the softmax normalisation). The update asked for "
-              "here is the plain sum; the normalised one is a separate question in the chapter."),
+              "here is the plain sum."),
     ),
     advice="Check u_x = π^(x) − π and the weight rate^(d − s).",
     summary="r_d = π + Σ_s rate^(d−s) u_(x_s) on Mess3 (ζ > 0 and ζ < 0) and random HMMs.")
@@ -248,11 +235,6 @@ def _heads(count_one=False, ignore_sign=False, multiplicity=False, zero=None,
     return fn
 
 
-def _counts_zero(case):
-    has_zero = np.any(np.abs(np.linalg.eigvals(case.args[0])) < 1e-9)
-    return bool(has_zero and case.got - case.expected in (1, 2))
-
-
 def _as_count(value, what):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise Mistake(f"{what}: return an int (the number of heads), got "
@@ -265,7 +247,8 @@ _HEADS = Exercise(name="heads_needed", signature="", cases=_heads_cases, convert
     Known("counts the eigenvalue 0", _heads(zero=1),
           "You counted the eigenvalue 0. It contributes only at distance 0 (0^0 = 1), i.e. the "
           "current token, which the residual stream already holds: it needs no head.",
-          recognise=_counts_zero),
+          recognise=lambda c: bool(np.any(np.abs(np.linalg.eigvals(c.args[0])) < 1e-9)
+                                   and c.got - c.expected in (1, 2))),
     Known("counts the eigenvalue 1", _heads(count_one=True),
           "You counted the eigenvalue 1: it is the stationary part 1π, which every update "
           "shares; it needs no head."),
@@ -289,8 +272,8 @@ def _test_heads_needed(fn):
     except ValueError:
         return "one head per positive and two per negative distinct eigenvalue; RRXOR rejected."
     raise Mistake(f"For RRXOR you returned {got!r}, but its net matrix has complex eigenvalues "
-                  "e^(±2πi/3): their contribution oscillates with distance and no positive "
-                  "attention pattern produces it. Raise ValueError there.")
+                  "e^(±2πi/3): no positive attention pattern makes their oscillation. Raise "
+                  "ValueError there.")
 
 
 check_heads_needed = Exercise(name="heads_needed", signature="heads_needed(T_net) -> int",
@@ -340,11 +323,6 @@ def _ov(ln="sum", bias_v=True, add_bo=False, pos=True, block=2, transpose_o=Fals
     return fn
 
 
-def _near(wrong):
-    """Recognise a mistake at float32 precision (the model's weights are float32)."""
-    return lambda c: close(c.got, wrong(*c.args), rtol=1e-4, atol=1e-5)
-
-
 def _ov_reference(model):
     from ..mechanism import ov_vectors
 
@@ -360,17 +338,15 @@ _OV_MISTAKES = [
     ("forgets b_V", _ov(bias_v=False), "The value bias b_V is missing: v = ln1(W_E + W_pos) "
      "W_V + b_V."),
     ("adds b_O to every OV vector", _ov(add_bo=True), "You added b_O to every OV vector. b_O is "
-     "added once per position (after summing over keys and heads), not once per key: leave it "
-     "out here."),
+     "added once per position, not once per key: leave it out here."),
     ("ignores the position embedding", _ov(pos=False), "You used the token embedding alone. "
      "The key at position k holds W_E[x] + W_pos[k], so the OV vector depends on k as well."),
     ("takes the key block of qkv", _ov(block=1), "You took the key rows of the fused qkv "
      "matrix. Its output is [q | k | v]: the value rows of head h start at 2·H·d_head + "
      "h·d_head."),
     ("reads the heads interleaved", _ov(interleave=True), "You read the heads interleaved "
-     "(feature h, h + H, h + 2H, ... for head h). The features are head-major: head h owns the "
-     "d_head consecutive rows h·d_head:(h+1)·d_head of the value block, and the same columns "
-     "of W_O."),
+     "(features h, h + H, ...). They are head-major: head h owns rows h·d_head:(h+1)·d_head of "
+     "the value block, and the same columns of W_O."),
     ("slices W_O by rows", _ov(transpose_o=True), "Wrong slice of W_O: "
      "model.blocks[0].attn.out.weight has shape (d_model, H·d_head); head h's columns are "
      "[:, h·d_head:(h+1)·d_head]."),
@@ -379,7 +355,9 @@ _OV_MISTAKES = [
 check_ov_vectors = Exercise(
     name="ov_vectors", signature="ov_vectors(model) -> (H, n_ctx, X, D)", cases=_ov_cases,
     reference=_ov_reference, rtol=1e-4, atol=1e-5,      # float32 answers are fine
-    mistakes=tuple(Known(m, wrong, d, recognise=_near(wrong)) for m, wrong, d in _OV_MISTAKES) + (
+    mistakes=tuple(Known(m, f, d, recognise=lambda c, f=f: close(c.got, f(*c.args), rtol=1e-4,
+                                                               atol=1e-5))   # float32 answers
+                   for m, f, d in _OV_MISTAKES) + (
         Known("returns (positions, heads, ...)", lambda m: _ov()(m).transpose(1, 0, 2, 3),
               "You put the positions before the heads: return (heads, positions, tokens, "
               "d_model)."),),
@@ -402,8 +380,7 @@ def _decay_cases():
                    (out[1][1][0], np.array([2, 4, 6])))]
 
 
-def _fit(x, y):
-    """Slope and intercept of the least-squares line."""
+def _fit(x, y):                                      # slope, intercept
     return np.polyfit(x, y, 1)
 
 
@@ -428,31 +405,29 @@ check_fit_decay_rate = Exercise(
         Known("returns the slope, not the rate", lambda a, d: _fit(d, np.log(a[d]))[0],
               "You returned the slope log r; return the rate r = exp(slope)."),
         Known("uses the first entries, not the given distances",
-              lambda a, d: np.exp(_fit(d, np.log(a[:len(d)]))[0]),
-              "You used the first entries of the attention, not the entries at the given "
-              "distances: index attention[distances]."),
-        Known("indexes attention[d - 1]", lambda a, d: np.exp(_fit(d, np.log(a[d - 1]))[0]),
-              "You read attention[d − 1]: the profile starts at distance 0 (attention[0] is the "
-              "current token), so the entry at distance d is attention[d]."),
+              lambda a, d: decay_rate(a[:len(d)], d),
+              "You used the first entries of the attention: index attention[distances]."),
+        Known("indexes attention[d - 1]", lambda a, d: decay_rate(a[d - 1], d),
+              "You read attention[d − 1]: the profile starts at distance 0 (the current token), "
+              "so distance d is attention[d]."),
         Known("ignores the distances given",
-              lambda a, d: np.exp(_fit(np.arange(len(a)), np.log(a))[0]),
-              "You fitted every entry of the profile and ignored `distances`. Fit only the "
-              "given distances (distance 0 is set apart, and a head may attend to even "
-              "distances only): attention[distances]."),
+              lambda a, d: decay_rate(a, np.arange(len(a))),
+              "You fitted every entry of the profile and ignored `distances` (distance 0 is set "
+              "apart; a head may attend to even distances only): fit attention[distances].",
+              recognise=lambda c: any(close(c.got, decay_rate(c.args[0][k:], np.arange(
+                  k, len(c.args[0])))) for k in (0, 1))),
         Known("uses one ratio", lambda a, d: a[d[1]] / a[d[0]],
               "You used one ratio of neighbouring values; fit all the given distances by least "
               "squares (one ratio is at the mercy of noise)."),
         Known("averages the ratios", lambda a, d: np.mean(a[d[1:]] / a[d[:-1]]),
-              "You averaged the ratios of neighbouring values. That is not the least-squares "
-              "fit (and for distances 2 apart each ratio spans two steps): fit log a_d = c + d "
-              "log r over all given distances.", recognise=_ratios),
+              "You averaged the ratios of neighbouring values: not the least-squares fit of "
+              "log a_d = c + d log r over the given distances.", recognise=_ratios),
         Known("uses the two endpoints only",
               lambda a, d: (a[d[-1]] / a[d[0]]) ** (1 / (d[-1] - d[0])),
-              "You used only the first and last distances. Fit all the given distances by "
-              "least squares: the endpoints alone are at the mercy of their noise."),
-        Known("fits the reversed profile", lambda a, d: np.exp(_fit(d, np.log(a[::-1][d]))[0]),
-              "You reversed the profile: attention[d] is the weight at distance d back (index "
-              "0 is the current token), so do not flip it."),
+              "You used only the first and last distances, at the mercy of their noise: fit all "
+              "the given distances by least squares."),
+        Known("fits the reversed profile", lambda a, d: decay_rate(a[::-1][d], d),
+              "You reversed the profile: attention[d] is already the weight d steps back."),
         Known("regresses distance on log attention",
               lambda a, d: np.exp(1 / _fit(np.log(a[d]), d)[0]),
               "You regressed distance on log attention; regress log attention on distance "

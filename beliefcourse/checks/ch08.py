@@ -1,7 +1,5 @@
 """Exercises of practice notebook 08 (in-context learning as belief updating over worlds):
-seeded cases on which every known mistake gives a different answer, the package's reference
-(:mod:`beliefcourse.mixture`, :mod:`beliefcourse.information`, :mod:`beliefcourse.distinguish`)
-and the known mistakes."""
+seeded cases on which every known mistake gives a different answer, the package's reference."""
 
 from __future__ import annotations
 
@@ -20,14 +18,10 @@ __all__ = ["EXERCISES", "check_chernoff_information", "check_decay_exponent",
 
 
 # ---------------------------------------------------------------------------- 8.1 meta-belief
-def _random_T(rng, X, S):
-    T = rng.random((X, S, S)) ** 3 + 0.02
-    return T / T.sum(axis=(0, 2), keepdims=True)
-
-
 def _meta_cases():
     rng = np.random.default_rng(81)
-    A, B, C = _random_T(rng, 3, 2), _random_T(rng, 3, 3), _random_T(rng, 3, 4)
+    A, B, C = ((lambda T: T / T.sum(axis=(0, 2), keepdims=True))(
+        rng.random((3, S, S)) ** 3 + 0.02) for S in (2, 3, 4))
     m1, m2 = processes.mess3(0.05, 0.85), processes.mess3(0.15, 0.6)
     return [("For two random HMMs (2 and 3 states), weights (0.3, 0.7), 6 tokens",
              (rng.integers(0, 3, 6), [A, B], np.array([0.3, 0.7]))),
@@ -69,20 +63,16 @@ def _raw_meta(tokens, Ts, weights):
 check_meta_belief = Exercise(
     name="meta_belief", signature="meta_belief(tokens, Ts, weights) -> (K,)",
     cases=_meta_cases, reference=_meta, mistakes=(
-        Known("multiplies raw probabilities (underflows on 1,000 tokens)",
-              _raw_meta,
-              "Your meta-belief has NaN or inf entries. The probability of a long context "
-              "underflows to 0 (1,000 tokens: about e^-900, below the smallest float), and 0/0 "
-              "is NaN: normalise the belief after every token and add up the logarithms of the "
-              "normalisers, then take the softmax of ln w_k + ln P_k(tokens).",
+        Known("multiplies raw probabilities (underflows on 1,000 tokens)", _raw_meta,
+              "Your meta-belief has NaN or inf entries: P_k of 1,000 tokens (about e^-900) "
+              "underflows to 0, and 0/0 is NaN. Normalise the belief after every token, add up "
+              "the logs of the normalisers, and take the softmax of ln w_k + ln P_k(tokens).",
               recognise=lambda c: not np.all(np.isfinite(c.got))),
         Known("leaves out the prior weights", _wrong_meta(prior=False),
-              "You left out the prior: multiply each component's likelihood by its weight w_k "
-              "(P(k | u) is proportional to w_k P_k(u), not to P_k(u))."),
+              "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
         Known("starts each world from the uniform distribution", _wrong_meta(uniform=True),
-              "Each component starts from the uniform distribution over its states. A "
-              "component's sequences start from its stationary distribution pi_k (the left "
-              "eigenvector of sum_x T[x] with eigenvalue 1)."),
+              "Each component starts from the uniform distribution over its states. Its "
+              "sequences start from its stationary distribution pi_k."),
         Known("returns w_k P_k(u) without normalising", _wrong_meta(normalise=False),
               "You returned w_k P_k(u), which does not sum to 1: normalise over the components "
               "(divide by sum_j w_j P_j(u))."),
@@ -91,15 +81,14 @@ check_meta_belief = Exercise(
               "the belief row vector is updated as b @ T[x]."),
         Known("treats tokens as independent draws from pi_k's emissions", _wrong_meta(iid=True),
               "You multiplied the stationary token probabilities, as if each component emitted "
-              "independent tokens. The likelihood of a word under an HMM carries the state "
-              "forward: P_k(u) = pi_k T[u_1] ... T[u_t] 1."),
+              "independent tokens. Carry the state forward: P_k(u) = pi_k T[u_1] ... T[u_t] 1."),
         Known("skips the first token", _wrong_meta(skip_first=True),
               "You skipped the first token: the likelihood includes P_k(u_1) (from pi_k)."),
     ),
     advice="P(k | u) = w_k P_k(u) / sum_j w_j P_j(u), with P_k(u) = pi_k T_k[u_1] ... T_k[u_t] "
            "1, computed with a normalised belief and summed logarithms.",
     summary="Right on 3 cases (random HMMs with different state counts, two Mess3 worlds over "
-            "1,000 tokens): the meta-belief P(k | context), without underflow.")
+            "1,000 tokens), without underflow.")
 
 
 # ---------------------------------------------------------------------------- 8.2 gap
@@ -135,8 +124,7 @@ check_incontext_gap = Exercise(
     cases=_gap_cases, reference=_gap, convert=as_float, mistakes=(
         Known("KL the wrong way round", _wrong_gap(reverse=True),
               "You computed KL(P || P_k), the divergences the wrong way round. The gap is "
-              "sum_k m_k KL(P_k || P): the expected extra loss of predicting with the mixture P "
-              "when the world is k."),
+              "sum_k m_k KL(P_k || P), the extra loss of P when the world is k."),
         Known("averages over worlds with equal weights", _wrong_gap(equal=True),
               "You averaged the divergences with equal weights. Weight each world by its "
               "meta-belief m_k."),
@@ -151,8 +139,7 @@ check_incontext_gap = Exercise(
     ),
     advice="gap = sum_k m_k KL(P_k || P) with P = sum_k m_k P_k (equivalently H(P) - sum_k "
            "m_k H(P_k)), in nats.",
-    summary="Right on 3 cases (2 to 4 worlds): the in-context gap I(K; next token | context) "
-            "at one context, in nats.")
+    summary="Right on 3 cases (2 to 4 worlds), in nats.")
 
 
 # ---------------------------------------------------------------------------- 8.3 Chernoff
@@ -200,10 +187,8 @@ check_chernoff_information = Exercise(
               "You answered in bits (log base 2). The course works in nats: use np.log."),
     ),
     advice="C(p, q) = -min over lam in [0, 1] of ln sum_x p(x)^lam q(x)^(1-lam) "
-           "(scipy.optimize.minimize_scalar with bounds=(0, 1), method='bounded', or a fine "
-           "grid of lam).",
-    summary="Right on 3 cases: the Chernoff information, -min_lam ln sum p^lam q^(1-lam), "
-            "in nats.")
+           "(scipy.optimize.minimize_scalar with bounds=(0, 1), or a fine grid of lam).",
+    summary="Right on 3 cases, in nats.")
 
 
 # ---------------------------------------------------------------------------- 8.4 exponent
@@ -242,14 +227,13 @@ check_decay_exponent = Exercise(
     ),
     advice="Fit ln gap = c - a ln t by least squares (np.polyfit(np.log(t), np.log(gap), 1)) "
            "and return a.",
-    summary="Right on 3 cases (two power laws with noise, one exponential decay): the "
-            "least-squares exponent of gap ~ t^-a on log-log axes.")
+    summary="Right on 3 cases (two power laws with noise, one exponential decay).")
 
 
 # ---------------------------------------------------------------------------- 8.5 knowing
 def _knowing_cases():
-    """Meta-beliefs (N, L, K) of sequences whose evidence grows with the position; one case
-    with a share exactly at the threshold (counted as reached)."""
+    """Meta-beliefs (N, L, K) whose evidence grows with the position; one share exactly at the
+    threshold (counted as reached)."""
     rng = np.random.default_rng(85)
     out = []
     for label, N, L, K, thr, strength in (
@@ -309,8 +293,7 @@ check_knowing_time = Exercise(
     ),
     advice="share[p] = mean over sequences of (argmax_k meta[n, p, k] == components[n]); "
            "return the first p + 1 with share[p] >= threshold, or None.",
-    summary="Right on 3 cases: the first number of tokens after which the meta-belief names "
-            "the true world in at least the threshold share of sequences.")
+    summary="Right on 3 cases, a share exactly at the threshold included.")
 
 
 EXERCISES = (check_meta_belief, check_incontext_gap, check_chernoff_information,
