@@ -183,11 +183,11 @@ print("activations", X_final.shape, " beliefs", Y.shape, " points", f"{Y.shape[0
 # >
 # > <details><summary>Answer</summary>
 # >
-# > It stays high — 0.984 against 0.998 — while the error grows 8.5 times. The stream
-# > at position $p$ also approximates the previous belief quite well: consecutive beliefs are
-# > close, and the network needs the previous belief to compute the current one. A shifted
-# > alignment does not announce itself with a bad $R^2$; compare the MSE with the aligned
-# > probe's, and check the alignment against the data's documentation.
+# > It stays high — 0.984 against 0.998 — while the error grows 8.5 times. The stream at
+# > position $p$ has read every token the previous belief depends on, so an affine map can
+# > approximate that belief too. A shifted alignment does not announce itself with a bad
+# > $R^2$; compare the MSE with the aligned probe's, and check the alignment against the data's
+# > documentation (`beliefcourse.data`).
 # > </details>
 
 # %%
@@ -397,11 +397,9 @@ plt.show()
 # >
 # > <details><summary>Answer</summary>
 # >
-# > About 0.85. A network that has learned nothing "explains" most of the belief variance,
-# > because most of a Mess3 belief is fixed by the last token or two and a random network's
-# > stream is a rich function of the recent tokens. The shuffled control scores about 0, and
-# > the input-only baseline about 0.945. This is why $R^2$ alone cannot carry the claim; the
-# > ratios of the errors can.
+# > About 0.85: a network that has learned nothing "explains" most of the belief variance
+# > (the reading below the table says why). This is why $R^2$ alone cannot carry the claim;
+# > the ratios of the errors can.
 # > </details>
 
 # %%

@@ -252,6 +252,7 @@ print(f"held-out, fit on 20 %: {new20.sum()} of {new20[test20].size} held-out po
       "new prefix")
 
 
+# %%
 def r2_on(res, mask):
     """R² of a probe's predictions on the points of `mask`."""
     return probing.r2(rdata.beliefs[mask], res.predictions[mask])
