@@ -17,6 +17,7 @@ chapters exercises solutions`` (``./course test`` runs it).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -213,6 +214,27 @@ def test_check_names_out_of_sync_files(tree):
     assert "solutions/01_demo.ipynb: cells differ from exercises/source/01_demo.py" in problems
     assert "solutions/99_orphan.ipynb: no source" in problems
     assert nbtool.main(["--root", str(tree), "check"]) == 1
+
+
+def test_the_course_folder_is_found_from_inside_it_or_named(tree, monkeypatch):
+    """An installed package works on any copy of the course: the folder is found from the
+    working directory (or a folder in it), or named by $BELIEFCOURSE_COURSE."""
+    monkeypatch.delenv(nbtool.COURSE_ENV_VAR, raising=False)
+    assert nbtool.course_root(tree / "chapters") == tree.resolve()
+    monkeypatch.setenv(nbtool.COURSE_ENV_VAR, str(tree))
+    assert nbtool.course_root(REPO_ROOT) == tree.resolve()
+    (tree / "chapters" / "05b_extra.py").write_text(HEADER + "\n# %%\nprint(5)\n")
+    nbtool.build(tree, verbose=False)
+    assert [p.relative_to(tree).as_posix() for p in nbtool.course_notebooks(tree)] == [
+        "chapters/01_demo.ipynb", "chapters/05b_extra.ipynb", "exercises/01_demo.ipynb",
+        "solutions/01_demo.ipynb"]
+    # the workshop catalog of a package run in that folder (no checkout assumed)
+    out = subprocess.run([sys.executable, "-c", "from beliefcourse.workshop import catalog; "
+                          "print([c.stem for c in catalog.chapters()], "
+                          "catalog.find_chapter('5b').number, catalog.chapter_number(1))"],
+                         cwd=tree / "exercises", env={**os.environ, nbtool.COURSE_ENV_VAR: ""},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['01_demo', '05b_extra'] 05b 01"
 
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
