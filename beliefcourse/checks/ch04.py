@@ -439,6 +439,8 @@ check_training_step = Exercise(
               "`-(targets * log_q).sum(-1).mean()`; a plain `.mean()` over all three axes "
               "divides by the vocabulary size too."),
         Known("returns nothing", _step(give=lambda loss: None), None, cause=r"returned None"),
+        Known("returns the loss in bits", _step(give=lambda loss: loss.item() / math.log(2)),
+              "The loss you returned is in bits; use natural logarithms (nats)."),
     ))
 
 EXERCISES = (check_causal_attention, check_influence, check_relative_loss, check_exact_loss,
