@@ -368,8 +368,9 @@ plt.show()
 # ### What the net matrix's eigenvalues say about the data
 #
 # Summing the factorised form over the tokens removes the emission factor (each row of $E$
-# sums to 1), so the net matrix is the move matrix: $T = M = (1-3x)\,I + x\,J$, where $J$ is the all-ones matrix. $J$ has eigenvalues 3
-# (eigenvector $\mathbf 1$) and 0 (twice), so $T$ has eigenvalues $1$ and
+# sums to 1), so the net matrix is the move matrix: $T = M = (1-3x)\,I + x\,J$, where $J$ is
+# the all-ones matrix. $J$ has eigenvalues 3 (eigenvector $\mathbf 1$) and 0 (twice), so $T$
+# has eigenvalues $1$ and
 # $\zeta = 1 - 3x$ (twice). The second eigenvalue is a **memory**: after $k$ steps, whatever we
 # knew about the hidden state has faded by a factor $\zeta^k$.
 
@@ -385,7 +386,7 @@ print(f"zeta = 1 - 3x = {zeta:.2f}")
 # >
 # > <details><summary>Answer</summary>
 # >
-# > $x = 1/3$: then $\zeta = 0$ and $T = J/3$, so the next state is uniform whatever the
+# > x = 1/3: then $\zeta = 0$ and $T = J/3$, so the next state is uniform whatever the
 # > current one. The hidden states are independent and uniform, and so are the tokens — for
 # > every $\alpha$.
 # > </details>
@@ -685,8 +686,9 @@ for word in ([], [1], [0], [0, 1], [1, 1], [1, 0, 0]):
 # * Sampling draws the *pair* (token, next state) from row $i$ of the labelled matrices.
 # * $P(x_{1:L}) = \pi\, T^{(x_1)}\cdots T^{(x_L)}\mathbf 1$: a sum over exponentially many
 #   hidden paths computed with $L$ matrix products.
-# * Mess3 factorises as "move, then emit"; its net matrix has eigenvalues $1$ and
-#   $\zeta = 1-3x$, and token correlations decay like $\zeta^k$.
+# * Mess3(x, α) factorises as "move, then emit" (a move matrix $M$, then an emission matrix
+#   $E$); its net matrix $M$ has eigenvalues $1$ and $\zeta = 1-3x$, and token correlations decay like $\zeta^k$
+#   (lag $k$).
 # * RRXOR looks like fair coin flips in single bits and in pairs; its XOR rule shows only in
 #   triples, at a hidden phase. Golden mean and even process: order 1 versus infinite Markov
 #   order with the same number of states.
