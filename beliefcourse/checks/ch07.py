@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from functools import reduce
+
 import numpy as np
 
 from .. import processes
@@ -453,8 +455,8 @@ def _propagated_cases():
     return out
 
 
-def _power(T, n, net=True):
-    return np.linalg.matrix_power(T.sum(0) if net else T, n)
+def _power(T, n):
+    return np.linalg.matrix_power(T.sum(0), n)
 
 
 def _zeta(T):
@@ -462,18 +464,10 @@ def _zeta(T):
     return eig[np.argsort(-np.abs(eig))][1].real
 
 
-def _labelled(T, pi, tokens, own=False):
-    """Deviations carried by the labelled matrix of each new token (own: by the token's own
-    labelled matrix, u_(x_s) T[x_s]^(d-s))."""
-    if own:
-        return _sum_updates(T, pi, tokens, lambda d, s, u: u @ np.linalg.matrix_power(
-            T[tokens[s - 1]], d - s))
-    post = np.einsum("s,xst->xt", pi, T)
-    u, dev, out = post / post.sum(1, keepdims=True) - pi, np.zeros_like(pi), []
-    for x in tokens:
-        dev = dev @ T[x] + u[x]
-        out.append(pi + dev)
-    return np.array(out)
+def _labelled(T, pi, t, own=False):
+    """Deviations carried by labelled matrices: the later tokens' (or the token's own)."""
+    return _sum_updates(T, pi, t, lambda d, s, u: reduce(
+        np.matmul, [T[t[s - 1]]] * (d - s) if own else [T[x] for x in t[s:d]], u))
 
 
 check_propagated_update = Exercise(
