@@ -269,9 +269,9 @@ print("|r*| <= |ζ| at every point:", bool(np.all(np.abs(maps.rate_star) <= np.a
 
 # %% [markdown]
 # Reading the maps: the constrained update is good (R² near 1) wherever either the chain
-# forgets fast ($x$ near 1/3, $|\zeta|$ small) or tokens say little ($\alpha$ near 1/3); it is
-# poor in the corner of sticky chains and sharp tokens — small $x$, $\alpha$ far from 1/3 —
-# where paper (a) chose its process (lowest R² on this grid 0.64, at $x = 0.03$, $\alpha = 0.95$).
+# forgets fast (x near 1/3, $|\zeta|$ small) or tokens say little (α near 1/3); it is
+# poor in the corner of sticky chains and sharp tokens — small x, α far from 1/3 —
+# where paper (a) chose its process (lowest R² on this grid 0.64, at x = 0.03, α = 0.95).
 # The best rate $r^*$ is never larger in magnitude than $\zeta$ on this grid, and much smaller in
 # that corner (by up to 0.56): forgetting faster than the chain does is the linear
 # update's way of imitating Bayes' saturation. The sign of $r^*$ follows the sign of $\zeta$
@@ -285,7 +285,7 @@ print("|r*| <= |ζ| at every point:", bool(np.all(np.abs(maps.rate_star) <= np.a
 # $(-1)^{d-s}$: **two** heads, one on even and one on odd distances, writing opposite OV
 # vectors. The eigenvalue 0 acts only at distance 0 (the current token, already in the
 # residual stream). A complex eigenvalue asks for weights that *oscillate* — no positive
-# pattern makes that. `constrained.heads_needed` reads this off the spectrum. At $x = 1/3$
+# pattern makes that. `constrained.heads_needed` reads this off the spectrum. At x = 1/3
 # ($\zeta = 0$) the chain forgets everything in one step: only the current token matters, so
 # no head is needed — it prints 0.
 
@@ -323,7 +323,7 @@ print(f"RRXOR R²(r → η), general T^(d−s) update, all positions of all leng
 #
 # ## 5. Explore
 #
-# Slide $x$ and $\alpha$: the exact belief fractal, the affine image of $r$, the attention the
+# Slide x and α: the exact belief fractal, the affine image of $r$, the attention the
 # ansatz predicts (hollow points: negative weights, a second head), and the numbers of
 # sections 3–4 at that point (words up to length 7).
 
@@ -341,7 +341,7 @@ constrained_update_explorer(0.15, 0.6)
 # each; plus one head at paper (a)'s point (0.05, 0.85) for the test of section 9, and at
 # (0.25, 0.6) ($\zeta = 0.25$) as a negative control, two seeds each. AdamW, learning rate 3e-3, batch 256,
 # exact next-token distributions as targets, a cosine schedule: 5.1 M tokens, or 25.6 M for two
-# heads at $x = 0.5$, which need longer to split even and odd distances (the presets
+# heads at x = 0.5, which need longer to split even and odd distances (the presets
 # `grid-x{100x}-a{100α}-h{heads}` in `beliefcourse.train`). One command retrains all of them
 # (finished models are skipped, so it can be interrupted and run again; `--jobs` trains several
 # at once, `--scheduler` sends them to a Dask cluster; README, "Sweeps"):
@@ -382,14 +382,14 @@ for point in ["x15-a20", "x15-a60"]:
 # (Training times are wall-clock minutes on a 2-core machine shared with other jobs; the CPU
 # time was a fraction of that.) All models meet the course's bar of relative loss ≤ 1.001.
 # Two groups stay visibly above the rest: at (0.05, 0.85), where section 3 found the
-# constrained update weakest, and the **one-head** models at $x = 0.5$, where $\zeta < 0$ asks
+# constrained update weakest, and the **one-head** models at x = 0.5, where $\zeta < 0$ asks
 # for two heads. Their two-head siblings trained five times longer, so the final losses are not a
 # fair comparison; at the same 5.12 M tokens (second table; the two-head runs were then still
 # mid-schedule, at a higher learning rate, which favours the one-head runs) the two-head models
 # are already 4–6.5 times closer to the optimum in excess loss — consistent with the prediction.
-# The control is the same comparison where the spectrum asks for one head ($x = 0.15$,
+# The control is the same comparison where the spectrum asks for one head (x = 0.15,
 # $\zeta > 0$; third table, equal budgets): there the ratio is 0.9–2.6, so a second head is
-# worth at most a factor of about 2.6 when it is not needed, against 4–6.5 at $x = 0.5$. Two seeds
+# worth at most a factor of about 2.6 when it is not needed, against 4–6.5 at x = 0.5. Two seeds
 # per cell make this a hint, not a measurement of the factor.
 #
 # The loss says little else about the mechanism; a short live run shows why.
@@ -502,7 +502,7 @@ print("R² post→η below 0.99:", {n: round(v, 3) for n, v in post.items() if v
 # %% [markdown]
 # **How often do two heads split by parity?** Two seeds per point cannot say. The package ships
 # the records (measurements only, no weights) of six more seeds of each two-head model at
-# $x = 0.5$, trained with the same recipe by `python -m beliefcourse.grid train grid-x50-a60-h2
+# x = 0.5, trained with the same recipe by `python -m beliefcourse.grid train grid-x50-a60-h2
 # grid-x50-a20-h2 --seeds 2-7` and measured exactly as above; the cell reads all eight seeds at
 # each point and gives each rate a 95 % Clopper–Pearson interval.
 
@@ -569,7 +569,7 @@ for p, labels in every.items():
 # with distance at a rate within 20 % of $r^*$ or $|\zeta|$ (0.48–0.58), and at (0.05, 0.85) it
 # sits in the band of $r^*$ (section 3). Where tokens say little ($\alpha = 0.2$) and where the chain forgets fast
 # ($\zeta = 0.25$) the attention is much flatter than either rate predicts (fitted rates
-# 0.63–0.99). A one-head model at $x = 0.5$ cannot make alternating weights; at $\alpha = 0.6$ it
+# 0.63–0.99). A one-head model at x = 0.5 cannot make alternating weights; at α = 0.6 it
 # leans to odd distances (odd share 0.85 and 0.79, above the 0.67 and 0.63 that a plain
 # geometric decay at its fitted rate would give, printed under the parity counts below) and writes OV vectors of the *opposite* orientation, the sign of
 # $\zeta^1$, leaving the even half to the MLP; it ends with 6.1–6.5 times the excess loss of its
@@ -606,14 +606,14 @@ for p, labels in every.items():
 #   strong part. A second head where one suffices ($\zeta > 0$) can end up partly idle: broad
 #   attention and an orientation near 0.
 # * **Heads split by parity only in part.** Read per query, with $d = 0$ left out, no shipped
-#   two-head model at $x = 0.5$ has a clean even head: the head of x50-a60-h2-s0 that looks even
+#   two-head model at x = 0.5 has a clean even head: the head of x50-a60-h2-s0 that looks even
 #   at the last query averages 0.29 and ranges 0.12–0.53 over the queries. What both shipped
 #   seeds at (0.5, 0.6) do have is an **odd head** (odd share 0.91 and 0.82, well above what a
 #   geometric decay gives) and OV orientations of opposite signs in the two
 #   heads — the minus sign of $\zeta^{\text{odd}}$ carried by the value/output circuit, with the
 #   odd head opposite to $3\alpha - 1$ as predicted. At (0.5, 0.2), where tokens are weak, one
 #   seed has an odd head with the predicted sign and the other no clear parity at all. The
-#   eight-seed counts above say how often each pattern appears. At $x = 0.15$ ($\zeta > 0$) no
+#   eight-seed counts above say how often each pattern appears. At x = 0.15 ($\zeta > 0$) no
 #   head prefers a parity (odd shares 0.53–0.68).
 # * **`resid_mid` is closer to $r$ with rate $r^*$ than with rate $\zeta$** in all 20 models
 #   (held-out R² 0.837–0.985 for "mid→r*" against 0.822–0.980 for "mid→r"), most clearly at
@@ -627,15 +627,15 @@ for p, labels in every.items():
 #   with the best single-rate update (0.962): the attention layer does about as well as the best
 #   constrained update can, not better. The MLP then closes most of the remaining gap:
 #   `ln_final` → η is 0.996. The same holds where the update is good and the model has the heads
-#   it needs: `ln_final` → η of 0.997–0.999 for $x = 0.15$, $\alpha = 0.6$ and for the two-head
-#   models at $x = 0.5$. It is lower for the $\alpha = 0.2$ models at $x = 0.15$ (0.95–0.98), the control
+#   it needs: `ln_final` → η of 0.997–0.999 for x = 0.15, α = 0.6 and for the two-head
+#   models at x = 0.5. It is lower for the α = 0.2 models at x = 0.15 (0.95–0.98), the control
 #   (0.98), the one-head models at (0.5, 0.6) (0.97) and the one-head models at (0.5, 0.2) (0.88).
 #   A likely reason at $\alpha = 0.2$: beliefs move little from the centre, so the target
 #   variance is small and a small absolute error already costs R².
 # * **The variance in three PCs** of the raw `resid_mid` (0.49–0.83) is lower than the
 #   0.89–0.99 of the authors' notebook: at `d_model` 32 the position embedding takes a large
-#   share. Removing each position's mean brings it into or near their range for the $x = 0.15$
-#   and (0.05, 0.85) models (0.877–0.977); the $x = 0.5$ models stay lower (0.701–0.921).
+#   share. Removing each position's mean brings it into or near their range for the x = 0.15
+#   and (0.05, 0.85) models (0.877–0.977); the x = 0.5 models stay lower (0.701–0.921).
 
 # %%
 by_name = {rep.name: rep for rep in reports}
@@ -797,7 +797,7 @@ print(f"4-layer model, layer 0: fitted {deep_fit.rate:.3f} [{deep_fit.low:.3f}, 
 # separates 0.53 from 0.85, not 0.53 from 0.55. Nor does 20 % cover the seed scatter everywhere:
 # at (0.15, 0.2) the two seeds differ by a factor 1.21.
 # Flat attention also appears with weakly informative tokens ($\alpha = 0.2$): fitted
-# 0.69–0.99 at $x = 0.15$ and 0.92–0.93 for one head at $x = 0.5$.
+# 0.69–0.99 at x = 0.15 and 0.92–0.93 for one head at x = 0.5.
 # Where the constrained update explains most of the belief *and* the decay is slow enough to
 # matter, one-layer attention follows it; elsewhere the layer finds another solution with the
 # same loss.
@@ -834,9 +834,9 @@ print(f"4-layer model, layer 0: fitted {deep_fit.rate:.3f} [{deep_fit.low:.3f}, 
 # | the rate is $\zeta$ | within 20 % for the one-head models and at least one head of each two-head model at (0.15, 0.6) and (0.5, 0.6), where $r^* \approx \zeta$ (the criterion cannot separate them there) | (0.05, 0.85): the rate lies in the $r^*$ band (0.47–0.54 by convention), far below $\zeta = 0.85$ |
 # | OV vectors oriented by the sign of $3\alpha - 1$ | every head that carries the update | an idle second head at $\zeta > 0$; the one-head models at (0.5, 0.2) (opposite sign, flat attention) |
 # | OV vectors 120° apart | roughly, for heads that carry the update (3–15° in belief space for most) | weak or idle heads (up to ~50°); in the residual stream no better than untrained |
-# | $\zeta < 0$ needs two heads, split by parity, with opposite OV | opposite OV signs in all 16 two-head models at $x = 0.5$; an odd head with the predicted sign in 7 of 8 seeds at (0.5, 0.6), 4 of 8 at (0.5, 0.2); one head has 4–6.5 times the excess loss at equal tokens, against 0.9–2.6 where one head suffices | a clean even/odd split (averaged over queries ≥ 4, $d = 0$ left out) in 0 of 16 seeds (95 % interval 0–0.21): the even head does not form |
+# | $\zeta < 0$ needs two heads, split by parity, with opposite OV | opposite OV signs in all 16 two-head models at x = 0.5; an odd head with the predicted sign in 7 of 8 seeds at (0.5, 0.6), 4 of 8 at (0.5, 0.2); one head has 4–6.5 times the excess loss at equal tokens, against 0.9–2.6 where one head suffices | a clean even/odd split (averaged over queries ≥ 4, $d = 0$ left out) in 0 of 16 seeds (95 % interval 0–0.21): the even head does not form |
 # | `resid_mid` is an affine image of $r$ | held-out R² 0.822–0.980 (rate $\zeta$), 0.837–0.985 (rate $r^*$); higher with $r^*$ than with $\zeta$, and higher than `resid_mid` → η, in all 20 models (the exact decomposition is only a check of the code) | weakest for the one-head models at (0.5, 0.2) |
-# | the MLP closes the gap | `ln_final` → η 0.996–0.999 at (0.05, 0.85), (0.15, 0.6) and for two heads at $x = 0.5$ | 0.88–0.98 at $\alpha = 0.2$ (one head, or $x = 0.15$), for one head at (0.5, 0.6) and the control |
+# | the MLP closes the gap | `ln_final` → η 0.996–0.999 at (0.05, 0.85), (0.15, 0.6) and for two heads at x = 0.5 | 0.88–0.98 at α = 0.2 (one head, or x = 0.15), for one head at (0.5, 0.6) and the control |
 # | any of it for RRXOR | — | complex spectrum: no decaying, positive pattern exists |
 #
 # The mechanism of paper (b) — geometric attention, OV vectors oriented by $3\alpha - 1$, an
