@@ -69,13 +69,14 @@ print(f"model: {record['name']} after {record['tokens_seen']:,} tokens, "
 # %% [markdown]
 # ## 1. What a probe can and cannot show
 #
-# Write $r_p(x) \in \mathbb R^{64}$ for the residual stream at position $p$ when the model reads
-# the context $x = x_1 \dots x_{10}$, and $\eta_{p+1}(x)$ for the belief after its first $p + 1$
-# tokens (chapter 04's alignment). The claim to test is that there is **one** affine map
-# $A(r) = r W + b$, the same for all contexts and positions, with
+# Write $r_p(x_{1:10}) \in \mathbb R^{64}$ for the residual stream at position $p$ when the
+# model reads the context $x_{1:10} = x_1 \dots x_{10}$, and $\eta_{p+1}(x_{1:10})$ for the
+# belief after its first $p + 1$ tokens (chapter 04's alignment). The claim to test is that
+# there is **one** affine map $A(r) = r W + b$, the same for all contexts and positions, with
 #
 # $$
-# A\big(r_p(x)\big) \approx \eta_{p+1}(x) \quad\text{for every context } x \text{ and position } p .
+# A\big(r_p(x_{1:10})\big) \approx \eta_{p+1}(x_{1:10}) \quad\text{for every context }
+# x_{1:10} \text{ and position } p .
 # $$
 #
 # Why affine? Because the rest of the network reads the stream through linear maps (after a

@@ -464,7 +464,7 @@ print(f"share of the within-class variance not read at ln_final: {1 - probing.r2
 # So the hypothesis that the last layer lets go of distinctions the next token does not need is
 # reasonable, but our model does not show it. It may need much longer training: compression of
 # unneeded information is the kind of thing that happens late, if at all. Or the in-sample
-# comparison may owe more to interpolation than to compression (section 3). Which one is a
+# comparison may owe more to interpolation than to compression (sections 1–3). Which one is a
 # question you can now test: retrain with
 # `python -m beliefcourse train rrxor --tokens ... --out runs/rrxor-long` and run this section
 # on the result.
@@ -618,7 +618,7 @@ plt.show()
 # best-fitting rate.
 #
 # > **For readers of the paper.** The models in paper (b)'s public notebook have one layer and
-# > were trained at $x \in \{0.15, 0.5\}$, $\alpha \in \{0.2, 0.6\}$; paper (b)'s optimiser and
+# > were trained on Mess3(x, α) with x ∈ {0.15, 0.5}, α ∈ {0.2, 0.6}; paper (b)'s optimiser and
 # > training length are not given in the parts we could check. Its OV-vector and `resid_mid`
 # > decompositions are reproduced in chapter 07.
 
