@@ -844,6 +844,10 @@ training_widget("mess3")
 # * The paper's transformer: token and position embeddings, four pre-LN blocks (attention then
 #   MLP, each *added* to the residual stream), a final LayerNorm and the unembedding; 143,075
 #   parameters. Causal attention lets position $p$ read positions $0 \dots p$ only.
+# * One attention head is a few lines: queries, keys and values, scaled dot-product scores,
+#   the causal mask, a softmax over the keys, the weighted sum of values through $W_O$. The
+#   trained model's first layer attends by position — most to the token just before, less
+#   and less further back — almost whatever the tokens are.
 # * The residual stream at position $p$ is the sum of everything written there, and the
 #   prediction is read from it alone. If the model holds a belief, that is where to look.
 # * Exact data: all 59,049 contexts with their probabilities give an **exact** validation
