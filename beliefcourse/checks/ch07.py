@@ -13,7 +13,7 @@ from ..attention import decay_rate
 from ..beliefs import belief_trajectories
 from ..constrained import constrained_update, heads_needed
 from ..hmm import HMM
-from ._core import Exercise, Known, Mistake, _loop, as_float, close, describe_shapes
+from ._core import Exercise, Known, Mistake, as_float, close, describe_shapes, loop
 from .ch01 import random_hmms
 
 __all__ = ["EXERCISES", "check_constrained_update", "check_fit_decay_rate",
@@ -206,7 +206,7 @@ check_constrained_update = Exercise(
 
 
 # ---------------------------------------------------------------------------- 7.3 heads
-def _matrix_with_spectrum(values, seed):
+def _with_spectrum(values, seed):
     """A real matrix with rows summing to 1 and the given real eigenvalues (values[0] = 1)."""
     V = np.eye(len(values)) + 0.3 * np.random.default_rng(seed).normal(size=(len(values),) * 2)
     V[:, 0] = 1.0
@@ -214,12 +214,12 @@ def _matrix_with_spectrum(values, seed):
 
 
 def _heads_cases():
-    cases = [(f"For the net matrix of {name}", (hmm.transition_matrix,)) for name, hmm in
-             _mess3() + _mess3([(1 / 3, 0.6)])]
-    cases[-1] = ("For the net matrix of Mess3(x=1/3, α=0.6) (no memory)", cases[-1][1])
-    return cases + [(f"For a matrix with eigenvalues {list(v)}", (_matrix_with_spectrum(v, k),))
-                    for k, v in enumerate([(1, 0.6, 0.2), (1, 0.5, -0.3, 0.0),
-                                           (1, -0.4, -0.4, 0.7), (1, 0.8, 0.8, 0.8, -0.5)], 1)]
+    return [(f"For the net matrix of {name}", (hmm.transition_matrix,)) for name, hmm in _mess3()
+            ] + [("For the net matrix of Mess3(x=1/3, α=0.6) (no memory)",
+                  (processes.mess3(1 / 3, 0.6).transition_matrix,))] + [
+        (f"For a matrix with eigenvalues {list(v)}", (_with_spectrum(v, k),)) for k, v in
+        enumerate([(1, 0.6, 0.2), (1, 0.5, -0.3, 0.0), (1, -0.4, -0.4, 0.7),
+                   (1, 0.8, 0.8, 0.8, -0.5)], 1)]
 
 
 def _heads(count_one=False, ignore_sign=False, multiplicity=False, zero=None,
@@ -244,42 +244,41 @@ def _as_count(value, what):
     return int(value)
 
 
-_HEADS = Exercise(name="heads_needed", signature="", cases=_heads_cases, convert=_as_count,
-                  reference=heads_needed, mistakes=(
-    Known("counts the eigenvalue 0", _heads(zero=1),
-          "You counted the eigenvalue 0. It contributes only at distance 0 (0^0 = 1), i.e. the "
-          "current token, which the residual stream already holds: it needs no head.",
-          recognise=lambda c: bool(np.any(np.abs(np.linalg.eigvals(c.args[0])) < 1e-9)
-                                   and c.got - c.expected in (1, 2))),
-    Known("counts the eigenvalue 1", _heads(count_one=True),
-          "You counted the eigenvalue 1: it is the stationary part 1π, which every update "
-          "shares; it needs no head."),
-    Known("one head per eigenvalue whatever its sign", _heads(ignore_sign=True),
-          "A negative eigenvalue λ gives weights λ^n that alternate in sign; softmax weights "
-          "are positive, so it needs two heads (even and odd distances, opposite OV signs)."),
-    Known("counts repeated eigenvalues separately", _heads(multiplicity=True),
-          "Count *distinct* eigenvalues: a repeated eigenvalue (Mess3's double ζ) has one "
-          "projector and one decay rate, so one head pattern serves all its directions."),
-    Known("returns a count for complex spectra", _heads(allow_complex=True), None,
-          cause=r"Raise ValueError"),
-    Known("returns a float", lambda T: 1.0, None, cause=r"return an int"),
-), advice="Count the distinct non-zero eigenvalues other than 1: one head if positive, two if "
-          "negative.")
-
-
 def _test_heads_needed(fn):
-    _loop(_HEADS, fn)
+    summary = loop(check_heads_needed, fn)
     try:
         got = fn(processes.rrxor().transition_matrix)
     except ValueError:
-        return "one head per positive and two per negative distinct eigenvalue; RRXOR rejected."
+        return summary
     raise Mistake(f"For RRXOR you returned {got!r}, but its net matrix has complex eigenvalues "
                   "e^(±2πi/3): no positive attention pattern makes their oscillation. Raise "
                   "ValueError there.")
 
 
-check_heads_needed = Exercise(name="heads_needed", signature="heads_needed(T_net) -> int",
-                              test=_test_heads_needed, mistakes=_HEADS.mistakes)
+check_heads_needed = Exercise(
+    name="heads_needed", signature="heads_needed(T_net) -> int", cases=_heads_cases,
+    convert=_as_count, reference=heads_needed, test=_test_heads_needed, mistakes=(
+        Known("counts the eigenvalue 0", _heads(zero=1),
+              "You counted the eigenvalue 0. It contributes only at distance 0 (0^0 = 1), i.e. the "
+              "current token, which the residual stream already holds: it needs no head.",
+              recognise=lambda c: bool(np.any(np.abs(np.linalg.eigvals(c.args[0])) < 1e-9)
+                                       and c.got - c.expected in (1, 2))),
+        Known("counts the eigenvalue 1", _heads(count_one=True),
+              "You counted the eigenvalue 1: it is the stationary part 1π, which every update "
+              "shares; it needs no head."),
+        Known("one head per eigenvalue whatever its sign", _heads(ignore_sign=True),
+              "A negative eigenvalue λ gives weights λ^n that alternate in sign; softmax weights "
+              "are positive, so it needs two heads (even and odd distances, opposite OV signs)."),
+        Known("counts repeated eigenvalues separately", _heads(multiplicity=True),
+              "Count *distinct* eigenvalues: a repeated eigenvalue (Mess3's double ζ) has one "
+              "projector and one decay rate, so one head pattern serves all its directions."),
+        Known("returns a count for complex spectra", _heads(allow_complex=True), None,
+              cause=r"Raise ValueError"),
+        Known("returns a float", lambda T: 1.0, None, cause=r"return an int"),
+    ),
+    advice="Count the distinct non-zero eigenvalues other than 1: one head if positive, two if "
+           "negative.",
+    summary="one head per positive and two per negative distinct eigenvalue; RRXOR rejected.")
 
 
 # ---------------------------------------------------------------------------- 7.4 OV vectors
