@@ -65,7 +65,7 @@ def plot_transformer_diagram(cfg=None, ax=None, title: str | None = None):
         ``n_ctx``, ``d_vocab``, ``act_fn``); missing fields take the paper's values.
         ``None`` draws the paper's Mess3 model.
     ax : matplotlib Axes, optional
-        Where to draw; a new 11 x 4.2 inch figure is made when ``None``.
+        Where to draw; a new 12.5 x 4.6 inch figure is made when ``None``.
     title : str, optional
 
     Returns
@@ -79,7 +79,7 @@ def plot_transformer_diagram(cfg=None, ax=None, title: str | None = None):
 
     s = _sizes(cfg)
     if ax is None:
-        _, ax = plt.subplots(figsize=(11.0, 4.2))
+        _, ax = plt.subplots(figsize=(12.5, 4.6))
     d, stream_color = s["d_model"], "#3b6ea8"
     heads = f"{s['n_heads']} head{'s' if s['n_heads'] > 1 else ''} of size {s['d_head']}"
     act = str(s["act_fn"]).upper()
@@ -93,7 +93,7 @@ def plot_transformer_diagram(cfg=None, ax=None, title: str | None = None):
     # inputs and embeddings
     _box(ax, 0.6, 0.9, "tokens\n$x_1 \\dots x_L$\n(B, L)", 1.0, 0.9, "white")
     _box(ax, 2.15, 0.9, f"embed $W_E$\n({s['d_vocab']}, {d})", 1.5, 0.7, "#f3e3c3")
-    _box(ax, 2.15, -0.9, f"pos_embed $W_{{pos}}$\n({s['n_ctx']}, {d})", 1.5, 0.7, "#f3e3c3")
+    _box(ax, 2.15, -0.9, f"pos_embed $W_{{pos}}$\n({s['n_ctx']}, {d})", 1.6, 0.7, "#f3e3c3")
     _arrow(ax, (1.1, 0.9), (1.4, 0.9))
     _arrow(ax, (2.9, 0.75), (3.33, 0.12))
     _arrow(ax, (2.9, -0.75), (3.33, -0.12))
@@ -114,7 +114,7 @@ def plot_transformer_diagram(cfg=None, ax=None, title: str | None = None):
         ax.text(x1, -0.42, name, ha="center", va="top", fontsize=8.5)
     ax.text(5.4, 0.55, "mixes positions", ha="center", fontsize=8, style="italic",
             color="0.3")
-    ax.text(7.8, 0.55, "one position at a time", ha="center", fontsize=8, style="italic",
+    ax.text(7.8, 0.55, "each position alone", ha="center", fontsize=8, style="italic",
             color="0.3")
     ax.add_patch(Rectangle((4.05, -1.15), 5.15, 3.95, fill=False, ls="--", lw=1.0,
                            edgecolor="0.45", zorder=0))
