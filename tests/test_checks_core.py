@@ -194,7 +194,7 @@ def test_time_limit_ends_an_endless_loop():
 
 
 def test_exercise_needs_cases_and_reference_or_a_test():
-    with pytest.raises(ValueError, match="either `cases` and `reference`, or `test`"):
+    with pytest.raises(ValueError, match="give `cases` and `reference`, or `test`"):
         Exercise("x", "x()", cases=lambda: [])
     with pytest.raises(ValueError, match="give `cause`"):
         Known("silent", lambda: None, None)

@@ -65,7 +65,7 @@ from ._notebook import broken_definition
 
 __all__ = ["Case", "CheckResult", "Exercise", "Known", "Mistake", "as_array", "as_float", "check",
            "close", "describe_difference", "describe_shapes", "expect_close", "fmt", "judge",
-           "magnitude", "run_checks", "time_limit"]
+           "loop", "magnitude", "run_checks", "time_limit"]
 
 # Plain words, not emoji: every font has them (emoji need a colour-emoji font).
 _ICONS = {"passed": "PASSED", "failed": "WRONG", "not_implemented": "TO DO", "error": "ERROR"}
@@ -394,7 +394,10 @@ def judge(cases: list[Case]) -> None:
         """True/False if mistake ``key`` predicts the learner's answer here; None if silent."""
         for k, value, _ in case.variants:
             if k == key and value is not None:
-                return bool(value(case)) if callable(value) else close(case.got, value)
+                if callable(value):
+                    verdict = value(case)
+                    return None if verdict is None else bool(verdict)
+                return close(case.got, value)
         return None
 
     keys = list(dict.fromkeys(k for c in wrong for k, _, _ in c.variants))
@@ -504,10 +507,6 @@ class Known:
         re.compile(self.cause)          # a typo in the pattern fails at import, not later
 
 
-def _as_given(value, what):
-    return value
-
-
 @dataclass(frozen=True, eq=False)
 class Exercise:
     """One exercise of a practice notebook, and its checker: ``check_x(learner_fn)``.
@@ -519,8 +518,14 @@ class Exercise:
     (default :func:`as_array`; raise :class:`Mistake` for a wrong type). ``mistakes`` lists the
     :class:`Known` ones; ``advice`` (str, or ``case -> str``) is said when none matches.
     ``summary`` (str, or ``n_cases -> str``) is the success message. ``test(fn) -> summary``
-    replaces the loop for an exercise that does not fit it. ``time_limit`` bounds one call, in
-    seconds. ``checker`` is the name the practice notebook calls (``check_<name>``).
+    replaces the loop for an exercise that does not fit it, or wraps it (checks before or
+    after :func:`loop`, which then still uses ``cases`` and ``reference``). ``after(fn, summary)
+    -> summary`` runs once the loop has passed (extra requirements). ``helpers`` names earlier
+    exercises' functions this one calls: when it fails and the learner's helper fails its own
+    checker, the verdict says to fix the helper first. ``process_first`` (a case index) checks
+    the argument order of the exercise API, the process first: a learner whose function takes
+    the belief first is told so. ``time_limit`` bounds one call, in seconds. ``checker`` is
+    the name the practice notebook calls (``check_<name>``).
     """
 
     name: str
@@ -532,6 +537,9 @@ class Exercise:
     advice: object = ""
     summary: object = ""
     test: Callable | None = None
+    after: Callable | None = None
+    helpers: tuple = ()
+    process_first: int | None = None
     time_limit: float | None = None
     rtol: float = 1e-6
     atol: float = 1e-9
@@ -540,9 +548,9 @@ class Exercise:
     def __post_init__(self):
         if not self.checker:
             object.__setattr__(self, "checker", f"check_{self.name}")
-        if (self.test is None) == (self.cases is None or self.reference is None):
-            raise ValueError(f"Exercise {self.name!r}: give either `cases` and `reference`, "
-                             "or `test`")
+        if self.test is None and (self.cases is None or self.reference is None):
+            raise ValueError(f"Exercise {self.name!r}: give `cases` and `reference`, or "
+                             "`test`")
 
     @property
     def __name__(self) -> str:      # a checker reads like a function in tracebacks and docs
@@ -563,23 +571,19 @@ class Exercise:
             return fn(*args)
 
 
-def _prediction(known: Known, args: tuple):
-    """What ``known.wrong`` returns on ``args`` (``None`` when it makes no prediction)."""
+def _prediction(exercise: Exercise, known: Known, args: tuple):
+    """What ``known.wrong`` returns on ``args``, converted as the learner's answer is
+    (``None`` when it makes no prediction there)."""
     if known.recognise is not None:
         return known.recognise
     try:
         value = known.wrong(*copy.deepcopy(args))
+        return None if value is None else exercise.convert(value, "")
     except Exception:
         return None
-    if value is None:
-        return None
-    try:
-        return as_array(value, "")
-    except Mistake:
-        return None
 
 
-def _loop(exercise: Exercise, fn) -> str:
+def loop(exercise: Exercise, fn) -> str:
     """The default test: every case against the reference, then :func:`judge`."""
     cases = []
     for label, args in exercise.cases():
@@ -590,7 +594,7 @@ def _loop(exercise: Exercise, fn) -> str:
     wrong = [c for c in cases
              if not close(c.got, c.expected, rtol=exercise.rtol, atol=exercise.atol)]
     for case in wrong:
-        case.variants = [(k.mistake, _prediction(k, case.args), k.diagnosis)
+        case.variants = [(k.mistake, _prediction(exercise, k, case.args), k.diagnosis)
                          for k in exercise.mistakes if k.diagnosis is not None]
     judge(wrong)
     summary = exercise.summary
@@ -598,7 +602,78 @@ def _loop(exercise: Exercise, fn) -> str:
         summary or f"all {len(cases)} cases agree with the reference.")
 
 
+_PROCESS_NAMES = {"T", "t", "M", "Ts", "matrices", "transitions", "hmm", "process"}
+
+
+def _process_first(exercise: Exercise, fn) -> None:
+    """A :class:`Mistake` if ``fn`` takes the process later than first: a parameter named like
+    the process (``T``) comes later, or it fails in the exercise's order and gives the right
+    answer with the first two arguments swapped."""
+    order = exercise.signature.split(" ->")[0]
+    told = f"`{exercise.name}` takes the process first: {order}. Your function "
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+    if names and names[0] not in _PROCESS_NAMES and any(n in _PROCESS_NAMES for n in names[1:]):
+        raise Mistake(f"{told}is defined as ({', '.join(names)}): put T first, e.g. "
+                      f"`def {order}`, and call it that way everywhere.")
+    if exercise.cases is None or exercise.reference is None:
+        return
+    args = exercise.cases()[exercise.process_first][1]
+    try:
+        with np.errstate(all="ignore"):
+            exercise.call(fn, args, "")
+    except NotImplementedError:
+        raise
+    except Exception:
+        try:
+            swapped = exercise.call(fn, (args[1], args[0]) + tuple(args[2:]), "")
+            right = close(exercise.convert(swapped, ""), exercise.reference(*args))
+        except Exception:
+            right = False
+        if right:
+            raise Mistake(f"{told}works when called with the belief first and fails with T "
+                          f"first: put T first, `def {order}`.") from None
+
+
+def _calls(fn, name: str) -> bool:
+    """True if ``fn``'s code reads the global ``name`` (nested code objects included)."""
+    codes = [getattr(fn, "__code__", None)]
+    while codes:
+        code = codes.pop()
+        if code is not None and name in code.co_names:
+            return True
+        codes += [c for c in getattr(code, "co_consts", ()) if inspect.iscode(c)]
+    return False
+
+
+def _judged(exercise: Exercise, fn, whole: bool = True) -> str:
+    """The body of :func:`check`: order check, test or loop, then (``whole``) ``after``, and a
+    failure caused by a wrong helper of the learner's blamed on that helper. A helper itself is
+    judged without ``after``: only on what the exercise that calls it needs."""
+    if exercise.process_first is not None:
+        _process_first(exercise, fn)
+    try:
+        summary = exercise.test(fn) if exercise.test else loop(exercise, fn)
+    except NotImplementedError:
+        raise
+    except Exception:
+        if whole:
+            from . import find
+            for name in exercise.helpers:
+                helper = getattr(fn, "__globals__", {}).get(name)
+                if callable(helper) and _calls(fn, name):
+                    earlier = find(name)
+                    verdict = run_checks(name, helper,
+                                         lambda h, ex=earlier: _judged(ex, h, whole=False))
+                    if verdict.status in ("failed", "error"):
+                        raise Mistake(f"your `{name}` is wrong; fix it first ({exercise.name} "
+                                      f"calls it). Its checker says: {verdict.message}") from None
+        raise
+    return exercise.after(fn, summary) if exercise.after and whole else summary
+
+
 def check(exercise: Exercise, fn) -> CheckResult:
     """Run ``exercise`` on the learner's function ``fn``: the verdict."""
-    body = exercise.test or (lambda f: _loop(exercise, f))
-    return run_checks(exercise.name, fn, body)
+    return run_checks(exercise.name, fn, lambda f: _judged(exercise, f))

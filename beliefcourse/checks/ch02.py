@@ -10,22 +10,19 @@ fails and the earlier function fails its own checker, the verdict says to fix th
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from .. import beliefs, information, processes
 from ..beliefs import belief_trajectories
 from ..enumerate import all_sequences
 from ..hmm import HMM
-from ._core import Exercise, Known, Mistake, _loop, as_float, close, fmt, run_checks
+from ._core import Exercise, Known, Mistake, as_float, fmt
 from .ch01 import random_hmms
 
 __all__ = ["EXERCISES", "check_belief_trajectory", "check_ideal_losses", "check_myopic_entropy",
            "check_next_token_distribution", "check_state_uncertainty", "check_update"]
 
 LN2 = float(np.log(2.0))
-_T_NAMES = {"T", "t", "M", "Ts", "matrices", "transitions", "hmm", "process"}
 
 
 def _safe(v):
@@ -33,83 +30,6 @@ def _safe(v):
     if v.sum() <= 0:
         raise ValueError("token has probability zero")
     return v / v.sum()
-
-
-def _process_first(ex, fn, args):
-    """A :class:`Mistake` if ``fn`` takes the belief first (the old order): its parameter named
-    like the process (T) comes later, or it fails in the exercise's order and works with the
-    first two arguments swapped."""
-    order = ex.signature.split(" ->")[0]
-    told = f"`{ex.name}` takes the process first: {order}. Your function "
-    try:
-        names = list(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        names = []
-    if any(n in _T_NAMES for n in names[1:]) and names[0] not in _T_NAMES:
-        raise Mistake(f"{told}is defined as ({', '.join(names)}): put T first, e.g. "
-                      f"`def {order}`, and call it that way everywhere.")
-    if ex.reference is None:
-        return
-    try:
-        with np.errstate(all="ignore"):
-            ex.call(fn, args, "")
-    except NotImplementedError:
-        raise
-    except Exception:
-        try:
-            swapped = ex.call(fn, (args[1], args[0]) + tuple(args[2:]), "")
-            right = close(ex.convert(swapped, ""), ex.reference(*args))
-        except Exception:
-            right = False
-        if right:
-            raise Mistake(f"{told}works when called with the belief first and fails with T "
-                          f"first: put T first, `def {order}`.") from None
-
-
-def _uses(fn, name) -> bool:
-    """True if ``fn``'s code reads the global ``name`` (in nested code objects too)."""
-    codes = [getattr(fn, "__code__", None)]
-    while codes:
-        code = codes.pop()
-        if code is not None and name in code.co_names:
-            return True
-        codes += [c for c in getattr(code, "co_consts", ()) if inspect.iscode(c)]
-    return False
-
-
-def _with_test(ex, test):
-    """``ex`` judged by ``test`` (which runs ``ex``'s own loop): a frozen Exercise takes either
-    a test or cases and a reference, so the test is attached here."""
-    object.__setattr__(ex, "test", test)
-
-
-def _exercise_test(ex_name, helpers=(), extra=None, order=False):
-    """The loop (after the old-order check), then ``extra(fn, summary)``. When the loop fails
-    and ``fn`` calls one of the learner's ``helpers`` that fails its own exercise's loop on
-    possible inputs, the verdict blames that helper."""
-    def core(fn):
-        ex = globals()[f"check_{ex_name}"]
-        if order:
-            _process_first(ex, fn, ex.cases()[0][1])
-        return _loop(ex, fn)
-
-    def test(fn):
-        try:
-            summary = core(fn)
-        except NotImplementedError:
-            raise
-        except Exception:
-            for name in helpers:
-                helper = getattr(fn, "__globals__", {}).get(name)
-                if callable(helper) and _uses(fn, name):
-                    verdict = run_checks(name, helper, globals()[f"check_{name}"].test.core)
-                    if verdict.status in ("failed", "error"):
-                        raise Mistake(f"your `{name}` is wrong; fix it first ({ex_name} calls "
-                                      f"it). Its checker says: {verdict.message}") from None
-            raise
-        return extra(fn, summary) if extra else summary
-    test.core = core
-    return test
 
 
 # ---------------------------------------------------------------------------- 2.1 update
@@ -170,6 +90,7 @@ def _update_old_order(belief, T, token):
 
 
 check_update = Exercise(
+    after=_update_extra, process_first=0,
     name="update", signature="update(T, belief, x) -> belief'",
     cases=lambda: _belief_cases(211), reference=lambda T, b, x: beliefs.update(b, HMM(T), x),
     mistakes=(
@@ -208,12 +129,11 @@ check_update = Exercise(
     advice="Compute `belief @ T[x]` and divide it by its sum.",
     summary=lambda n: (f"Correct on {n} updates (Z1R, Mess3, RRXOR, certain and random beliefs, "
                        "random HMMs), and tokens of probability zero raise ValueError."))
-_with_test(check_update, _exercise_test("update", extra=_update_extra,
-                                                        order=True))
 
 
 # ---------------------------------------------------------------------------- 2.2 next token
 check_next_token_distribution = Exercise(
+    process_first=0,
     name="next_token_distribution", signature="next_token_distribution(T, belief) -> probs",
     cases=lambda: _belief_cases(212, with_token=False),
     reference=lambda T, b: beliefs.next_token_distribution(b, HMM(T)), mistakes=(
@@ -243,7 +163,6 @@ check_next_token_distribution = Exercise(
     advice="Compute `belief @ T[x] @ ones` for each token x (or "
            "`np.einsum(\"i,xij->x\", belief, T)`).",
     summary=lambda n: f"Correct on {n} beliefs from Z1R, Mess3, RRXOR and random HMMs.")
-_with_test(check_next_token_distribution, _exercise_test("next_token_distribution", order=True))
 
 
 # ---------------------------------------------------------------------------- 2.3 trajectories
@@ -278,6 +197,7 @@ def _trajectory_advice(case):
 
 
 check_belief_trajectory = Exercise(
+    helpers=("update",),
     name="belief_trajectory", signature="belief_trajectory(T, pi, tokens) -> (L + 1, S)",
     cases=_trajectory_cases,
     reference=lambda T, pi, w: belief_trajectories(HMM(T), np.asarray(w, int), prior=pi)[0],
@@ -316,7 +236,6 @@ check_belief_trajectory = Exercise(
     advice=_trajectory_advice,
     summary=lambda n: (f"Correct on {n} sequences (Z1R, RRXOR, Mess3 and random HMMs), with the "
                        "prior at index 0."))
-_with_test(check_belief_trajectory, _exercise_test("belief_trajectory", helpers=("update",)))
 
 
 # ---------------------------------------------------------------------------- enumeration
@@ -491,6 +410,7 @@ def _loss_reference(T, pi, tokens):
 
 
 check_ideal_losses = Exercise(
+    helpers=("belief_trajectory", "next_token_distribution"),
     name="ideal_losses", signature="ideal_losses(T, pi, tokens) -> (n,)",
     cases=_loss_cases, reference=_loss_reference, mistakes=(
         Known("predicts from the belief one token behind", lambda T, pi, w: _losses(T, pi, w, 0),
@@ -539,8 +459,6 @@ check_ideal_losses = Exercise(
     summary=lambda n: (f"Correct on {n} sequences (Z1R, RRXOR, Mess3, the even process and "
                        "random HMMs): position p is scored on x_{p+2} with the belief after "
                        "x_1..x_{p+1}."))
-_with_test(check_ideal_losses, _exercise_test(
-    "ideal_losses", helpers=("belief_trajectory", "next_token_distribution")))
 
 EXERCISES = (check_update, check_next_token_distribution, check_belief_trajectory,
              check_state_uncertainty, check_myopic_entropy, check_ideal_losses)

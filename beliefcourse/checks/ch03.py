@@ -19,8 +19,7 @@ import numpy as np
 from .. import information, processes
 from ..hmm import HMM, graph_closed_classes
 from ..msp import mixed_state_presentation
-from ._core import Exercise, Known, Mistake, _loop, as_array, as_float, fmt, magnitude
-from .ch02 import _process_first, _with_test
+from ._core import Exercise, Known, Mistake, as_array, as_float, fmt, magnitude
 
 __all__ = ["EXERCISES", "check_box_counting_dimension", "check_build_msp", "check_chaos_game",
            "check_msp_entropy_rate", "check_next_token_classes", "check_recurrent_states",
@@ -642,6 +641,7 @@ def _next(T, b):
 
 
 check_next_token_classes = Exercise(
+    process_first=2,
     name="next_token_classes", signature="next_token_classes(T, beliefs, atol) -> labels",
     cases=_class_cases, reference=lambda T, b: _group(_next(T, b)), convert=_canonical,
     mistakes=(
@@ -676,9 +676,6 @@ check_next_token_classes = Exercise(
                       "their next-token distributions agree within atol."),
     summary="Correct: RRXOR's 36 beliefs fall into 11 next-token classes (in any order), and "
             "Z1R's and Mess3's beliefs are grouped right too.")
-_with_test(check_next_token_classes, lambda fn: (
-    _process_first(check_next_token_classes, fn, _class_cases()[2][1]),
-    _loop(check_next_token_classes, fn))[1])
 
 
 def word_probability(T, eta, word):
@@ -713,7 +710,6 @@ def _word_cases():
 
 
 def _test_distinguishing_word(fn):
-    _process_first(check_shortest_distinguishing_word, fn, ())
     cases, same = _word_cases(), []
     for name, T, e1, e2 in cases:
         best = _first_word(T, e1, e2, range(1, 7))
@@ -769,6 +765,7 @@ def _beliefs_after(T, e1, e2, max_length=6, atol=1e-9):
 
 
 check_shortest_distinguishing_word = Exercise(
+    process_first=0,
     name="shortest_distinguishing_word",
     signature="shortest_distinguishing_word(T, eta1, eta2, max_length, atol) -> word",
     test=_test_distinguishing_word, time_limit=30.0, mistakes=(
