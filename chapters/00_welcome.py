@@ -196,8 +196,8 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 # | hook | a named point of the forward pass whose activations we can read out, e.g. `blocks.3.hook_resid_post` | 04 |
 # | probe | a map fitted from activations to a target; here an affine map to the beliefs, fitted by least squares and scored on held-out sequences | 05 |
 # | R² | the course's one definition (`probing.r2`): $R^2 = 1 - \sum_i w_i \lVert y_i - \hat y_i \rVert^2 / \sum_i w_i \lVert y_i - \bar y_w \rVert^2$, pooled over coordinates; 1 is perfect, 0 is no better than predicting the mean | 05 |
-# | affine rank | the rank of the (distinct) activation vectors with a 1 appended: one more than the dimension of the flat space they span. An affine probe can fit *any* targets exactly when it equals the number of points | 05 |
-# | OV circuit | the part of an attention head that decides *what* it writes: the attended position's stream through the value matrix $W_V$ and output matrix $W_O$ (the QK part, queries and keys, decides *where* to look). Chapter 05 uses the name; chapter 07 studies it | 05, 07 |
+# | affine rank | the rank of the (distinct) activation vectors with a 1 appended: one more than the dimension of the flat space they span. An affine probe can fit *any* targets exactly when it equals the number of points | 05b |
+# | OV circuit | the part of an attention head that decides *what* it writes: the attended position's stream through the value matrix $W_V$ and output matrix $W_O$ (the QK part, queries and keys, decides *where* to look). Chapter 05b uses the name; chapter 07 studies it | 05b, 07 |
 #
 # Indices: $i, j$ are hidden states, $t$ a time step, $p$ a model position (0-based; position
 # $p$ has read $x_1 \dots x_{p+1}$; chapter 04's section 1 lines positions up with beliefs),
