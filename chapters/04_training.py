@@ -239,7 +239,7 @@ print(inspect.getsource(Attention))
 # > softmax over one score is 1. The two patterns below are almost the same (the printed
 # > difference): the first layer attends by *position*, not by token — it puts the most weight
 # > on the token just before the current one, less and less on older ones, and little on the
-# > current token itself. Chapter 05 measures how fast that weight decays with distance, and
+# > current token itself. Chapter 05b measures how fast that weight decays with distance, and
 # > chapter 07 explains it.
 # > </details>
 

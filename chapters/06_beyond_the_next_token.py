@@ -14,10 +14,10 @@
 # # 06 · Beyond the next token, beyond transformers
 #
 # *Reading time ≈ 90 minutes. Prerequisites: chapter 02 (beliefs fix the whole future),
-# chapter 03 (RRXOR's 36 MSP states, fractal dimension), chapter 05 (probes, held-out splits,
-# controls, the within-class part).*
+# chapter 03 (RRXOR's 36 MSP states, fractal dimension), chapters 05 and 05b (probes, held-out
+# splits, controls; 05b's within-class part).*
 #
-# Chapter 05 ended on three open questions. A belief holds everything the past says about the
+# Chapters 05 and 05b leave three open questions. A belief holds everything the past says about the
 # *whole future*: does the network store that, or only what the next token needs? Is the
 # geometry a property of transformers, or of any good predictor? And is a linear read-out
 # evidence that the network *uses* the geometry, or only that it can be found there? This
@@ -177,7 +177,7 @@ for name, y in r_targets.items():
 
 # %% [markdown]
 # `next k` is the distribution over the $2^k$ words of the next $k$ tokens; `within-class` is
-# chapter 05's target, the belief minus the mean belief of its next-token class — what the
+# chapter 05b's target, the belief minus the mean belief of its next-token class — what the
 # next token does not reveal (its ceiling is 0 by construction). Knowing only the next token
 # explains less than half of the variance of the belief, and about half of the next two or
 # three tokens' distribution.
@@ -187,7 +187,7 @@ for name, y in r_targets.items():
 # `gru.1.hook_hidden` / `lstm.1.hook_hidden` — trained and freshly initialised, plus the
 # input-only baseline of chapter 05 (one-hot token history and position). Each target gets its
 # own affine probe on the *same* features, fitted on 80 % of the 436 contexts and scored on
-# the other 20 % (chapter 05's RRXOR convention).
+# the other 20 % (chapter 05b's RRXOR convention).
 
 # %%
 def representations(proc, data):
@@ -279,7 +279,7 @@ plt.show()
 # typically lowers them; the comparison is conservative. (These held-out numbers rest on 88
 # test contexts and one split; section 2 shows how little they move across three splits.)
 # And "holds more than the next token" is not "holds the whole belief": the transformer's
-# top layer leaves a quarter of the belief's variance unexplained (chapter 05 found the rest
+# top layer leaves a quarter of the belief's variance unexplained (chapter 05b found the rest
 # spread over earlier layers).
 #
 # ### The distance test, with its ceiling
@@ -494,7 +494,7 @@ plt.show()
 # 0.984 (MSE 1.78e-03), against 0.853 for the untrained transformer. A random recurrent network
 # is an echo-state *reservoir* (Jaeger 2001): a contracting random function of the whole
 # history, in which any fading-memory function of the past — and Mess3's belief forgets its
-# past geometrically (chapter 05, section 9) — is nearly linear. Training divides the
+# past geometrically (chapter 05b, section 5) — is nearly linear. Training divides the
 # held-out MSE by 3 (GRU) and 2 (LSTM), the transformer's by 80. So the trained GRU's
 # picture says little on its own: compare it with the rightmost panel, its untrained twin.
 # For an RNN the controls carry the argument, and the transformer's trained stream is still
@@ -503,7 +503,7 @@ plt.show()
 #
 # ### RRXOR: does the state keep beliefs apart that predict the same next token?
 #
-# Chapter 05 measured the *within-class* part of RRXOR's belief — what distinguishes beliefs
+# Chapter 05b measured the *within-class* part of RRXOR's belief — what distinguishes beliefs
 # that share a next-token distribution — in the transformer, held out. The recurrent argument
 # above says an optimal RNN must keep those beliefs apart in its state: two of them predict
 # the same next token but different futures, and the state is all that reaches the future.
@@ -1047,7 +1047,7 @@ print(f"a clean sweep over {n_belief_pairs} independent pairs would have p = "
 #   two or three tokens ahead (0.49 to 0.52 against 0.50 unsteered; the wins against the
 #   random move, 56 to 125 of 200, favour neither). Later positions do not take what they need
 #   from the last position's stream: each recomputes its prediction from the tokens through
-#   attention, so the within-class information that position 7 holds (chapter 05; within-class
+#   attention, so the within-class information that position 7 holds (chapter 05b; within-class
 #   R² 0.607 at the top layer, section 1) is not the route by which the transformer predicts
 #   further ahead. Whether the transformer's own later positions use belief geometry has to be
 #   tested at those positions, where the outcome is again a next-token prediction; this

@@ -14,8 +14,8 @@
 # # 07 · Constrained belief updates: what one attention layer computes
 #
 # *Reading time ≈ 90 minutes. Prerequisites: chapter 02 (Bayes' rule on beliefs), chapter 03
-# (the belief fractal), chapter 05 (probes, the course's R², and its first look at attention by
-# distance); eigenvalues and eigenvectors.*
+# (the belief fractal), chapters 05 and 05b (probes, the course's R², and 05b's first look at
+# attention by distance); eigenvalues and eigenvectors.*
 #
 # Chapter 05 found the belief inside the residual stream. Piotrowski, Riechers, Filan and Shai
 # (2025, "paper (b)") asked *how* a transformer builds it. Bayes' rule is a recurrence — a
@@ -208,7 +208,7 @@ print(f"at (0.05, 0.85): ζ / r* = {t_a.zeta / t_a.rate_star:.2f};  largest |r* 
 # higher value at (0.05, 0.85) (0.787 instead of 0.734). Two things stand out. At paper (b)'s grid $r^*$ sits close to $\zeta$ (within 0.09),
 # so the grid alone cannot tell whether a trained model follows $\zeta$ or $r^*$. At
 # paper (a)'s point they differ by a factor 1.6: $\zeta = 0.85$, $r^* \approx 0.53$ — and
-# chapter 05 found the first layer of the course's 4-layer model (paper (a)'s architecture,
+# chapter 05b found the first layer of the course's 4-layer model (paper (a)'s architecture,
 # retrained by the course) decaying much faster than $\zeta$. That is the test of section 9.
 #
 # **$r^*$ is a band, not a number.** "The rate that fits best" depends on what "best" means:
