@@ -30,50 +30,16 @@ their line numbers in tracebacks (the code is compiled with ``filename`` set to 
 which makes failing tests easy to follow. Module-level names a function reads at call time
 (``np``, ``itertools``, an earlier helper function) are available, since imports and
 definitions are all kept.
-
-Planted mistakes. Each ``tests/test_checks_chNN.py`` holds a module-level list ``PLANTED`` of
-:class:`Planted` records, one per plausible wrong answer, and a parametrized test that runs
-each through its checker with :func:`assert_planted`::
-
-    PLANTED = [
-        Planted("update", "forgets to normalise the belief",
-                lambda belief, T, x: belief @ T[x], r"not normalised"),
-        ...
-    ]
-
-    @pytest.mark.parametrize("planted", PLANTED, ids=planted_id)
-    def test_planted_mistake(planted):
-        assert_planted(ch02, planted)
-
-``function`` is the exercise function's name (the checker is found as in
-``tests/test_checks_exercises.py``: ``check_<function>`` unless :data:`CHECKER_NAMES` says
-otherwise), ``mistake`` a short description of the error, ``fn`` the wrong implementation and
-``cause`` a regular expression (``re.search``, ``re.DOTALL``) that the verdict must match: the
-diagnosis of *that* mistake, not just any failure. :func:`load_planted` returns a chapter's
-list (the instructors' guide reads it).
 """
 
 from __future__ import annotations
 
 import ast
-import importlib
-import re
-import sys
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["CHECKER_NAMES", "REPO_ROOT", "Planted", "assert_diagnosis", "assert_planted",
-           "checker_name", "find_checker", "load_exercise_namespace", "load_namespace",
-           "load_planted", "load_solution_namespace", "planted_counts", "planted_id"]
-
-# exercise functions whose checker is not check_<function>
-CHECKER_NAMES = {"build_msp": "check_msp", "recurrent_states": "check_recurrent",
-                 "box_counting_dimension": "check_box_counting",
-                 "shortest_distinguishing_word": "check_distinguishing_word"}
+__all__ = ["REPO_ROOT", "load_exercise_namespace", "load_namespace", "load_solution_namespace"]
 
 
 def _is_literal(node: ast.AST) -> bool:
@@ -152,71 +118,3 @@ def load_exercise_namespace(path) -> dict:
     NotImplementedError()``): every checker must report them as not implemented yet.
     """
     return load_namespace(path)
-
-
-def assert_diagnosis(result, *phrases) -> None:
-    """Assert that a checker rejected a planted mistake and its verdict names each phrase."""
-    assert not result, "a planted mistake passed the checker"
-    for phrase in phrases:
-        assert phrase in result.message, f"expected {phrase!r} in the verdict:\n{result.message}"
-
-
-# ---------------------------------------------------------------------------- planted mistakes
-def checker_name(function: str) -> str:
-    """The name of the checker of exercise function ``function`` (``check_<function>`` unless
-    :data:`CHECKER_NAMES` says otherwise)."""
-    return CHECKER_NAMES.get(function, f"check_{function}")
-
-
-def find_checker(module, function: str):
-    """The checker of exercise function ``function`` in checker module ``module``."""
-    return getattr(module, checker_name(function))
-
-
-@dataclass(frozen=True)
-class Planted:
-    """A plausible wrong answer to an exercise and the diagnosis its checker must give.
-
-    ``function``: the exercise function's name; ``mistake``: a short description ("forgets
-    to normalise the belief"); ``fn``: the wrong implementation; ``cause``: a regular
-    expression the checker's message must match (``re.search`` with ``re.DOTALL``).
-    """
-
-    function: str
-    mistake: str
-    fn: Callable
-    cause: str
-
-    def __post_init__(self):
-        re.compile(self.cause)          # a typo in the pattern fails at import, not later
-
-
-def planted_id(planted: Planted) -> str:
-    """A readable pytest id: ``"update: forgets to normalise the belief"``."""
-    return f"{planted.function}: {planted.mistake}"
-
-
-def assert_planted(module, planted: Planted):
-    """Run ``planted.fn`` through its checker in ``module``: the verdict must be a failure
-    (``"failed"``, or ``"error"`` for a mistake that crashes) whose message matches
-    ``planted.cause``. Returns the :class:`~beliefcourse.checks.CheckResult`."""
-    result = find_checker(module, planted.function)(planted.fn)
-    where = f"planted mistake {planted_id(planted)!r}"
-    assert result.status in ("failed", "error"), (
-        f"{where}: the checker said {result.status!r}, expected a failure:\n{result.message}")
-    assert re.search(planted.cause, result.message, re.DOTALL), (
-        f"{where}: the verdict does not name the cause {planted.cause!r}:\n{result.message}")
-    return result
-
-
-def load_planted(chapter: str) -> list:
-    """The ``PLANTED`` list of ``tests/test_checks_ch<chapter>.py`` (``chapter`` = ``"01"``)."""
-    tests = str(REPO_ROOT / "tests")
-    if tests not in sys.path:
-        sys.path.insert(0, tests)
-    return list(importlib.import_module(f"test_checks_ch{chapter}").PLANTED)
-
-
-def planted_counts(planted: list) -> Counter:
-    """How many planted mistakes each exercise function has."""
-    return Counter(p.function for p in planted)

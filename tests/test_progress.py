@@ -12,8 +12,8 @@ import sys
 import nbformat
 import pytest
 from conftest import REPO_ROOT
-from exercise_utils import find_checker, load_planted
 
+from beliefcourse import checks
 from beliefcourse.workshop import progress
 from beliefcourse.workshop.catalog import chapters, checker_calls, read_notebook
 
@@ -70,21 +70,17 @@ def test_untouched_exercises_are_not_attempted(tmp_path):
 
 def _plant(notebook, chapter: str, tmp_path):
     """A copy of a solution notebook where, before each checker cell, the exercise function
-    is replaced by the first planted mistake for it (from tests/test_checks_chNN.py)."""
+    is replaced by its first known mistake in the registry."""
     nb = nbformat.read(notebook, as_version=4)
-    planted = {}
-    for p in load_planted(chapter):
-        planted.setdefault(p.function, p)
+    planted = {ex.name: ex for ex in checks.exercises(chapter)}
     cells = []
     for cell in nb.cells:
         if cell.cell_type == "code":
             for _, fn in checker_calls({"cells": [cell]}):
                 if fn in planted:
                     cells.append(nbformat.v4.new_code_cell(
-                        f"import sys\nsys.path.insert(0, {str(REPO_ROOT / 'tests')!r})\n"
-                        "from exercise_utils import load_planted\n"
-                        f"{fn} = [p for p in load_planted({chapter!r}) if p.function == "
-                        f"{fn!r}][0].fn"))
+                        f"from beliefcourse import checks as _checks\n"
+                        f"{fn} = _checks.find({fn!r}).mistakes[0].wrong"))
         cells.append(cell)
     nb.cells = cells
     path = tmp_path / notebook.name
@@ -94,17 +90,15 @@ def _plant(notebook, chapter: str, tmp_path):
 
 @pytest.mark.slow
 def test_planted_mistakes_show_their_diagnoses(tmp_path):
-    from beliefcourse.checks import ch02
-
     ch = next(c for c in chapters() if c.number == "02")
     path, planted = _plant(ch.solution_notebook, "02", tmp_path)
     result = progress.run_notebook(path)
     seen = {e.function: e for e in result.exercises}
     assert set(planted) <= set(seen)
-    for fn, p in planted.items():
-        verdict = find_checker(ch02, fn)(p.fn)
+    for fn, ex in planted.items():
+        verdict = ex(ex.mistakes[0].wrong)
         assert seen[fn].status == "fail", (fn, seen[fn])
-        assert seen[fn].diagnosis == progress.one_line(verdict.message), (fn, p.mistake)
+        assert seen[fn].diagnosis == progress.one_line(verdict.message), (fn, ex.mistakes[0])
     table = progress.as_table([result])
     assert seen["update"].diagnosis in table
 

@@ -187,12 +187,6 @@ def _crash(name: str, fn, exc: Exception, body=None) -> CheckResult:
                        "the exercise.")
 
 
-def run(name: str, test, fn) -> CheckResult:
-    """The old wrapper (``run_checks`` with its arguments swapped); it goes once every chapter
-    declares its exercises."""
-    return run_checks(name, fn, test)
-
-
 def run_checks(name: str, fn, body) -> CheckResult:
     """Run ``body(fn)`` and turn its outcome into a :class:`CheckResult` named ``name``."""
     if not callable(fn):

@@ -116,15 +116,18 @@ def find_chapter(number: str | int, root: Path = ROOT) -> Chapter:
 
 
 def checker_calls(nb: dict) -> list[tuple[str, str]]:
-    """``(checker, function)`` for each ``check_<thing>(function)`` call in ``nb``'s code
-    cells, in order: ``[("check_update", "update"), ...]``. These are a practice notebook's
-    exercises."""
+    """``(checker, function)`` for each call of a registered exercise's checker
+    (``check_update(update)``, :func:`beliefcourse.checks.exercises`) in ``nb``'s code cells,
+    in order: a practice notebook's exercises."""
+    from .. import checks
+
+    registered = {(ex.checker, ex.name) for ex in checks.exercises()}
     calls = []
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
         for m in _CHECK_CALL.finditer(cell_source(cell)):
             call = (f"check_{m.group(1)}", m.group(2))
-            if call not in calls:
+            if call in registered and call not in calls:
                 calls.append(call)
     return calls

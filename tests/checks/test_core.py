@@ -11,7 +11,7 @@ from beliefcourse.checks._core import (
     describe_shapes,
     expect_close,
     judge,
-    run,
+    run_checks,
 )
 
 
@@ -22,7 +22,7 @@ def _test_returns_ones(fn):
 
 
 def check_ones(fn):
-    return run("ones", _test_returns_ones, fn)
+    return run_checks("ones", fn, _test_returns_ones)
 
 
 def test_passed_and_failed():
