@@ -44,7 +44,8 @@ def test_weighted_fit_on_distinct_prefixes_equals_fit_on_every_point():
     ids = probing.prefix_ids(tokens)
     table = rng.normal(size=(ids.max() + 1, 6, 4))               # features depend on the prefix
     X = table[ids, np.arange(6)]
-    Y = X[..., :2] @ rng.normal(size=(2, 3)) + 0.1 * rng.normal(size=(ids.max() + 1, 6, 3))[ids, np.arange(6)]
+    noise = rng.normal(size=(ids.max() + 1, 6, 3))[ids, np.arange(6)]      # also per prefix
+    Y = X[..., :2] @ rng.normal(size=(2, 3)) + 0.1 * noise
     dp = probing.distinct_prefixes(tokens)
     once = probing.AffineProbe().fit(X[dp.first], Y[dp.first], sample_weight=dp.copies[dp.first])
     every = probing.AffineProbe().fit(X, Y)
