@@ -4,7 +4,7 @@ Each check returns a :class:`Verdict` (``ok``, ``warn`` or ``fail``, a one-line 
 unless ok, the fix). :func:`run` prints one line per check and the fix under each failure,
 and returns the exit status (1 if any check failed). Every check takes the facts it tests as
 arguments with real defaults, so that each failure can be faked in a test
-(``tests/test_doctor.py``).
+(``tests/workshop/test_doctor.py``).
 
 This module imports only the standard library at import time: it must run before the course
 is installed (``./course doctor`` falls back to the system ``python3`` without ``.venv``).

@@ -15,7 +15,7 @@ start: measure on an idle machine). ``measure --from-bench FILE`` takes the time
 
 Everything that quotes a run time reads this file: the instructors' guide, the doctor, and
 README's "Notebook run times" paragraph, which :func:`readme_paragraph` renders and
-``tests/test_run_times.py`` requires verbatim in README.md.
+``tests/workshop/test_run_times.py`` requires verbatim in README.md.
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ def test_staleness_compares_numbers_with_a_tolerance(stored, fresh, same):
 
 def test_guide_quotes_no_signed_zero_or_noise_digits():
     """The guide quotes checkers' messages: they must not print what another CPU would print
-    differently (the rule of tests/test_stored_outputs.py)."""
+    differently (the rule of tests/course/test_stored_outputs.py)."""
     from test_stored_outputs import fragile_numbers
 
     pages = sorted((REPO_ROOT / guide.GUIDE_DIR).glob("*.md"))
