@@ -400,7 +400,7 @@ def _rows_a(meas: dict | None) -> list[Row]:
                         "beyond the paper",
                         "confirms" if h_cat < h_best else "contradicts",
                         note="1,536 or 768 features against 872 fit points: in-sample scores "
-                        "of a concatenation are close to interpolation (chapter 05, section 8)",
+                        "of a concatenation are close to interpolation (chapter 05b, sections 2–3)",
                         tolerance=_tol_text("beyond"),
                         values={"mse_concat": h_cat, "mse_best_layer": h_best}))
         rows.append(Row("beyond-authors-rrxor-loss", "course", "How close the authors' RRXOR "
