@@ -1,7 +1,5 @@
-"""Exercises of practice notebook 01 (hidden Markov models), declared for the registry: cases
-(the course's processes, edge cases, seeded random HMMs), the package's reference and the known
-mistakes; ``sample`` is judged statistically by its own test. :func:`random_hmm`,
-:func:`random_hmms` and :func:`course_hmms` are shared with later chapters."""
+"""Exercises of practice notebook 01 (hidden Markov models), declared for the registry.
+:func:`random_hmm`, :func:`random_hmms` and :func:`course_hmms` are shared with later chapters."""
 
 from __future__ import annotations
 
@@ -16,10 +14,9 @@ from ._core import Exercise, Known, Mistake, as_array, as_float, close, fmt, mag
 
 __all__ = ["EXERCISES", "check_bigram_probabilities", "check_mess3_matrices",
            "check_same_token_probability", "check_sample", "check_sequence_probability",
-           "check_stationary", "course_hmms", "random_hmm", "random_hmms"]
+           "check_stationary", "course_hmms", "knowns", "random_hmm", "random_hmms"]
 
 
-# ---------------------------------------------------------------------------- shared helpers
 def random_hmm(rng: np.random.Generator, n_states: int, n_tokens: int,
                sparsity: float = 0.3) -> HMM:
     """A random irreducible HMM with a non-uniform pi: Dirichlet rows over (token, next state),
@@ -29,8 +26,7 @@ def random_hmm(rng: np.random.Generator, n_states: int, n_tokens: int,
     joint *= rng.random(joint.shape) >= sparsity
     for i in range(n_states):
         joint[i, rng.integers(n_tokens), (i + 1) % n_states] += 0.2
-    joint /= joint.sum(axis=(1, 2), keepdims=True)
-    return HMM(joint.transpose(1, 0, 2))
+    return HMM((joint / joint.sum(axis=(1, 2), keepdims=True)).transpose(1, 0, 2))
 
 
 def random_hmms(seed: int, n: int, max_states: int = 5, max_tokens: int = 3
@@ -49,12 +45,16 @@ def course_hmms() -> list[tuple[str, HMM]]:
             ("the even process (p = 0.3)", processes.even_process(0.3))]
 
 
+def knowns(*rows) -> tuple:
+    """Known mistakes from rows ``(mistake, wrong, diagnosis[, cause[, recognise]])``."""
+    return tuple(Known(*row) for row in rows)
+
+
 # ---------------------------------------------------------------------------- 1.1 stationary
 def _eig(M, row=False, real=True, scale=np.sum):
-    """The eigenvector of ``M`` (a column, or by mistake a row) for the eigenvalue closest to
-    1, divided by ``scale`` of it."""
+    """M's eigenvector (a column; by mistake a row) for the eigenvalue nearest 1, / scale."""
     w, v = np.linalg.eig(M)
-    vec = v[np.argmin(np.abs(w - 1))] if row else v[:, np.argmin(np.abs(w - 1))]
+    vec = (v.T if row else v)[:, np.argmin(np.abs(w - 1))]
     vec = np.real(vec) if real else vec
     return vec / scale(vec)
 
@@ -62,94 +62,73 @@ def _eig(M, row=False, real=True, scale=np.sum):
 def _stationary_vector(value, what):
     arr = as_array(value, what)
     if np.iscomplexobj(arr):
-        if np.allclose(arr.imag, 0):
-            raise Mistake(f"{what}: your function returned complex numbers ({fmt(arr.real)}). "
-                          "`np.linalg.eig` returns complex eigenvectors even when they are "
-                          "real; return `np.real(v)`.")
-        raise Mistake(f"{what}: your vector has non-zero imaginary parts: you picked an "
-                      "eigenvector of an eigenvalue other than 1. Select the column whose "
-                      "eigenvalue is closest to 1.")
+        raise Mistake(f"{what}: you returned complex numbers ({fmt(arr.real)}); `np.linalg.eig` "
+                      "returns complex eigenvectors even when they are real: return `np.real(v)`."
+                      if np.allclose(arr.imag, 0) else f"{what}: your vector has non-zero "
+                      "imaginary parts: it belongs to an eigenvalue other than 1. Select the "
+                      "column whose eigenvalue is closest to 1.")
     if not np.all(np.isfinite(arr)):
-        raise Mistake(f"{what}: your vector contains NaN or inf ({fmt(arr)}). Did you divide "
-                      "by a sum that is zero? The eigenvectors of `np.linalg.eig` are the "
-                      "*columns* `eigenvectors[:, k]`, not the rows.")
+        raise Mistake(f"{what}: your vector contains NaN or inf ({fmt(arr)}): a division by a zero "
+                      "sum? `np.linalg.eig`'s eigenvectors are its *columns* `v[:, k]`, not rows.")
     return arr
-
-
-def _unnormalised(case):
-    got = np.asarray(case.got, float)
-    return (got.shape == case.expected.shape and abs(got.sum() - 1) > 1e-6
-            and bool(np.allclose(got, case.expected * got.sum(), atol=1e-9)))
 
 
 def _stationary_advice(case):
     got, net = np.asarray(case.got, float).ravel(), case.args[0].sum(0)
     residual = (f" (max |pi T - pi| = {magnitude(float(np.abs(got @ net - got).max()))}, "
                 f"and your entries sum to {got.sum():.6g})" if got.shape == (len(net),) else "")
-    return (f"Your vector does not satisfy pi T = pi{residual}. Use the net matrix "
-            "T.sum(axis=0), its transpose, and the eigenvalue closest to 1; an iterative or "
-            "approximate answer must agree to about 1e-6.")
+    return (f"Your vector does not satisfy pi T = pi{residual}. Use the net matrix T.sum(axis=0), "
+            "its transpose, and the eigenvalue closest to 1; an approximate answer must agree "
+            "to about 1e-6.")
 
 
 check_stationary = Exercise(
-    name="stationary", signature="stationary(T) -> pi",
+    name="stationary", signature="stationary(T) -> pi", convert=_stationary_vector,
     cases=lambda: [(f"For {name}", (hmm.T,))
                    for name, hmm in course_hmms() + random_hmms(seed=101, n=6, max_states=6)],
-    reference=lambda T: HMM(T).stationary(), convert=_stationary_vector,
-    mistakes=(
-        Known("returns the eigenvector without normalising it",
-              lambda T: _eig(T.sum(0).T, scale=lambda v: 1),
-              lambda c: (f"Your vector is not normalised: it points in the right direction but "
-                         f"sums to {np.sum(c.got):.4g}, not 1. Eigenvectors come back with "
-                         "arbitrary length and sign; a distribution sums to 1: divide by the "
-                         "sum."), cause="not normalised", recognise=_unnormalised),
-        Known("divides by the Euclidean norm, not the sum",
-              lambda T: _eig(T.sum(0).T, scale=np.linalg.norm), None,
-              cause=r"not normalised.*divide by the sum"),
-        Known("takes the right eigenvector (decomposes net, not net.T)",
-              lambda T: _eig(T.sum(0)),
-              "You returned the uniform vector: the *right* eigenvector of the net matrix "
-              "(T 1 = 1, because rows sum to 1). pi is a *left* eigenvector, pi T = pi: "
-              "decompose `net.T`, not `net`. (On Z1R and Mess3 both are uniform, which hides "
-              "this bug.)"),
-        Known("returns np.linalg.eig's complex vector", lambda T: _eig(T.sum(0).T, real=False),
-              None, cause=r"np\.real"),
-        Known("uses T[0] instead of the net matrix", lambda T: _eig(T[0].T),
-              "You used a single token's matrix T[0] instead of the net matrix: the chain of "
-              "hidden states moves with T.sum(axis=0), summed over every token."),
-        Known("returns a column vector (S, 1)", lambda T: HMM(T).stationary()[:, None],
-              "Return a 1-D array: `v.ravel()`, or index a single column."),
-        Known("takes a row of the eigenvector matrix, not a column",
-              lambda T: _eig(T.sum(0).T, row=True),
-              "You took a *row* of the eigenvector matrix. `np.linalg.eig` returns the "
-              "eigenvectors as its *columns*: use `eigenvectors[:, k]`, not "
-              "`eigenvectors[k]`."),
-    ),
-    advice=_stationary_advice,
+    reference=lambda T: HMM(T).stationary(), advice=_stationary_advice, mistakes=knowns(
+        ("returns the eigenvector without normalising it", lambda T: _eig(
+            T.sum(0).T, scale=np.ones_like), lambda c: "Your vector is not normalised: it sums to "
+         f"{np.sum(c.got):.4g}, not 1 (eigenvectors have any length and sign): divide by the "
+         "sum.", "not normalised", lambda c: np.shape(c.got) == c.expected.shape and abs(
+             np.sum(c.got) - 1) > 1e-6 and close(c.got, c.expected * np.sum(c.got))),
+        ("divides by the Euclidean norm, not the sum", lambda T: _eig(
+            T.sum(0).T, scale=np.linalg.norm), None, r"not normalised.*by the sum"),
+        ("takes the right eigenvector (decomposes net, not net.T)", lambda T: _eig(T.sum(0)),
+         "You returned the *right* eigenvector of the net matrix (uniform: rows sum to 1). pi is "
+         "a *left* eigenvector, pi T = pi: decompose `net.T`. (Z1R and Mess3 hide this bug.)"),
+        ("returns np.linalg.eig's complex vector", lambda T: _eig(T.sum(0).T, real=False), None,
+         r"np\.real"),
+        ("uses T[0] instead of the net matrix", lambda T: _eig(T[0].T), "You used one token's "
+         "matrix T[0]: the hidden states move with the net matrix T.sum(axis=0)."),
+        ("returns a column vector (S, 1)", lambda T: HMM(T).stationary()[:, None],
+         "Return a 1-D array: `v.ravel()`, or index a single column."),
+        ("takes a row of the eigenvector matrix, not a column", lambda T: _eig(
+            T.sum(0).T, row=True), "You took a *row* of the eigenvector matrix; `np.linalg.eig` "
+         "returns eigenvectors as *columns*: `v[:, k]`, not `v[k]`.")),
     summary=lambda n: (f"Correct on {n} HMMs (Z1R, Mess3, RRXOR, golden mean, even process and "
                        "random HMMs with non-uniform pi)."))
 
 
 # ---------------------------------------------------------------------------- 1.2 P(word)
-def _word_prob(T, pi, word, *, transpose=False, end=False):
+def _word_prob(T, pi, word, *, transpose=False, end=False, norm=False):
     v = np.asarray(pi, dtype=float)
     for x in word:
         v = T[x] @ v if transpose else v @ T[x]
+        v = v / v.sum() if norm and v.sum() > 0 else v
     return v if end else float(v.sum())
 
 
 def _sequence_cases():
     rng = np.random.default_rng(202)
     z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
-    cases = [("Z1R, word 011", z1r, [0, 1, 1]), ("Z1R, word 000 (impossible)", z1r, [0, 0, 0]),
-             ("Z1R, the empty word", z1r, []), ("Z1R, word 0110110", z1r, [0, 1, 1, 0, 1, 1, 0]),
-             ("RRXOR, word 0110", rrxor, [0, 1, 1, 0]),
-             ("RRXOR, word 1110 (impossible)", rrxor, [1, 1, 1, 0])]
-    cases = [(f"For {name}", (h.T, h.stationary(), w)) for name, h, w in cases]
-    for L in (1, 3, 8):
-        word = rng.integers(0, 3, L).tolist()
-        cases.append((f"For Mess3, word {''.join('ABC'[x] for x in word)}",
-                      (mess3.T, mess3.stationary(), word)))
+    cases = [(f"For {name}", (h.T, h.stationary(), w)) for name, h, w in [
+        ("Z1R, word 011", z1r, [0, 1, 1]), ("Z1R, word 000 (impossible)", z1r, [0, 0, 0]),
+        ("Z1R, the empty word", z1r, []), ("Z1R, word 0110110", z1r, [0, 1, 1, 0, 1, 1, 0]),
+        ("RRXOR, word 0110", rrxor, [0, 1, 1, 0]),
+        ("RRXOR, word 1110 (impossible)", rrxor, [1, 1, 1, 0])]]
+    cases += [(f"For Mess3, word {''.join('ABC'[x] for x in w)}", (mess3.T, mess3.stationary(), w))
+              for w in (rng.integers(0, 3, L).tolist() for L in (1, 3, 8))]
     for name, hmm in random_hmms(203, 5, max_states=4):
         pi = rng.dirichlet(np.ones(hmm.n_states))        # deliberately not stationary
         word = rng.integers(0, hmm.n_tokens, int(rng.integers(2, 6))).tolist()
@@ -160,25 +139,16 @@ def _sequence_cases():
 def _probability(value, what):
     arr = as_array(value, what)
     if arr.ndim == 1 and arr.size > 1:
-        raise Mistake(f"{what}: you returned a vector of length {arr.size} ({fmt(arr)}) "
-                      "instead of one number. Entry j of that vector is P(word, end in state "
-                      "j); sum it (the product with 1) to get P(word).")
+        raise Mistake(f"{what}: you returned a vector of length {arr.size} ({fmt(arr)}), not one "
+                      "number. Entry j is P(word, end in state j): sum it to get P(word).")
     return float("nan") if arr.size == 1 and np.isnan(arr.ravel()[0]) else as_float(arr, what)
-
-
-def _normalised_each_step(T, pi, word):
-    v = np.asarray(pi, dtype=float)
-    for x in word:
-        v = v @ T[x]
-        v = v / v.sum() if v.sum() > 0 else v
-    return float(v.sum())
 
 
 def _normalises(case):
     """1 on every possible word (or NaN, or the last step's normaliser): a normalised vector."""
-    T, pi, word = case.args
-    last = (_word_prob(T, pi, word) / _word_prob(T, pi, word[:-1])
-            if word and _word_prob(T, pi, word[:-1]) > 0 else None)
+    T, pi, w = case.args
+    last = _word_prob(T, pi, w) / _word_prob(T, pi, w[:-1]) if w and _word_prob(
+        T, pi, w[:-1]) > 0 else None
     return bool(np.isnan(case.got) or (case.expected > 0 and close(case.got, 1.0))
                 or (last is not None and close(case.got, last)))
 
@@ -187,44 +157,34 @@ check_sequence_probability = Exercise(
     name="sequence_probability", signature="sequence_probability(T, pi, tokens) -> float",
     cases=_sequence_cases, convert=_probability,
     reference=lambda T, pi, word: HMM(T).probability(np.asarray(word, int), prior=pi),
-    mistakes=(
-        Known("normalises the vector at each step", _normalised_each_step,
-              "You normalised the vector at each step (a belief update). The probability of "
-              "the word is the product of those normalisers, P(x_1) P(x_2 | x_1) ...: keep "
-              "the unnormalised vector pi T^(x_1) ... T^(x_L) and return its sum.",
-              recognise=_normalises),
-        Known("multiplies column vectors, T[x] @ v",
-              lambda T, pi, w: _word_prob(T, pi, w, transpose=True),
-              "You multiplied with the matrices on the left (`T[x] @ v`), treating them as "
-              "column-stochastic. In this course rows are the current state, T[x, i, j] = "
-              "P(emit x, go to j | in i), so the row vector multiplies from the left: "
-              "`v = v @ T[x]`."),
-        Known("multiplies the matrices in reverse order",
-              lambda T, pi, w: _word_prob(T, pi, w[::-1]),
-              "You multiplied the matrices in reverse order. The first token's matrix comes "
-              "first: pi T^(x_1) T^(x_2) ... T^(x_L) 1."),
-        Known("starts from the uniform distribution",
-              lambda T, pi, w: _word_prob(T, np.full(len(pi), 1 / len(pi)), w),
-              "You started from the uniform distribution instead of the `pi` argument."),
-        Known("starts from the all-ones vector (forgets the prior)",
-              lambda T, pi, w: _word_prob(T, np.ones(len(pi)), w),
-              "You started from the all-ones vector instead of `pi`: the initial state is "
-              "drawn from pi, so the product starts with pi."),
-        Known("uses the net matrix at every step",
-              lambda T, pi, w: float(np.sum(pi @ np.linalg.matrix_power(T.sum(0), len(w)))),
-              "You used the net matrix T.sum(0) at every step, which forgets which token was "
-              "emitted. Use `T[x]` for token x."),
-        Known("drops the last token", lambda T, pi, w: _word_prob(T, pi, w[:-1]),
-              "You left out the last token's matrix."),
-        Known("drops the first token", lambda T, pi, w: _word_prob(T, pi, w[1:]),
-              "You left out the first token's matrix."),
-        Known("returns the log-probability",
-              lambda T, pi, w: np.log(_word_prob(T, pi, w)) if _word_prob(T, pi, w) > 0 else 0.0,
-              "You returned the natural log of the probability; return the probability "
-              "itself."),
-        Known("returns the end vector without summing it",
-              lambda T, pi, w: _word_prob(T, pi, w, end=True), None, cause="sum it"),
-    ),
+    mistakes=knowns(
+        ("normalises the vector at each step", lambda T, pi, w: _word_prob(T, pi, w, norm=True),
+         "You normalised the vector at each step (a belief update); P(word) is the product of "
+         "those normalisers: return the sum of the unnormalised pi T^(x_1) ... T^(x_L).", "",
+         _normalises),
+        ("multiplies column vectors, T[x] @ v", lambda T, pi, w: _word_prob(
+            T, pi, w, transpose=True), "You multiplied `T[x] @ v` (column convention). Rows are "
+         "the current state, T[x, i, j] = P(emit x, go to j | in i): `v = v @ T[x]`."),
+        ("multiplies the matrices in reverse order", lambda T, pi, w: _word_prob(T, pi, w[::-1]),
+         "You multiplied the matrices in reverse order: pi T^(x_1) ... T^(x_L) 1, first first."),
+        ("starts from the uniform distribution", lambda T, pi, w: _word_prob(
+            T, np.full(len(pi), 1 / len(pi)), w), "You started from the uniform distribution "
+         "instead of the `pi` argument."),
+        ("starts from the all-ones vector (forgets the prior)", lambda T, pi, w: _word_prob(
+            T, np.ones(len(pi)), w), "You started from the all-ones vector: the first state is "
+         "drawn from pi, so start with pi."),
+        ("uses the net matrix at every step", lambda T, pi, w: float(np.sum(
+            pi @ np.linalg.matrix_power(T.sum(0), len(w)))), "You used the net matrix T.sum(0), "
+         "which forgets the tokens: use `T[x]` for token x."),
+        ("drops the last token", lambda T, pi, w: _word_prob(T, pi, w[:-1]),
+         "You left out the last token's matrix."),
+        ("drops the first token", lambda T, pi, w: _word_prob(T, pi, w[1:]),
+         "You left out the first token's matrix."),
+        ("returns the log-probability", lambda T, pi, w: (lambda p: np.log(p) if p > 0 else 0.0)(
+            _word_prob(T, pi, w)), "You returned the natural log of the probability; return the "
+         "probability itself."),
+        ("returns the end vector without summing it",
+         lambda T, pi, w: _word_prob(T, pi, w, end=True), None, "sum it")),
     advice="Carry a row vector: start with pi, do `v = v @ T[x]` for each token in order, "
            "return `v.sum()`.",
     summary=lambda n: (f"Correct on {n} words: impossible words, the empty word, Z1R, RRXOR, "
@@ -234,56 +194,45 @@ check_sequence_probability = Exercise(
 # ---------------------------------------------------------------------------- 1.3 Mess3
 def _mess3(x, alpha, *, spec="ij,jk->kij", beta=None, stay=None, swap=False):
     beta = (1 - alpha) / 2 if beta is None else beta
-    stay = 1 - 2 * x if stay is None else stay
     own, other = (beta, alpha) if swap else (alpha, beta)
-    move = np.full((3, 3), x) + (stay - x) * np.eye(3)            # move[i, j] = P(j | i)
+    move = np.full((3, 3), x) + ((1 - 2 * x if stay is None else stay) - x) * np.eye(3)
     emit = np.full((3, 3), other) + (own - other) * np.eye(3)     # emit[j, x] = P(x | j)
     return np.einsum(spec, move, emit)
 
 
 def _mess3_advice(case):
-    got, expected = np.asarray(case.got, float), case.expected
-    if got.shape != expected.shape:
+    got, want = np.asarray(case.got, float), case.expected
+    if got.shape != want.shape:
         return "T has shape (3, 3, 3): (token, from-state, to-state)."
-    x, i, j = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
-    advice = (f"Entry T[{x}, {i}, {j}] should be P(go to {'ABC'[j]} | in {'ABC'[i]}) * "
-              f"P(emit {'ABC'[x]} | {'ABC'[j]}) = {expected[x, i, j]:.6g}, yours is "
-              f"{got[x, i, j]:.6g}.")
-    if not np.allclose(got.sum(axis=(0, 2)), 1):
-        advice += (f" Also, the rows of T.sum(axis=0) sum to {fmt(got.sum(axis=(0, 2)))}, not "
-                   "1: from every state the probabilities of all (token, next state) pairs "
-                   "must add up to 1.")
-    return advice
+    x, i, j = np.unravel_index(np.argmax(np.abs(got - want)), got.shape)
+    rows, (X, I, J) = got.sum(axis=(0, 2)), ("ABC"[x], "ABC"[i], "ABC"[j])
+    return (f"Entry T[{x}, {i}, {j}] should be P(go to {J} | in {I}) * P(emit {X} | {J}) = "
+            f"{want[x, i, j]:.6g}, yours is {got[x, i, j]:.6g}." + (
+                "" if np.allclose(rows, 1) else f" Also, the rows of T.sum(axis=0) sum to "
+                f"{fmt(rows)}, not 1: from every state all (token, next state) pairs add to 1."))
 
 
 check_mess3_matrices = Exercise(
-    name="mess3_matrices", signature="mess3_matrices(x, alpha) -> T",
+    name="mess3_matrices", signature="mess3_matrices(x, alpha) -> T", advice=_mess3_advice,
     cases=lambda: [(f"For x = {x:g}, alpha = {a:.4g}", (x, a)) for x, a in
                    [(0.05, 0.85), (0.15, 0.6), (0.5, 0.6), (0.1, 0.2), (0.0, 1.0), (0.3, 1 / 3)]],
     reference=lambda x, alpha: processes.mess3(x=x, alpha=alpha).T,
-    mistakes=(
-        # the move matrix is symmetric, so this is also every T[x] transposed
-        Known("emits from the state it leaves", lambda x, a: _mess3(x, a, spec="ij,ik->kij"),
-              "The token is emitted by the state you move *into* (j), not the state you leave "
-              "(i): T[x, i, j] = P(j | i) P(x | j). (For Mess3 this is the same as having "
-              "transposed each T[x]: rows must be the state we are in, columns the state we "
-              "go to.)"),
-        Known("transposes every T[x]", lambda x, a: _mess3(x, a, spec="ij,jk->kji"), None,
-              cause="transposed"),
-        Known("puts the token on the last axis", lambda x, a: _mess3(x, a, spec="ij,jk->ijk"),
-              "Your numbers are right but the axes are in the wrong order: axis 0 must be the "
-              "token, T[x, i, j] (try `np.einsum(\"ij,jk->kij\", move, emit)`)."),
-        Known("off-token probability 1 - alpha, not halved", lambda x, a: _mess3(x, a, beta=1 - a),
-              "The off-token emission probability is beta = (1 - alpha) / 2, shared by the two "
-              "other tokens, not 1 - alpha."),
-        Known("swaps alpha and beta in the emissions", lambda x, a: _mess3(x, a, swap=True),
-              "You swapped the emission probabilities: a state emits its *own* token with "
-              "probability alpha and each of the two others with beta = (1 - alpha) / 2."),
-        Known("stays with probability 1 - x", lambda x, a: _mess3(x, a, stay=1 - x),
-              "The probability of staying is 1 - 2x (the chain jumps to each of the two other "
-              "states with probability x), not 1 - x."),
-    ),
-    advice=_mess3_advice,
+    mistakes=knowns(     # the move matrix is symmetric: emitting from i = transposing each T[x]
+        ("emits from the state it leaves", lambda x, a: _mess3(x, a, spec="ij,ik->kij"),
+         "The token is emitted by the state you move *into* (j), not the one you leave (i): "
+         "T[x, i, j] = P(j | i) P(x | j). (For Mess3 this equals transposing each T[x].)"),
+        ("transposes every T[x]", lambda x, a: _mess3(x, a, spec="ij,jk->kji"), None,
+         "transposing"),
+        ("puts the token on the last axis", lambda x, a: _mess3(x, a, spec="ij,jk->ijk"),
+         "Your numbers are right but the axes are not: axis 0 must be the token, T[x, i, j] "
+         "(try `np.einsum(\"ij,jk->kij\", move, emit)`)."),
+        ("off-token probability 1 - alpha, not halved", lambda x, a: _mess3(x, a, beta=1 - a),
+         "The off-token emission probability is beta = (1 - alpha) / 2, not 1 - alpha."),
+        ("swaps alpha and beta in the emissions", lambda x, a: _mess3(x, a, swap=True),
+         "You swapped the emissions: a state emits its *own* token with probability alpha, each "
+         "other one with beta = (1 - alpha) / 2."),
+        ("stays with probability 1 - x", lambda x, a: _mess3(x, a, stay=1 - x),
+         "The probability of staying is 1 - 2x (a jump to each other state has x), not 1 - x.")),
     summary=lambda n: (f"Correct for {n} parameter settings, including the paper's (0.05, 0.85), "
                        "the libraries' default (0.15, 0.6), and the extremes x = 0, 0.5 and "
                        "alpha = 1/3, 1."))
@@ -291,31 +240,29 @@ check_mess3_matrices = Exercise(
 
 # ---------------------------------------------------------------------------- 1.4 sampling
 def _call_sample(fn, T, pi, length, seed, name):
+    """The learner's (tokens, states), validated (``divmod(k, n_tokens)`` decoding named)."""
     out = check_sample.call(fn, (T, pi, length, np.random.default_rng(seed)), f"For {name}")
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise Mistake(f"For {name} your sampler returned {type(out).__name__}; return a pair "
                       "`(tokens, states)`.")
     tokens, states = (as_array(a, f"your sampler's {w}") for a, w in zip(out, ("tokens", "states")))
     if tokens.shape != (length,) or states.shape != (length + 1,):
-        hint = (" `states` must include the initial state s_0, so it has one more entry than "
-                "`tokens`." if states.shape == (length,) else "")
-        raise Mistake(f"For {name} with length {length}: expected tokens of shape ({length},) "
-                      f"and states of shape ({length + 1},), got {tokens.shape} and "
-                      f"{states.shape}.{hint}")
+        raise Mistake(f"For {name} with length {length}: expected tokens of shape ({length},) and "
+                      f"states of shape ({length + 1},), got {tokens.shape} and {states.shape}."
+                      + (" `states` must include the initial state s_0, one more entry than "
+                         "`tokens`." if states.shape == (length,) else ""))
     for arr, what in ((tokens, "tokens"), (states, "states")):
         if arr.size and not np.all(np.mod(arr, 1) == 0):
             raise Mistake(f"For {name} your {what} are not whole numbers: {fmt(arr[:8])}.")
-    X, S = T.shape[0], T.shape[1]
-    tokens, states = tokens.astype(int), states.astype(int)
-    valid = (not tokens.size or (tokens.min() >= 0 and tokens.max() < X)) and \
-        states.min() >= 0 and states.max() < S and np.all(T[tokens, states[:-1], states[1:]] > 0)
-    if X != S and not valid and tokens.size and states.min() >= 0 and states.max() < S:
+    (X, S), tokens, states = T.shape[:2], tokens.astype(int), states.astype(int)
+    s_ok = states.min() >= 0 and states.max() < S
+    if X != S and tokens.size and s_ok and not (tokens.min() >= 0 and tokens.max() < X and np.all(
+            T[tokens, states[:-1], states[1:]] > 0)):
         x, j = np.divmod(tokens * X + states[1:], S)      # undo divmod(k, X), redo (k, S)
         if np.all(x < X) and np.all(T[x, states[:-1], j] > 0):
-            raise Mistake(f"For {name} ({X} tokens, {S} states) your steps decode the flat "
-                          "index of T[:, i, :].ravel() with `divmod(k, n_tokens)`. That table "
-                          "has n_states columns, so k = x * n_states + j: use "
-                          "`divmod(k, n_states)`.")
+            raise Mistake(f"For {name} ({X} tokens, {S} states) your steps decode the flat index "
+                          "of T[:, i, :].ravel() with `divmod(k, n_tokens)`. That table has "
+                          "n_states columns, so k = x * n_states + j: use `divmod(k, n_states)`.")
     for arr, what, n in ((tokens, "token", X), (states, "state", S)):
         if arr.size and (arr.min() < 0 or arr.max() >= n):
             raise Mistake(f"For {name} a {what} is out of range 0..{n - 1}.")
@@ -328,9 +275,9 @@ def _step_law(T, tokens, states):
                           bins=[np.arange(n + 1) - 0.5 for n in T.transpose(1, 0, 2).shape])[0]
 
 
-def _check_steps(fn, hmm, name, tokens, states):
+def _check_steps(hmm, name, tokens, states):
     """Every step possible and each (token, next state) as frequent as T says (|z| <= 5.5);
-    otherwise the known mistake whose own samples (same process, length and seed) are nearest."""
+    otherwise the known mistake whose own samples (same process, length, seed) are nearest."""
     T, counts = hmm.T, _step_law(hmm.T, tokens, states)
     p, visits = T.transpose(1, 0, 2), counts.sum(axis=(1, 2))
     expected = visits[:, None, None] * p
@@ -340,24 +287,23 @@ def _check_steps(fn, hmm, name, tokens, states):
         return
     sn, tn = hmm.state_names, hmm.token_names
     i, x, j = impossible[0] if len(impossible) else np.unravel_index(np.argmax(np.abs(z)), z.shape)
-    detail = (f"For {name}, from state {sn[i]} the step (token {tn[x]}, next state {sn[j]}) "
-              f"made {counts[i, x, j] / visits[i]:.1%} of your steps from {sn[i]}, but its "
-              f"probability is T[{x}, {i}, {j}] = {p[i, x, j]:.1%}.")
 
     def distance(c):                 # visit-weighted total variation between step laws
         rows = c / np.maximum(c.sum(axis=(1, 2), keepdims=True), 1)
         mine = counts / np.maximum(visits[:, None, None], 1)
         return float(visits @ np.abs(rows - mine).sum(axis=(1, 2)) / visits.sum() / 2)
 
-    best, gap = None, distance(expected)
-    for k in check_sample.mistakes:
-        if k.diagnosis is not None:
-            with contextlib.suppress(Exception):
-                tk, st = k.wrong(T, hmm.stationary(), len(tokens), np.random.default_rng(2))
-                if distance(_step_law(T, np.asarray(tk), np.asarray(st))) < min(gap, 0.1):
-                    best, gap = k, distance(_step_law(T, np.asarray(tk), np.asarray(st)))
-    raise Mistake(f"{detail} " + (best.diagnosis if best else "Draw each (token, next state) "
-                                  "pair with probabilities T[:, states[t], :]."))
+    best, gap = None, min(distance(expected), 0.1)
+    for k in (k for k in check_sample.mistakes if k.diagnosis is not None):
+        with contextlib.suppress(Exception):
+            tk, st = k.wrong(T, hmm.stationary(), len(tokens), np.random.default_rng(2))
+            d = distance(_step_law(T, np.asarray(tk), np.asarray(st)))
+            best, gap = (k, d) if d < gap else (best, gap)
+    raise Mistake(f"For {name}, from state {sn[i]} the step (token {tn[x]}, next state {sn[j]}) "
+                  f"made {counts[i, x, j] / visits[i]:.1%} of your steps from {sn[i]}, but its "
+                  f"probability is T[{x}, {i}, {j}] = {p[i, x, j]:.1%}. " + (
+                      best.diagnosis if best else "Draw each (token, next state) pair with "
+                      "probabilities T[:, states[t], :]."))
 
 
 def _test_sample(fn):
@@ -365,21 +311,19 @@ def _test_sample(fn):
     hmms = [("Z1R (p = 0.3)", processes.z1r(0.3)), ("RRXOR", processes.rrxor()),
             ("Mess3 (x = 0.15, alpha = 0.6)", processes.mess3(0.15, 0.6)),
             ("a random 4-state HMM", random_hmm(rng, n_states=4, n_tokens=3, sparsity=0.5))]
-    length = 3000
     for name, hmm in hmms:
-        T, pi = hmm.T, hmm.stationary()
-        _call_sample(fn, T, pi, 0, 1, name)                       # shapes at length 0
-        tokens, states = _call_sample(fn, T, pi, length, 2, name)
-        _check_steps(fn, hmm, name, tokens, states)
-    hmm = random_hmm(rng, n_states=4, n_tokens=2)                 # s_0 must follow pi
-    T, pi, n = hmm.T, hmm.stationary(), 600
-    first = np.array([_call_sample(fn, T, pi, 1, 1000 + k, "a random HMM")[1][0]
+        _call_sample(fn, hmm.T, hmm.stationary(), 0, 1, name)                # shapes at length 0
+        _check_steps(hmm, name, *_call_sample(fn, hmm.T, hmm.stationary(), 3000, 2, name))
+    hmm, n = random_hmm(rng, n_states=4, n_tokens=2), 600                    # s_0 must follow pi
+    pi = hmm.stationary()
+    first = np.array([_call_sample(fn, hmm.T, pi, 1, 1000 + k, "a random HMM")[1][0]
                       for k in range(n)])
     freq = np.bincount(first, minlength=4) / n
     if np.max(np.abs(freq - pi) / np.sqrt(pi * (1 - pi) / n)) > 5.5:
-        always = f" Your initial state was always {first[0]}." if np.all(first == first[0]) else ""
         raise Mistake(f"The initial state s_0 must be drawn from `pi` = {fmt(pi)}; over {n} "
-                      f"samples yours had frequencies {fmt(freq)}.{always}")
+                      f"samples yours had frequencies {fmt(freq)}." + (
+                          f" Your initial state was always {first[0]}."
+                          if np.all(first == first[0]) else ""))
     name, hmm = hmms[2]                          # the rng argument: the only randomness
     a, b = (_call_sample(fn, hmm.T, hmm.stationary(), 50, 7, name) for _ in range(2))
     if not (np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])):
@@ -387,7 +331,7 @@ def _test_sample(fn):
                       "seeded generators gave different sequences: draw every random number "
                       "from the `rng` argument (e.g. `rng.choice`), not from `np.random`.")
     return (f"Your sampler makes only possible steps, with the right frequencies, on "
-            f"{len(hmms)} processes ({length} steps each); s_0 follows pi; and a seed "
+            f"{len(hmms)} processes (3000 steps each); s_0 follows pi; and a seed "
             "reproduces the sample.")
 
 
@@ -407,41 +351,36 @@ def _joint(T, i, rng, n=None):
     return divmod(rng.choice(T.shape[0] * T.shape[1], p=T[:, i, :].ravel()), n or T.shape[1])
 
 
+def _draw(rng, p):
+    return rng.choice(len(p), p=p)
+
+
 check_sample = Exercise(
     name="sample", signature="sample(T, pi, length, rng) -> (tokens, states)", test=_test_sample,
-    time_limit=60.0,
-    mistakes=(
-        Known("draws the token and the next state independently", _sampler(
-            lambda T, i, rng: (rng.choice(T.shape[0], p=T[:, i, :].sum(1)),
-                               rng.choice(T.shape[1], p=T.sum(0)[i]))),
-              "Your steps fit a process in which the token and the next state are drawn "
-              "separately. Draw the *pair* (token, next state) from the joint table "
-              "T[:, states[t], :] (e.g. flatten it and use `divmod`)."),
-        Known("draws the next state, then a token from the new state's row", _sampler(
-            lambda T, i, rng: (lambda j: (rng.choice(T.shape[0], p=T[:, j, :].sum(-1)), j))(
-                rng.choice(T.shape[1], p=T.sum(0)[i]))),
-              "Your tokens fit the *new* state: you drew the next state j, then a token from "
-              "its row T[:, j, :]. In this course a step emits as it moves: draw the *pair* "
-              "(token, next state) from the current state's table T[:, states[t], :]."),
-        Known("never moves the hidden state", _sampler(
-            lambda T, i, rng: (rng.choice(T.shape[0], p=T[:, i, :].sum(1)), i)),
-              "Your hidden state never changes: after drawing a step, store the new state in "
-              "states[t + 1] and draw the next step from that state's row."),
-        Known("reads the matrices column-wise", _sampler(
-            lambda T, i, rng: divmod(rng.choice(T.shape[0] * T.shape[1], p=(
-                T[:, :, i] / T[:, :, i].sum()).ravel()), T.shape[1])),
-              "Your steps fit the columns of T: you are reading the matrices column-wise. "
-              "Rows are the current state: T[x, i, j] = P(emit x, go to j | in i)."),
-        Known("decodes the joint draw with divmod(k, n_tokens)", _sampler(
-            lambda T, i, rng: _joint(T, i, rng, T.shape[0])), None, cause=r"divmod\(k, n_states\)"),
-        Known("always starts in state 0", _sampler(_joint, first=0), None,
-              cause=r"drawn from `pi`.*always 0"),
-        Known("leaves the initial state out of `states`", _sampler(_joint, with_s0=False), None,
-              cause="initial state s_0"),
-        Known("draws from a global generator, not `rng`",
-              _sampler(_joint, own_rng=np.random.default_rng(12345)), None,
-              cause="`rng` argument"),
-    ))
+    time_limit=60.0, mistakes=knowns(
+        ("draws the token and the next state independently", _sampler(lambda T, i, rng: (
+            _draw(rng, T[:, i, :].sum(1)), _draw(rng, T.sum(0)[i]))), "Your steps fit a process "
+         "that draws the token and the next state separately. Draw the *pair* (token, next state) "
+         "from the joint table T[:, states[t], :] (e.g. flatten it and use `divmod`)."),
+        ("draws the next state, then a token from the new state's row", _sampler(
+            lambda T, i, rng: (lambda j: (_draw(rng, T[:, j, :].sum(-1)), j))(
+                _draw(rng, T.sum(0)[i]))), "Your tokens fit the *new* state j: a step emits as it "
+         "moves, so draw the *pair* (token, next state) from the current state's T[:, s_t, :]."),
+        ("never moves the hidden state", _sampler(lambda T, i, rng: (
+            _draw(rng, T[:, i, :].sum(1)), i)), "Your hidden state never changes: store the new "
+         "state in states[t + 1] and draw the next step from that state's row."),
+        ("reads the matrices column-wise", _sampler(lambda T, i, rng: divmod(_draw(rng, (
+            T[:, :, i] / T[:, :, i].sum()).ravel()), T.shape[1])), "Your steps fit the columns of "
+         "T: rows are the current state, T[x, i, j] = P(emit x, go to j | in i)."),
+        ("decodes the joint draw with divmod(k, n_tokens)",
+         _sampler(lambda T, i, rng: _joint(T, i, rng, T.shape[0])), None,
+         r"divmod\(k, n_states\)"),
+        ("always starts in state 0", _sampler(_joint, first=0), None,
+         r"drawn from `pi`.*always 0"),
+        ("leaves the initial state out of `states`", _sampler(_joint, with_s0=False), None,
+         "initial state s_0"),
+        ("draws from a global generator, not `rng`",
+         _sampler(_joint, own_rng=np.random.default_rng(12345)), None, "`rng` argument")))
 
 
 # ---------------------------------------------------------------------------- 1.5 bigrams
@@ -460,32 +399,25 @@ check_bigram_probabilities = Exercise(
     name="bigram_probabilities", signature="bigram_probabilities(T, pi) -> B",
     cases=lambda: [(f"For {name}", (h.T, h.stationary()))
                    for name, h in course_hmms()[:3] + random_hmms(seed=505, n=4)],
-    reference=_bigram_reference,
-    mistakes=(
-        Known("transposes B", lambda T, pi: _bigrams(T, pi).T,
-              "Your matrix is transposed: B[a, b] = P(x_1 = a, x_2 = b) = pi T^(a) T^(b) 1, "
-              "with the first token as the row and its matrix first in the product."),
-        Known("multiplies the single-token probabilities",
-              lambda T, pi: np.outer(*[np.einsum("i,aij->a", pi, T)] * 2),
-              "You multiplied the single-token probabilities, P(a) P(b), which assumes "
-              "consecutive tokens are independent. They are not: use pi T^(a) T^(b) 1."),
-        Known("returns the conditional P(x_2 | x_1)",
-              lambda T, pi: _bigrams(T, pi) / _bigrams(T, pi).sum(1, keepdims=True),
-              "Each row sums to 1: you computed the conditional P(x_2 = b | x_1 = a). The "
-              "exercise asks for the joint P(x_1 = a, x_2 = b), whose entries together sum "
-              "to 1."),
-        Known("starts from the uniform distribution",
-              lambda T, pi: _bigrams(T, np.full(len(pi), 1 / len(pi))),
-              "You started from the uniform distribution instead of `pi`."),
-        Known("starts from the all-ones vector", lambda T, pi: _bigrams(T, np.ones(len(pi))),
-              "You started from the all-ones vector instead of `pi` (your entries sum to the "
-              "number of states): the first state is drawn from pi."),
-        Known("uses the net matrix for the second token",
-              lambda T, pi: np.einsum("i,aij,jk->a", pi, T, T.sum(0))[:, None].repeat(len(T), 1),
-              "Every row of yours is constant, P(x_1 = a) in every column: the second factor "
-              "was the net matrix T.sum(0), which forgets the second token. Use T^(b) for "
-              "token b."),
-    ),
+    reference=_bigram_reference, mistakes=knowns(
+        ("transposes B", lambda T, pi: _bigrams(T, pi).T, "Your matrix is transposed: B[a, b] = "
+         "P(x_1 = a, x_2 = b) = pi T^(a) T^(b) 1, the first token as the row."),
+        ("multiplies the single-token probabilities", lambda T, pi: np.outer(
+            *[np.einsum("i,aij->a", pi, T)] * 2), "You multiplied P(a) P(b), as if consecutive "
+         "tokens were independent. They are not: use pi T^(a) T^(b) 1."),
+        ("returns the conditional P(x_2 | x_1)", lambda T, pi: _bigrams(T, pi) / _bigrams(
+            T, pi).sum(1, keepdims=True), "Each row sums to 1: you computed the conditional "
+         "P(x_2 = b | x_1 = a). Return the joint P(x_1 = a, x_2 = b) (all entries sum to 1)."),
+        ("starts from the uniform distribution", lambda T, pi: _bigrams(
+            T, np.full(len(pi), 1 / len(pi))), "You started from the uniform distribution "
+         "instead of `pi`."),
+        ("starts from the all-ones vector", lambda T, pi: _bigrams(T, np.ones(len(pi))),
+         "You started from the all-ones vector instead of `pi` (your entries sum to the number "
+         "of states)."),
+        ("uses the net matrix for the second token", lambda T, pi: np.einsum(
+            "i,aij,jk->a", pi, T, T.sum(0))[:, None].repeat(len(T), 1), "Your rows are "
+         "constant: the second factor was the net matrix T.sum(0), which forgets the second "
+         "token. Use T^(b) for token b.")),
     advice=lambda c: (f"Compute B[a, b] = pi @ T[a] @ T[b] @ 1; all entries together sum to 1 "
                       f"(yours sum to {np.sum(c.got):.4g})."),
     summary=lambda n: f"Correct on {n} HMMs, including asymmetric random ones.")
@@ -510,34 +442,26 @@ def _lag_cases():
 check_same_token_probability = Exercise(
     name="same_token_probability", signature="same_token_probability(T, pi, lag) -> float",
     cases=_lag_cases, convert=as_float,
-    reference=lambda T, pi, lag: _same_token(T, pi, lag - 1),
-    mistakes=(
-        Known("net matrix to the power k (off by one)", lambda T, pi, k: _same_token(T, pi, k),
-              lambda c: (f"This is the value for lag {c.args[2] + 1}: between x_t and x_(t+k) "
-                         "there are k - 1 tokens, so the net matrix appears to the power "
-                         "k - 1."), cause="k - 1 tokens"),
-        Known("net matrix to the power k - 2 (off by one)",
-              lambda T, pi, k: _same_token(T, pi, max(k - 2, 0)),
-              lambda c: (f"This is the value for lag {c.args[2] - 1}: use the net matrix to the "
-                         "power k - 1."), cause=r"lag \d+: use the net matrix"),
-        Known("asks for k + 1 consecutive equal tokens",
-              lambda T, pi, k: float(sum(pi @ np.linalg.matrix_power(T[a], k + 1) @ np.ones(len(pi))
-                                         for a in range(len(T)))),
-              "You computed the probability that k + 1 *consecutive* tokens are all equal. The "
-              "tokens in between can be anything: summing over them replaces each T^(x) by the "
-              "net matrix T."),
-        Known("starts from the uniform distribution",
-              lambda T, pi, k: _same_token(T, np.full(len(pi), 1 / len(pi)), k - 1),
-              "You used the uniform distribution instead of `pi`."),
-        Known("counts only token 0",
-              lambda T, pi, k: _same_token(T, pi, k - 1, tokens=[0]),
-              "You counted only token 0 at both ends: sum over every token a, "
-              "P(x_t = x_(t+k)) = sum_a P(x_t = a, x_(t+k) = a)."),
-        Known("uses the net matrix for the second token",
-              lambda T, pi, k: _same_token(T, pi, k - 1, second=T.sum(0)),
-              "You used the net matrix in place of the second T^(a); the sum over a is then 1. "
-              "Both ends of the gap must emit a."),
-    ),
+    reference=lambda T, pi, lag: _same_token(T, pi, lag - 1), mistakes=knowns(
+        ("net matrix to the power k (off by one)", lambda T, pi, k: _same_token(T, pi, k),
+         lambda c: f"This is the value for lag {c.args[2] + 1}: between x_t and x_(t+k) there "
+                   "are k - 1 tokens, so the net matrix appears to the power k - 1.",
+         "k - 1 tokens"),
+        ("net matrix to the power k - 2 (off by one)", lambda T, pi, k: _same_token(
+            T, pi, max(k - 2, 0)), lambda c: f"This is the value for lag {c.args[2] - 1}: use "
+         "the net matrix to the power k - 1.", r"lag \d+: use the net matrix"),
+        ("asks for k + 1 consecutive equal tokens", lambda T, pi, k: float(sum(
+            pi @ np.linalg.matrix_power(T[a], k + 1) @ np.ones(len(pi)) for a in range(len(T)))),
+         "You computed P(k + 1 *consecutive* tokens are equal). The tokens in between can be "
+         "anything: summing over them replaces each T^(x) by the net matrix."),
+        ("starts from the uniform distribution", lambda T, pi, k: _same_token(
+            T, np.full(len(pi), 1 / len(pi)), k - 1), "You used the uniform distribution "
+         "instead of `pi`."),
+        ("counts only token 0", lambda T, pi, k: _same_token(T, pi, k - 1, tokens=[0]),
+         "You counted only token 0: sum over every token a, P(x_t = a, x_(t+k) = a)."),
+        ("uses the net matrix for the second token", lambda T, pi, k: _same_token(
+            T, pi, k - 1, second=T.sum(0)), "You used the net matrix in place of the second "
+         "T^(a) (the sum over a is then 1): both ends of the gap must emit a.")),
     advice="Compute the sum over tokens a of pi @ T[a] @ matrix_power(net, lag - 1) @ T[a] @ 1.",
     summary=lambda n: (f"Correct on {n} (process, lag) pairs: Mess3 with two parameter settings, "
                        "the periodic Z1R and RRXOR, and random HMMs."))
