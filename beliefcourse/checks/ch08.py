@@ -1,7 +1,4 @@
-"""Exercises of practice notebook 08 (in-context learning as belief updating over worlds):
-seeded cases on which every known mistake gives a different answer, the package's reference."""
-
-from __future__ import annotations
+"""Exercises of practice notebook 08 (in-context learning as belief updating over worlds)."""
 
 import math
 from functools import reduce
@@ -17,73 +14,68 @@ __all__ = ["EXERCISES", "check_chernoff_information", "check_decay_exponent",
            "check_incontext_gap", "check_knowing_time", "check_meta_belief"]
 
 
-# ---------------------------------------------------------------------------- 8.1 meta-belief
 def _meta_cases():
     rng = np.random.default_rng(81)
     A, B, C = ((lambda T: T / T.sum(axis=(0, 2), keepdims=True))(
         rng.random((3, S, S)) ** 3 + 0.02) for S in (2, 3, 4))
     m1, m2 = processes.mess3(0.05, 0.85), processes.mess3(0.15, 0.6)
     return [("For two random HMMs (2 and 3 states), weights (0.3, 0.7), 6 tokens",
-             (rng.integers(0, 3, 6), [A, B], np.array([0.3, 0.7]))),
+             ([A, B], np.array([0.3, 0.7]), rng.integers(0, 3, 6))),
             ("For three random HMMs (2, 3, 4 states), weights (0.5, 0.2, 0.3), 9 tokens",
-             (rng.integers(0, 3, 9), [A, B, C], np.array([0.5, 0.2, 0.3]))),
+             ([A, B, C], np.array([0.5, 0.2, 0.3]), rng.integers(0, 3, 9))),
             ("For Mess3(0.05, 0.85) and Mess3(0.15, 0.6), weights (0.4, 0.6), 1,000 tokens",
-             (m1.sample(1, 1000, seed=8)[0][0], [m1.T, m2.T], np.array([0.4, 0.6])))]
+             ([m1.T, m2.T], np.array([0.4, 0.6]), m1.sample(1, 1000, seed=8)[0][0]))]
 
 
-def _meta(tokens, Ts, weights):
+def _meta(Ts, weights, tokens):
     from ..mixture import mixture
 
     return mixture([HMM(T) for T in Ts], weights).filter(np.asarray(tokens)[None]).meta[0, -1]
 
 
-def _wrong_meta(prior=True, uniform=False, normalise=True, transpose=False, iid=False,
-                skip_first=False):
-    """P(k | tokens) with one known mistake."""
-    def fn(tokens, Ts, weights):
-        logs = []
-        for T in Ts:
-            b, total = np.full(len(T[0]), 1 / len(T[0])) if uniform else HMM(T).stationary(), 0.0
-            for x in tokens[1:] if skip_first else tokens:
-                v = b @ T.sum(2).T if iid else b @ (T[x].T if transpose else T[x])
-                total += math.log(v[x] if iid else v.sum())
-                b = b if iid else v / v.sum()
-            logs.append(total)
-        a = (np.log(weights) if prior else 0) + np.array(logs)
-        return np.exp(a - a.max()) / np.exp(a - a.max()).sum() if normalise else np.exp(a)
-    return fn
+def _wrong_meta(Ts, weights, tokens, prior=True, uniform=False, normalise=True, transpose=False,
+                iid=False, skip_first=False):
+    logs = []
+    for T in Ts:
+        b, total = np.full(len(T[0]), 1 / len(T[0])) if uniform else HMM(T).stationary(), 0.0
+        for x in tokens[1:] if skip_first else tokens:
+            v = b @ T.sum(2).T if iid else b @ (T[x].T if transpose else T[x])
+            total += math.log(v[x] if iid else v.sum())
+            b = b if iid else v / v.sum()
+        logs.append(total)
+    a = (np.log(weights) if prior else 0) + np.array(logs)
+    return np.exp(a - a.max()) / np.exp(a - a.max()).sum() if normalise else np.exp(a)
 
 
-def _raw_meta(tokens, Ts, weights):
+def _raw_meta(Ts, weights, tokens):
     likelihood = [reduce(lambda v, x: v @ T[x], tokens, HMM(T).stationary()).sum() for T in Ts]
     with np.errstate(invalid="ignore"):
         return weights * likelihood / (weights * likelihood).sum()
 
 
 check_meta_belief = Exercise(
-    name="meta_belief", signature="meta_belief(tokens, Ts, weights) -> (K,)",
-    cases=_meta_cases, reference=_meta, mistakes=(
+    name="meta_belief", signature="meta_belief(Ts, weights, tokens) -> (K,)",
+    cases=_meta_cases, reference=_meta, process_first=0, mistakes=(
         Known("multiplies raw probabilities (underflows on 1,000 tokens)", _raw_meta,
               "Your meta-belief has NaN or inf entries: P_k of 1,000 tokens (about e^-900) "
               "underflows to 0, and 0/0 is NaN. Normalise the belief after every token, add up "
               "the logs of the normalisers, and take the softmax of ln w_k + ln P_k(tokens).",
               recognise=lambda c: not np.all(np.isfinite(c.got))),
-        Known("leaves out the prior weights", _wrong_meta(prior=False),
-              "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
-        Known("starts each world from the uniform distribution", _wrong_meta(uniform=True),
-              "Each component starts from the uniform distribution over its states. Its "
-              "sequences start from its stationary distribution pi_k."),
-        Known("returns w_k P_k(u) without normalising", _wrong_meta(normalise=False),
-              "You returned w_k P_k(u), which does not sum to 1: normalise over the components "
-              "(divide by sum_j w_j P_j(u))."),
-        Known("multiplies by T[x] transposed", _wrong_meta(transpose=True),
-              "You multiplied by T[x] transposed: with T[x, i, j] = P(emit x, go to j | in i) "
-              "the belief row vector is updated as b @ T[x]."),
-        Known("treats tokens as independent draws from pi_k's emissions", _wrong_meta(iid=True),
-              "You multiplied the stationary token probabilities, as if each component emitted "
-              "independent tokens. Carry the state forward: P_k(u) = pi_k T[u_1] ... T[u_t] 1."),
-        Known("skips the first token", _wrong_meta(skip_first=True),
-              "You skipped the first token: the likelihood includes P_k(u_1) (from pi_k)."),
+        *(Known(m, lambda Ts, w, u, kw=kw: _wrong_meta(Ts, w, u, **kw), d) for m, kw, d in [
+            ("leaves out the prior weights", {"prior": False},
+             "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
+            ("starts each world from the uniform distribution", {"uniform": True},
+             "Each world starts from the uniform distribution over its states; start from its "
+             "stationary distribution pi_k."),
+            ("returns w_k P_k(u) without normalising", {"normalise": False},
+             "You returned w_k P_k(u), which does not sum to 1: divide by sum_j w_j P_j(u)."),
+            ("multiplies by T[x] transposed", {"transpose": True},
+             "You multiplied by T[x] transposed: the belief row vector is updated as b @ T[x]."),
+            ("treats tokens as independent draws from pi_k's emissions", {"iid": True},
+             "You multiplied the stationary token probabilities, as if each world emitted "
+             "independent tokens: carry the state forward, P_k(u) = pi_k T[u_1] ... T[u_t] 1."),
+            ("skips the first token", {"skip_first": True},
+             "You skipped the first token: the likelihood includes P_k(u_1) (from pi_k).")]),
     ),
     advice="P(k | u) = w_k P_k(u) / sum_j w_j P_j(u), with P_k(u) = pi_k T_k[u_1] ... T_k[u_t] "
            "1, computed with a normalised belief and summed logarithms.",
@@ -91,15 +83,11 @@ check_meta_belief = Exercise(
             "1,000 tokens), without underflow.")
 
 
-# ---------------------------------------------------------------------------- 8.2 gap
 def _gap_cases():
     rng = np.random.default_rng(82)
-    return [("For meta (0.2, 0.8), two next-token distributions over 3 tokens",
-             (np.array([0.2, 0.8]), rng.dirichlet(np.ones(3), 2))),
-            ("For meta (0.5, 0.3, 0.2), three distributions over 4 tokens",
-             (np.array([0.5, 0.3, 0.2]), rng.dirichlet(np.ones(4), 3))),
-            ("For meta (0.05, 0.15, 0.3, 0.5), four distributions over 3 tokens",
-             (np.array([0.05, 0.15, 0.3, 0.5]), rng.dirichlet(np.ones(3) * 0.7, 4)))]
+    return [(f"For meta {tuple(m)}, {len(m)} next-token distributions over {X} tokens",
+             (np.array(m), rng.dirichlet(np.ones(X) * a, len(m)))) for m, X, a in [
+        ((0.2, 0.8), 3, 1), ((0.5, 0.3, 0.2), 4, 1), ((0.05, 0.15, 0.3, 0.5), 3, 0.7)]]
 
 
 def _gap(meta, preds):
@@ -111,38 +99,32 @@ def _kl(p, q):
     return float((p * np.log(p / q)).sum())
 
 
-def _wrong_gap(reverse=False, equal=False, uniform=False):
-    def fn(m, P):
-        mix = (np.full(len(m), 1 / len(m)) if uniform else m) @ P
-        return sum(w * (_kl(mix, p) if reverse else _kl(p, mix))
-                   for w, p in zip(np.full(len(m), 1 / len(m)) if equal else m, P))
-    return fn
+def _wrong_gap(m, P, reverse=False, equal=False, uniform=False):
+    mix, even = (np.full(len(m), 1 / len(m)) if uniform else m) @ P, np.full(len(m), 1 / len(m))
+    return sum(w * (_kl(mix, p) if reverse else _kl(p, mix)) for w, p in zip(
+        even if equal else m, P))
 
 
 check_incontext_gap = Exercise(
     name="incontext_gap", signature="incontext_gap(meta, comp_preds) -> float",
     cases=_gap_cases, reference=_gap, convert=as_float, mistakes=(
-        Known("KL the wrong way round", _wrong_gap(reverse=True),
-              "You computed KL(P || P_k), the divergences the wrong way round. The gap is "
-              "sum_k m_k KL(P_k || P), the extra loss of P when the world is k."),
-        Known("averages over worlds with equal weights", _wrong_gap(equal=True),
-              "You averaged the divergences with equal weights. Weight each world by its "
-              "meta-belief m_k."),
-        Known("Bayes predictor = plain average of the worlds", _wrong_gap(uniform=True),
-              "Your Bayes predictor P is the plain average of the worlds' predictions. It is "
-              "the meta-belief average P = sum_k m_k P_k."),
+        *(Known(m, lambda m, P, kw=kw: _wrong_gap(m, P, **kw), d) for m, kw, d in [
+            ("KL the wrong way round", {"reverse": True}, "You computed KL(P || P_k), the "
+             "wrong way round: the gap is sum_k m_k KL(P_k || P)."),
+            ("averages over worlds with equal weights", {"equal": True}, "You averaged the "
+             "divergences with equal weights; weight each world by its meta-belief m_k."),
+            ("Bayes predictor = plain average of the worlds", {"uniform": True}, "Your Bayes "
+             "predictor P is the plain average of the worlds'; it is P = sum_k m_k P_k.")]),
         Known("answers in bits", lambda m, P: _gap(m, P) / math.log(2),
               "You answered in bits (log base 2). The course works in nats: use np.log."),
         Known("oracle minus Bayes (negative)", lambda m, P: -_gap(m, P),
-              "Wrong sign: the gap is the Bayes loss minus the oracle loss, which is never "
-              "negative (a mutual information)."),
+              "Wrong sign: the gap is the Bayes loss minus the oracle loss, never negative."),
     ),
     advice="gap = sum_k m_k KL(P_k || P) with P = sum_k m_k P_k (equivalently H(P) - sum_k "
            "m_k H(P_k)), in nats.",
     summary="Right on 3 cases (2 to 4 worlds), in nats.")
 
 
-# ---------------------------------------------------------------------------- 8.3 Chernoff
 def _chernoff_cases():
     return [(f"For p = {tuple(p)}, q = {tuple(q)}", (np.array(p), np.array(q))) for p, q in [
         ((0.7, 0.2, 0.1), (0.1, 0.3, 0.6)), ((0.9, 0.1), (0.4, 0.6)),
@@ -170,19 +152,15 @@ check_chernoff_information = Exercise(
               "You returned the minimising lam, not the value -ln sum p^lam q^(1-lam) there.",
               recognise=lambda c: close(c.got, _minimiser(*c.args), rtol=0, atol=1e-3)),
         Known("maximises over lambda (returns 0)", lambda p, q: 0.0,
-              "You returned 0. ln sum_x p^lam q^(1-lam) is 0 at lam = 0 and lam = 1 and "
-              "negative in between (it is convex): you took its maximum over lam. Chernoff "
-              "information is minus its MINIMUM.", recognise=lambda c: c.got == 0),
-        Known("lambda fixed at 1/2 (Bhattacharyya)",
-              lambda p, q: -np.log(np.sqrt(p * q).sum()),
-              "You fixed lam = 1/2 (the Bhattacharyya distance). Chernoff information "
-              "minimises over lam in [0, 1]; for asymmetric pairs the best lam is not 1/2."),
-        Known("returns KL(p || q)", lambda p, q: _kl(p, q),
-              "You returned KL(p || q). That is the rate of a typical sequence's evidence; the "
-              "Chernoff information -min_lam ln sum p^lam q^(1-lam) is smaller."),
+              "You returned 0, the MAXIMUM over lam of ln sum_x p^lam q^(1-lam) (0 at lam = 0 "
+              "and 1, negative between): Chernoff information is minus its minimum.",
+              recognise=lambda c: c.got == 0),
+        Known("lambda fixed at 1/2 (Bhattacharyya)", lambda p, q: -np.log(np.sqrt(p * q).sum()),
+              "You fixed lam = 1/2 (the Bhattacharyya distance); minimise over lam in [0, 1]."),
+        Known("returns KL(p || q)", lambda p, q: _kl(p, q), "You returned KL(p || q), the rate "
+              "of a typical sequence's evidence; Chernoff information is smaller."),
         Known("forgets the minus sign", lambda p, q: -_chernoff(p, q),
-              "Wrong sign: Chernoff information is MINUS the minimum of ln sum p^lam "
-              "q^(1-lam), a positive number."),
+              "Wrong sign: Chernoff information is MINUS the minimum, a positive number."),
         Known("answers in bits", lambda p, q: _chernoff(p, q) / math.log(2),
               "You answered in bits (log base 2). The course works in nats: use np.log."),
     ),
@@ -191,7 +169,6 @@ check_chernoff_information = Exercise(
     summary="Right on 3 cases, in nats.")
 
 
-# ---------------------------------------------------------------------------- 8.4 exponent
 def _exponent_cases():
     rng = np.random.default_rng(84)
     t1, t2, t3 = np.arange(8, 41.0), np.arange(4, 20.0), np.arange(10, 65.0, 3)
@@ -211,39 +188,37 @@ check_decay_exponent = Exercise(
     name="decay_exponent", signature="decay_exponent(t, gap) -> float", cases=_exponent_cases,
     reference=lambda t, g: -_slope(np.log(t), np.log(g)), convert=as_float, mistakes=(
         Known("returns the slope (negative)", lambda t, g: _slope(np.log(t), np.log(g)),
-              "Wrong sign: you returned the slope of ln gap against ln t. The exponent a of "
-              "gap ~ t^-a is minus that slope (positive for a decaying gap)."),
+              "Wrong sign: you returned the slope of ln gap against ln t; the exponent a of "
+              "gap ~ t^-a is minus that slope."),
         Known("fits ln gap against t (an exponential rate)", lambda t, g: -_slope(t, np.log(g)),
-              "You fitted ln gap against t (not ln t): that is the rate of an EXPONENTIAL decay. "
-              "A power law is a straight line on log-log axes: regress ln gap on ln t."),
+              "You fitted ln gap against t, an EXPONENTIAL decay's rate; a power law is a "
+              "straight line on log-log axes: regress ln gap on ln t."),
         Known("regresses ln t on ln gap", lambda t, g: -_slope(np.log(g), np.log(t)),
-              "You regressed ln t on ln gap (the axes swapped): least squares is not symmetric "
-              "in x and y. Regress ln gap (y) on ln t (x)."),
+              "You regressed ln t on ln gap (the axes swapped; least squares is not symmetric): "
+              "regress ln gap (y) on ln t (x)."),
         Known("regresses the gap itself on ln t", lambda t, g: -_slope(np.log(t), g),
               "You regressed the gap itself on ln t: take the logarithm of the gap too."),
         Known("log10 of the gap against ln t", lambda t, g: -_slope(np.log(t), np.log10(g)),
-              "You mixed logarithm bases (log10 of the gap, ln of t): the slope is then off by "
-              "a factor ln 10. Use the same logarithm on both axes."),
+              "You mixed logarithm bases (log10 of the gap, ln of t), off by a factor ln 10: "
+              "use the same logarithm on both axes."),
     ),
     advice="Fit ln gap = c - a ln t by least squares (np.polyfit(np.log(t), np.log(gap), 1)) "
            "and return a.",
     summary="Right on 3 cases (two power laws with noise, one exponential decay).")
 
 
-# ---------------------------------------------------------------------------- 8.5 knowing
 def _knowing_cases():
     """Meta-beliefs (N, L, K) whose evidence grows with the position; one share exactly at the
     threshold (counted as reached)."""
     rng = np.random.default_rng(85)
     out = []
-    for label, N, L, K, thr, strength in (
-            ("40 sequences, 12 positions, 2 worlds, threshold 0.75", 40, 12, 2, 0.75, 0.35),
-            ("60 sequences, 10 positions, 3 worlds, threshold 0.8", 60, 10, 3, 0.8, 0.9)):
+    for N, L, K, thr, strength in ((40, 12, 2, 0.75, 0.35), (60, 10, 3, 0.8, 0.9)):
         comps = rng.integers(0, K, N)
         evidence = np.cumsum(rng.normal(0, 1, (N, L, K)), axis=1)
         evidence[np.arange(N), :, comps] += strength * np.arange(1, L + 1)
         meta = np.exp(evidence - evidence.max(-1, keepdims=True))
-        out.append((label, (meta / meta.sum(-1, keepdims=True), comps, thr)))
+        out.append((f"{N} sequences, {L} positions, {K} worlds, threshold {thr}",
+                    (meta / meta.sum(-1, keepdims=True), comps, thr)))
     # exactly 3 of 4 right at position 2 (share 0.75 = threshold), 4 of 4 from position 3
     meta, comps = np.full((4, 5, 2), 0.5), np.array([0, 1, 0, 1])
     for n, c in enumerate(comps):
@@ -273,22 +248,20 @@ check_knowing_time = Exercise(
     name="knowing_time", signature="knowing_time(meta, components, threshold) -> int or None",
     cases=_knowing_cases, reference=lambda m, c, thr: _first(_share(m, c), thr) or 0,
     convert=lambda value, what: 0.0 if value is None else as_float(value, what), mistakes=(
-        Known("returns the 0-based position",
-              lambda m, c, thr: _first(_share(m, c), thr, zero_based=True),
-              "Off by one: you returned the 0-based position. Position p has read p + 1 "
-              "tokens; return the number of tokens read."),
+        Known("returns the 0-based position", lambda m, c, thr: _first(
+            _share(m, c), thr, zero_based=True), "Off by one: you returned the 0-based "
+              "position; position p has read p + 1 tokens: return the number of tokens read."),
         Known("uses the meta-belief's confidence", lambda m, c, thr: _first(m.max(-1).mean(0), thr),
-              "You measured how confident the meta-belief is (its largest entry), not whether it "
+              "You measured the meta-belief's confidence (its largest entry), not whether it "
               "names the RIGHT world: compare argmax with the true component."),
-        Known("compares with world 0 for every sequence",
-              lambda m, c, thr: _first((m.argmax(-1) == 0).mean(0), thr),
-              "You compared the argmax with world 0 for every sequence. Compare it with each "
-              "sequence's own component."),
-        Known("averages meta-beliefs over sequences first", _averaged,
-              "You averaged the meta-beliefs over sequences before taking the argmax. Decide "
-              "per sequence (argmax of its own meta-belief), then average the hits."),
-        Known("requires the share to exceed the threshold",
-              lambda m, c, thr: _first(_share(m, c), thr, strict=True),
+        Known("compares with world 0 for every sequence", lambda m, c, thr: _first(
+            (m.argmax(-1) == 0).mean(0), thr), "You compared the argmax with world 0 for every "
+              "sequence; compare it with each sequence's own component."),
+        Known("averages meta-beliefs over sequences first", _averaged, "You averaged the "
+              "meta-beliefs over sequences before the argmax: decide per sequence, then average "
+              "the hits."),
+        Known("requires the share to exceed the threshold", lambda m, c, thr: _first(
+            _share(m, c), thr, strict=True),
               "You required the share to EXCEED the threshold; reaching it (>=) counts."),
     ),
     advice="share[p] = mean over sequences of (argmax_k meta[n, p, k] == components[n]); "

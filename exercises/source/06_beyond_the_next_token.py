@@ -58,9 +58,9 @@ print(f"RRXOR: {len(rdata)} contexts of 10 tokens; beliefs {rdata.beliefs.shape}
 # **You will:** compute what a belief predicts about the whole next word, not just the next
 # token.
 #
-# Write `future_distribution(belief, T, k)` for a belief of shape `(S,)` and
-# `T[x, i, j] = P(emit x, go to j | in i)`. Return the array of shape `(X**k,)` whose entry for
-# the word $x_1 \dots x_k$ is
+# Write `future_distribution(T, belief, k)` (the process first, as in every exercise) for a
+# belief of shape `(S,)` and `T[x, i, j] = P(emit x, go to j | in i)`. Return the array of
+# shape `(X**k,)` whose entry for the word $x_1 \dots x_k$ is
 #
 # $$
 # P(x_1 \dots x_k \mid \eta) = \eta\, T^{(x_1)} T^{(x_2)} \cdots T^{(x_k)} \mathbf 1 ,
@@ -83,7 +83,7 @@ print(f"RRXOR: {len(rdata)} contexts of 10 tokens; beliefs {rdata.beliefs.shape}
 # </details>
 
 # %%
-def future_distribution(belief, T, k):
+def future_distribution(T, belief, k):
     """P(x_1..x_k | belief) for every word of length k, shape (X**k,), first token most
     significant."""
     ### BEGIN SOLUTION
@@ -111,7 +111,7 @@ checks.check_future_distribution(future_distribution)
 # %%
 try:
     last = rdata.beliefs[:, -1]                               # beliefs after 10 tokens
-    two = np.stack([future_distribution(b, rrxor.T, 2) for b in last])
+    two = np.stack([future_distribution(rrxor.T, b, 2) for b in last])
     classes, n_classes = futures.next_token_classes(rdata.next_token_probs[:, -1])
     print(f"{n_classes} next-token classes among the {len(last)} contexts")
     print(f"next-two-token distribution: next-token-only ceiling R² = "

@@ -54,10 +54,10 @@ print(mix)
 # **You will:** compute the probability of each world given a context, the quantity the Bayes
 # predictor needs and the network must carry.
 #
-# Write `meta_belief(tokens, Ts, weights)`: `tokens` a 1-D int array $u_1 \dots u_t$, `Ts` a
+# Write `meta_belief(Ts, weights, tokens)` (the process first, as in every exercise): `Ts` a
 # list of $K$ arrays `T_k[x, i, j] = P(emit x, go to j | in i)` (the worlds may have different
-# numbers of states), `weights` the prior $w$. Each world's sequences start from its own
-# stationary distribution $\pi_k$. Return
+# numbers of states), `weights` the prior $w$, `tokens` a 1-D int array $u_1 \dots u_t$. Each
+# world's sequences start from its own stationary distribution $\pi_k$. Return
 #
 # $$
 # P(k \mid u) = \frac{w_k P_k(u)}{\sum_j w_j P_j(u)}, \qquad
@@ -80,7 +80,7 @@ print(mix)
 # </details>
 
 # %%
-def meta_belief(tokens, Ts, weights):
+def meta_belief(Ts, weights, tokens):
     """P(k | tokens) for each world k, shape (K,)."""
     ### BEGIN SOLUTION
     logs = []
@@ -112,7 +112,8 @@ checks.check_meta_belief(meta_belief)
 try:
     tokens, _, comps = mix.sample(200, 64, seed=1)
     for t in (4, 16, 64):
-        right = np.mean([meta_belief(u[:t], [w.T for w in worlds], mix.weights).argmax() == c
+        Ts = [w.T for w in worlds]
+        right = np.mean([meta_belief(Ts, mix.weights, u[:t]).argmax() == c
                          for u, c in zip(tokens, comps)])
         print(f"after {t:2d} tokens: the meta-belief names the right world in {right:.0%} "
               "of 200 sequences")

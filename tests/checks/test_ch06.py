@@ -1,6 +1,5 @@
-"""Checkers of practice notebook 06 beyond the registry (tests/checks/test_registry.py runs every
-declared mistake): hand-written wrong answers the registry does not list, other correct
-answers, garbage."""
+"""Checkers of practice notebook 06 beyond the registry (test_registry.py runs its mistakes):
+hand-written wrong answers it does not list, other correct answers, garbage, the old order."""
 
 import itertools
 import math
@@ -11,7 +10,7 @@ import pytest
 from beliefcourse.checks import ch06
 
 
-def _loop_future(belief, T, k, first_step=False):
+def _loop_future(T, belief, k, first_step=False):
     out = []
     for word in itertools.product(range(T.shape[0]), repeat=k):
         v = np.asarray(belief, float) @ (T.sum(0) if first_step else np.eye(T.shape[1]))
@@ -43,7 +42,6 @@ def _ceiling_by(key, weighted=True):
 
 
 def _gru_b_hn_outside(x, h, w_ih, w_hh, b_ih, b_hh):
-    d = h.shape[1]
     W_ir, W_iz, W_in = np.split(w_ih, 3)
     W_hr, W_hz, W_hn = np.split(w_hh, 3)
     b_ir, b_iz, b_in = np.split(b_ih, 3)
@@ -51,14 +49,13 @@ def _gru_b_hn_outside(x, h, w_ih, w_hh, b_ih, b_hh):
     r = 1 / (1 + np.exp(-(x @ W_ir.T + b_ir + h @ W_hr.T + b_hr)))
     z = 1 / (1 + np.exp(-(x @ W_iz.T + b_iz + h @ W_hz.T + b_hz)))
     n = np.tanh(x @ W_in.T + b_in + r * (h @ W_hn.T) + b_hn)
-    assert n.shape[1] == d
     return (1 - z) * n + z * h
 
 
 @pytest.mark.parametrize("check, fn, cause", [
-    (ch06.check_future_distribution, lambda b, T, k: np.log(_loop_future(b, T, k)),
+    (ch06.check_future_distribution, lambda T, b, k: np.log(_loop_future(T, b, k)),
      "log-probabilities"),
-    (ch06.check_future_distribution, lambda b, T, k: _loop_future(b, T, k, first_step=True),
+    (ch06.check_future_distribution, lambda T, b, k: _loop_future(T, b, k, first_step=True),
      "advanced the belief one step"),
     (ch06.check_next_token_ceiling, _ceiling_by(lambda a, b: a), "class of one point only"),
     (ch06.check_next_token_ceiling, _ceiling_by(lambda a, b: (min(a, b), max(a, b)), False),
@@ -75,7 +72,7 @@ def test_hand_written_mistake_is_named(check, fn, cause):
 
 
 def test_other_correct_answers_pass():
-    def by_matrix_power(belief, T, k):
+    def by_matrix_power(T, belief, k):
         v = np.asarray(belief, float)[None]
         for _ in range(k):
             v = np.einsum("ws,xst->wxt", v, T).reshape(-1, T.shape[1])
@@ -97,10 +94,17 @@ def test_other_correct_answers_pass():
 
 
 def test_garbage_never_passes():
-    for check, fn in [(ch06.check_future_distribution, lambda b, T, k: np.zeros(2 ** k)),
+    for check, fn in [(ch06.check_future_distribution, lambda T, b, k: np.zeros(2 ** k)),
                       (ch06.check_next_token_ceiling, lambda b, p: 0.5),
                       (ch06.check_steering_move, lambda W, b, b2: np.zeros(W.shape[1])),
                       (ch06.check_gru_step, lambda x, h, *w: h),
                       (ch06.check_sign_test, lambda s, c: 0.05)]:
         result = check(fn)
         assert not result and "Traceback" not in result.message
+
+
+@pytest.mark.parametrize("fn", [lambda belief, T, k: _loop_future(T, belief, k),
+                                lambda b, M, k: _loop_future(M, b, k)])  # by name, by trying
+def test_the_old_argument_order_is_named(fn):
+    result = ch06.check_future_distribution(fn)
+    assert not result and "takes the process first" in result.message, result.message

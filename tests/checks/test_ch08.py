@@ -11,7 +11,7 @@ from beliefcourse.checks import ch08
 from beliefcourse.hmm import HMM
 
 
-def _likelihoods(tokens, Ts):
+def _likelihoods(Ts, tokens):
     """w-weighted P_k(tokens), multiplied out step by step (0/0 on long contexts)."""
     out = []
     for T in Ts:
@@ -22,12 +22,12 @@ def _likelihoods(tokens, Ts):
     return np.array(out)
 
 
-def _raw_meta(u, Ts, w):
+def _raw_meta(Ts, w, u):
     with np.errstate(invalid="ignore"):
-        return w * _likelihoods(u, Ts) / (w * _likelihoods(u, Ts)).sum()
+        return w * _likelihoods(Ts, u) / (w * _likelihoods(Ts, u)).sum()
 
 
-def _log_likelihoods(tokens, Ts):
+def _log_likelihoods(Ts, tokens):
     out = []
     for T in Ts:
         v, total = HMM(T).stationary(), 0.0
@@ -46,7 +46,7 @@ def _grid(p, q):
 
 @pytest.mark.parametrize("check, fn, cause", [
     (ch08.check_meta_belief, _raw_meta, "underflows"),
-    (ch08.check_meta_belief, lambda u, Ts, w: np.exp(np.log(w) + _log_likelihoods(u, Ts)),
+    (ch08.check_meta_belief, lambda Ts, w, u: np.exp(np.log(w) + _log_likelihoods(Ts, u)),
      "does not sum to 1"),
     (ch08.check_incontext_gap, lambda m, P: sum(mk * (p * np.log2(p / (m @ P))).sum()
                                                 for mk, p in zip(m, P)), "bits"),
@@ -78,7 +78,7 @@ def test_other_correct_answers_pass():
 
 
 @pytest.mark.parametrize("name, garbage", [
-    ("meta_belief", lambda u, Ts, w: np.asarray(w)),
+    ("meta_belief", lambda Ts, w, u: np.asarray(w)),
     ("incontext_gap", lambda m, P: 0.1),
     ("chernoff_information", lambda p, q: 0.25),
     ("decay_exponent", lambda t, g: 1.0),
@@ -87,3 +87,8 @@ def test_other_correct_answers_pass():
 def test_garbage_fails(name, garbage):
     result = getattr(ch08, f"check_{name}")(garbage)
     assert not result and "Traceback" not in result.message
+
+
+def test_the_old_argument_order_is_named():
+    result = ch08.check_meta_belief(lambda tokens, Ts, weights: _raw_meta(Ts, weights, tokens))
+    assert not result and "takes the process first" in result.message, result.message
