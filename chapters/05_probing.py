@@ -14,9 +14,9 @@
 # # 05 · Probing the residual stream
 #
 # *Time ≈ 90 minutes: about 90 minutes of reading (5,100 words, at a careful first read's pace)
-# and 38 seconds of running (CPU time on one thread, measured). Prerequisites: chapter 03 (the Mess3 fractal), chapter 04 (the model, its
-# hooks, the shipped checkpoints); NumPy; a first meeting with least squares (section 1
-# refreshes it).*
+# and 38 seconds of running (CPU time on one thread, measured). Prerequisites: chapter 03 (the
+# Mess3 fractal), chapter 04 (the model, its hooks, the shipped checkpoints); NumPy; a first
+# meeting with least squares (section 1 refreshes it).*
 #
 # Chapter 04 showed that a small transformer trained on Mess3 predicts the next token almost
 # exactly as well as Bayes' rule allows. The Bayes-optimal predictor carries a belief — a point
@@ -141,7 +141,8 @@ by_hand = 1 - ((y_toy - y_fit) ** 2).sum() / ((y_toy - y_toy.mean(0)) ** 2).sum(
 print(f"W {toy.coef_.T.shape}, b {toy.intercept_.shape}; R² {probing.r2(y_toy, y_fit):.4f} "
       f"(by hand {by_hand:.4f}), MSE {probing.mse(y_toy, y_fit):.2e}")
 mean_only = np.broadcast_to(y_toy.mean(0), y_toy.shape)
-print(f"predicting the mean: |R²| {'below 1e-12' if abs(probing.r2(y_toy, mean_only)) < 1e-12 else 'large'}")
+r2_mean = probing.r2(y_toy, mean_only)
+print(f"predicting the mean: |R²| {'below 1e-12' if abs(r2_mean) < 1e-12 else r2_mean}")
 
 # %% [markdown]
 # > **Question.** Can a least-squares probe score a negative $R^2$ on the points it was fitted
@@ -316,7 +317,8 @@ else:
 
 # %%
 result = probing.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0)
-weighted_fit = probing.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0, weighted_fit=True)
+weighted_fit = probing.evaluate(X_final, Y, data.probs, train_fraction=0.2, seed=0,
+                                weighted_fit=True)
 rows = [("in-sample (20 % of sequences)", result.in_sample), ("held-out (80 %)", result.held_out),
         ("held-out, probability-weighted fit", weighted_fit.held_out)]
 print(f"{'':34s} {'MSE':>9s} {'R²':>7s}   {'MSE (p-weighted)':>16s} {'R² (p-weighted)':>15s}")
@@ -361,8 +363,10 @@ axes[0].bar(range(10), share_new, color="C0")
 axes[0].set_xlabel("position p (prefix of p + 1 tokens)")
 axes[0].set_ylabel("share of held-out points")
 axes[0].set_title("held-out points whose prefix is new", fontsize=10)
-for label, mask, style in [("new prefixes", novel, "o-"), ("prefixes seen in the fit set", ~novel, "s--")]:
-    mse_p = [err[held][mask[held, p], p].mean() if mask[held, p].any() else np.nan for p in range(10)]
+for label, mask, style in [("new prefixes", novel, "o-"),
+                           ("prefixes seen in the fit set", ~novel, "s--")]:
+    mse_p = [err[held][mask[held, p], p].mean() if mask[held, p].any() else np.nan
+             for p in range(10)]
     axes[1].semilogy(range(10), mse_p, style, ms=4, label=label)
 axes[1].set_xlabel("position p")
 axes[1].set_ylabel("held-out MSE")
@@ -411,8 +415,8 @@ controls = {
     "input only": probing.evaluate(probing.input_only_features(data.inputs, 3), Y, data.probs),
 }
 best = controls["trained"].held_out
-print(f"{'held-out, fit on 20 %':14s} {'dim':>4s} {'MSE':>9s} {'R²':>7s} {'MSE(p)':>9s} {'R²(p)':>7s}"
-      f"  {'MSE / trained':>13s}")
+print(f"{'held-out, fit on 20 %':14s} {'dim':>4s} {'MSE':>9s} {'R²':>7s} {'MSE(p)':>9s} "
+      f"{'R²(p)':>7s}  {'MSE / trained':>13s}")
 for name, res in controls.items():
     s = res.held_out
     print(f"{name:14s} {res.n_features:4d} {s.mse:9.2e} {s.r2:7.4f} {s.mse_weighted:9.2e} "
@@ -519,7 +523,8 @@ print("lag d                    " + " ".join(f"{d:5d}" for d in range(10)))
 print("size ‖V_d‖               " + " ".join(f"{v:5.3f}" for v in size))
 print("ratio ‖V_d‖/‖V_d-1‖            " + " ".join(f"{v:5.2f}" for v in size[1:] / size[:-1]))
 print("cosine(V_d, V_0)         " + " ".join(f"{v:5.3f}" for v in cosine))
-print("(‖V_1‖+...+‖V_d‖) / ‖V_0‖      " + " ".join(f"{v:5.2f}" for v in np.cumsum(size[1:]) / size[0]))
+older = np.cumsum(size[1:]) / size[0]                    # lags 1..d together, against lag 0
+print("(‖V_1‖+...+‖V_d‖) / ‖V_0‖      " + " ".join(f"{v:5.2f}" for v in older))
 for seed in (0, 1):
     V_s = lag_vectors(probing.evaluate(X_in, Y, data.probs, seed=seed).probe)
     s_s = np.linalg.norm(V_s, axis=(1, 2))
@@ -557,8 +562,8 @@ for name, style in [("trained", "o-"), ("untrained", "s--"), ("input only", "^:"
     res = controls[name]
     mse_by_p = ((res.predictions - Y)[res.test_idx] ** 2).mean(axis=(0, 2))
     ax.semilogy(range(10), mse_by_p, style, ms=4, label=name)
-    print(f"{name:10s} held-out MSE by position:", np.array2string(mse_by_p, precision=4,
-                                                                    formatter={"float": "{:.1e}".format}))
+    print(f"{name:10s} held-out MSE by position:",
+          np.array2string(mse_by_p, formatter={"float": "{:.1e}".format}))
 ax.set_xlabel("position p")
 ax.set_ylabel("held-out MSE")
 ax.legend(frameon=False)
@@ -611,7 +616,8 @@ for n_tokens in counts:
                       "relative_loss": rec["relative_loss"], "result": res,
                       "full_data_mse": in_record[0] if in_record else float("nan")})
 baseline_sub = {
-    "input only": probing.evaluate(probing.input_only_features(sub_in, 3), sub_Y, sub_p).held_out.mse,
+    "input only": probing.evaluate(probing.input_only_features(sub_in, 3), sub_Y,
+                                   sub_p).held_out.mse,
     "shuffled": probing.shuffle_control(probing.collect_activations(model, sub_in, final), sub_Y,
                                       sub_p).held_out.mse,
 }

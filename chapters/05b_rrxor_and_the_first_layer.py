@@ -14,11 +14,11 @@
 # # 05b · RRXOR, and what the first layer computes
 #
 # *Time ≈ 75 minutes: about 75 minutes of reading (4,400 words, at a careful first read's pace)
-# and 25 seconds of running (CPU time on one thread, measured). Prerequisites: chapter 05 (the probe, $R^2$, held-out splits over sequences,
-# new prefixes, the three controls); chapter 03 (RRXOR's 36 beliefs); chapter 01 (Mess3's
-# memory $\zeta$). Ridge regression and cross-validation are explained where they are used.
-# This chapter is closer to research than chapter 05: its claims are weaker, and it says how
-# much weaker.*
+# and 25 seconds of running (CPU time on one thread, measured). Prerequisites: chapter 05 (the
+# probe, $R^2$, held-out splits over sequences, new prefixes, the three controls); chapter 03
+# (RRXOR's 36 beliefs); chapter 01 (Mess3's memory $\zeta$). Ridge regression and
+# cross-validation are explained where they are used. This chapter is closer to research than
+# chapter 05: its claims are weaker, and it says how much weaker.*
 #
 # Chapter 05 found Mess3's belief fractal in the final residual stream, held out and far
 # ahead of three controls. This chapter takes the same tools to two harder questions. First,
@@ -48,9 +48,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from beliefcourse import attention, checkpoints, probing, processes
-from beliefcourse.probing import futures
 from beliefcourse.data import ExactData
 from beliefcourse.model import build_model
+from beliefcourse.probing import futures
 
 np.set_printoptions(precision=4, suppress=True)
 rrxor = processes.rrxor()
@@ -91,7 +91,8 @@ for net, m in nets.items():
     stacked = probing.collect_activations(m, rdata.inputs, r_hooks_all)      # (436, 10, 13 * 128)
     by_hook[net] = dict(zip(r_hooks_all, np.split(stacked, len(r_hooks_all), axis=-1)))
 concat_hooks = probing.layer_hooks(rmodel)
-representations = {"final layer": ["blocks.3.hook_resid_post"], "all 12 residual hooks": concat_hooks}
+representations = {"final layer": ["blocks.3.hook_resid_post"],
+                   "all 12 residual hooks": concat_hooks}
 
 
 def features(net, rep):
@@ -263,7 +264,8 @@ scores = {(rep, net): {"OLS, all held out": ols[rep, net, 0.2].held_out.r2,
                        "OLS, new prefixes": r2_on(ols[rep, net, 0.2], new20),
                        "ridge, new prefixes": r2_on(ridge[rep, net][1], new20)}
           for rep, net in cases}
-print(f"{'held-out R², fit on 20 %':33s} {'λ':>6s} " + " ".join(f"{k:>20s}" for k in scores[cases[0]]))
+print(f"{'held-out R², fit on 20 %':33s} {'λ':>6s} "
+      + " ".join(f"{k:>20s}" for k in scores[cases[0]]))
 for rep, net in cases:
     print(f"{rep:22s} {net:10s} {ridge[rep, net][0]:6.3g} "
           + " ".join(f"{v:20.3f}" for v in scores[rep, net].values()))
@@ -283,8 +285,9 @@ gain = [scores[concat, "trained"][k] - scores[final_layer, "trained"][k]
         for k in ("ridge, all held out", "ridge, new prefixes")]
 print(f"ridge, concatenation minus final layer (trained): {gain[0]:+.3f} on all held-out points, "
       f"{gain[1]:+.3f} on new prefixes")
-print(f"ridge, concatenation, trained minus untrained: "
-      f"{scores[concat, 'trained']['ridge, all held out'] - scores[concat, 'untrained']['ridge, all held out']:+.3f} held out")
+trained_gain = (scores[concat, "trained"]["ridge, all held out"]
+                - scores[concat, "untrained"]["ridge, all held out"])
+print(f"ridge, concatenation, trained minus untrained: {trained_gain:+.3f} held out")
 
 # %% [markdown]
 # Regularised, the picture is consistent:
@@ -408,7 +411,8 @@ r_scores = {key: res.held_out.r2 for key, res in r_results.items()}
 print(f"{'held-out R²':23s}" + "".join(f"{lab:>9s}" for lab in r_labels))
 for net in nets:
     for name in targets:
-        print(f"{net + ', ' + name:23s}" + "".join(f"{r_scores[net, name, h]:9.3f}" for h in r_hooks))
+        print(f"{net + ', ' + name:23s}"
+              + "".join(f"{r_scores[net, name, h]:9.3f}" for h in r_hooks))
 
 # %%
 fig, ax = plt.subplots(figsize=(8.5, 3.8))
