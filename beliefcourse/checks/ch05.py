@@ -11,7 +11,6 @@ import numpy as np
 
 from ..probing import AffineProbe, new_prefix_points
 from ._core import Exercise, Known, Mistake, as_array, as_float, close, magnitude
-from .ch04 import _known
 
 __all__ = ["EXERCISES", "check_beats_baselines", "check_choose_ridge_alpha",
            "check_fit_affine_probe", "check_novel_prefix_mask", "check_shuffle_control",
@@ -98,7 +97,6 @@ def _sklearn(X, Y, w=None):
     return probe.coef_.T, probe.intercept_
 
 
-_pk = _known(_probe_out)
 check_fit_affine_probe = _Careful(
     name="fit_affine_probe", signature="fit_affine_probe(X, Y, weights=None) -> (W, b)",
     cases=_probe_cases, reference=lambda X, Y, w: _probe_out(_sklearn(X, Y, w), ""),
@@ -108,23 +106,23 @@ check_fit_affine_probe = _Careful(
     summary="Your probe equals scikit-learn's LinearRegression on 4 data sets: with and without "
             "weights, a single target, and collinear features (the minimum-norm solution).",
     mistakes=(
-        _pk("fits without an intercept", lambda X, Y, w=None: _solve(X, Y, w, intercept=False),
+        Known("fits without an intercept", lambda X, Y, w=None: _solve(X, Y, w, intercept=False),
             "You fitted a linear map without an intercept (b = 0). Beliefs are not centred: "
             "append a column of ones to X, and the last row of the solution is b."),
-        _pk("ignores the weights", lambda X, Y, w=None: _solve(X, Y), "Your fit ignores the "
+        Known("ignores the weights", lambda X, Y, w=None: _solve(X, Y), "Your fit ignores the "
             "weights. Multiply each row of [X, 1] and of Y by sqrt(w_i) before solving."),
-        _pk("scales the rows by w, not sqrt(w)", lambda X, Y, w=None: _solve(X, Y, w, root=False),
+        Known("scales the rows by w, not sqrt(w)", lambda X, Y, w=None: _solve(X, Y, w, root=False),
             "You multiplied the rows by w_i; weighted least squares minimises sum_i w_i ||r_i||^2 "
             "= sum_i ||sqrt(w_i) r_i||^2, so multiply by sqrt(w_i)."),
-        _pk("scales X but not Y", lambda X, Y, w=None: _solve(X, Y, w, scale_y=False), "You "
+        Known("scales X but not Y", lambda X, Y, w=None: _solve(X, Y, w, scale_y=False), "You "
             "scaled the rows of X by sqrt(w_i) but not the rows of Y; scale both, so that every "
             "residual is multiplied by sqrt(w_i)."),
-        _pk("returns scikit-learn's coef_ untransposed",
+        Known("returns scikit-learn's coef_ untransposed",
             lambda X, Y, w=None: (lambda W, b: (W.T, b))(*_sklearn(X, Y, w)), None,
             cause=r"transposed.*coef_\.T"),
-        _pk("inverts X^T X (fails on collinear features)", _normal_equations, None,
+        Known("inverts X^T X (fails on collinear features)", _normal_equations, None,
             cause=r"LinAlgError.*lstsq"),
-        _pk("returns the augmented solution, not (W, b)",
+        Known("returns the augmented solution, not (W, b)",
             lambda X, Y, w=None: np.vstack(_solve(X, Y, w)), None, cause=r"pair \(W, b\)"),
     ))
 
@@ -597,7 +595,6 @@ _BROADCAST = ("Your predictions and the targets have different shapes: Y has sha
               "your predictions (n,), so Y - prediction broadcasts to an n x n matrix of every "
               "target minus every prediction. (scikit-learn's Ridge returns (n,) for a "
               "one-column target.) Reshape the predictions to Y's shape before the error.")
-_rk = _known(_ridge_out)
 check_choose_ridge_alpha = _Careful(
     name="choose_ridge_alpha", cases=_ridge_cases,
     reference=lambda *a: _ridge_out(_ridge()(*a), ""),
@@ -609,39 +606,39 @@ check_choose_ridge_alpha = _Careful(
     summary="Your cross-validated errors match the reference on 2 grouped data sets, folds "
             "grouped by sequence, and you pick the penalty with the lowest error.",
     mistakes=(
-        _rk("folds over points, not sequences", _ridge("point"), "Your folds split the points, "
+        Known("folds over points, not sequences", _ridge("point"), "Your folds split the points, "
             "not the sequences: points of one sequence land on both sides of a fold. "
             "Cross-validation must hold out the way the final test does, by sequence (Exercise "
             "5.2). In these data a sequence's points are near-duplicates, so folds over points "
             "reward a small penalty that memorises sequences."),
-        _rk("folds over blocks of points (KFold)", _ridge("blocks"), "Your folds split the "
+        Known("folds over blocks of points (KFold)", _ridge("blocks"), "Your folds split the "
             "points, not the sequences (scikit-learn's KFold over points): points of one "
             "sequence land on both sides of a fold. Assign every point the fold of its group."),
-        _rk("sums the squared errors", _ridge(err=np.sum), "Your errors are sums of squares; "
+        Known("sums the squared errors", _ridge(err=np.sum), "Your errors are sums of squares; "
             "the MSE of a fold is the mean over its points and coordinates (np.mean)."),
-        _rk("scores in-sample", _ridge("insample"), "You scored each fit on the points it was "
+        Known("scores in-sample", _ridge("insample"), "You scored each fit on the points it was "
             "fitted to (in-sample), which always favours the smallest penalty. Fit on the other "
             "folds, score on fold k."),
-        _rk("fits on all the points", _ridge("fit_all"), "You fitted on all the points, fold k "
+        Known("fits on all the points", _ridge("fit_all"), "You fitted on all the points, fold k "
             "included, and then scored on fold k: that is in-sample, and favours the smallest "
             "penalty. Fit on the points outside fold k only."),
-        _rk("fits without an intercept", _ridge(intercept=False), "Your fits have no intercept. "
+        Known("fits without an intercept", _ridge(intercept=False), "Your fits have no intercept. "
             "Use probing.AffineProbe(alpha=a): the targets are not centred."),
-        _rk("picks the largest error", _ridge(pick=np.argmax), "Your cv_mse is right, but you "
+        Known("picks the largest error", _ridge(pick=np.argmax), "Your cv_mse is right, but you "
             "took the penalty with the *largest* error: use np.argmin."),
-        _rk("returns the index of the best alpha", _ridge(index=True), "Your cv_mse is right, "
+        Known("returns the index of the best alpha", _ridge(index=True), "Your cv_mse is right, "
             "but you returned the index of the best penalty; return the penalty itself, "
             "alphas[index]."),
-        _rk("returns scikit-learn's negated scores", _ridge(sign=-1.0, pick=np.argmax),
+        Known("returns scikit-learn's negated scores", _ridge(sign=-1.0, pick=np.argmax),
             "Your cv_mse is negative: scikit-learn's 'neg_mean_squared_error' scores are minus "
             "the MSE."),
-        _rk("subtracts (n,) predictions from (n, 1) targets", _ridge("broadcast"), _BROADCAST),
-        _rk("subtracts (n,) predictions at every alpha", _ridge("broadcast_all"), _BROADCAST),
-        _rk("deals groups to folds at random", _ridge("random"), None,
+        Known("subtracts (n,) predictions from (n, 1) targets", _ridge("broadcast"), _BROADCAST),
+        Known("subtracts (n,) predictions at every alpha", _ridge("broadcast_all"), _BROADCAST),
+        Known("deals groups to folds at random", _ridge("random"), None,
             cause=r"folds must be deterministic"),
-        _rk("returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0, None,
+        Known("returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0, None,
             cause=r"pair \(best_alpha, cv_mse\)"),
-        _rk("averages over the alphas", lambda X, Y, g, a, n_folds=5: (1.0, np.zeros(3)),
+        Known("averages over the alphas", lambda X, Y, g, a, n_folds=5: (1.0, np.zeros(3)),
             "cv_mse should hold one number per alpha: average over the folds, not over the "
             "alphas."),
     ))

@@ -22,7 +22,7 @@ def _attention(q, k, v):
 
 
 def _influence(model, tokens):
-    return ch04._influence(model, tokens).numpy()
+    return ch04._influence(model, tokens)
 
 
 # ---------------------------------------------------------------------------- wrong, by hand
