@@ -97,6 +97,6 @@ def test_garbage_fails(name, garbage):
 def test_unscaled_projector_verdict_quotes_no_arbitrary_factor():
     """The factor c in P P = c P is LAPACK's eigenvector scale (machine-dependent): the
     diagnosis names the cause without quoting it."""
-    verdict = str(ch07.check_spectral_projectors(ch07._projectors(kind="unscaled")))
+    verdict = str(ch07.check_spectral_projectors(lambda T: ch07._projectors(T, kind="unscaled")))
     assert "multiple of P" in verdict and "l_k · r_k = 1" in verdict
     assert not re.search(r"P P = [-\d.]", verdict)
