@@ -1,13 +1,6 @@
 """Exercises of practice notebook 03 (the mixed-state presentation and its fractals), declared
-for the registry.
-
-An MSP is two arrays: ``beliefs`` (K, S) with row 0 the start belief, and ``successors`` (K, X)
-of ints, ``-1`` where a token is impossible or a state was left unexpanded at ``max_depth``.
-References are the package's (:mod:`beliefcourse.msp`, :mod:`beliefcourse.information`,
-:func:`beliefcourse.hmm.graph_closed_classes`). ``build_msp``, ``chaos_game`` and
-``shortest_distinguishing_word`` return MSPs, samples and words, judged by their own tests; the
-others run the registry's loop. Functions that take a process take it first, as in practice 02.
-"""
+for the registry. An MSP is ``beliefs`` (K, S), row 0 the start belief, and ``successors`` (K, X)
+of ints, -1 where a token is impossible or a state was left unexpanded at ``max_depth``."""
 
 from __future__ import annotations
 
@@ -19,7 +12,8 @@ import numpy as np
 from .. import information, processes
 from ..hmm import HMM, graph_closed_classes
 from ..msp import mixed_state_presentation
-from ._core import Exercise, Known, Mistake, as_array, as_float, fmt, magnitude
+from ._core import Exercise, Mistake, as_array, as_float, fmt, magnitude
+from .ch01 import knowns
 
 __all__ = ["EXERCISES", "check_box_counting_dimension", "check_build_msp", "check_chaos_game",
            "check_msp_entropy_rate", "check_next_token_classes", "check_recurrent_states",
@@ -29,7 +23,7 @@ MATCH_ATOL = 1e-7          # how close a learner's belief must be to a reference
 
 
 def _msp(T, max_depth=1_000):
-    """The package's MSP of ``T`` from pi as ``(beliefs, successors, depths, msp)``."""
+    """The package's MSP of ``T`` from pi: ``(beliefs, successors, depths, msp)``."""
     m = mixed_state_presentation(HMM(T), max_depth=max_depth, warn=False)
     successors = -np.ones((len(m), T.shape[0]), dtype=int)
     src, tok, dst, _ = m.edges
@@ -38,16 +32,14 @@ def _msp(T, max_depth=1_000):
 
 
 def random_unifilar_hmm(rng, n_states, n_tokens, p_edge=0.6):
-    """A random unifilar HMM (from each state each token leads to at most one state), kept
-    irreducible by a cycle 0 -> 1 -> ... -> 0 on random tokens."""
+    """A random unifilar HMM, irreducible by a cycle 0 -> 1 -> ... -> 0 on random tokens."""
     T = np.zeros((n_tokens, n_states, n_states))
     for i in range(n_states):
         forced = int(rng.integers(n_tokens))
         for x in range(n_tokens):
-            if x == forced:
-                T[x, i, (i + 1) % n_states] = rng.uniform(0.2, 1.0)
-            elif rng.random() < p_edge:
-                T[x, i, int(rng.integers(n_states))] = rng.uniform(0.2, 1.0)
+            if x == forced or rng.random() < p_edge:
+                T[x, i, (i + 1) % n_states if x == forced else int(rng.integers(n_states))] = \
+                    rng.uniform(0.2, 1.0)
         T[:, i, :] /= T[:, i, :].sum()
     return HMM(T)
 
@@ -84,28 +76,23 @@ def _named(ex, args, same):
 def msp_variant(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
                 zero_children=False, column=False, depth_limit=True):
     """The exercise's breadth-first search, with one switch per known mistake."""
-    X = T.shape[0]
-    beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * X], deque([(0, 0)])
+    beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * len(T)], deque([(0, 0)])
     while queue:
         k, depth = queue.popleft()
-        if depth >= max_depth and depth_limit:
-            continue
-        for x in range(X):
+        for x in range(len(T)) if depth < max_depth or not depth_limit else ():
             joint = T[x] @ beliefs[k] if column else beliefs[k] @ T[x]
             if joint.sum() <= 0 and not zero_children:
                 continue
             with np.errstate(invalid="ignore", divide="ignore"):
                 child = joint / joint.sum() if normalise else joint
-            match = (np.flatnonzero(np.all(np.abs(np.array(beliefs) - child) <= atol, axis=1))
+            found = (np.flatnonzero(np.all(np.abs(np.array(beliefs) - child) <= atol, axis=1))
                      if dedup == "tol" else [i for i, b in enumerate(beliefs)
                                              if dedup == "exact" and np.array_equal(b, child)])
-            if len(match):
-                successors[k][x] = int(match[0])
-            else:
+            if not len(found):
                 beliefs.append(child)
-                successors.append([-1] * X)
-                successors[k][x] = len(beliefs) - 1
+                successors.append([-1] * len(T))
                 queue.append((len(beliefs) - 1, depth + 1))
+            successors[k][x] = int(found[0]) if len(found) else len(beliefs) - 1
     return np.array(beliefs), np.array(successors)
 
 
@@ -131,61 +118,53 @@ def _same_set(got):
 
 
 def _check_one_msp(fn, name, hmm, max_depth):
-    T, pi = hmm.T, hmm.stationary()
-    X, S = T.shape[0], T.shape[1]
+    T, pi, (X, S) = hmm.T, hmm.stationary(), hmm.T.shape[:2]
     ref_b, ref_s, ref_d, _ = _msp(T, max_depth)
-    label = f"For {name} with max_depth = {max_depth}"
+    K, label = len(ref_b), f"For {name} with max_depth = {max_depth}"
     out = check_build_msp.call(fn, (T, pi, max_depth, 1e-9), label)
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise Mistake(f"{label} your function returned {type(out).__name__}; return a pair "
                       "`(beliefs, successors)`.")
     got_b = as_array(out[0], f"{label}, `beliefs`").astype(float)
     got_s = as_array(out[1], f"{label}, `successors`")
-    K = len(ref_b)
     if got_b.ndim != 2 or got_b.shape[1] != S or got_s.shape != (len(got_b), X):
-        raise Mistake(f"{label}: `beliefs` should have shape (K, {S}), one row per MSP state, "
-                      f"and `successors` (K, {X}), one column per token; got {got_b.shape} and "
+        raise Mistake(f"{label}: `beliefs` should have shape (K, {S}), one row per MSP state, and "
+                      f"`successors` (K, {X}), one column per token; got {got_b.shape} and "
                       f"{got_s.shape}.")
     if not np.all(np.isfinite(got_b)) or np.any(np.all(np.abs(got_b) <= 1e-12, axis=1)):
-        raise Mistake(f"{label} some beliefs are NaN or all zeros: you created a child for a "
-                      "token of probability zero. When eta T^(x) 1 = 0 the token is "
-                      "impossible: create no child and leave successors[k, x] = -1.")
+        raise Mistake(f"{label} some beliefs are NaN or all zeros: you created a child for a token "
+                      "of probability zero. When eta T^(x) 1 = 0 the token is impossible: create "
+                      "no child and leave successors[k, x] = -1.")
     if not np.allclose(got_b[0], pi, atol=1e-9):
-        raise Mistake(f"{label} row 0 of `beliefs` should be the start belief pi = {fmt(pi)}, "
-                      f"got {fmt(got_b[0])}.")
+        raise Mistake(f"{label} row 0 of `beliefs` should be the start belief pi = {fmt(pi)}, got "
+                      f"{fmt(got_b[0])}.")
     sums = got_b.sum(axis=1)
     if not np.allclose(sums, 1, atol=1e-6):
         k = int(np.argmax(np.abs(sums - 1)))
         raise Mistake(f"{label} belief {k} sums to {sums[k]:.4g}, not 1 ({fmt(got_b[k])}): you "
-                      "forgot to normalise. The child is eta T^(x) divided by its sum "
-                      "P(x | eta) = eta T^(x) 1.")
+                      "forgot to normalise. Divide eta T^(x) by P(x | eta) = eta T^(x) 1.")
     m = _match(got_b, ref_b)
     if len(got_b) != K or np.any(m < 0) or len(set(m.tolist())) < K:
         known = _named(check_build_msp, (T, pi, max_depth, 1e-9), _same_set(got_b))
-        if known:
-            raise Mistake(f"{label} you returned {len(got_b)} beliefs; there are {K}. {known}")
-        if np.any(m < 0):
-            raise Mistake(f"{label} belief {int(np.flatnonzero(m < 0)[0])} of yours, "
-                          f"{fmt(got_b[m < 0][0])}, is not reachable from pi by Bayes updates. "
-                          "Each child must be eta T^(x) / (eta T^(x) 1) for a parent eta "
-                          "already in the list.")
-        if len(got_b) > K:
-            rows = np.flatnonzero(m == np.argmax(np.bincount(m, minlength=K)))[:2]
-            raise Mistake(f"{label} you returned {len(got_b)} beliefs but only {K} are "
-                          f"distinct: rows {rows[0]} and {rows[1]} are the same belief. "
-                          "De-duplicate with a tolerance (all entries within atol).")
-        missing = sorted(set(range(K)) - set(m.tolist()))
-        raise Mistake(f"{label} you found {len(got_b)} beliefs; there are {K}. For example "
-                      f"{fmt(ref_b[missing[0]])} (reached with {ref_d[missing[0]]} tokens) is "
-                      "missing. Did you merge distinct beliefs (tolerance too loose, or "
-                      "comparing only part of the vector), or stop the search early?")
+        if np.any(m < 0) and not known:
+            raise Mistake(f"{label} your belief {int(np.flatnonzero(m < 0)[0])}, "
+                          f"{fmt(got_b[m < 0][0])}, is not reachable from pi by Bayes updates: "
+                          "each child is eta T^(x) / (eta T^(x) 1) for a parent eta already in "
+                          "the list.")
+        lost, twins = sorted(set(range(K)) - set(m.tolist())), np.flatnonzero(
+            m == np.argmax(np.bincount(m[m >= 0], minlength=K)))
+        raise Mistake(f"{label} you returned {len(got_b)} beliefs; there are {K}. " + (
+            known or f"Rows {twins[0]} and {twins[1]} are the same belief: de-duplicate with a "
+            "tolerance (all entries within atol)." if known or len(got_b) > K else
+            f"For example {fmt(ref_b[lost[0]])} (reached with {ref_d[lost[0]]} tokens) is "
+            "missing. Did you merge distinct beliefs (tolerance too loose, or comparing only part "
+            "of the vector), or stop the search early?"))
     probs = np.einsum("ki,xij->kx", got_b, T)                     # same states: now the edges
     for k, x in itertools.product(range(len(got_b)), range(X)):
         want, have = ref_s[m[k], x], int(got_s[k, x])
         if probs[k, x] <= 0 and have != -1:
-            raise Mistake(f"{label}, from belief {fmt(got_b[k])} token {x} is impossible "
-                          f"(P = 0), but successors[{k}, {x}] = {have}. Use -1 for impossible "
-                          "tokens.")
+            raise Mistake(f"{label}, from belief {fmt(got_b[k])} token {x} is impossible (P = 0), "
+                          f"but successors[{k}, {x}] = {have}. Use -1 for impossible tokens.")
         if want == -1 and have != -1:
             raise Mistake(f"{label}, belief {fmt(got_b[k])} is reached with {ref_d[m[k]]} = "
                           f"max_depth tokens and must not be expanded, but successors[{k}, {x}] "
@@ -193,8 +172,7 @@ def _check_one_msp(fn, name, hmm, max_depth):
         if want >= 0 and (have < 0 or have >= len(got_b) or m[have] != want):
             raise Mistake(f"{label}, from belief {k} ({fmt(got_b[k])}) token {x} leads to "
                           f"{fmt(ref_b[want])}, but successors[{k}, {x}] = {have}. Store the row "
-                          "index of the child (the existing row when the child was already "
-                          "known).")
+                          "index of the child (the existing row when it was already known).")
     return K
 
 
@@ -209,45 +187,37 @@ def _test_build_msp(fn):
 
 check_build_msp = Exercise(
     name="build_msp", signature="build_msp(T, pi, max_depth, atol) -> (beliefs, successors)",
-    test=_test_build_msp, time_limit=20.0, mistakes=(
-        Known("never de-duplicates beliefs", _msp_with(dedup="none"),
-              "One node per possible word: you did not de-duplicate. Before appending a child, "
-              "look for an equal belief already in the list and point to it instead."),
-        Known("compares beliefs bit for bit", _msp_with(dedup="exact"),
-              "Beliefs reached along different paths agree to about 1e-16 but are not "
-              "bit-for-bit equal, so `==` (or a dict of raw tuples) keeps both. Compare with a "
-              "tolerance: all entries within atol (np.allclose(..., rtol=0, atol=atol))."),
-        Known("multiplies column vectors", _msp_with(column=True),
-              "Your beliefs are those of `T[x] @ eta` (the column convention). Rows of T[x] are "
-              "the current state: the child is `eta @ T[x]`, normalised."),
-        Known("ignores the depth limit", _msp_with(depth_limit=False), None,
-              cause="must not be expanded"),
-        Known("expands one level too few", _msp_with(depth=-1),
-              "This is the MSP for max_depth - 1. Expand exactly the states at depth < "
-              "max_depth (pi has depth 0, its children depth 1, ...)."),
-        Known("uses a loose tolerance that merges states", _msp_with(loose=0.2),
-              "You merged beliefs that differ: compare every entry, with the tolerance atol."),
-        Known("forgets to normalise", _msp_with(normalise=False), None,
-              cause="forgot to normalise"),
-        Known("keeps children of probability zero", _msp_with(zero_children=True), None,
-              cause="probability zero"),
-        Known("does not put the prior in row 0",
-              lambda T, pi, max_depth=20, atol=1e-9: (lambda b, s: (b[::-1], s))(
-                  *msp_variant(T, pi, max_depth)), None, cause="row 0"),
-    ))
+    test=_test_build_msp, time_limit=20.0, mistakes=knowns(
+        ("never de-duplicates beliefs", _msp_with(dedup="none"), "One node per possible word: you "
+         "did not de-duplicate. Before appending a child, look for an equal belief in the list "
+         "and point to it."),
+        ("compares beliefs bit for bit", _msp_with(dedup="exact"), "Beliefs reached along "
+         "different paths agree to about 1e-16 but not bit for bit, so `==` (or a dict of raw "
+         "tuples) keeps both: compare with np.allclose(..., rtol=0, atol=atol)."),
+        ("multiplies column vectors", _msp_with(column=True), "Your beliefs are those of "
+         "`T[x] @ eta` (column convention). Rows of T[x] are the current state: the child is "
+         "`eta @ T[x]`, normalised."),
+        ("ignores the depth limit", _msp_with(depth_limit=False), None, "must not be expanded"),
+        ("expands one level too few", _msp_with(depth=-1), "This is the MSP for max_depth - 1. "
+         "Expand exactly the states at depth < max_depth (pi has depth 0)."),
+        ("uses a loose tolerance that merges states", _msp_with(loose=0.2), "You merged beliefs "
+         "that differ: compare every entry, with the tolerance atol."),
+        ("forgets to normalise", _msp_with(normalise=False), None, "forgot to normalise"),
+        ("keeps children of probability zero", _msp_with(zero_children=True), None,
+         "probability zero"),
+        ("does not put the prior in row 0", lambda T, pi, max_depth=20, atol=1e-9: (
+            lambda b, s: (b[::-1], s))(*msp_variant(T, pi, max_depth)), None, "row 0")))
 
 
 # ---------------------------------------------------------------------------- 3.2 recurrent
 def _reach(succ):
-    K = len(succ)
-    reach = np.eye(K, dtype=bool)
-    for k in range(K):
-        stack = [k]
-        while stack:
-            for j in succ[stack.pop()]:
-                if j >= 0 and not reach[k, j]:
-                    reach[k, j] = True
-                    stack.append(int(j))
+    """reach[k, j]: j is reachable from k (k itself included)."""
+    succ = np.asarray(succ)
+    reach = np.eye(len(succ), dtype=bool)
+    src, tok = np.nonzero(succ >= 0)
+    reach[src, succ[src, tok]] = True
+    for m in range(len(succ)):                        # Warshall's transitive closure
+        reach |= reach[:, m:m + 1] & reach[m]
     return reach
 
 
@@ -262,14 +232,12 @@ def _recurrent(succ):
 
 def _graph_cases():
     cases = [(f"For the MSP of {name}", (_msp(hmm.T, 12)[1],))
-             for name, hmm in finite_msp_cases(302, 3)]
-    cases += [("For a 3-state graph whose transient states 0 and 1 form a cycle",
-               (np.array([[1, -1], [0, 2], [2, -1]]),)),
-              ("For a graph with two recurrent classes {1} and {2, 3}",
-               (np.array([[1, 2], [1, -1], [3, -1], [2, -1]]),)),
-              ("For a single state with a self-loop", (np.array([[0, -1]]),)),
-              ("For a 4-cycle (every state recurrent)",
-               (np.array([[1, -1], [2, -1], [3, -1], [0, -1]]),))]
+             for name, hmm in finite_msp_cases(302, 3)] + [(f"For {name}", (np.array(s),)) for
+                                                           name, s in [
+        ("a 3-state graph whose transient states 0 and 1 form a cycle", [[1, -1], [0, 2], [2, -1]]),
+        ("a graph with two recurrent classes {1} and {2, 3}", [[1, 2], [1, -1], [3, -1], [2, -1]]),
+        ("a single state with a self-loop", [[0, -1]]),
+        ("a 4-cycle (every state recurrent)", [[1, -1], [2, -1], [3, -1], [0, -1]])]]
     rng = np.random.default_rng(303)
     for k in range(4):
         K = int(rng.integers(6, 14))
@@ -280,55 +248,42 @@ def _graph_cases():
     return cases
 
 
-def _mask(value, what):
-    arr = as_array(value, what)
-    return arr.astype(bool) if arr.dtype == bool or np.all(np.isin(arr, (0, 1))) else arr
-
-
 def _recurrent_advice(case):
     got, want = np.asarray(case.got), case.expected
     if got.shape != want.shape:
         return f"Return a boolean mask of shape {want.shape}, one entry per state."
-    k = int(np.flatnonzero(got != want)[0])
-    return (f"State {k} is {'recurrent' if want[k] else 'transient'} but you marked it "
-            f"{'recurrent' if got[k] else 'transient'}. State k is recurrent exactly when every "
-            "state reachable from k can reach k.")
+    k, word = int(np.flatnonzero(got != want)[0]), ("transient", "recurrent")
+    return (f"State {k} is {word[bool(want[k])]} but you marked it {word[bool(got[k])]}. State k "
+            "is recurrent exactly when every state reachable from k can reach k.")
 
 
 check_recurrent_states = Exercise(
     name="recurrent_states", signature="recurrent_states(successors) -> bool mask",
-    cases=_graph_cases, reference=_recurrent, convert=_mask, advice=_recurrent_advice,
-    mistakes=(
-        Known("checks reachability the wrong way round",
-              lambda s: np.all(~_reach(s) | _reach(s).T, axis=0),
-              "You checked the reachability the wrong way round: you required that k reaches "
-              "every state that reaches k. Recurrence is the converse: every state reachable "
-              "*from* k must reach k (reach[k, j] implies reach[j, k])."),
-        Known("inverts the mask", lambda s: ~_recurrent(s),
-              "Your mask is inverted: it marks the transient states. Return True for the "
-              "recurrent ones."),
-        Known("marks states that lie on some cycle",
-              lambda s: np.array([any(_reach(s)[j, k] for j in s[k] if j >= 0)
-                                  for k in range(len(s))]),
-              "You marked every state that can return to itself. That is not enough: a state on "
-              "a cycle is still transient if some edge leads to a region with no way back. "
-              "Require that *every* state reachable from k reaches k."),
-        Known("marks states with an incoming edge", lambda s: np.isin(np.arange(len(s)), [
-            j for k, row in enumerate(s) for j in row if j >= 0 and j != k]),
-              "You marked states with an incoming edge from another state. Transient states "
-              "have incoming edges too; what matters is whether every state reachable from k "
-              "can come back to k."),
-        Known("marks states with a self-loop",
-              lambda s: np.array([k in s[k] for k in range(len(s))]),
-              "You marked states with a self-loop. Recurrence is about returning from "
-              "everywhere you can go, through any path."),
-        Known("marks the states reachable from state 0", lambda s: _reach(s)[0],
-              "You marked the states reachable from state 0. Everything in an MSP is reachable "
-              "from the start; recurrence asks whether you can come *back*."),
-        Known("returns indices, not a mask", lambda s: np.flatnonzero(_recurrent(s)),
-              "You returned the indices of the recurrent states; return a boolean mask of shape "
-              "(K,), e.g. `mask = np.zeros(K, bool); mask[indices] = True`."),
-    ),
+    cases=_graph_cases, reference=_recurrent, advice=_recurrent_advice,
+    convert=lambda v, what: (lambda a: a.astype(bool) if a.dtype == bool or np.all(
+        np.isin(a, (0, 1))) else a)(as_array(v, what)), mistakes=knowns(
+        ("checks reachability the wrong way round", lambda s: np.all(
+            ~_reach(s) | _reach(s).T, axis=0), "You checked reachability the wrong way round "
+         "(k reaches every state that reaches k). Recurrence is the converse: every state "
+         "reachable *from* k must reach k."),
+        ("inverts the mask", lambda s: ~_recurrent(s), "Your mask is inverted: it marks the "
+         "transient states. Return True for the recurrent ones."),
+        ("marks states that lie on some cycle", lambda s: np.array([any(
+            _reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]), "You marked every "
+         "state that can return to itself, but a state on a cycle is still transient if some edge "
+         "leads where there is no way back: *every* state reachable from k must reach k."),
+        ("marks states with an incoming edge", lambda s: np.isin(np.arange(len(s)), [
+            j for k, row in enumerate(s) for j in row if j >= 0 and j != k]), "You marked states "
+         "with an incoming edge; transient states have them too. Ask whether every state "
+         "reachable from k can come back to k."),
+        ("marks states with a self-loop", lambda s: np.array([k in s[k] for k in range(len(s))]),
+         "You marked states with a self-loop. Recurrence is about returning from everywhere you "
+         "can go, through any path."),
+        ("marks the states reachable from state 0", lambda s: _reach(s)[0], "You marked the "
+         "states reachable from state 0; recurrence asks whether you can come *back*."),
+        ("returns indices, not a mask", lambda s: np.flatnonzero(_recurrent(s)), "You returned "
+         "the indices of the recurrent states; return a boolean mask of shape (K,), e.g. "
+         "`mask = np.zeros(K, bool); mask[indices] = True`.")),
     summary=lambda n: (f"Correct on {n} graphs: the MSPs of Z1R, RRXOR and other processes, "
                        "transient cycles, several recurrent classes, and random graphs."))
 
@@ -352,32 +307,26 @@ check_msp_entropy_rate = Exercise(
         304, 3) + [("an i.i.d. chain emitting from the state it leaves (MSP: one belief)", HMM(
             np.einsum("ix,j->xij", [[0.9, 0.1], [0.2, 0.8]], [0.3, 0.7])))]],
     reference=lambda T, b, s: float(information.entropy_rate(HMM(T))), convert=as_float,
-    mistakes=(
-        Known("averages the entropy given the hidden state",
-              lambda T, b, s: float(b[0] @ _entropies(T.sum(-1).T)),
-              "You averaged the entropy of the token given the *hidden state*, sum_i pi_i "
-              "H[P(x | state i)]. An observer does not know the hidden state: average the "
-              "entropy of P(x | eta_k) over the MSP's beliefs, weighted by the MSP chain's "
-              "stationary distribution."),
-        Known("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2),
-              "You computed in bits. Entropy rates are in nats here (np.log); your value is the "
-              "nats value divided by ln 2."),
-        Known("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"),
-              "You averaged over MSP states with equal weight. Weight each state by the "
-              "stationary probability p_k of the MSP's chain (transient states get 0)."),
-        Known("weights the recurrent states equally", lambda T, b, s: _rate(T, b, s, "recurrent"),
-              "You averaged over the recurrent states with equal weight. Weight them by the "
-              "stationary distribution p of the MSP's chain: they are not visited equally often."),
-        Known("returns the first token's entropy h(1)",
-              lambda T, b, s: float(_entropies(np.einsum("i,xij->x", b[0], T))),
-              "You returned the entropy of the first token, H[P(. | pi)] = h(1). The entropy "
-              "rate is the long-run average: weight by the stationary distribution p of the "
-              "MSP's chain."),
-        Known("takes the entropy of the beliefs", lambda T, b, s: _rate(T, b, s, of="beliefs"),
-              "You averaged the entropy of the *beliefs* (state uncertainty). The entropy rate "
-              "averages the entropy of the next-token distribution P(. | eta_k) = "
-              "eta_k T^(x) 1."),
-    ),
+    mistakes=knowns(
+        ("averages the entropy given the hidden state", lambda T, b, s: float(
+            b[0] @ _entropies(T.sum(-1).T)), "You averaged the entropy of the token given the "
+         "*hidden state*, sum_i pi_i H[P(x | i)]. An observer does not know the state: average "
+         "H[P(x | eta_k)] over the MSP's beliefs, weighted by the MSP chain's stationary "
+         "distribution."),
+        ("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2), "You computed in bits; "
+         "entropy rates are in nats here (np.log)."),
+        ("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"), "You averaged "
+         "over MSP states with equal weight; weight each by the stationary probability p_k of "
+         "the MSP's chain (transient states get 0)."),
+        ("weights the recurrent states equally", lambda T, b, s: _rate(T, b, s, "recurrent"),
+         "You averaged over the recurrent states with equal weight; weight them by the "
+         "stationary distribution p of the MSP's chain (they are not visited equally often)."),
+        ("returns the first token's entropy h(1)", lambda T, b, s: float(_entropies(np.einsum(
+            "i,xij->x", b[0], T))), "You returned the entropy of the first token, h(1). The "
+         "entropy rate is the long-run average: weight by the MSP chain's stationary p."),
+        ("takes the entropy of the beliefs", lambda T, b, s: _rate(T, b, s, of="beliefs"),
+         "You averaged the entropy of the *beliefs* (state uncertainty); average that of the "
+         "next-token distribution P(. | eta_k) = eta_k T^(x) 1.")),
     advice="Build the MSP's transition matrix W[k, successors[k, x]] += P(x | eta_k), find its "
            "stationary distribution p (p W = p, sum 1), and return sum_k p_k H[P(. | eta_k)] "
            "in nats.",
@@ -400,10 +349,10 @@ def _call_chaos(fn, hmm, n, seed, burn_in, name):
     got = as_array(check_chaos_game.call(fn, (hmm.T, hmm.stationary(), n, seed, burn_in),
                                          f"For {name}"), f"`chaos_game` for {name}")
     if got.shape != (n, hmm.n_states):
-        extra = (": drop the first burn_in beliefs and return exactly n_points"
-                 if got.shape == (n + burn_in, hmm.n_states) else "")
         raise Mistake(f"For {name} with n_points = {n} and burn_in = {burn_in}: expected shape "
-                      f"({n}, {hmm.n_states}), got {got.shape}{extra}.")
+                      f"({n}, {hmm.n_states}), got {got.shape}" + (
+                          ": drop the first burn_in beliefs and return exactly n_points"
+                          if got.shape == (n + burn_in, hmm.n_states) else "") + ".")
     return got.astype(float)
 
 
@@ -413,19 +362,16 @@ def _skewed_diagnosis(fn):
     cloud = _call_chaos(fn, hmm, 20_000, 3, 100, "a skewed 3-state HMM")
     if not np.all(np.isfinite(cloud)) or not np.allclose(cloud.sum(axis=1), 1, atol=1e-6):
         return None
-    mean = cloud.mean(axis=0)
-    if np.max(np.abs(mean - hmm.stationary())) > 0.04:
+    if np.max(np.abs(cloud.mean(axis=0) - hmm.stationary())) > 0.04:
         return (f"With pi = {fmt(hmm.stationary())} and lopsided token frequencies, your points "
-                f"average {fmt(mean)}; along a sequence sampled from the process the belief "
-                "averages to pi. Your tokens do not follow the process: draw x with probability "
-                "eta T^(x) 1 from the current belief, not uniformly.")
+                f"average {fmt(cloud.mean(axis=0))}, but along a sequence of the process the "
+                "belief averages to pi. Your tokens do not follow the process: draw x with "
+                "probability eta T^(x) 1 from the current belief, not uniformly.")
     residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)      # E[eta' | eta] = eta T
     if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
-        return ("Your points have the right average, but consecutive points do not follow the "
-                "process: with tokens drawn from P(x | eta), the next belief averages to eta T "
-                "given the current one, and yours does not. You drew tokens from fixed "
-                "frequencies; recompute the token probabilities eta T^(x) 1 from the *current* "
-                "belief at every step.")
+        return ("Your points have the right average, but given the current belief eta the next "
+                "one should average to eta T, and yours does not: you drew tokens from fixed "
+                "frequencies. Recompute eta T^(x) 1 from the *current* belief at every step.")
     return None
 
 
@@ -442,19 +388,17 @@ def _test_chaos_game(fn):
         raise Mistake(f"For Z1R your points sum to values like "
                       f"{magnitude(sums[np.argmax(np.abs(sums - 1))], '.4g')}, not 1: normalise "
                       "after each update, eta T^(x) / (eta T^(x) 1).")
-    first = _call_chaos(fn, z1r, 5, 1, 0, "Z1R")[0]
-    if np.allclose(first, z1r.stationary(), atol=1e-9):
+    if np.allclose(_call_chaos(fn, z1r, 5, 1, 0, "Z1R")[0], z1r.stationary(), atol=1e-9):
         raise Mistake("For Z1R with burn_in = 0 your first point is the prior pi: you recorded "
-                      "each belief *before* its update, so row t is the belief after burn_in + t "
-                      "tokens. Row t must be the belief after burn_in + t + 1 tokens: update "
-                      "first, then record.")
+                      "each belief *before* its update. Row t must be the belief after "
+                      "burn_in + t + 1 tokens: update first, then record.")
     corner = np.isclose(got.max(axis=1), 1, atol=1e-9)
     if not np.all(corner):
         t = int(np.flatnonzero(~corner)[0])
-        raise Mistake(f"For Z1R with burn_in = 20, point {t} is {fmt(got[t])}, but an observer "
-                      "of Z1R is certain of the state after 3 tokens, so every point after the "
-                      "burn-in should be a corner of the simplex. Discard the first burn_in "
-                      "beliefs (and start from pi).")
+        raise Mistake(f"For Z1R with burn_in = 20, point {t} is {fmt(got[t])}, but an observer of "
+                      "Z1R is certain of the state after 3 tokens, so every point after the "
+                      "burn-in is a corner of the simplex. Discard the first burn_in beliefs (and "
+                      "start from pi).")
     freq = np.bincount(got.argmax(axis=1), minlength=3) / len(got)
     if np.max(np.abs(freq - 1 / 3)) > 0.05:
         raise Mistake(f"For Z1R the three corners should each hold about 1/3 of the points; you "
@@ -491,12 +435,10 @@ def chaos_variant(T, pi, n_points, seed=None, burn_in=100, *, draw="bayes", norm
         x = (rng.choice(len(probs), p=probs / probs.sum()) if draw == "bayes" else
              rng.integers(len(probs)) if draw == "uniform" else
              rng.choice(len(freq), p=freq) if draw == "frequencies" else int(np.argmax(probs)))
-        if before:
-            out.append(eta)
+        out += [eta] if before else []
         with np.errstate(invalid="ignore", divide="ignore"):
             eta = eta @ T[x] / ((eta @ T[x]).sum() if normalise else 1.0)
-        if not before:
-            out.append(eta)
+        out += [] if before else [eta]
     return np.array(out)[burn_in:] if drop_burn_in else np.array(out)[:n_points]
 
 
@@ -507,19 +449,17 @@ def _chaos(**switches):
 
 check_chaos_game = Exercise(
     name="chaos_game", signature="chaos_game(T, pi, n_points, seed, burn_in) -> (n_points, S)",
-    test=_test_chaos_game, time_limit=30.0, mistakes=(
-        Known("draws tokens uniformly", _chaos(draw="uniform"), None,
-              cause=r"probability zero.*not uniformly"),
-        Known("draws tokens from the fixed frequencies", _chaos(draw="frequencies"), None,
-              cause=r"fixed frequencies.*\*current\* belief"),
-        Known("always takes the most likely token", _chaos(draw="argmax"), None,
-              cause="not the most likely"),
-        Known("forgets to normalise", _chaos(normalise=False), None, cause="normalise"),
-        Known("keeps the burn-in points", _chaos(drop_burn_in=False), None, cause="burn_in"),
-        Known("ignores the seed", _chaos(use_seed=False), None, cause="same seed"),
-        Known("records the belief before each update", _chaos(before=True), None,
-              cause=r"\*before\* its update"),
-    ))
+    test=_test_chaos_game, time_limit=30.0, mistakes=knowns(
+        ("draws tokens uniformly", _chaos(draw="uniform"), None,
+         r"probability zero.*not uniformly"),
+        ("draws tokens from the fixed frequencies", _chaos(draw="frequencies"), None,
+         r"fixed frequencies.*\*current\* belief"),
+        ("always takes the most likely token", _chaos(draw="argmax"), None, "not the most likely"),
+        ("forgets to normalise", _chaos(normalise=False), None, "normalise"),
+        ("keeps the burn-in points", _chaos(drop_burn_in=False), None, "burn_in"),
+        ("ignores the seed", _chaos(use_seed=False), None, "same seed"),
+        ("records the belief before each update", _chaos(before=True), None,
+         r"\*before\* its update")))
 
 
 # ---------------------------------------------------------------------------- 3.5 box counting
@@ -562,40 +502,32 @@ check_box_counting_dimension = Exercise(
     name="box_counting_dimension", signature="box_counting_dimension(points, epsilons) -> slope",
     cases=_box_cases, convert=as_float, rtol=0.0, atol=0.05,
     reference=lambda p, e: float(information.box_counting_dimension(
-        p, e, fit_range=(min(e), max(e)))),
-    mistakes=(
-        Known("returns the intercept, not the slope",
-              lambda p, e: _slope(_log_inv(e), np.log(box_counts(p, e)), 1),
-              "You returned the intercept of the fitted line (np.polyfit(...)[1]); the dimension "
-              "is its slope, np.polyfit(...)[0]."),
-        Known("multiplies the points by eps",
-              lambda p, e: _slope(_log_inv(e), np.log(box_counts(p, e, scale=lambda v: v))),
-              "You multiplied the points by eps; the box index of a point is floor(point / eps) "
-              "(boxes of side eps), so divide."),
-        Known("fits log N against log eps (wrong sign)",
-              lambda p, e: _slope(np.log(e), np.log(box_counts(p, e))),
-              "Your slope has the wrong sign: you fitted log N against log(eps). N grows as eps "
-              "shrinks, so fit against log(1/eps) (or negate the slope)."),
-        Known("fits the counts, not their logs", lambda p, e: _slope(_log_inv(e), box_counts(p, e)),
-              "You fitted the counts N(eps) themselves. The power law N = C eps^(-D) is a "
-              "straight line only on log-log axes: fit log N."),
-        Known("mixes log bases (log10 of 1/eps)",
-              lambda p, e: _slope(np.log10(1 / np.asarray(e)), np.log(box_counts(p, e))),
-              "You mixed logarithm bases (log10 on one axis, ln on the other), which scales the "
-              "slope by ln 10 = 2.30. Use the same log on both axes."),
-        Known("mixes log bases (log10 of N)",
-              lambda p, e: _slope(_log_inv(e), np.log10(box_counts(p, e))),
-              "You mixed logarithm bases (ln on one axis, log10 on the other), which scales the "
-              "slope by 1 / ln 10. Use the same log on both axes."),
-        Known("fits against 1/eps",
-              lambda p, e: _slope(1 / np.asarray(e), np.log(box_counts(p, e))),
-              "You fitted against 1/eps rather than log(1/eps)."),
-        Known("np.unique without axis=0 (counts coordinates)",
-              lambda p, e: _slope(_log_inv(e), np.log(box_counts(p, e, flatten=True))),
-              "You counted distinct *numbers* in the array of box indices, not distinct boxes: "
-              "`np.unique(boxes)` flattens the array. Use `np.unique(boxes, axis=0)` to count "
-              "distinct rows."),
-    ),
+        p, e, fit_range=(min(e), max(e)))), mistakes=knowns(
+        ("returns the intercept, not the slope", lambda p, e: _slope(
+            _log_inv(e), np.log(box_counts(p, e)), 1), "You returned the intercept of the fitted "
+         "line (np.polyfit(...)[1]); the dimension is its slope, np.polyfit(...)[0]."),
+        ("multiplies the points by eps", lambda p, e: _slope(_log_inv(e), np.log(box_counts(
+            p, e, scale=lambda v: v))), "You multiplied the points by eps; a point's box index is "
+         "floor(point / eps) (boxes of side eps): divide."),
+        ("fits log N against log eps (wrong sign)", lambda p, e: _slope(
+            np.log(e), np.log(box_counts(p, e))), "Your slope has the wrong sign: you fitted "
+         "log N against log(eps). N grows as eps shrinks: fit against log(1/eps)."),
+        ("fits the counts, not their logs", lambda p, e: _slope(_log_inv(e), box_counts(p, e)),
+         "You fitted the counts N(eps) themselves; N = C eps^(-D) is a straight line only on "
+         "log-log axes: fit log N."),
+        ("mixes log bases (log10 of 1/eps)", lambda p, e: _slope(
+            np.log10(1 / np.asarray(e)), np.log(box_counts(p, e))), "You mixed logarithm bases "
+         "(log10 on one axis, ln on the other), which scales the slope by ln 10 = 2.30. Use the "
+         "same log on both axes."),
+        ("mixes log bases (log10 of N)", lambda p, e: _slope(_log_inv(e), np.log10(box_counts(
+            p, e))), "You mixed logarithm bases (ln on one axis, log10 on the other), which "
+         "scales the slope by 1 / ln 10. Use the same log on both axes."),
+        ("fits against 1/eps", lambda p, e: _slope(1 / np.asarray(e), np.log(box_counts(p, e))),
+         "You fitted against 1/eps rather than log(1/eps)."),
+        ("np.unique without axis=0 (counts coordinates)", lambda p, e: _slope(
+            _log_inv(e), np.log(box_counts(p, e, flatten=True))), "You counted distinct *numbers* "
+         "among the box indices, not distinct boxes (`np.unique(boxes)` flattens): use "
+         "`np.unique(boxes, axis=0)`.")),
     advice="For each eps count the occupied boxes, len(np.unique(np.floor(points / eps)"
            ".astype(int), axis=0)), then fit a line to (log(1/eps), log N) and return its slope.",
     summary=lambda n: (f"Correct on {n} sets of known dimension: a segment (1), a square (2), "
@@ -617,9 +549,7 @@ def _group(vectors, atol=1e-9, exact=False):
 def _canonical(value, what):
     """Labels renumbered in order of first appearance (any labelling of the same groups)."""
     labels = as_array(value, what)
-    if labels.ndim != 1:
-        return labels
-    return _group(labels[:, None], atol=0.0)
+    return _group(labels[:, None], atol=0.0) if labels.ndim == 1 else labels
 
 
 def _class_cases():
@@ -641,35 +571,30 @@ def _next(T, b):
 
 
 check_next_token_classes = Exercise(
-    process_first=2,
     name="next_token_classes", signature="next_token_classes(T, beliefs, atol) -> labels",
     cases=_class_cases, reference=lambda T, b: _group(_next(T, b)), convert=_canonical,
-    mistakes=(
-        Known("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)),
-              "You grouped the *beliefs*, so every MSP state got its own label. Group by the "
-              "next-token distribution P(x | eta) = eta T^(x) 1: different beliefs can share it."),
-        Known("compares distributions with exact equality",
-              lambda T, b, atol=1e-9: _group(_next(T, b), exact=True),
-              "You compared next-token distributions with exact equality; some that agree to "
-              "1e-16 differ in the last bits. Compare with the tolerance atol."),
-        Known("computes P(x | eta) with the column convention",
-              _by(lambda T, b: np.einsum("kj,xij->kx", b, T)),
-              "You computed the next-token distributions with the column convention "
-              "(`T[x] @ eta`). Rows of T[x] are the current state: P(x | eta) = eta T^(x) 1."),
-        Known("compares only the probability of token 0", _by(lambda T, b: _next(T, b)[:, :1]),
-              "You compared only the probability of token 0. With two tokens that fixes the "
-              "distribution; with more it does not: compare the whole next-token distribution."),
-        Known("groups by the most likely token", lambda T, b, atol=1e-9: _group(
-            _next(T, b).argmax(axis=1)[:, None], 0.0),
-              "You grouped by the most likely next token. Two beliefs belong together only if "
-              "their whole next-token distributions agree."),
-        Known("groups by the next-state distribution", _by(lambda T, b: b @ T.sum(0)),
-              "You grouped by the distribution of the next *state*, eta T. Use the next *token*: "
-              "eta T^(x) 1 for each x."),
-        Known("takes the beliefs first (the old order)",
-              lambda beliefs, T, atol=1e-9: _group(_next(T, beliefs)), None,
-              cause=r"takes the process first"),
-    ),
+    process_first=2, mistakes=knowns(
+        ("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)), "You grouped the "
+         "*beliefs*, so every MSP state got its own label. Group by the next-token distribution "
+         "P(x | eta) = eta T^(x) 1: different beliefs can share it."),
+        ("compares distributions with exact equality", lambda T, b, atol=1e-9: _group(
+            _next(T, b), exact=True), "You compared next-token distributions with exact "
+         "equality; some that agree to 1e-16 differ in the last bits: use the tolerance atol."),
+        ("computes P(x | eta) with the column convention", _by(lambda T, b: np.einsum(
+            "kj,xij->kx", b, T)), "You computed the next-token distributions with the column "
+         "convention (`T[x] @ eta`). Rows of T[x] are the current state: P(x | eta) = "
+         "eta T^(x) 1."),
+        ("compares only the probability of token 0", _by(lambda T, b: _next(T, b)[:, :1]),
+         "You compared only the probability of token 0, which fixes the distribution only with "
+         "two tokens: compare the whole next-token distribution."),
+        ("groups by the most likely token", lambda T, b, atol=1e-9: _group(
+            _next(T, b).argmax(axis=1)[:, None], 0.0), "You grouped by the most likely next "
+         "token; two beliefs belong together only if their whole next-token distributions "
+         "agree."),
+        ("groups by the next-state distribution", _by(lambda T, b: b @ T.sum(0)), "You grouped "
+         "by the distribution of the next *state*, eta T. Use the next *token*: eta T^(x) 1."),
+        ("takes the beliefs first (the old order)", lambda beliefs, T, atol=1e-9: _group(
+            _next(T, beliefs)), None, "takes the process first")),
     advice=lambda c: (f"You have {len(set(np.asarray(c.got).tolist()))} classes; there are "
                       f"{len(set(c.expected.tolist()))} (labels compared after renumbering in "
                       "order of first appearance). Give two beliefs the same label exactly when "
@@ -686,14 +611,13 @@ def word_probability(T, eta, word):
     return float(v.sum())
 
 
-def _words(T, lengths):
-    return (w for L in lengths for w in itertools.product(range(T.shape[0]), repeat=L))
-
-
 def _first_word(T, e1, e2, lengths, differ=None):
+    """The first word (lengths in the given order) on which ``differ`` holds (by default: its
+    probability differs under e1 and e2), or None."""
     differ = differ or (lambda w: abs(word_probability(T, e1, w)
                                       - word_probability(T, e2, w)) > 1e-9)
-    return next((w for w in _words(T, lengths) if differ(w)), None)
+    return next((w for L in lengths for w in itertools.product(range(T.shape[0]), repeat=L)
+                 if differ(w)), None)
 
 
 def _word_cases():
@@ -714,12 +638,12 @@ def _test_distinguishing_word(fn):
     for name, T, e1, e2 in cases:
         best = _first_word(T, e1, e2, range(1, 7))
         got = check_shortest_distinguishing_word.call(fn, (T, e1, e2, 6, 1e-9), f"For {name}")
-        if best is None or got is None:
-            if (best is None) != (got is None):
-                raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (they are "
-                              f"the same belief), so return None; you returned {got!r}."
-                              if best is None else
-                              f"For {name}: a word of length {len(best)} distinguishes them, but "
+        if best is None and got is not None:
+            raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (they are the "
+                          f"same belief), so return None; you returned {got!r}.")
+        if got is None:
+            if best is not None:
+                raise Mistake(f"For {name}: a word of length {len(best)} distinguishes them, but "
                               "you returned None." + (" No single token does; did you stop at "
                                                      "length 1? Try every length up to "
                                                      "max_length." if len(best) > 1 else ""))
@@ -736,22 +660,21 @@ def _test_distinguishing_word(fn):
             raise Mistake(f"For {name} your word {word} contains tokens outside "
                           f"0..{T.shape[0] - 1}.")
         if abs(word_probability(T, e1, word) - word_probability(T, e2, word)) <= 1e-9:
-            column = _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7))
-            same.append((name, word, word == column))
+            same.append((name, word, word == _first_word(T.transpose(0, 2, 1), e1, e2,
+                                                         range(1, 7))))
         elif len(word) > len(best):
-            raise Mistake(f"For {name}: your word {word} distinguishes them, but a word of "
-                          f"length {len(best)} already does. Search lengths in increasing order "
-                          "and stop at the first length with a distinguishing word.")
+            raise Mistake(f"For {name}: your word {word} distinguishes them, but a word of length "
+                          f"{len(best)} already does. Search lengths in increasing order and stop "
+                          "at the first length with a distinguishing word.")
     if same:
         name, word, _ = same[0]
-        head = (f"For {name}: your word {word} has the same probability under both beliefs, so "
-                "it does not distinguish them.")
-        raise Mistake(f"{head} It is the first word that differs with the column convention "
-                      "(`T[x] @ v`). Rows of T[x] are the current state: P(w | eta) = "
-                      "eta T^(w_1) ... T^(w_L) 1, multiplying from the left."
-                      if all(column for *_, column in same) else
-                      f"{head} Compare P(w | eta) = eta T^(w_1) ... T^(w_L) 1, the probability "
-                      "of the whole word, not the beliefs after it.")
+        raise Mistake(f"For {name}: your word {word} has the same probability under both beliefs, "
+                      "so it does not distinguish them. " + (
+                          "It is the first word that differs with the column convention (`T[x] @ "
+                          "v`). Rows of T[x] are the current state: P(w | eta) = eta T^(w_1) ... "
+                          "T^(w_L) 1, multiplying from the left." if all(c for *_, c in same) else
+                          "Compare P(w | eta) = eta T^(w_1) ... T^(w_L) 1, the probability of "
+                          "the whole word, not the beliefs after it."))
     return (f"Correct on {len(cases)} pairs: RRXOR beliefs that agree on the next token but not "
             "on the next two or three, identical beliefs (None), and Mess3 beliefs.")
 
@@ -765,29 +688,23 @@ def _beliefs_after(T, e1, e2, max_length=6, atol=1e-9):
 
 
 check_shortest_distinguishing_word = Exercise(
-    process_first=0,
     name="shortest_distinguishing_word",
     signature="shortest_distinguishing_word(T, eta1, eta2, max_length, atol) -> word",
-    test=_test_distinguishing_word, time_limit=30.0, mistakes=(
-        Known("searches the longest words first", lambda T, e1, e2, max_length=6, atol=1e-9:
-              _first_word(T, e1, e2, range(max_length, 0, -1)), None, cause="increasing"),
-        Known("compares the beliefs after the word", _beliefs_after, None,
-              cause="does not distinguish"),
-        Known("returns the empty word", lambda T, e1, e2, max_length=6, atol=1e-9:
-              None if np.allclose(e1, e2) else (), None, cause="empty word"),
-        Known("tries single tokens only", lambda T, e1, e2, max_length=6, atol=1e-9:
-              _first_word(T, e1, e2, [1]), None, cause="stop at length 1"),
-        Known("returns the length, not the word", lambda T, e1, e2, max_length=6, atol=1e-9: (
+    test=_test_distinguishing_word, time_limit=30.0, process_first=0, mistakes=knowns(
+        ("searches the longest words first", lambda T, e1, e2, max_length=6, atol=1e-9:
+         _first_word(T, e1, e2, range(max_length, 0, -1)), None, "increasing"),
+        ("compares the beliefs after the word", _beliefs_after, None, "does not distinguish"),
+        ("returns the empty word", lambda T, e1, e2, max_length=6, atol=1e-9:
+         None if np.allclose(e1, e2) else (), None, "empty word"),
+        ("tries single tokens only", lambda T, e1, e2, max_length=6, atol=1e-9:
+         _first_word(T, e1, e2, [1]), None, "stop at length 1"),
+        ("returns the length, not the word", lambda T, e1, e2, max_length=6, atol=1e-9: (
             lambda w: None if w is None else len(w))(_first_word(T, e1, e2, range(1, 7))), None,
-              cause="return a tuple of token indices"),
-        Known("computes word probabilities column-wise", lambda T, e1, e2, max_length=6, atol=1e-9:
-              _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7)), None,
-              cause="column convention"),
-        Known("takes the beliefs first (the old order)",
-              lambda eta1, eta2, T, max_length=6, atol=1e-9:
-              _first_word(T, eta1, eta2, range(1, 7)),
-              None, cause="takes the process first"),
-    ))
+         "return a tuple of token indices"),
+        ("computes word probabilities column-wise", lambda T, e1, e2, max_length=6, atol=1e-9:
+         _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7)), None, "column convention"),
+        ("takes the beliefs first (the old order)", lambda eta1, eta2, T, max_length=6,
+         atol=1e-9: _first_word(T, eta1, eta2, range(1, 7)), None, "takes the process first")))
 
 EXERCISES = (check_build_msp, check_recurrent_states, check_msp_entropy_rate, check_chaos_game,
              check_box_counting_dimension, check_next_token_classes,
