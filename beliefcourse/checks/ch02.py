@@ -1,12 +1,6 @@
 """Exercises of practice notebook 02 (Bayesian belief updating), declared for the registry.
-
-Every function of the exercise API takes the process first: ``update(T, belief, x)``,
-``next_token_distribution(T, belief)``, ``belief_trajectory(T, pi, tokens)``, like chapter
-01's ``sequence_probability(T, pi, tokens)``; a learner who writes the old order
-``update(belief, T, x)`` is told so. A function that calls an earlier exercise's function
-(``belief_trajectory`` calls ``update``) is not blamed for that function's mistake: when it
-fails and the earlier function fails its own checker, the verdict says to fix that one first.
-"""
+Every function takes the process first (``update(T, belief, x)``); the old order is named, and
+a function is not blamed for the mistake of an earlier exercise's function that it calls."""
 
 from __future__ import annotations
 
@@ -16,13 +10,11 @@ from .. import beliefs, information, processes
 from ..beliefs import belief_trajectories
 from ..enumerate import all_sequences
 from ..hmm import HMM
-from ._core import Exercise, Known, Mistake, as_float, fmt
-from .ch01 import random_hmms
+from ._core import Exercise, Mistake, as_float, fmt
+from .ch01 import knowns, random_hmms
 
 __all__ = ["EXERCISES", "check_belief_trajectory", "check_ideal_losses", "check_myopic_entropy",
            "check_next_token_distribution", "check_state_uncertainty", "check_update"]
-
-LN2 = float(np.log(2.0))
 
 
 def _safe(v):
@@ -30,6 +22,10 @@ def _safe(v):
     if v.sum() <= 0:
         raise ValueError("token has probability zero")
     return v / v.sum()
+
+
+def _sampled(hmm, length, rng):
+    return hmm.sample(1, length, seed=int(rng.integers(1 << 30)))[0][0].tolist()
 
 
 # ---------------------------------------------------------------------------- 2.1 update
@@ -69,14 +65,14 @@ def _update_extra(fn, summary):
             continue
         except ZeroDivisionError:
             raise Mistake(f"For {name} (a token of probability zero) your function raised "
-                          "ZeroDivisionError. Check the probability eta T^(x) 1 first and "
-                          "raise a ValueError that says the token is impossible.") from None
+                          "ZeroDivisionError. Check the probability eta T^(x) 1 first and raise a "
+                          "ValueError that says the token is impossible.") from None
         arr = np.asarray(got, dtype=float) if got is not None else np.array([])
         shown = "None" if got is None else ("NaN" if np.any(np.isnan(arr)) else fmt(arr))
         raise Mistake(f"Possible tokens are handled correctly, but for {name} (a token of "
                       f"probability zero) your function returned {shown}. Bayes' rule is "
-                      "undefined there: raise a ValueError (`if p == 0: raise "
-                      "ValueError(...)`) so that an impossible input cannot travel on silently.")
+                      "undefined there: raise a ValueError (`if p == 0: raise ValueError(...)`) "
+                      "so that an impossible input cannot travel on silently.")
     return summary
 
 
@@ -90,42 +86,34 @@ def _update_old_order(belief, T, token):
 
 
 check_update = Exercise(
-    after=_update_extra, process_first=0,
-    name="update", signature="update(T, belief, x) -> belief'",
-    cases=lambda: _belief_cases(211), reference=lambda T, b, x: beliefs.update(b, HMM(T), x),
-    mistakes=(
-        Known("forgets to normalise the belief", lambda T, b, x: b @ T[x],
-              lambda c: (f"Your belief is not normalised (it sums to {np.sum(c.got):.4g}): "
-                         "divide eta T^(x) by its sum eta T^(x) 1, the probability of the "
-                         "token."), cause="not normalised"),
-        Known("uses the net matrix T.sum(0)", lambda T, b, x: _safe(b @ T.sum(0)),
-              "You used the net matrix T.sum(0) instead of T[x]: that is the belief about the "
-              "next state when the token is *not* observed. Use the labelled matrix of the "
-              "token you saw."),
-        Known("multiplies a column vector, T[x] @ b", lambda T, b, x: _safe(T[x] @ b),
-              "You multiplied the matrix by a column vector (`T[x] @ belief`), which sums over "
-              "the destination state. Rows are the current state (T[x, i, j] = P(emit x, go "
-              "to j | in i)), so the belief multiplies from the left: `belief @ T[x]`."),
-        Known("reweights by the token's likelihood without moving",
-              lambda T, b, x: _safe(b * T[x].sum(1)),
-              "You reweighted the *current* state by how likely it is to emit the token, but "
-              "did not move it forward to the next state. Multiply by the whole matrix, "
-              "`belief @ T[x]`, then normalise."),
-        Known("returns the next-token distribution", lambda T, b, x: np.einsum("i,xij->x", b, T),
-              "You returned the next-token distribution P(x | eta), one entry per token, "
-              "instead of the updated belief over the hidden states."),
-        Known("returns NaN for an impossible token", lambda T, b, x: (b @ T[x]) / (b @ T[x]).sum(),
-              None, cause=r"probability zero.*ValueError"),
-        Known("divides by zero for an impossible token",
-              lambda T, b, x: np.array([a / sum((b @ T[x]).tolist())
-                                        for a in (b @ T[x]).tolist()]), None,
-              cause="ZeroDivisionError"),
-        Known("overwrites the belief in place", _update_in_place, None, cause="in place"),
-        Known("takes the belief first (the old order)", _update_old_order, None,
-              cause=r"takes the process first: update\(T, belief, x\)"),
-        Known("takes (a, B, k): fails with T first", lambda a, B, k: _safe(a @ B[k]), None,
-              cause=r"works when called with the belief first"),
-    ),
+    name="update", signature="update(T, belief, x) -> belief'", after=_update_extra,
+    process_first=0, cases=lambda: _belief_cases(211),
+    reference=lambda T, b, x: beliefs.update(b, HMM(T), x), mistakes=knowns(
+        ("forgets to normalise the belief", lambda T, b, x: b @ T[x], lambda c: "Your belief is "
+         f"not normalised (it sums to {np.sum(c.got):.4g}): divide eta T^(x) by its sum "
+         "eta T^(x) 1, the probability of the token.", "not normalised"),
+        ("uses the net matrix T.sum(0)", lambda T, b, x: _safe(b @ T.sum(0)), "You used the net "
+         "matrix T.sum(0), the belief when the token is *not* observed: use T[x] for the token "
+         "you saw."),
+        ("multiplies a column vector, T[x] @ b", lambda T, b, x: _safe(T[x] @ b), "You computed "
+         "`T[x] @ belief` (column convention). Rows are the current state (T[x, i, j] = P(emit "
+         "x, go to j | in i)), so the belief multiplies from the left: `belief @ T[x]`."),
+        ("reweights by the token's likelihood without moving", lambda T, b, x: _safe(
+            b * T[x].sum(1)), "You reweighted the *current* state by how likely it emits the "
+         "token, but did not move it to the next state: `belief @ T[x]`, then normalise."),
+        ("returns the next-token distribution", lambda T, b, x: np.einsum("i,xij->x", b, T),
+         "You returned the next-token distribution P(x | eta), not the updated belief over the "
+         "hidden states."),
+        ("returns NaN for an impossible token", lambda T, b, x: (b @ T[x]) / (b @ T[x]).sum(),
+         None, r"probability zero.*ValueError"),
+        ("divides by zero for an impossible token", lambda T, b, x: np.array(
+            [a / sum((b @ T[x]).tolist()) for a in (b @ T[x]).tolist()]), None,
+         "ZeroDivisionError"),
+        ("overwrites the belief in place", _update_in_place, None, "in place"),
+        ("takes the belief first (the old order)", _update_old_order, None,
+         r"takes the process first: update\(T, belief, x\)"),
+        ("takes (a, B, k): fails with T first", lambda a, B, k: _safe(a @ B[k]), None,
+         "works when called with the belief first")),
     advice="Compute `belief @ T[x]` and divide it by its sum.",
     summary=lambda n: (f"Correct on {n} updates (Z1R, Mess3, RRXOR, certain and random beliefs, "
                        "random HMMs), and tokens of probability zero raise ValueError."))
@@ -133,33 +121,28 @@ check_update = Exercise(
 
 # ---------------------------------------------------------------------------- 2.2 next token
 check_next_token_distribution = Exercise(
-    process_first=0,
     name="next_token_distribution", signature="next_token_distribution(T, belief) -> probs",
-    cases=lambda: _belief_cases(212, with_token=False),
-    reference=lambda T, b: beliefs.next_token_distribution(b, HMM(T)), mistakes=(
-        Known("ignores the belief (every state weighted equally)",
-              lambda T, b: T.sum(axis=(1, 2)) / T.shape[1],
-              "You ignored the belief: your answer weights every hidden state equally. Weight "
-              "state i by eta_i: P(x | eta) = sum over i of eta_i T[x, i, :].sum()."),
-        Known("reads T with the column convention", lambda T, b: np.einsum("j,xij->x", b, T),
-              "You summed the belief against the destination state (the column convention, "
-              "`T[x] @ belief`). Rows are the current state: P(x | eta) = sum over i, j of "
-              "eta_i T[x, i, j]."),
-        Known("uses only the most likely state", lambda T, b: T[:, np.argmax(b), :].sum(-1),
-              "You used only the most likely state's row. Average over the belief: the sum "
-              "over i of eta_i P(x | state i)."),
-        Known("returns the uniform distribution", lambda T, b: np.full(T.shape[0], 1 / T.shape[0]),
-              "You returned the uniform distribution."),
-        Known("returns the next-state distribution", lambda T, b: b @ T.sum(0),
-              "You returned eta T, the distribution of the next *state*. The exercise asks for "
-              "one probability per token: eta T^(x) 1 for each x."),
-        Known("forgets to sum over the next state", lambda T, b: np.einsum("i,xij->xj", b, T),
-              "You returned the matrix eta T^(x), one row per token and one column per next "
-              "state. P(x | eta) also sums over the next state: eta T^(x) 1 (`.sum(-1)`)."),
-        Known("takes the belief first (the old order)",
-              lambda belief, T: np.einsum("i,xij->x", belief, T), None,
-              cause=r"takes the process first: next_token_distribution\(T, belief\)"),
-    ),
+    process_first=0, cases=lambda: _belief_cases(212, with_token=False),
+    reference=lambda T, b: beliefs.next_token_distribution(b, HMM(T)), mistakes=knowns(
+        ("ignores the belief (every state weighted equally)", lambda T, b: T.sum(
+            axis=(1, 2)) / T.shape[1], "You ignored the belief (every hidden state weighted "
+         "equally): weight state i by eta_i, P(x | eta) = sum_i eta_i T[x, i, :].sum()."),
+        ("reads T with the column convention", lambda T, b: np.einsum("j,xij->x", b, T),
+         "You summed the belief against the destination state (column convention, `T[x] @ "
+         "belief`). Rows are the current state: P(x | eta) = sum_ij eta_i T[x, i, j]."),
+        ("uses only the most likely state", lambda T, b: T[:, np.argmax(b), :].sum(-1),
+         "You used only the most likely state's row; average over the belief: sum_i eta_i "
+         "P(x | state i)."),
+        ("returns the uniform distribution", lambda T, b: np.full(T.shape[0], 1 / T.shape[0]),
+         "You returned the uniform distribution."),
+        ("returns the next-state distribution", lambda T, b: b @ T.sum(0), "You returned eta T, "
+         "the distribution of the next *state*; return one probability per token, eta T^(x) 1."),
+        ("forgets to sum over the next state", lambda T, b: np.einsum("i,xij->xj", b, T),
+         "You returned eta T^(x) per token and next state: also sum over the next state, "
+         "eta T^(x) 1 (`.sum(-1)`)."),
+        ("takes the belief first (the old order)", lambda belief, T: np.einsum(
+            "i,xij->x", belief, T), None,
+         r"takes the process first: next_token_distribution\(T, belief\)")),
     advice="Compute `belief @ T[x] @ ones` for each token x (or "
            "`np.einsum(\"i,xij->x\", belief, T)`).",
     summary=lambda n: f"Correct on {n} beliefs from Z1R, Mess3, RRXOR and random HMMs.")
@@ -178,11 +161,10 @@ def _trajectory_cases():
     z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
     cases = [("Z1R, tokens 110110", z1r, [1, 1, 0, 1, 1, 0]), ("Z1R, a single token 0", z1r, [0]),
              ("RRXOR, tokens 0110", rrxor, [0, 1, 1, 0]),
-             ("Mess3, 12 sampled tokens", mess3,
-              mess3.sample(1, 12, seed=int(rng.integers(1 << 30)))[0][0].tolist())]
+             ("Mess3, 12 sampled tokens", mess3, _sampled(mess3, 12, rng))]
     for name, hmm in random_hmms(214, 4):
-        toks = hmm.sample(1, int(rng.integers(3, 9)), seed=int(rng.integers(1 << 30)))[0][0]
-        cases.append((f"{name}, tokens {toks.tolist()}", hmm, toks.tolist()))
+        toks = _sampled(hmm, int(rng.integers(3, 9)), rng)
+        cases.append((f"{name}, tokens {toks}", hmm, toks))
     return [(f"For {name}", (h.T, h.stationary(), w)) for name, h, w in cases]
 
 
@@ -197,43 +179,34 @@ def _trajectory_advice(case):
 
 
 check_belief_trajectory = Exercise(
-    helpers=("update",),
     name="belief_trajectory", signature="belief_trajectory(T, pi, tokens) -> (L + 1, S)",
-    cases=_trajectory_cases,
+    helpers=("update",), cases=_trajectory_cases, advice=_trajectory_advice,
     reference=lambda T, pi, w: belief_trajectories(HMM(T), np.asarray(w, int), prior=pi)[0],
-    mistakes=(
-        Known("leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:],
-              lambda c: (f"You returned {len(c.args[2])} beliefs, starting with the belief after "
-                         "the first token. Row 0 must be the prior pi, so the result has L + 1 "
-                         "rows: row t is the belief after the first t tokens."),
-              cause="Row 0 must be the prior"),
-        Known("stops one token early", lambda T, pi, w: _trajectory(T, pi, w)[:-1],
-              "You returned the prior and the beliefs after the first L - 1 tokens, but not the "
-              "last one: apply all L tokens; the result has L + 1 rows."),
-        Known("shifts the rows by one (records before each update)",
-              lambda T, pi, w: np.vstack([[pi], _trajectory(T, pi, w)[:-1]]),
-              "Your rows are shifted by one: row t holds the belief after t - 1 tokens (you "
-              "recorded each belief before its update). Row 0 is pi, and row t is the update "
-              "of row t - 1 by tokens[t - 1]."),
-        Known("shifts the rows forward by one",
-              lambda T, pi, w: np.vstack([_trajectory(T, pi, w)[1:], _trajectory(T, pi, w)[-1:]]),
-              "Your rows are shifted by one: row t holds the belief after t + 1 tokens. Row 0 "
-              "must be the prior pi (no tokens seen)."),
-        Known("forgets to normalise",
-              lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: b @ T[x]),
-              "Your beliefs are not normalised: divide by the sum after each update (the rows "
-              "you return sum to the word probabilities P(x_1..x_t))."),
-        Known("returns one column per time step", lambda T, pi, w: _trajectory(T, pi, w).T,
-              None, cause=r"the transpose.*one row per time step"),
-        Known("uses the net matrix",
-              lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: b @ T.sum(0)),
-              "You updated with the net matrix T.sum(0) instead of T[x], so the tokens never "
-              "enter."),
-        Known("multiplies column vectors",
-              lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: _safe(T[x] @ b)),
-              "You multiplied `T[x] @ belief` (column convention); use `belief @ T[x]`."),
-    ),
-    advice=_trajectory_advice,
+    mistakes=knowns(
+        ("leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:], lambda c: "You "
+         f"returned {len(c.args[2])} beliefs, from the belief after the first token. Row 0 must "
+         "be the prior pi: L + 1 rows, row t the belief after the first t tokens.",
+         "Row 0 must be the prior"),
+        ("stops one token early", lambda T, pi, w: _trajectory(T, pi, w)[:-1], "You left out the "
+         "belief after the last token: apply all L tokens; the result has L + 1 rows."),
+        ("shifts the rows by one (records before each update)", lambda T, pi, w: np.vstack(
+            [[pi], _trajectory(T, pi, w)[:-1]]), "Your rows are shifted by one: row t holds the "
+         "belief after t - 1 tokens (recorded before its update). Row 0 is pi, row t the update "
+         "of row t - 1 by tokens[t - 1]."),
+        ("shifts the rows forward by one", lambda T, pi, w: np.vstack(
+            [_trajectory(T, pi, w)[1:], _trajectory(T, pi, w)[-1:]]), "Your rows are shifted by "
+         "one: row t holds the belief after t + 1 tokens. Row 0 must be the prior pi."),
+        ("forgets to normalise", lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: b @ T[x]),
+         "Your beliefs are not normalised (your rows sum to P(x_1..x_t)): divide by the sum "
+         "after each update."),
+        ("returns one column per time step", lambda T, pi, w: _trajectory(T, pi, w).T, None,
+         r"the transpose.*one row per time step"),
+        ("uses the net matrix", lambda T, pi, w: _trajectory(
+            T, pi, w, lambda T, b, x: b @ T.sum(0)), "You updated with the net matrix T.sum(0) "
+         "instead of T[x], so the tokens never enter."),
+        ("multiplies column vectors", lambda T, pi, w: _trajectory(
+            T, pi, w, lambda T, b, x: _safe(T[x] @ b)), "You multiplied `T[x] @ belief` (column "
+         "convention); use `belief @ T[x]`.")),
     summary=lambda n: (f"Correct on {n} sequences (Z1R, RRXOR, Mess3 and random HMMs), with the "
                        "prior at index 0."))
 
@@ -269,16 +242,18 @@ def _uncertainty(T, pi, L, log=np.log2, weight=True, of=lambda T, eta: eta):
 
 
 def _enumeration_cases(seed, specs):
-    hmms = ([(name, hmm, Ls) for name, hmm, Ls in specs]
-            + [(name, hmm, (1, 3)) for name, hmm in random_hmms(seed, 2, max_states=4)])
-    return [(f"For {name} with L = {L}", (h.T, h.stationary(), L)) for name, h, Ls in hmms
-            for L in Ls]
+    return [(f"For {name} with L = {L}", (h.T, h.stationary(), L)) for name, h, Ls in specs + [
+        (name, hmm, (1, 3)) for name, hmm in random_hmms(seed, 2, max_states=4)] for L in Ls]
 
 
 def _nan_entropy(T, pi, L):
     probs, etas = _words(T, pi, L)
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(sum(p * -(eta * np.log2(eta)).sum() for p, eta in zip(probs, etas)))
+
+
+def _off_by(sign, what, cause):
+    return lambda c: (f"This is {what}({c.args[2] + sign}): " + cause)
 
 
 check_state_uncertainty = Exercise(
@@ -291,32 +266,23 @@ check_state_uncertainty = Exercise(
     convert=_number("A belief with a zero entry gives 0 * log 0 = 0 * (-inf) = nan in numpy; "
                     "by convention (and as a limit) 0 log 0 = 0, so drop the zero entries "
                     "before taking logs. Also skip impossible words."),
-    mistakes=(
-        Known("uses the natural log", lambda T, pi, L: _uncertainty(T, pi, L, log=np.log),
-              "You used the natural log. U(L) is in bits here: use np.log2 (your value is the "
-              "bits value times ln 2)."),
-        Known("averages over words with equal weight",
-              lambda T, pi, L: _uncertainty(T, pi, L, weight=False),
-              "You averaged the entropies with equal weight over the possible words. Weight "
-              "each word by its probability P(w)."),
-        Known("takes the entropy of the average belief",
-              lambda T, pi, L: _entropy(_words(T, pi, L)[0] @ _words(T, pi, L)[1], np.log2),
-              "You took the entropy of the *average* belief, which is always H[pi]. Average the "
-              "entropies instead: the sum over w of P(w) H[eta(w)]."),
-        Known("takes the entropy of the next token",
-              lambda T, pi, L: _uncertainty(T, pi, L, of=lambda T, e: np.einsum("i,xij->x", e, T)),
-              "You took the entropy of the next-*token* distribution. State uncertainty is the "
-              "entropy of the belief over hidden states itself, H[eta(w)]."),
-        Known("uses words of length L - 1", lambda T, pi, L: _uncertainty(T, pi, max(L - 1, 0)),
-              lambda c: (f"This is U({c.args[2] - 1}): L is the number of tokens seen, so "
-                         "enumerate words of length L (and U(0) = H[pi])."),
-              cause=r"This is U\(\d+\): L is the number of tokens seen"),
-        Known("uses words of length L + 1", lambda T, pi, L: _uncertainty(T, pi, L + 1),
-              lambda c: (f"This is U({c.args[2] + 1}): L is the number of tokens seen, so "
-                         "enumerate words of length L (and U(0) = H[pi])."),
-              cause="number of tokens seen"),
-        Known("lets 0 log 0 become NaN", _nan_entropy, None, cause="0 log 0 = 0"),
-    ),
+    mistakes=knowns(
+        ("uses the natural log", lambda T, pi, L: _uncertainty(T, pi, L, log=np.log), "You used "
+         "the natural log; U(L) is in bits here: use np.log2."),
+        ("averages over words with equal weight", lambda T, pi, L: _uncertainty(
+            T, pi, L, weight=False), "You averaged the entropies with equal weight over the "
+         "possible words; weight each word by its probability P(w)."),
+        ("takes the entropy of the average belief", lambda T, pi, L: _entropy(
+            _words(T, pi, L)[0] @ _words(T, pi, L)[1], np.log2), "You took the entropy of the "
+         "*average* belief, always H[pi]. Average the entropies: sum_w P(w) H[eta(w)]."),
+        ("takes the entropy of the next token", lambda T, pi, L: _uncertainty(
+            T, pi, L, of=lambda T, e: np.einsum("i,xij->x", e, T)), "You took the entropy of the "
+         "next-*token* distribution; state uncertainty is that of the belief itself, H[eta(w)]."),
+        *[(f"uses words of length L {sign} 1", lambda T, pi, L, s=s: _uncertainty(
+            T, pi, max(L + s, 0)), _off_by(s, "U", "L is the number of tokens seen, so enumerate "
+            "words of length L (and U(0) = H[pi])."), r"This is U\(\d+\): L is the number of "
+           "tokens seen") for sign, s in (("-", -1), ("+", 1))],
+        ("lets 0 log 0 become NaN", _nan_entropy, None, "0 log 0 = 0")),
     advice="Sum P(w) H[eta(w)] over the words w of length L with P(w) > 0, with H in bits.",
     summary=lambda n: (f"Correct on {n} (process, L) pairs, including L = 0 (the prior) and "
                        "Z1R's synchronisation at L = 3."))
@@ -340,36 +306,28 @@ check_myopic_entropy = Exercise(
     reference=lambda T, pi, L: information.myopic_entropy(HMM(T), L),
     convert=_number("A zero probability gives 0 * log 0 = nan in numpy. Drop zero entries "
                     "before taking logs (0 log 0 = 0), and skip impossible contexts."),
-    mistakes=(
-        Known("measures in bits", lambda T, pi, L: _myopic(T, pi, L, log=np.log2),
-              "You computed in bits (np.log2). The loss yardstick is in nats, like torch's "
-              "cross-entropy: use np.log (your value is the nats value divided by ln 2)."),
-        Known("conditions on L tokens", lambda T, pi, L: _myopic(T, pi, L + 1),
-              lambda c: (f"This is h({c.args[2] + 1}): the context has L - 1 tokens, so "
-                         "enumerate words of length L - 1 and take the entropy of the token "
-                         "after them."), cause="context has L - 1 tokens"),
-        Known("conditions on L - 2 tokens", lambda T, pi, L: _myopic(T, pi, max(L - 1, 1)),
-              lambda c: (f"This is h({c.args[2] - 1}): the context has L - 1 tokens (here "
-                         f"{c.args[2] - 1}), not L - 2."), cause=r"This is h\(\d+\)"),
-        Known("takes the entropy of the belief, not of the next token",
-              lambda T, pi, L: _uncertainty(T, pi, L - 1, log=np.log),
-              "You took the entropy of the belief over hidden states (the state uncertainty of "
-              "Exercise 2.4, in nats). Use the next-token distribution eta T^(x) 1 instead: "
-              "different states can predict the same token."),
-        Known("averages over contexts with equal weight",
-              lambda T, pi, L: _myopic(T, pi, L, weight=False),
-              "You averaged over contexts with equal weight; weight each context w by P(w)."),
-        Known("returns the block entropy H(L)", _block,
-              lambda c: (f"This is the block entropy H({c.args[2]}) of whole words of length "
-                         f"{c.args[2]}; h(L) is the entropy of the next token given the context, "
-                         "H(L) - H(L - 1)."), cause="block entropy"),
-        Known("returns the block entropy per token H(L) / L",
-              lambda T, pi, L: _block(T, pi, L) / L,
-              lambda c: (f"This is H({c.args[2]}) / {c.args[2]}, the block entropy per token (it "
-                         "approaches the entropy rate from above, more slowly). h(L) is the "
-                         "entropy of the next token given the context, H(L) - H(L - 1)."),
-              cause="block entropy per token"),
-    ),
+    mistakes=knowns(
+        ("measures in bits", lambda T, pi, L: _myopic(T, pi, L, log=np.log2), "You computed in "
+         "bits (np.log2); the loss yardstick is in nats, like torch's cross-entropy: np.log."),
+        ("conditions on L tokens", lambda T, pi, L: _myopic(T, pi, L + 1), _off_by(
+            1, "h", "the context has L - 1 tokens, so enumerate words of length L - 1 and take "
+            "the entropy of the token after them."), "context has L - 1 tokens"),
+        ("conditions on L - 2 tokens", lambda T, pi, L: _myopic(T, pi, max(L - 1, 1)),
+         _off_by(-1, "h", "the context has L - 1 tokens, not L - 2."), r"This is h\(\d+\)"),
+        ("takes the entropy of the belief, not of the next token", lambda T, pi, L: _uncertainty(
+            T, pi, L - 1, log=np.log), "You took the entropy of the belief over hidden states "
+         "(Exercise 2.4's state uncertainty, in nats). Use the next-token distribution "
+         "eta T^(x) 1: different states can predict the same token."),
+        ("averages over contexts with equal weight", lambda T, pi, L: _myopic(
+            T, pi, L, weight=False), "You averaged over contexts with equal weight; weight each "
+         "context w by P(w)."),
+        ("returns the block entropy H(L)", _block, lambda c: "This is the block entropy "
+         f"H({c.args[2]}) of whole words; h(L) is the entropy of the next token given the "
+         "context, H(L) - H(L - 1).", "block entropy"),
+        ("returns the block entropy per token H(L) / L", lambda T, pi, L: _block(T, pi, L) / L,
+         lambda c: f"This is H({c.args[2]}) / {c.args[2]}, the block entropy per token (it "
+         "approaches the entropy rate from above, more slowly). h(L) is H(L) - H(L - 1).",
+         "block entropy per token")),
     advice="Sum, over contexts w of length L - 1 with P(w) > 0, P(w) times the entropy (in "
            "nats) of the next-token distribution after w.",
     summary=lambda n: (f"Correct on {n} (process, L) pairs, including h(1) (empty context) and "
@@ -393,13 +351,12 @@ def _loss_cases():
     z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
     cases = [("Z1R, tokens 0110110", z1r, [0, 1, 1, 0, 1, 1, 0]),
              ("RRXOR, tokens 011101", rrxor, [0, 1, 1, 1, 0, 1])]
-    for name, hmm, length in [("Mess3", mess3, 11), ("Mess3", mess3, 4),
-                              ("the even process (p = 0.3)", processes.even_process(0.3), 8)]:
-        toks = hmm.sample(1, length, seed=int(rng.integers(1 << 30)))[0][0]
-        cases.append((f"{name}, {length} sampled tokens", hmm, toks.tolist()))
+    cases += [(f"{name}, {length} sampled tokens", hmm, _sampled(hmm, length, rng))
+              for name, hmm, length in [("Mess3", mess3, 11), ("Mess3", mess3, 4), (
+                  "the even process (p = 0.3)", processes.even_process(0.3), 8)]]
     for name, hmm in random_hmms(218, 3, max_states=4):
-        toks = hmm.sample(1, int(rng.integers(3, 8)), seed=int(rng.integers(1 << 30)))[0][0]
-        cases.append((f"{name}, tokens {toks.tolist()}", hmm, toks.tolist()))
+        toks = _sampled(hmm, int(rng.integers(3, 8)), rng)
+        cases.append((f"{name}, tokens {toks}", hmm, toks))
     return [(f"For {name}", (h.T, h.stationary(), w)) for name, h, w in cases]
 
 
@@ -410,47 +367,38 @@ def _loss_reference(T, pi, tokens):
 
 
 check_ideal_losses = Exercise(
-    helpers=("belief_trajectory", "next_token_distribution"),
     name="ideal_losses", signature="ideal_losses(T, pi, tokens) -> (n,)",
-    cases=_loss_cases, reference=_loss_reference, mistakes=(
-        Known("predicts from the belief one token behind", lambda T, pi, w: _losses(T, pi, w, 0),
-              "Your belief lags one token behind: at position p you used row p of the "
-              "trajectory (the belief *before* x_{p+1}). Position p has read x_1..x_{p+1}, so "
-              "its belief is row p + 1; row 0, the prior, belongs to no position."),
-        Known("predicts the token it just read", lambda T, pi, w: _losses(T, pi, w, 0, 0),
-              "You scored each position on the token it has just read: entry p is "
-              "-ln P(x_{p+1} | x_1..x_p). Position p predicts the *next* token x_{p+2} = "
-              "tokens[p + 1] from the belief after x_1..x_{p+1} (row p + 1)."),
-        Known("also scores the first token", lambda T, pi, w: _losses(T, pi, w, 0, 0, extra=1),
-              "You returned one loss per token, the first being -ln P(x_1) under pi. No "
-              "position predicts x_1 (there is no beginning-of-sequence token): position p has "
-              "read x_1..x_{p+1} and is scored on x_{p+2}, so there are n = len(tokens) - 1 "
-              "losses."),
-        Known("uses a belief that has seen the target", lambda T, pi, w: _losses(T, pi, w, 2),
-              "Your belief is one token ahead: at position p you used the belief after x_{p+2}, "
-              "the very token being predicted. A causal model cannot see its target; use row "
-              "p + 1 of the trajectory."),
-        Known("measures in bits", lambda T, pi, w: _losses(T, pi, w, log=np.log2),
-              "You used log base 2. Losses are in nats, like torch's cross-entropy: use np.log."),
-        Known("returns the probability", lambda T, pi, w: np.exp(-_losses(T, pi, w)),
-              "You returned the probability P(x_{p+2} | past) instead of the loss "
-              "-ln P(x_{p+2} | past)."),
-        Known("scores the probability of the whole prefix",
-              lambda T, pi, w: _losses(T, pi, w, joint=True),
-              "You returned -ln P(x_1..x_{p+2}), the loss of the whole prefix. The loss at "
-              "position p is conditional on the past: -ln P(x_{p+2} | x_1..x_{p+1}), the "
-              "probability of one token under the normalised belief."),
-        Known("uses column-convention beliefs",
-              lambda T, pi, w: _losses(T, pi, w, step=lambda T, b, x: _safe(T[x] @ b)),
-              "The positions and targets are right, but the beliefs are not: they were updated "
-              "as `T[x] @ belief` (column convention). Rows of T[x] are the current state, so "
-              "the update is `belief @ T[x]` (see the checker of Exercise 2.3)."),
-        Known("uses net-matrix beliefs",
-              lambda T, pi, w: _losses(T, pi, w, step=lambda T, b, x: b @ T.sum(0)),
-              "Every entry is -ln P(x) under the prior pi: your beliefs never took the tokens "
-              "into account. Update along the sequence (your belief_trajectory) and predict from "
-              "row p + 1."),
-    ),
+    helpers=("belief_trajectory", "next_token_distribution"), cases=_loss_cases,
+    reference=_loss_reference, mistakes=knowns(
+        ("predicts from the belief one token behind", lambda T, pi, w: _losses(T, pi, w, 0),
+         "Your belief lags one token behind: at position p you used row p of the trajectory "
+         "(before x_{p+1}). Position p has read x_1..x_{p+1}: its belief is row p + 1; row 0, "
+         "the prior, belongs to no position."),
+        ("predicts the token it just read", lambda T, pi, w: _losses(T, pi, w, 0, 0), "You scored "
+         "each position on the token it has just read, -ln P(x_{p+1} | x_1..x_p). Position p "
+         "predicts the *next* token x_{p+2} = tokens[p + 1] from row p + 1."),
+        ("also scores the first token", lambda T, pi, w: _losses(T, pi, w, 0, 0, extra=1),
+         "You returned one loss per token, the first -ln P(x_1) under pi. No position predicts "
+         "x_1 (no beginning-of-sequence token): position p is scored on x_{p+2}, so there are "
+         "n = len(tokens) - 1 losses."),
+        ("uses a belief that has seen the target", lambda T, pi, w: _losses(T, pi, w, 2), "Your "
+         "belief is one token ahead: at position p you used the belief after x_{p+2}, the token "
+         "being predicted. A causal model cannot see its target: use row p + 1."),
+        ("measures in bits", lambda T, pi, w: _losses(T, pi, w, log=np.log2), "You used log base "
+         "2. Losses are in nats, like torch's cross-entropy: use np.log."),
+        ("returns the probability", lambda T, pi, w: np.exp(-_losses(T, pi, w)), "You returned "
+         "the probability P(x_{p+2} | past) instead of the loss -ln P(x_{p+2} | past)."),
+        ("scores the probability of the whole prefix", lambda T, pi, w: _losses(
+            T, pi, w, joint=True), "You returned -ln P(x_1..x_{p+2}), the loss of the whole "
+         "prefix. The loss at position p is conditional: -ln P(x_{p+2} | x_1..x_{p+1})."),
+        ("uses column-convention beliefs", lambda T, pi, w: _losses(
+            T, pi, w, step=lambda T, b, x: _safe(T[x] @ b)), "The positions and targets are "
+         "right, but the beliefs were updated as `T[x] @ belief` (column convention): the "
+         "update is `belief @ T[x]` (see Exercise 2.3)."),
+        ("uses net-matrix beliefs", lambda T, pi, w: _losses(
+            T, pi, w, step=lambda T, b, x: b @ T.sum(0)), "Every entry is -ln P(x) under the "
+         "prior: your beliefs never took the tokens into account. Update along the sequence "
+         "(your belief_trajectory) and predict from row p + 1.")),
     advice=lambda c: (("Your losses contain inf or NaN, so some token was given probability 0: "
                        "a sign of the wrong belief being used. " if not np.all(np.isfinite(
                            np.asarray(c.got, float))) else "")
