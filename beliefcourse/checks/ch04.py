@@ -1,5 +1,4 @@
-"""Exercises of practice notebook 04 (training a small transformer), declared for the registry
-(:mod:`beliefcourse.checks._core`). torch is imported inside functions (imports stay light)."""
+"""Exercises of practice notebook 04 (training a transformer); torch is imported lazily."""
 
 from __future__ import annotations
 
@@ -18,11 +17,10 @@ __all__ = ["EXERCISES", "check_causal_attention", "check_exact_loss", "check_inf
 
 
 # ---------------------------------------------------------------------------- 4.1 attention
-def _attn(q, k, v, *, scale="sqrt", mask="causal", axis=-1, fill=-math.inf, after=False,
-          turn=False):
-    """Causal attention ``(z, pattern)``, and its typical mistakes (the switches)."""
+def _attn(q, k, v, *, scale=0.5, mask="causal", axis=-1, fill=-math.inf, after=False, turn=False):
+    """Causal attention ``(z, pattern)`` (scores / d_head ** scale), and its typical mistakes."""
     L, d = q.shape[-2], q.shape[-1]
-    s = q @ k.transpose(-1, -2) / {"sqrt": math.sqrt(d), "none": 1.0, "d": float(d)}[scale]
+    s = q @ k.transpose(-1, -2) / d ** scale
     up = q.new_ones(L, L).bool().triu
     m = {"causal": up(1), "strict": up(0), "reversed": up(1).T, "none": up(L)}[mask]
     p = s.softmax(axis).masked_fill(m, 0.0) if after else s.masked_fill(m, fill).softmax(axis)
@@ -44,14 +42,12 @@ def _attention_out(out, what):
     if rows:
         raise Mistake(f"{what}: the pattern of query positions {rows} is NaN. " + (
             "Your mask hides the diagonal too, so position 0 reads nothing (a softmax of all "
-            "-inf): mask s > p only, `triu(1)`, not `triu(0)`." if rows == [0] else "A row "
-            "must keep at least one finite score; check the mask and any division."))
+            "-inf): use `triu(1)`, not `triu(0)`." if rows == [0] else "Check the mask."))
     return np.concatenate([pattern, z], axis=-1)
 
 
 def _attention_cases():
     import torch
-
     gen = torch.Generator().manual_seed(404)
     return [(f"For q, k, v of shape {s} (each row: the pattern, then z)",
              tuple(torch.randn(*s, generator=gen, dtype=torch.float64) * 1.5 for _ in range(3)))
@@ -77,15 +73,13 @@ check_causal_attention = Exercise(
               r"positions \[0\] is NaN.*triu\(1\)"),
         Known("softmax over the query axis", partial(_attn, axis=-2), "Your softmax runs over "
               "the queries (the *columns* sum to 1): normalise over the keys, `softmax(dim=-1)`."),
-        Known("forgets to scale by sqrt(d_head)", partial(_attn, scale="none"), "You forgot to "
+        Known("forgets to scale by sqrt(d_head)", partial(_attn, scale=0), "You forgot to "
               "divide the scores by sqrt(d_head), which keeps the softmax from saturating."),
-        Known("scales by d_head", partial(_attn, scale="d"),
-              "You divided the scores by d_head; divide by sqrt(d_head)."),
+        Known("scales by d_head", partial(_attn, scale=1), "You divided by d_head, not its root."),
         Known("masks after the softmax", partial(_attn, after=True), "Your rows do not sum to "
               "1: you zeroed the future *after* the softmax. Mask with -inf *before* it."),
-        Known("multiplies the transposed pattern with v", partial(_attn, turn=True), "Your "
-              "pattern is right but z is not: you multiplied the *transposed* pattern with v "
-              "(position p sums values of positions s >= p). z = pattern @ v."),
+        Known("multiplies the transposed pattern with v", partial(_attn, turn=True), "You "
+              "multiplied v by the *transposed* pattern (p reads values at s >= p): pattern @ v."),
         Known("returns (pattern, z)", lambda q, k, v: _attn(q, k, v)[::-1], None, r"\(pattern, z"),
         Known("returns only z", lambda q, k, v: _attn(q, k, v)[0], None, r"\(z, pattern\)"),
     ))
@@ -93,25 +87,20 @@ check_causal_attention = Exercise(
 
 # ---------------------------------------------------------------------------- 4.2 influence
 def leaky_model(model, lookahead: int | None = None):
-    """A copy of ``model`` whose attention may read ahead: ``lookahead=None`` removes the causal
-    mask altogether, ``lookahead=k`` lets position p read positions up to p + k."""
+    """A copy of ``model`` whose position p may read up to p + ``lookahead`` (None: all of them)."""
     leaky = copy.deepcopy(model)
-    for block in leaky.blocks:
-        f = block.attn.future
-        f.copy_(f.new_zeros(f.shape) if lookahead is None
-                else f.new_ones(f.shape).triu(lookahead + 1))
+    for f in (block.attn.future for block in leaky.blocks):
+        f.copy_(f.new_ones(f.shape).triu(len(f) if lookahead is None else lookahead + 1))
     return leaky.eval()
 
 
-def _influence(model, tokens, *, one=False, probs=False, total=False, signed=False,
-               inplace=False):
+def _influence(model, tokens, *, one=False, probs=False, total=False, signed=False, inplace=False):
     """The influence matrix, and its typical mistakes (the switches)."""
     def f(x):
         logits = model(x[None])[0].detach().double()
         return logits.softmax(-1) if probs else logits
-    L, V, base = len(tokens), model.cfg.d_vocab, f(tokens)
-    out = np.zeros((L, L))
-    for t in range(L):
+    out, V, base = np.zeros((len(tokens),) * 2), model.cfg.d_vocab, f(tokens)
+    for t in range(len(tokens)):
         was = int(tokens[t])
         for v in [(was + 1) % V] if one else [u for u in range(V) if u != was]:
             x = tokens if inplace else tokens.clone()
@@ -125,7 +114,6 @@ def _influence_cases():
     import torch
 
     from ..model import TransformerConfig, build_model
-
     small = build_model(TransformerConfig(n_layers=2, d_model=16, n_heads=2, d_head=4, d_mlp=32,
                                           n_ctx=6, d_vocab=3), seed=5).eval()
     binary = build_model(TransformerConfig(n_layers=1, d_model=16, n_heads=1, d_head=8, d_mlp=32,
@@ -155,9 +143,8 @@ check_influence = Exercise(
               "summed the change over the vocabulary; take the largest, `.abs().amax(-1)`."),
         Known("keeps the sign of the change", partial(_influence, signed=True), "You took the "
               "largest *signed* change; a logit that goes down has changed too: use `.abs()`."),
-        Known("edits `tokens` in place", partial(_influence, inplace=True), "You changed the "
-              "`tokens` you were given, so later substitutions start from a modified sequence: "
-              "modify a copy, `x = tokens.clone()`."),
+        Known("edits `tokens` in place", partial(_influence, inplace=True), "You edited "
+              "`tokens` in place, so later substitutions start from a changed sequence: clone it."),
         Known("reduces over the changed position", lambda m, x: _influence(m, x).max(0),
               "You reduced over the changed position t: return the whole (L, L) matrix."),
     ))
@@ -180,8 +167,7 @@ check_relative_loss = Exercise(
     summary=lambda n: f"Correct on {n} cases: position p is divided by h(p + 2) = h[p + 1].",
     mistakes=(
         Known("divides by h(p + 1) (off-by-one position)", lambda loss, h: loss / h[:-1],
-              "You divided position p by h(p + 1), one position too early. Position p has read "
-              "p + 1 tokens and predicts token p + 2: divide by h(p + 2) = h[p + 1], h[1:]."),
+              "You divided by h(p + 1): position p predicts token p + 2, so use h(p + 2), h[1:]."),
         Known("inverts the ratio", lambda loss, h: h[1:] / loss, "You divided the floor by "
               "the loss; the relative loss is loss / floor, which is >= 1 (1 is optimal)."),
         Known("subtracts the floor", lambda loss, h: loss - h[1:], "You returned the excess "
@@ -199,7 +185,6 @@ check_relative_loss = Exercise(
 # ---------------------------------------------------------------------------- 4.4 exact loss
 def _exact_loss_cases():
     from ..data import ExactData
-
     rng, out = np.random.default_rng(7), []
     for label, N, L, X, scale, shift in [
             ("random logits", 40, 4, 3, 2.0, 0.0), ("random logits, 2 tokens", 25, 6, 2, 1.0, 0.0),
@@ -208,29 +193,26 @@ def _exact_loss_cases():
             ("a saturated model (logits 800 apart)", 10, 2, 3, 1.0, None)]:
         z = rng.normal(0, scale, (N, L, X)) + (shift or 0.0)
         z[..., 0] += 800.0 if shift is None else 0.0    # the softmax underflows to exactly 0
-        out.append((label, z, rng.dirichlet(np.ones(X), size=(N, L)), rng.dirichlet([0.5] * N)))
+        out.append((f"For {label}", (z, rng.dirichlet(np.ones(X), size=(N, L)),
+                                     rng.dirichlet([0.5] * N))))
     q = (data := ExactData(processes.mess3(), 4)).next_token_probs
-    out.append(("Mess3, all 81 contexts of 4 tokens", np.log(q) + rng.normal(0, 0.3, q.shape), q,
-                data.probs))
-    return [(f"For {label}", args) for label, *args in out]
+    return out + [("For Mess3, all 81 contexts of 4 tokens",
+                   (np.log(q) + rng.normal(0, 0.3, q.shape), q, data.probs))]
 
 
 def _finite_loss(value, what):
     arr = as_array(value, what)
     if not np.all(np.isfinite(arr)):
-        raise Mistake(f"{what}: your loss contains inf or NaN ({fmt(arr)}). Large logits "
-                      "overflow exp, and np.log(softmax(z)) is -inf where the softmax underflows "
-                      "to 0: use a stable log-softmax, z - max(z) - log(sum(exp(z - max(z)))), "
-                      "or scipy.special.log_softmax / torch.log_softmax.")
+        raise Mistake(f"{what}: your loss contains inf or NaN ({fmt(arr)}): exp overflows on "
+                      "large logits and np.log(softmax(z)) is -inf where the softmax underflows to "
+                      "0. Use a stable log-softmax (scipy.special.log_softmax, torch.log_softmax, "
+                      "or z - max(z) - log(sum(exp(z - max(z))))).")
     return arr
 
 
-def _per_sequence(z, n, axis=-1, log_q=log_softmax):
-    return -(n * log_q(z, axis)).sum(-1)
-
-
-def _exact_loss(z, n, p, **how):
-    return p @ _per_sequence(z, n, **how)
+def _exact_loss(z, n, p, axis=-1, log_q=log_softmax, weigh=np.matmul):
+    """The exact loss (``weigh(probs, loss per sequence)``), and its typical mistakes."""
+    return weigh(p, -(n * log_q(z, axis)).sum(-1))
 
 
 _quiet = np.errstate(all="ignore")      # the wrong answers' overflow and log(0) warnings
@@ -242,7 +224,7 @@ check_exact_loss = Exercise(
     summary=lambda n: f"Correct on {n} inputs, including logits around 1000 and logits 800 "
                       "apart (no overflow, no log(0)), and all 81 Mess3 contexts of 4 tokens.",
     mistakes=(
-        Known("weights the sequences uniformly", lambda z, n, p: _per_sequence(z, n).mean(0),
+        Known("weights the sequences uniformly", partial(_exact_loss, weigh=lambda p, x: x.mean(0)),
               "You averaged over sequences uniformly: weight each by its probability, `probs`."),
         Known("divides the weighted sum by N", lambda z, n, p: _exact_loss(z, n, p) / len(p),
               "You divided by N a second time (a mean of probs * loss): `probs` sums to 1, sum."),
@@ -260,7 +242,7 @@ check_exact_loss = Exercise(
             lambda z, a: np.log(np.exp(z) / np.exp(z).sum(a, keepdims=True)))), None, "overflow"),
         Known("averages over positions", lambda z, n, p: _exact_loss(z, n, p).mean(),
               "You returned a single number: return one loss per position."),
-        Known("returns one loss per sequence", lambda z, n, p: _per_sequence(z, n),
+        Known("returns one loss per sequence", partial(_exact_loss, weigh=lambda p, x: x),
               "You still have one loss per sequence: sum over sequences, weighted by `probs`."),
         Known("log-softmax over the sequence axis", partial(_exact_loss, axis=0), "You took the "
               "log-softmax over the sequences (axis 0); normalise over the vocabulary, axis=-1."),
@@ -269,8 +251,7 @@ check_exact_loss = Exercise(
 
 # ---------------------------------------------------------------------------- 4.5 training step
 def _step(order="zbs", factor=lambda logits, targets: 1, give=lambda loss: loss.item()):
-    """A training step that calls zero_grad (z), backward (b) and step (s) in ``order``, with
-    the loss ``train.batch_loss`` times ``factor``."""
+    """A step calling zero_grad (z), backward (b), step (s) in ``order``; batch_loss * factor."""
     from ..train import batch_loss
 
     def training_step(model, optimizer, inputs, targets):
@@ -288,7 +269,6 @@ def _trajectory(fn):
     import torch
 
     from ..model import TransformerConfig, build_model
-
     gen, out = torch.Generator().manual_seed(21), []
     for kind in ("sampled", "expected"):
         model = build_model(TransformerConfig(n_layers=1, d_model=16, n_heads=2, d_head=4,
@@ -301,9 +281,8 @@ def _trajectory(fn):
                        else (u / u.sum(-1, keepdim=True)).float())          # Dirichlet(1, 1, 1)
             value, label = fn(model, opt, inputs, targets), f"With {kind} targets, step {step + 1}"
             if getattr(value, "requires_grad", False):
-                raise Mistake(f"{label}: you returned the loss tensor, which keeps the whole "
-                              "computation graph alive (memory grows with every step). Return "
-                              "`loss.item()`.")
+                raise Mistake(f"{label}: you returned the loss tensor, which keeps the computation "
+                              "graph alive (memory grows every step): return `loss.item()`.")
             losses.append(as_float(value, f"{label}: training_step"))
             params.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
         out.append(np.concatenate([losses, torch.cat(params).double().numpy()]))
@@ -311,21 +290,18 @@ def _trajectory(fn):
 
 
 def _test_training_step(fn):
-    got, want = _trajectory(fn), _trajectory(_step())
-    if close(got, want, rtol=1e-5, atol=1e-6):
+    got, want, near = _trajectory(fn), _trajectory(_step()), partial(close, rtol=1e-5, atol=1e-6)
+    if near(got, want):
         return ("Correct for sampled and soft targets over three consecutive steps: the loss is "
                 "the mean before the update, gradients are cleared every step, one update each.")
     why = next((k.diagnosis for k in check_training_step.mistakes if k.diagnosis
                 and close(got, _trajectory(k.wrong), rtol=1e-4, atol=1e-6)), None)
-    n = len(got) // 2
-    i = n if close(got[:n], want[:n], rtol=1e-5, atol=1e-6) else 0
-    what = ("the parameters after your steps" if close(got[i:i + 3], want[i:i + 3], rtol=1e-5,
-                                                       atol=1e-6) else "the losses you returned")
-    raise Mistake(why or f"With {'soft' if i else 'sampled'} targets, {what} differ from the "
+    i = len(got) // 2 if near(got[:len(got) // 2], want[:len(got) // 2]) else 0
+    what = ["losses you returned", "parameters after your steps"][near(got[i:i + 3], want[i:i + 3])]
+    raise Mistake(why or f"With {'soft' if i else 'sampled'} targets, the {what} differ from the "
                   "reference (SGD, lr 0.1). Return the mean over batch and positions of -log "
-                  "q(target) (sampled) or -sum_x target(x) log q(x) (soft), computed before the "
-                  "update; call `optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()` "
-                  "in order.")
+                  "q(target) (soft: -sum_x target(x) log q(x)) before the update; call "
+                  "`optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()` in order.")
 
 
 check_training_step = Exercise(
@@ -335,19 +311,16 @@ check_training_step = Exercise(
         Known("never zeroes the gradients", _step("bs"), "Your first step was right and the next "
               "are not: the gradients *accumulated*. Call `optimizer.zero_grad()` every step."),
         Known("sums the loss instead of averaging", _step(factor=lambda z, y: z[..., 0].numel()),
-              "You back-propagated the *sum* over batch and positions, so your update is B * L "
-              "times too large: average (`.mean()`)."),
-        Known("returns the loss tensor", _step(give=lambda loss: loss), None,
-              r"graph.*loss\.item\(\)"),
-        Known("zeroes the gradients after backward", _step("bzs"), "The model's parameters did "
-              "not change: `optimizer.zero_grad()` between backward and step wipes the "
-              "gradients. Call zero_grad, backward, step, in that order."),
-        Known("forgets optimizer.step()", _step("zb"), "The model's parameters did not change: "
-              "the gradients were never applied. Call `optimizer.step()` after backward."),
+              "You summed over batch and positions (a step B * L times too large): take the mean."),
+        Known("returns the loss tensor", _step(give=lambda loss: loss), None, r"graph.*loss\.item"),
+        Known("zeroes the gradients after backward", _step("bzs"), "The parameters did not "
+              "change: zero_grad between backward and step wipes the gradients. Call zero_grad, "
+              "backward, step, in that order."),
+        Known("forgets optimizer.step()", _step("zb"), "The parameters did not change: the "
+              "gradients were never applied. Call `optimizer.step()` after backward."),
         Known("averages over the vocabulary too",
               _step(factor=lambda z, y: 1 / z.shape[-1] if y.is_floating_point() else 1),
-              "With soft targets, sum over the tokens and average over batch and positions, "
-              "`-(targets * log_q).sum(-1).mean()`, not `.mean()` over all three axes."),
+              "You averaged over the tokens too: `-(targets * log_q).sum(-1).mean()`."),
         Known("returns nothing", _step(give=lambda loss: None), None, r"returned None"),
         Known("returns the loss in bits", _step(give=lambda loss: loss.item() / math.log(2)),
               "The loss you returned is in bits; use natural logarithms (nats)."),
