@@ -1,6 +1,7 @@
 """Exercises of practice notebook 07 (constrained belief updates, paper b): Mess3 at several
 ``(x, α)``, RRXOR and seeded random HMMs; the references are the package's functions."""
 
+import copy
 from functools import reduce
 
 import numpy as np
@@ -19,8 +20,7 @@ __all__ = ["EXERCISES", "check_constrained_update", "check_fit_decay_rate",
 
 
 def _complex_list(values, decimals: int) -> str:
-    """Eigenvalues for a message, largest modulus first (LAPACK's order changes with the CPU's
-    kernels), no signed zeros: [1, -0.5+0.866i, -0.5-0.866i, 0]."""
+    """[1, -0.5+0.866i, 0]: largest modulus first (LAPACK's order is CPU-dependent), no -0."""
     zs = sorted(np.asarray(values, dtype=complex).ravel(),
                 key=lambda z: (-round(abs(z), 9), -round(z.real, 9), -round(z.imag, 9)))
     parts = [[round(float(v), decimals) + 0.0 for v in (z.real, z.imag)] for z in zs]
@@ -36,62 +36,54 @@ def _close(a, b):
 
 
 def _test_spectral_projectors(fn):
-    hmms = _mess3() + [("RRXOR", processes.rrxor())] + random_hmms(701, 4)
-    for label, T in ((f"For the net matrix of {n}", h.transition_matrix) for n, h in hmms):
+    for name, hmm in _mess3() + [("RRXOR", processes.rrxor())] + random_hmms(701, 4):
+        T, label = hmm.transition_matrix, f"For the net matrix of {name}"
+
+        def need(ok, text, label=label):
+            if not ok:
+                raise Mistake(f"{label}: {text}")
+
         S, answer, ref = len(T), fn(T.copy()), np.linalg.eigvals(T)
-        if not isinstance(answer, tuple) or len(answer) != 2:
-            raise Mistake(f"{label}: return a pair (eigenvalues, projectors), got "
-                          f"{type(answer).__name__}.")
+        need(isinstance(answer, tuple) and len(answer) == 2,
+             f"return a pair (eigenvalues, projectors), got {type(answer).__name__}.")
         values, projs = np.asarray(answer[0]), np.asarray(answer[1])
-        if values.shape != (S,) or projs.shape != (S, S, S):
-            raise Mistake(f"{label}: eigenvalues {describe_shapes(values.shape, (S,))}; projectors "
-                          f"{describe_shapes(projs.shape, (S, S, S))} (one S × S per eigenvalue).")
-        if np.abs(ref.imag).max() > 1e-9 and np.abs(np.imag(values)).max() < 1e-9:
-            raise Mistake(f"{label}: T has complex eigenvalues {_complex_list(ref, 3)} but yours "
-                          "are real: you dropped the imaginary parts. Keep them complex "
-                          "(RRXOR's e^(±2πi/3) is exactly what breaks the ansatz).")
-        if not np.allclose(np.sort_complex(np.round(values, 9)),       # complex: not `close`
-                           np.sort_complex(np.round(ref, 9)), rtol=1e-6, atol=1e-7):
-            raise Mistake(f"{label}: expected eigenvalues {_complex_list(ref, 4)}, got "
-                          f"{_complex_list(values, 4)}.")
-        if not close(np.abs(values), np.sort(np.abs(ref))[::-1], atol=1e-7):
-            raise Mistake(f"{label}: eigenvalues {_complex_list(values, 4)} are not sorted by "
-                          "decreasing modulus; sort them and the projectors with them.")
+        need(values.shape == (S,) and projs.shape == (S, S, S), f"eigenvalues "
+             f"{describe_shapes(values.shape, (S,))}; projectors "
+             f"{describe_shapes(projs.shape, (S, S, S))} (one S × S per eigenvalue).")
+        need(np.abs(ref.imag).max() < 1e-9 or np.abs(np.imag(values)).max() > 1e-9,
+             f"T has complex eigenvalues {_complex_list(ref, 3)} but yours are real: you dropped "
+             "the imaginary parts. Keep them (RRXOR's e^(±2πi/3) is what breaks the ansatz).")
+        need(np.allclose(np.sort_complex(np.round(values, 9)), np.sort_complex(np.round(ref, 9)),
+                         rtol=1e-6, atol=1e-7),                   # complex: not `close`
+             f"expected eigenvalues {_complex_list(ref, 4)}, got {_complex_list(values, 4)}.")
+        need(close(np.abs(values), np.sort(np.abs(ref))[::-1], atol=1e-7), f"eigenvalues "
+             f"{_complex_list(values, 4)} are not sorted by decreasing modulus; sort them (and "
+             "the projectors with them).")
         for k, (P, lam) in enumerate(zip(projs, values)):
-            where, eigen = f"{label}: projector {k}", _close(T @ P, lam * P)
-            if not eigen and _close(T @ P.T, lam * P.T):
-                raise Mistake(f"{where} is the transpose of the right one: P_k = r_k l_k, a "
-                              "column (a column of V) times a row (a row of V⁻¹), so T P_k = λ_k "
-                              "P_k.")
-            if not eigen:
-                raise Mistake(f"{where} is not an eigen-projector of eigenvalue "
-                              f"{_complex_list([lam], 4)[1:-1]}: T P ≠ λP.")
-            if _close(P @ P, P):
-                continue
-            if np.allclose(P, P.T, atol=1e-9) and not np.allclose(T, T.T):
-                raise Mistake(f"{where} is symmetric but not idempotent (P P ≠ P): you used "
-                              "r_k r_kᵀ. For a non-symmetric T use the left eigenvector l_k, a "
-                              "row of V⁻¹: P_k = outer(V[:, k], inv(V)[k]).")
-            c = np.trace(P @ P) / np.trace(P) if abs(np.trace(P)) > 1e-12 else np.nan
-            raise Mistake(f"{where} is not idempotent" + (    # never quote c: LAPACK's scale
+            eigen, idempotent, trace = _close(T @ P, lam * P), _close(P @ P, P), np.trace(P)
+            need(eigen or not _close(T @ P.T, lam * P.T), f"projector {k} is the transpose of "
+                 "the right one: P_k = r_k l_k, a column of V times a row of V⁻¹.")
+            need(eigen, f"projector {k} is not an eigen-projector of eigenvalue "
+                 f"{_complex_list([lam], 4)[1:-1]}: T P ≠ λP.")
+            need(idempotent or not np.allclose(P, P.T, atol=1e-9) or np.allclose(T, T.T),
+                 f"projector {k} is symmetric but not idempotent (P P ≠ P): you used r_k r_kᵀ. "
+                 "For a non-symmetric T use the left eigenvector l_k, a row of V⁻¹: P_k = "
+                 "outer(V[:, k], inv(V)[k]).")
+            multiple = abs(trace) > 1e-12 and _close(P @ P, np.trace(P @ P) / trace * P)
+            need(idempotent, f"projector {k} is not idempotent" + (  # never quote LAPACK's scale
                 ": P P is a multiple of P, so the eigenvectors are not scaled to each other. "
-                "Scale the left eigenvector so that l_k · r_k = 1" if np.isfinite(c) and _close(
-                    P @ P, c * P) else " (P P ≠ P): build it as r_k l_k with l_k · r_k = 1")
-                + " (the rows of V⁻¹ are).")
-        if not _close(projs.sum(0), np.eye(S)):
-            symmetric = all(np.allclose(P, P.T, atol=1e-9) for P in projs)
-            raise Mistake(f"{label}: the projectors do not add up to the identity" + (
-                ", and each is symmetric: you used r_k r_kᵀ (eigenvectors of a repeated "
-                "eigenvalue need not be orthogonal)" if symmetric else "") + "; take the left "
-                "eigenvectors l_k as the rows of V⁻¹: P_k = outer(V[:, k], inv(V)[k]).")
-        if not _close(np.einsum("k,kij->ij", values, projs), T):
-            raise Mistake(f"{label}: Σ λ_k P_k does not give back T.")
+                "Scale the left eigenvector so that l_k · r_k = 1" if multiple else
+                " (P P ≠ P): build it as r_k l_k with l_k · r_k = 1") + " (the rows of V⁻¹ are).")
+        need(_close(projs.sum(0), np.eye(S)), "the projectors do not add up to the identity" + (
+            ", and each is symmetric: you used r_k r_kᵀ (eigenvectors of a repeated eigenvalue "
+            "need not be orthogonal)" if all(np.allclose(P, P.T, atol=1e-9) for P in projs)
+            else "") + "; take the left eigenvectors l_k as the rows of V⁻¹.")
+        need(_close(np.einsum("k,kij->ij", values, projs), T), "Σ λ_k P_k does not give back T.")
     return ("eigenvalues sorted by modulus, and projectors that are idempotent, add up to I and "
             "rebuild T, on Mess3, RRXOR (complex) and random HMMs.")
 
 
 def _projectors(T, order="desc", kind="inverse", real=False):
-    """A spectral decomposition with one known mistake."""
     values, V = np.linalg.eig(T)
     idx = {"desc": np.argsort(-np.abs(values), kind="stable"),
            "asc": np.argsort(np.abs(values), kind="stable")}.get(order, range(len(T)))
@@ -121,16 +113,12 @@ check_spectral_projectors = Exercise(
 
 
 def _update_cases():
-    rng = np.random.default_rng(703)
-    cases = []
-    for (name, hmm), x in zip(_mess3(), (0.15, 0.5, 0.05)):
-        tokens = hmm.sample(1, 6, seed=rng)[0][0]
-        cases.append((f"For {name}, tokens {tokens.tolist()}, rate ζ = {1 - 3 * x:+.2f}",
-                      (hmm.T, hmm.stationary(), tokens, 1 - 3 * x)))
-    for name, hmm in random_hmms(702, 3):
-        tokens, rate = hmm.sample(1, 5, seed=rng)[0][0], float(rng.uniform(-0.8, 0.8))
-        cases.append((f"For {name}, tokens {tokens.tolist()}, rate {rate:.3f}",
-                      (hmm.T, hmm.stationary(), tokens, rate)))
+    rng, cases = np.random.default_rng(703), []
+    for (name, hmm), x in zip(_mess3() + random_hmms(702, 3), (0.15, 0.5, 0.05, 0, 0, 0)):
+        tokens = hmm.sample(1, 6 if x else 5, seed=rng)[0][0]
+        rate = 1 - 3 * x if x else float(rng.uniform(-0.8, 0.8))
+        cases.append((f"For {name}, tokens {tokens.tolist()}, rate " + (
+            f"ζ = {rate:+.2f}" if x else f"{rate:.3f}"), (hmm.T, hmm.stationary(), tokens, rate)))
     return cases
 
 
@@ -235,8 +223,8 @@ check_heads_needed = Exercise(
               "token, which the residual stream already holds; it needs no head.",
               recognise=lambda c: bool(np.any(np.abs(np.linalg.eigvals(c.args[0])) < 1e-9)
                                        and c.got - c.expected in (1, 2))),
-        Known("counts the eigenvalue 1", lambda T: _heads(T, count_one=True), "You counted the "
-              "eigenvalue 1: it is the stationary part 1π, shared by every update; no head."),
+        Known("counts the eigenvalue 1", lambda T: _heads(T, count_one=True),
+              "You counted the eigenvalue 1: the stationary part 1π, in every update; no head."),
         Known("one head per eigenvalue whatever its sign", lambda T: _heads(T, ignore_sign=True),
               "A negative eigenvalue λ gives weights λ^n of alternating sign; softmax weights "
               "are positive, so it needs two heads (even and odd distances, opposite OV signs)."),
@@ -253,7 +241,6 @@ check_heads_needed = Exercise(
 
 
 def _ov_cases():
-    """A small two-head model with random biases and LayerNorm parameters (seeded)."""
     import torch
 
     from ..model import TransformerConfig, build_model
@@ -271,24 +258,19 @@ def _ov_cases():
 
 def _ov(model, ln="sum", bias_v=True, add_bo=False, pos=True, block=2, transpose_o=False,
         interleave=False):
-    """OV vectors with one known mistake, in float64."""
     import torch
 
-    blk, H, dh = model.blocks[0], model.cfg.n_heads, model.cfg.d_head
+    blk, H, dh = (m := copy.deepcopy(model).double()).blocks[0], m.cfg.n_heads, m.cfg.d_head
     with torch.no_grad():
-        E, P = model.embed.weight.double()[None], model.pos_embed.weight.double()[:, None]
-        norm = (lambda v: torch.nn.functional.layer_norm(
-            v, blk.ln1.normalized_shape, blk.ln1.weight.double(), blk.ln1.bias.double(),
-            blk.ln1.eps)) if ln else (lambda v: v)
-        x = norm(E) + norm(P) if ln == "parts" else norm(E + P if pos else E.expand(
-            P.shape[0], -1, -1))
-        W, bias = blk.attn.qkv.weight.double(), blk.attn.qkv.bias.double()
-        Wo, out = blk.attn.out.weight.double(), []
+        E, P, norm = m.embed.weight[None], m.pos_embed.weight[:, None], blk.ln1 if ln else None
+        x = norm(E) + norm(P) if ln == "parts" else (norm or (lambda v: v))(
+            E + P if pos else E.expand(P.shape[0], -1, -1))
+        W, bias, Wo, out = blk.attn.qkv.weight, blk.attn.qkv.bias, blk.attn.out.weight, []
         for h in range(H):
             rows = (np.arange(dh) * H + h) if interleave else np.arange(h * dh, (h + 1) * dh)
             v = x @ W[block * H * dh + rows].T + (bias[block * H * dh + rows] if bias_v else 0)
             o = v @ (Wo[rows, :].T if transpose_o else Wo[:, rows]).T
-            out.append(o + blk.attn.out.bias.double() if add_bo else o)
+            out.append(o + blk.attn.out.bias if add_bo else o)
     return torch.stack(out).numpy()
 
 
@@ -341,10 +323,6 @@ def _decay_cases():
                    (out[1][1][0], np.array([2, 4, 6])))]
 
 
-def _fit(x, y):                                      # slope, intercept
-    return np.polyfit(x, y, 1)
-
-
 def _ratios(c):
     (a, d), out = c.args, c.got
     return any(close(out, np.mean(v)) for v in (
@@ -353,46 +331,41 @@ def _ratios(c):
 
 
 def _linear(c):
-    (m, c0), out = _fit(c.args[1], c.args[0][c.args[1]]), c.got
+    (m, c0), out = np.polyfit(c.args[1], c.args[0][c.args[1]], 1), c.got
     return any(close(out, v) for v in (np.exp(m), m, 1 + m, -m, 1 + m / c0))
 
 
 check_fit_decay_rate = Exercise(
     name="fit_decay_rate", signature="fit_decay_rate(attention (n,), distances (k,)) -> float",
-    cases=_decay_cases, reference=lambda a, d: decay_rate(a[d], d), convert=as_float, mistakes=(
-        Known("fits the attention on a linear scale", lambda a, d: np.exp(_fit(d, a[d])[0]),
-              "You fitted the attention itself with a straight line; geometric decay is a "
-              "straight line in log(attention): fit log a_d = c + d log r.", recognise=_linear),
-        Known("returns the slope, not the rate", lambda a, d: _fit(d, np.log(a[d]))[0],
-              "You returned the slope log r; return the rate r = exp(slope)."),
-        Known("uses the first entries, not the given distances",
-              lambda a, d: decay_rate(a[:len(d)], d),
-              "You used the first entries of the attention: index attention[distances]."),
-        Known("indexes attention[d - 1]", lambda a, d: decay_rate(a[d - 1], d),
-              "You read attention[d − 1]: the profile starts at distance 0 (the current token), "
-              "so distance d is attention[d]."),
-        Known("ignores the distances given", lambda a, d: decay_rate(a, np.arange(len(a))),
-              "You fitted every entry of the profile and ignored `distances` (distance 0 is set "
-              "apart; a head may attend to even distances only): fit attention[distances].",
-              recognise=lambda c: any(close(c.got, decay_rate(c.args[0][k:], np.arange(
-                  k, len(c.args[0])))) for k in (0, 1))),
-        Known("uses one ratio", lambda a, d: a[d[1]] / a[d[0]], "You used one ratio of "
-              "neighbouring values, at the mercy of noise: fit all the given distances."),
-        Known("averages the ratios", lambda a, d: np.mean(a[d[1:]] / a[d[:-1]]), "You averaged "
-              "the ratios of neighbouring values: fit log a_d = c + d log r by least squares.",
-              recognise=_ratios),
-        Known("uses the two endpoints only", lambda a, d: (a[d[-1]] / a[d[0]]) ** (
-            1 / (d[-1] - d[0])), "You used only the first and last distances, at the mercy of "
-              "their noise: fit all the given distances by least squares."),
-        Known("fits the reversed profile", lambda a, d: decay_rate(a[::-1][d], d),
-              "You reversed the profile: attention[d] is already the weight d steps back."),
-        Known("regresses distance on log attention", lambda a, d: np.exp(
-            1 / _fit(np.log(a[d]), d)[0]), "You regressed distance on log attention; regress "
-              "log attention on distance (np.polyfit(distances, np.log(a[distances]), 1))."),
-        Known("fits log10 but undoes it with exp", lambda a, d: np.exp(_fit(d, np.log10(a[d]))[0]),
-              "You mixed logarithms, log10 for the fit and exp to undo it: use np.log with "
-              "np.exp (or 10 ** slope with log10)."),
-    ),
+    cases=_decay_cases, reference=lambda a, d: decay_rate(a[d], d), convert=as_float,
+    mistakes=tuple(Known(*k) for k in [
+        ("fits the attention on a linear scale", lambda a, d: np.exp(np.polyfit(d, a[d], 1)[0]),
+         "You fitted the attention itself with a straight line; geometric decay is a straight "
+         "line in log(attention): fit log a_d = c + d log r.", "", _linear),
+        ("returns the slope, not the rate", lambda a, d: np.polyfit(d, np.log(a[d]), 1)[0],
+         "You returned the slope log r; return the rate r = exp(slope)."),
+        ("uses the first entries, not the given distances", lambda a, d: decay_rate(a[:len(d)], d),
+         "You used the first entries of the attention: index attention[distances]."),
+        ("indexes attention[d - 1]", lambda a, d: decay_rate(a[d - 1], d), "You read attention"
+         "[d − 1]: the profile starts at distance 0, so distance d is attention[d]."),
+        ("ignores the distances given", lambda a, d: decay_rate(a, np.arange(len(a))),
+         "You fitted every entry and ignored `distances` (distance 0 is set apart; a head may "
+         "attend to even distances only).", "", lambda c: any(close(c.got, decay_rate(
+             c.args[0][k:], np.arange(k, len(c.args[0])))) for k in (0, 1))),
+        ("uses one ratio", lambda a, d: a[d[1]] / a[d[0]], "You used one ratio of neighbouring "
+         "values, at the mercy of noise: fit all the given distances by least squares."),
+        ("averages the ratios", lambda a, d: np.mean(a[d[1:]] / a[d[:-1]]), "You averaged the "
+         "ratios of neighbouring values: fit log a_d = c + d log r by least squares.", "", _ratios),
+        ("uses the two endpoints only", lambda a, d: (a[d[-1]] / a[d[0]]) ** (1 / (d[-1] - d[0])),
+         "You used only the first and last distances: fit all of them by least squares."),
+        ("fits the reversed profile", lambda a, d: decay_rate(a[::-1][d], d),
+         "You reversed the profile: attention[d] is already the weight d steps back."),
+        ("regresses distance on log attention", lambda a, d: np.exp(
+            1 / np.polyfit(np.log(a[d]), d, 1)[0]),
+         "You regressed distance on log attention; regress log attention on distance."),
+        ("fits log10 but undoes it with exp", lambda a, d: np.exp(
+            np.polyfit(d, np.log10(a[d]), 1)[0]),
+         "You mixed logarithms, log10 for the fit and exp to undo it: use np.log with np.exp.")]),
     advice="Fit log(attention[distances]) = c + distances · log r by least squares and "
            "return r.",
     summary="the least-squares log-linear rate, on clean, noisy and even-distance profiles.")
@@ -419,17 +392,13 @@ def _labelled(T, pi, t, own=False):
         np.matmul, [T[t[s - 1]]] * (d - s) if own else [T[x] for x in t[s:d]], u))
 
 
-def _zeta(T):
-    eig = np.linalg.eigvals(T.sum(0))
-    return eig[np.argsort(-np.abs(eig))][1].real
-
-
 check_propagated_update = Exercise(
     name="propagated_update", signature="propagated_update(T, pi, tokens) -> r (L, S)",
     cases=_propagated_cases, process_first=0,
     reference=lambda T, pi, tokens: constrained_update(HMM(T), tokens), mistakes=(
         Known("uses the second eigenvalue as a scalar rate",
-              lambda T, pi, t: constrained_update(HMM(T), t, _zeta(T)),
+              lambda T, pi, t: constrained_update(HMM(T), t, sorted(
+                  np.linalg.eigvals(T.sum(0)), key=lambda z: -abs(z))[1].real),
               "You replaced T^(d−s) by (second eigenvalue)^(d−s), right only when T = ζI + "
               "(1−ζ)1π (Mess3): propagate with the matrix power, u_x @ matrix_power(T, d − s)."),
         Known("propagates with the labelled matrices T[x]", _labelled, recognise=lambda c: any(
