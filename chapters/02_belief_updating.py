@@ -233,7 +233,7 @@ def label_steps(ax, path, min_gap=0.1):
         ax.annotate(text, rightmost, xytext=(6, 4), textcoords="offset points", fontsize=9)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
+fig, axes = plt.subplots(1, 3, figsize=(12.5, 4.2))
 plotting.plot_belief_path(z1r_path, ax=axes[0], labels=z1r.state_names,
                           title=f"Z1R: certain after {first_corner} tokens")
 plotting.plot_belief_path(mess3_path, ax=axes[1], labels=mess3.state_names, number_steps=False,

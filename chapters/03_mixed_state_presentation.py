@@ -737,7 +737,7 @@ for k, row in zip(pair, two):
 #
 # So finding RRXOR's 36-point geometry in a transformer would be evidence of something the
 # training objective does not demand. Shai et al. report that they found it not in any single
-# layer but in the residual streams of all layers concatenated; chapter 05 asks how much of
+# layer but in the residual streams of all layers concatenated; chapter 05b asks how much of
 # that a probe with so many inputs could find in *any* network.
 
 # %% [markdown]

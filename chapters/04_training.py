@@ -582,7 +582,7 @@ show(f"evaluated at steps: {steps.tolist()}")
 shown = [int(np.searchsorted(steps, s)) for s in (25, 100, 400, 2000)]
 colors = plt.cm.viridis(np.linspace(0, 0.85, len(shown)))
 
-fig, axes = plt.subplots(1, 3, figsize=(15, 3.9))
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
 for c, i in zip(colors, shown):
     axes[0].plot(range(10), loss_pp[i], "o-", ms=3, color=c, label=f"step {steps[i]}")
     axes[1].semilogy(range(10), rel_pp[i] - 1, "o-", ms=3, color=c, label=f"step {steps[i]}")

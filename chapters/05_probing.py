@@ -469,7 +469,7 @@ print(f"all tokens, one map per position:     held-out MSE {mse_pp:.4f}, "
 # belief:
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(14, 3.9))
+fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
 for ax, (name, res) in zip(axes, [("trained", controls["trained"]),
                                   ("untrained", controls["untrained"]),
                                   ("input only", controls["input only"]),
@@ -670,7 +670,7 @@ plt.show()
 
 # %%
 sub_colors = plotting.belief_colors(sub_Y[sub_first])
-fig, axes = plt.subplots(2, 5, figsize=(14, 6.4))
+fig, axes = plt.subplots(2, 5, figsize=(12, 5.5))
 for ax, e in zip(axes.flat, emergence):
     plotting.plot_simplex(e["result"].predictions[sub_first], colors=sub_colors, ax=ax, s=0.8,
                           title=f"{e['tokens']:,} tokens\nheld-out MSE {e['mse']:.1e}")

@@ -512,7 +512,7 @@ if yours is not None:
 # derived exactly from the matrices. The lagged-agreement curve is worth remembering: the
 # second eigenvalue $\zeta$ of the hidden chain sets how fast the past stops mattering, and it
 # reappears in the follow-up paper (Piotrowski et al., 2025) as the rate at which a trained
-# transformer's attention decays with distance (chapter 05, section 9).
+# transformer's attention decays with distance (chapter 05b, section 5).
 #
 # **Going further (no checker).**
 #

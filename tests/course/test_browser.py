@@ -167,3 +167,59 @@ def test_click_a_token_and_the_belief_moves(lab, chromium_executable, artifacts_
         after = img.get_attribute("src"), status.inner_text()
     assert "0 tokens (none)" in before[1], before[1]
     assert "2 tokens AB:" in after[1] and after[0] != before[0], after[1]
+
+
+# ---------------------------------------------------------------------------- stored figures
+FIGURE_NOTEBOOKS = ["chapters/02_belief_updating.ipynb",
+                    "chapters/03_mixed_state_presentation.ipynb", "chapters/04_training.ipynb",
+                    "chapters/05_probing.ipynb", "chapters/05b_rrxor_and_the_first_layer.ipynb"]
+# Matplotlib's smallest text in the course is 9 pt, 12.5 px in a PNG at 100 dpi; shown at
+# 72 % of its natural width it is still 9 px on the learner's screen.
+MIN_SCALE = 0.72
+
+
+def _stored_figures(nb) -> int:
+    """How many PNG figures the notebook's stored outputs hold (widget views excluded)."""
+    return sum("image/png" in out.get("data", {})
+               and "application/vnd.jupyter.widget-view+json" not in out.get("data", {})
+               for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+
+
+@pytest.mark.parametrize("notebook", FIGURE_NOTEBOOKS, ids=lambda p: Path(p).stem)
+def test_stored_figures_are_legible_at_1366(notebook, tmp_path, start_lab, chromium_executable,
+                                             artifacts_dir):
+    """The chapters' figures, as a learner first sees them (stored outputs, nothing run), all
+    render in JupyterLab at 1366×768 and none is shrunk below :data:`MIN_SCALE`."""
+    nb = nbformat.read(REPO_ROOT / notebook, as_version=4)
+    expected = _stored_figures(nb)
+    root = tmp_path / "lab"
+    (root / "chapters").mkdir(parents=True)
+    nbformat.write(nb, root / notebook)
+    server = start_lab(root)
+    seen = []
+    with chromium_page(chromium_executable, 1366, 768, 120_000) as page:
+        lab_open(page, server.url(notebook))
+        images = page.locator(".jp-OutputArea-output img")
+        k = 0
+        while k < expected:
+            page.locator(".jp-NotebookPanel .jp-Cell").last.scroll_into_view_if_needed()
+            page.keyboard.press("End")
+            if images.count() > k:
+                img = images.nth(k)
+                img.scroll_into_view_if_needed()
+                page.wait_for_function("i => i.complete && i.naturalWidth > 0",
+                                       arg=img.element_handle(), timeout=30_000)
+                seen.append(img.evaluate("i => [i.naturalWidth, i.getBoundingClientRect()"
+                                         ".width]"))
+                k += 1
+            elif not page.evaluate("() => { const w = document.querySelector("
+                                   "'.jp-WindowedPanel-outer'); if (!w) return false; "
+                                   "const before = w.scrollTop; w.scrollTop += 600; "
+                                   "return w.scrollTop !== before; }"):
+                break
+        page.screenshot(path=str(artifacts_dir / f"browser_figures_{Path(notebook).stem}.png"))
+    assert len(seen) == expected, f"{len(seen)} of {expected} stored figures rendered"
+    small = [(k, natural, shown) for k, (natural, shown) in enumerate(seen)
+             if shown < MIN_SCALE * natural]
+    assert not small, ("figures shown below 72 % of their size at 1366×768 (index, natural "
+                       f"px, shown px): {small}; give them a smaller figsize")
