@@ -4,6 +4,7 @@ of ints, -1 where a token is impossible or a state was left unexpanded at ``max_
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import deque
 
@@ -18,8 +19,6 @@ from .ch01 import knowns
 __all__ = ["EXERCISES", "check_box_counting_dimension", "check_build_msp", "check_chaos_game",
            "check_msp_entropy_rate", "check_next_token_classes", "check_recurrent_states",
            "check_shortest_distinguishing_word"]
-
-MATCH_ATOL = 1e-7          # how close a learner's belief must be to a reference belief
 
 
 def _msp(T, max_depth=1_000):
@@ -47,28 +46,24 @@ def random_unifilar_hmm(rng, n_states, n_tokens, p_edge=0.6):
 def finite_msp_cases(seed, n_random):
     """(name, hmm) whose MSP from pi is finite and complete within depth 12."""
     cases = [("Z1R", processes.z1r()), ("Z1R (p = 0.3)", processes.z1r(0.3)),
-             ("RRXOR", processes.rrxor()),
-             ("the even process (p = 0.3)", processes.even_process(0.3)),
-             ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3))]
-    rng, found = np.random.default_rng(seed), 0
-    while found < n_random:
+             ("RRXOR", processes.rrxor()), ("the even process (p = 0.3)", processes.even_process(
+                 0.3)), ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3))]
+    rng = np.random.default_rng(seed)
+    while len(cases) < 5 + n_random:
         hmm = random_unifilar_hmm(rng, int(rng.integers(3, 6)), int(rng.integers(2, 4)))
         _, _, depths, m = _msp(hmm.T, max_depth=12)
         if m.complete and depths.max() < 10 and 5 <= len(depths) <= 60:
-            found += 1
-            cases.append((f"random unifilar HMM {found} ({hmm.n_states} states, "
+            cases.append((f"random unifilar HMM {len(cases) - 4} ({hmm.n_states} states, "
                           f"{hmm.n_tokens} tokens)", hmm))
     return cases
 
 
 def _named(ex, args, same):
     """The diagnosis of the first known mistake of ``ex`` whose answer on ``args`` is ``same``."""
-    for k in ex.mistakes:
-        try:
-            if k.diagnosis is not None and same(k.wrong(*args)):
+    for k in (k for k in ex.mistakes if k.diagnosis is not None):
+        with contextlib.suppress(Exception):
+            if same(k.wrong(*args)):
                 return k.diagnosis
-        except Exception:
-            continue
     return None
 
 
@@ -102,19 +97,9 @@ def _msp_with(depth=0, loose=None, **switches):
 
 
 def _match(got, ref):
-    """For each learner row, the index of the reference row within MATCH_ATOL, or -1."""
+    """For each learner row, the index of the reference row within 1e-7, or -1."""
     d = np.abs(got[:, None, :] - ref[None, :, :]).max(axis=2)
-    idx = np.argmin(d, axis=1)
-    return np.where(d[np.arange(len(got)), idx] <= MATCH_ATOL, idx, -1)
-
-
-def _same_set(got):
-    """A test: does an MSP's belief list hold the same beliefs as ``got`` (in any order)?"""
-    def same(out):
-        other = np.asarray(out[0], float)
-        return (other.shape == got.shape and np.all(_match(got, other) >= 0)
-                and np.all(_match(other, got) >= 0))
-    return same
+    return np.where(d.min(axis=1) <= 1e-7, d.argmin(axis=1), -1)
 
 
 def _check_one_msp(fn, name, hmm, max_depth):
@@ -129,50 +114,45 @@ def _check_one_msp(fn, name, hmm, max_depth):
     got_s = as_array(out[1], f"{label}, `successors`")
     if got_b.ndim != 2 or got_b.shape[1] != S or got_s.shape != (len(got_b), X):
         raise Mistake(f"{label}: `beliefs` should have shape (K, {S}), one row per MSP state, and "
-                      f"`successors` (K, {X}), one column per token; got {got_b.shape} and "
-                      f"{got_s.shape}.")
+                      f"`successors` (K, {X}); got {got_b.shape} and {got_s.shape}.")
     if not np.all(np.isfinite(got_b)) or np.any(np.all(np.abs(got_b) <= 1e-12, axis=1)):
-        raise Mistake(f"{label} some beliefs are NaN or all zeros: you created a child for a token "
-                      "of probability zero. When eta T^(x) 1 = 0 the token is impossible: create "
-                      "no child and leave successors[k, x] = -1.")
+        raise Mistake(f"{label} some beliefs are NaN or all zeros: you made a child for a token "
+                      "of probability zero (eta T^(x) 1 = 0): make none, leave successors = -1.")
     if not np.allclose(got_b[0], pi, atol=1e-9):
         raise Mistake(f"{label} row 0 of `beliefs` should be the start belief pi = {fmt(pi)}, got "
                       f"{fmt(got_b[0])}.")
-    sums = got_b.sum(axis=1)
-    if not np.allclose(sums, 1, atol=1e-6):
-        k = int(np.argmax(np.abs(sums - 1)))
-        raise Mistake(f"{label} belief {k} sums to {sums[k]:.4g}, not 1 ({fmt(got_b[k])}): you "
-                      "forgot to normalise. Divide eta T^(x) by P(x | eta) = eta T^(x) 1.")
+    k = int(np.argmax(np.abs(got_b.sum(axis=1) - 1)))
+    if abs(got_b[k].sum() - 1) > 1e-5:
+        raise Mistake(f"{label} belief {k} sums to {got_b[k].sum():.4g}, not 1: you forgot to "
+                      "normalise. Divide eta T^(x) by P(x | eta) = eta T^(x) 1.")
     m = _match(got_b, ref_b)
     if len(got_b) != K or np.any(m < 0) or len(set(m.tolist())) < K:
-        known = _named(check_build_msp, (T, pi, max_depth, 1e-9), _same_set(got_b))
+        known = _named(check_build_msp, (T, pi, max_depth, 1e-9), lambda out: np.shape(
+            out[0]) == got_b.shape and min(_match(got_b, np.asarray(out[0], float)).min(),
+                                           _match(np.asarray(out[0], float), got_b).min()) >= 0)
         if np.any(m < 0) and not known:
-            raise Mistake(f"{label} your belief {int(np.flatnonzero(m < 0)[0])}, "
-                          f"{fmt(got_b[m < 0][0])}, is not reachable from pi by Bayes updates: "
-                          "each child is eta T^(x) / (eta T^(x) 1) for a parent eta already in "
-                          "the list.")
-        lost, twins = sorted(set(range(K)) - set(m.tolist())), np.flatnonzero(
-            m == np.argmax(np.bincount(m[m >= 0], minlength=K)))
+            raise Mistake(f"{label} your belief {fmt(got_b[m < 0][0])} is not reachable from pi: "
+                          "each child is eta T^(x) / (eta T^(x) 1) for a parent eta in the list.")
+        lost = sorted(set(range(K)) - set(m.tolist()))
         raise Mistake(f"{label} you returned {len(got_b)} beliefs; there are {K}. " + (
-            known or f"Rows {twins[0]} and {twins[1]} are the same belief: de-duplicate with a "
-            "tolerance (all entries within atol)." if known or len(got_b) > K else
-            f"For example {fmt(ref_b[lost[0]])} (reached with {ref_d[lost[0]]} tokens) is "
-            "missing. Did you merge distinct beliefs (tolerance too loose, or comparing only part "
-            "of the vector), or stop the search early?"))
+            known or "Some are the same belief: de-duplicate with a tolerance (all entries "
+            "within atol)." if known or len(got_b) > K else f"For example {fmt(ref_b[lost[0]])} "
+            f"({ref_d[lost[0]]} tokens deep) is missing: did you merge distinct beliefs (a loose "
+            "tolerance, or part of the vector) or stop early?"))
     probs = np.einsum("ki,xij->kx", got_b, T)                     # same states: now the edges
     for k, x in itertools.product(range(len(got_b)), range(X)):
         want, have = ref_s[m[k], x], int(got_s[k, x])
+        at = f"successors[{k}, {x}] = {have}"
         if probs[k, x] <= 0 and have != -1:
             raise Mistake(f"{label}, from belief {fmt(got_b[k])} token {x} is impossible (P = 0), "
-                          f"but successors[{k}, {x}] = {have}. Use -1 for impossible tokens.")
+                          f"but {at}. Use -1 for impossible tokens.")
         if want == -1 and have != -1:
-            raise Mistake(f"{label}, belief {fmt(got_b[k])} is reached with {ref_d[m[k]]} = "
-                          f"max_depth tokens and must not be expanded, but successors[{k}, {x}] "
-                          f"= {have}.")
+            raise Mistake(f"{label}, belief {fmt(got_b[k])} is {ref_d[m[k]]} = max_depth tokens "
+                          f"deep and must not be expanded, but {at}.")
         if want >= 0 and (have < 0 or have >= len(got_b) or m[have] != want):
             raise Mistake(f"{label}, from belief {k} ({fmt(got_b[k])}) token {x} leads to "
-                          f"{fmt(ref_b[want])}, but successors[{k}, {x}] = {have}. Store the row "
-                          "index of the child (the existing row when it was already known).")
+                          f"{fmt(ref_b[want])}, but {at}. Store the child's row index (the "
+                          "existing row when it was already known).")
     return K
 
 
@@ -189,17 +169,15 @@ check_build_msp = Exercise(
     name="build_msp", signature="build_msp(T, pi, max_depth, atol) -> (beliefs, successors)",
     test=_test_build_msp, time_limit=20.0, mistakes=knowns(
         ("never de-duplicates beliefs", _msp_with(dedup="none"), "One node per possible word: you "
-         "did not de-duplicate. Before appending a child, look for an equal belief in the list "
-         "and point to it."),
+         "did not de-duplicate. Point to an equal belief already in the list instead."),
         ("compares beliefs bit for bit", _msp_with(dedup="exact"), "Beliefs reached along "
-         "different paths agree to about 1e-16 but not bit for bit, so `==` (or a dict of raw "
-         "tuples) keeps both: compare with np.allclose(..., rtol=0, atol=atol)."),
+         "different paths agree to 1e-16, not bit for bit: compare with a tolerance, "
+         "np.allclose(..., rtol=0, atol=atol), not `==` or a dict of raw tuples."),
         ("multiplies column vectors", _msp_with(column=True), "Your beliefs are those of "
-         "`T[x] @ eta` (column convention). Rows of T[x] are the current state: the child is "
-         "`eta @ T[x]`, normalised."),
+         "`T[x] @ eta` (column convention); rows are the current state: `eta @ T[x]`."),
         ("ignores the depth limit", _msp_with(depth_limit=False), None, "must not be expanded"),
-        ("expands one level too few", _msp_with(depth=-1), "This is the MSP for max_depth - 1. "
-         "Expand exactly the states at depth < max_depth (pi has depth 0)."),
+        ("expands one level too few", _msp_with(depth=-1), "This is the MSP for max_depth - 1: "
+         "expand exactly the states at depth < max_depth (pi has depth 0)."),
         ("uses a loose tolerance that merges states", _msp_with(loose=0.2), "You merged beliefs "
          "that differ: compare every entry, with the tolerance atol."),
         ("forgets to normalise", _msp_with(normalise=False), None, "forgot to normalise"),
@@ -213,8 +191,7 @@ check_build_msp = Exercise(
 def _reach(succ):
     """reach[k, j]: j is reachable from k (k itself included)."""
     succ = np.asarray(succ)
-    reach = np.eye(len(succ), dtype=bool)
-    src, tok = np.nonzero(succ >= 0)
+    reach, (src, tok) = np.eye(len(succ), dtype=bool), np.nonzero(succ >= 0)
     reach[src, succ[src, tok]] = True
     for m in range(len(succ)):                        # Warshall's transitive closure
         reach |= reach[:, m:m + 1] & reach[m]
@@ -222,11 +199,9 @@ def _reach(succ):
 
 
 def _recurrent(succ):
-    succ = np.asarray(succ)
+    succ, mask = np.asarray(succ), np.zeros(len(succ), dtype=bool)
     src, tok = np.nonzero(succ >= 0)
-    mask = np.zeros(len(succ), dtype=bool)
-    for c in graph_closed_classes(len(succ), src, succ[src, tok]):
-        mask[c] = True
+    mask[np.concatenate(graph_closed_classes(len(succ), src, succ[src, tok]))] = True
     return mask
 
 
@@ -264,41 +239,38 @@ check_recurrent_states = Exercise(
         np.isin(a, (0, 1))) else a)(as_array(v, what)), mistakes=knowns(
         ("checks reachability the wrong way round", lambda s: np.all(
             ~_reach(s) | _reach(s).T, axis=0), "You checked reachability the wrong way round "
-         "(k reaches every state that reaches k). Recurrence is the converse: every state "
-         "reachable *from* k must reach k."),
+         "(k reaches every state that reaches k): every state reachable *from* k must reach k."),
         ("inverts the mask", lambda s: ~_recurrent(s), "Your mask is inverted: it marks the "
          "transient states. Return True for the recurrent ones."),
         ("marks states that lie on some cycle", lambda s: np.array([any(
             _reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]), "You marked every "
-         "state that can return to itself, but a state on a cycle is still transient if some edge "
-         "leads where there is no way back: *every* state reachable from k must reach k."),
+         "state that can return to itself, but one on a cycle is transient if some edge leads "
+         "where there is no way back: *every* state reachable from k must reach k."),
         ("marks states with an incoming edge", lambda s: np.isin(np.arange(len(s)), [
             j for k, row in enumerate(s) for j in row if j >= 0 and j != k]), "You marked states "
-         "with an incoming edge; transient states have them too. Ask whether every state "
-         "reachable from k can come back to k."),
+         "with an incoming edge; transient states have them too. Can every state reachable from "
+         "k come back to k?"),
         ("marks states with a self-loop", lambda s: np.array([k in s[k] for k in range(len(s))]),
-         "You marked states with a self-loop. Recurrence is about returning from everywhere you "
-         "can go, through any path."),
+         "You marked states with a self-loop; recurrence is returning from everywhere you can go."),
         ("marks the states reachable from state 0", lambda s: _reach(s)[0], "You marked the "
          "states reachable from state 0; recurrence asks whether you can come *back*."),
         ("returns indices, not a mask", lambda s: np.flatnonzero(_recurrent(s)), "You returned "
-         "the indices of the recurrent states; return a boolean mask of shape (K,), e.g. "
-         "`mask = np.zeros(K, bool); mask[indices] = True`.")),
+         "the indices of the recurrent states; return a boolean mask of shape (K,).")),
     summary=lambda n: (f"Correct on {n} graphs: the MSPs of Z1R, RRXOR and other processes, "
                        "transient cycles, several recurrent classes, and random graphs."))
 
 
 # ---------------------------------------------------------------------------- 3.3 h_mu
-def _entropies(q):
-    q = np.asarray(q, float)
-    return -np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1)), 0), axis=-1)
-
-
 def _rate(T, b, s, weights="stationary", of="next"):
     p = mixed_state_presentation(HMM(T), warn=False).stationary()
     h = _entropies(np.einsum("ki,xij->kx", b, T) if of == "next" else b)
     return float({"stationary": p, "equal": np.full(len(b), 1 / len(b)),
                   "recurrent": _recurrent(s) / _recurrent(s).sum()}[weights] @ h)
+
+
+def _entropies(q):
+    q = np.asarray(q, float)
+    return -np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1)), 0), axis=-1)
 
 
 check_msp_entropy_rate = Exercise(
@@ -309,24 +281,23 @@ check_msp_entropy_rate = Exercise(
     reference=lambda T, b, s: float(information.entropy_rate(HMM(T))), convert=as_float,
     mistakes=knowns(
         ("averages the entropy given the hidden state", lambda T, b, s: float(
-            b[0] @ _entropies(T.sum(-1).T)), "You averaged the entropy of the token given the "
-         "*hidden state*, sum_i pi_i H[P(x | i)]. An observer does not know the state: average "
-         "H[P(x | eta_k)] over the MSP's beliefs, weighted by the MSP chain's stationary "
-         "distribution."),
+            b[0] @ _entropies(T.sum(-1).T)), "You averaged the token's entropy given the *hidden "
+         "state*, which an observer does not know: average H[P(x | eta_k)] over the MSP's "
+         "beliefs, weighted by the MSP chain's stationary distribution."),
         ("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2), "You computed in bits; "
          "entropy rates are in nats here (np.log)."),
         ("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"), "You averaged "
          "over MSP states with equal weight; weight each by the stationary probability p_k of "
          "the MSP's chain (transient states get 0)."),
         ("weights the recurrent states equally", lambda T, b, s: _rate(T, b, s, "recurrent"),
-         "You averaged over the recurrent states with equal weight; weight them by the "
-         "stationary distribution p of the MSP's chain (they are not visited equally often)."),
+         "You averaged over the recurrent states with equal weight; they are not visited equally "
+         "often: weight them by the MSP chain's stationary distribution p."),
         ("returns the first token's entropy h(1)", lambda T, b, s: float(_entropies(np.einsum(
-            "i,xij->x", b[0], T))), "You returned the entropy of the first token, h(1). The "
-         "entropy rate is the long-run average: weight by the MSP chain's stationary p."),
+            "i,xij->x", b[0], T))), "You returned the first token's entropy h(1); the entropy "
+         "rate is the long-run average: weight by the MSP chain's stationary p."),
         ("takes the entropy of the beliefs", lambda T, b, s: _rate(T, b, s, of="beliefs"),
-         "You averaged the entropy of the *beliefs* (state uncertainty); average that of the "
-         "next-token distribution P(. | eta_k) = eta_k T^(x) 1.")),
+         "You averaged the entropy of the *beliefs*; average that of the next-token "
+         "distribution P(. | eta_k) = eta_k T^(x) 1.")),
     advice="Build the MSP's transition matrix W[k, successors[k, x]] += P(x | eta_k), find its "
            "stationary distribution p (p W = p, sum 1), and return sum_k p_k H[P(. | eta_k)] "
            "in nats.",
@@ -339,8 +310,7 @@ def skewed_hmm():
     """A 3-state non-unifilar HMM with lopsided token frequencies, every token possible from
     every state, and pi = (0.2, 0.3, 0.5): uniform token draws move the chaos game's mean far
     from pi; draws from the fixed frequencies keep the mean but break E[eta' | eta] = eta T."""
-    pi = np.array([0.2, 0.3, 0.5])
-    stay = 0.5 * np.eye(3) + 0.5 * np.tile(pi, (3, 1))         # pi stay = pi
+    stay = 0.5 * np.eye(3) + 0.5 * np.tile([0.2, 0.3, 0.5], (3, 1))       # pi stay = pi
     emit = np.array([[0.90, 0.08, 0.02], [0.10, 0.85, 0.05], [0.70, 0.05, 0.25]])
     return HMM(np.einsum("ij,jx->xij", stay, emit))
 
@@ -359,30 +329,28 @@ def _call_chaos(fn, hmm, n, seed, burn_in, name):
 def _skewed_diagnosis(fn):
     """What is wrong with the token draws of ``fn`` on :func:`skewed_hmm`, or None."""
     hmm = skewed_hmm()
-    cloud = _call_chaos(fn, hmm, 20_000, 3, 100, "a skewed 3-state HMM")
+    cloud, pi = _call_chaos(fn, hmm, 20_000, 3, 100, "a skewed 3-state HMM"), hmm.stationary()
     if not np.all(np.isfinite(cloud)) or not np.allclose(cloud.sum(axis=1), 1, atol=1e-6):
         return None
-    if np.max(np.abs(cloud.mean(axis=0) - hmm.stationary())) > 0.04:
-        return (f"With pi = {fmt(hmm.stationary())} and lopsided token frequencies, your points "
-                f"average {fmt(cloud.mean(axis=0))}, but along a sequence of the process the "
-                "belief averages to pi. Your tokens do not follow the process: draw x with "
-                "probability eta T^(x) 1 from the current belief, not uniformly.")
+    if np.max(np.abs(cloud.mean(axis=0) - pi)) > 0.04:
+        return (f"With pi = {fmt(pi)} and lopsided token frequencies your points average "
+                f"{fmt(cloud.mean(axis=0))}, not pi: your tokens do not follow the process. Draw "
+                "x with probability eta T^(x) 1 from the current belief, not uniformly.")
     residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)      # E[eta' | eta] = eta T
     if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
-        return ("Your points have the right average, but given the current belief eta the next "
-                "one should average to eta T, and yours does not: you drew tokens from fixed "
-                "frequencies. Recompute eta T^(x) 1 from the *current* belief at every step.")
+        return ("Your points have the right average, but the next point does not average to "
+                "eta T given the current eta: you drew tokens from fixed frequencies. Recompute "
+                "eta T^(x) 1 from the *current* belief at every step.")
     return None
 
 
 def _test_chaos_game(fn):
-    z1r = processes.z1r()
+    z1r, mess3 = processes.z1r(), processes.mess3()
     got = _call_chaos(fn, z1r, 3000, 1, 20, "Z1R")
     if np.any(~np.isfinite(got)):
-        raise Mistake("For Z1R your points contain NaN: you drew a token of probability zero "
-                      "(e.g. a 0 from state S0's successor S1) and divided 0 by 0. "
-                      + (_skewed_diagnosis(fn) or "Draw each token with probability "
-                         "P(x | eta) = eta T^(x) 1 for the *current* belief."))
+        raise Mistake("For Z1R your points contain NaN: you drew a token of probability zero and "
+                      "divided 0 by 0. " + (_skewed_diagnosis(fn) or "Draw each token with "
+                                            "probability eta T^(x) 1 for the *current* belief."))
     sums = got.sum(axis=1)
     if not np.allclose(sums, 1, atol=1e-6):
         raise Mistake(f"For Z1R your points sum to values like "
@@ -390,33 +358,28 @@ def _test_chaos_game(fn):
                       "after each update, eta T^(x) / (eta T^(x) 1).")
     if np.allclose(_call_chaos(fn, z1r, 5, 1, 0, "Z1R")[0], z1r.stationary(), atol=1e-9):
         raise Mistake("For Z1R with burn_in = 0 your first point is the prior pi: you recorded "
-                      "each belief *before* its update. Row t must be the belief after "
-                      "burn_in + t + 1 tokens: update first, then record.")
+                      "each belief *before* its update. Row t is the belief after burn_in + t + 1 "
+                      "tokens: update first, then record.")
     corner = np.isclose(got.max(axis=1), 1, atol=1e-9)
     if not np.all(corner):
-        t = int(np.flatnonzero(~corner)[0])
-        raise Mistake(f"For Z1R with burn_in = 20, point {t} is {fmt(got[t])}, but an observer of "
-                      "Z1R is certain of the state after 3 tokens, so every point after the "
-                      "burn-in is a corner of the simplex. Discard the first burn_in beliefs (and "
-                      "start from pi).")
+        raise Mistake(f"For Z1R with burn_in = 20 your point {fmt(got[~corner][0])} is not a "
+                      "corner, but Z1R synchronises in 3 tokens: discard the first burn_in "
+                      "beliefs (and start from pi).")
     freq = np.bincount(got.argmax(axis=1), minlength=3) / len(got)
     if np.max(np.abs(freq - 1 / 3)) > 0.05:
-        raise Mistake(f"For Z1R the three corners should each hold about 1/3 of the points; you "
-                      f"have {fmt(freq)}. Sample tokens from P(x | eta), not the most likely one.")
+        raise Mistake(f"For Z1R the corners should each hold about 1/3 of the points; yours hold "
+                      f"{fmt(freq)}. Sample tokens from P(x | eta), not the most likely one.")
     if np.any((got[1:].argmax(axis=1) - got[:-1].argmax(axis=1)) % 3 != 1):
-        raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...; yours do "
-                      "not. Row t + 1 must be the update of row t by one token.")
-    mess3 = processes.mess3()
+        raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...: row t + 1 "
+                      "must be the update of row t by one token.")
     a, b, again = (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
     if len(np.unique(a.round(9), axis=0)) < 100:
         raise Mistake(f"For Mess3 your 2000 points take only {len(np.unique(a.round(9), axis=0))} "
-                      "distinct values; the chaos game visits a new belief almost every step. "
-                      "Draw a random token at every step (not the most likely one) and update "
-                      "the belief you carry.")
+                      "values: draw a random token at every step (not the most likely one) and "
+                      "update the belief you carry.")
     if not np.array_equal(again, a) or np.array_equal(a, b):
-        raise Mistake("Calling your function twice with the same seed gave different points, or "
-                      "seeds 1 and 2 the same: create the generator from the argument, `rng = "
-                      "np.random.default_rng(seed)`, and draw every token from it.")
+        raise Mistake("The same seed gave different points, or seeds 1 and 2 the same: draw every "
+                      "token from `rng = np.random.default_rng(seed)`.")
     why = _skewed_diagnosis(fn)
     if why:
         raise Mistake(f"For a skewed 3-state HMM (every token possible from every state): {why}")
@@ -483,11 +446,9 @@ def _box_cases():
 def box_counts(points, eps, *, scale=None, flatten=False):
     """N(eps): occupied boxes floor(points / eps) (``scale``: floor(points * scale(eps)));
     with ``flatten`` the distinct *numbers* in that array (np.unique without axis=0)."""
-    points = np.asarray(points, float)
-    boxes = [np.floor(points / e if scale is None else points * scale(e)).astype(np.int64)
-             for e in eps]
-    return np.array([len(np.unique(b)) if flatten else len(np.unique(b, axis=0))
-                     for b in boxes], dtype=float)
+    boxes = [np.floor(np.asarray(points, float) / e if scale is None else np.asarray(
+        points, float) * scale(e)).astype(np.int64) for e in eps]
+    return np.array([len(np.unique(b, axis=None if flatten else 0)) for b in boxes], float)
 
 
 def _slope(x, y, k=0):
@@ -498,36 +459,33 @@ def _log_inv(eps):
     return np.log(1 / np.asarray(eps))
 
 
+def _fit(x=_log_inv, y=np.log, k=0, **counts):
+    return lambda p, e: _slope(x(e), y(box_counts(p, e, **counts)), k)
+
+
 check_box_counting_dimension = Exercise(
     name="box_counting_dimension", signature="box_counting_dimension(points, epsilons) -> slope",
     cases=_box_cases, convert=as_float, rtol=0.0, atol=0.05,
     reference=lambda p, e: float(information.box_counting_dimension(
         p, e, fit_range=(min(e), max(e)))), mistakes=knowns(
-        ("returns the intercept, not the slope", lambda p, e: _slope(
-            _log_inv(e), np.log(box_counts(p, e)), 1), "You returned the intercept of the fitted "
-         "line (np.polyfit(...)[1]); the dimension is its slope, np.polyfit(...)[0]."),
-        ("multiplies the points by eps", lambda p, e: _slope(_log_inv(e), np.log(box_counts(
-            p, e, scale=lambda v: v))), "You multiplied the points by eps; a point's box index is "
-         "floor(point / eps) (boxes of side eps): divide."),
-        ("fits log N against log eps (wrong sign)", lambda p, e: _slope(
-            np.log(e), np.log(box_counts(p, e))), "Your slope has the wrong sign: you fitted "
-         "log N against log(eps). N grows as eps shrinks: fit against log(1/eps)."),
-        ("fits the counts, not their logs", lambda p, e: _slope(_log_inv(e), box_counts(p, e)),
-         "You fitted the counts N(eps) themselves; N = C eps^(-D) is a straight line only on "
-         "log-log axes: fit log N."),
-        ("mixes log bases (log10 of 1/eps)", lambda p, e: _slope(
-            np.log10(1 / np.asarray(e)), np.log(box_counts(p, e))), "You mixed logarithm bases "
-         "(log10 on one axis, ln on the other), which scales the slope by ln 10 = 2.30. Use the "
-         "same log on both axes."),
-        ("mixes log bases (log10 of N)", lambda p, e: _slope(_log_inv(e), np.log10(box_counts(
-            p, e))), "You mixed logarithm bases (ln on one axis, log10 on the other), which "
-         "scales the slope by 1 / ln 10. Use the same log on both axes."),
-        ("fits against 1/eps", lambda p, e: _slope(1 / np.asarray(e), np.log(box_counts(p, e))),
-         "You fitted against 1/eps rather than log(1/eps)."),
-        ("np.unique without axis=0 (counts coordinates)", lambda p, e: _slope(
-            _log_inv(e), np.log(box_counts(p, e, flatten=True))), "You counted distinct *numbers* "
-         "among the box indices, not distinct boxes (`np.unique(boxes)` flattens): use "
-         "`np.unique(boxes, axis=0)`.")),
+        ("returns the intercept, not the slope", _fit(k=1), "You returned the intercept of the "
+         "fitted line (np.polyfit(...)[1]); the dimension is its slope, np.polyfit(...)[0]."),
+        ("multiplies the points by eps", _fit(scale=lambda v: v), "You multiplied the points by "
+         "eps; a point's box index is floor(point / eps) (boxes of side eps): divide."),
+        ("fits log N against log eps (wrong sign)", _fit(x=np.log), "Your slope has the wrong "
+         "sign: you fitted log N against log(eps); N grows as eps shrinks: use log(1/eps)."),
+        ("fits the counts, not their logs", _fit(y=lambda n: n), "You fitted the counts N(eps); "
+         "N = C eps^(-D) is a straight line only on log-log axes: fit log N."),
+        ("mixes log bases (log10 of 1/eps)", _fit(x=lambda e: np.log10(1 / np.asarray(e))),
+         "You mixed logarithm bases (log10 of 1/eps, ln of N), which scales the slope by "
+         "ln 10 = 2.30: use the same log on both axes."),
+        ("mixes log bases (log10 of N)", _fit(y=np.log10), "You mixed logarithm bases (ln of "
+         "1/eps, log10 of N), which scales the slope by 1 / ln 10: use the same log on both."),
+        ("fits against 1/eps", _fit(x=lambda e: 1 / np.asarray(e)), "You fitted against 1/eps "
+         "rather than log(1/eps)."),
+        ("np.unique without axis=0 (counts coordinates)", _fit(flatten=True), "You counted "
+         "distinct *numbers* among the box indices (`np.unique(boxes)` flattens), not distinct "
+         "boxes: use `np.unique(boxes, axis=0)`.")),
     advice="For each eps count the occupied boxes, len(np.unique(np.floor(points / eps)"
            ".astype(int), axis=0)), then fit a line to (log(1/eps), log N) and return its slope.",
     summary=lambda n: (f"Correct on {n} sets of known dimension: a segment (1), a square (2), "
@@ -546,19 +504,12 @@ def _group(vectors, atol=1e-9, exact=False):
     return labels
 
 
-def _canonical(value, what):
-    """Labels renumbered in order of first appearance (any labelling of the same groups)."""
-    labels = as_array(value, what)
-    return _group(labels[:, None], atol=0.0) if labels.ndim == 1 else labels
-
-
 def _class_cases():
     rrxor, z1r, mess3 = processes.rrxor(), processes.z1r(), processes.mess3()
     b_rr = _msp(rrxor.T)[0]
-    order = np.random.default_rng(306).permutation(len(b_rr))
-    return [("For RRXOR's 36 MSP beliefs", (rrxor.T, b_rr)),
-            ("For RRXOR's MSP beliefs in shuffled order", (rrxor.T, b_rr[order])),
-            ("For Z1R's 7 MSP beliefs", (z1r.T, _msp(z1r.T)[0])),
+    return [("For RRXOR's 36 MSP beliefs", (rrxor.T, b_rr)), (
+        "For RRXOR's MSP beliefs in shuffled order", (rrxor.T, b_rr[np.random.default_rng(
+            306).permutation(len(b_rr))])), ("For Z1R's 7 MSP beliefs", (z1r.T, _msp(z1r.T)[0])),
             ("For Mess3's 13 beliefs within two tokens", (mess3.T, _msp(mess3.T, 2)[0]))]
 
 
@@ -572,25 +523,25 @@ def _next(T, b):
 
 check_next_token_classes = Exercise(
     name="next_token_classes", signature="next_token_classes(T, beliefs, atol) -> labels",
-    cases=_class_cases, reference=lambda T, b: _group(_next(T, b)), convert=_canonical,
-    process_first=2, mistakes=knowns(
+    cases=_class_cases, reference=lambda T, b: _group(_next(T, b)), process_first=2,
+    convert=lambda v, what: (lambda a: _group(a[:, None], 0.0) if a.ndim == 1 else a)(
+        as_array(v, what)),                     # any labelling of the same groups
+    mistakes=knowns(
         ("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)), "You grouped the "
-         "*beliefs*, so every MSP state got its own label. Group by the next-token distribution "
+         "*beliefs* (every MSP state got its own label). Group by the next-token distribution "
          "P(x | eta) = eta T^(x) 1: different beliefs can share it."),
         ("compares distributions with exact equality", lambda T, b, atol=1e-9: _group(
             _next(T, b), exact=True), "You compared next-token distributions with exact "
          "equality; some that agree to 1e-16 differ in the last bits: use the tolerance atol."),
         ("computes P(x | eta) with the column convention", _by(lambda T, b: np.einsum(
-            "kj,xij->kx", b, T)), "You computed the next-token distributions with the column "
-         "convention (`T[x] @ eta`). Rows of T[x] are the current state: P(x | eta) = "
-         "eta T^(x) 1."),
+            "kj,xij->kx", b, T)), "You computed P(x | eta) with the column convention "
+         "(`T[x] @ eta`); rows of T[x] are the current state: P(x | eta) = eta T^(x) 1."),
         ("compares only the probability of token 0", _by(lambda T, b: _next(T, b)[:, :1]),
-         "You compared only the probability of token 0, which fixes the distribution only with "
-         "two tokens: compare the whole next-token distribution."),
+         "You compared only P(token 0), which fixes the distribution only with two tokens: "
+         "compare the whole next-token distribution."),
         ("groups by the most likely token", lambda T, b, atol=1e-9: _group(
             _next(T, b).argmax(axis=1)[:, None], 0.0), "You grouped by the most likely next "
-         "token; two beliefs belong together only if their whole next-token distributions "
-         "agree."),
+         "token; beliefs belong together only if their whole next-token distributions agree."),
         ("groups by the next-state distribution", _by(lambda T, b: b @ T.sum(0)), "You grouped "
          "by the distribution of the next *state*, eta T. Use the next *token*: eta T^(x) 1."),
         ("takes the beliefs first (the old order)", lambda beliefs, T, atol=1e-9: _group(
@@ -638,43 +589,36 @@ def _test_distinguishing_word(fn):
     for name, T, e1, e2 in cases:
         best = _first_word(T, e1, e2, range(1, 7))
         got = check_shortest_distinguishing_word.call(fn, (T, e1, e2, 6, 1e-9), f"For {name}")
-        if best is None and got is not None:
-            raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (they are the "
-                          f"same belief), so return None; you returned {got!r}.")
-        if got is None:
-            if best is not None:
-                raise Mistake(f"For {name}: a word of length {len(best)} distinguishes them, but "
-                              "you returned None." + (" No single token does; did you stop at "
-                                                     "length 1? Try every length up to "
-                                                     "max_length." if len(best) > 1 else ""))
-            continue
+        if (best is None) != (got is None):
+            raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (the same "
+                          f"belief): return None, not {got!r}." if best is None else f"For {name}"
+                          f": a word of length {len(best)} distinguishes them, not None." + (
+                              " Did you stop at length 1? Try every length up to max_length."
+                              if len(best) > 1 else ""))
         try:
-            word = tuple(int(x) for x in got)
+            word = None if got is None else tuple(int(x) for x in got)
         except (TypeError, ValueError):
             raise Mistake(f"For {name} you returned {got!r}; return a tuple of token indices "
                           "such as (0, 1).") from None
-        if not word:
+        if word == ():
             raise Mistake(f"For {name} you returned the empty word: it has probability 1 under "
                           "every belief, so it never distinguishes. Start at length 1.")
-        if any(x < 0 or x >= T.shape[0] for x in word):
-            raise Mistake(f"For {name} your word {word} contains tokens outside "
-                          f"0..{T.shape[0] - 1}.")
-        if abs(word_probability(T, e1, word) - word_probability(T, e2, word)) <= 1e-9:
+        if word and any(x < 0 or x >= T.shape[0] for x in word):
+            raise Mistake(f"For {name} your word {word} has tokens outside 0..{T.shape[0] - 1}.")
+        if word and abs(word_probability(T, e1, word) - word_probability(T, e2, word)) <= 1e-9:
             same.append((name, word, word == _first_word(T.transpose(0, 2, 1), e1, e2,
                                                          range(1, 7))))
-        elif len(word) > len(best):
-            raise Mistake(f"For {name}: your word {word} distinguishes them, but a word of length "
-                          f"{len(best)} already does. Search lengths in increasing order and stop "
-                          "at the first length with a distinguishing word.")
+        elif word and len(word) > len(best):
+            raise Mistake(f"For {name}: your word {word} distinguishes them, but one of length "
+                          f"{len(best)} already does: search lengths in increasing order.")
     if same:
-        name, word, _ = same[0]
-        raise Mistake(f"For {name}: your word {word} has the same probability under both beliefs, "
-                      "so it does not distinguish them. " + (
+        raise Mistake(f"For {same[0][0]}: your word {same[0][1]} has the same probability under "
+                      "both beliefs. " + (
                           "It is the first word that differs with the column convention (`T[x] @ "
-                          "v`). Rows of T[x] are the current state: P(w | eta) = eta T^(w_1) ... "
-                          "T^(w_L) 1, multiplying from the left." if all(c for *_, c in same) else
-                          "Compare P(w | eta) = eta T^(w_1) ... T^(w_L) 1, the probability of "
-                          "the whole word, not the beliefs after it."))
+                          "v`); rows of T[x] are the current state: P(w | eta) = eta T^(w_1) ... "
+                          "T^(w_L) 1." if all(c for *_, c in same) else "Compare P(w | eta) = "
+                          "eta T^(w_1) ... T^(w_L) 1, the whole word's probability, not the "
+                          "beliefs after it."))
     return (f"Correct on {len(cases)} pairs: RRXOR beliefs that agree on the next token but not "
             "on the next two or three, identical beliefs (None), and Mess3 beliefs.")
 
@@ -693,7 +637,7 @@ check_shortest_distinguishing_word = Exercise(
     test=_test_distinguishing_word, time_limit=30.0, process_first=0, mistakes=knowns(
         ("searches the longest words first", lambda T, e1, e2, max_length=6, atol=1e-9:
          _first_word(T, e1, e2, range(max_length, 0, -1)), None, "increasing"),
-        ("compares the beliefs after the word", _beliefs_after, None, "does not distinguish"),
+        ("compares the beliefs after the word", _beliefs_after, None, "whole word.s probability"),
         ("returns the empty word", lambda T, e1, e2, max_length=6, atol=1e-9:
          None if np.allclose(e1, e2) else (), None, "empty word"),
         ("tries single tokens only", lambda T, e1, e2, max_length=6, atol=1e-9:
