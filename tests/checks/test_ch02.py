@@ -10,8 +10,7 @@ from beliefcourse.checks import ch02
 
 def _notebook(source):
     """The functions of a notebook cell (their globals are the notebook's namespace)."""
-    namespace = {"np": np}
-    exec(source, namespace)
+    exec(source, namespace := {"np": np})
     return namespace
 
 
@@ -91,8 +90,7 @@ def test_garbage_fails(name, garbage):
 
 # ---------------------------------------------------------------------------- other correct answers
 def _update_loops(T, belief, x):
-    S = T.shape[1]
-    out = [sum(belief[i] * T[x, i, j] for i in range(S)) for j in range(S)]
+    out = [sum(belief[i] * T[x, i, j] for i in range(T.shape[1])) for j in range(T.shape[1])]
     if sum(out) == 0:
         raise ValueError("token has probability zero")
     return [v / sum(out) for v in out]
