@@ -1,7 +1,7 @@
 """Exercises of practice notebook 08 (in-context learning as belief updating over worlds)."""
 
 import math
-from functools import reduce
+from functools import partial, reduce
 
 import numpy as np
 
@@ -56,26 +56,24 @@ def _raw_meta(Ts, weights, tokens):
 check_meta_belief = Exercise(
     name="meta_belief", signature="meta_belief(Ts, weights, tokens) -> (K,)",
     cases=_meta_cases, reference=_meta, process_first=0, mistakes=(
-        Known("multiplies raw probabilities (underflows on 1,000 tokens)", _raw_meta,
-              "Your meta-belief has NaN or inf entries: P_k of 1,000 tokens (about e^-900) "
-              "underflows to 0, and 0/0 is NaN. Normalise the belief after every token, add up "
-              "the logs of the normalisers, and take the softmax of ln w_k + ln P_k(tokens).",
+        Known("multiplies raw probabilities (underflows on 1,000 tokens)", _raw_meta, "Your "
+              "meta-belief has NaN or inf entries: P_k of 1,000 tokens (about e^-900) underflows "
+              "to 0, and 0/0 is NaN. Normalise the belief after every token, add up the logs of "
+              "the normalisers, take the softmax of ln w_k + ln P_k.",
               recognise=lambda c: not np.all(np.isfinite(c.got))),
-        *(Known(m, lambda Ts, w, u, kw=kw: _wrong_meta(Ts, w, u, **kw), d) for m, kw, d in [
-            ("leaves out the prior weights", {"prior": False},
-             "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
-            ("starts each world from the uniform distribution", {"uniform": True},
-             "Each world starts from the uniform distribution over its states; start from its "
-             "stationary distribution pi_k."),
-            ("returns w_k P_k(u) without normalising", {"normalise": False},
-             "You returned w_k P_k(u), which does not sum to 1: divide by sum_j w_j P_j(u)."),
-            ("multiplies by T[x] transposed", {"transpose": True},
-             "You multiplied by T[x] transposed: the belief row vector is updated as b @ T[x]."),
-            ("treats tokens as independent draws from pi_k's emissions", {"iid": True},
-             "You multiplied the stationary token probabilities, as if each world emitted "
-             "independent tokens: carry the state forward, P_k(u) = pi_k T[u_1] ... T[u_t] 1."),
-            ("skips the first token", {"skip_first": True},
-             "You skipped the first token: the likelihood includes P_k(u_1) (from pi_k).")]),
+        Known("leaves out the prior weights", partial(_wrong_meta, prior=False),
+              "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
+        Known("starts each world from the uniform distribution", partial(_wrong_meta, uniform=True),
+              "Each world starts from its stationary distribution pi_k, not the uniform one."),
+        Known("returns w_k P_k(u) without normalising", partial(_wrong_meta, normalise=False),
+              "You returned w_k P_k(u), which does not sum to 1: divide by sum_j w_j P_j(u)."),
+        Known("multiplies by T[x] transposed", partial(_wrong_meta, transpose=True),
+              "You multiplied by T[x] transposed: the belief row vector is updated as b @ T[x]."),
+        Known("treats tokens as independent draws from pi_k's emissions", partial(
+            _wrong_meta, iid=True), "You treated the tokens as independent: carry the state, "
+              "P_k(u) = pi_k T[u_1] ... T[u_t] 1."),
+        Known("skips the first token", partial(_wrong_meta, skip_first=True),
+              "You skipped the first token: the likelihood includes P_k(u_1) (from pi_k)."),
     ),
     advice="P(k | u) = w_k P_k(u) / sum_j w_j P_j(u), with P_k(u) = pi_k T_k[u_1] ... T_k[u_t] "
            "1, computed with a normalised belief and summed logarithms.",
@@ -85,13 +83,12 @@ check_meta_belief = Exercise(
 
 def _gap_cases():
     rng = np.random.default_rng(82)
-    return [(f"For meta {tuple(m)}, {len(m)} next-token distributions over {X} tokens",
+    return [(f"For meta {m}, {len(m)} next-token distributions over {X} tokens",
              (np.array(m), rng.dirichlet(np.ones(X) * a, len(m)))) for m, X, a in [
         ((0.2, 0.8), 3, 1), ((0.5, 0.3, 0.2), 4, 1), ((0.05, 0.15, 0.3, 0.5), 3, 0.7)]]
 
 
-def _gap(meta, preds):
-    """I(K; next token) = H(P) - sum_k m_k H(P_k), P = sum_k m_k P_k."""
+def _gap(meta, preds):                  # I(K; next token) = H(P) - sum_k m_k H(P_k)
     return float(entropy(meta @ preds) - meta @ entropy(preds))
 
 
@@ -100,39 +97,37 @@ def _kl(p, q):
 
 
 def _wrong_gap(m, P, reverse=False, equal=False, uniform=False):
-    mix, even = (np.full(len(m), 1 / len(m)) if uniform else m) @ P, np.full(len(m), 1 / len(m))
-    return sum(w * (_kl(mix, p) if reverse else _kl(p, mix)) for w, p in zip(
-        even if equal else m, P))
+    even = np.full(len(m), 1 / len(m))
+    mix = (even if uniform else m) @ P
+    return sum(w * (_kl(mix, p) if reverse else _kl(p, mix))
+               for w, p in zip(even if equal else m, P))
 
 
 check_incontext_gap = Exercise(
     name="incontext_gap", signature="incontext_gap(meta, comp_preds) -> float",
-    cases=_gap_cases, reference=_gap, convert=as_float, mistakes=(
-        *(Known(m, lambda m, P, kw=kw: _wrong_gap(m, P, **kw), d) for m, kw, d in [
-            ("KL the wrong way round", {"reverse": True}, "You computed KL(P || P_k), the "
-             "wrong way round: the gap is sum_k m_k KL(P_k || P)."),
-            ("averages over worlds with equal weights", {"equal": True}, "You averaged the "
-             "divergences with equal weights; weight each world by its meta-belief m_k."),
-            ("Bayes predictor = plain average of the worlds", {"uniform": True}, "Your Bayes "
-             "predictor P is the plain average of the worlds'; it is P = sum_k m_k P_k.")]),
-        Known("answers in bits", lambda m, P: _gap(m, P) / math.log(2),
-              "You answered in bits (log base 2). The course works in nats: use np.log."),
-        Known("oracle minus Bayes (negative)", lambda m, P: -_gap(m, P),
-              "Wrong sign: the gap is the Bayes loss minus the oracle loss, never negative."),
-    ),
+    cases=_gap_cases, reference=_gap, convert=as_float, mistakes=tuple(Known(*k) for k in [
+        ("KL the wrong way round", partial(_wrong_gap, reverse=True),
+         "You computed KL(P || P_k), the wrong way round: the gap is sum_k m_k KL(P_k || P)."),
+        ("averages over worlds with equal weights", partial(_wrong_gap, equal=True),
+         "You averaged the divergences with equal weights; weight each world by its m_k."),
+        ("Bayes predictor = plain average of the worlds", partial(_wrong_gap, uniform=True),
+         "Your Bayes predictor is the plain average of the worlds'; it is sum_k m_k P_k."),
+        ("answers in bits", lambda m, P: _gap(m, P) / math.log(2),
+         "You answered in bits (log base 2). The course works in nats: use np.log."),
+        ("oracle minus Bayes (negative)", lambda m, P: -_gap(m, P),
+         "Wrong sign: the gap is the Bayes loss minus the oracle loss, never negative.")]),
     advice="gap = sum_k m_k KL(P_k || P) with P = sum_k m_k P_k (equivalently H(P) - sum_k "
            "m_k H(P_k)), in nats.",
     summary="Right on 3 cases (2 to 4 worlds), in nats.")
 
 
 def _chernoff_cases():
-    return [(f"For p = {tuple(p)}, q = {tuple(q)}", (np.array(p), np.array(q))) for p, q in [
+    return [(f"For p = {p}, q = {q}", (np.array(p), np.array(q))) for p, q in [
         ((0.7, 0.2, 0.1), (0.1, 0.3, 0.6)), ((0.9, 0.1), (0.4, 0.6)),
         ((0.5, 0.25, 0.2, 0.05), (0.05, 0.15, 0.3, 0.5))]]
 
 
-def _chernoff(p, q):
-    """The Chernoff rate of two i.i.d. processes (one-state HMMs) is C(p, q)."""
+def _chernoff(p, q):                    # the Chernoff rate of two i.i.d. processes
     from ..distinguish import chernoff_rate
 
     return float(chernoff_rate(HMM(p[:, None, None]), HMM(q[:, None, None]), length=1))
@@ -147,23 +142,22 @@ def _minimiser(p, q):
 
 check_chernoff_information = Exercise(
     name="chernoff_information", signature="chernoff_information(p, q) -> float",
-    cases=_chernoff_cases, reference=_chernoff, convert=as_float, mistakes=(
-        Known("returns the minimising lambda", _minimiser,
-              "You returned the minimising lam, not the value -ln sum p^lam q^(1-lam) there.",
-              recognise=lambda c: close(c.got, _minimiser(*c.args), rtol=0, atol=1e-3)),
-        Known("maximises over lambda (returns 0)", lambda p, q: 0.0,
-              "You returned 0, the MAXIMUM over lam of ln sum_x p^lam q^(1-lam) (0 at lam = 0 "
-              "and 1, negative between): Chernoff information is minus its minimum.",
-              recognise=lambda c: c.got == 0),
-        Known("lambda fixed at 1/2 (Bhattacharyya)", lambda p, q: -np.log(np.sqrt(p * q).sum()),
-              "You fixed lam = 1/2 (the Bhattacharyya distance); minimise over lam in [0, 1]."),
-        Known("returns KL(p || q)", lambda p, q: _kl(p, q), "You returned KL(p || q), the rate "
-              "of a typical sequence's evidence; Chernoff information is smaller."),
-        Known("forgets the minus sign", lambda p, q: -_chernoff(p, q),
-              "Wrong sign: Chernoff information is MINUS the minimum, a positive number."),
-        Known("answers in bits", lambda p, q: _chernoff(p, q) / math.log(2),
-              "You answered in bits (log base 2). The course works in nats: use np.log."),
-    ),
+    cases=_chernoff_cases, reference=_chernoff, convert=as_float, mistakes=tuple(
+        Known(*k) for k in [
+            ("returns the minimising lambda", _minimiser, "You returned the minimising lam, not "
+             "the value -ln sum p^lam q^(1-lam) there.", "",
+             lambda c: close(c.got, _minimiser(*c.args), rtol=0, atol=1e-3)),
+            ("maximises over lambda (returns 0)", lambda p, q: 0.0, "You returned 0, the "
+             "MAXIMUM over lam of ln sum_x p^lam q^(1-lam): take minus its minimum.", "",
+             lambda c: c.got == 0),
+            ("lambda fixed at 1/2 (Bhattacharyya)", lambda p, q: -np.log(np.sqrt(p * q).sum()),
+             "You fixed lam = 1/2 (the Bhattacharyya distance); minimise over lam in [0, 1]."),
+            ("returns KL(p || q)", lambda p, q: _kl(p, q), "You returned KL(p || q), the rate of "
+             "a typical sequence's evidence; Chernoff information is smaller."),
+            ("forgets the minus sign", lambda p, q: -_chernoff(p, q),
+             "Wrong sign: Chernoff information is MINUS the minimum, a positive number."),
+            ("answers in bits", lambda p, q: _chernoff(p, q) / math.log(2),
+             "You answered in bits (log base 2). The course works in nats: use np.log.")]),
     advice="C(p, q) = -min over lam in [0, 1] of ln sum_x p(x)^lam q(x)^(1-lam) "
            "(scipy.optimize.minimize_scalar with bounds=(0, 1), or a fine grid of lam).",
     summary="Right on 3 cases, in nats.")
@@ -176,42 +170,32 @@ def _exponent_cases():
              (t1, 0.5 / t1 * np.exp(rng.normal(0, 0.03, len(t1))))),
             ("For gap = 2 t^-1.5 with 10 % noise, t = 4..19",
              (t2, 2 * t2 ** -1.5 * np.exp(rng.normal(0, 0.1, len(t2))))),
-            ("For gap = 0.1 exp(-0.05 t), t = 10..64 in steps of 3",
-             (t3, 0.1 * np.exp(-0.05 * t3)))]
-
-
-def _slope(x, y):
-    return float(np.polyfit(x, y, 1)[0])
+            ("For gap = 0.1 exp(-0.05 t), t = 10..64, step 3", (t3, 0.1 * np.exp(-0.05 * t3)))]
 
 
 check_decay_exponent = Exercise(
     name="decay_exponent", signature="decay_exponent(t, gap) -> float", cases=_exponent_cases,
-    reference=lambda t, g: -_slope(np.log(t), np.log(g)), convert=as_float, mistakes=(
-        Known("returns the slope (negative)", lambda t, g: _slope(np.log(t), np.log(g)),
-              "Wrong sign: you returned the slope of ln gap against ln t; the exponent a of "
-              "gap ~ t^-a is minus that slope."),
-        Known("fits ln gap against t (an exponential rate)", lambda t, g: -_slope(t, np.log(g)),
-              "You fitted ln gap against t, an EXPONENTIAL decay's rate; a power law is a "
-              "straight line on log-log axes: regress ln gap on ln t."),
-        Known("regresses ln t on ln gap", lambda t, g: -_slope(np.log(g), np.log(t)),
-              "You regressed ln t on ln gap (the axes swapped; least squares is not symmetric): "
-              "regress ln gap (y) on ln t (x)."),
-        Known("regresses the gap itself on ln t", lambda t, g: -_slope(np.log(t), g),
-              "You regressed the gap itself on ln t: take the logarithm of the gap too."),
-        Known("log10 of the gap against ln t", lambda t, g: -_slope(np.log(t), np.log10(g)),
-              "You mixed logarithm bases (log10 of the gap, ln of t), off by a factor ln 10: "
-              "use the same logarithm on both axes."),
-    ),
+    reference=lambda t, g: -np.polyfit(np.log(t), np.log(g), 1)[0], convert=as_float,
+    mistakes=tuple(Known(m, lambda t, g, x=x, y=y, s=s: s * np.polyfit(x(t, g), y(t, g), 1)[0],
+                         d) for m, x, y, s, d in [
+            ("returns the slope (negative)", lambda t, g: np.log(t), lambda t, g: np.log(g), 1,
+             "Wrong sign: the exponent a of gap ~ t^-a is MINUS the slope of ln gap on ln t."),
+            ("fits ln gap against t (an exponential rate)", lambda t, g: t, lambda t, g: np.log(g),
+             -1, "You fitted ln gap against t (an exponential decay): regress ln gap on ln t."),
+            ("regresses ln t on ln gap", lambda t, g: np.log(g), lambda t, g: np.log(t), -1,
+             "You regressed ln t on ln gap; least squares is not symmetric: ln gap on ln t."),
+            ("regresses the gap itself on ln t", lambda t, g: np.log(t), lambda t, g: g, -1,
+             "You regressed the gap itself on ln t: take the logarithm of the gap too."),
+            ("log10 of the gap against ln t", lambda t, g: np.log(t), lambda t, g: np.log10(g),
+             -1, "You mixed logarithm bases (log10 of the gap, ln of t): use one on both axes.")]),
     advice="Fit ln gap = c - a ln t by least squares (np.polyfit(np.log(t), np.log(gap), 1)) "
            "and return a.",
     summary="Right on 3 cases (two power laws with noise, one exponential decay).")
 
 
 def _knowing_cases():
-    """Meta-beliefs (N, L, K) whose evidence grows with the position; one share exactly at the
-    threshold (counted as reached)."""
-    rng = np.random.default_rng(85)
-    out = []
+    """Evidence growing with the position; a share exactly at the threshold (it counts)."""
+    rng, out = np.random.default_rng(85), []
     for N, L, K, thr, strength in ((40, 12, 2, 0.75, 0.35), (60, 10, 3, 0.8, 0.9)):
         comps = rng.integers(0, K, N)
         evidence = np.cumsum(rng.normal(0, 1, (N, L, K)), axis=1)
@@ -219,49 +203,41 @@ def _knowing_cases():
         meta = np.exp(evidence - evidence.max(-1, keepdims=True))
         out.append((f"{N} sequences, {L} positions, {K} worlds, threshold {thr}",
                     (meta / meta.sum(-1, keepdims=True), comps, thr)))
-    # exactly 3 of 4 right at position 2 (share 0.75 = threshold), 4 of 4 from position 3
-    meta, comps = np.full((4, 5, 2), 0.5), np.array([0, 1, 0, 1])
-    for n, c in enumerate(comps):
-        meta[n, :, c] = [0.55, 0.7 if n < 3 else 0.4, 0.9, 0.95, 0.97]
-        meta[n, :, 1 - c] = 1 - meta[n, :, c]
-    meta[:, 0] = [[0.6, 0.4]] * 4          # position 0: everyone says world 0 (half right)
+    right = np.array([[0.6, 0.7, 0.9, 0.95, 0.97]] * 3 + [[0.4, 0.4, 0.9, 0.95, 0.97]])
+    right[1, 0] = 0.4                             # position 0: everyone says world 0
+    comps = np.array([0, 1, 0, 1])
+    meta = np.where(np.arange(2) == comps[:, None, None], right[..., None], 1 - right[..., None])
     out.append(("4 sequences whose share right is exactly 0.75 after 2 tokens, threshold 0.75",
-                (meta, comps, thr)))
+                (meta, comps, 0.75)))
     return [(f"For {label} (0 stands for None, never reached)", a) for label, a in out]
 
 
-def _first(share, threshold, strict=False, zero_based=False):
+def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False):
+    share = ((meta.argmax(-1) == comps[:, None]) if hits is None else hits(meta)).mean(axis=0)
     hit = np.flatnonzero(share > threshold if strict else share >= threshold)
     return int(hit[0]) + (not zero_based) if len(hit) else None
 
 
-def _share(meta, comps):
-    return (meta.argmax(-1) == comps[:, None]).mean(axis=0)
-
-
 def _averaged(meta, comps, threshold):
-    avg = np.stack([meta[comps == k].mean(axis=0) for k in range(meta.shape[-1])])
-    return _first((avg.argmax(-1) == np.arange(len(avg))[:, None]).mean(axis=0), threshold)
+    K = meta.shape[-1]
+    return _knowing(np.stack([meta[comps == k].mean(axis=0) for k in range(K)]), np.arange(K),
+                    threshold)
 
 
 check_knowing_time = Exercise(
     name="knowing_time", signature="knowing_time(meta, components, threshold) -> int or None",
-    cases=_knowing_cases, reference=lambda m, c, thr: _first(_share(m, c), thr) or 0,
+    cases=_knowing_cases, reference=lambda m, c, thr: _knowing(m, c, thr) or 0,
     convert=lambda value, what: 0.0 if value is None else as_float(value, what), mistakes=(
-        Known("returns the 0-based position", lambda m, c, thr: _first(
-            _share(m, c), thr, zero_based=True), "Off by one: you returned the 0-based "
-              "position; position p has read p + 1 tokens: return the number of tokens read."),
-        Known("uses the meta-belief's confidence", lambda m, c, thr: _first(m.max(-1).mean(0), thr),
-              "You measured the meta-belief's confidence (its largest entry), not whether it "
-              "names the RIGHT world: compare argmax with the true component."),
-        Known("compares with world 0 for every sequence", lambda m, c, thr: _first(
-            (m.argmax(-1) == 0).mean(0), thr), "You compared the argmax with world 0 for every "
-              "sequence; compare it with each sequence's own component."),
+        Known("returns the 0-based position", partial(_knowing, zero_based=True),
+              "Off by one: you returned the 0-based position; return the number of tokens read."),
+        Known("uses the meta-belief's confidence", partial(_knowing, hits=lambda m: m.max(-1)),
+              "You measured the meta-belief's confidence, not whether it names the RIGHT world."),
+        Known("compares with world 0 for every sequence", partial(
+            _knowing, hits=lambda m: m.argmax(-1) == 0), "You compared the argmax with world 0 "
+              "for every sequence; compare it with each sequence's own component."),
         Known("averages meta-beliefs over sequences first", _averaged, "You averaged the "
-              "meta-beliefs over sequences before the argmax: decide per sequence, then average "
-              "the hits."),
-        Known("requires the share to exceed the threshold", lambda m, c, thr: _first(
-            _share(m, c), thr, strict=True),
+              "meta-beliefs over sequences before the argmax: decide per sequence, then average."),
+        Known("requires the share to exceed the threshold", partial(_knowing, strict=True),
               "You required the share to EXCEED the threshold; reaching it (>=) counts."),
     ),
     advice="share[p] = mean over sequences of (argmax_k meta[n, p, k] == components[n]); "
