@@ -50,10 +50,10 @@ SOURCE = HEADER + textwrap.dedent('''\
     import numpy as np
 
 
-    def update(belief, T, token):
+    def update(T, belief, x):
         """Docstring stays."""
         ### BEGIN SOLUTION
-        new = belief @ T[token]
+        new = belief @ T[x]
         return new / new.sum()
         ### END SOLUTION
 
