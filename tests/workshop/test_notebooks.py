@@ -83,7 +83,7 @@ SOURCE = HEADER + textwrap.dedent('''\
 def test_solution_keeps_code_and_drops_markers():
     sol = nbtool.transform(SOURCE, "solution")
     assert "### BEGIN SOLUTION" not in sol and "### END SOLUTION" not in sol
-    assert "    new = belief @ T[token]\n    return new / new.sum()\n" in sol
+    assert "    new = belief @ T[x]\n    return new / new.sum()\n" in sol
     assert 'print("worked answer")' in sol
     assert sol == "".join(line for line in SOURCE.splitlines(keepends=True)
                           if line.strip() not in (nbtool.BEGIN, nbtool.END))
@@ -95,7 +95,7 @@ def test_exercise_stubs_at_the_marker_indentation():
             in ex)
     assert "            # YOUR CODE HERE\n            raise NotImplementedError()\n" in ex
     assert "# %%\n# YOUR CODE HERE\nraise NotImplementedError()\nprint(\"done\")\n" in ex
-    for solution_line in ("belief @ T[token]", "new.sum()", "return 1", "ANSWER = 42"):
+    for solution_line in ("belief @ T[x]", "new.sum()", "return 1", "ANSWER = 42"):
         assert solution_line not in ex
     assert "BEGIN SOLUTION" not in ex and "END SOLUTION" not in ex
 
