@@ -7,11 +7,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections import deque
+from functools import reduce
 
 import numpy as np
 
 from .. import information, processes
 from ..hmm import HMM, graph_closed_classes
+from ..information import entropy
 from ..msp import mixed_state_presentation
 from ._core import Exercise, Mistake, as_array, as_float, fmt, magnitude
 from .ch01 import knowns
@@ -161,8 +163,7 @@ def _test_build_msp(fn):
     _check_one_msp(fn, "Z1R", processes.z1r(), 2)
     _check_one_msp(fn, "Mess3", processes.mess3(), 4)
     return (f"Correct on {len(sizes)} finite MSPs (Z1R: {sizes[0]} states, RRXOR: {sizes[2]}, "
-            "the even and golden-mean processes, random unifilar HMMs) and on the depth limit "
-            "(Z1R at max_depth 2, Mess3's infinite MSP at max_depth 4: 121 beliefs).")
+            "random unifilar HMMs) and at max_depth 2 and 4 (Mess3's infinite MSP: 121 beliefs).")
 
 
 check_build_msp = Exercise(
@@ -263,14 +264,9 @@ check_recurrent_states = Exercise(
 # ---------------------------------------------------------------------------- 3.3 h_mu
 def _rate(T, b, s, weights="stationary", of="next"):
     p = mixed_state_presentation(HMM(T), warn=False).stationary()
-    h = _entropies(np.einsum("ki,xij->kx", b, T) if of == "next" else b)
+    h = entropy(np.einsum("ki,xij->kx", b, T) if of == "next" else b)
     return float({"stationary": p, "equal": np.full(len(b), 1 / len(b)),
                   "recurrent": _recurrent(s) / _recurrent(s).sum()}[weights] @ h)
-
-
-def _entropies(q):
-    q = np.asarray(q, float)
-    return -np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1)), 0), axis=-1)
 
 
 check_msp_entropy_rate = Exercise(
@@ -281,7 +277,7 @@ check_msp_entropy_rate = Exercise(
     reference=lambda T, b, s: float(information.entropy_rate(HMM(T))), convert=as_float,
     mistakes=knowns(
         ("averages the entropy given the hidden state", lambda T, b, s: float(
-            b[0] @ _entropies(T.sum(-1).T)), "You averaged the token's entropy given the *hidden "
+            b[0] @ entropy(T.sum(-1).T)), "You averaged the token's entropy given the *hidden "
          "state*, which an observer does not know: average H[P(x | eta_k)] over the MSP's "
          "beliefs, weighted by the MSP chain's stationary distribution."),
         ("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2), "You computed in bits; "
@@ -292,24 +288,22 @@ check_msp_entropy_rate = Exercise(
         ("weights the recurrent states equally", lambda T, b, s: _rate(T, b, s, "recurrent"),
          "You averaged over the recurrent states with equal weight; they are not visited equally "
          "often: weight them by the MSP chain's stationary distribution p."),
-        ("returns the first token's entropy h(1)", lambda T, b, s: float(_entropies(np.einsum(
+        ("returns the first token's entropy h(1)", lambda T, b, s: float(entropy(np.einsum(
             "i,xij->x", b[0], T))), "You returned the first token's entropy h(1); the entropy "
          "rate is the long-run average: weight by the MSP chain's stationary p."),
         ("takes the entropy of the beliefs", lambda T, b, s: _rate(T, b, s, of="beliefs"),
          "You averaged the entropy of the *beliefs*; average that of the next-token "
          "distribution P(. | eta_k) = eta_k T^(x) 1.")),
-    advice="Build the MSP's transition matrix W[k, successors[k, x]] += P(x | eta_k), find its "
-           "stationary distribution p (p W = p, sum 1), and return sum_k p_k H[P(. | eta_k)] "
-           "in nats.",
+    advice="Build W[k, successors[k, x]] += P(x | eta_k), its stationary p (p W = p, sum 1), and "
+           "return sum_k p_k H[P(. | eta_k)] in nats.",
     summary=lambda n: (f"Correct on {n} MSPs, e.g. Z1R (ln(2)/3 = 0.2310 nats) and RRXOR "
                        "(2 ln(2)/3 = 0.4621 nats)."))
 
 
 # ---------------------------------------------------------------------------- 3.4 chaos game
 def skewed_hmm():
-    """A 3-state non-unifilar HMM with lopsided token frequencies, every token possible from
-    every state, and pi = (0.2, 0.3, 0.5): uniform token draws move the chaos game's mean far
-    from pi; draws from the fixed frequencies keep the mean but break E[eta' | eta] = eta T."""
+    """Lopsided token frequencies, every token possible, pi = (0.2, 0.3, 0.5): uniform draws move
+    the mean off pi; draws from fixed frequencies break E[eta' | eta] = eta T."""
     stay = 0.5 * np.eye(3) + 0.5 * np.tile([0.2, 0.3, 0.5], (3, 1))       # pi stay = pi
     emit = np.array([[0.90, 0.08, 0.02], [0.10, 0.85, 0.05], [0.70, 0.05, 0.25]])
     return HMM(np.einsum("ij,jx->xij", stay, emit))
@@ -383,9 +377,8 @@ def _test_chaos_game(fn):
     why = _skewed_diagnosis(fn)
     if why:
         raise Mistake(f"For a skewed 3-state HMM (every token possible from every state): {why}")
-    return ("Correct: valid beliefs, recorded after each update, burn-in discarded, "
-            "reproducible with a seed, Z1R's corners in cycle order, and the right long-run "
-            "average on a skewed HMM.")
+    return ("Correct: beliefs recorded after each update, burn-in discarded, reproducible with a "
+            "seed, Z1R's corners in cycle order, the right average on a skewed HMM.")
 
 
 def chaos_variant(T, pi, n_points, seed=None, burn_in=100, *, draw="bayes", normalise=True,
@@ -444,8 +437,7 @@ def _box_cases():
 
 
 def box_counts(points, eps, *, scale=None, flatten=False):
-    """N(eps): occupied boxes floor(points / eps) (``scale``: floor(points * scale(eps)));
-    with ``flatten`` the distinct *numbers* in that array (np.unique without axis=0)."""
+    """N(eps), the occupied boxes floor(points / eps) (or, by mistake, scaled or flattened)."""
     boxes = [np.floor(np.asarray(points, float) / e if scale is None else np.asarray(
         points, float) * scale(e)).astype(np.int64) for e in eps]
     return np.array([len(np.unique(b, axis=None if flatten else 0)) for b in boxes], float)
@@ -547,41 +539,35 @@ check_next_token_classes = Exercise(
         ("takes the beliefs first (the old order)", lambda beliefs, T, atol=1e-9: _group(
             _next(T, beliefs)), None, "takes the process first")),
     advice=lambda c: (f"You have {len(set(np.asarray(c.got).tolist()))} classes; there are "
-                      f"{len(set(c.expected.tolist()))} (labels compared after renumbering in "
-                      "order of first appearance). Give two beliefs the same label exactly when "
-                      "their next-token distributions agree within atol."),
+                      f"{len(set(c.expected.tolist()))}: give two beliefs the same label exactly "
+                      "when their next-token distributions agree within atol."),
     summary="Correct: RRXOR's 36 beliefs fall into 11 next-token classes (in any order), and "
             "Z1R's and Mess3's beliefs are grouped right too.")
 
 
-def word_probability(T, eta, word):
-    """P(w | eta) = eta T^(w_1) ... T^(w_L) 1."""
-    v = np.asarray(eta, dtype=float)
-    for x in word:
-        v = v @ T[x]
-    return float(v.sum())
+def _end(T, eta, word):
+    """eta T^(w_1) ... T^(w_L): sum it for P(w | eta), normalise it for the belief after w."""
+    return reduce(lambda v, x: v @ T[x], word, np.asarray(eta, float))
 
 
 def _first_word(T, e1, e2, lengths, differ=None):
-    """The first word (lengths in the given order) on which ``differ`` holds (by default: its
-    probability differs under e1 and e2), or None."""
-    differ = differ or (lambda w: abs(word_probability(T, e1, w)
-                                      - word_probability(T, e2, w)) > 1e-9)
+    """The first word on which ``differ`` holds (default: P(w | e1) != P(w | e2)), or None."""
+    differ = differ or (lambda w: abs(_end(T, e1, w).sum() - _end(T, e2, w).sum()) > 1e-9)
     return next((w for L in lengths for w in itertools.product(range(T.shape[0]), repeat=L)
                  if differ(w)), None)
 
 
 def _word_cases():
-    rrxor, mess3 = processes.rrxor(), processes.mess3()
+    rrxor, mess3, eta = processes.rrxor(), processes.mess3(), np.r_[.5, .2, .3]
     b = _msp(rrxor.T)[0]
     labels = _group(_next(rrxor.T, b))
     big = np.flatnonzero(labels == np.bincount(labels).argmax())
-    cases = [(f"RRXOR beliefs {fmt(b[i])} and {fmt(b[j])}", rrxor.T, b[i], b[j])
-             for i, j in [(big[0], big[1]), (big[0], big[-1]), (big[2], big[5]), (big[1], big[7])]]
-    return cases + [("RRXOR: a belief and itself", rrxor.T, b[3], b[3].copy()),
-                    ("RRXOR: beliefs that differ in the next token", rrxor.T, b[0], np.eye(5)[3]),
-                    ("Mess3: a belief and itself", mess3.T, np.r_[.5, .2, .3], np.r_[.5, .2, .3]),
-                    ("Mess3: nearby beliefs", mess3.T, np.r_[.5, .2, .3], np.r_[.5, .21, .29])]
+    return [(f"RRXOR beliefs {fmt(b[i])} and {fmt(b[j])}", rrxor.T, b[i], b[j])
+            for i, j in [(big[0], big[1]), (big[0], big[-1]), (big[2], big[5]), (big[1], big[7])]
+            ] + [("RRXOR: a belief and itself", rrxor.T, b[3], b[3].copy()),
+                 ("RRXOR: beliefs that differ in the next token", rrxor.T, b[0], np.eye(5)[3]),
+                 ("Mess3: a belief and itself", mess3.T, eta, eta.copy()),
+                 ("Mess3: nearby beliefs", mess3.T, eta, np.r_[.5, .21, .29])]
 
 
 def _test_distinguishing_word(fn):
@@ -605,7 +591,7 @@ def _test_distinguishing_word(fn):
                           "every belief, so it never distinguishes. Start at length 1.")
         if word and any(x < 0 or x >= T.shape[0] for x in word):
             raise Mistake(f"For {name} your word {word} has tokens outside 0..{T.shape[0] - 1}.")
-        if word and abs(word_probability(T, e1, word) - word_probability(T, e2, word)) <= 1e-9:
+        if word and abs(_end(T, e1, word).sum() - _end(T, e2, word).sum()) <= 1e-9:
             same.append((name, word, word == _first_word(T.transpose(0, 2, 1), e1, e2,
                                                          range(1, 7))))
         elif word and len(word) > len(best):
@@ -624,11 +610,9 @@ def _test_distinguishing_word(fn):
 
 
 def _beliefs_after(T, e1, e2, max_length=6, atol=1e-9):
-    def differ(w):
-        v1, v2 = (np.linalg.multi_dot([np.asarray(e, float)[None]] + [T[x] for x in w]
-                                      + [np.eye(T.shape[1])])[0] for e in (e1, e2))
-        return v1.sum() > 0 and v2.sum() > 0 and not np.allclose(v1 / v1.sum(), v2 / v2.sum())
-    return _first_word(T, e1, e2, range(1, max_length + 1), differ)
+    return _first_word(T, e1, e2, range(1, max_length + 1), lambda w: min(
+        _end(T, e1, w).sum(), _end(T, e2, w).sum()) > 0 and not np.allclose(
+        _end(T, e1, w) / _end(T, e1, w).sum(), _end(T, e2, w) / _end(T, e2, w).sum()))
 
 
 check_shortest_distinguishing_word = Exercise(
