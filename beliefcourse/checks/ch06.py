@@ -2,7 +2,7 @@
 
 import itertools
 import math
-from functools import reduce
+from functools import partial, reduce
 
 import numpy as np
 
@@ -26,10 +26,6 @@ def _future_cases():
             ("For Mess3, a corner belief, k = 1", (mess3.T, np.eye(3)[1], 1))]
 
 
-def _future(T, b, k):
-    return futures.future_distributions(HMM(T), b, k)
-
-
 def _words(T, b, k, value=lambda v, w: v.sum()):
     """``value(b T^(x_1)..T^(x_k), word)`` for every word, itertools.product order."""
     return np.array([value(reduce(lambda v, x: v @ T[x], w, np.asarray(b, float)), w)
@@ -38,35 +34,37 @@ def _words(T, b, k, value=lambda v, w: v.sum()):
 
 check_future_distribution = Exercise(
     name="future_distribution", signature="future_distribution(T, belief, k) -> (X**k,)",
-    cases=_future_cases, reference=_future, process_first=1, mistakes=tuple(Known(*k) for k in [
-        ("forgets to sum over the final state", lambda T, b, k: _words(T, b, k, lambda v, w: v),
-         "You returned one entry per (word, final state): sum over the final state."),
-        ("returns the distribution of single tokens", lambda T, b, k: b @ np.linalg.matrix_power(
-            T.sum(0), k - 1) @ T.sum(2).T, "You returned a distribution over single tokens, "
-         "not over words of k tokens.", "", lambda c: c.args[2] > 1 and np.shape(c.got) == (
-             len(c.args[0]),)),
-        ("returns log-probabilities", lambda T, b, k: np.log(_future(T, b, k)),
-         "You returned log-probabilities (their exp is right): return P(word) itself.", "",
-         lambda c: any(close(e ** np.asarray(c.got, float), c.expected) for e in (np.e, 2, 10))),
-        ("normalises the state vector after every token", lambda T, b, k: _words(T, b, k) / (
-            np.repeat(_future(T, b, k - 1), len(T)) if k > 1 else 1), "You normalised after "
-         "each token, so an entry is P(last token | the others), not P(word): sum the "
-         "unnormalised b T^(x_1) ... T^(x_k) at the end."),
-        ("numbers words with the last token most significant", lambda T, b, k: _future(
+    cases=_future_cases, process_first=1,
+    reference=lambda T, b, k: futures.future_distributions(HMM(T), b, k), mistakes=(
+        Known("forgets to sum over the final state", partial(_words, value=lambda v, w: v),
+              "You returned one entry per (word, final state): sum over the final state."),
+        Known("returns the distribution of single tokens", lambda T, b, k: b @ np.linalg.
+              matrix_power(T.sum(0), k - 1) @ T.sum(2).T, "You returned a distribution over "
+              "single tokens, not over words of k tokens.",
+              recognise=lambda c: c.args[2] > 1 and np.size(c.got) == len(c.args[0])),
+        Known("returns log-probabilities", lambda T, b, k: np.log(_words(T, b, k)),
+              "You returned log-probabilities (their exp is right): return P(word) itself.",
+              recognise=lambda c: any(close(e ** np.asarray(c.got, float), c.expected)
+                                      for e in (np.e, 2, 10))),
+        Known("normalises the state vector after every token", lambda T, b, k: _words(T, b, k) / (
+            np.repeat(_words(T, b, k - 1), len(T))), "You normalised after each token, so an "
+              "entry is P(last token | the others), not P(word): sum b T^(x_1)...T^(x_k)."),
+        Known("numbers words with the last token most significant", lambda T, b, k: _words(
             T, b, k).reshape((len(T),) * k).T.ravel(), "Right entries in the wrong order: the "
-         "FIRST token is the most significant."),
-        ("multiplies by T[x] transposed", lambda T, b, k: _words(T.transpose(0, 2, 1), b, k),
-         "You multiplied by T[x] transposed: a row vector of beliefs is updated as b @ T[x]."),
-        ("treats the tokens as independent given the belief", lambda T, b, k: _words(
-            T, b, k, lambda v, w: np.prod([(b @ T[x]).sum() for x in w])), "You multiplied "
-         "next-token probabilities all taken from the given belief, as if the tokens were "
-         "independent: carry the vector b T^(x_1) ... forward."),
-        ("starts from the stationary distribution", lambda T, b, k: _future(
-            T, HMM(T).stationary(), k), "You started from the stationary distribution pi "
-         "instead of the given belief."),
-        ("takes one step of the chain before the word", lambda T, b, k: _future(
+              "FIRST token is the most significant."),
+        Known("multiplies by T[x] transposed", lambda T, b, k: _words(T.transpose(0, 2, 1), b, k),
+              "You multiplied by T[x] transposed: a row vector of beliefs is updated as b @ T[x]."),
+        Known("treats the tokens as independent given the belief", lambda T, b, k: reduce(
+            np.multiply.outer, [b @ T.sum(2).T] * k).ravel(), "You multiplied next-token "
+              "probabilities of the given belief, as if the tokens were independent: carry "
+              "b T^(x_1) ... forward."),
+        Known("starts from the stationary distribution", lambda T, b, k: _words(
+            T, HMM(T).stationary(), k), "You started from the stationary distribution pi, not "
+              "the given belief."),
+        Known("takes one step of the chain before the word", lambda T, b, k: _words(
             T, b @ T.sum(0), k), "You advanced the belief one step (b @ sum_x T[x]) before the "
-         "word: that gives tokens 2 to k + 1. The word starts now.")]),
+              "word, giving tokens 2 to k + 1: the word starts now."),
+    ),
     advice="P(x_1..x_k | b) = b T^(x_1) ... T^(x_k) 1, one entry per word: shape (X**k,).",
     summary="Right on 4 cases (Mess3, RRXOR, a random HMM; k = 1 to 3).")
 
@@ -92,10 +90,10 @@ def _eta2(b, p, key="pair", self_pairs=False, unique=False, power=1, weighted="p
     cls = np.unique(p.round(9), axis=0, return_inverse=True)[1].reshape(-1)
     i, j = np.where(~np.eye(len(b), dtype=bool) | self_pairs)
     dB, dN = np.linalg.norm(b[i] - b[j], axis=1) ** power, np.linalg.norm(p[i] - p[j], axis=1)
-    if key == "correlation":
+    if key == "corr":
         return float(np.corrcoef(dB, dN)[0, 1] ** 2)
     group = {"pair": np.minimum(cls[i], cls[j]) * len(b) + np.maximum(cls[i], cls[j]),
-             "distance": dN.round(9), "one class": cls[i]}[key]
+             "dN": dN.round(9), "one": cls[i]}[key]
     inv = np.unique(group, return_inverse=True)[1].reshape(-1)
     means = np.bincount(inv, weights=dB) / np.bincount(inv)
     if weighted != "pairs":                           # every group counted once
@@ -108,24 +106,22 @@ check_next_token_ceiling = Exercise(
     name="next_token_ceiling", signature="next_token_ceiling(beliefs, next_probs) -> float",
     cases=_ceiling_cases, convert=as_float,
     reference=lambda b, p: futures.next_token_distance_ceiling(b, p).any_function, mistakes=(
-        *(Known(m, lambda b, p, kw=kw: _eta2(b, p, **kw), d) for m, kw, d in [
-            ("returns the squared correlation of the distances", {"key": "correlation"},
-             "You returned the squared correlation of belief and next-token distances, the score "
-             "of ONE representation; the ceiling is over every function of the next token."),
-            ("groups pairs by next-token distance, not by the pair", {"key": "distance"},
-             "You grouped the pairs by next-token *distance*; group by the pair of next-token "
-             "distributions (each pair may sit at its own distance)."),
-            ("groups pairs by one point's class only", {"key": "one class"},
-             "You grouped each pair (i, j) by the class of one point only; group by the "
-             "unordered pair (min(c_i, c_j), max(c_i, c_j))."),
-            ("includes each point paired with itself", {"self_pairs": True},
-             "You included each point paired with itself (i = j): leave out the diagonal."),
-            ("counts each distinct belief once", {"unique": True},
-             "You counted each distinct belief once; a repeated belief is in many pairs."),
-            ("uses squared distances", {"power": 2},
-             "You used squared distances; the test correlates Euclidean distances.")]),
-        Known("averages the group means with equal weights", lambda b, p: _eta2(
-            b, p, weighted="groups"), "You counted every group once in the variance of the group "
+        Known("returns the squared correlation of the distances", partial(_eta2, key="corr"),
+              "You returned the squared correlation of belief and next-token distances, the "
+              "score of ONE representation; the ceiling is over every function of the next token."),
+        Known("groups pairs by next-token distance, not by the pair", partial(_eta2, key="dN"),
+              "You grouped the pairs by next-token *distance*; group by the pair of next-token "
+              "distributions (each pair may sit at its own distance)."),
+        Known("groups pairs by one point's class only", partial(_eta2, key="one"), "You grouped "
+              "each pair (i, j) by the class of one point only; group by the unordered pair."),
+        Known("includes each point paired with itself", partial(_eta2, self_pairs=True),
+              "You included each point paired with itself (i = j): leave out the diagonal."),
+        Known("counts each distinct belief once", partial(_eta2, unique=True),
+              "You counted each distinct belief once; a repeated belief is in many pairs."),
+        Known("uses squared distances", partial(_eta2, power=2),
+              "You used squared distances; the test correlates Euclidean distances."),
+        Known("averages the group means with equal weights", partial(_eta2, weighted="groups"),
+              "You counted every group once in the variance of the group "
               "means; each pair counts: take group_mean[label] for every pair.",
               recognise=lambda c: any(close(c.got, _eta2(*c.args, weighted=w))
                                       for w in ("groups", "centred"))),
@@ -185,12 +181,12 @@ check_steering_move = Exercise(
         ("forgets the readout", lambda W, b, b2: steering.steering_move(W, 0 * b, b2),
          "You moved by W_pinv target, leaving out the readout: use W_pinv (target - readout)."),
         ("inverts W's rounding-size singular value (np.linalg.pinv)", lambda W, b, b2: (
-            b2 - b) @ np.linalg.pinv(W).T, "You inverted every singular value of W, even one "
-         "that is rounding (1e-9 of the largest; a probe of beliefs has rank S - 1): a long move "
-         "the probe barely reads. Use np.linalg.pinv(W, rcond=1e-8).", "", _full_rank),
+            b2 - b) @ np.linalg.pinv(W).T, "You inverted W's rounding-size singular value (1e-9 "
+         "of the largest; a probe has rank S - 1): use np.linalg.pinv(W, rcond=1e-8).", "",
+         _full_rank),
         ("a valid move that is not the shortest", _not_shortest, "Your move makes the probe read "
-         "the target but has a component the probe cannot see: the pseudo-inverse gives the "
-         "shortest move.", "", lambda c: np.shape(c.got) == np.shape(c.expected) and close(
+         "the target but has a component it cannot see: the pseudo-inverse gives the shortest.",
+         "", lambda c: np.shape(c.got) == np.shape(c.expected) and close(
              np.asarray(c.got) @ c.args[0].T, c.args[2] - c.args[1], atol=1e-6)),
         ("normalises the move to length 1", lambda W, b, b2: (lambda d: d / np.linalg.norm(
             d, axis=-1, keepdims=True))(steering.steering_move(W, b, b2)),
@@ -210,7 +206,6 @@ def _gru_cases():
 
 def _gru_torch(x, h, *weights):
     import torch
-
     cell = torch.nn.GRUCell(x.shape[1], h.shape[1]).double()
     with torch.no_grad():
         for p, v in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh), weights):
@@ -233,7 +228,7 @@ def _gru(x, h, w_ih, w_hh, b_ih, b_hh, mode):
 check_gru_step = Exercise(
     name="gru_step", signature="gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh) -> h'",
     cases=_gru_cases, reference=_gru_torch, mistakes=tuple(
-        Known(m, lambda *a, mode=mode: _gru(*a, mode), d) for m, mode, d in [
+        Known(m, partial(_gru, mode=mode), d) for m, mode, d in [
             ("swaps the update gate's roles", "swap", "You swapped the update gate's roles: z "
              "is how much of the OLD state is kept, h' = (1 - z) * n + z * h."),
             ("applies the reset gate before the matrix product (Cho et al.)", "reset first", "You "
@@ -266,7 +261,6 @@ def _sign_cases():
 
 def _sign(s, c, mode="exact"):
     from scipy.stats import binomtest
-
     wins, losses = int((s < c).sum()), int((s > c).sum())
     n, k = (len(s) if mode == "ties" else wins + losses), (losses if mode == "reversed" else wins)
     if mode == "normal":
@@ -278,7 +272,7 @@ def _sign(s, c, mode="exact"):
 check_sign_test = Exercise(
     name="sign_test", signature="sign_test(kl_steered, kl_control) -> p_value",
     cases=_sign_cases, reference=_sign, convert=as_float, mistakes=tuple(
-        Known(m, lambda s, c, mode=mode: _sign(s, c, mode), d) for m, mode, d in [
+        Known(m, partial(_sign, mode=mode), d) for m, mode, d in [
             ("computes P(K > k)", "strict", "Off by one: you computed P(K > k). The p-value is "
              "P(K >= k), a result at least as extreme as the one observed."),
             ("two-sided p-value", "two-sided", "You computed a two-sided p-value; the question "
