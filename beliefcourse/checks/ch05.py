@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import math
+from functools import partial
+from itertools import product
 
 import numpy as np
 
@@ -17,20 +19,22 @@ __all__ = ["EXERCISES", "check_beats_baselines", "check_choose_ridge_alpha",
            "check_split_points"]
 
 
-def _pair(value, what, names):
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise Mistake(f"{what}: return a pair {names}, got {type(value).__name__}.")
+def _tuple(value, what, names):
+    """``value`` if it is a tuple or list with as many items as ``names`` ("(W, b)")."""
+    n = names.count(",") + 1
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        raise Mistake(f"{what}: return a {'pair' if n == 2 else 'triple'} {names}, got "
+                      f"{type(value).__name__}.")
     return value
 
 
 class _Careful(Exercise):
-    """An exercise whose answer must not change between two calls, and whose function may call
-    a solver that refuses a singular system."""
+    """An exercise whose function is called twice (the answer must not change) and may call a
+    solver that refuses a singular system."""
 
     def call(self, fn, args, label):
         try:
-            out = super().call(fn, args, label)
-            again = super().call(fn, args, label)
+            out, again = (Exercise.call(self, fn, args, label) for _ in range(2))
         except np.linalg.LinAlgError as err:
             raise Mistake(f"{label}: numpy raised LinAlgError ({err}). With collinear features "
                           "X^T X is singular and cannot be inverted; solve the least-squares "
@@ -45,26 +49,24 @@ class _Careful(Exercise):
 
 
 # ---------------------------------------------------------------------------- 5.1 affine probe
-def _solve(X, Y, w=None, *, intercept=True, root=True, scale_y=True):
+def _solve(X, Y, w=None, *, intercept=True, root=True, scale_y=True, inv=False):
     """Least squares on [X, 1] with rows scaled by sqrt(w), and its typical mistakes."""
     A = np.hstack([X, np.ones((len(X), 1))]) if intercept else X
     if w is not None:
         s = (np.sqrt(w) if root else w)[:, None]
         A, Y = A * s, (Y * s if scale_y else Y)
-    sol = np.linalg.lstsq(A, Y, rcond=None)[0]
+    sol = np.linalg.inv(A.T @ A) @ A.T @ Y if inv else np.linalg.lstsq(A, Y, rcond=None)[0]
     return (sol[:-1], sol[-1]) if intercept else (sol, np.zeros(Y.shape[1]))
 
 
-def _normal_equations(X, Y, w=None):
-    A = np.hstack([X, np.ones((len(X), 1))])
-    W = np.ones(len(X)) if w is None else w
-    sol = np.linalg.inv(A.T @ (A * W[:, None])) @ A.T @ (Y * W[:, None])
-    return sol[:-1], sol[-1]
+def _sklearn(X, Y, w=None, transpose=True):
+    probe = AffineProbe().fit(X, Y, sample_weight=w)
+    return probe.coef_.T if transpose else probe.coef_, probe.intercept_
 
 
 def _probe_out(value, what):
     """``(W, b)`` as one array: the rows of W, then b."""
-    W, b = (as_array(x, what).astype(float) for x in _pair(value, what, "(W, b)"))
+    W, b = (as_array(x, what).astype(float) for x in _tuple(value, what, "(W, b)"))
     b = b.reshape(-1)
     if W.ndim == 2 and W.shape[0] == len(b) != W.shape[1]:
         raise Mistake(f"{what}: W has shape {W.shape}, transposed: it should be (D, S) so that "
@@ -76,8 +78,7 @@ def _probe_out(value, what):
 
 
 def _probe_cases():
-    rng = np.random.default_rng(55)
-    out = []
+    rng, out = np.random.default_rng(55), []
     for label, n, D, S, weighted in [("random data, no weights", 120, 4, 3, False),
                                      ("random data, with weights", 150, 6, 3, True),
                                      ("a single target coordinate, with weights", 80, 3, 1, True)]:
@@ -92,11 +93,6 @@ def _probe_cases():
             for label, X, Y, w in out]
 
 
-def _sklearn(X, Y, w=None):
-    probe = AffineProbe().fit(X, Y, sample_weight=w)
-    return probe.coef_.T, probe.intercept_
-
-
 check_fit_affine_probe = _Careful(
     name="fit_affine_probe", signature="fit_affine_probe(X, Y, weights=None) -> (W, b)",
     cases=_probe_cases, reference=lambda X, Y, w: _probe_out(_sklearn(X, Y, w), ""),
@@ -106,29 +102,27 @@ check_fit_affine_probe = _Careful(
     summary="Your probe equals scikit-learn's LinearRegression on 4 data sets: with and without "
             "weights, a single target, and collinear features (the minimum-norm solution).",
     mistakes=(
-        Known("fits without an intercept", lambda X, Y, w=None: _solve(X, Y, w, intercept=False),
-            "You fitted a linear map without an intercept (b = 0). Beliefs are not centred: "
-            "append a column of ones to X, and the last row of the solution is b."),
+        Known("fits without an intercept", partial(_solve, intercept=False), "You fitted a "
+              "linear map without an intercept (b = 0). Beliefs are not centred: append a "
+              "column of ones to X, and the last row of the solution is b."),
         Known("ignores the weights", lambda X, Y, w=None: _solve(X, Y), "Your fit ignores the "
-            "weights. Multiply each row of [X, 1] and of Y by sqrt(w_i) before solving."),
-        Known("scales the rows by w, not sqrt(w)", lambda X, Y, w=None: _solve(X, Y, w, root=False),
-            "You multiplied the rows by w_i; weighted least squares minimises sum_i w_i ||r_i||^2 "
-            "= sum_i ||sqrt(w_i) r_i||^2, so multiply by sqrt(w_i)."),
-        Known("scales X but not Y", lambda X, Y, w=None: _solve(X, Y, w, scale_y=False), "You "
-            "scaled the rows of X by sqrt(w_i) but not the rows of Y; scale both, so that every "
-            "residual is multiplied by sqrt(w_i)."),
-        Known("returns scikit-learn's coef_ untransposed",
-            lambda X, Y, w=None: (lambda W, b: (W.T, b))(*_sklearn(X, Y, w)), None,
-            cause=r"transposed.*coef_\.T"),
-        Known("inverts X^T X (fails on collinear features)", _normal_equations, None,
-            cause=r"LinAlgError.*lstsq"),
+              "weights. Multiply each row of [X, 1] and of Y by sqrt(w_i) before solving."),
+        Known("scales the rows by w, not sqrt(w)", partial(_solve, root=False), "You multiplied "
+              "the rows by w_i; weighted least squares minimises sum_i w_i ||r_i||^2 = sum_i "
+              "||sqrt(w_i) r_i||^2, so multiply by sqrt(w_i)."),
+        Known("scales X but not Y", partial(_solve, scale_y=False), "You scaled the rows of X by "
+              "sqrt(w_i) but not the rows of Y; scale both, so every residual is scaled."),
+        Known("returns scikit-learn's coef_ untransposed", partial(_sklearn, transpose=False),
+              None, r"transposed.*coef_\.T"),
+        Known("inverts X^T X (fails on collinear features)", partial(_solve, inv=True), None,
+              r"LinAlgError.*lstsq"),
         Known("returns the augmented solution, not (W, b)",
-            lambda X, Y, w=None: np.vstack(_solve(X, Y, w)), None, cause=r"pair \(W, b\)"),
+              lambda X, Y, w=None: np.vstack(_solve(X, Y, w)), None, r"pair \(W, b\)"),
     ))
 
 
 # ---------------------------------------------------------------------------- 5.2 split
-def _int_indices(value, what):
+def _indices(value, what):
     arr = as_array(value, what)
     if arr.dtype == bool:
         raise Mistake(f"{what} is a boolean mask; return integer point indices "
@@ -139,9 +133,8 @@ def _int_indices(value, what):
 
 
 def _split(fn, N, L, frac, seed, label):
-    out = _pair(fn(N, L, frac, seed), label, "(train_points, test_points)")
-    return (_int_indices(out[0], f"{label}: train_points"),
-            _int_indices(out[1], f"{label}: test_points"))
+    out = _tuple(fn(N, L, frac, seed), label, "(train_points, test_points)")
+    return _indices(out[0], f"{label}: train_points"), _indices(out[1], f"{label}: test_points")
 
 
 def _test_split_points(fn):
@@ -149,60 +142,58 @@ def _test_split_points(fn):
     for N, L, frac, seed in settings:
         label = f"For split_points({N}, {L}, {frac}, seed={seed})"
         train, test = _split(fn, N, L, frac, seed, label)
-        both, every = np.concatenate([train, test]), np.union1d(train, test)
-        if both.min() < 0 or both.max() >= N * L:
-            raise Mistake(f"{label}: point indices must lie in 0..N*L-1 = 0..{N * L - 1}; return "
-                          "flat point indices n * n_positions + p, not sequence indices.")
-        if len(np.intersect1d(train, test)):
-            raise Mistake(f"{label}: point {np.intersect1d(train, test)[0]} is in both the fit "
-                          "set and the test set.")
-        if len(every) != N * L:
-            missing = np.setdiff1d(np.arange(N * L), every)
-            raise Mistake(f"{label}: " + ("you returned sequence indices; return *point* "
-                          "indices n * n_positions + p for every position p of each sequence."
-                          if len(both) == N else f"together the two sets should cover all N*L "
-                          f"= {N * L} points; {len(missing)} are missing (e.g. {missing[0]})."))
+        both, n_train = np.concatenate([train, test]), math.floor(frac * N)
+        missing = np.setdiff1d(np.arange(N * L), both)
         seq_train, seq_test = np.unique(train // L), np.unique(test // L)
         shared = np.intersect1d(seq_train, seq_test)
-        if len(shared):
-            if not len(np.intersect1d(train % N, test % N)):
-                raise Mistake(f"{label}: your split groups the points of a sequence, but in the "
-                              "wrong flattening order: you used index p * N + n. reshape(-1, "
-                              "...) of an (N, L, ...) array puts point (n, p) at n * L + p.")
-            raise Mistake(f"{label}: sequence {shared[0]} appears in both train and test. Split "
-                          "the *sequences*, then take all their points: otherwise the fit set "
-                          "already contains the test point's prefix, activation and belief.")
-        n_train = math.floor(frac * N)
-        if len(seq_train) != n_train:
-            raise Mistake(f"{label}: the fit set should have floor({frac} * {N}) = {n_train} "
-                          f"sequences, yours has {len(seq_train)}." + (
-                              " The wrong way round: train_fraction is the share that is "
-                              "*fitted* (the paper fits on 20 % and tests on 80 %)."
-                              if len(seq_test) == n_train else ""))
-        if np.array_equal(seq_train, np.arange(n_train)) and N >= 40:
-            raise Mistake(f"{label}: your fit set is the first {n_train} sequences. Sequences are "
-                          "listed in lexicographic order (ExactData), so those all start with "
-                          "the same tokens: choose them at random with "
-                          "np.random.default_rng(seed).permutation.")
-        if not (np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)):
-            raise Mistake(f"{label}: return sorted index arrays (np.sort).")
-        if not np.array_equal(_split(fn, N, L, frac, seed, label)[0], train):
-            raise Mistake(f"{label}: two calls with the same seed gave different splits; draw "
-                          "with np.random.default_rng(seed), not the global np.random.")
-        if np.array_equal(_split(fn, N, L, frac, seed + 1000, label)[0], train):
-            raise Mistake(f"{label}: seed {seed} and seed {seed + 1000} gave the same split; "
-                          "use the seed.")
+        if both.min() < 0 or both.max() >= N * L:
+            why = (f"point indices must lie in 0..N*L-1 = 0..{N * L - 1}; return flat point "
+                   "indices n * n_positions + p, not sequence indices.")
+        elif len(np.intersect1d(train, test)):
+            why = f"point {np.intersect1d(train, test)[0]} is in both the fit and the test set."
+        elif len(missing):
+            why = ("you returned sequence indices; return *point* indices n * n_positions + p "
+                   "for every position p of each sequence." if len(both) == N else "together "
+                   f"the two sets should cover all N*L = {N * L} points; {len(missing)} are "
+                   f"missing (e.g. {missing[0]}).")
+        elif len(shared) and not len(np.intersect1d(train % N, test % N)):
+            why = ("your split groups the points of a sequence, but in the wrong flattening "
+                   "order: you used index p * N + n. reshape(-1, ...) of an (N, L, ...) array "
+                   "puts point (n, p) at n * L + p.")
+        elif len(shared):
+            why = (f"sequence {shared[0]} appears in both train and test. Split the *sequences*, "
+                   "then take all their points: otherwise the fit set already contains the test "
+                   "point's prefix, activation and belief.")
+        elif len(seq_train) != n_train:
+            why = (f"the fit set should have floor({frac} * {N}) = {n_train} sequences, yours "
+                   f"has {len(seq_train)}." + (" The wrong way round: train_fraction is the share "
+                   "that is *fitted* (the paper fits on 20 % and tests on 80 %)."
+                   if len(seq_test) == n_train else ""))
+        elif np.array_equal(seq_train, np.arange(n_train)) and N >= 40:
+            why = (f"your fit set is the first {n_train} sequences. Sequences are listed in "
+                   "lexicographic order (ExactData), so those all start with the same tokens: "
+                   "choose them at random with np.random.default_rng(seed).permutation.")
+        elif not (np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)):
+            why = "return sorted index arrays (np.sort)."
+        elif not np.array_equal(_split(fn, N, L, frac, seed, label)[0], train):
+            why = ("two calls with the same seed gave different splits; draw with "
+                   "np.random.default_rng(seed), not the global np.random.")
+        elif np.array_equal(_split(fn, N, L, frac, seed + 1000, label)[0], train):
+            why = f"seed {seed} and seed {seed + 1000} gave the same split; use the seed."
+        else:
+            continue
+        raise Mistake(f"{label}: {why}")
     return ("Disjoint, complete, grouped by sequence, the right share fitted, random and "
             f"reproducible on {len(settings)} settings.")
 
 
-def _by_sequence(N, L, frac, seed, *, pos_major=False, first=False, flip=False):
+def _by_sequence(N, L, frac, seed, *, pos_major=False, first=False, flip=False, out=None):
+    """A split of the sequences as point indices, and its typical mistakes."""
     n_train = math.floor((1 - frac if flip else frac) * N)
     seqs = np.arange(N) if first else np.random.default_rng(seed).permutation(N)
-    def expand(s):
-        return np.sort((np.arange(L)[None] * N + s[:, None] if pos_major
-                        else s[:, None] * L + np.arange(L)).ravel())
-    return expand(seqs[:n_train]), expand(seqs[n_train:])
+    return tuple((out or np.sort)((np.arange(L)[None] * N + s[:, None] if pos_major
+                                   else s[:, None] * L + np.arange(L)).ravel())
+                 for s in (seqs[:n_train], seqs[n_train:]))
 
 
 def _by_point(N, L, frac, seed):
@@ -214,25 +205,20 @@ check_split_points = Exercise(
     name="split_points", test=_test_split_points,
     signature="split_points(n_sequences, n_positions, train_fraction, seed) -> (train, test)",
     mistakes=(
-        Known("splits points, not sequences", _by_point, None,
-              cause=r"appears in both train and test"),
-        Known("fits on the test share", lambda N, L, f, s: _by_sequence(N, L, f, s, flip=True),
-              None, cause=r"wrong way round.*20 %"),
-        Known("fits on the first sequences",
-              lambda N, L, f, s: _by_sequence(N, L, f, s, first=True), None,
-              cause=r"lexicographic.*random"),
-        Known("flattens position-major (p * N + n)",
-              lambda N, L, f, s: _by_sequence(N, L, f, s, pos_major=True), None,
-              cause=r"flattening order.*n \* L \+ p"),
+        Known("splits points, not sequences", _by_point, None, r"appears in both train and test"),
+        Known("fits on the test share", partial(_by_sequence, flip=True), None,
+              r"wrong way round.*20 %"),
+        Known("fits on the first sequences", partial(_by_sequence, first=True), None,
+              r"lexicographic.*random"),
+        Known("flattens position-major (p * N + n)", partial(_by_sequence, pos_major=True), None,
+              r"flattening order.*n \* L \+ p"),
         Known("draws from the global generator",
               lambda N, L, f, s: _by_sequence(N, L, f, np.random.randint(2**31)), None,
-              cause=r"same seed.*default_rng\(seed\)"),
-        Known("returns sequence indices", lambda N, L, f, s: tuple(
-            np.unique(x // L) for x in _by_sequence(N, L, f, s)), None,
-              cause=r"sequence indices.*\*point\* indices"),
-        Known("returns boolean masks", lambda N, L, f, s: tuple(
-            np.isin(np.arange(N * L), x) for x in _by_sequence(N, L, f, s)), None,
-              cause=r"boolean mask"),
+              r"same seed.*default_rng\(seed\)"),
+        Known("returns sequence indices", lambda N, L, f, s: _by_sequence(
+            N, L, f, s, out=lambda x: np.unique(x // L)), None, r"sequence indices.*\*point\*"),
+        Known("returns boolean masks", lambda N, L, f, s: _by_sequence(
+            N, L, f, s, out=lambda x: np.isin(np.arange(N * L), x)), None, r"boolean mask"),
     ))
 
 
@@ -252,56 +238,43 @@ def _mse(X_train, Y_fit, X_test, Y_test):
     return float(np.mean((Y_test - AffineProbe().fit(X_train, Y_fit).predict(X_test)) ** 2))
 
 
-# (seed, coordinate means, sharpness, training points, noise features, spread of the band)
-_SHUFFLE_CASES = [(8, (0.6, 0.3, 0.1), 1.0, 3000, 6, 0.03),
-                  (9, (0.15, 0.15, 0.7), 2.5, 3000, 6, 0.03),
-                  # many features, few points: in-sample a shuffled probe looks good
-                  (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1)]
+def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread):
+    """One synthetic data set: the summary of a right answer, or a :class:`Mistake`."""
+    Xtr, Ytr, Xte, Yte = _shuffle_data(seed, means, sharpness, n_train, D)
+    label = (f"On synthetic beliefs (coordinate means near {means}) that the features "
+             f"determine exactly, {n_train} training points and {Xtr.shape[1]} features")
 
-
-def _test_shuffle_control(fn):
-    summaries = []
-    for seed, means, sharpness, n_train, D, spread in _SHUFFLE_CASES:
-        Xtr, Ytr, Xte, Yte = _shuffle_data(seed, means, sharpness, n_train, D)
-        label = (f"On synthetic beliefs (coordinate means near {means}) that the features "
-                 f"determine exactly, {n_train} training points and {Xtr.shape[1]} features")
-
-        def run(order=slice(None), a=Xtr, b=Ytr, c=Xte, d=Yte):
-            return as_float(fn(a.copy(), b.copy(), c[order].copy(), d[order].copy(),
-                               np.random.default_rng(0)), "shuffle_control")
-        got, real = run(), _mse(Xtr, Ytr, Xte, Yte)
-        chance = float(np.mean((Yte - Ytr.mean(0)) ** 2))
-        rng = np.random.default_rng(123)
-        perms = [rng.permutation(n_train) for _ in range(20 if n_train > 1000 else 40)]
-        refs = np.array([_mse(Xtr, Ytr[p], Xte, Yte) for p in perms])
-        lo, hi = refs.min() * (1 - spread), refs.max() * (1 + spread)
-        if got < 0:
-            raise Mistake(f"{label}: an MSE cannot be negative; you returned {got:.4g}.")
-        if got <= max(10 * real, 1e-6):
-            raise Mistake(f"{label}: your MSE is {magnitude(got)}, as small as the real probe's "
-                          f"({magnitude(real)}): the pairing of activations and targets "
-                          "survived. Permute the targets only (not X and Y together), and fit "
-                          "to the permuted targets.")
-        again = run()
-        if got != again:
-            raise Mistake(f"{label}: two calls with the same rng seed gave {got:.6f} and "
-                          f"{again:.6f}. Draw the permutation from the `rng` argument "
-                          "(rng.permutation), not from np.random, so that the control is "
-                          "reproducible.")
-        moved = run(np.random.default_rng(seed).permutation(len(Yte)))
-        if not math.isclose(moved, got, rel_tol=1e-5):           # float32 sums: ~1e-6
-            raise Mistake(f"{label}: listing the test points in another order (the rows of "
-                          f"X_test and Y_test reordered together) changed your MSE from {got:.6f} "
-                          f"to {moved:.6f}. The held-out MSE compares each test point's "
-                          "prediction with its own target: permute the rows of Y_train only, "
-                          "never Y_test (nor X_test), and score against the true Y_test.")
-        if lo <= got <= hi:
-            summaries.append(f"{got:.4f} (beliefs' variance {chance:.4f}, real probe "
-                             f"{magnitude(real, '.0e')})")
-            continue
-        cols = [_mse(Xtr, Ytr[:, c], Xte, Yte) for c in ([1, 2, 0], [2, 0, 1])]
+    def run(order=slice(None)):
+        return as_float(fn(Xtr.copy(), Ytr.copy(), Xte[order].copy(), Yte[order].copy(),
+                           np.random.default_rng(0)), "shuffle_control")
+    got, real, chance = run(), _mse(Xtr, Ytr, Xte, Yte), float(np.mean((Yte - Ytr.mean(0)) ** 2))
+    rng = np.random.default_rng(123)
+    perms = [rng.permutation(n_train) for _ in range(20 if n_train > 1000 else 40)]
+    refs = np.array([_mse(Xtr, Ytr[p], Xte, Yte) for p in perms])
+    lo, hi = refs.min() * (1 - spread), refs.max() * (1 + spread)
+    if got < 0:
+        why = f"an MSE cannot be negative; you returned {got:.4g}."
+    elif got <= max(10 * real, 1e-6):
+        why = (f"your MSE is {magnitude(got)}, as small as the real probe's ({magnitude(real)}): "
+               "the pairing of activations and targets survived. Permute the targets only (not "
+               "X and Y together), and fit to the permuted targets.")
+    elif got != (again := run()):
+        why = (f"two calls with the same rng seed gave {got:.6f} and {again:.6f}. Draw the "
+               "permutation from the `rng` argument (rng.permutation), not from np.random, so "
+               "that the control is reproducible.")
+    elif not math.isclose(moved := run(np.random.default_rng(seed).permutation(len(Yte))), got,
+                          rel_tol=1e-5):                  # float32 sums differ by about 1e-6
+        why = (f"listing the test points in another order (the rows of X_test and Y_test "
+               f"reordered together) changed your MSE from {got:.6f} to {moved:.6f}. The "
+               "held-out MSE compares each test point's prediction with its own target: permute "
+               "the rows of Y_train only, never Y_test (nor X_test), and score against the true "
+               "Y_test.")
+    elif lo <= got <= hi:
+        return f"{got:.4f} (beliefs' variance {chance:.4f}, real probe {magnitude(real, '.0e')})"
+    else:
         insample = [_mse(Xtr, Ytr[p], Xtr, Ytr[p]) for p in perms]
-        if any(abs(got - c) < 0.05 * c for c in cols):
+        if any(abs(got - c) < 0.05 * c for c in [_mse(Xtr, Ytr[:, [1, 2, 0]], Xte, Yte),
+                                                  _mse(Xtr, Ytr[:, [2, 0, 1]], Xte, Yte)]):
             why = ("what permuting the belief *coordinates* (columns) gives. Permute the points "
                    "(rows): Y_train[rng.permutation(len(Y_train))].")
         elif got < lo and n_train < Xtr.shape[1] * 3:
@@ -317,81 +290,78 @@ def _test_shuffle_control(fn):
         else:
             why = ("not a shuffled probe's held-out error. Fit on X_train with row-permuted "
                    "Y_train; score on X_test against the true Y_test (not in-sample).")
-        raise Mistake(f"{label}: a shuffled probe scored on the held-out points gets {lo:.4f} to "
-                      f"{hi:.4f} (the beliefs' variance is {chance:.4f}); you returned "
-                      f"{got:.4f}, {why}")
+        why = (f"a shuffled probe scored on the held-out points gets {lo:.4f} to {hi:.4f} (the "
+               f"beliefs' variance is {chance:.4f}); you returned {got:.4f}, {why}")
+    raise Mistake(f"{label}: {why}")
+
+
+def _test_shuffle_control(fn):
+    # (seed, coordinate means, sharpness, training points, noise features, spread of the band);
+    # the last: many features, few points (in-sample a shuffled probe looks good)
+    summaries = [_shuffle_case(fn, *case) for case in [
+        (8, (0.6, 0.3, 0.1), 1.0, 3000, 6, 0.03), (9, (0.15, 0.15, 0.7), 2.5, 3000, 6, 0.03),
+        (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1)]]
     return ("Your shuffle control scores " + "; ".join(summaries) + f" on {len(summaries)} "
             "synthetic data sets (the last with more features than a shuffled probe can fit "
             "without memorising), reproducibly from the given rng.")
 
 
-def _shuffled(fit=lambda a, b, c, d, rng: (a, b[rng.permutation(len(b))]),
-              score=lambda a, b, c, d, rng: (c, d)):
-    """A shuffle control fitted on ``fit(...)`` and scored on ``score(...)``."""
+def _shuffled(fit=lambda a, b, p: (a, b[p]), score=lambda a, b, c, d, p: (c, d),
+              draw=None):
+    """A shuffle control: a probe fitted on ``fit(X_train, Y_train, perm)``, scored on
+    ``score(X_train, Y_train, X_test, Y_test, perm)``; ``perm`` from ``draw`` or the rng."""
     def shuffle_control(X_train, Y_train, X_test, Y_test, rng):
-        args = (X_train, Y_train, X_test, Y_test, rng)
-        probe = AffineProbe().fit(*fit(*args))
-        X, Y = score(*args)
-        return float(np.mean((Y - probe.predict(X)) ** 2))
+        p = (draw or rng.permutation)(len(Y_train))
+        X, Y = score(X_train, Y_train, X_test, Y_test, p)
+        return float(np.mean((Y - AffineProbe().fit(*fit(X_train, Y_train, p)).predict(X)) ** 2))
     return shuffle_control
 
 
-def _in_sample(a, b, c, d, rng):
-    shuffled = b[rng.permutation(len(b))]
-    return _mse(a, shuffled, a, shuffled)
-
-
+_INSAMPLE = r"in-sample, on the points it was fitted to"
 check_shuffle_control = Exercise(
     name="shuffle_control", test=_test_shuffle_control,
     signature="shuffle_control(X_train, Y_train, X_test, Y_test, rng) -> mse",
     mistakes=(
-        Known("scores the shuffled probe in-sample", _in_sample, None,
-              cause=r"in-sample, on the points it was fitted to"),
+        Known("scores the shuffled probe in-sample",
+              _shuffled(score=lambda a, b, c, d, p: (a, b[p])), None, _INSAMPLE),
         Known("scores on the training points against the true targets",
-              _shuffled(score=lambda a, b, c, d, rng: (a, b)), None,
-              cause=r"in-sample, on the points it was fitted to"),
-        Known("does not shuffle at all", lambda a, b, c, d, rng: _mse(a, b, c, d), None,
-              cause=r"pairing.*survived"),
-        Known("shuffles X and Y together",
-              lambda a, b, c, d, rng: (lambda p: _mse(a[p], b[p], c, d))(rng.permutation(len(a))),
-              None, cause=r"pairing"),
+              _shuffled(score=lambda a, b, c, d, p: (a, b)), None, _INSAMPLE),
+        Known("does not shuffle at all", _shuffled(fit=lambda a, b, p: (a, b)), None,
+              r"pairing.*survived"),
+        Known("shuffles X and Y together", _shuffled(fit=lambda a, b, p: (a[p], b[p])), None,
+              r"pairing"),
         Known("permutes the coordinates, not the rows",
-              lambda a, b, c, d, rng: _mse(a, b[:, [2, 0, 1]], c, d), None,
-              cause=r"\*coordinates\*.*rows"),
-        Known("fits random targets", lambda a, b, c, d, rng: _mse(a, rng.random(b.shape), c, d),
-              None, cause=r"\*random\* targets"),
-        Known("draws from the global generator",
-              lambda a, b, c, d, rng: _mse(a, b[np.random.permutation(len(b))], c, d), None,
-              cause=r"reproducible"),
+              _shuffled(fit=lambda a, b, p: (a, b[:, [2, 0, 1]])), None, r"\*coordinates\*.*rows"),
+        Known("fits random targets", _shuffled(
+            fit=lambda a, b, p: (a, np.random.default_rng(p[0]).random(b.shape))), None,
+              r"\*random\* targets"),
+        Known("draws from the global generator", _shuffled(draw=np.random.permutation), None,
+              r"reproducible"),
         Known("returns a negative number", lambda a, b, c, d, rng: -0.1, None,
-              cause=r"cannot be negative"),
-        Known("scores against a permuted Y_test",
-              _shuffled(score=lambda a, b, c, d, rng: (c, d[rng.permutation(len(d))])), None,
-              cause=r"another order.*never Y_test"),
+              r"cannot be negative"),
+        Known("scores against a permuted Y_test", _shuffled(score=lambda a, b, c, d, p: (
+            c, d[np.random.default_rng(p[0]).permutation(len(d))])), None,
+              r"another order.*never Y_test"),
     ))
 
 
 # ---------------------------------------------------------------------------- 5.4 verdict
-def _verdict_cases():
-    final = {"shuffled": {"in_sample": 0.110, "held_out": 0.111},
-             "untrained": {"in_sample": 0.0163, "held_out": 0.0164},
-             "input only": {"in_sample": 0.0061, "held_out": 0.0062}}
-    return [  # (label, trained, baselines, factor, the answer)
-        ("a well-trained Mess3 model (numbers like the paper's)",
-         {"in_sample": 3.9e-4, "held_out": 4.0e-4}, final, 2.0, ("input only", 15.5, True)),
-        ("an early checkpoint", {"in_sample": 0.0080, "held_out": 0.0084}, final, 2.0,
-         ("input only", 0.0062 / 0.0084, False)),
-        ("a 1536-feature concatenation that interpolates its fit set",
-         {"in_sample": 1.0e-5, "held_out": 0.030},
-         {"shuffled": {"in_sample": 0.02, "held_out": 0.16},
-          "untrained": {"in_sample": 2.0e-5, "held_out": 0.050},
-          "final layer alone": {"in_sample": 0.010, "held_out": 0.012}}, 1.5,
-         ("final layer alone", 0.4, False)),
-        ("a probe that beats the untrained net by exactly the factor",
-         {"in_sample": 0.004, "held_out": 0.005},
-         {"untrained": {"in_sample": 0.01, "held_out": 0.010},
-          "shuffled": {"in_sample": 0.1, "held_out": 0.11}}, 2.0, ("untrained", 2.0, True)),
-    ]
+def _m(in_sample, held_out):
+    return {"in_sample": in_sample, "held_out": held_out}
+
+
+_FINAL = {"shuffled": _m(0.110, 0.111), "untrained": _m(0.0163, 0.0164),
+          "input only": _m(0.0061, 0.0062)}
+_VERDICTS = [  # (label, trained, baselines, factor, the answer)
+    ("a well-trained Mess3 model (numbers like the paper's)", _m(3.9e-4, 4.0e-4), _FINAL, 2.0,
+     ("input only", 15.5, True)),
+    ("an early checkpoint", _m(0.0080, 0.0084), _FINAL, 2.0, ("input only", 0.0062 / 0.0084,
+                                                                False)),
+    ("a 1536-feature concatenation that interpolates its fit set", _m(1.0e-5, 0.030),
+     {"shuffled": _m(0.02, 0.16), "untrained": _m(2.0e-5, 0.050),
+      "final layer alone": _m(0.010, 0.012)}, 1.5, ("final layer alone", 0.4, False)),
+    ("a probe that beats the untrained net by exactly the factor", _m(0.004, 0.005),
+     {"untrained": _m(0.01, 0.010), "shuffled": _m(0.1, 0.11)}, 2.0, ("untrained", 2.0, True))]
 
 
 def _same_verdict(a, b):
@@ -400,13 +370,9 @@ def _same_verdict(a, b):
 
 
 def _test_beats_baselines(fn):
-    for label, trained, baselines, factor, answer in _verdict_cases():
-        label = f"For {label} (factor {factor})"
-        args = (trained, baselines, factor)
-        out = fn(*copy.deepcopy(args))
-        if not isinstance(out, (tuple, list)) or len(out) != 3:
-            raise Mistake(f"{label}: return a triple (name, ratio, beats), got "
-                          f"{type(out).__name__}.")
+    for label, trained, baselines, factor, answer in _VERDICTS:
+        label, args = f"For {label} (factor {factor})", (trained, baselines, factor)
+        out = _tuple(fn(*copy.deepcopy(args)), label, "(name, ratio, beats)")
         got = (out[0], as_float(out[1], f"{label}: ratio"), out[2])
         if not isinstance(got[2], (bool, np.bool_)):
             raise Mistake(f"{label}: beats should be True or False, got {got[2]!r}.")
@@ -437,15 +403,13 @@ check_beats_baselines = Exercise(
     signature="beats_baselines(trained, baselines, factor=2.0) -> (name, ratio, beats)",
     mistakes=(
         Known("ranks baselines by in-sample MSE", _verdict(key="in_sample"), "You ranked the "
-              "baselines by their in-sample MSE. In-sample numbers reward memorising the fit set "
-              "(a 1536-feature probe on a few hundred sequences fits them exactly); rank by "
-              "held-out MSE."),
+              "baselines by their in-sample MSE, which rewards memorising the fit set (a "
+              "1536-feature probe fits a few hundred sequences exactly): rank by held-out MSE."),
         Known("compares with the weakest baseline", _verdict(pick=max), "You picked the "
               "*weakest* baseline (highest MSE). A claim is only as strong as its margin over "
               "the strongest alternative: take the lowest held-out MSE."),
         Known("inverts the ratio", _verdict(invert=True), "Your ratio is inverted: divide the "
-              "baseline's MSE by the trained probe's, so that larger means the trained probe is "
-              "better."),
+              "baseline's MSE by the trained probe's, so that larger means a better probe."),
         Known("uses ratio > factor", _verdict(strict=True), "At exactly the factor the rule "
               "says ratio >= factor, so the probe beats the baseline."),
         Known("divides by the trained probe's in-sample MSE", _verdict(over="in_sample"),
@@ -453,8 +417,7 @@ check_beats_baselines = Exercise(
               "held-out over held-out."),
         Known("divides the in-sample MSEs", _verdict(over="in_sample", num="in_sample"),
               "You divided the in-sample MSEs; the ratio compares held-out MSEs."),
-        Known("returns 'yes' instead of a bool", _verdict(say="yes"), None,
-              cause=r"True or False"),
+        Known("returns 'yes' instead of a bool", _verdict(say="yes"), None, r"True or False"),
     ))
 
 
@@ -470,18 +433,15 @@ def _novel(tokens, train, test, shift=1):
 
 
 def _novel_cases():
-    rng = np.random.default_rng(31)
-    toks, perm = rng.integers(0, 3, (200, 6)), rng.permutation(200)
-    out = [("200 random sequences of 6 tokens over 3 symbols, 20 % fitted", toks,
-            np.sort(perm[:40]), np.sort(perm[40:]))]
-    toks, perm = rng.integers(0, 2, (64, 8)), rng.permutation(64)
-    out.append(("64 random binary sequences, half fitted", toks, np.sort(perm[:32]),
-                np.sort(perm[32:])))
-    grid = np.array(np.meshgrid(*[range(3)] * 4, indexing="ij")).reshape(4, -1).T
+    rng, out = np.random.default_rng(31), []
+    for label, shape, n_fit in [("200 random sequences of 6 tokens over 3 symbols, 20 % fitted",
+                                 (200, 6, 3), 40),
+                                ("64 random binary sequences, half fitted", (64, 8, 2), 32)]:
+        tokens, perm = rng.integers(0, shape[2], shape[:2]), rng.permutation(shape[0])
+        out.append((f"For {label}", (tokens, np.sort(perm[:n_fit]), np.sort(perm[n_fit:]))))
     perm = rng.permutation(81)
-    out.append(("all 81 sequences of 4 tokens, test indices unsorted", grid, np.sort(perm[:20]),
-                perm[20:]))
-    return [(f"For {label}", args) for label, *args in out]
+    return out + [("For all 81 sequences of 4 tokens, test indices unsorted",
+                   (np.array(list(product(range(3), repeat=4))), np.sort(perm[:20]), perm[20:]))]
 
 
 def _mask(value, what):
@@ -508,16 +468,13 @@ check_novel_prefix_mask = Exercise(
     summary="Correct on 3 token sets (random ternary, binary, and all 81 four-token sequences "
             "with unsorted test indices).",
     mistakes=(
-        Known("compares p tokens (off by one)", lambda t, tr, te: _novel(t, tr, te, shift=0),
-              "Off by one: position p has read p + 1 tokens, tokens[:, :p + 1]; you compared p "
-              "tokens."),
-        Known("compares p + 2 tokens (off by one)", lambda t, tr, te: _novel(t, tr, te, shift=2),
-              "Off by one: position p has read p + 1 tokens, tokens[:, :p + 1]; you compared "
-              "p + 2."),
+        Known("compares p tokens (off by one)", partial(_novel, shift=0), "Off by one: "
+              "position p has read p + 1 tokens, tokens[:, :p + 1]; you compared p tokens."),
+        Known("compares p + 2 tokens (off by one)", partial(_novel, shift=2), "Off by one: "
+              "position p has read p + 1 tokens, tokens[:, :p + 1]; you compared p + 2."),
         Known("inverts the mask", lambda t, tr, te: ~_novel(t, tr, te),
               "Your mask is inverted: True should mark the prefixes that are *new*."),
-        Known("compares whole sequences",
-              lambda t, tr, te: _novel(t, tr, te, shift=t.shape[1]),
+        Known("compares whole sequences", lambda t, tr, te: _novel(t, tr, te, t.shape[1]),
               "You compared whole sequences; compare each position's prefix: a short prefix is "
               "usually shared with some training sequence even when the whole sequence is not."),
         Known("compares with the test sequences", lambda t, tr, te: _novel(t, te, te),
@@ -525,12 +482,10 @@ check_novel_prefix_mask = Exercise(
               "against. Compare with the *training* sequences, tokens[train_seqs], not with the "
               "test sequences (or all of them)."),
         Known("uses rows 0..len(train) instead of train_seqs",
-              lambda t, tr, te: _novel(t, np.arange(len(tr)), te),
-              "You compared against the first len(train_seqs) sequences, rows 0..len(train_seqs) "
-              "- 1; the training sequences are the rows listed in train_seqs: tokens[train_seqs]."),
+              lambda t, tr, te: _novel(t, np.arange(len(tr)), te), "You compared against the "
+              "first len(train_seqs) rows; the training sequences are tokens[train_seqs]."),
         Known("drops the last position", lambda t, tr, te: _novel(t, tr, te)[:, :-1],
-              "Your mask has one column too few: position p runs from 0 to L - 1, the last "
-              "position included."),
+              "Your mask has one column too few: positions run from 0 to L - 1."),
     ))
 
 
@@ -545,11 +500,11 @@ def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, 
         fold = {"point": np.arange(len(X)), "blocks": np.arange(len(X)) * n_folds // len(X),
                 "random": np.random.default_rng().permutation(ids.max() + 1)[ids]
                 }.get(mode, ids) % n_folds
-        splits = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_folds)]
         cv = []
         for a in alphas:
             errs = []
-            for fit, val in splits:
+            for k in range(n_folds):
+                fit, val = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
                 src, val = (slice(None) if mode == "fit_all" else fit,
                             fit if mode == "insample" else val)
                 pred = AffineProbe(alpha=a, fit_intercept=intercept).fit(X[src], Y[src]
@@ -560,8 +515,7 @@ def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, 
                 errs.append(err((Y[val] - pred) ** 2))
             cv.append(np.mean(errs))
         cv = sign * np.array(cv)
-        i = int(pick(cv))
-        return (i if index else float(alphas[i])), cv
+        return (int(pick(cv)) if index else float(alphas[int(pick(cv))])), cv
     return choose_ridge_alpha
 
 
@@ -586,15 +540,16 @@ def _ridge_cases():
 
 
 def _ridge_out(value, what):
-    alpha, cv = _pair(value, what, "(best_alpha, cv_mse)")
+    alpha, cv = _tuple(value, what, "(best_alpha, cv_mse)")
     return np.append(as_array(cv, f"{what}: cv_mse").astype(float).reshape(-1),
                      as_float(alpha, f"{what}: best_alpha"))
 
 
 _BROADCAST = ("Your predictions and the targets have different shapes: Y has shape (n, 1) and "
               "your predictions (n,), so Y - prediction broadcasts to an n x n matrix of every "
-              "target minus every prediction. (scikit-learn's Ridge returns (n,) for a "
-              "one-column target.) Reshape the predictions to Y's shape before the error.")
+              "target minus every prediction (scikit-learn's Ridge returns (n,) for a "
+              "one-column target). Reshape the predictions to Y's shape before the error.")
+_IN_SAMPLE = "which always favours the smallest penalty"
 check_choose_ridge_alpha = _Careful(
     name="choose_ridge_alpha", cases=_ridge_cases,
     reference=lambda *a: _ridge_out(_ridge()(*a), ""),
@@ -607,40 +562,38 @@ check_choose_ridge_alpha = _Careful(
             "grouped by sequence, and you pick the penalty with the lowest error.",
     mistakes=(
         Known("folds over points, not sequences", _ridge("point"), "Your folds split the points, "
-            "not the sequences: points of one sequence land on both sides of a fold. "
-            "Cross-validation must hold out the way the final test does, by sequence (Exercise "
-            "5.2). In these data a sequence's points are near-duplicates, so folds over points "
-            "reward a small penalty that memorises sequences."),
+              "not the sequences, so points of one sequence land on both sides of a fold. "
+              "Cross-validation must hold out by sequence, as the final test does (Exercise "
+              "5.2); here a sequence's points are near-duplicates, and folds over points reward "
+              "a small penalty that memorises sequences."),
         Known("folds over blocks of points (KFold)", _ridge("blocks"), "Your folds split the "
-            "points, not the sequences (scikit-learn's KFold over points): points of one "
-            "sequence land on both sides of a fold. Assign every point the fold of its group."),
+              "points, not the sequences (scikit-learn's KFold over points): points of one "
+              "sequence land on both sides of a fold. Assign every point the fold of its group."),
         Known("sums the squared errors", _ridge(err=np.sum), "Your errors are sums of squares; "
-            "the MSE of a fold is the mean over its points and coordinates (np.mean)."),
+              "the MSE of a fold is the mean over its points and coordinates (np.mean)."),
         Known("scores in-sample", _ridge("insample"), "You scored each fit on the points it was "
-            "fitted to (in-sample), which always favours the smallest penalty. Fit on the other "
-            "folds, score on fold k."),
+              f"fitted to (in-sample), {_IN_SAMPLE}. Fit on the other folds, score on fold k."),
         Known("fits on all the points", _ridge("fit_all"), "You fitted on all the points, fold k "
-            "included, and then scored on fold k: that is in-sample, and favours the smallest "
-            "penalty. Fit on the points outside fold k only."),
+              f"included, and then scored on fold k: that is in-sample, {_IN_SAMPLE}. Fit on "
+              "the points outside fold k only."),
         Known("fits without an intercept", _ridge(intercept=False), "Your fits have no intercept. "
-            "Use probing.AffineProbe(alpha=a): the targets are not centred."),
+              "Use probing.AffineProbe(alpha=a): the targets are not centred."),
         Known("picks the largest error", _ridge(pick=np.argmax), "Your cv_mse is right, but you "
-            "took the penalty with the *largest* error: use np.argmin."),
+              "took the penalty with the *largest* error: use np.argmin."),
         Known("returns the index of the best alpha", _ridge(index=True), "Your cv_mse is right, "
-            "but you returned the index of the best penalty; return the penalty itself, "
-            "alphas[index]."),
+              "but you returned the index of the best penalty; return alphas[index]."),
         Known("returns scikit-learn's negated scores", _ridge(sign=-1.0, pick=np.argmax),
-            "Your cv_mse is negative: scikit-learn's 'neg_mean_squared_error' scores are minus "
-            "the MSE."),
+              "Your cv_mse is negative: scikit-learn's 'neg_mean_squared_error' scores are minus "
+              "the MSE."),
         Known("subtracts (n,) predictions from (n, 1) targets", _ridge("broadcast"), _BROADCAST),
         Known("subtracts (n,) predictions at every alpha", _ridge("broadcast_all"), _BROADCAST),
         Known("deals groups to folds at random", _ridge("random"), None,
-            cause=r"folds must be deterministic"),
+              r"folds must be deterministic"),
         Known("returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0, None,
-            cause=r"pair \(best_alpha, cv_mse\)"),
+              r"pair \(best_alpha, cv_mse\)"),
         Known("averages over the alphas", lambda X, Y, g, a, n_folds=5: (1.0, np.zeros(3)),
-            "cv_mse should hold one number per alpha: average over the folds, not over the "
-            "alphas."),
+              "cv_mse should hold one number per alpha: average over the folds, not over the "
+              "alphas."),
     ))
 
 EXERCISES = (check_fit_affine_probe, check_split_points, check_shuffle_control,
