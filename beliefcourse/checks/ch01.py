@@ -77,9 +77,8 @@ def _stationary_advice(case):
     got, net = np.asarray(case.got, float).ravel(), case.args[0].sum(0)
     residual = (f" (max |pi T - pi| = {magnitude(float(np.abs(got @ net - got).max()))}, "
                 f"and your entries sum to {got.sum():.6g})" if got.shape == (len(net),) else "")
-    return (f"Your vector does not satisfy pi T = pi{residual}. Use the net matrix T.sum(axis=0), "
-            "its transpose, and the eigenvalue closest to 1; an approximate answer must agree "
-            "to about 1e-6.")
+    return (f"Your vector does not satisfy pi T = pi{residual}. Use the transpose of the net "
+            "matrix T.sum(axis=0) and the eigenvalue closest to 1 (agree to about 1e-6).")
 
 
 check_stationary = Exercise(
@@ -233,9 +232,8 @@ check_mess3_matrices = Exercise(
          "other one with beta = (1 - alpha) / 2."),
         ("stays with probability 1 - x", lambda x, a: _mess3(x, a, stay=1 - x),
          "The probability of staying is 1 - 2x (a jump to each other state has x), not 1 - x.")),
-    summary=lambda n: (f"Correct for {n} parameter settings, including the paper's (0.05, 0.85), "
-                       "the libraries' default (0.15, 0.6), and the extremes x = 0, 0.5 and "
-                       "alpha = 1/3, 1."))
+    summary=lambda n: (f"Correct for {n} parameter settings, including the paper's (0.05, 0.85) "
+                       "and the extremes x = 0, 0.5 and alpha = 1/3, 1."))
 
 
 # ---------------------------------------------------------------------------- 1.4 sampling
@@ -271,13 +269,12 @@ def _call_sample(fn, T, pi, length, seed, name):
 
 def _step_law(T, tokens, states):
     """Counts of the steps (state, token, next state), shape (S, X, S)."""
-    return np.histogramdd(np.c_[states[:-1], tokens, states[1:]],
-                          bins=[np.arange(n + 1) - 0.5 for n in T.transpose(1, 0, 2).shape])[0]
+    (X, S), s = T.shape[:2], np.asarray(states, int)
+    return np.bincount((s[:-1] * X + tokens) * S + s[1:], minlength=S * X * S).reshape(S, X, S)
 
 
 def _check_steps(hmm, name, tokens, states):
-    """Every step possible and each (token, next state) as frequent as T says (|z| <= 5.5);
-    otherwise the known mistake whose own samples (same process, length, seed) are nearest."""
+    """Steps possible and as frequent as T says (|z| <= 5.5), else name the nearest mistake."""
     T, counts = hmm.T, _step_law(hmm.T, tokens, states)
     p, visits = T.transpose(1, 0, 2), counts.sum(axis=(1, 2))
     expected = visits[:, None, None] * p
@@ -320,19 +317,16 @@ def _test_sample(fn):
                       for k in range(n)])
     freq = np.bincount(first, minlength=4) / n
     if np.max(np.abs(freq - pi) / np.sqrt(pi * (1 - pi) / n)) > 5.5:
-        raise Mistake(f"The initial state s_0 must be drawn from `pi` = {fmt(pi)}; over {n} "
-                      f"samples yours had frequencies {fmt(freq)}." + (
-                          f" Your initial state was always {first[0]}."
-                          if np.all(first == first[0]) else ""))
+        raise Mistake(f"The initial state s_0 must be drawn from `pi` = {fmt(pi)}; yours had "
+                      f"frequencies {fmt(freq)}" + (f" (always {first[0]})." if np.all(
+                          first == first[0]) else "."))
     name, hmm = hmms[2]                          # the rng argument: the only randomness
     a, b = (_call_sample(fn, hmm.T, hmm.stationary(), 50, 7, name) for _ in range(2))
     if not (np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])):
-        raise Mistake("Your samples are statistically right, but two calls with identically "
-                      "seeded generators gave different sequences: draw every random number "
-                      "from the `rng` argument (e.g. `rng.choice`), not from `np.random`.")
-    return (f"Your sampler makes only possible steps, with the right frequencies, on "
-            f"{len(hmms)} processes (3000 steps each); s_0 follows pi; and a seed "
-            "reproduces the sample.")
+        raise Mistake("Identically seeded generators gave different samples: draw every random "
+                      "number from the `rng` argument (`rng.choice`), not from `np.random`.")
+    return (f"Only possible steps, with the right frequencies, on {len(hmms)} processes (3000 "
+            "steps each); s_0 follows pi; a seed reproduces the sample.")
 
 
 def _sampler(step, first=None, with_s0=True, own_rng=None):

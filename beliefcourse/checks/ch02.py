@@ -30,8 +30,7 @@ def _sampled(hmm, length, rng):
 
 # ---------------------------------------------------------------------------- 2.1 update
 def _belief_cases(seed, with_token=True):
-    """(label, (T, belief[, x])) with P(x | belief) > 0: the course's processes at uniform,
-    skewed and certain beliefs, then random HMMs at random beliefs."""
+    """(label, (T, belief[, x])), P(x | belief) > 0: course processes, then random HMMs."""
     rng = np.random.default_rng(seed)
     z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
     cases = [("Z1R, prior pi", z1r.T, z1r.stationary(), 0),
@@ -54,8 +53,8 @@ def _update_extra(fn, summary):
     belief = np.array([0.7, 0.2, 0.1])
     check_update.call(lambda T, b, x: fn(T, belief, x), (mess3.T, None, 2), "For Mess3")
     if not np.array_equal(belief, [0.7, 0.2, 0.1]):
-        raise Mistake("Your function changed the `belief` array it was given (in place). "
-                      "Compute a new array instead: the caller may still need the old belief.")
+        raise Mistake("Your function changed the `belief` it was given (in place): compute a new "
+                      "array, the caller may still need the old belief.")
     for name, T, b, x in [("Z1R, certain of S0, token 1", z1r.T, np.eye(3)[0], 1),
                           ("RRXOR, certain of state T, token 0", rrxor.T, np.eye(5)[3], 0)]:
         try:
@@ -65,24 +64,14 @@ def _update_extra(fn, summary):
             continue
         except ZeroDivisionError:
             raise Mistake(f"For {name} (a token of probability zero) your function raised "
-                          "ZeroDivisionError. Check the probability eta T^(x) 1 first and raise a "
-                          "ValueError that says the token is impossible.") from None
-        arr = np.asarray(got, dtype=float) if got is not None else np.array([])
-        shown = "None" if got is None else ("NaN" if np.any(np.isnan(arr)) else fmt(arr))
-        raise Mistake(f"Possible tokens are handled correctly, but for {name} (a token of "
-                      f"probability zero) your function returned {shown}. Bayes' rule is "
-                      "undefined there: raise a ValueError (`if p == 0: raise ValueError(...)`) "
-                      "so that an impossible input cannot travel on silently.")
+                          "ZeroDivisionError: check eta T^(x) 1 first and raise a ValueError "
+                          "that says the token is impossible.") from None
+        shown = "None" if got is None else ("NaN" if np.any(np.isnan(np.asarray(
+            got, float))) else fmt(got))
+        raise Mistake(f"For {name} (a token of probability zero) you returned {shown}: Bayes' rule "
+                      "is undefined there, so raise a ValueError (`if p == 0: raise "
+                      "ValueError(...)`) rather than let an impossible input travel on.")
     return summary
-
-
-def _update_in_place(T, belief, x):
-    belief[:] = _safe(belief @ T[x])
-    return belief
-
-
-def _update_old_order(belief, T, token):
-    return _safe(belief @ T[token])
 
 
 check_update = Exercise(
@@ -109,9 +98,10 @@ check_update = Exercise(
         ("divides by zero for an impossible token", lambda T, b, x: np.array(
             [a / sum((b @ T[x]).tolist()) for a in (b @ T[x]).tolist()]), None,
          "ZeroDivisionError"),
-        ("overwrites the belief in place", _update_in_place, None, "in place"),
-        ("takes the belief first (the old order)", _update_old_order, None,
-         r"takes the process first: update\(T, belief, x\)"),
+        ("overwrites the belief in place", lambda T, b, x: np.copyto(b, _safe(b @ T[x])) or b,
+         None, "in place"),
+        ("takes the belief first (the old order)", lambda belief, T, token: _safe(
+            belief @ T[token]), None, r"takes the process first: update\(T, belief, x\)"),
         ("takes (a, B, k): fails with T first", lambda a, B, k: _safe(a @ B[k]), None,
          "works when called with the belief first")),
     advice="Compute `belief @ T[x]` and divide it by its sum.",
@@ -221,15 +211,14 @@ def _words(T, pi, L):
 
 
 def _entropy(p, log=np.log):
-    p = np.asarray(p, dtype=float)
-    return float(-(p[p > 0] * log(p[p > 0])).sum())
+    p = np.asarray(p, dtype=float)[~(np.asarray(p) <= 0)]            # NaN stays NaN
+    return float(-(p * log(p)).sum())
 
 
 def _number(advice):
     def convert(value, what):
-        arr = np.asarray(value) if value is not None else None
-        if (arr is not None and arr.size == 1 and np.issubdtype(arr.dtype, np.floating)
-                and np.isnan(arr.reshape(()))):
+        arr = np.asarray(0.0 if value is None else value)
+        if arr.size == 1 and np.issubdtype(arr.dtype, np.floating) and np.isnan(arr.ravel()[0]):
             raise Mistake(f"{what}: you returned NaN. {advice}")
         return as_float(value, what)
     return convert
@@ -244,12 +233,6 @@ def _uncertainty(T, pi, L, log=np.log2, weight=True, of=lambda T, eta: eta):
 def _enumeration_cases(seed, specs):
     return [(f"For {name} with L = {L}", (h.T, h.stationary(), L)) for name, h, Ls in specs + [
         (name, hmm, (1, 3)) for name, hmm in random_hmms(seed, 2, max_states=4)] for L in Ls]
-
-
-def _nan_entropy(T, pi, L):
-    probs, etas = _words(T, pi, L)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(sum(p * -(eta * np.log2(eta)).sum() for p, eta in zip(probs, etas)))
 
 
 def _off_by(sign, what, cause):
@@ -282,7 +265,8 @@ check_state_uncertainty = Exercise(
             T, pi, max(L + s, 0)), _off_by(s, "U", "L is the number of tokens seen, so enumerate "
             "words of length L (and U(0) = H[pi])."), r"This is U\(\d+\): L is the number of "
            "tokens seen") for sign, s in (("-", -1), ("+", 1))],
-        ("lets 0 log 0 become NaN", _nan_entropy, None, "0 log 0 = 0")),
+        ("lets 0 log 0 become NaN", lambda T, pi, L: _uncertainty(
+            T, pi, L, of=lambda T, e: np.where(e > 0, e, np.nan)), None, "0 log 0 = 0")),
     advice="Sum P(w) H[eta(w)] over the words w of length L with P(w) > 0, with H in bits.",
     summary=lambda n: (f"Correct on {n} (process, L) pairs, including L = 0 (the prior) and "
                        "Z1R's synchronisation at L = 3."))
