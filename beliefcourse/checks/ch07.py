@@ -11,7 +11,7 @@ from ..attention import decay_rate
 from ..beliefs import belief_trajectories
 from ..constrained import constrained_update, heads_needed
 from ..hmm import HMM
-from ._core import Exercise, Known, Mistake, as_float, close, describe_shapes, loop
+from ._core import Exercise, Known, Mistake, as_float, close, describe_shapes
 from .ch01 import random_hmms
 
 __all__ = ["EXERCISES", "check_constrained_update", "check_fit_decay_rate",
@@ -25,6 +25,9 @@ def _complex_list(values, decimals: int) -> str:
                 key=lambda z: (-round(abs(z), 9), -round(z.real, 9), -round(z.imag, 9)))
     parts = [[round(float(v), decimals) + 0.0 for v in (z.real, z.imag)] for z in zs]
     return "[" + ", ".join(f"{re:g}" if im == 0 else f"{re:g}{im:+g}i" for re, im in parts) + "]"
+
+
+_mp = np.linalg.matrix_power
 
 
 def _mess3(points=((0.15, 0.6), (0.5, 0.2), (0.05, 0.85))):
@@ -122,12 +125,15 @@ def _update_cases():
     return cases
 
 
-def _sum_updates(T, pi, tokens, weight, u=None):
-    """pi + sum_{s <= d} weight(d, s, u_s) for d = 1..L, u_s the update of token s."""
-    post = np.einsum("s,xst->xt", pi, T)
-    u = post / post.sum(1, keepdims=True) - pi if u is None else u
-    return pi + np.array([sum(weight(d, s, u[tokens[s - 1]]) for s in range(1, d + 1))
-                          for d in range(1, len(tokens) + 1)])
+def _weighted(weight, normalise=True):
+    """``(T, pi, tokens[, rate]) -> r``, r_d = pi + sum_{s <= d} weight(u_(x_s), d - s, rate,
+    T.sum(0), pi, s) for d = 1..L: an update built from the tokens' separate updates u."""
+    def update(T, pi, tokens, rate=None):
+        post = np.einsum("s,xst->xt", pi, T)
+        u = (post / post.sum(1, keepdims=True) if normalise else post) - pi
+        return pi + np.array([sum(weight(u[tokens[s - 1]], d - s, rate, T.sum(0), pi, s)
+                                  for s in range(1, d + 1)) for d in range(1, len(tokens) + 1)])
+    return update
 
 
 def _exact(T, pi, tokens, *rate):
@@ -147,17 +153,14 @@ check_constrained_update = Exercise(
               lambda T, pi, t, r: np.vstack([pi, constrained_update(HMM(T), t, r)[:-1]]),
               "Your rows are shifted by one position: row d − 1 is r_d, after the first d tokens, "
               "the d-th included (weight rate^0 = 1); yours starts with the prior π."),
-        *(Known(m, lambda T, pi, t, r, w=w: _sum_updates(
-            T, pi, t, lambda d, s, u: w(r, d, s, u, pi)), text) for m, w, text in [
-            ("adds pi^(x) instead of u_x", lambda r, d, s, u, pi: r ** (d - s) * (u + pi),
-             "You added π^(x) itself: each token contributes its deviation u_x = π^(x) − π."),
-            ("exponent off by one", lambda r, d, s, u, pi: r ** (d - s + 1) * u,
-             "Off by one in the exponent: the current token (s = d) has weight rate^0 = 1."),
-            ("weights by position, not distance", lambda r, d, s, u, pi: r ** (s - 1) * u,
-             "The weights decay with the wrong index: rate^(d − s), the distance back from the "
-             "current position d, not rate^(s − 1).")]),
-        Known("forgets to normalise pi T^(x)", lambda T, pi, t, r: _sum_updates(
-            T, pi, t, lambda d, s, u: r ** (d - s) * u, np.einsum("s,xst->xt", pi, T) - pi),
+        Known("adds pi^(x) instead of u_x", _weighted(lambda u, n, r, M, pi, s: r ** n * (u + pi)),
+              "You added π^(x) itself: each token contributes u_x = π^(x) − π."),
+        Known("exponent off by one", _weighted(lambda u, n, r, *_: r ** (n + 1) * u),
+              "Off by one in the exponent: the current token (s = d) has weight rate^0 = 1."),
+        Known("weights by position, not distance", _weighted(lambda u, n, r, M, pi, s: r ** (
+            s - 1) * u), "The weights decay with the wrong index: rate^(d − s), the distance "
+              "back from the current position d, not rate^(s − 1)."),
+        Known("forgets to normalise pi T^(x)", _weighted(lambda u, n, r, *_: r ** n * u, False),
               "π^(x) = π T^(x) / (π T^(x) 1): divide by the probability of the token."),
         Known("computes exact Bayes instead", _exact, "That is the exact belief (Bayes' rule "
               "step by step); the constrained update adds each token's *separate* update."),
@@ -204,8 +207,7 @@ def _as_count(value, what):
     return int(value)
 
 
-def _test_heads_needed(fn):
-    summary = loop(check_heads_needed, fn)
+def _rrxor_rejected(fn, summary):
     try:
         got = fn(processes.rrxor().transition_matrix)
     except ValueError:
@@ -217,7 +219,7 @@ def _test_heads_needed(fn):
 
 check_heads_needed = Exercise(
     name="heads_needed", signature="heads_needed(T_net) -> int", cases=_heads_cases,
-    convert=_as_count, reference=heads_needed, test=_test_heads_needed, mistakes=(
+    convert=_as_count, reference=heads_needed, after=_rrxor_rejected, mistakes=(
         Known("counts the eigenvalue 0", lambda T: _heads(T, zero=1),
               "You counted the eigenvalue 0: it acts only at distance 0 (0^0 = 1), the current "
               "token, which the residual stream already holds; it needs no head.",
@@ -382,14 +384,10 @@ def _propagated_cases():
     return out
 
 
-def _power(T, n):
-    return np.linalg.matrix_power(T.sum(0), n)
-
-
 def _labelled(T, pi, t, own=False):
     """Deviations carried by labelled matrices: the later tokens' (or the token's own)."""
-    return _sum_updates(T, pi, t, lambda d, s, u: reduce(
-        np.matmul, [T[t[s - 1]]] * (d - s) if own else [T[x] for x in t[s:d]], u))
+    return _weighted(lambda u, n, r, M, pi, s: reduce(
+        np.matmul, [T[t[s - 1]]] * n if own else [T[x] for x in t[s:s + n]], u))(T, pi, t)
 
 
 check_propagated_update = Exercise(
@@ -405,15 +403,13 @@ check_propagated_update = Exercise(
             close(c.got, _labelled(*c.args, own=own)) for own in (False, True)), diagnosis=
               "You propagated with the labelled matrix T[x] of a token. The deviations are "
               "carried by the net matrix T.sum(0), whatever the later tokens are."),
-        *(Known(m, lambda T, pi, t, w=w: _sum_updates(
-            T, pi, t, lambda d, s, u: w(T, d, s, u, pi)), text) for m, w, text in [
-            ("propagates with the transpose", lambda T, d, s, u, pi: u @ _power(T, d - s).T,
-             "u_x is a row vector: propagate it as u_x @ T^n, not T^n @ u_x (the transpose)."),
-            ("propagates the current token too", lambda T, d, s, u, pi: u @ _power(T, d - s + 1),
-             "Off by one: the current token is not propagated (T^0 = I); k steps back gets T^k."),
-            ("adds pi^(x) instead of u_x", lambda T, d, s, u, pi: (u + pi) @ _power(T, d - s),
-             "You propagated π^(x) and added it: each token contributes only its deviation "
-             "u_x = π^(x) − π.")]),
+        Known("propagates with the transpose", _weighted(lambda u, n, r, M, *_: u @ _mp(M, n).T),
+              "u_x is a row vector: propagate it as u_x @ T^n, not T^n @ u_x."),
+        Known("propagates the current token too", _weighted(lambda u, n, r, M, *_: u @ _mp(
+            M, n + 1)), "Off by one: the current token is not propagated (T^0 = I)."),
+        Known("adds pi^(x) instead of u_x", _weighted(lambda u, n, r, M, pi, s: (u + pi) @ _mp(
+            M, n)), "You propagated π^(x) and added it: each token contributes only its "
+              "deviation u_x = π^(x) − π."),
         Known("computes exact Bayes instead", _exact, "That is the exact belief (a recurrence); "
               "the constrained update sums each token's separate, propagated update."),
     ),
