@@ -100,3 +100,11 @@ def test_unscaled_projector_verdict_quotes_no_arbitrary_factor():
     verdict = str(ch07.check_spectral_projectors(lambda T: ch07._projectors(T, kind="unscaled")))
     assert "multiple of P" in verdict and "l_k · r_k = 1" in verdict
     assert not re.search(r"P P = [-\d.]", verdict)
+
+
+def test_the_old_argument_order_is_named():
+    from beliefcourse.constrained import constrained_update
+    from beliefcourse.hmm import HMM
+
+    result = ch07.check_propagated_update(lambda pi, T, tokens: constrained_update(HMM(T), tokens))
+    assert not result and "takes the process first" in result.message, result.message
