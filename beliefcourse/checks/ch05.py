@@ -1,6 +1,5 @@
-"""Exercises of practice notebook 05 (probing the residual stream), declared for the registry
-(:mod:`beliefcourse.checks._core`). ``split_points``, ``shuffle_control`` (random) and
-``beats_baselines`` (a name and a decision) have tests of their own."""
+"""Exercises of practice notebook 05 (probing the residual stream), for the registry; split_points,
+shuffle_control (random) and beats_baselines (a name and a decision) have tests of their own."""
 
 from __future__ import annotations
 
@@ -29,22 +28,20 @@ def _tuple(value, what, names):
 
 
 class _Careful(Exercise):
-    """An exercise whose function is called twice (the answer must not change) and may call a
-    solver that refuses a singular system."""
+    """Calls the learner's function twice (the answer must not change) and explains numpy's
+    LinAlgError (a singular system)."""
 
     def call(self, fn, args, label):
         try:
             out, again = (Exercise.call(self, fn, args, label) for _ in range(2))
         except np.linalg.LinAlgError as err:
-            raise Mistake(f"{label}: numpy raised LinAlgError ({err}). With collinear features "
-                          "X^T X is singular and cannot be inverted; solve the least-squares "
-                          "problem with np.linalg.lstsq(A, Y, rcond=None) instead.") from None
+            raise Mistake(f"{label}: numpy raised LinAlgError ({err}): with collinear features "
+                          "X^T X is singular. Use np.linalg.lstsq(A, Y, rcond=None).") from None
         if not close(self.convert(out, label), self.convert(again, label)):
-            raise Mistake(f"{label}: two calls on the same input gave different answers: "
-                          f"`{self.name}` must be deterministic." + (
-                              " The folds must be deterministic: no random shuffling of the "
-                              "sequences, the i-th of np.unique(groups) goes to fold "
-                              "i % n_folds." if "groups" in self.signature else ""))
+            raise Mistake(f"{label}: two calls on the same input gave different answers: `"
+                          f"{self.name}` must be deterministic" + (": the folds must be "
+                          "deterministic, the i-th of np.unique(groups) goes to fold i % n_folds."
+                          if "groups" in self.signature else "."))
         return out
 
 
@@ -102,16 +99,14 @@ check_fit_affine_probe = _Careful(
     summary="Your probe equals scikit-learn's LinearRegression on 4 data sets: with and without "
             "weights, a single target, and collinear features (the minimum-norm solution).",
     mistakes=(
-        Known("fits without an intercept", partial(_solve, intercept=False), "You fitted a "
-              "linear map without an intercept (b = 0). Beliefs are not centred: append a "
-              "column of ones to X, and the last row of the solution is b."),
+        Known("fits without an intercept", partial(_solve, intercept=False), "You fitted no "
+              "intercept (b = 0): append a column of ones to X; the solution's last row is b."),
         Known("ignores the weights", lambda X, Y, w=None: _solve(X, Y), "Your fit ignores the "
-              "weights. Multiply each row of [X, 1] and of Y by sqrt(w_i) before solving."),
+              "weights: scale the rows of [X, 1] and of Y by sqrt(w_i) before solving."),
         Known("scales the rows by w, not sqrt(w)", partial(_solve, root=False), "You multiplied "
-              "the rows by w_i; weighted least squares minimises sum_i w_i ||r_i||^2 = sum_i "
-              "||sqrt(w_i) r_i||^2, so multiply by sqrt(w_i)."),
+              "the rows by w_i: w_i ||r_i||^2 = ||sqrt(w_i) r_i||^2, so scale by sqrt(w_i)."),
         Known("scales X but not Y", partial(_solve, scale_y=False), "You scaled the rows of X by "
-              "sqrt(w_i) but not the rows of Y; scale both, so every residual is scaled."),
+              "sqrt(w_i) but not those of Y: scale both, so every residual is scaled."),
         Known("returns scikit-learn's coef_ untransposed", partial(_sklearn, transpose=False),
               None, r"transposed.*coef_\.T"),
         Known("inverts X^T X (fails on collinear features)", partial(_solve, inv=True), None,
@@ -122,19 +117,16 @@ check_fit_affine_probe = _Careful(
 
 
 # ---------------------------------------------------------------------------- 5.2 split
-def _indices(value, what):
-    arr = as_array(value, what)
-    if arr.dtype == bool:
-        raise Mistake(f"{what} is a boolean mask; return integer point indices "
-                      "(np.flatnonzero(mask) converts).")
-    if not np.issubdtype(arr.dtype, np.integer) and np.any(np.mod(arr, 1) != 0):
-        raise Mistake(f"{what} should hold integer point indices, got dtype {arr.dtype}.")
-    return arr.astype(np.int64).reshape(-1)
-
-
 def _split(fn, N, L, frac, seed, label):
     out = _tuple(fn(N, L, frac, seed), label, "(train_points, test_points)")
-    return _indices(out[0], f"{label}: train_points"), _indices(out[1], f"{label}: test_points")
+    for i, name in enumerate(("train_points", "test_points")):
+        arr = as_array(out[i], f"{label}: {name}")
+        if arr.dtype == bool:
+            raise Mistake(f"{label}: {name} is a boolean mask; return integer point indices "
+                          "(np.flatnonzero(mask) converts).")
+        if not np.issubdtype(arr.dtype, np.integer) and np.any(np.mod(arr, 1) != 0):
+            raise Mistake(f"{label}: {name} should hold integer point indices, not {arr.dtype}.")
+        yield arr.astype(np.int64).reshape(-1)
 
 
 def _test_split_points(fn):
@@ -147,38 +139,33 @@ def _test_split_points(fn):
         seq_train, seq_test = np.unique(train // L), np.unique(test // L)
         shared = np.intersect1d(seq_train, seq_test)
         if both.min() < 0 or both.max() >= N * L:
-            why = (f"point indices must lie in 0..N*L-1 = 0..{N * L - 1}; return flat point "
-                   "indices n * n_positions + p, not sequence indices.")
+            why = f"point indices lie in 0..N*L-1 = 0..{N * L - 1}: n * n_positions + p."
         elif len(np.intersect1d(train, test)):
             why = f"point {np.intersect1d(train, test)[0]} is in both the fit and the test set."
         elif len(missing):
-            why = ("you returned sequence indices; return *point* indices n * n_positions + p "
-                   "for every position p of each sequence." if len(both) == N else "together "
-                   f"the two sets should cover all N*L = {N * L} points; {len(missing)} are "
-                   f"missing (e.g. {missing[0]}).")
+            why = ("you returned sequence indices; return *point* indices n * n_positions + p."
+                   if len(both) == N else f"the two sets should cover all N*L = {N * L} points; "
+                   f"{len(missing)} are missing (e.g. {missing[0]}).")
         elif len(shared) and not len(np.intersect1d(train % N, test % N)):
-            why = ("your split groups the points of a sequence, but in the wrong flattening "
-                   "order: you used index p * N + n. reshape(-1, ...) of an (N, L, ...) array "
-                   "puts point (n, p) at n * L + p.")
+            why = ("your split groups a sequence's points in the wrong flattening order, p * N + "
+                   "n: reshape(-1, ...) of an (N, L, ...) array puts point (n, p) at n * L + p.")
         elif len(shared):
-            why = (f"sequence {shared[0]} appears in both train and test. Split the *sequences*, "
-                   "then take all their points: otherwise the fit set already contains the test "
-                   "point's prefix, activation and belief.")
+            why = (f"sequence {shared[0]} appears in both train and test. Split the *sequences*: "
+                   "else the fit set contains the test point's prefix, activation and belief.")
         elif len(seq_train) != n_train:
             why = (f"the fit set should have floor({frac} * {N}) = {n_train} sequences, yours "
-                   f"has {len(seq_train)}." + (" The wrong way round: train_fraction is the share "
-                   "that is *fitted* (the paper fits on 20 % and tests on 80 %)."
+                   f"has {len(seq_train)}." + (" The wrong way round: train_fraction is the "
+                   "share *fitted* (the paper fits 20 % and tests 80 %)."
                    if len(seq_test) == n_train else ""))
         elif np.array_equal(seq_train, np.arange(n_train)) and N >= 40:
-            why = (f"your fit set is the first {n_train} sequences. Sequences are listed in "
-                   "lexicographic order (ExactData), so those all start with the same tokens: "
-                   "choose them at random with np.random.default_rng(seed).permutation.")
+            why = (f"your fit set is the first {n_train} sequences, in lexicographic order (they "
+                   "share their first tokens): draw at random, np.random.default_rng(seed).")
         elif not (np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)):
             why = "return sorted index arrays (np.sort)."
-        elif not np.array_equal(_split(fn, N, L, frac, seed, label)[0], train):
-            why = ("two calls with the same seed gave different splits; draw with "
-                   "np.random.default_rng(seed), not the global np.random.")
-        elif np.array_equal(_split(fn, N, L, frac, seed + 1000, label)[0], train):
+        elif not np.array_equal(next(_split(fn, N, L, frac, seed, label)), train):
+            why = ("the same seed gave different splits: use np.random.default_rng(seed), not "
+                   "the global np.random.")
+        elif np.array_equal(next(_split(fn, N, L, frac, seed + 1000, label)), train):
             why = f"seed {seed} and seed {seed + 1000} gave the same split; use the seed."
         else:
             continue
@@ -196,16 +183,12 @@ def _by_sequence(N, L, frac, seed, *, pos_major=False, first=False, flip=False, 
                  for s in (seqs[:n_train], seqs[n_train:]))
 
 
-def _by_point(N, L, frac, seed):
-    perm = np.random.default_rng(seed).permutation(N * L)
-    return np.sort(perm[:int(frac * N * L)]), np.sort(perm[int(frac * N * L):])
-
-
 check_split_points = Exercise(
     name="split_points", test=_test_split_points,
     signature="split_points(n_sequences, n_positions, train_fraction, seed) -> (train, test)",
     mistakes=(
-        Known("splits points, not sequences", _by_point, None, r"appears in both train and test"),
+        Known("splits points, not sequences", lambda N, L, f, s: _by_sequence(N * L, 1, f, s), None,
+              r"appears in both train and test"),
         Known("fits on the test share", partial(_by_sequence, flip=True), None,
               r"wrong way round.*20 %"),
         Known("fits on the first sequences", partial(_by_sequence, first=True), None,
@@ -223,24 +206,19 @@ check_split_points = Exercise(
 
 
 # ---------------------------------------------------------------------------- 5.3 shuffle control
-def _shuffle_data(seed, means, sharpness, n_train, D, n_test=3000):
-    """Belief-like targets (non-negative, summing to 1, coordinate means about ``means``) that
-    are an exact affine function of the features the probe sees."""
+def _mse(X_train, Y_fit, X_test, Y_test):
+    return float(np.mean((Y_test - AffineProbe().fit(X_train, Y_fit).predict(X_test)) ** 2))
+
+
+def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
+    """Belief-like targets (non-negative, summing to 1, coordinate means about ``means``), an
+    exact affine function of the features: the summary of a right answer, or a Mistake."""
     rng = np.random.default_rng(seed)
     X = rng.normal(0, 1, (n_train + n_test, D))
     logits = sharpness * X @ rng.normal(0, 0.6, (D, 3)) + np.log(means)
     Y = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     X = np.hstack([X, Y @ rng.normal(0, 1, (3, 3))])    # Y is affine in the features
-    return X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
-
-
-def _mse(X_train, Y_fit, X_test, Y_test):
-    return float(np.mean((Y_test - AffineProbe().fit(X_train, Y_fit).predict(X_test)) ** 2))
-
-
-def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread):
-    """One synthetic data set: the summary of a right answer, or a :class:`Mistake`."""
-    Xtr, Ytr, Xte, Yte = _shuffle_data(seed, means, sharpness, n_train, D)
+    Xtr, Ytr, Xte, Yte = X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
     label = (f"On synthetic beliefs (coordinate means near {means}) that the features "
              f"determine exactly, {n_train} training points and {Xtr.shape[1]} features")
 
@@ -256,37 +234,32 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread):
         why = f"an MSE cannot be negative; you returned {got:.4g}."
     elif got <= max(10 * real, 1e-6):
         why = (f"your MSE is {magnitude(got)}, as small as the real probe's ({magnitude(real)}): "
-               "the pairing of activations and targets survived. Permute the targets only (not "
-               "X and Y together), and fit to the permuted targets.")
+               "the pairing of activations and targets survived. Permute the targets only (not X "
+               "and Y together) and fit to them.")
     elif got != (again := run()):
-        why = (f"two calls with the same rng seed gave {got:.6f} and {again:.6f}. Draw the "
-               "permutation from the `rng` argument (rng.permutation), not from np.random, so "
-               "that the control is reproducible.")
+        why = (f"two calls with the same rng seed gave {got:.6f} and {again:.6f}: draw from the "
+               "`rng` argument (rng.permutation), not np.random, so the control is reproducible.")
     elif not math.isclose(moved := run(np.random.default_rng(seed).permutation(len(Yte))), got,
                           rel_tol=1e-5):                  # float32 sums differ by about 1e-6
-        why = (f"listing the test points in another order (the rows of X_test and Y_test "
-               f"reordered together) changed your MSE from {got:.6f} to {moved:.6f}. The "
-               "held-out MSE compares each test point's prediction with its own target: permute "
-               "the rows of Y_train only, never Y_test (nor X_test), and score against the true "
-               "Y_test.")
+        why = (f"listing the test points in another order changed your MSE from {got:.6f} to "
+               f"{moved:.6f}: score each test point against its own target. Permute the rows of "
+               "Y_train only, never Y_test (nor X_test).")
     elif lo <= got <= hi:
         return f"{got:.4f} (beliefs' variance {chance:.4f}, real probe {magnitude(real, '.0e')})"
     else:
         insample = [_mse(Xtr, Ytr[p], Xtr, Ytr[p]) for p in perms]
-        if any(abs(got - c) < 0.05 * c for c in [_mse(Xtr, Ytr[:, [1, 2, 0]], Xte, Yte),
-                                                  _mse(Xtr, Ytr[:, [2, 0, 1]], Xte, Yte)]):
-            why = ("what permuting the belief *coordinates* (columns) gives. Permute the points "
-                   "(rows): Y_train[rng.permutation(len(Y_train))].")
+        if any(abs(got / _mse(Xtr, Ytr[:, c], Xte, Yte) - 1) < 0.05 for c in ([1, 2, 0],
+                                                                               [2, 0, 1])):
+            why = ("what permuting the belief *coordinates* (columns) gives. Permute the rows: "
+                   "Y_train[rng.permutation(len(Y_train))].")
         elif got < lo and n_train < Xtr.shape[1] * 3:
-            why = (f"too small. You scored the probe in-sample, on the points it was fitted to "
-                   f"(against the shuffled targets that gives {min(insample):.3f} to "
-                   f"{max(insample):.3f}): with {Xtr.shape[1]} features and {n_train} points a "
-                   "probe memorises even shuffled targets. Score on X_test against the true "
-                   "Y_test.")
+            why = (f"too small: you scored in-sample, on the points it was fitted to (that gives "
+                   f"{min(insample):.3f} to {max(insample):.3f}: with {Xtr.shape[1]} features "
+                   f"and {n_train} points a probe memorises even shuffled targets). Score on "
+                   "X_test against the true Y_test.")
         elif any(abs(got - float(np.mean((Yte - c) ** 2))) < 0.1 * got for c in (0.5, 1 / 3)):
-            why = ("as if you fitted to *random* targets rather than permuted ones: their mean "
-                   "differs from the beliefs' mean, which inflates the error. A permutation "
-                   "keeps the targets' distribution and only breaks their pairing with X.")
+            why = ("as if you fitted *random* targets: their mean differs from the beliefs'. A "
+                   "permutation keeps the targets' distribution and only breaks the pairing.")
         else:
             why = ("not a shuffled probe's held-out error. Fit on X_train with row-permuted "
                    "Y_train; score on X_test against the true Y_test (not in-sample).")
@@ -306,8 +279,7 @@ def _test_shuffle_control(fn):
             "without memorising), reproducibly from the given rng.")
 
 
-def _shuffled(fit=lambda a, b, p: (a, b[p]), score=lambda a, b, c, d, p: (c, d),
-              draw=None):
+def _shuffled(fit=lambda a, b, p: (a, b[p]), score=lambda a, b, c, d, p: (c, d), draw=None):
     """A shuffle control: a probe fitted on ``fit(X_train, Y_train, perm)``, scored on
     ``score(X_train, Y_train, X_test, Y_test, perm)``; ``perm`` from ``draw`` or the rng."""
     def shuffle_control(X_train, Y_train, X_test, Y_test, rng):
@@ -317,31 +289,27 @@ def _shuffled(fit=lambda a, b, p: (a, b[p]), score=lambda a, b, c, d, p: (c, d),
     return shuffle_control
 
 
-_INSAMPLE = r"in-sample, on the points it was fitted to"
 check_shuffle_control = Exercise(
     name="shuffle_control", test=_test_shuffle_control,
     signature="shuffle_control(X_train, Y_train, X_test, Y_test, rng) -> mse",
     mistakes=(
         Known("scores the shuffled probe in-sample",
-              _shuffled(score=lambda a, b, c, d, p: (a, b[p])), None, _INSAMPLE),
+              _shuffled(score=lambda a, b, c, d, p: (a, b[p])), None, r"in-sample, on the point"),
         Known("scores on the training points against the true targets",
-              _shuffled(score=lambda a, b, c, d, p: (a, b)), None, _INSAMPLE),
+              _shuffled(score=lambda a, b, c, d, p: (a, b)), None, r"in-sample, on the point"),
         Known("does not shuffle at all", _shuffled(fit=lambda a, b, p: (a, b)), None,
               r"pairing.*survived"),
         Known("shuffles X and Y together", _shuffled(fit=lambda a, b, p: (a[p], b[p])), None,
-              r"pairing"),
+              "pairing"),
         Known("permutes the coordinates, not the rows",
-              _shuffled(fit=lambda a, b, p: (a, b[:, [2, 0, 1]])), None, r"\*coordinates\*.*rows"),
-        Known("fits random targets", _shuffled(
-            fit=lambda a, b, p: (a, np.random.default_rng(p[0]).random(b.shape))), None,
-              r"\*random\* targets"),
+              _shuffled(fit=lambda a, b, p: (a, b[:, [2, 0, 1]])), None, r"\*coordinates\*"),
+        Known("fits random targets", _shuffled(fit=lambda a, b, p: (
+            a, np.random.default_rng(p[0]).random(b.shape))), None, r"\*random\* targets"),
         Known("draws from the global generator", _shuffled(draw=np.random.permutation), None,
               r"reproducible"),
-        Known("returns a negative number", lambda a, b, c, d, rng: -0.1, None,
-              r"cannot be negative"),
+        Known("returns a negative number", lambda *args: -0.1, None, r"cannot be negative"),
         Known("scores against a permuted Y_test", _shuffled(score=lambda a, b, c, d, p: (
-            c, d[np.random.default_rng(p[0]).permutation(len(d))])), None,
-              r"another order.*never Y_test"),
+            c, d[np.random.default_rng(p[0]).permutation(len(d))])), None, r"another order"),
     ))
 
 
@@ -364,23 +332,21 @@ _VERDICTS = [  # (label, trained, baselines, factor, the answer)
      {"untrained": _m(0.01, 0.010), "shuffled": _m(0.1, 0.11)}, 2.0, ("untrained", 2.0, True))]
 
 
-def _same_verdict(a, b):
-    return a[0] == b[0] and math.isclose(float(a[1]), float(b[1]), rel_tol=1e-3) and (
-        a[2] is b[2] or (isinstance(a[2], (bool, np.bool_)) and bool(a[2]) == b[2]))
-
-
 def _test_beats_baselines(fn):
+    def same(a, b):
+        return a[0] == b[0] and math.isclose(float(a[1]), float(b[1]), rel_tol=1e-3) and (
+            a[2] is b[2] or (isinstance(a[2], (bool, np.bool_)) and bool(a[2]) == b[2]))
     for label, trained, baselines, factor, answer in _VERDICTS:
         label, args = f"For {label} (factor {factor})", (trained, baselines, factor)
         out = _tuple(fn(*copy.deepcopy(args)), label, "(name, ratio, beats)")
         got = (out[0], as_float(out[1], f"{label}: ratio"), out[2])
         if not isinstance(got[2], (bool, np.bool_)):
             raise Mistake(f"{label}: beats should be True or False, got {got[2]!r}.")
-        if not _same_verdict(got, answer):
+        if not same(got, answer):
             why = next((k.diagnosis for k in check_beats_baselines.mistakes if k.diagnosis
-                        and _same_verdict(got, k.wrong(*copy.deepcopy(args)))),
-                       "The strongest baseline has the lowest held-out MSE; ratio = its "
-                       "held-out MSE / the trained probe's held-out MSE; beats = ratio >= factor.")
+                        and same(got, k.wrong(*copy.deepcopy(args)))), "The strongest baseline "
+                       "has the lowest held-out MSE; ratio = its held-out MSE / the trained "
+                       "probe's held-out MSE; beats = ratio >= factor.")
             raise Mistake(f"{label}: expected {answer[0]!r}, ratio {answer[1]:.4g}, beats "
                           f"{answer[2]}; you returned {got[0]!r}, ratio {got[1]:.4g}, beats "
                           f"{bool(got[2])}. {why}")
@@ -392,8 +358,7 @@ def _verdict(key="held_out", pick=min, invert=False, strict=False, over="held_ou
              num="held_out", say=None):
     def beats_baselines(trained, baselines, factor=2.0):
         name = pick(baselines, key=lambda k: baselines[k][key])
-        ratio = baselines[name][num] / trained[over]
-        ratio = 1 / ratio if invert else ratio
+        ratio = (baselines[name][num] / trained[over]) ** (-1 if invert else 1)
         return name, ratio, say or ((ratio > factor) if strict else (ratio >= factor))
     return beats_baselines
 
@@ -403,18 +368,15 @@ check_beats_baselines = Exercise(
     signature="beats_baselines(trained, baselines, factor=2.0) -> (name, ratio, beats)",
     mistakes=(
         Known("ranks baselines by in-sample MSE", _verdict(key="in_sample"), "You ranked the "
-              "baselines by their in-sample MSE, which rewards memorising the fit set (a "
-              "1536-feature probe fits a few hundred sequences exactly): rank by held-out MSE."),
+              "baselines by in-sample MSE, which rewards memorising the fit set: use held-out."),
         Known("compares with the weakest baseline", _verdict(pick=max), "You picked the "
-              "*weakest* baseline (highest MSE). A claim is only as strong as its margin over "
-              "the strongest alternative: take the lowest held-out MSE."),
+              "*weakest* baseline; a claim is only as strong as its margin over the strongest."),
         Known("inverts the ratio", _verdict(invert=True), "Your ratio is inverted: divide the "
-              "baseline's MSE by the trained probe's, so that larger means a better probe."),
+              "baseline's MSE by the trained probe's (larger means a better probe)."),
         Known("uses ratio > factor", _verdict(strict=True), "At exactly the factor the rule "
               "says ratio >= factor, so the probe beats the baseline."),
         Known("divides by the trained probe's in-sample MSE", _verdict(over="in_sample"),
-              "You divided by the trained probe's *in-sample* MSE: compare like with like, "
-              "held-out over held-out."),
+              "You divided by the trained probe's *in-sample* MSE: held-out over held-out."),
         Known("divides the in-sample MSEs", _verdict(over="in_sample", num="in_sample"),
               "You divided the in-sample MSEs; the ratio compares held-out MSEs."),
         Known("returns 'yes' instead of a bool", _verdict(say="yes"), None, r"True or False"),
@@ -434,10 +396,10 @@ def _novel(tokens, train, test, shift=1):
 
 def _novel_cases():
     rng, out = np.random.default_rng(31), []
-    for label, shape, n_fit in [("200 random sequences of 6 tokens over 3 symbols, 20 % fitted",
-                                 (200, 6, 3), 40),
-                                ("64 random binary sequences, half fitted", (64, 8, 2), 32)]:
-        tokens, perm = rng.integers(0, shape[2], shape[:2]), rng.permutation(shape[0])
+    for label, (N, L, X), n_fit in [
+            ("200 random sequences of 6 tokens over 3 symbols, 20 % fitted", (200, 6, 3), 40),
+            ("64 random binary sequences, half fitted", (64, 8, 2), 32)]:
+        tokens, perm = rng.integers(0, X, (N, L)), rng.permutation(N)
         out.append((f"For {label}", (tokens, np.sort(perm[:n_fit]), np.sort(perm[n_fit:]))))
     perm = rng.permutation(81)
     return out + [("For all 81 sequences of 4 tokens, test indices unsorted",
