@@ -29,7 +29,6 @@ def _meta_cases():
 
 def _meta(Ts, weights, tokens):
     from ..mixture import mixture
-
     return mixture([HMM(T) for T in Ts], weights).filter(np.asarray(tokens)[None]).meta[0, -1]
 
 
@@ -57,9 +56,8 @@ check_meta_belief = Exercise(
     name="meta_belief", signature="meta_belief(Ts, weights, tokens) -> (K,)",
     cases=_meta_cases, reference=_meta, process_first=0, mistakes=(
         Known("multiplies raw probabilities (underflows on 1,000 tokens)", _raw_meta, "Your "
-              "meta-belief has NaN or inf entries: P_k of 1,000 tokens (about e^-900) underflows "
-              "to 0, and 0/0 is NaN. Normalise the belief after every token, add up the logs of "
-              "the normalisers, take the softmax of ln w_k + ln P_k.",
+              "meta-belief has NaN or inf entries: P_k of 1,000 tokens (e^-900) underflows, 0/0 "
+              "is NaN. Normalise after each token, sum the logs, softmax ln w_k + ln P_k.",
               recognise=lambda c: not np.all(np.isfinite(c.got))),
         Known("leaves out the prior weights", partial(_wrong_meta, prior=False),
               "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
@@ -129,35 +127,33 @@ def _chernoff_cases():
 
 def _chernoff(p, q):                    # the Chernoff rate of two i.i.d. processes
     from ..distinguish import chernoff_rate
-
     return float(chernoff_rate(HMM(p[:, None, None]), HMM(q[:, None, None]), length=1))
 
 
 def _minimiser(p, q):
     from scipy.optimize import minimize_scalar
-
     return minimize_scalar(lambda lam: np.log((p ** lam * q ** (1 - lam)).sum()),
                            bounds=(0, 1), method="bounded", options={"xatol": 1e-12}).x
 
 
 check_chernoff_information = Exercise(
     name="chernoff_information", signature="chernoff_information(p, q) -> float",
-    cases=_chernoff_cases, reference=_chernoff, convert=as_float, mistakes=tuple(
-        Known(*k) for k in [
-            ("returns the minimising lambda", _minimiser, "You returned the minimising lam, not "
-             "the value -ln sum p^lam q^(1-lam) there.", "",
-             lambda c: close(c.got, _minimiser(*c.args), rtol=0, atol=1e-3)),
-            ("maximises over lambda (returns 0)", lambda p, q: 0.0, "You returned 0, the "
-             "MAXIMUM over lam of ln sum_x p^lam q^(1-lam): take minus its minimum.", "",
-             lambda c: c.got == 0),
-            ("lambda fixed at 1/2 (Bhattacharyya)", lambda p, q: -np.log(np.sqrt(p * q).sum()),
-             "You fixed lam = 1/2 (the Bhattacharyya distance); minimise over lam in [0, 1]."),
-            ("returns KL(p || q)", lambda p, q: _kl(p, q), "You returned KL(p || q), the rate of "
-             "a typical sequence's evidence; Chernoff information is smaller."),
-            ("forgets the minus sign", lambda p, q: -_chernoff(p, q),
-             "Wrong sign: Chernoff information is MINUS the minimum, a positive number."),
-            ("answers in bits", lambda p, q: _chernoff(p, q) / math.log(2),
-             "You answered in bits (log base 2). The course works in nats: use np.log.")]),
+    cases=_chernoff_cases, reference=_chernoff, convert=as_float, mistakes=(
+        Known("returns the minimising lambda", _minimiser, "You returned the minimising lam, not "
+              "the value -ln sum p^lam q^(1-lam) there.",
+              recognise=lambda c: close(c.got, _minimiser(*c.args), rtol=0, atol=1e-3)),
+        Known("maximises over lambda (returns 0)", lambda p, q: 0.0, "You returned 0, the MAXIMUM "
+              "over lam of ln sum_x p^lam q^(1-lam): take minus its minimum.",
+              recognise=lambda c: c.got == 0),
+        Known("lambda fixed at 1/2 (Bhattacharyya)", lambda p, q: -np.log(np.sqrt(p * q).sum()),
+              "You fixed lam = 1/2 (the Bhattacharyya distance); minimise over lam in [0, 1]."),
+        Known("returns KL(p || q)", _kl, "You returned KL(p || q), the rate of a typical "
+              "sequence's evidence; Chernoff information is smaller."),
+        Known("forgets the minus sign", lambda p, q: -_chernoff(p, q),
+              "Wrong sign: Chernoff information is MINUS the minimum, a positive number."),
+        Known("answers in bits", lambda p, q: _chernoff(p, q) / math.log(2),
+              "You answered in bits (log base 2). The course works in nats: use np.log."),
+    ),
     advice="C(p, q) = -min over lam in [0, 1] of ln sum_x p(x)^lam q(x)^(1-lam) "
            "(scipy.optimize.minimize_scalar with bounds=(0, 1), or a fine grid of lam).",
     summary="Right on 3 cases, in nats.")
@@ -173,21 +169,24 @@ def _exponent_cases():
             ("For gap = 0.1 exp(-0.05 t), t = 10..64, step 3", (t3, 0.1 * np.exp(-0.05 * t3)))]
 
 
+def _slope(x, y):
+    return np.polyfit(x, y, 1)[0]
+
+
 check_decay_exponent = Exercise(
     name="decay_exponent", signature="decay_exponent(t, gap) -> float", cases=_exponent_cases,
-    reference=lambda t, g: -np.polyfit(np.log(t), np.log(g), 1)[0], convert=as_float,
-    mistakes=tuple(Known(m, lambda t, g, x=x, y=y, s=s: s * np.polyfit(x(t, g), y(t, g), 1)[0],
-                         d) for m, x, y, s, d in [
-            ("returns the slope (negative)", lambda t, g: np.log(t), lambda t, g: np.log(g), 1,
-             "Wrong sign: the exponent a of gap ~ t^-a is MINUS the slope of ln gap on ln t."),
-            ("fits ln gap against t (an exponential rate)", lambda t, g: t, lambda t, g: np.log(g),
-             -1, "You fitted ln gap against t (an exponential decay): regress ln gap on ln t."),
-            ("regresses ln t on ln gap", lambda t, g: np.log(g), lambda t, g: np.log(t), -1,
-             "You regressed ln t on ln gap; least squares is not symmetric: ln gap on ln t."),
-            ("regresses the gap itself on ln t", lambda t, g: np.log(t), lambda t, g: g, -1,
-             "You regressed the gap itself on ln t: take the logarithm of the gap too."),
-            ("log10 of the gap against ln t", lambda t, g: np.log(t), lambda t, g: np.log10(g),
-             -1, "You mixed logarithm bases (log10 of the gap, ln of t): use one on both axes.")]),
+    reference=lambda t, g: -_slope(np.log(t), np.log(g)), convert=as_float, mistakes=(
+        Known("returns the slope (negative)", lambda t, g: _slope(np.log(t), np.log(g)),
+              "Wrong sign: the exponent a of gap ~ t^-a is MINUS the slope of ln gap on ln t."),
+        Known("fits ln gap against t (an exponential rate)", lambda t, g: -_slope(t, np.log(g)),
+              "You fitted ln gap against t (an exponential decay): regress ln gap on ln t."),
+        Known("regresses ln t on ln gap", lambda t, g: -_slope(np.log(g), np.log(t)),
+              "You regressed ln t on ln gap; least squares is not symmetric: ln gap on ln t."),
+        Known("regresses the gap itself on ln t", lambda t, g: -_slope(np.log(t), g),
+              "You regressed the gap itself on ln t: take the logarithm of the gap too."),
+        Known("log10 of the gap against ln t", lambda t, g: -_slope(np.log(t), np.log10(g)),
+              "You mixed logarithm bases (log10 of the gap, ln of t): use one on both axes."),
+    ),
     advice="Fit ln gap = c - a ln t by least squares (np.polyfit(np.log(t), np.log(gap), 1)) "
            "and return a.",
     summary="Right on 3 cases (two power laws with noise, one exponential decay).")
