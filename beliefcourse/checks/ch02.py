@@ -28,6 +28,19 @@ def _sampled(hmm, length, rng):
     return hmm.sample(1, length, seed=int(rng.integers(1 << 30)))[0][0].tolist()
 
 
+def _token_cases(seed, words, sampled, n_random, lengths, max_states=5):
+    """(label, (T, pi, tokens)): given words ``(process, word)``, sampled words ``(name,
+    process, length)``, then words sampled from random HMMs."""
+    z1r, rrxor, rng = processes.z1r(), processes.rrxor(), np.random.default_rng(seed)
+    cases = [(f"{name}, tokens {''.join(map(str, w))}", {"Z1R": z1r, "RRXOR": rrxor}[name], w)
+             for name, w in words] + [(f"{name}, {n} sampled tokens", h, _sampled(h, n, rng))
+                                      for name, h, n in sampled]
+    for name, hmm in random_hmms(seed + 1, n_random, max_states=max_states):
+        toks = _sampled(hmm, int(rng.integers(*lengths)), rng)
+        cases.append((f"{name}, tokens {toks}", hmm, toks))
+    return [(f"For {name}", (h.T, h.stationary(), w)) for name, h, w in cases]
+
+
 # ---------------------------------------------------------------------------- 2.1 update
 def _belief_cases(seed, with_token=True):
     """(label, (T, belief[, x])), P(x | belief) > 0: course processes, then random HMMs."""
@@ -146,18 +159,6 @@ def _trajectory(T, pi, tokens, step=lambda T, b, x: _safe(b @ T[x])):
     return np.array(rows)
 
 
-def _trajectory_cases():
-    rng = np.random.default_rng(213)
-    z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
-    cases = [("Z1R, tokens 110110", z1r, [1, 1, 0, 1, 1, 0]), ("Z1R, a single token 0", z1r, [0]),
-             ("RRXOR, tokens 0110", rrxor, [0, 1, 1, 0]),
-             ("Mess3, 12 sampled tokens", mess3, _sampled(mess3, 12, rng))]
-    for name, hmm in random_hmms(214, 4):
-        toks = _sampled(hmm, int(rng.integers(3, 9)), rng)
-        cases.append((f"{name}, tokens {toks}", hmm, toks))
-    return [(f"For {name}", (h.T, h.stationary(), w)) for name, h, w in cases]
-
-
 def _trajectory_advice(case):
     got, expected = np.asarray(case.got, float), case.expected
     if got.shape != expected.shape:
@@ -170,7 +171,9 @@ def _trajectory_advice(case):
 
 check_belief_trajectory = Exercise(
     name="belief_trajectory", signature="belief_trajectory(T, pi, tokens) -> (L + 1, S)",
-    helpers=("update",), cases=_trajectory_cases, advice=_trajectory_advice,
+    helpers=("update",), advice=_trajectory_advice, cases=lambda: _token_cases(
+        213, [("Z1R", [1, 1, 0, 1, 1, 0]), ("Z1R", [0]), ("RRXOR", [0, 1, 1, 0])],
+        [("Mess3", processes.mess3(), 12)], 4, (3, 9)),
     reference=lambda T, pi, w: belief_trajectories(HMM(T), np.asarray(w, int), prior=pi)[0],
     mistakes=knowns(
         ("leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:], lambda c: "You "
@@ -330,20 +333,6 @@ def _losses(T, pi, tokens, belief=1, target=1, extra=0, log=np.log, step=None, j
                          for p in range(len(tokens) - 1 + extra)]) + 0.0
 
 
-def _loss_cases():
-    rng = np.random.default_rng(217)
-    z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
-    cases = [("Z1R, tokens 0110110", z1r, [0, 1, 1, 0, 1, 1, 0]),
-             ("RRXOR, tokens 011101", rrxor, [0, 1, 1, 1, 0, 1])]
-    cases += [(f"{name}, {length} sampled tokens", hmm, _sampled(hmm, length, rng))
-              for name, hmm, length in [("Mess3", mess3, 11), ("Mess3", mess3, 4), (
-                  "the even process (p = 0.3)", processes.even_process(0.3), 8)]]
-    for name, hmm in random_hmms(218, 3, max_states=4):
-        toks = _sampled(hmm, int(rng.integers(3, 8)), rng)
-        cases.append((f"{name}, tokens {toks}", hmm, toks))
-    return [(f"For {name}", (h.T, h.stationary(), w)) for name, h, w in cases]
-
-
 def _loss_reference(T, pi, tokens):
     traj = belief_trajectories(HMM(T), np.asarray(tokens, int), prior=pi)[0]
     return -np.log(np.einsum("ni,xij->nx", traj[1:-1], T)[np.arange(len(tokens) - 1),
@@ -352,7 +341,10 @@ def _loss_reference(T, pi, tokens):
 
 check_ideal_losses = Exercise(
     name="ideal_losses", signature="ideal_losses(T, pi, tokens) -> (n,)",
-    helpers=("belief_trajectory", "next_token_distribution"), cases=_loss_cases,
+    helpers=("belief_trajectory", "next_token_distribution"), cases=lambda: _token_cases(
+        217, [("Z1R", [0, 1, 1, 0, 1, 1, 0]), ("RRXOR", [0, 1, 1, 1, 0, 1])], [
+            ("Mess3", processes.mess3(), 11), ("Mess3", processes.mess3(), 4),
+            ("the even process (p = 0.3)", processes.even_process(0.3), 8)], 3, (3, 8), 4),
     reference=_loss_reference, mistakes=knowns(
         ("predicts from the belief one token behind", lambda T, pi, w: _losses(T, pi, w, 0),
          "Your belief lags one token behind: at position p you used row p of the trajectory "
