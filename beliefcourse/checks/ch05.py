@@ -19,7 +19,6 @@ __all__ = ["EXERCISES", "check_beats_baselines", "check_choose_ridge_alpha",
 
 
 def _tuple(value, what, names):
-    """``value`` if it is a tuple or list with as many items as ``names`` ("(W, b)")."""
     n = names.count(",") + 1
     if not isinstance(value, (tuple, list)) or len(value) != n:
         raise Mistake(f"{what}: return a {'pair' if n == 2 else 'triple'} {names}, got "
@@ -135,18 +134,17 @@ def _test_split_points(fn):
         label = f"For split_points({N}, {L}, {frac}, seed={seed})"
         train, test = _split(fn, N, L, frac, seed, label)
         both, n_train = np.concatenate([train, test]), math.floor(frac * N)
-        missing = np.setdiff1d(np.arange(N * L), both)
         seq_train, seq_test = np.unique(train // L), np.unique(test // L)
-        shared = np.intersect1d(seq_train, seq_test)
         if both.min() < 0 or both.max() >= N * L:
             why = f"point indices lie in 0..N*L-1 = 0..{N * L - 1}: n * n_positions + p."
         elif len(np.intersect1d(train, test)):
             why = f"point {np.intersect1d(train, test)[0]} is in both the fit and the test set."
-        elif len(missing):
+        elif len(missing := np.setdiff1d(np.arange(N * L), both)):
             why = ("you returned sequence indices; return *point* indices n * n_positions + p."
                    if len(both) == N else f"the two sets should cover all N*L = {N * L} points; "
                    f"{len(missing)} are missing (e.g. {missing[0]}).")
-        elif len(shared) and not len(np.intersect1d(train % N, test % N)):
+        elif len(shared := np.intersect1d(seq_train, seq_test)) and not len(
+                np.intersect1d(train % N, test % N)):
             why = ("your split groups a sequence's points in the wrong flattening order, p * N + "
                    "n: reshape(-1, ...) of an (N, L, ...) array puts point (n, p) at n * L + p.")
         elif len(shared):
@@ -189,15 +187,11 @@ check_split_points = Exercise(
     mistakes=(
         Known("splits points, not sequences", lambda N, L, f, s: _by_sequence(N * L, 1, f, s), None,
               r"appears in both train and test"),
-        Known("fits on the test share", partial(_by_sequence, flip=True), None,
-              r"wrong way round.*20 %"),
-        Known("fits on the first sequences", partial(_by_sequence, first=True), None,
-              r"lexicographic.*random"),
-        Known("flattens position-major (p * N + n)", partial(_by_sequence, pos_major=True), None,
-              r"flattening order.*n \* L \+ p"),
-        Known("draws from the global generator",
-              lambda N, L, f, s: _by_sequence(N, L, f, np.random.randint(2**31)), None,
-              r"same seed.*default_rng\(seed\)"),
+        Known("fits on the test share", partial(_by_sequence, flip=True), None, "wrong way round"),
+        Known("fits on the first sequences", partial(_by_sequence, first=True), None, r"first \d"),
+        Known("flattens p * N + n", partial(_by_sequence, pos_major=True), None, "flattening"),
+        Known("draws from the global generator", lambda N, L, f, s: _by_sequence(
+            N, L, f, np.random.randint(2**31)), None, r"same seed.*default_rng\(seed\)"),
         Known("returns sequence indices", lambda N, L, f, s: _by_sequence(
             N, L, f, s, out=lambda x: np.unique(x // L)), None, r"sequence indices.*\*point\*"),
         Known("returns boolean masks", lambda N, L, f, s: _by_sequence(
@@ -221,7 +215,6 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
     Xtr, Ytr, Xte, Yte = X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
     label = (f"On synthetic beliefs (coordinate means near {means}) that the features "
              f"determine exactly, {n_train} training points and {Xtr.shape[1]} features")
-
     def run(order=slice(None)):
         return as_float(fn(Xtr.copy(), Ytr.copy(), Xte[order].copy(), Yte[order].copy(),
                            np.random.default_rng(0)), "shuffle_control")
@@ -297,16 +290,15 @@ check_shuffle_control = Exercise(
               _shuffled(score=lambda a, b, c, d, p: (a, b[p])), None, r"in-sample, on the point"),
         Known("scores on the training points against the true targets",
               _shuffled(score=lambda a, b, c, d, p: (a, b)), None, r"in-sample, on the point"),
-        Known("does not shuffle at all", _shuffled(fit=lambda a, b, p: (a, b)), None,
-              r"pairing.*survived"),
+        Known("does not shuffle at all", _shuffled(fit=lambda a, b, p: (a, b)), None, "survived"),
         Known("shuffles X and Y together", _shuffled(fit=lambda a, b, p: (a[p], b[p])), None,
               "pairing"),
-        Known("permutes the coordinates, not the rows",
-              _shuffled(fit=lambda a, b, p: (a, b[:, [2, 0, 1]])), None, r"\*coordinates\*"),
+        Known("permutes the coordinates", _shuffled(fit=lambda a, b, p: (a, b[:, [2, 0, 1]])),
+              None, r"\*coordinates\*"),
         Known("fits random targets", _shuffled(fit=lambda a, b, p: (
             a, np.random.default_rng(p[0]).random(b.shape))), None, r"\*random\* targets"),
         Known("draws from the global generator", _shuffled(draw=np.random.permutation), None,
-              r"reproducible"),
+              "reproducible"),
         Known("returns a negative number", lambda *args: -0.1, None, r"cannot be negative"),
         Known("scores against a permuted Y_test", _shuffled(score=lambda a, b, c, d, p: (
             c, d[np.random.default_rng(p[0]).permutation(len(d))])), None, r"another order"),
@@ -436,13 +428,11 @@ check_novel_prefix_mask = Exercise(
               "position p has read p + 1 tokens, tokens[:, :p + 1]; you compared p + 2."),
         Known("inverts the mask", lambda t, tr, te: ~_novel(t, tr, te),
               "Your mask is inverted: True should mark the prefixes that are *new*."),
-        Known("compares whole sequences", lambda t, tr, te: _novel(t, tr, te, t.shape[1]),
-              "You compared whole sequences; compare each position's prefix: a short prefix is "
-              "usually shared with some training sequence even when the whole sequence is not."),
-        Known("compares with the test sequences", lambda t, tr, te: _novel(t, te, te),
-              "You marked no prefix as new: every test prefix occurs in the set you compared "
-              "against. Compare with the *training* sequences, tokens[train_seqs], not with the "
-              "test sequences (or all of them)."),
+        Known("compares whole sequences", lambda t, tr, te: _novel(t, tr, te, t.shape[1]), "You "
+              "compared whole sequences; compare each position's prefix (a short one is shared)."),
+        Known("compares with the test sequences", lambda t, tr, te: _novel(t, te, te), "You "
+              "marked no prefix as new: compare with the *training* sequences, tokens[train_seqs], "
+              "not with the test sequences (or all of them)."),
         Known("uses rows 0..len(train) instead of train_seqs",
               lambda t, tr, te: _novel(t, np.arange(len(tr)), te), "You compared against the "
               "first len(train_seqs) rows; the training sequences are tokens[train_seqs]."),
@@ -458,33 +448,25 @@ _RIDGE_ALPHAS = np.array([0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0])
 def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, err=np.mean):
     """The exercise's rule (``mode="group"``) and its typical mistakes (the other modes)."""
     def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
-        ids = np.unique(groups, return_inverse=True)[1].reshape(-1)
-        fold = {"point": np.arange(len(X)), "blocks": np.arange(len(X)) * n_folds // len(X),
-                "random": np.random.default_rng().permutation(ids.max() + 1)[ids]
-                }.get(mode, ids) % n_folds
-        cv = []
-        for a in alphas:
-            errs = []
-            for k in range(n_folds):
-                fit, val = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-                src, val = (slice(None) if mode == "fit_all" else fit,
-                            fit if mode == "insample" else val)
-                pred = AffineProbe(alpha=a, fit_intercept=intercept).fit(X[src], Y[src]
-                                                                          ).predict(X[val])
-                if mode.startswith("broadcast") and Y.shape[1] == 1 and (
-                        a > 0 or mode == "broadcast_all"):
-                    pred = pred.reshape(-1)                  # (n, 1) targets minus (n,)
-                errs.append(err((Y[val] - pred) ** 2))
-            cv.append(np.mean(errs))
-        cv = sign * np.array(cv)
+        ids, n = np.unique(groups, return_inverse=True)[1].reshape(-1), len(X)
+        fold = {"point": np.arange(n), "blocks": np.arange(n) * n_folds // n, "random":
+                np.random.default_rng().permutation(ids.max() + 1)[ids]}.get(mode, ids) % n_folds
+
+        def mse(a, k):
+            fit, val = fold != k, fold == k
+            fit, val = fold > -1 if mode == "fit_all" else fit, fit if mode == "insample" else val
+            pred = AffineProbe(alpha=a, fit_intercept=intercept).fit(X[fit], Y[fit]).predict(X[val])
+            if mode.startswith("broadcast") and Y.shape[1] == 1 and (a > 0 or mode[-3:] == "all"):
+                pred = pred.reshape(-1)                  # (n, 1) targets minus (n,)
+            return err((Y[val] - pred) ** 2)
+        cv = sign * np.array([np.mean([mse(a, k) for k in range(n_folds)]) for a in alphas])
         return (int(pick(cv)) if index else float(alphas[int(pick(cv))])), cv
     return choose_ridge_alpha
 
 
 def _ridge_data(seed, G=40, L=6, D=25, S=3):
-    """Grouped data like a probe's: the points of a group (a sequence) are near-duplicates and
-    share a target offset that no linear map of the features can learn, so memorising a
-    group pays off only if the same group is on both sides of a fold."""
+    """Grouped data like a probe's: a group's (a sequence's) points are near-duplicates with a
+    target offset no linear map can learn, so memorising pays off only across a fold."""
     rng = np.random.default_rng(seed)
     Z = rng.normal(0, 1, (G, D))
     Yg = Z @ rng.normal(0, 0.3, (D, S)) + 1.5 + rng.normal(0, 0.5, (G, S))
@@ -495,27 +477,23 @@ def _ridge_data(seed, G=40, L=6, D=25, S=3):
     return X[perm], Y[perm], groups[perm]
 
 
-def _ridge_cases():
-    return [(f"For grouped data, 40 sequences of 6 points, {S} target{'s' * (S > 1)}, alphas "
-             f"{_RIDGE_ALPHAS.tolist()} (cv_mse per alpha, then best_alpha)",
-             (*_ridge_data(seed, S=S), _RIDGE_ALPHAS.copy(), 5)) for seed, S in [(1, 3), (3, 1)]]
-
-
 def _ridge_out(value, what):
     alpha, cv = _tuple(value, what, "(best_alpha, cv_mse)")
     return np.append(as_array(cv, f"{what}: cv_mse").astype(float).reshape(-1),
                      as_float(alpha, f"{what}: best_alpha"))
 
 
-_BROADCAST = ("Your predictions and the targets have different shapes: Y has shape (n, 1) and "
-              "your predictions (n,), so Y - prediction broadcasts to an n x n matrix of every "
-              "target minus every prediction (scikit-learn's Ridge returns (n,) for a "
-              "one-column target). Reshape the predictions to Y's shape before the error.")
-_IN_SAMPLE = "which always favours the smallest penalty"
+_BROADCAST = ("Your predictions (n,) and the targets (n, 1) have different shapes, so Y - "
+              "prediction broadcasts to an n x n matrix (scikit-learn's Ridge returns (n,) for "
+              "a one-column target). Reshape the predictions to Y's shape before the error.")
+_POINTS = "Your folds split the points, not the sequences"
 check_choose_ridge_alpha = _Careful(
-    name="choose_ridge_alpha", cases=_ridge_cases,
-    reference=lambda *a: _ridge_out(_ridge()(*a), ""),
+    name="choose_ridge_alpha", reference=lambda *a: _ridge_out(_ridge()(*a), ""),
     signature="choose_ridge_alpha(X, Y, groups, alphas, n_folds=5) -> (alpha, cv_mse)",
+    cases=lambda: [(f"For grouped data, 40 sequences of 6 points, {S} target{'s' * (S > 1)}, "
+                    f"alphas {_RIDGE_ALPHAS.tolist()} (cv_mse per alpha, then best_alpha)",
+                    (*_ridge_data(seed, S=S), _RIDGE_ALPHAS.copy(), 5))
+                   for seed, S in [(1, 3), (3, 1)]],
     convert=_ridge_out,
     advice="For each alpha and fold k: fit AffineProbe(alpha) on the points outside fold k, MSE "
            "(mean over points and coordinates) on fold k; cv_mse is the mean over the folds, and "
@@ -523,39 +501,31 @@ check_choose_ridge_alpha = _Careful(
     summary="Your cross-validated errors match the reference on 2 grouped data sets, folds "
             "grouped by sequence, and you pick the penalty with the lowest error.",
     mistakes=(
-        Known("folds over points, not sequences", _ridge("point"), "Your folds split the points, "
-              "not the sequences, so points of one sequence land on both sides of a fold. "
-              "Cross-validation must hold out by sequence, as the final test does (Exercise "
-              "5.2); here a sequence's points are near-duplicates, and folds over points reward "
-              "a small penalty that memorises sequences."),
-        Known("folds over blocks of points (KFold)", _ridge("blocks"), "Your folds split the "
-              "points, not the sequences (scikit-learn's KFold over points): points of one "
-              "sequence land on both sides of a fold. Assign every point the fold of its group."),
+        Known("folds over points, not sequences", _ridge("point"), f"{_POINTS}: hold out by "
+              "sequence, as the final test does (Exercise 5.2). A sequence's points are "
+              "near-duplicates, so folds over points reward a penalty that memorises them."),
+        Known("folds over blocks of points (KFold)", _ridge("blocks"), f"{_POINTS} (KFold over "
+              "points): assign every point the fold of its group."),
         Known("sums the squared errors", _ridge(err=np.sum), "Your errors are sums of squares; "
-              "the MSE of a fold is the mean over its points and coordinates (np.mean)."),
+              "a fold's MSE is the mean over its points and coordinates (np.mean)."),
         Known("scores in-sample", _ridge("insample"), "You scored each fit on the points it was "
-              f"fitted to (in-sample), {_IN_SAMPLE}. Fit on the other folds, score on fold k."),
+              "fitted to (in-sample, which favours a small penalty): fit on the other folds."),
         Known("fits on all the points", _ridge("fit_all"), "You fitted on all the points, fold k "
-              f"included, and then scored on fold k: that is in-sample, {_IN_SAMPLE}. Fit on "
-              "the points outside fold k only."),
-        Known("fits without an intercept", _ridge(intercept=False), "Your fits have no intercept. "
-              "Use probing.AffineProbe(alpha=a): the targets are not centred."),
+              "included (in-sample scores favour a small penalty): fit outside fold k only."),
+        Known("fits without an intercept", _ridge(intercept=False), "Your fits have no intercept; "
+              "the targets are not centred: use probing.AffineProbe(alpha=a)."),
         Known("picks the largest error", _ridge(pick=np.argmax), "Your cv_mse is right, but you "
               "took the penalty with the *largest* error: use np.argmin."),
         Known("returns the index of the best alpha", _ridge(index=True), "Your cv_mse is right, "
               "but you returned the index of the best penalty; return alphas[index]."),
-        Known("returns scikit-learn's negated scores", _ridge(sign=-1.0, pick=np.argmax),
-              "Your cv_mse is negative: scikit-learn's 'neg_mean_squared_error' scores are minus "
-              "the MSE."),
+        Known("returns scikit-learn's negated scores", _ridge(sign=-1.0, pick=np.argmax), "Your "
+              "cv_mse is negative: scikit-learn's 'neg_mean_squared_error' is minus the MSE."),
         Known("subtracts (n,) predictions from (n, 1) targets", _ridge("broadcast"), _BROADCAST),
         Known("subtracts (n,) predictions at every alpha", _ridge("broadcast_all"), _BROADCAST),
-        Known("deals groups to folds at random", _ridge("random"), None,
-              r"folds must be deterministic"),
-        Known("returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0, None,
-              r"pair \(best_alpha, cv_mse\)"),
+        Known("deals groups to folds at random", _ridge("random"), None, "folds must be determ"),
+        Known("returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0, None, r"pair \(best_"),
         Known("averages over the alphas", lambda X, Y, g, a, n_folds=5: (1.0, np.zeros(3)),
-              "cv_mse should hold one number per alpha: average over the folds, not over the "
-              "alphas."),
+              "cv_mse should hold one number per alpha: average over the folds, not the alphas."),
     ))
 
 EXERCISES = (check_fit_affine_probe, check_split_points, check_shuffle_control,
