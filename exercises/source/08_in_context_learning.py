@@ -56,12 +56,12 @@ print(mix)
 #
 # Write `meta_belief(Ts, weights, tokens)` (the process first, as in every exercise): `Ts` a
 # list of $K$ arrays `T_k[x, i, j] = P(emit x, go to j | in i)` (the worlds may have different
-# numbers of states), `weights` the prior $w$, `tokens` a 1-D int array $u_1 \dots u_t$. Each
+# numbers of states), `weights` the prior $w$, `tokens` a 1-D int array $x_1 \dots x_t$. Each
 # world's sequences start from its own stationary distribution $\pi_k$. Return
 #
 # $$
-# P(k \mid u) = \frac{w_k P_k(u)}{\sum_j w_j P_j(u)}, \qquad
-# P_k(u) = \pi_k T_k^{(u_1)} \cdots T_k^{(u_t)} \mathbf 1 .
+# P(k \mid x_{1:t}) = \frac{w_k P_k(x_{1:t})}{\sum_j w_j P_j(x_{1:t})}, \qquad
+# P_k(x_{1:t}) = \pi_k T_k^{(x_1)} \cdots T_k^{(x_t)} \mathbf 1 .
 # $$
 #
 # The checker includes a context of 1,000 tokens.
@@ -74,9 +74,9 @@ print(mix)
 #
 # <details><summary>Hint 2 — underflow</summary>
 #
-# $P_k(u)$ of 1,000 tokens is about $e^{-900}$: below the smallest float. Carry a normalised
+# $P_k(x_{1:t})$ of 1,000 tokens is about $e^{-900}$: below the smallest float. Carry a normalised
 # belief, add $\ln$ of each step's normaliser to a running log-likelihood, and finish with a
-# softmax of $\ln w_k + \ln P_k(u)$ (subtract the maximum before `np.exp`).
+# softmax of $\ln w_k + \ln P_k(x_{1:t})$ (subtract the maximum before `np.exp`).
 # </details>
 
 # %%
