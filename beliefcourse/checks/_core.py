@@ -48,6 +48,7 @@ import contextlib
 import copy
 import html
 import inspect
+import itertools
 import os
 import re
 import signal
@@ -65,7 +66,7 @@ from ._notebook import broken_definition
 
 __all__ = ["Case", "CheckResult", "Exercise", "Known", "Mistake", "as_array", "as_float", "check",
            "close", "describe_difference", "describe_shapes", "expect_close", "fmt", "judge",
-           "loop", "magnitude", "run_checks", "time_limit"]
+           "loop", "magnitude", "nearest_known", "run_checks", "time_limit"]
 
 # Plain words, not emoji: every font has them (emoji need a colour-emoji font).
 _ICONS = {"passed": "PASSED", "failed": "WRONG", "not_implemented": "TO DO", "error": "ERROR"}
@@ -509,9 +510,10 @@ class Exercise:
     (``"stationary(T) -> pi"``). ``cases()`` returns ``[(label, args), ...]`` (``label`` reads
     "For Z1R, word 011"); ``reference(*args)`` is the right answer, the package's own function
     wherever one exists. ``convert(value, what)`` turns a return value into what is compared
-    (default :func:`as_array`; raise :class:`Mistake` for a wrong type). ``mistakes`` lists the
-    :class:`Known` ones; ``advice`` (str, or ``case -> str``) is said when none matches.
-    ``summary`` (str, or ``n_cases -> str``) is the success message. ``test(fn) -> summary``
+    (default :func:`as_array`; raise :class:`Mistake` for a wrong type). ``mistakes`` lists
+    the :class:`Known` ones (a plain tuple is read as ``Known``'s arguments); ``advice`` (str,
+    or ``case -> str``) is said when none matches. ``summary`` (str, or ``n_cases -> str``)
+    is the success message. ``test(fn) -> summary``
     replaces the loop for an exercise that does not fit it, or wraps it (checks before or
     after :func:`loop`, which then still uses ``cases`` and ``reference``). ``after(fn, summary)
     -> summary`` runs once the loop has passed (extra requirements). ``helpers`` names earlier
@@ -540,6 +542,8 @@ class Exercise:
     checker: str = ""
 
     def __post_init__(self):
+        object.__setattr__(self, "mistakes", tuple(
+            k if isinstance(k, Known) else Known(*k) for k in self.mistakes))
         if not self.checker:
             object.__setattr__(self, "checker", f"check_{self.name}")
         if self.test is None and (self.cases is None or self.reference is None):
@@ -575,6 +579,21 @@ def _prediction(exercise: Exercise, known: Known, args: tuple):
         return None if value is None else exercise.convert(value, "")
     except Exception:
         return None
+
+
+def nearest_known(exercise: Exercise, args: tuple, same) -> object:
+    """For an exercise's own ``test``: the diagnosis of the first declared mistake whose
+    ``wrong(*args)`` satisfies ``same(value)`` (a mistake that raises makes no prediction), or
+    ``None``."""
+    for known in exercise.mistakes:
+        if known.diagnosis is None:
+            continue
+        try:
+            if same(known.wrong(*copy.deepcopy(args))):
+                return known.diagnosis
+        except Exception:
+            continue
+    return None
 
 
 def loop(exercise: Exercise, fn) -> str:
@@ -621,14 +640,19 @@ def _process_first(exercise: Exercise, fn) -> None:
     except NotImplementedError:
         raise
     except Exception:
-        try:
-            swapped = exercise.call(fn, (args[1], args[0]) + tuple(args[2:]), "")
-            right = close(exercise.convert(swapped, ""), exercise.reference(*args))
-        except Exception:
-            right = False
-        if right:
-            raise Mistake(f"{told}works when called with the belief first and fails with T "
-                          f"first: put T first, `def {order}`.") from None
+        expected = exercise.reference(*args)
+        for perm in itertools.permutations(range(len(args))):
+            try:
+                moved = exercise.call(fn, tuple(args[i] for i in perm), "")
+                right = perm != tuple(range(len(args))) and close(
+                    exercise.convert(moved, ""), expected)
+            except Exception:
+                right = False
+            if right:
+                how = ("with the belief first" if perm[:2] == (1, 0) and list(perm[2:]) == list(
+                    range(2, len(args))) else "with its arguments in another order")
+                raise Mistake(f"{told}works when called {how} and fails with T first: put T "
+                              f"first, `def {order}`.") from None
 
 
 def _calls(fn, name: str) -> bool:

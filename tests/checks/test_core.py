@@ -198,3 +198,21 @@ def test_exercise_needs_cases_and_reference_or_a_test():
         Exercise("x", "x()", cases=lambda: [])
     with pytest.raises(ValueError, match="give `cause`"):
         Known("silent", lambda: None, None)
+
+
+def test_rows_are_known_mistakes_and_the_nearest_one_is_found():
+    from beliefcourse.checks._core import nearest_known
+
+    check = Exercise("ones", "ones(n) -> array", cases=lambda: [("For n = 2", (2,))],
+                     reference=np.ones, mistakes=[("zeros", np.zeros, "You returned zeros.")])
+    assert isinstance(check.mistakes[0], Known)
+    assert nearest_known(check, (2,), lambda v: not v.any()) == "You returned zeros."
+    assert nearest_known(check, (2,), lambda v: v.all()) is None
+
+
+def test_arguments_in_another_order_are_named():
+    check = Exercise("last", "last(T, belief, x) -> array", process_first=0,
+                     cases=lambda: [("For one case", (np.eye(2)[None], np.ones(2), 0))],
+                     reference=lambda T, b, x: b @ T[x])
+    result = check(lambda u, v, w: w @ v[u])
+    assert "works when called with its arguments in another order" in result.message
