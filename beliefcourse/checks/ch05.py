@@ -205,8 +205,7 @@ def _mse(X_train, Y_fit, X_test, Y_test):
 
 
 def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
-    """Belief-like targets (non-negative, summing to 1, coordinate means about ``means``), an
-    exact affine function of the features: the summary of a right answer, or a Mistake."""
+    """Beliefs (coordinate means near ``means``) affine in the features: a summary or Mistake."""
     rng = np.random.default_rng(seed)
     X = rng.normal(0, 1, (n_train + n_test, D))
     logits = sharpness * X @ rng.normal(0, 0.6, (D, 3)) + np.log(means)
@@ -241,8 +240,8 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
         return f"{got:.4f} (beliefs' variance {chance:.4f}, real probe {magnitude(real, '.0e')})"
     else:
         insample = [_mse(Xtr, Ytr[p], Xtr, Ytr[p]) for p in perms]
-        if any(abs(got / _mse(Xtr, Ytr[:, c], Xte, Yte) - 1) < 0.05 for c in ([1, 2, 0],
-                                                                               [2, 0, 1])):
+        if any(abs(got / _mse(Xtr, Ytr[:, c], Xte, Yte) - 1) < 0.05
+               for c in ([1, 2, 0], [2, 0, 1])):
             why = ("what permuting the belief *coordinates* (columns) gives. Permute the rows: "
                    "Y_train[rng.permutation(len(Y_train))].")
         elif got < lo and n_train < Xtr.shape[1] * 3:
@@ -414,6 +413,7 @@ def _novel_advice(case):
             f", which {'starts no' if case.expected[i, p] else 'starts some'} training sequence.")
 
 
+_OFF = "Off by one: position p has read p + 1 tokens, tokens[:, :p + 1]; you compared"
 check_novel_prefix_mask = Exercise(
     name="novel_prefix_mask",
     signature="novel_prefix_mask(tokens, train_seqs, test_seqs) -> bool (n_test, L)",
@@ -422,10 +422,8 @@ check_novel_prefix_mask = Exercise(
     summary="Correct on 3 token sets (random ternary, binary, and all 81 four-token sequences "
             "with unsorted test indices).",
     mistakes=(
-        Known("compares p tokens (off by one)", partial(_novel, shift=0), "Off by one: "
-              "position p has read p + 1 tokens, tokens[:, :p + 1]; you compared p tokens."),
-        Known("compares p + 2 tokens (off by one)", partial(_novel, shift=2), "Off by one: "
-              "position p has read p + 1 tokens, tokens[:, :p + 1]; you compared p + 2."),
+        Known("compares p tokens (off by one)", partial(_novel, shift=0), f"{_OFF} p tokens."),
+        Known("compares p + 2 tokens (off by one)", partial(_novel, shift=2), f"{_OFF} p + 2."),
         Known("inverts the mask", lambda t, tr, te: ~_novel(t, tr, te),
               "Your mask is inverted: True should mark the prefixes that are *new*."),
         Known("compares whole sequences", lambda t, tr, te: _novel(t, tr, te, t.shape[1]), "You "
@@ -433,9 +431,9 @@ check_novel_prefix_mask = Exercise(
         Known("compares with the test sequences", lambda t, tr, te: _novel(t, te, te), "You "
               "marked no prefix as new: compare with the *training* sequences, tokens[train_seqs], "
               "not with the test sequences (or all of them)."),
-        Known("uses rows 0..len(train) instead of train_seqs",
-              lambda t, tr, te: _novel(t, np.arange(len(tr)), te), "You compared against the "
-              "first len(train_seqs) rows; the training sequences are tokens[train_seqs]."),
+        Known("uses rows 0..len(train) instead of train_seqs", lambda t, tr, te: _novel(
+            t, np.arange(len(tr)), te), "You compared with rows 0..len(train_seqs) - 1; the "
+              "training sequences are tokens[train_seqs]."),
         Known("drops the last position", lambda t, tr, te: _novel(t, tr, te)[:, :-1],
               "Your mask has one column too few: positions run from 0 to L - 1."),
     ))
@@ -465,8 +463,7 @@ def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, 
 
 
 def _ridge_data(seed, G=40, L=6, D=25, S=3):
-    """Grouped data like a probe's: a group's (a sequence's) points are near-duplicates with a
-    target offset no linear map can learn, so memorising pays off only across a fold."""
+    """Groups (sequences) of near-duplicate points sharing a target offset no linear map learns."""
     rng = np.random.default_rng(seed)
     Z = rng.normal(0, 1, (G, D))
     Yg = Z @ rng.normal(0, 0.3, (D, S)) + 1.5 + rng.normal(0, 0.5, (G, S))
@@ -495,9 +492,8 @@ check_choose_ridge_alpha = _Careful(
                     (*_ridge_data(seed, S=S), _RIDGE_ALPHAS.copy(), 5))
                    for seed, S in [(1, 3), (3, 1)]],
     convert=_ridge_out,
-    advice="For each alpha and fold k: fit AffineProbe(alpha) on the points outside fold k, MSE "
-           "(mean over points and coordinates) on fold k; cv_mse is the mean over the folds, and "
-           "best_alpha the alpha with the smallest.",
+    advice="For each alpha and fold k: fit AffineProbe(alpha) outside fold k, MSE (mean over "
+           "points and coordinates) on fold k; cv_mse: mean over folds; best_alpha: its argmin.",
     summary="Your cross-validated errors match the reference on 2 grouped data sets, folds "
             "grouped by sequence, and you pick the penalty with the lowest error.",
     mistakes=(
