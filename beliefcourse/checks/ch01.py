@@ -165,7 +165,7 @@ check_sequence_probability = Exercise(
             T, pi, w, transpose=True), "You multiplied `T[x] @ v` (column convention). Rows are "
          "the current state, T[x, i, j] = P(emit x, go to j | in i): `v = v @ T[x]`."),
         ("multiplies the matrices in reverse order", lambda T, pi, w: _word_prob(T, pi, w[::-1]),
-         "You multiplied the matrices in reverse order: pi T^(x_1) ... T^(x_L) 1, first first."),
+         "You multiplied the matrices in reverse order: pi T^(x_1) ... T^(x_L) 1, x_1's first."),
         ("starts from the uniform distribution", lambda T, pi, w: _word_prob(
             T, np.full(len(pi), 1 / len(pi)), w), "You started from the uniform distribution "
          "instead of the `pi` argument."),

@@ -335,8 +335,8 @@ def _losses(T, pi, tokens, belief=1, target=1, extra=0, log=np.log, step=None, j
 
 def _loss_reference(T, pi, tokens):
     traj = belief_trajectories(HMM(T), np.asarray(tokens, int), prior=pi)[0]
-    return -np.log(np.einsum("ni,xij->nx", traj[1:-1], T)[np.arange(len(tokens) - 1),
-                                                           tokens[1:]])
+    return 0.0 - np.log(np.einsum("ni,xij->nx", traj[1:-1], T)[np.arange(len(tokens) - 1),
+                                                                tokens[1:]])  # no -0.0
 
 
 check_ideal_losses = Exercise(

@@ -136,7 +136,8 @@ def _check_one_msp(fn, name, hmm, max_depth):
             raise Mistake(f"{label} your belief {fmt(got_b[m < 0][0])} is not reachable from pi: "
                           "each child is eta T^(x) / (eta T^(x) 1) for a parent eta in the list.")
         lost = sorted(set(range(K)) - set(m.tolist()))
-        raise Mistake(f"{label} you returned {len(got_b)} beliefs; there are {K}. " + (
+        raise Mistake(f"{label} you returned {len(got_b)} beliefs" + (
+            f"; there are {K}. " if len(got_b) != K else ", not the MSP's. ") + (
             known or "Some are the same belief: de-duplicate with a tolerance (all entries "
             "within atol)." if known or len(got_b) > K else f"For example {fmt(ref_b[lost[0]])} "
             f"({ref_d[lost[0]]} tokens deep) is missing: did you merge distinct beliefs (a loose "
@@ -578,9 +579,9 @@ def _test_distinguishing_word(fn):
         if (best is None) != (got is None):
             raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (the same "
                           f"belief): return None, not {got!r}." if best is None else f"For {name}"
-                          f": a word of length {len(best)} distinguishes them, not None." + (
-                              " Did you stop at length 1? Try every length up to max_length."
-                              if len(best) > 1 else ""))
+                          f": a word of length {len(best)} distinguishes them; you returned "
+                          "None." + (" Did you stop at length 1? Try every length up to "
+                                     "max_length." if len(best) > 1 else ""))
         try:
             word = None if got is None else tuple(int(x) for x in got)
         except (TypeError, ValueError):
