@@ -249,9 +249,8 @@ check_state_uncertainty = Exercise(
         ("RRXOR", processes.rrxor(), (2, 5)),
         ("the even process (p = 0.3)", processes.even_process(0.3), (1, 4))]),
     reference=lambda T, pi, L: information.state_uncertainty(HMM(T), L, unit="bits"),
-    convert=_number("A belief with a zero entry gives 0 * log 0 = 0 * (-inf) = nan in numpy; "
-                    "by convention (and as a limit) 0 log 0 = 0, so drop the zero entries "
-                    "before taking logs. Also skip impossible words."),
+    convert=_number("A zero entry gives 0 * log 0 = nan in numpy, but 0 log 0 = 0 (the limit): "
+                    "drop zero entries before taking logs, and skip impossible words."),
     mistakes=knowns(
         ("uses the natural log", lambda T, pi, L: _uncertainty(T, pi, L, log=np.log), "You used "
          "the natural log; U(L) is in bits here: use np.log2."),
@@ -291,7 +290,7 @@ check_myopic_entropy = Exercise(
         ("RRXOR", processes.rrxor(), (3, 6)),
         ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3), (1, 3))]),
     reference=lambda T, pi, L: information.myopic_entropy(HMM(T), L),
-    convert=_number("A zero probability gives 0 * log 0 = nan in numpy. Drop zero entries "
+    convert=_number("A zero probability gives 0 * log 0 = nan in numpy: drop zero entries "
                     "before taking logs (0 log 0 = 0), and skip impossible contexts."),
     mistakes=knowns(
         ("measures in bits", lambda T, pi, L: _myopic(T, pi, L, log=np.log2), "You computed in "
