@@ -27,8 +27,7 @@ def _tuple(value, what, names):
 
 
 class _Careful(Exercise):
-    """Calls the learner's function twice (the answer must not change) and explains numpy's
-    LinAlgError (a singular system)."""
+    """Calls the function twice (the answer must not change); explains numpy's LinAlgError."""
 
     def call(self, fn, args, label):
         try:
@@ -361,7 +360,8 @@ check_beats_baselines = Exercise(
         Known("ranks baselines by in-sample MSE", _verdict(key="in_sample"), "You ranked the "
               "baselines by in-sample MSE, which rewards memorising the fit set: use held-out."),
         Known("compares with the weakest baseline", _verdict(pick=max), "You picked the "
-              "*weakest* baseline; a claim is only as strong as its margin over the strongest."),
+              "*weakest* baseline: a claim is only as strong as its margin over the strongest, the "
+              "lowest held-out MSE."),
         Known("inverts the ratio", _verdict(invert=True), "Your ratio is inverted: divide the "
               "baseline's MSE by the trained probe's (larger means a better probe)."),
         Known("uses ratio > factor", _verdict(strict=True), "At exactly the factor the rule "
@@ -376,8 +376,7 @@ check_beats_baselines = Exercise(
 
 # ---------------------------------------------------------------------------- 5.5 new prefixes
 def _novel(tokens, train, test, shift=1):
-    """``mask[i, p]``: the first ``p + shift`` tokens of test sequence i start no training
-    sequence (``shift`` 1 is right)."""
+    """``mask[i, p]``: test sequence i's first p + shift tokens start no training sequence."""
     out = np.zeros((len(test), tokens.shape[1]), dtype=bool)
     for p in range(tokens.shape[1]):
         seen = {tuple(r[:p + shift]) for r in tokens[train]}
@@ -427,7 +426,7 @@ check_novel_prefix_mask = Exercise(
         Known("inverts the mask", lambda t, tr, te: ~_novel(t, tr, te),
               "Your mask is inverted: True should mark the prefixes that are *new*."),
         Known("compares whole sequences", lambda t, tr, te: _novel(t, tr, te, t.shape[1]), "You "
-              "compared whole sequences; compare each position's prefix (a short one is shared)."),
+              "compared whole sequences; compare each position's prefix, tokens[s, :p + 1]."),
         Known("compares with the test sequences", lambda t, tr, te: _novel(t, te, te), "You "
               "marked no prefix as new: compare with the *training* sequences, tokens[train_seqs], "
               "not with the test sequences (or all of them)."),
