@@ -1,45 +1,19 @@
 """The checker framework: the registry's records (:class:`Exercise`, :class:`Known`), the
 verdict every checker returns, and the comparisons that write the diagnoses.
 
-An exercise is *declared*, not programmed: ``check_stationary = Exercise(name="stationary",
-signature=..., cases=..., reference=..., mistakes=(Known(...), ...))``. The record is the
-checker (call it with the learner's function) and everything else the course knows about the
-exercise: the planted-mistake tests, the instructors' table of diagnoses and ``./course
-progress`` read the same record. :func:`check` runs the loop every checker shares: for each
-case, copy the inputs, call the learner's function (under the time limit), convert the return
-value (:attr:`Exercise.convert`, which may raise a :class:`Mistake` for a wrong type or shape),
-compare with the reference; when some case is wrong, work out what each known mistake would
-have returned there and name the one that explains every wrong case (:func:`judge`). An
-exercise that does not fit that loop (sampling, training) gives its own ``test(fn)``; its known
-mistakes are still declared, so the tests and the guide see them.
+An exercise is *declared*: ``check_stationary = Exercise(name="stationary", signature=...,
+cases=..., reference=..., mistakes=(Known(...), ...))``. The record is the checker and all the
+course knows about the exercise (the planted-mistake tests, the guide's table of diagnoses and
+``./course progress`` read it). :func:`check` runs the loop every checker shares (:func:`loop`):
+copy each case's inputs, call the learner's function (under :func:`time_limit`), convert the
+result, compare with the reference; for the wrong cases, work out what each known mistake
+returns there and name the one that explains them all (:func:`judge`).
 
-Every outcome becomes a :class:`CheckResult` (:func:`run_checks`):
-
-| outcome | ``status`` | truthy |
-|---|---|---|
-| the test returned | ``"passed"`` | yes |
-| :class:`Mistake` (a wrong answer, diagnosed by the checker) | ``"failed"`` | no |
-| ``NotImplementedError`` (a stub, or an unfinished helper) | ``"not_implemented"`` | no |
-| any other exception (``AssertionError`` included) | ``"error"`` | no |
-
-Only a :class:`Mistake` is a verdict. An exception raised inside the learner's code — an
-``assert`` of their own, an ``IndexError`` — is reported as an error *in their code*, with the
-exception and the line where it happened, never as the checker's diagnosis. A
-``NotImplementedError`` raised by another function that the learner's function calls names
-that function ("`update` calls `normalise`, which is not implemented yet"). A learner never
-sees a traceback.
-
-Writing diagnoses:
-
-* :func:`as_array` / :func:`as_float` turn a return value into numbers or raise a
-  :class:`Mistake` saying what came back instead (``None``, a string, a complex number, ...).
-* :func:`expect_close` compares an answer with the reference and raises a :class:`Mistake`
-  that says what differs: for a shape mismatch the two shapes and whether the answer is the
-  transpose or has a missing or extra axis (:func:`describe_shapes`); for a near miss the
-  largest absolute difference, its index, the expected and the got value
-  (:func:`describe_difference`).
-* :class:`Case` and :func:`judge` compare many cases at once against the values that known
-  mistakes would have produced, and name the mistake that explains *every* wrong case.
+Every outcome becomes a :class:`CheckResult` (:func:`run_checks`): ``"passed"`` (truthy);
+``"failed"`` for a :class:`Mistake`, the only diagnosis; ``"not_implemented"`` for a stub's
+``NotImplementedError`` (naming an unfinished helper the function calls); ``"error"`` for any
+other exception, reported as an error *in the learner's code* with their line (their own
+``assert`` included), never as the checker's verdict. A learner never sees a traceback.
 """
 
 from __future__ import annotations
@@ -65,7 +39,7 @@ import numpy as np
 from ._notebook import broken_definition
 
 __all__ = ["Case", "CheckResult", "Exercise", "Known", "Mistake", "as_array", "as_float", "check",
-           "close", "describe_difference", "describe_shapes", "expect_close", "fmt", "judge",
+           "close", "describe_difference", "describe_shapes", "fmt", "judge",
            "loop", "magnitude", "nearest_known", "run_checks", "time_limit"]
 
 # Plain words, not emoji: every font has them (emoji need a colour-emoji font).
@@ -318,22 +292,6 @@ def describe_difference(got, expected) -> str:
     n_bad = int((~np.isclose(got, expected, rtol=1e-6, atol=1e-9)).sum())
     return (f"largest difference {diff[idx]:.3g} at index {where}: expected "
             f"{expected[idx]:.6g}, got {got[idx]:.6g}; {n_bad} of {got.size} entries differ")
-
-
-def expect_close(got, expected, label: str, advice: str = "", *, rtol: float = 1e-6,
-                 atol: float = 1e-9) -> None:
-    """Raise a :class:`Mistake` unless ``got`` matches ``expected`` in shape and value.
-
-    ``label`` names the input case ("For Mess3, word ABC"); the message adds the shape
-    diagnosis or the largest difference, then ``advice``.
-    """
-    got_arr = np.asarray(got, dtype=float)
-    expected_arr = np.asarray(expected, dtype=float)
-    tail = f" {advice}" if advice else ""
-    if got_arr.shape != expected_arr.shape:
-        raise Mistake(f"{label}: {describe_shapes(got_arr.shape, expected_arr.shape)}.{tail}")
-    if not np.allclose(got_arr, expected_arr, rtol=rtol, atol=atol):
-        raise Mistake(f"{label}: {describe_difference(got_arr, expected_arr)}.{tail}")
 
 
 # ---------------------------------------------------------------------------- many cases
