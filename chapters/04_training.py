@@ -102,7 +102,8 @@ print(f"mean over positions: {floor.mean():.4f} nats (entropy rate {information.
 # The paper used TransformerLens's `HookedTransformer` with 4 layers, a residual stream of
 # width $d_\text{model} = 64$, one attention head of size 8, an MLP of width 256, ReLU,
 # LayerNorm before each sublayer ("pre-LN"), learned absolute position embeddings and no
-# beginning-of-sequence token. `beliefcourse.model` re-implements exactly that in one short,
+# beginning-of-sequence token (an extra, fixed first token that some models prepend to every
+# input). `beliefcourse.model` re-implements exactly that in one short,
 # readable file, with TransformerLens's parameter and hook names, so that code written for one
 # reads the same for the other.
 
@@ -183,7 +184,11 @@ print(inspect.getsource(Transformer._run))
 #   position — is a probability distribution over the positions it may read.
 # * The output at $p$ is $\sum_s \text{pattern}_{ps}\, v_s$, mapped back to width 64 by $W_O$.
 #
-# In code, one line per bullet:
+# In code, one line per bullet. Two things the code does that the bullets do not say: PyTorch's
+# `nn.Linear` stores its weight as `(out, in)`, so the code's `W_Q` is `(8, 64)` and $h_p W_Q$
+# above is `h @ W_Q.T`; and `run_with_cache(tokens, names)` runs the model once and returns the
+# logits together with `cache`, a dictionary from each requested hook name to the tensor
+# recorded there (shape `(B, L, ...)`; `[0]` picks our one sequence).
 
 # %%
 trained, _ = checkpoints.load("mess3")         # the shipped, fully trained model (section 5)
@@ -318,8 +323,8 @@ print(inspect.getsource(Block))
 #     + \sum_{\ell=0}^{3} \big(\text{attn}_\ell(\cdot)_p + \text{mlp}_\ell(\cdot)_p\big),
 # $$
 #
-# and the prediction at $p$ is computed from $r_p$ alone: $\text{logits}_p = W_U\,
-# \text{LN}(r_p) + b_U$. Everything the model knows about $x_1 \dots x_{p+1}$ that affects its
+# and the prediction at $p$ is computed from $r_p$ alone: $\text{logits}_p =
+# \text{LN}(r_p)\, W_U + b_U$ (rows times matrices, as everywhere in the course). Everything the model knows about $x_1 \dots x_{p+1}$ that affects its
 # prediction must therefore be in $r_p$; and everything one layer passes to the next at that
 # position passes *through* the stream (Elhage et al., 2021, call it the model's
 # communication channel). If the network computes something like a belief, the residual
@@ -436,9 +441,11 @@ print(f"tokens needed for a standard error of 0.02 % of the loss: {(sigma / targ
 #
 # the conditional expectation of the sampled term given what the position has read. Its
 # expectation over contexts is the same, so the two kinds of batch give the same expected loss
-# and the same expected gradient. By the law of total variance it has *smaller* variance
-# (replacing a random variable by its conditional expectation is Rao–Blackwellisation): the
-# noise of drawing $x_{p+2}$ is gone. Both kinds of batch, side by side:
+# and the same expected gradient. It has *smaller* variance: for any random variables $Y$ and
+# $C$, $\mathrm{Var}(Y) = \mathbb E[\mathrm{Var}(Y \mid C)] + \mathrm{Var}(\mathbb E[Y \mid C])
+# \ge \mathrm{Var}(\mathbb E[Y \mid C])$ (the law of total variance; here $Y$ is the sampled
+# term and $C$ the context). Replacing a random variable by its conditional expectation is
+# called Rao–Blackwellisation: the noise of drawing $x_{p+2}$ is gone. Both kinds of batch, side by side:
 
 # %%
 gen = torch.Generator().manual_seed(0)
@@ -525,7 +532,8 @@ for label, net in [("untrained", untrained), ("trained", trained)]:
 # smaller transformer (2 layers, $d_\text{model} = 32$, about 13 times fewer parameters), AdamW with
 # a short warm-up and a cosine decay of the learning rate, 256 contexts per step, soft
 # targets, seed 0. We ask for an exact evaluation every 100 steps so that we can watch the
-# loss fall. It takes about a minute on one CPU core; nothing is written to disk.
+# loss fall; `train` also evaluates at the preset's log-spaced checkpoint steps (4, 31 and 250
+# here), which is why those appear in the list printed below. It takes about a minute on one CPU core; nothing is written to disk.
 
 # %%
 tiny = PRESETS["mess3-tiny"].replace(n_tokens=5_120_000, eval_every=100)

@@ -113,10 +113,12 @@ for hook, original in repeats:
 print(f"distinct features: {128 * (len(concat_hooks) - len(repeats)):,}")
 
 # %% [markdown]
-# A least-squares fit whose features (with the constant) are linearly independent on the fitted
-# points reproduces *any* targets there — possible only with at least as many features as
-# distinct points. The **affine rank**, the rank of the matrix $[\,\text{features}, 1\,]$ over
-# the distinct rows, says how close we are (`probing.affine_rank`, by singular value
+# Stack the fitted points' features, each row with a 1 appended, into a matrix
+# $[\,\text{features}, 1\,]$, one row per *distinct* point. If those rows are linearly
+# independent (the matrix's rank equals the number of distinct points), the equations
+# "probe output = target" have an exact solution for *any* targets, and least squares finds
+# one — possible only with at least as many features as distinct points. The **affine rank**,
+# the rank of that matrix, says how close we are (`probing.affine_rank`, by singular value
 # decomposition). The held-out split of chapter 05 fits on 20 % of the contexts:
 
 # %%
@@ -480,7 +482,8 @@ print(f"share of the within-class variance not read at ln_final: {1 - probing.r2
 # %% [markdown]
 # ## 5. How far back does the first attention layer look?
 #
-# Back to Mess3 and its four-layer model of chapter 05. Piotrowski et al. (2025) ask how
+# Back to Mess3 and its four-layer model of chapter 05. Piotrowski et al. (2025) — "paper (b)"
+# from here on, Shai et al. (2024) being "paper (a)" — ask how
 # attention — a weighted *sum* over positions — can compute a belief, which Bayes' rule builds
 # by a *product* of matrices. Their answer for Mess3: let every past token update the prior on
 # its own, let the hidden chain run on from there, and add the results. Since the chain's
@@ -503,8 +506,9 @@ print(f"share of the within-class variance not read at ln_final: {1 - probing.r2
 # the one-layer setting and the parameter grid where paper (b) showed the mechanism; so this
 # tests the prediction at, or beyond, the edge of its regime, and is not a replication
 # (chapter 07 does that). We measure two things, each a probability-weighted mean over all
-# 59,049 inputs: the layer-0 attention weight from query position $p$ to key $p - d$, and the
-# size of what that key actually writes into position $p$, $a_{p,p-d}\,\lVert v_{p-d} W_O
+# 59,049 inputs: the layer-0 attention weight $a_{p,p-d}$ from query position $p$ to key
+# $p - d$ (row $p$ of chapter 04's pattern), and the size of what that key actually writes
+# into position $p$, $a_{p,p-d}\,\lVert v_{p-d} W_O
 # \rVert$ — a small weight on a large value could still matter.
 # `attention.attention_by_distance` computes both; we fit $\log(\cdot) = c + d \log r$ over
 # $d = 1..5$, where the weights are above about 1 %.
