@@ -103,8 +103,9 @@ print(f"model: {record['name']} after {record['tokens_seen']:,} tokens, "
 # $$
 #
 # Append a constant 1 to every feature row, $\tilde r_i = (r_i, 1)$, and stack the rows into
-# $\tilde R$ ($n \times (D + 1)$): the minimiser $\theta = \binom{W}{b}$ solves the *normal
-# equations* $\tilde R^\top \Omega \tilde R\, \theta = \tilde R^\top \Omega Y$ with
+# $\tilde R$ ($n \times (D + 1)$), and the targets likewise into $Y$ ($n \times S$): the
+# minimiser $\theta$ ($W$ with the row $b$ stacked under it, $(D + 1) \times S$) solves the
+# *normal equations* $\tilde R^\top \Omega \tilde R\, \theta = \tilde R^\top \Omega Y$ with
 # $\Omega = \operatorname{diag}(w)$ — one ordinary regression per target coordinate, all on the
 # same features. If $\tilde R$ has rank $D + 1$ the solution is unique; otherwise many maps
 # fit equally well and the course's `probing.AffineProbe` (scikit-learn underneath) returns the
@@ -383,8 +384,10 @@ plt.show()
 # %% [markdown]
 # Positions 0–5 contain no new prefix at all, position 6 a handful (0.3 %), and only positions
 # 7–9 many; position 9 is all new (every context is distinct). So most of the "held-out"
-# points were, in effect, fitted. Where both kinds occur, the probe does as well on the new
-# prefixes as on the seen ones — what a 195-parameter probe that cannot memorise should do.
+# points were, in effect, fitted. Where both kinds occur in numbers (positions 7 and 8), the
+# probe does as well on the new prefixes as on the seen ones — what a 195-parameter probe that
+# cannot memorise should do. (Position 6's new prefixes score worse in the figure, but they are
+# only 0.3 % of its held-out points: too few to read.)
 # In chapter 05b there are more features than distinct prefixes, and then this tool matters.
 
 # %% [markdown]
