@@ -188,7 +188,7 @@ print(inspect.getsource(Transformer._run))
 # `nn.Linear` stores its weight as `(out, in)`, so the code's `W_Q` is `(8, 64)` and $h_p W_Q$
 # above is `h @ W_Q.T`; and `run_with_cache(tokens, names)` runs the model once and returns the
 # logits together with `cache`, a dictionary from each requested hook name to the tensor
-# recorded there (shape `(B, L, ...)`; `[0]` picks our one sequence).
+# recorded there (batch first, so `[0]` picks our one sequence).
 
 # %%
 trained, _ = checkpoints.load("mess3")         # the shipped, fully trained model (section 5)
@@ -445,7 +445,8 @@ print(f"tokens needed for a standard error of 0.02 % of the loss: {(sigma / targ
 # $C$, $\mathrm{Var}(Y) = \mathbb E[\mathrm{Var}(Y \mid C)] + \mathrm{Var}(\mathbb E[Y \mid C])
 # \ge \mathrm{Var}(\mathbb E[Y \mid C])$ (the law of total variance; here $Y$ is the sampled
 # term and $C$ the context). Replacing a random variable by its conditional expectation is
-# called Rao–Blackwellisation: the noise of drawing $x_{p+2}$ is gone. Both kinds of batch, side by side:
+# called Rao–Blackwellisation: the noise of drawing $x_{p+2}$ is gone. Both kinds of batch,
+# side by side:
 
 # %%
 gen = torch.Generator().manual_seed(0)
