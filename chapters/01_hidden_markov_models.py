@@ -121,8 +121,9 @@ print("row sums:", z1r.transition_matrix.sum(axis=1))
 #
 # $$\pi\, T = \pi, \qquad \textstyle\sum_i \pi_i = 1,$$
 #
-# is the **stationary distribution**: a left eigenvector of $T$ with eigenvalue 1, normalised
-# to sum to 1. For every process in this course it is unique.
+# is the **stationary distribution**: a left eigenvector of $T$ with eigenvalue 1 (a row
+# vector $v$ with $vT = \lambda v$; equivalently, an ordinary eigenvector of $T^\top$),
+# normalised to sum to 1. For every process in this course it is unique.
 #
 # **Convention.** Every sequence in this course starts with the hidden state drawn from $\pi$.
 # That makes the token process *stationary*: the statistics of a window of tokens do not
@@ -353,7 +354,10 @@ fig.colorbar(image, ax=axes, shrink=0.8, label="probability")
 plt.show()
 
 # %% [markdown]
-# The state diagram draws the same 27 numbers as arrows (rounded to two significant digits):
+# The state diagram draws the same 27 numbers as arrows (rounded to two significant digits).
+# Between two states there are two arrows, one each way; each label sits beside its arrow,
+# nearer the state the arrow *leaves*. (So the label "A: 0.042" beside $B$ belongs to the
+# arrow $B \to A$: hop to $A$ with probability 0.05, then emit `A` with probability 0.85.)
 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 5.8))

@@ -330,9 +330,20 @@ print(f"H[p] = {information.entropy(p_next):.4f} nats")
 # H(L) = -\sum_{|w| = L} P(w) \log P(w), \qquad H(0) = 0 .
 # $$
 #
-# It grows with $L$, and its increments $H(L) - H(L-1)$ are the uncertainty of the $L$-th
-# token *given the $L-1$ before it* (the chain rule of entropy) — the quantity section 6
-# turns into the best loss a predictor can reach.
+# It grows with $L$, and its increments are the uncertainty of the $L$-th token *given the
+# $L-1$ before it*: write $\log P(wx) = \log P(w) + \log P(x \mid w)$ for a word $w$ of
+# length $L-1$ followed by a token $x$, and the sum for $H(L)$ splits into $H(L-1)$ plus
+# an average over the contexts $w$ (the *chain rule of entropy*):
+#
+# $$
+# H(L) - H(L-1) = \sum_{|w| = L-1} P(w)\, H\big[P(\cdot \mid w)\big]
+# \;=\; H[X_L \mid X_{1:L-1}] ,
+# $$
+#
+# the entropy of the next-token distribution after a context $w$, averaged over the contexts.
+# The right-hand side is the usual name for it, the **conditional entropy**: with $X_t$ the
+# $t$-th token as a random variable, $H[X \mid Y] = \sum_y P(y)\, H[P(\cdot \mid y)]$. It is
+# the quantity section 6 turns into the best loss a predictor can reach.
 #
 # > **Question (predict, then run the cell).** What is Z1R's block entropy $H(3)$ in bits?
 # > Chapter 01 listed its words of length 3.
@@ -537,9 +548,13 @@ print("h(L) = H(L) - H(L-1) for L = 1..5:", np.allclose(np.diff(block), h[:5]))
 # >
 # > <details><summary>Answer</summary>
 # >
-# > Conditioning cannot increase entropy: $h(L) = H[X_L \mid X_{1:L-1}] \le
-# > H[X_L \mid X_{2:L-1}]$, and by stationarity the right-hand side equals
-# > $H[X_{L-1} \mid X_{1:L-2}] = h(L-1)$. More context never hurts an ideal predictor.
+# > A predictor that sees $x_{1:L-1}$ may ignore $x_1$ and predict ideally from
+# > $x_{2:L-1}$ alone. By stationarity, predicting $x_L$ from the $L-2$ tokens before it is
+# > the same problem as predicting $x_{L-1}$ from $x_{1:L-2}$, so that predictor's expected
+# > loss is $h(L-1)$. The best predictor with the whole context, whose loss is $h(L)$, does
+# > at least as well: $h(L) \le h(L-1)$. More context never hurts an ideal predictor. (In
+# > the primer's notation: conditioning cannot increase entropy,
+# > $H[X_L \mid X_{1:L-1}] \le H[X_L \mid X_{2:L-1}]$.)
 # > </details>
 #
 # ### The yardstick for the transformer
@@ -640,7 +655,9 @@ print("h(1..6) of Z1R [nats]:", information.myopic_entropy(z1r, np.arange(1, 7))
 # starting hidden state $s_0$ — increases to $h_\mu$, because knowing $s_0$ stops mattering as $L$
 # grows. `information.entropy_rate` returns an estimate that carries this bracket: it behaves
 # as a float (formats with `:.4f`, subtracts from arrays) and has `.value`, `.error` (a
-# guaranteed bound, same unit) and `.method` (how it was computed). The gaps
+# guaranteed bound, same unit) and `.method` (how it was computed; the *Aitken
+# extrapolation* it names is a standard way to estimate the limit of a geometrically
+# converging sequence from three consecutive terms). The gaps
 # $h(L) - h_\mu$ shrink by a factor of about four per token:
 
 # %%

@@ -271,7 +271,7 @@ for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
 # %% [markdown]
 # Invertibility alone does not forbid every merge: two words that end in *different* tokens
 # could still land on the same point, since the images $f_A(\Delta)$ and $f_B(\Delta)$ of the
-# simplex overlap. That would take an exact coincidence, and the table shows none happens
+# simplex $\Delta$ (the set of all beliefs, the whole triangle) overlap. That would take an exact coincidence, and the table shows none happens
 # within ten tokens. So Mess3's observer never forgets which of two pasts it has seen; the
 # MSP is unifilar by construction, and for Mess3 it pays for that with infinitely many
 # states.
@@ -416,7 +416,7 @@ print("asymmetric flip, U(L) for L = 0, 4, ..., 20 [bits]:",
 #
 # A finite family of contractions applied in random order is an **iterated function
 # system** (IFS). Its theory (Hutchinson 1981; Barnsley 1988) says that there is a unique
-# non-empty compact set $\mathcal A$ with
+# non-empty compact (closed and bounded) set $\mathcal A$ with
 #
 # $$\mathcal A = f_A(\mathcal A) \,\cup\, f_B(\mathcal A) \,\cup\, f_C(\mathcal A),$$
 #
@@ -530,7 +530,8 @@ print(f"multiplying 1,000 pairs of beliefs by D_A and renormalising changes thei
 # After a short burn-in the points land on the attractor, and they land there with a definite
 # frequency — the stationary distribution of the MSP viewed as a Markov chain on beliefs,
 # called the **Blackwell measure** $\mu_B$ (after Blackwell 1957, who studied the entropy of
-# functions of Markov chains this way). It is what "how often an optimal predictor holds this
+# functions of Markov chains this way; *measure* is the mathematicians' word for a
+# probability distribution over a set that may be infinite, like this one). It is what "how often an optimal predictor holds this
 # belief" means for an infinite MSP.
 
 # %%
@@ -557,7 +558,9 @@ plt.show()
 # $$h_\mu = \int H\big[P(\cdot\mid\eta)\big]\, d\mu_B(\eta)$$
 #
 # — the formula of section 2 with the sum over recurrent states replaced by an integral over
-# the attractor. The cloud is a sample, so its averages carry a Monte Carlo error; the
+# the attractor. (Read $\int g(\eta)\, d\mu_B(\eta)$ as "the average of $g(\eta)$ over
+# beliefs $\eta$ drawn from $\mu_B$", the expectation $\mathbb E_{\eta \sim \mu_B}[g(\eta)]$;
+# the chaos game estimates it by the mean over its points.) The cloud is a sample, so its averages carry a Monte Carlo error; the
 # observers are independent, so the spread of the per-observer averages measures it honestly.
 
 # %%
@@ -620,7 +623,10 @@ print(f"C_mu = {information.statistical_complexity(rrxor):.4f} bits")
 # synchronises, and once synchronised it is its own MSP, with $C_\mu = H[\pi] = 2.2516$ bits.
 #
 # A 4-simplex does not fit on paper. The figure projects the 36 beliefs onto their first
-# three principal components (PCA of the centred beliefs, the view Shai et al. draw), seen
+# three *principal components* (the view Shai et al. draw). Principal component analysis
+# (PCA) subtracts the mean belief and finds the orthogonal directions along which the
+# points spread most — the eigenvectors of their covariance matrix, largest eigenvalue
+# first; each point is then drawn at its coordinates along the first three. It is seen
 # from two sides; the grey lines are the edges of the projected simplex, and the letters
 # its corners. The colour of a point is its **next-token prediction**, from blue (certainly
 # a `1` next) through grey (a fair coin) to red (certainly a `0`).
@@ -649,14 +655,15 @@ print(f"share of the beliefs' spread (variance) in the first three components: "
 # that the next-token prediction lumps together.
 #
 # > **Question (predict, then run the cell).** Each of the 36 beliefs predicts the next bit.
-# > How many *different* next-token distributions do they make between them? (Hint: count
-# > the colours above, or think about which positions of the cycle a belief can be unsure
-# > between.)
+# > How many *different* next-token distributions do they make between them? (Hint: think
+# > about which positions of the cycle a belief can be unsure between; the colours above
+# > give a rough idea, but shades 0.1 apart are hard to tell.)
 # >
 # > <details><summary>Answer</summary>
 # >
-# > Eleven. Ten beliefs predict a fair coin, and the other ten predictions come in five
-# > mirror pairs, $p$ and $1 - p$ (certainty of a `0` and of a `1` among them). A
+# > Eleven. Ten of the beliefs predict a fair coin; the other 26 make ten different
+# > predictions, in five mirror pairs $p$ and $1 - p$ (certainty of a `0` and of a `1`
+# > among them). A
 # > next-token predictor needs only 11 outputs; the beliefs keep 36 situations apart.
 # > </details>
 
@@ -684,7 +691,7 @@ plt.show()
 
 # %% [markdown]
 # Eleven distinct next-token distributions for 36 beliefs: ten of the beliefs predict a fair
-# coin, and the other ten predictions come in mirror pairs, $p$ and $1 - p$. Judged by the
+# coin, and the other 26 make ten predictions that come in mirror pairs, $p$ and $1 - p$. Judged by the
 # next token alone, the beliefs in one class are interchangeable. But a belief fixes the
 # probability of every future *word*, $P(w\mid\eta) = \eta T^{(w)}\mathbf 1$ (chapter 02,
 # section 5), and those differ. Count the distinct prediction vectors
@@ -747,15 +754,19 @@ for k, row in zip(pair, two):
 # chapter 02 — a predictor must output $P(\cdot\mid\eta) = \eta\, T^{(\cdot)}\mathbf 1$ at
 # every position. Does that output determine the belief?
 #
-# > **Question (predict, then run the cell).** $P(\cdot\mid\eta) = \eta E$, with $E_{ix}$ the
-# > probability that state $i$ emits $x$ next. Can you recover $\eta$ from the next-token
-# > distribution for Mess3? For RRXOR?
+# > **Question (predict, then run the cell).** $P(\cdot\mid\eta) = \eta Q$, with
+# > $Q_{ix} = (T^{(x)}\mathbf 1)_i$ the probability that the next token is $x$ when the
+# > current state is $i$. (For Mess3 that is "move, then emit": $Q = ME$ in chapter 01's
+# > notation, not $E$ alone.) Can you recover $\eta$ from the next-token distribution for
+# > Mess3? For RRXOR?
 # >
 # > <details><summary>Answer</summary>
 # >
-# > Mess3: yes. $E$ is $3 \times 3$ — three states, three tokens — and invertible because each
-# > state favours its own token ($\alpha \ne 1/3$), so $\eta = P(\cdot\mid\eta) E^{-1}$.
-# > RRXOR: no. $E$ is $5 \times 2$, so it has rank at most 2, and five-state beliefs cannot be
+# > Mess3: yes. $Q = ME$ is $3 \times 3$ — three states, three tokens — and invertible
+# > because both factors are: the chain keeps some memory ($M$'s eigenvalues are 1 and
+# > $\zeta = 0.85 \ne 0$) and each state favours its own token ($\alpha \ne 1/3$). So
+# > $\eta = P(\cdot\mid\eta)\, Q^{-1}$. RRXOR: no. $Q$ is $5 \times 2$, so it has rank at
+# > most 2, and five-state beliefs cannot be
 # > read off two numbers — section 5's 36 beliefs make only 11 predictions.
 # > </details>
 
@@ -837,8 +848,10 @@ print(f"default fits: box counting {capacity.slope:.2f}, information {info_dim.s
 # %% [markdown]
 # Two things to keep apart before reading these numbers. First, a finite cloud saturates:
 # once $\varepsilon$ is so small that most boxes hold one point or two, $N(\varepsilon)$ and
-# $H_\varepsilon$ stop growing and both curves bend flat — the fitted range (blue) stops
-# before that, where boxes hold ten points on average. Second, the two dimensions are
+# $H_\varepsilon$ stop growing and the curves bend flat (on the left, beyond
+# $\ln(1/\varepsilon) \approx 10$; $H_\varepsilon$ would follow at still smaller boxes) —
+# the fitted range (blue) stops before that, where boxes still hold about ten points on
+# average ($\ln N \approx 10$ on the left: some 20,000 boxes for 200,000 points). Second, the two dimensions are
 # *different quantities*. The attractor has thin threads that the observer rarely visits;
 # box counting gives them full weight and the information dimension almost none. So
 # $D_0 \ge D_1$ always, and for the question "how much memory does optimal prediction need",
@@ -857,7 +870,8 @@ print(f"default fits: box counting {capacity.slope:.2f}, information {info_dim.s
 # a piece's size by the local stretch factor of the applied map $f_x$; averaged along a
 # typical word, an image has diameter about $\delta\, e^{\lambda_1 n}$, where
 # $\lambda_1 < 0$ is the largest **Lyapunov exponent** of the random product of the
-# Jacobians $Df_{x_n}\cdots Df_{x_1}$. And of all the words, about $e^{h_\mu n}$ typical ones
+# Jacobians $Df_{x_n}\cdots Df_{x_1}$ (the Jacobian $Df_x$ is the matrix of partial
+# derivatives of $f_x$: how the map stretches a tiny patch around the current belief). And of all the words, about $e^{h_\mu n}$ typical ones
 # carry almost all the probability (the Shannon–McMillan–Breiman theorem). So at resolution
 # $\varepsilon = \delta e^{\lambda_1 n}$ the measure on the attractor is covered by about
 # $N \approx e^{h_\mu n}$ typical pieces. Eliminating $n$:
@@ -1104,9 +1118,10 @@ print("\n".join(rows))
 # * **Mess3(x, 0.85) with x down to 0.01** (the hidden state almost never switches):
 #   evidence accumulates over long stretches, beliefs reach far towards the corners and
 #   along the edges, and the lobes spread into long chains. Mess3(0, 0.85) never mixes —
-#   the process is no longer ergodic, and the formulas of this chapter (status line
-#   included) stop applying — and after its burn-in every observer is certain: the picture
-#   collapses onto the three corners.
+#   the process is no longer *ergodic* (long-run averages now depend on which state it
+#   started in), and the formulas of this chapter (status line included) stop applying —
+#   and after its burn-in every observer is certain to within rounding (chapter 02: never
+#   exactly): the picture collapses onto the three corners.
 # * **Mess3(x, 0.85) with x up towards 1/3** (the state forgets itself): $\zeta \to 0$, so
 #   the belief about the *next* state depends less and less on the past and more and more on
 #   the last token alone. The fractal shrinks into three tight clusters, and Mess3(1/3, 0.85)
