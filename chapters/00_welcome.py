@@ -77,7 +77,7 @@ import numpy as np
 from beliefcourse import checkpoints, msp, plotting, probing, processes
 from beliefcourse.data import ExactData
 
-mess3 = processes.mess3()                      # x = 0.05, α = 0.85, as in the paper
+mess3 = processes.mess3()                      # Mess3(x=0.05, α=0.85), as in the paper
 theory = msp.chaos_game(mess3, 150_000, seed=0)
 
 data = ExactData(mess3, n_ctx=10)              # all 3^10 inputs, their beliefs, exactly

@@ -442,7 +442,7 @@ def distinct_beliefs(hmm, max_length):
 
 
 fig, ax = plt.subplots(figsize=(5.8, 3.6))
-for name, hmm in [("Z1R", z1r), ("RRXOR", rrxor), ("Mess3", mess3)]:
+for name, hmm in [("Z1R", z1r), ("Mess3", mess3), ("RRXOR", rrxor)]:   # colours as in the plot above
     counts = distinct_beliefs(hmm, 7)
     ax.semilogy(range(8), counts, "o-", ms=4, label=f"{name} ({counts[-1]:,} at L = 7)")
     print(f"{name:6s} distinct beliefs after <= L tokens, L = 0..7:", counts)
