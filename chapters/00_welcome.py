@@ -177,6 +177,7 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 #
 # Keep this card open beside the chapters; each term is explained properly where the last
 # column says. One letter, one meaning: a **token** is always $x$ (and $x_t$ the $t$-th one).
+# $\Pr(\cdot)$ and, in the chapters, $P(\cdot)$ both mean "the probability of".
 #
 # | symbol or term | meaning | first met |
 # |---|---|---|
@@ -188,9 +189,11 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 # | $\mathbf 1$ | the column vector of ones; $\Pr(x_{1:L}) = \pi\, T^{(x_1)} \cdots T^{(x_L)} \mathbf 1$ | 01 |
 # | Mess3(x, α) | the papers' three-state process. **Here $x$ is the papers' name for the hop parameter** (the probability of jumping to each other state), not a token; α is how often a state emits its own token. In code `processes.mess3(x=0.05, alpha=0.85)`, the paper's values | 01 |
 # | $\eta$ (belief) | a probability distribution over the hidden states given the tokens seen so far; Bayes' rule updates it as $\eta' = \eta T^{(x)} / (\eta T^{(x)} \mathbf 1)$, and it predicts $\Pr(x \mid \eta) = \eta T^{(x)} \mathbf 1$ | 02 |
+# | simplex | the set of all beliefs over $n$ states (non-negative, summing to 1): a triangle for 3 states, drawn with one corner per state; corners are certainty, the centre the uniform belief | 02 |
 # | unifilar | a presentation in which the current state and the next token fix the next state; an observer who once knows the state keeps knowing it | 02 |
 # | synchronisation | the observer's uncertainty about the hidden state going to zero as tokens arrive (Z1R and RRXOR synchronise; Mess3 never does) | 02 |
 # | $h(L)$ | the myopic entropy: the least possible expected loss, in nats, for predicting the $L$-th token from the $L - 1$ before it | 02 |
+# | $h_\mu$ | the entropy rate, $\lim_{L \to \infty} h(L)$: the randomness per token that even the whole past cannot predict | 02 |
 # | MSP | the mixed-state presentation: the machine whose states are beliefs and whose transitions are Bayes updates, one per token | 03 |
 # | residual stream | the vector (64 numbers here) each position carries through the transformer; every layer reads it and *adds* its output to it | 04 |
 # | hook | a named point of the forward pass whose activations we can read out, e.g. `blocks.3.hook_resid_post` | 04 |
