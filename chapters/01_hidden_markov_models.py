@@ -409,7 +409,7 @@ print(f"zeta = 1 - 3x = {zeta:.2f}")
 #
 # $x_t$ is emitted by the state $s_t$ entered at step $t$, and $x_{t+k}$ by $s_{t+k}$; given the
 # two states, the two emissions are independent. Since $T = \zeta I + (1-\zeta)J/3$ and $J/3$
-# is a projection, $T^k = \zeta^k I + (1-\zeta^k)J/3$, so
+# is a projection ($(J/3)^2 = J/3$), $T^k = \zeta^k I + (1-\zeta^k)J/3$, so
 # $P(s_{t+k} = s_t) = \tfrac13 + \tfrac23\zeta^k$. Two tokens from the same state agree with
 # probability $q = \alpha^2 + 2\beta^2$, from different states with $r = 2\alpha\beta + \beta^2$,
 # and $q + 2r = (\alpha + 2\beta)^2 = 1$. Hence
@@ -471,7 +471,8 @@ print(f"lag 20: exact {exact[-1]:.3f}, measured {empirical[-1]:.3f}")
 #
 # ### Try it: the Mess3 explorer
 #
-# The widget below rebuilds Mess3 for any $x$ and $\alpha$ (move the sliders, then let go).
+# The widget below rebuilds Mess3(x, α) for any hop parameter and α (move the sliders, then
+# let go).
 # It shows one sampled strip of hidden states above the tokens they emitted, the lagged
 # agreement $P(x_{t+k} = x_t)$ — exact, and measured in 2,000 sampled sequences — the three labelled
 # matrices with the net matrix, and a status line with $\zeta$, the lag-1 agreement, the token
@@ -482,9 +483,9 @@ print(f"lag 20: exact {exact[-1]:.3f}, measured {empirical[-1]:.3f}")
 # * Set $\alpha = 1/3$: every state emits every token with probability ⅓. The curve drops to
 #   chance and the runs shrink to 1.5, although the hidden chain is as sticky as before: the
 #   tokens have stopped saying anything about it.
-# * Push $x$ towards $1/3$: $\zeta \to 0$, the net matrix becomes $J/3$ and the chain forgets
+# * Push the hop parameter towards $1/3$: $\zeta \to 0$, the net matrix becomes $J/3$ and the chain forgets
 #   in one step.
-# * Take $x$ above $1/3$, where $\zeta$ is negative: the state now tends to *change*. The
+# * Take the hop parameter above $1/3$, where $\zeta$ is negative: the state now tends to *change*. The
 #   curve oscillates around chance and runs get shorter than 1.5.
 # * Take $\alpha = 0$, where a token is evidence *against* its own state. Does the curve fall
 #   below chance? Compare with $\alpha = 2/3$.

@@ -1115,14 +1115,14 @@ print("\n".join(rows))
 # (chapter 01), $h_\mu$, $\lambda_1$ and the Lyapunov dimension — trust that last number
 # only where the optional table of section 7 says you may. Things to look for:
 #
-# * **Mess3(x, 0.85) with x down to 0.01** (the hidden state almost never switches):
+# * **Mess3(x, 0.85) with the hop parameter down to 0.01** (the hidden state almost never switches):
 #   evidence accumulates over long stretches, beliefs reach far towards the corners and
 #   along the edges, and the lobes spread into long chains. Mess3(0, 0.85) never mixes —
 #   the process is no longer *ergodic* (long-run averages now depend on which state it
 #   started in), and the formulas of this chapter (status line included) stop applying —
 #   and after its burn-in every observer is certain to within rounding (chapter 02: never
 #   exactly): the picture collapses onto the three corners.
-# * **Mess3(x, 0.85) with x up towards 1/3** (the state forgets itself): $\zeta \to 0$, so
+# * **Mess3(x, 0.85) with the hop parameter up towards 1/3** (the state forgets itself): $\zeta \to 0$, so
 #   the belief about the *next* state depends less and less on the past and more and more on
 #   the last token alone. The fractal shrinks into three tight clusters, and Mess3(1/3, 0.85)
 #   *is* three points, one per last token (section 3: with $\pi$, its MSP has 4 states).
