@@ -560,8 +560,9 @@ plt.show()
 # — the formula of section 2 with the sum over recurrent states replaced by an integral over
 # the attractor. (Read $\int g(\eta)\, d\mu_B(\eta)$ as "the average of $g(\eta)$ over
 # beliefs $\eta$ drawn from $\mu_B$", the expectation $\mathbb E_{\eta \sim \mu_B}[g(\eta)]$;
-# the chaos game estimates it by the mean over its points.) The cloud is a sample, so its averages carry a Monte Carlo error; the
-# observers are independent, so the spread of the per-observer averages measures it honestly.
+# the chaos game estimates it by the mean over its points.) The cloud is a sample, so its
+# averages carry a Monte Carlo (sampling) error; the observers are independent, so the
+# spread of the per-observer averages measures it honestly.
 
 # %%
 def entropy_rows(P, base=np.e):
