@@ -483,9 +483,11 @@ print(f"lag 20: exact {exact[-1]:.3f}, measured {empirical[-1]:.3f}")
 # * Set $\alpha = 1/3$: every state emits every token with probability ⅓. The curve drops to
 #   chance and the runs shrink to 1.5, although the hidden chain is as sticky as before: the
 #   tokens have stopped saying anything about it.
-# * Push the hop parameter towards $1/3$: $\zeta \to 0$, the net matrix becomes $J/3$ and the chain forgets
+# * Push the hop parameter towards $1/3$: $\zeta \to 0$, the net matrix becomes $J/3$ and
+#   the chain forgets
 #   in one step.
-# * Take the hop parameter above $1/3$, where $\zeta$ is negative: the state now tends to *change*. The
+# * Take the hop parameter above $1/3$, where $\zeta$ is negative: the state now tends to
+#   *change*. The
 #   curve oscillates around chance and runs get shorter than 1.5.
 # * Take $\alpha = 0$, where a token is evidence *against* its own state. Does the curve fall
 #   below chance? Compare with $\alpha = 2/3$.

@@ -271,7 +271,8 @@ for name, hmm in [("Z1R", z1r), ("Mess3", mess3)]:
 # %% [markdown]
 # Invertibility alone does not forbid every merge: two words that end in *different* tokens
 # could still land on the same point, since the images $f_A(\Delta)$ and $f_B(\Delta)$ of the
-# simplex $\Delta$ (the set of all beliefs, the whole triangle) overlap. That would take an exact coincidence, and the table shows none happens
+# simplex $\Delta$ (the set of all beliefs, the whole triangle) overlap. That would take an
+# exact coincidence, and the table shows none happens
 # within ten tokens. So Mess3's observer never forgets which of two pasts it has seen; the
 # MSP is unifilar by construction, and for Mess3 it pays for that with infinitely many
 # states.
@@ -531,7 +532,8 @@ print(f"multiplying 1,000 pairs of beliefs by D_A and renormalising changes thei
 # frequency — the stationary distribution of the MSP viewed as a Markov chain on beliefs,
 # called the **Blackwell measure** $\mu_B$ (after Blackwell 1957, who studied the entropy of
 # functions of Markov chains this way; *measure* is the mathematicians' word for a
-# probability distribution over a set that may be infinite, like this one). It is what "how often an optimal predictor holds this
+# probability distribution over a set that may be infinite, like this one). It is what "how
+# often an optimal predictor holds this
 # belief" means for an infinite MSP.
 
 # %%
@@ -692,7 +694,8 @@ plt.show()
 
 # %% [markdown]
 # Eleven distinct next-token distributions for 36 beliefs: ten of the beliefs predict a fair
-# coin, and the other 26 make ten predictions that come in mirror pairs, $p$ and $1 - p$. Judged by the
+# coin, and the other 26 make ten predictions that come in mirror pairs, $p$ and $1 - p$.
+# Judged by the
 # next token alone, the beliefs in one class are interchangeable. But a belief fixes the
 # probability of every future *word*, $P(w\mid\eta) = \eta T^{(w)}\mathbf 1$ (chapter 02,
 # section 5), and those differ. Count the distinct prediction vectors
@@ -852,7 +855,8 @@ print(f"default fits: box counting {capacity.slope:.2f}, information {info_dim.s
 # $H_\varepsilon$ stop growing and the curves bend flat (on the left, beyond
 # $\ln(1/\varepsilon) \approx 10$; $H_\varepsilon$ would follow at still smaller boxes) —
 # the fitted range (blue) stops before that, where boxes still hold about ten points on
-# average ($\ln N \approx 10$ on the left: some 20,000 boxes for 200,000 points). Second, the two dimensions are
+# average ($\ln N \approx 10$ on the left: some 20,000 boxes for 200,000 points). Second,
+# the two dimensions are
 # *different quantities*. The attractor has thin threads that the observer rarely visits;
 # box counting gives them full weight and the information dimension almost none. So
 # $D_0 \ge D_1$ always, and for the question "how much memory does optimal prediction need",
@@ -872,7 +876,8 @@ print(f"default fits: box counting {capacity.slope:.2f}, information {info_dim.s
 # typical word, an image has diameter about $\delta\, e^{\lambda_1 n}$, where
 # $\lambda_1 < 0$ is the largest **Lyapunov exponent** of the random product of the
 # Jacobians $Df_{x_n}\cdots Df_{x_1}$ (the Jacobian $Df_x$ is the matrix of partial
-# derivatives of $f_x$: how the map stretches a tiny patch around the current belief). And of all the words, about $e^{h_\mu n}$ typical ones
+# derivatives of $f_x$: how the map stretches a tiny patch around the current belief). And
+# of all the words, about $e^{h_\mu n}$ typical ones
 # carry almost all the probability (the Shannon–McMillan–Breiman theorem). So at resolution
 # $\varepsilon = \delta e^{\lambda_1 n}$ the measure on the attractor is covered by about
 # $N \approx e^{h_\mu n}$ typical pieces. Eliminating $n$:
@@ -1123,7 +1128,8 @@ print("\n".join(rows))
 #   started in), and the formulas of this chapter (status line included) stop applying —
 #   and after its burn-in every observer is certain to within rounding (chapter 02: never
 #   exactly): the picture collapses onto the three corners.
-# * **Mess3(x, 0.85) with the hop parameter up towards 1/3** (the state forgets itself): $\zeta \to 0$, so
+# * **Mess3(x, 0.85) with the hop parameter up towards 1/3** (the state forgets itself):
+#   $\zeta \to 0$, so
 #   the belief about the *next* state depends less and less on the past and more and more on
 #   the last token alone. The fractal shrinks into three tight clusters, and Mess3(1/3, 0.85)
 #   *is* three points, one per last token (section 3: with $\pi$, its MSP has 4 states).
