@@ -185,10 +185,31 @@ def _stored_figures(nb) -> int:
                for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
 
 
+def _figure_sizes(page, expected: int) -> list:
+    """``[natural width, shown width]`` of the first ``expected`` figures of the notebook open
+    in ``page``, scrolling through it (JupyterLab renders cells as they come into view)."""
+    panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"        # earlier notebooks' tabs stay open
+    images = page.locator(f"{panel} .jp-OutputArea-output img")
+    seen = []
+    while len(seen) < expected:
+        if images.count() > len(seen):
+            img = images.nth(len(seen))
+            img.scroll_into_view_if_needed()
+            page.wait_for_function("i => i.complete && i.naturalWidth > 0",
+                                   arg=img.element_handle(), timeout=30_000)
+            seen.append(img.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]"))
+        elif not page.evaluate("p => { const w = document.querySelector(p + "
+                               "' .jp-WindowedPanel-outer'); if (!w) return false; "
+                               "const before = w.scrollTop; w.scrollTop += 600; "
+                               "return w.scrollTop !== before; }", panel):
+            break
+    return seen
+
+
 @pytest.mark.parametrize("notebook", FIGURE_NOTEBOOKS, ids=lambda p: Path(p).stem)
 def test_stored_figures_are_legible_at_1366(notebook, tmp_path, start_lab, chromium_executable,
                                              artifacts_dir):
-    """The chapters' figures, as a learner first sees them (stored outputs, nothing run), all
+    """A chapter's figures, as a learner first sees them (stored outputs, nothing run), all
     render in JupyterLab at 1366×768 and none is shrunk below :data:`MIN_SCALE`."""
     nb = nbformat.read(REPO_ROOT / notebook, as_version=4)
     expected = _stored_figures(nb)
@@ -196,30 +217,12 @@ def test_stored_figures_are_legible_at_1366(notebook, tmp_path, start_lab, chrom
     (root / "chapters").mkdir(parents=True)
     nbformat.write(nb, root / notebook)
     server = start_lab(root)
-    seen = []
     with chromium_page(chromium_executable, 1366, 768, 120_000) as page:
         lab_open(page, server.url(notebook))
-        images = page.locator(".jp-OutputArea-output img")
-        k = 0
-        while k < expected:
-            page.locator(".jp-NotebookPanel .jp-Cell").last.scroll_into_view_if_needed()
-            page.keyboard.press("End")
-            if images.count() > k:
-                img = images.nth(k)
-                img.scroll_into_view_if_needed()
-                page.wait_for_function("i => i.complete && i.naturalWidth > 0",
-                                       arg=img.element_handle(), timeout=30_000)
-                seen.append(img.evaluate("i => [i.naturalWidth, i.getBoundingClientRect()"
-                                         ".width]"))
-                k += 1
-            elif not page.evaluate("() => { const w = document.querySelector("
-                                   "'.jp-WindowedPanel-outer'); if (!w) return false; "
-                                   "const before = w.scrollTop; w.scrollTop += 600; "
-                                   "return w.scrollTop !== before; }"):
-                break
+        seen = _figure_sizes(page, expected)
         page.screenshot(path=str(artifacts_dir / f"browser_figures_{Path(notebook).stem}.png"))
     assert len(seen) == expected, f"{len(seen)} of {expected} stored figures rendered"
-    small = [(k, natural, shown) for k, (natural, shown) in enumerate(seen)
+    small = [(k, natural, round(shown)) for k, (natural, shown) in enumerate(seen)
              if shown < MIN_SCALE * natural]
     assert not small, ("figures shown below 72 % of their size at 1366×768 (index, natural "
                        f"px, shown px): {small}; give them a smaller figsize")
