@@ -13,9 +13,9 @@
 # %% [markdown]
 # # 00 · Welcome: what does a transformer know about a world it cannot see?
 #
-# *Reading time ≈ 25 minutes (1,900 words, and the notation card for reference); running time
-# ≈ 25 seconds (measured: 24 s of CPU on one thread). Prerequisites: none for this chapter;
-# the course's list is below, under "How the course is organised".*
+# *Reading time ≈ 35 minutes; running time ≈ 23 seconds (measured, CPU on one thread).
+# Prerequisites: none for this chapter; the course's list is below, under "How the course is
+# organised".*
 #
 # A language model is trained to do one thing: predict the next token. Yet to predict well it
 # must, at least implicitly, keep track of *what is going on* in the process that produced the
@@ -137,16 +137,16 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 #
 # | chapter | what you learn | reading | practice | needs |
 # |---|---|---|---|---|
-# | 00 Welcome | the question, the picture, the notation card, how to use the course | 25 min | — | — |
+# | 00 Welcome | the question, the picture, the notation card, how to use the course | 35 min | — | — |
 # | 01 Hidden Markov models | processes as labelled transition matrices $T^{(x)}$; Z1R, Mess3, RRXOR, even and golden-mean processes; sampling; the stationary distribution | 60 min | 75 min | 00 |
-# | 02 Bayesian belief updating | the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$; synchronisation; an information-theory primer; next-token prediction; the myopic entropy, the yardstick for every loss | 65 min | 85 min | 01 |
-# | 03 The mixed-state presentation | beliefs as a machine of their own; the Mess3 fractal; RRXOR's 36 beliefs; fractal dimension | 85 min (+20 optional) | 90 min | 02 |
+# | 02 Bayesian belief updating | the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$; synchronisation; an information-theory primer; next-token prediction; the myopic entropy, the yardstick for every loss | 60 min | 85 min | 01 |
+# | 03 The mixed-state presentation | beliefs as a machine of their own; the Mess3 fractal; RRXOR's 36 beliefs; fractal dimension | 110 min (20 optional) | 90 min | 02 |
 # | 04 Training a small transformer | the model from its parts, attention written out; exact data and exact loss; training to the optimum | 75 min | 80 min | 02 |
-# | 05 Probing the residual stream | affine probes, held-out evaluation, controls; the fractal inside the network | 90 min | 115 min (with 05b) | 03, 04 |
-# | 05b RRXOR, and what the first layer computes | when a probe can fit anything; ridge by grouped cross-validation; RRXOR's geometry over layers; how far back the first attention layer looks | 75 min | in 05's | 05 |
-# | 06 Beyond the next token, beyond transformers | does the network store the whole future; GRU and LSTM; steering along the geometry | 90 min | 110 min | 05 |
+# | 05 Probing the residual stream | affine probes, held-out evaluation, controls; the fractal inside the network | 75 min | 115 min (with 05b) | 03, 04 |
+# | 05b RRXOR, and what the first layer computes | when a probe can fit anything; ridge by grouped cross-validation; RRXOR's geometry over layers; how far back the first attention layer looks | 65 min | in 05's | 05 |
+# | 06 Beyond the next token, beyond transformers | does the network store the whole future; GRU and LSTM; steering along the geometry | 120 min | 110 min | 05 |
 # | 07 Constrained belief updates | what one attention layer computes (Piotrowski et al.): the spectrum of $T$ predicts attention decay, OV vectors and the number of heads, tested on a grid of models | 90 min | 100 min | 05 |
-# | 08 In-context learning | beyond both papers: in-context learning as belief updating over worlds; the exact in-context loss curve; a transformer and a GRU against Bayes | 75 min | 75 min | 04, 05 |
+# | 08 In-context learning | beyond both papers: in-context learning as belief updating over worlds; the exact in-context loss curve; a transformer and a GRU against Bayes | 45 min | 75 min | 04, 05 |
 #
 # **Prerequisites** (the same list as in the README):
 #
@@ -162,10 +162,11 @@ print(f"untrained MSE / trained MSE: {ratio:.0f}")
 # introduces in a short primer; hidden Markov models, computational mechanics, transformers and
 # interpretability, which the course builds up from the list above.
 #
-# **Paths through it.** The whole course is about 25 hours with all the practice notebooks,
-# 12½ without them (the sums of the table's columns). A one-day workshop can read 01–05 together and do one or two exercises per
-# chapter, leaving the rest of the practice for afterwards. Chapters 04–08 load trained
-# checkpoints that ship with the course, so nobody has to wait for training.
+# **Paths through it.** The whole course is about 24½ hours with all the practice notebooks,
+# 12¼ without them (the sums of the table's columns; reading times are measured by one rule,
+# 100 words and 10 lines of code a minute). A one-day workshop can read 01–05 together and do
+# one or two exercises per chapter, leaving the rest of the practice for afterwards. Chapters
+# 04–08 load trained checkpoints that ship with the course, so nobody has to wait for training.
 #
 # Each of chapters 01–08 has a practice notebook in `exercises/`, with a completed version in
 # `solutions/`. Every exercise states what you will learn and how long it should take, offers

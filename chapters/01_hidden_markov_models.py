@@ -13,10 +13,9 @@
 # %% [markdown]
 # # 01 · Hidden Markov models: where the tokens come from
 #
-# *Reading time ≈ 60 minutes (4,300 words, 160 lines of code, the widget); running time ≈ 3
-# seconds (measured: 3.0 s of CPU on one thread). Prerequisites: chapter 00; NumPy (indexing,
-# `@`, `einsum` helps but is not required); conditional probability and the rule of total
-# probability.*
+# *Reading time ≈ 60 minutes; running time ≈ 3 seconds (measured, CPU on one thread).
+# Prerequisites: chapter 00; NumPy (indexing, `@`, `einsum` helps but is not required);
+# conditional probability and the rule of total probability.*
 #
 # A transformer trained on next-token prediction sees nothing but token sequences. To ask
 # what it has learned *about the world that produced them*, we need a world we can write down

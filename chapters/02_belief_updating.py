@@ -13,12 +13,11 @@
 # %% [markdown]
 # # 02 · Bayesian belief updating: what an ideal observer knows
 #
-# *Reading time ≈ 65 minutes (4,100 words, the questions and the widget); running time ≈ 3
-# seconds (measured: 2.5 s of CPU on one thread).
-# Prerequisites: chapter 01 (labelled transition matrices, $\pi$,
-# $P(x_{1:L}) = \pi T^{(x_1)}\cdots T^{(x_L)}\mathbf 1$); Bayes' rule; logarithms. Entropy,
-# cross-entropy, KL divergence and block entropy are introduced in section 4 — no prior
-# information theory needed.*
+# *Reading time ≈ 60 minutes; running time ≈ 3 seconds (measured, CPU on one thread).
+# Prerequisites: chapter 01 (labelled transition matrices, $\pi$, $P(x_{1:L}) = \pi
+# T^{(x_1)}\cdots T^{(x_L)}\mathbf 1$); Bayes' rule; logarithms. Entropy, cross-entropy, KL
+# divergence and block entropy are introduced in section 4 — no prior information theory
+# needed.*
 #
 # Chapter 01 ended with an observer who sees only tokens and asks which hidden state the
 # process is in. Its answer is not a state but a probability distribution over states — a

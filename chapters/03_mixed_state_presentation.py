@@ -13,14 +13,12 @@
 # %% [markdown]
 # # 03 · The mixed-state presentation: the geometry of everything an observer can believe
 #
-# *Reading time ≈ 85 minutes for the core (5,600 words, 250 lines of code, the widget) and
-# about 20 more for the optional parts (1,100 words, 85 lines); running time ≈ 9 seconds
-# (measured: 8.9 s of CPU on one thread). Subsections that begin with
-# **Optional — skip if short on time** go beyond what chapters 04–05 need; their cells still
-# run, so Run All works either way. Prerequisites:
-# chapter 02 (the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$, the next-token
-# distribution $P(x\mid\eta) = \eta T^{(x)}\mathbf 1$, entropy, synchronisation, the entropy
-# rate $h_\mu$); a logarithm plot does not scare you.*
+# *Reading time ≈ 110 minutes, about 20 of them in optional subsections; running time ≈ 8
+# seconds (measured, CPU on one thread). Subsections that begin with **Optional — skip if short
+# on time** go beyond what chapters 04–05 need; their cells still run, so Run All works either
+# way. Prerequisites: chapter 02 (the update $\eta' = \eta T^{(x)}/(\eta T^{(x)}\mathbf 1)$, the
+# next-token distribution $P(x\mid\eta) = \eta T^{(x)}\mathbf 1$, entropy, synchronisation, the
+# entropy rate $h_\mu$); a logarithm plot does not scare you.*
 #
 # Chapter 02 followed one observer along one sequence. This chapter collects **all** the
 # beliefs an observer can ever hold, and finds that they form a machine of their own — the

@@ -13,11 +13,10 @@
 # %% [markdown]
 # # 04 · Training a small transformer on a hidden Markov process
 #
-# *Reading time ≈ 75 minutes (4,900 words, 270 lines of code, the widget); running time ≈ 1
-# minute (measured: 55 s of CPU on one thread).
-# Prerequisites: chapter 02 (beliefs, the myopic entropy $h(L)$
-# and the table that lines up transformer positions with beliefs); basic PyTorch (tensors,
-# `nn.Module`, an optimizer step). Chapter 03 helps but is not needed until chapter 05.*
+# *Reading time ≈ 75 minutes; running time ≈ 52 seconds (measured, CPU on one thread).
+# Prerequisites: chapter 02 (beliefs, the myopic entropy $h(L)$ and the table that lines up
+# transformer positions with beliefs); basic PyTorch (tensors, `nn.Module`, an optimizer step).
+# Chapter 03 helps but is not needed until chapter 05.*
 #
 # Chapters 01–03 were about an *ideal* observer: given the tokens so far, Bayes' rule gives
 # the belief over hidden states, and the belief gives the best possible prediction of the next

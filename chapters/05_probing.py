@@ -13,10 +13,9 @@
 # %% [markdown]
 # # 05 · Probing the residual stream
 #
-# *Time ≈ 90 minutes: about 90 minutes of reading (5,100 words, at a careful first read's pace)
-# and 38 seconds of running (CPU time on one thread, measured). Prerequisites: chapter 03 (the
-# Mess3 fractal), chapter 04 (the model, its hooks, the shipped checkpoints); NumPy; a first
-# meeting with least squares (section 1 refreshes it).*
+# *Reading time ≈ 75 minutes; running time ≈ 35 seconds (measured, CPU on one thread).
+# Prerequisites: chapter 03 (the Mess3 fractal), chapter 04 (the model, its hooks, the shipped
+# checkpoints); NumPy; a first meeting with least squares (section 1 refreshes it).*
 #
 # Chapter 04 showed that a small transformer trained on Mess3 predicts the next token almost
 # exactly as well as Bayes' rule allows. The Bayes-optimal predictor carries a belief — a point

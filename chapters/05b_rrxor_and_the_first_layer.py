@@ -13,12 +13,11 @@
 # %% [markdown]
 # # 05b · RRXOR, and what the first layer computes
 #
-# *Time ≈ 75 minutes: about 75 minutes of reading (4,400 words, at a careful first read's pace)
-# and 25 seconds of running (CPU time on one thread, measured). Prerequisites: chapter 05 (the
-# probe, $R^2$, held-out splits over sequences, new prefixes, the three controls); chapter 03
-# (RRXOR's 36 beliefs); chapter 01 (Mess3's memory $\zeta$). Ridge regression and
-# cross-validation are explained where they are used. This chapter is closer to research than
-# chapter 05: its claims are weaker, and it says how much weaker.*
+# *Reading time ≈ 65 minutes; running time ≈ 22 seconds (measured, CPU on one thread).
+# Prerequisites: chapter 05 (the probe, $R^2$, held-out splits over sequences, new prefixes, the
+# three controls); chapter 03 (RRXOR's 36 beliefs); chapter 01 (Mess3's memory $\zeta$). Ridge
+# regression and cross-validation are explained where they are used. This chapter is closer to
+# research than chapter 05: its claims are weaker, and it says how much weaker.*
 #
 # Chapter 05 found Mess3's belief fractal in the final residual stream, held out and far
 # ahead of three controls. This chapter takes the same tools to two harder questions. First,

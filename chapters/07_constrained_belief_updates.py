@@ -13,9 +13,10 @@
 # %% [markdown]
 # # 07 · Constrained belief updates: what one attention layer computes
 #
-# *Reading time ≈ 90 minutes. Prerequisites: chapter 02 (Bayes' rule on beliefs), chapter 03
-# (the belief fractal), chapters 05 and 05b (probes, the course's R², and 05b's first look at
-# attention by distance); eigenvalues and eigenvectors.*
+# *Reading time ≈ 90 minutes; running time ≈ 20 seconds (measured, CPU on one thread).
+# Prerequisites: chapter 02 (Bayes' rule on beliefs), chapter 03 (the belief fractal), chapters
+# 05 and 05b (probes, the course's R², and 05b's first look at attention by distance);
+# eigenvalues and eigenvectors.*
 #
 # Chapter 05 found the belief inside the residual stream. Piotrowski, Riechers, Filan and Shai
 # (2025, "paper (b)") asked *how* a transformer builds it. Bayes' rule is a recurrence — a

@@ -13,8 +13,9 @@
 # %% [markdown]
 # # 08 · In-context learning is belief updating over worlds
 #
-# *Reading time ≈ 75 minutes. Prerequisites: chapter 02 (the belief update), chapter 04
-# (training, relative loss), chapter 05 (probes held out over sequences, controls).*
+# *Reading time ≈ 45 minutes; running time ≈ 6 seconds (measured, CPU on one thread).
+# Prerequisites: chapter 02 (the belief update), chapter 04 (training, relative loss), chapter
+# 05 (probes held out over sequences, controls).*
 #
 # Every process so far was one world: one HMM, started from its stationary distribution. Real
 # training data are many worlds — documents by different authors, in different languages,

@@ -16,6 +16,11 @@ start: measure on an idle machine). ``measure --from-bench FILE`` takes the time
 Everything that quotes a run time reads this file: the instructors' guide, the doctor, and
 README's "Notebook run times" paragraph, which :func:`readme_paragraph` renders and
 ``tests/workshop/test_run_times.py`` requires verbatim in README.md.
+
+A chapter's stated reading time is measured too, by one rule (:func:`reading_minutes`): a
+careful first read of technical prose at 100 words a minute plus code at 10 lines a minute
+(what the chapters' authors timed themselves at); ``tests/workshop/test_run_times.py`` holds
+each chapter's opening line to it and to its measured running time.
 """
 
 from __future__ import annotations
@@ -33,6 +38,26 @@ TIMINGS_FILE = Path("instructors") / "timings.json"
 WHAT = ("notebooks: CPU seconds (user + system) of each notebook's kernel, top to bottom, in a "
         "fresh kernel with one thread (beliefcourse.workshop.notebooks.time_notebook); what "
         "Run All takes on an idle core")
+
+
+WORDS_PER_MINUTE = 100
+CODE_LINES_PER_MINUTE = 10
+
+
+def reading_minutes(notebook: Path) -> tuple[float, int, int]:
+    """``(minutes, words, code lines)`` to read ``notebook``: its markdown cells' words at
+    :data:`WORDS_PER_MINUTE` plus its code cells' non-blank, non-comment lines at
+    :data:`CODE_LINES_PER_MINUTE`."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    words = code = 0
+    for cell in cells:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            words += len(text.split())
+        elif cell["cell_type"] == "code":
+            code += sum(1 for line in text.splitlines()
+                        if line.strip() and not line.lstrip().startswith("#"))
+    return words / WORDS_PER_MINUTE + code / CODE_LINES_PER_MINUTE, words, code
 
 
 def read(root: Path = ROOT) -> dict:
@@ -114,8 +139,8 @@ def readme_paragraph(data: dict) -> str:
     """README's "Notebook run times" paragraph, from the timings file's ``data``."""
     nbs = data["notebooks"]
     m = data.get("machine", {})
-    chapter_times = ", ".join(f"{Path(k).name[:2]} {_s(v)}" for k, v in sorted(nbs.items())
-                              if k.startswith("chapters/"))
+    chapter_times = ", ".join(f"{Path(k).name.split('_')[0]} {_s(v)}"
+                              for k, v in sorted(nbs.items()) if k.startswith("chapters/"))
     practice = [v for k, v in nbs.items() if not k.startswith("chapters/")]
     load = f", load average {m['load']} at the start" if m.get("load") is not None else ""
     lines = [
