@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -223,3 +224,17 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if type(item).__name__ == "IPyNbCell":
             item.add_marker(pytest.mark.slow)
+
+
+# ------------------------------------------------------------------ machine-independent numbers
+# The rule of tests/course/test_stored_outputs.py (stored outputs) and tests/workshop/test_guide.py
+# (the guide's pages): a signed zero or rounding noise printed as digits.
+SIGNED_ZERO = re.compile(r"(?<![\w.+\-])[-+−]0(?:\.0*)?(?![\d.]*[1-9])(?!\w)|[-+]0\.?0*j\b")
+NOISE = re.compile(r"(?<![\w.])(\d(?:\.\d+)?)[eE]-(1[3-7]|2[6-9]|3[0-4])\b")
+
+
+def fragile_numbers(text: str) -> list[str]:
+    """The signed zeros and noise digits in ``text``, each with a little context."""
+    found = [m for m in SIGNED_ZERO.finditer(text)]
+    found += [m for m in NOISE.finditer(text) if m.group(1) != "1"]
+    return [text[max(0, m.start() - 30):m.end() + 5].replace("\n", " ") for m in found]

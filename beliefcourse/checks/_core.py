@@ -40,7 +40,7 @@ from ._notebook import broken_definition
 
 __all__ = ["Case", "CheckResult", "Exercise", "Known", "Mistake", "as_array", "as_float", "check",
            "close", "describe_difference", "describe_shapes", "fmt", "judge",
-           "loop", "magnitude", "nearest_known", "run_checks", "time_limit"]
+           "loop", "magnitude", "nearest_known", "num", "run_checks", "time_limit"]
 
 # Plain words, not emoji: every font has them (emoji need a colour-emoji font).
 _ICONS = {"passed": "PASSED", "failed": "WRONG", "not_implemented": "TO DO", "error": "ERROR"}
@@ -203,6 +203,15 @@ def magnitude(x: float, spec: str = ".2e") -> str:
     return f"below {NOISE_FLOOR:.0e}" if abs(x) < NOISE_FLOOR else f"{x:{spec}}"
 
 
+def num(x, spec: str = ".6g") -> str:
+    """A number for a verdict: ``x`` with ``spec``, but ``0`` for a zero of either sign and a
+    bound for floating-point noise (``"0 (below 1e-12)"``), so no message depends on the CPU."""
+    x = float(x)
+    if x == 0 or not np.isfinite(x):
+        return "0" if x == 0 else f"{x}"
+    return f"0 (below {NOISE_FLOOR:.0e})" if abs(x) < NOISE_FLOOR else f"{x:{spec}}"
+
+
 def as_array(value, what: str) -> np.ndarray:
     """The learner's return value as a real ndarray, or a :class:`Mistake` saying what came
     back instead. Torch tensors are converted (detached, on the CPU)."""
@@ -277,21 +286,21 @@ def describe_difference(got, expected) -> str:
     got 0.431")."""
     got, expected = np.asarray(got, float), np.asarray(expected, float)
     if got.ndim == 0:
-        return (f"expected {float(expected):.6g}, got {float(got):.6g} (difference "
-                f"{abs(float(got) - float(expected)):.3g})")
+        return (f"expected {num(expected)}, got {num(got)} (difference "
+                f"{num(abs(float(got) - float(expected)), '.3g')})")
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         where = idx[0] if len(idx) == 1 else idx
-        return (f"entry {where} is {got[idx]} (expected {expected[idx]:.6g}); "
+        return (f"entry {where} is {got[idx]} (expected {num(expected[idx])}); "
                 f"{int(bad.sum())} of {got.size} entries are NaN or inf")
     diff = np.abs(got - expected)
     diff[np.isnan(diff)] = 0.0
     idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
     where = idx[0] if len(idx) == 1 else idx
     n_bad = int((~np.isclose(got, expected, rtol=1e-6, atol=1e-9)).sum())
-    return (f"largest difference {diff[idx]:.3g} at index {where}: expected "
-            f"{expected[idx]:.6g}, got {got[idx]:.6g}; {n_bad} of {got.size} entries differ")
+    return (f"largest difference {num(diff[idx], '.3g')} at index {where}: expected "
+            f"{num(expected[idx])}, got {num(got[idx])}; {n_bad} of {got.size} entries differ")
 
 
 # ---------------------------------------------------------------------------- many cases
@@ -313,8 +322,8 @@ class Case:
 
     def show(self) -> str:
         if np.ndim(self.expected) == 0:
-            return (f"expected {float(self.expected):.6g}{self.unit}, got "
-                    f"{float(self.got):.6g}{self.unit}")
+            return (f"expected {num(self.expected)}{self.unit}, got "
+                    f"{num(self.got)}{self.unit}")
         got, expected = np.asarray(self.got, float), np.asarray(self.expected, float)
         if got.shape != expected.shape:
             return describe_shapes(got.shape, expected.shape)

@@ -17,18 +17,13 @@ machine, the two ways a stored output is fragile before it moves:
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, fragile_numbers
 
 from beliefcourse.workshop.notebooks import course_notebooks
 
 NOTEBOOKS = sorted(course_notebooks(REPO_ROOT))
-
-SIGNED_ZERO = re.compile(r"(?<![\w.+\-])[-+−]0(?:\.0*)?(?![\d.]*[1-9])(?!\w)|[-+]0\.?0*j\b")
-NOISE = re.compile(r"(?<![\w.])(\d(?:\.\d+)?)[eE]-(1[3-7]|2[6-9]|3[0-4])\b")
-
 
 def _texts(nb: dict):
     for index, cell in enumerate(nb["cells"]):
@@ -39,13 +34,6 @@ def _texts(nb: dict):
                                              for kind in ("text/plain", "text/markdown")]
             for part in parts:
                 yield index, "".join(part)
-
-
-def fragile_numbers(text: str) -> list[str]:
-    """The signed zeros and noise digits in ``text``, each with a little context."""
-    found = [m for m in SIGNED_ZERO.finditer(text)]
-    found += [m for m in NOISE.finditer(text) if m.group(1) != "1"]
-    return [text[max(0, m.start() - 30):m.end() + 5].replace("\n", " ") for m in found]
 
 
 @pytest.mark.parametrize("text, fragile", [

@@ -93,7 +93,7 @@ def test_every_checked_exercise_has_a_heading(chapter):
 def test_chapter_facts_are_read_from_the_chapter():
     ch02 = next(c for c in CHAPTERS if c.number == "02")
     facts = guide.chapter_facts(ch02)
-    assert facts["reading"] == 75
+    assert facts["reading"] == 60
     assert facts["prerequisites"].startswith("chapter 01")
     assert facts["objectives"].startswith("1. derive the update")
 
@@ -147,7 +147,7 @@ def test_staleness_compares_numbers_with_a_tolerance(stored, fresh, same):
 def test_guide_quotes_no_signed_zero_or_noise_digits():
     """The guide quotes checkers' messages: they must not print what another CPU would print
     differently (the rule of tests/course/test_stored_outputs.py)."""
-    from test_stored_outputs import fragile_numbers
+    from conftest import fragile_numbers
 
     pages = sorted((REPO_ROOT / guide.GUIDE_DIR).glob("*.md"))
     bad = {p.name: fragile_numbers(p.read_text(encoding="utf-8")) for p in pages}
