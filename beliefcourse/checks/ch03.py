@@ -71,11 +71,11 @@ def _named(ex, args, same):
 
 # ---------------------------------------------------------------------------- 3.1 build_msp
 def msp_variant(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
-                zero_children=False, column=False, depth_limit=True):
+                zero_children=False, column=False, depth_limit=True, stack=False):
     """The exercise's breadth-first search, with one switch per known mistake."""
     beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * len(T)], deque([(0, 0)])
     while queue:
-        k, depth = queue.popleft()
+        k, depth = queue.pop() if stack else queue.popleft()
         for x in range(len(T)) if depth < max_depth or not depth_limit else ():
             joint = T[x] @ beliefs[k] if column else beliefs[k] @ T[x]
             if joint.sum() <= 0 and not zero_children:
@@ -128,6 +128,11 @@ def _check_one_msp(fn, name, hmm, max_depth):
         raise Mistake(f"{label} belief {k} sums to {got_b[k].sum():.4g}, not 1: you forgot to "
                       "normalise. Divide eta T^(x) by P(x | eta) = eta T^(x) 1.")
     m = _match(got_b, ref_b)
+    if np.all(m >= 0) and len(set(m.tolist())) == len(m) and np.any(np.diff(ref_d[m]) < 0):
+        k = int(np.flatnonzero(np.diff(ref_d[m]) < 0)[0])
+        raise Mistake(f"{label} row {k + 1} ({ref_d[m[k + 1]]} tokens deep) comes after row {k} "
+                      f"({ref_d[m[k]]} deep): your rows are not in breadth-first order (a stack, "
+                      "`pop()`, is depth-first). Take states from the front, `queue.popleft()`.")
     if len(got_b) != K or np.any(m < 0) or len(set(m.tolist())) < K:
         known = _named(check_build_msp, (T, pi, max_depth, 1e-9), lambda out: np.shape(
             out[0]) == got_b.shape and min(_match(got_b, np.asarray(out[0], float)).min(),
@@ -183,6 +188,7 @@ check_build_msp = Exercise(
         ("uses a loose tolerance that merges states", _msp_with(loose=0.2), "You merged beliefs "
          "that differ: compare every entry, with the tolerance atol."),
         ("forgets to normalise", _msp_with(normalise=False), None, "forgot to normalise"),
+        ("searches depth-first (a stack)", _msp_with(stack=True), None, "breadth-first order"),
         ("keeps children of probability zero", _msp_with(zero_children=True), None,
          "probability zero"),
         ("does not put the prior in row 0", lambda T, pi, max_depth=20, atol=1e-9: (
@@ -270,6 +276,14 @@ def _rate(T, b, s, weights="stationary", of="next"):
                   "recurrent": _recurrent(s) / _recurrent(s).sum()}[weights] @ h)
 
 
+def _equal_token_rate(T, b, s):
+    """The rate with W giving each possible token from a state the same probability."""
+    W, (k, x) = np.zeros((T.shape[0], len(s), len(s))), np.nonzero(s >= 0)
+    W[x, k, s[k, x]] = 1
+    return float(HMM(W / W.sum((0, 2))[None, :, None]).stationary() @ entropy(
+        np.einsum("ki,xij->kx", b, T)))
+
+
 check_msp_entropy_rate = Exercise(
     name="msp_entropy_rate", signature="msp_entropy_rate(T, beliefs, successors) -> nats",
     cases=lambda: [(f"For {name}", (h.T,) + tuple(_msp(h.T)[:2])) for name, h in finite_msp_cases(
@@ -284,8 +298,12 @@ check_msp_entropy_rate = Exercise(
         ("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2), "You computed in bits; "
          "entropy rates are in nats here (np.log)."),
         ("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"), "You averaged "
-         "over MSP states with equal weight; weight each by the stationary probability p_k of "
-         "the MSP's chain (transient states get 0)."),
+         "over MSP states with equal weight (which is also what the right eigenvector, W p = p, "
+         "gives: W 1 = 1); weight each by the stationary probability of the MSP's chain, the "
+         "left eigenvector p W = p (eig of W.T); transient states get 0."),
+        ("gives each possible token equal probability in W", _equal_token_rate, "Your W gives "
+         "each possible token the same probability; weight the edge k -> successors[k, x] by "
+         "P(x | eta_k) = eta_k T^(x) 1."),
         ("weights the recurrent states equally", lambda T, b, s: _rate(T, b, s, "recurrent"),
          "You averaged over the recurrent states with equal weight; they are not visited equally "
          "often: weight them by the MSP chain's stationary distribution p."),
@@ -434,7 +452,10 @@ def _box_cases():
             ("For the middle-thirds Cantor set, 1,024 points (D = log 2 / log 3 = 0.631)",
              ((digits @ (3.0 ** -np.arange(1, 11)))[:, None] + 1e-9, 3.0 ** -np.arange(1, 8))),
             ("For a Sierpinski triangle, 6,561 points (D = log 3 / log 2 = 1.585)",
-             (sierpinski, 2.0 ** -np.arange(2, 8)))]
+             (sierpinski, 2.0 ** -np.arange(2, 8))),
+            ("For 300 random points in the unit square at eps = 0.5 ... 0.002 (N levels off at "
+             "300, so the log-log points bend; the least-squares slope is 0.70)",
+             (rng.random((300, 2)), np.geomspace(0.5, 0.002, 8)))]
 
 
 def box_counts(points, eps, *, scale=None, flatten=False):
@@ -478,20 +499,26 @@ check_box_counting_dimension = Exercise(
          "rather than log(1/eps)."),
         ("np.unique without axis=0 (counts coordinates)", _fit(flatten=True), "You counted "
          "distinct *numbers* among the box indices (`np.unique(boxes)` flattens), not distinct "
-         "boxes: use `np.unique(boxes, axis=0)`.")),
+         "boxes: use `np.unique(boxes, axis=0)`."),
+        ("takes the slope through the two end points", lambda p, e: float(np.diff(np.log(
+            box_counts(p, e))[[0, -1]])[0] / np.diff(_log_inv(e)[[0, -1]])[0]), "You took the "
+         "slope through the first and last points only; fit a least-squares line through all "
+         "of them, np.polyfit(log(1/eps), log N, 1)[0]: real counts do not lie on a line.")),
     advice="For each eps count the occupied boxes, len(np.unique(np.floor(points / eps)"
            ".astype(int), axis=0)), then fit a line to (log(1/eps), log N) and return its slope.",
-    summary=lambda n: (f"Correct on {n} sets of known dimension: a segment (1), a square (2), "
-                       "the Cantor set (0.631) and the Sierpinski triangle (1.585)."))
+    summary=lambda n: (f"Correct on {n} sets: a segment (1), a square (2), the Cantor set "
+                       "(0.631), the Sierpinski triangle (1.585), and a small sample whose "
+                       "counts level off (least squares through bending points)."))
 
 
 # ---------------------------------------------------------------------------- 3.6 classes, words
-def _group(vectors, atol=1e-9, exact=False):
-    """Labels, in order of first appearance, grouping rows that agree within atol."""
+def _group(vectors, atol=1e-9, exact=False, last=False):
+    """Labels, in order of first appearance, grouping rows that agree within atol (by mistake:
+    bit for bit, or only with the most recent class)."""
     labels, reps = np.empty(len(vectors), dtype=int), []
     for k, v in enumerate(vectors):
-        same = [r for r, u in enumerate(reps) if (np.array_equal(v, u) if exact
-                                                  else np.allclose(v, u, rtol=0, atol=atol))]
+        same = [r for r, u in list(enumerate(reps))[-1 if last else 0:] if (
+            np.array_equal(v, u) if exact else np.allclose(v, u, rtol=0, atol=atol))]
         labels[k] = same[0] if same else len(reps)
         reps += [] if same else [v]
     return labels
@@ -503,7 +530,10 @@ def _class_cases():
     return [("For RRXOR's 36 MSP beliefs", (rrxor.T, b_rr)), (
         "For RRXOR's MSP beliefs in shuffled order", (rrxor.T, b_rr[np.random.default_rng(
             306).permutation(len(b_rr))])), ("For Z1R's 7 MSP beliefs", (z1r.T, _msp(z1r.T)[0])),
-            ("For Mess3's 13 beliefs within two tokens", (mess3.T, _msp(mess3.T, 2)[0]))]
+            ("For Mess3's 13 beliefs within two tokens", (mess3.T, _msp(mess3.T, 2)[0])),
+            ("For 6 Mess3 beliefs 2e-4 apart, then the first again (6 classes: their "
+             "next-token distributions differ by about 1e-4, far more than atol = 1e-9)", (
+                mess3.T, np.r_[.5, .2, .3] + np.r_[[2e-4, -2e-4, 0]] * np.r_[:6, 0][:, None]))]
 
 
 def _by(f):
@@ -537,6 +567,14 @@ check_next_token_classes = Exercise(
          "token; beliefs belong together only if their whole next-token distributions agree."),
         ("groups by the next-state distribution", _by(lambda T, b: b @ T.sum(0)), "You grouped "
          "by the distribution of the next *state*, eta T. Use the next *token*: eta T^(x) 1."),
+        ("rounds the distributions to 3 decimals", lambda T, b, atol=1e-9: _group(np.round(
+            _next(T, np.asarray(b)), 3), 0.0), "You rounded the distributions (or used a loose "
+         "tolerance): ones 1e-4 apart are different classes. Compare every entry within atol, "
+         "np.allclose(p, q, rtol=0, atol=atol)."),
+        ("compares with the most recent class only", lambda T, b, atol=1e-9: _group(
+            _next(T, np.asarray(b)), atol, last=True), "You compared each belief with the most "
+         "recent class only; it may belong to any earlier one: compare with every class's "
+         "representative and take the first that matches."),
         ("takes the beliefs first (the old order)", lambda beliefs, T, atol=1e-9: _group(
             _next(T, beliefs)), None, "takes the process first")),
     advice=lambda c: (f"You have {len(set(np.asarray(c.got).tolist()))} classes; there are "
@@ -598,6 +636,12 @@ def _test_distinguishing_word(fn):
         elif word and len(word) > len(best):
             raise Mistake(f"For {name}: your word {word} distinguishes them, but one of length "
                           f"{len(best)} already does: search lengths in increasing order.")
+    name, T, e1, e2 = cases[0]
+    L = len(_first_word(T, e1, e2, range(1, 7)))
+    if check_shortest_distinguishing_word.call(fn, (T, e1, e2, L, 1e-9), name) is None:
+        raise Mistake(f"For {name} with max_length = {L}: the shortest distinguishing word has "
+                      f"exactly {L} tokens, but you returned None. Try every length up to and "
+                      "including max_length: range(1, max_length + 1).")
     if same:
         raise Mistake(f"For {same[0][0]}: your word {same[0][1]} has the same probability under "
                       "both beliefs. " + (
@@ -627,6 +671,8 @@ check_shortest_distinguishing_word = Exercise(
          None if np.allclose(e1, e2) else (), None, "empty word"),
         ("tries single tokens only", lambda T, e1, e2, max_length=6, atol=1e-9:
          _first_word(T, e1, e2, [1]), None, "stop at length 1"),
+        ("never tries words of length max_length", lambda T, e1, e2, max_length=6, atol=1e-9:
+         _first_word(T, e1, e2, range(1, max_length)), None, "including max_length"),
         ("returns the length, not the word", lambda T, e1, e2, max_length=6, atol=1e-9: (
             lambda w: None if w is None else len(w))(_first_word(T, e1, e2, range(1, 7))), None,
          "return a tuple of token indices"),
