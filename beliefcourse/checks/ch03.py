@@ -258,6 +258,17 @@ check_recurrent_states = Exercise(
             j for k, row in enumerate(s) for j in row if j >= 0 and j != k]), "You marked states "
          "with an incoming edge; transient states have them too. Can every state reachable from "
          "k come back to k?"),
+        ("marks states with any incoming edge, self-loops too", lambda s: np.isin(np.arange(len(
+            s)), s), "You marked states with an incoming edge; transient states have them too. "
+         "Can every state reachable from k come back to k?"),
+        ("reads -1 as the last state", lambda s: _recurrent(np.where(s < 0, len(s) - 1, s)),
+         "You followed the -1 entries as edges: Python reads index -1 as the last state, but "
+         "-1 means no edge. Skip entries < 0."),
+        ("checks one step only", lambda s: np.array([all(j == k or k in s[j] for j in s[k] if
+                                                         j >= 0) for k in range(len(s))]),
+         "You checked one step only (each direct successor has an edge straight back); states "
+         "reachable in several steps, and paths back of several steps, count too: use the "
+         "transitive closure of the edges."),
         ("marks states with a self-loop", lambda s: np.array([k in s[k] for k in range(len(s))]),
          "You marked states with a self-loop; recurrence is returning from everywhere you can go."),
         ("marks the states reachable from state 0", lambda s: _reach(s)[0], "You marked the "
