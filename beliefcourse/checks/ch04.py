@@ -7,7 +7,7 @@ import math
 from functools import partial
 
 import numpy as np
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax, softmax, xlogy
 
 from .. import information, processes
 from ._core import Exercise, Known, Mistake, as_array, as_float, close, fmt
@@ -125,9 +125,29 @@ def _influence_cases():
         ("a causal transformer with 2 token values, 4 of its 5 positions", binary, [1, 0, 0, 1])]]
 
 
-check_influence = Exercise(
+class _Untouched(Exercise):
+    """Fails a function that changes its ``tokens`` argument (the loop calls it on a copy)."""
+
+    def call(self, fn, args, label):
+        model, tokens = copy.deepcopy(args)
+        out = fn(model, tokens)
+        if not bool((tokens == args[1]).all()):
+            raise Mistake(f"{label}: your function changed `tokens` (now {tokens.tolist()}): you "
+                          "edited it in place, so later substitutions start from a changed "
+                          "sequence. Substitute into a copy, `x = tokens.clone()`.")
+        return out
+
+
+def _influence_out(value, what):
+    if getattr(value, "requires_grad", False):
+        raise Mistake(f"{what}: you returned a tensor that requires grad (NumPy cannot read it in "
+                      "the cells below): compute under torch.no_grad() and return `.numpy()`.")
+    return as_array(value, what)
+
+
+check_influence = _Untouched(
     name="influence", signature="influence(model, tokens) -> (L, L)",
-    cases=_influence_cases, reference=_influence, rtol=1e-4, atol=1e-5,
+    cases=_influence_cases, reference=_influence, convert=_influence_out, rtol=1e-4, atol=1e-5,
     advice="influence[t, p] is the largest absolute change of position p's logits over every "
            "other value of token t.",
     summary="Correct on 4 models: zero below the diagonal for the causal ones, non-zero there "
@@ -143,8 +163,7 @@ check_influence = Exercise(
               "summed the change over the vocabulary; take the largest, `.abs().amax(-1)`."),
         Known("keeps the sign of the change", partial(_influence, signed=True), "You took the "
               "largest *signed* change; a logit that goes down has changed too: use `.abs()`."),
-        Known("edits `tokens` in place", partial(_influence, inplace=True), "You edited "
-              "`tokens` in place, so later substitutions start from a changed sequence: clone it."),
+        Known("edits `tokens` in place", partial(_influence, inplace=True), None, "in place"),
         Known("reduces over the changed position", lambda m, x: _influence(m, x).max(0),
               "You reduced over the changed position t: return the whole (L, L) matrix."),
     ))
@@ -172,6 +191,9 @@ check_relative_loss = Exercise(
               "the loss; the relative loss is loss / floor, which is >= 1 (1 is optimal)."),
         Known("subtracts the floor", lambda loss, h: loss - h[1:], "You returned the excess "
               "loss - h(p + 2); the exercise asks for the ratio loss / h(p + 2)."),
+        Known("divides by the last floor (the entropy rate)", lambda loss, h: loss / h[-1],
+              "You divided every position by the last h, h(n_ctx + 1); each position p has its "
+              "own floor h(p + 2) = h[p + 1]: early positions have a higher floor."),
         Known("divides by the mean floor", lambda loss, h: loss / h[1:].mean(),
               "You divided by the mean of the floors; each position has its own floor h(p + 2)."),
         Known("averages over positions", lambda loss, h: (loss / h[1:]).mean(), "You returned "
@@ -242,6 +264,12 @@ check_exact_loss = Exercise(
             lambda z, a: np.log(np.exp(z) / np.exp(z).sum(a, keepdims=True)))), None, "overflow"),
         Known("averages over positions", lambda z, n, p: _exact_loss(z, n, p).mean(),
               "You returned a single number: return one loss per position."),
+        Known("averages over the tokens x", lambda z, n, p: _exact_loss(z, n, p) / z.shape[-1],
+              "You averaged over the tokens x: the cross-entropy *sums* next_token_probs * "
+              "(-log q) over x (the targets already weigh the tokens)."),
+        Known("returns the KL divergence", lambda z, n, p: _exact_loss(z, n, p) - p @ -xlogy(
+            n, n).sum(-1), "You subtracted the targets' entropy (a KL divergence); the loss is the "
+              "cross-entropy -sum_x next_token_probs * log q, whose floor is that entropy."),
         Known("returns one loss per sequence", partial(_exact_loss, weigh=lambda p, x: x),
               "You still have one loss per sequence: sum over sequences, weighted by `probs`."),
         Known("log-softmax over the sequence axis", partial(_exact_loss, axis=0), "You took the "
@@ -250,36 +278,49 @@ check_exact_loss = Exercise(
 
 
 # ---------------------------------------------------------------------------- 4.5 training step
-def _step(order="zbs", factor=lambda logits, targets: 1, give=lambda loss: loss.item()):
-    """A step calling zero_grad (z), backward (b), step (s) in ``order``; batch_loss * factor."""
+def _step(order="zbs", factor=lambda logits, targets: 1, give=lambda loss: loss.item(),
+          hard=False, late=False):
+    """A step calling zero_grad (z), backward (b), step (s) in ``order``; batch_loss * factor
+    (``hard``: of the soft targets' argmax; ``late``: the loss returned is recomputed after)."""
     from ..train import batch_loss
 
     def training_step(model, optimizer, inputs, targets):
-        logits = model(inputs)
-        loss = batch_loss(logits, targets) * factor(logits, targets)
+        logits, y = model(inputs), targets.argmax(-1) if hard and targets.ndim == 3 else targets
+        loss = batch_loss(logits, y) * factor(logits, targets)
         for op in order:
             {"z": optimizer.zero_grad, "b": loss.backward, "s": optimizer.step}[op]()
-        return give(loss)
+        return give(batch_loss(model(inputs), y) if late else loss)
     return training_step
 
 
-def _trajectory(fn):
+def _trajectory(fn, log=None):
     """Three steps with sampled targets (int64 (B, L)), three with soft ones (float (B, L, X)),
-    each from a fresh model and SGD (lr 0.1): the losses returned, then the parameters."""
+    each from a fresh model and SGD (lr 0.1): the losses returned, then the parameters. ``log``
+    gets, per step() call, whether there were gradients to apply, and, per call of ``fn``,
+    whether gradients were left at its end."""
     import torch
 
     from ..model import TransformerConfig, build_model
-    gen, out = torch.Generator().manual_seed(21), []
+    gen, out, log = torch.Generator().manual_seed(21), [], {} if log is None else log
+
+    def graded(params):
+        return any(p.grad is not None and bool(p.grad.any()) for p in params)
+
+    class SGD(torch.optim.SGD):
+        def step(self, closure=None):
+            log.setdefault("steps", []).append(graded(self.param_groups[0]["params"]))
+            return super().step(closure)
     for kind in ("sampled", "expected"):
         model = build_model(TransformerConfig(n_layers=1, d_model=16, n_heads=2, d_head=4,
                                               d_mlp=32, n_ctx=6, d_vocab=3), seed=11)
-        opt, losses, params = torch.optim.SGD(model.parameters(), lr=0.1), [], []
+        opt, losses, params = SGD(model.parameters(), lr=0.1), [], []
         for step in range(3):
             inputs = torch.randint(0, 3, (8, 6), generator=gen)
             u = -torch.rand(8, 6, 3, generator=gen, dtype=torch.float64).log()
             targets = (torch.randint(0, 3, (8, 6), generator=gen) if kind == "sampled"
                        else (u / u.sum(-1, keepdim=True)).float())          # Dirichlet(1, 1, 1)
             value, label = fn(model, opt, inputs, targets), f"With {kind} targets, step {step + 1}"
+            log.setdefault("ends", []).append(graded(model.parameters()))
             if getattr(value, "requires_grad", False):
                 raise Mistake(f"{label}: you returned the loss tensor, which keeps the computation "
                               "graph alive (memory grows every step): return `loss.item()`.")
@@ -290,10 +331,19 @@ def _trajectory(fn):
 
 
 def _test_training_step(fn):
-    got, want, near = _trajectory(fn), _trajectory(_step()), partial(close, rtol=1e-5, atol=1e-6)
+    log: dict = {}
+    got, want, near = _trajectory(fn, log), _trajectory(_step()), partial(close, rtol=1e-5,
+                                                                          atol=1e-6)
     if near(got, want):
         return ("Correct for sampled and soft targets over three consecutive steps: the loss is "
                 "the mean before the update, gradients are cleared every step, one update each.")
+    steps, ends = log.get("steps", []), log["ends"]
+    if not any(steps):
+        raise Mistake("The parameters did not change: " + (
+            "you never called `optimizer.step()`. Call it after backward." if not steps else
+            "you called `optimizer.step()` before `loss.backward()`, when there were no gradients "
+            "to apply." if all(ends) else "zero_grad between backward and step wipes the "
+            "gradients.") + " Call zero_grad, backward, step, in that order.")
     why = next((k.diagnosis for k in check_training_step.mistakes if k.diagnosis
                 and close(got, _trajectory(k.wrong), rtol=1e-4, atol=1e-6)), None)
     i = len(got) // 2 if near(got[:len(got) // 2], want[:len(got) // 2]) else 0
@@ -313,11 +363,19 @@ check_training_step = Exercise(
         Known("sums the loss instead of averaging", _step(factor=lambda z, y: z[..., 0].numel()),
               "You summed over batch and positions (a step B * L times too large): take the mean."),
         Known("returns the loss tensor", _step(give=lambda loss: loss), None, r"graph.*loss\.item"),
-        Known("zeroes the gradients after backward", _step("bzs"), "The parameters did not "
-              "change: zero_grad between backward and step wipes the gradients. Call zero_grad, "
-              "backward, step, in that order."),
-        Known("forgets optimizer.step()", _step("zb"), "The parameters did not change: the "
-              "gradients were never applied. Call `optimizer.step()` after backward."),
+        Known("zeroes the gradients after backward", _step("bzs"), None, "zero_grad between"),
+        Known("forgets optimizer.step()", _step("zb"), None, r"never called `optimizer\.step"),
+        Known("steps before backward", _step("zsb"), None, r"step\(\)` before `loss\.backward"),
+        Known("returns the loss after the update", _step(late=True), "The losses you returned "
+              "were computed *after* the update: return the loss of the batch before "
+              "optimizer.step(), the one you called backward on."),
+        Known("sums the soft targets' loss", _step(
+            factor=lambda z, y: z[..., 0].numel() if y.is_floating_point() else 1), "With soft "
+              "targets you summed over batch and positions: average over them, "
+              "`-(targets * log_q).sum(-1).mean()`."),
+        Known("trains on the soft targets' argmax", _step(hard=True), "With soft targets you "
+              "trained on their argmax (hard labels): the loss for a distribution is -sum_x "
+              "target(x) log q(x), averaged over batch and positions."),
         Known("averages over the vocabulary too",
               _step(factor=lambda z, y: 1 / z.shape[-1] if y.is_floating_point() else 1),
               "You averaged over the tokens too: `-(targets * log_q).sum(-1).mean()`."),

@@ -213,9 +213,9 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
     Xtr, Ytr, Xte, Yte = X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
     label = (f"On synthetic beliefs (coordinate means near {means}) that the features "
              f"determine exactly, {n_train} training points and {Xtr.shape[1]} features")
-    def run(order=slice(None)):
+    def run(order=slice(None), seed=0):
         return as_float(fn(Xtr.copy(), Ytr.copy(), Xte[order].copy(), Yte[order].copy(),
-                           np.random.default_rng(0)), "shuffle_control")
+                           np.random.default_rng(seed)), "shuffle_control")
     got, real, chance = run(), _mse(Xtr, Ytr, Xte, Yte), float(np.mean((Yte - Ytr.mean(0)) ** 2))
     rng = np.random.default_rng(123)
     perms = [rng.permutation(n_train) for _ in range(20 if n_train > 1000 else 40)]
@@ -235,12 +235,20 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
         why = (f"listing the test points in another order changed your MSE from {got:.6f} to "
                f"{moved:.6f}: score each test point against its own target. Permute the rows of "
                "Y_train only, never Y_test (nor X_test).")
+    elif lo <= got <= hi and got == run(seed=1):
+        why = ("rngs seeded 0 and 1 gave the same MSE: draw the permutation from the `rng` "
+               "argument (rng.permutation), not from a generator of your own.")
     elif lo <= got <= hi:
         return f"{got:.4f} (beliefs' variance {chance:.4f}, real probe {magnitude(real, '.0e')})"
     else:
         insample = [_mse(Xtr, Ytr[p], Xtr, Ytr[p]) for p in perms]
-        if any(abs(got / _mse(Xtr, Ytr[:, c], Xte, Yte) - 1) < 0.05
-               for c in ([1, 2, 0], [2, 0, 1])):
+        if lo <= got ** 2 <= hi:
+            why = "its square root (an RMSE): return the mean squared error itself."
+        elif lo <= got / Ytr.shape[1] <= hi:
+            why = (f"summed over the {Ytr.shape[1]} belief coordinates: the MSE is the mean over "
+                   "points *and* coordinates, `np.mean((Y_test - prediction) ** 2)`.")
+        elif any(abs(got / _mse(Xtr, Ytr[:, c], Xte, Yte) - 1) < 0.05
+                 for c in ([1, 2, 0], [2, 0, 1])):
             why = ("what permuting the belief *coordinates* (columns) gives. Permute the rows: "
                    "Y_train[rng.permutation(len(Y_train))].")
         elif got < lo and n_train < Xtr.shape[1] * 3:
@@ -298,6 +306,10 @@ check_shuffle_control = Exercise(
         Known("draws from the global generator", _shuffled(draw=np.random.permutation), None,
               "reproducible"),
         Known("returns a negative number", lambda *args: -0.1, None, r"cannot be negative"),
+        Known("draws from a generator of its own", _shuffled(
+            draw=lambda n: np.random.default_rng(5).permutation(n)), None, "generator of your own"),
+        Known("returns the RMSE", lambda *a: math.sqrt(_shuffled()(*a)), None, r"RMSE"),
+        Known("sums over the coordinates", lambda *a: 3 * _shuffled()(*a), None, r"summed over"),
         Known("scores against a permuted Y_test", _shuffled(score=lambda a, b, c, d, p: (
             c, d[np.random.default_rng(p[0]).permutation(len(d))])), None, r"another order"),
     ))
@@ -329,6 +341,10 @@ def _test_beats_baselines(fn):
     for label, trained, baselines, factor, answer in _VERDICTS:
         label, args = f"For {label} (factor {factor})", (trained, baselines, factor)
         out = _tuple(fn(*copy.deepcopy(args)), label, "(name, ratio, beats)")
+        if not isinstance(out[0], str):
+            raise Mistake(f"{label}: name should be the baseline's name, a key of `baselines` "
+                          f"such as {answer[0]!r}; you returned {type(out[0]).__name__} "
+                          f"{out[0]!r}: return the key, not baselines[key].")
         got = (out[0], as_float(out[1], f"{label}: ratio"), out[2])
         if not isinstance(got[2], (bool, np.bool_)):
             raise Mistake(f"{label}: beats should be True or False, got {got[2]!r}.")
@@ -371,24 +387,34 @@ check_beats_baselines = Exercise(
         Known("divides the in-sample MSEs", _verdict(over="in_sample", num="in_sample"),
               "You divided the in-sample MSEs; the ratio compares held-out MSEs."),
         Known("returns 'yes' instead of a bool", _verdict(say="yes"), None, r"True or False"),
+        Known("returns the baseline's dict", lambda t, b, f=2.0: (lambda n, r, d: (b[n], r, d))(
+            *_verdict()(t, b, f)), None, r"key of `baselines`"),
     ))
 
 
 # ---------------------------------------------------------------------------- 5.5 new prefixes
-def _novel(tokens, train, test, shift=1):
-    """``mask[i, p]``: test sequence i's first p + shift tokens start no training sequence."""
+def _novel(tokens, train, test, shift=1, start=lambda p: 0):
+    """``mask[i, p]``: test sequence i's tokens start(p) .. p + shift - 1 occur in no training
+    sequence there (start 0: its first p + shift tokens start no training sequence)."""
     out = np.zeros((len(test), tokens.shape[1]), dtype=bool)
     for p in range(tokens.shape[1]):
-        seen = {tuple(r[:p + shift]) for r in tokens[train]}
-        out[:, p] = [tuple(tokens[s, :p + shift]) not in seen for s in test]
+        seen = {tuple(r[start(p):p + shift]) for r in tokens[train]}
+        out[:, p] = [tuple(tokens[s, start(p):p + shift]) not in seen for s in test]
     return out
+
+
+def _coded(tokens, train, test, base):
+    """The mask with each prefix coded as a number in ``base`` (codes collide if base <= max)."""
+    codes = np.cumsum(tokens * float(base) ** np.arange(tokens.shape[1])[::-1], 1)
+    return (codes[test][:, None] != codes[train][None]).all(1)
 
 
 def _novel_cases():
     rng, out = np.random.default_rng(31), []
     for label, (N, L, X), n_fit in [
             ("200 random sequences of 6 tokens over 3 symbols, 20 % fitted", (200, 6, 3), 40),
-            ("64 random binary sequences, half fitted", (64, 8, 2), 32)]:
+            ("64 random binary sequences, half fitted", (64, 8, 2), 32),
+            ("12 random sequences of 5 tokens over 4 symbols, 3 fitted", (12, 5, 4), 3)]:
         tokens, perm = rng.integers(0, X, (N, L)), rng.permutation(N)
         out.append((f"For {label}", (tokens, np.sort(perm[:n_fit]), np.sort(perm[n_fit:]))))
     perm = rng.permutation(81)
@@ -418,8 +444,8 @@ check_novel_prefix_mask = Exercise(
     signature="novel_prefix_mask(tokens, train_seqs, test_seqs) -> bool (n_test, L)",
     cases=_novel_cases, convert=_mask, advice=_novel_advice,
     reference=lambda tokens, train, test: new_prefix_points(tokens, train, test)[test],
-    summary="Correct on 3 token sets (random ternary, binary, and all 81 four-token sequences "
-            "with unsorted test indices).",
+    summary="Correct on 4 token sets (random ternary, binary, 4 symbols with 3 sequences fitted, "
+            "and all 81 four-token sequences with unsorted test indices).",
     mistakes=(
         Known("compares p tokens (off by one)", partial(_novel, shift=0), f"{_OFF} p tokens."),
         Known("compares p + 2 tokens (off by one)", partial(_novel, shift=2), f"{_OFF} p + 2."),
@@ -427,6 +453,13 @@ check_novel_prefix_mask = Exercise(
               "Your mask is inverted: True should mark the prefixes that are *new*."),
         Known("compares whole sequences", lambda t, tr, te: _novel(t, tr, te, t.shape[1]), "You "
               "compared whole sequences; compare each position's prefix, tokens[s, :p + 1]."),
+        Known("compares only the token at p", partial(_novel, start=lambda p: p), "You compared "
+              "only the token at position p: compare the whole prefix tokens[s, :p + 1], all "
+              "that position p has read."),
+        Known("codes prefixes in base max(tokens) (codes collide)", lambda t, tr, te: _coded(
+            t, tr, te, max(int(t.max()), 1)),
+              "Different prefixes got the same code: a base-V code needs V larger than every "
+              "token, V = tokens.max() + 1 (or compare tuples of tokens)."),
         Known("compares with the test sequences", lambda t, tr, te: _novel(t, te, te), "You "
               "marked no prefix as new: compare with the *training* sequences, tokens[train_seqs], "
               "not with the test sequences (or all of them)."),
@@ -442,12 +475,14 @@ check_novel_prefix_mask = Exercise(
 _RIDGE_ALPHAS = np.array([0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0])
 
 
-def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, err=np.mean):
+def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, err=np.mean,
+           pool=False):
     """The exercise's rule (``mode="group"``) and its typical mistakes (the other modes)."""
     def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
         ids, n = np.unique(groups, return_inverse=True)[1].reshape(-1), len(X)
-        fold = {"point": np.arange(n), "blocks": np.arange(n) * n_folds // n, "random":
-                np.random.default_rng().permutation(ids.max() + 1)[ids]}.get(mode, ids) % n_folds
+        fold = {"point": np.arange(n), "blocks": np.arange(n) * n_folds // n, "id": groups,
+                "random": np.random.default_rng().permutation(ids.max() + 1)[ids]}.get(
+                    mode, ids) % n_folds
 
         def mse(a, k):
             fit, val = fold != k, fold == k
@@ -456,13 +491,15 @@ def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, 
             if mode.startswith("broadcast") and Y.shape[1] == 1 and (a > 0 or mode[-3:] == "all"):
                 pred = pred.reshape(-1)                  # (n, 1) targets minus (n,)
             return err((Y[val] - pred) ** 2)
-        cv = sign * np.array([np.mean([mse(a, k) for k in range(n_folds)]) for a in alphas])
+        size = [np.mean(fold == k) if pool else 1 / n_folds for k in range(n_folds)]
+        cv = sign * np.array([sum(mse(a, k) * size[k] for k in range(n_folds)) for a in alphas])
         return (int(pick(cv)) if index else float(alphas[int(pick(cv))])), cv
     return choose_ridge_alpha
 
 
-def _ridge_data(seed, G=40, L=6, D=25, S=3):
-    """Groups (sequences) of near-duplicate points sharing a target offset no linear map learns."""
+def _ridge_data(seed, G=40, L=6, D=25, S=3, uneven=False):
+    """Groups (sequences) of near-duplicate points sharing a target offset no linear map learns
+    (``uneven``: groups of 1 to L points, so the folds differ in size)."""
     rng = np.random.default_rng(seed)
     Z = rng.normal(0, 1, (G, D))
     Yg = Z @ rng.normal(0, 0.3, (D, S)) + 1.5 + rng.normal(0, 0.5, (G, S))
@@ -470,6 +507,8 @@ def _ridge_data(seed, G=40, L=6, D=25, S=3):
     Y = np.repeat(Yg, L, 0) + rng.normal(0, 0.02, (G * L, S))
     groups = np.repeat(rng.permutation(1000)[:G], L)        # arbitrary, unsorted group ids
     perm = rng.permutation(G * L)                           # groups are not contiguous
+    if uneven:
+        perm = perm[(np.arange(G * L) % L < np.repeat(rng.integers(1, L + 1, G), L))[perm]]
     return X[perm], Y[perm], groups[perm]
 
 
@@ -486,21 +525,28 @@ _POINTS = "Your folds split the points, not the sequences"
 check_choose_ridge_alpha = _Careful(
     name="choose_ridge_alpha", reference=lambda *a: _ridge_out(_ridge()(*a), ""),
     signature="choose_ridge_alpha(X, Y, groups, alphas, n_folds=5) -> (alpha, cv_mse)",
-    cases=lambda: [(f"For grouped data, 40 sequences of 6 points, {S} target{'s' * (S > 1)}, "
-                    f"alphas {_RIDGE_ALPHAS.tolist()} (cv_mse per alpha, then best_alpha)",
-                    (*_ridge_data(seed, S=S), _RIDGE_ALPHAS.copy(), 5))
-                   for seed, S in [(1, 3), (3, 1)]],
+    cases=lambda: [(f"For grouped data, 40 sequences of {'1 to ' * u}6 points, {S} target"
+                    f"{'s' * (S > 1)}, alphas {_RIDGE_ALPHAS.tolist()} (cv_mse per alpha, then "
+                    "best_alpha)", (*_ridge_data(seed, S=S, uneven=u), _RIDGE_ALPHAS.copy(), 5))
+                   for seed, S, u in [(1, 3, False), (3, 1, False), (4, 2, True)]],
     convert=_ridge_out,
     advice="For each alpha and fold k: fit AffineProbe(alpha) outside fold k, MSE (mean over "
            "points and coordinates) on fold k; cv_mse: mean over folds; best_alpha: its argmin.",
-    summary="Your cross-validated errors match the reference on 2 grouped data sets, folds "
-            "grouped by sequence, and you pick the penalty with the lowest error.",
+    summary="Your cross-validated errors match the reference on 3 grouped data sets (one with "
+            "folds of unequal size), folds grouped by sequence, and you pick the penalty with the "
+            "lowest error.",
     mistakes=(
         Known("folds over points, not sequences", _ridge("point"), f"{_POINTS}: hold out by "
               "sequence, as the final test does (Exercise 5.2). A sequence's points are "
               "near-duplicates, so folds over points reward a penalty that memorises them."),
         Known("folds over blocks of points (KFold)", _ridge("blocks"), f"{_POINTS} (KFold over "
               "points): assign every point the fold of its group."),
+        Known("deals groups by their id, not their rank", _ridge("id"), "Your folds use the "
+              "group ids themselves (groups % n_folds): deal the groups by rank, the i-th of "
+              "np.unique(groups) to fold i % n_folds."),
+        Known("pools the squared errors over all points", _ridge(pool=True), "You pooled the "
+              "squared errors of all folds (folds weighted by their size); cv_mse is the *mean "
+              "over folds* of each fold's MSE."),
         Known("sums the squared errors", _ridge(err=np.sum), "Your errors are sums of squares; "
               "a fold's MSE is the mean over its points and coordinates (np.mean)."),
         Known("scores in-sample", _ridge("insample"), "You scored each fit on the points it was "
