@@ -5,6 +5,7 @@ import math
 from functools import partial, reduce
 
 import numpy as np
+from scipy.stats import binomtest
 
 from .. import processes, steering
 from ..hmm import HMM
@@ -253,39 +254,50 @@ def _sign_cases():
     control = rng.gamma(2.0, 0.1, 12)
     steered = control * np.exp(rng.normal(-0.4, 0.6, 12))
     steered[[2, 7]] = control[[2, 7]]             # two ties
-    big = rng.gamma(2.0, 0.1, 40)
+    big, huge = rng.gamma(2.0, 0.1, 40), rng.gamma(2.0, 0.1, 200)
     return [("For 12 pairs, 2 of them tied", (steered, control)),
             ("For 40 pairs, no ties", (big * np.exp(rng.normal(-0.2, 1.0, 40)), big)),
-            ("For 6 pairs where steering loses every time", (control[:6] * 2, control[:6]))]
+            ("For 6 pairs where steering loses every time", (control[:6] * 2, control[:6])),
+            ("For 200 pairs (2**200 does not fit a 64-bit integer)",
+             (huge * np.exp(rng.normal(-0.4, 1.0, 200)), huge))]
 
 
 def _sign(s, c, mode="exact"):
-    from scipy.stats import binomtest
     wins, losses = int((s < c).sum()), int((s > c).sum())
     n, k = (len(s) if mode == "ties" else wins + losses), (losses if mode == "reversed" else wins)
     if mode == "normal":
         return 0.5 * math.erfc((k - n / 2) / math.sqrt(n / 2))
-    p = binomtest(k, n, 0.5, alternative="two-sided" if mode == "two-sided" else "greater")
-    return p.pvalue - (mode == "strict") * math.comb(n, k) / 2 ** n
+    if mode == "int64":                           # np.int64(2) ** n wraps to 0 for n >= 64
+        with np.errstate(all="ignore"):
+            return np.divide(float(sum(math.comb(n, j) for j in range(k, n + 1))),
+                             np.int64(2) ** n)
+    p = binomtest(k, n, 0.5, alternative="greater").pvalue
+    return min(1.0, 2 * p) if mode == "two-sided" else p - (mode == "strict") * math.comb(
+        n, k) / 2 ** n
 
 
 check_sign_test = Exercise(
     name="sign_test", signature="sign_test(kl_steered, kl_control) -> p_value",
     cases=_sign_cases, reference=_sign, convert=as_float, mistakes=tuple(
-        Known(m, partial(_sign, mode=mode), d) for m, mode, d in [
+        Known(m, partial(_sign, mode=mode), d, *more) for m, mode, d, *more in [
             ("computes P(K > k)", "strict", "Off by one: you computed P(K > k). The p-value is "
              "P(K >= k), a result at least as extreme as the one observed."),
             ("two-sided p-value", "two-sided", "You computed a two-sided p-value; the question "
-             "is one-sided: does steering beat the control (smaller KL)?"),
+             "is one-sided: does steering beat the control (smaller KL)?", "", lambda c: any(
+                 close(c.got, v) for v in (_sign(*c.args, mode="two-sided"), binomtest(int((
+                     c.args[0] < c.args[1]).sum()), int((c.args[0] != c.args[1]).sum())).pvalue))),
             ("keeps the ties in n", "ties", "You kept the tied pairs in n. A tie favours neither "
              "side: drop ties, n = wins + losses."),
             ("counts the losses as wins", "reversed", "You counted the pairs where steering did "
              "*worse* (larger KL); a win is kl_steered < kl_control."),
             ("uses the normal approximation", "normal", "You used the normal approximation, "
-             "noticeably off for a few dozen pairs: sum the exact binomial probabilities.")]),
+             "noticeably off for a few dozen pairs: sum the exact binomial probabilities."),
+            ("computes 2**n in 64-bit integers", "int64", "2**n overflowed: numpy's 64-bit "
+             "integers hold 2**n only up to n = 62 (np.int64(2)**200 is 0). Use Python integers "
+             "(int(n)), or work in logs (math.lgamma) or with scipy.stats.binomtest.")]),
     advice="k = #(kl_steered < kl_control), n = #(kl_steered != kl_control), "
            "p = sum_{j >= k} C(n, j) / 2**n.",
-    summary="Right on 3 cases: the exact one-sided sign test, ties dropped.")
+    summary="Right on 4 cases (6 to 200 pairs): the exact one-sided sign test, ties dropped.")
 
 EXERCISES = (check_future_distribution, check_next_token_ceiling, check_steering_move,
              check_gru_step, check_sign_test)

@@ -8,7 +8,7 @@ import numpy as np
 from .. import processes
 from ..hmm import HMM
 from ..information import entropy
-from ._core import Exercise, Known, as_float, close
+from ._core import Exercise, Known, Mistake, as_float, close
 
 __all__ = ["EXERCISES", "check_chernoff_information", "check_decay_exponent",
            "check_incontext_gap", "check_knowing_time", "check_meta_belief"]
@@ -32,17 +32,20 @@ def _meta(Ts, weights, tokens):
     return mixture([HMM(T) for T in Ts], weights).filter(np.asarray(tokens)[None]).meta[0, -1]
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def _wrong_meta(Ts, weights, tokens, prior=True, uniform=False, normalise=True, transpose=False,
-                iid=False, skip_first=False):
+                iid=False, skip_first=False, carry=True, logs_out=False):
     logs = []
     for T in Ts:
         b, total = np.full(len(T[0]), 1 / len(T[0])) if uniform else HMM(T).stationary(), 0.0
         for x in tokens[1:] if skip_first else tokens:
             v = b @ T.sum(2).T if iid else b @ (T[x].T if transpose else T[x])
-            total += math.log(v[x] if iid else v.sum())
-            b = b if iid else v / v.sum()
+            total += np.log(v[x] if iid else v.sum())
+            b = b if iid else v / v.sum() if carry else v
         logs.append(total)
     a = (np.log(weights) if prior else 0) + np.array(logs)
+    if logs_out:
+        return a
     return np.exp(a - a.max()) / np.exp(a - a.max()).sum() if normalise else np.exp(a)
 
 
@@ -57,8 +60,19 @@ check_meta_belief = Exercise(
     cases=_meta_cases, reference=_meta, process_first=0, mistakes=(
         Known("multiplies raw probabilities (underflows on 1,000 tokens)", _raw_meta, "Your "
               "meta-belief has NaN or inf entries: P_k of 1,000 tokens (e^-900) underflows, 0/0 "
-              "is NaN. Normalise after each token, sum the logs, softmax ln w_k + ln P_k.",
+              "is NaN. Keep logs (normalise after each token, sum the logs of the normalisers) "
+              "and subtract the maximum before exponentiating: exp(a_k - max a) / sum_j "
+              "exp(a_j - max a), a_k = ln w_k + ln P_k.",
               recognise=lambda c: not np.all(np.isfinite(c.got))),
+        Known("returns the log-posterior", partial(_wrong_meta, logs_out=True), "You returned "
+              "logarithms (ln w_k + ln P_k(u), up to a constant): exponentiate and normalise.",
+              recognise=lambda c: close(np.exp(c.got - np.max(c.got)) / np.exp(
+                  c.got - np.max(c.got)).sum(), c.expected)),
+        Known("never normalises the carried belief", partial(_wrong_meta, carry=False), "You "
+              "summed the logs of the normalisers but carried the unnormalised vector, so each "
+              "token's probability is counted again at every later step: divide v by v.sum().",
+              recognise=lambda c: np.allclose(c.got, _wrong_meta(*c.args, carry=False),
+                                              equal_nan=True)),
         Known("leaves out the prior weights", partial(_wrong_meta, prior=False),
               "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
         Known("starts each world from the uniform distribution", partial(_wrong_meta, uniform=True),
@@ -83,15 +97,25 @@ def _gap_cases():
     rng = np.random.default_rng(82)
     return [(f"For meta {m}, {len(m)} next-token distributions over {X} tokens",
              (np.array(m), rng.dirichlet(np.ones(X) * a, len(m)))) for m, X, a in [
-        ((0.2, 0.8), 3, 1), ((0.5, 0.3, 0.2), 4, 1), ((0.05, 0.15, 0.3, 0.5), 3, 0.7)]]
+        ((0.2, 0.8), 3, 1), ((0.5, 0.3, 0.2), 4, 1), ((0.05, 0.15, 0.3, 0.5), 3, 0.7)]] + [(
+        "For meta (0.3, 0.7), 2 worlds over 3 tokens, one giving token 2 probability 0",
+        (np.array([0.3, 0.7]), np.array([[0.6, 0.4, 0.0], [0.2, 0.3, 0.5]])))]
+
+
+def _gap_float(value, what):
+    if np.isnan(np.asarray(value, float)).any():
+        raise Mistake(f"{what} returned NaN. A world gives a token probability 0 here: 0 log 0 "
+                      "counts as 0 (its limit), so leave those terms out (np.where(p > 0, ...) "
+                      "or scipy.special.rel_entr).")
+    return as_float(value, what)
 
 
 def _gap(meta, preds):                  # I(K; next token) = H(P) - sum_k m_k H(P_k)
     return float(entropy(meta @ preds) - meta @ entropy(preds))
 
 
-def _kl(p, q):
-    return float((p * np.log(p / q)).sum())
+def _kl(p, q):                           # 0 log 0 = 0
+    return float(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0).sum())
 
 
 def _wrong_gap(m, P, reverse=False, equal=False, uniform=False):
@@ -103,7 +127,11 @@ def _wrong_gap(m, P, reverse=False, equal=False, uniform=False):
 
 check_incontext_gap = Exercise(
     name="incontext_gap", signature="incontext_gap(meta, comp_preds) -> float",
-    cases=_gap_cases, reference=_gap, convert=as_float, mistakes=tuple(Known(*k) for k in [
+    cases=_gap_cases, reference=_gap, convert=_gap_float, mistakes=tuple(Known(*k) for k in [
+        ("0 log 0 gives NaN", lambda m, P: sum(w * np.sum(p * np.log(p / (m @ P))) for w, p in zip(
+            m, P)), None, "0 log 0 counts as 0"),
+        ("returns H(P) only", lambda m, P: float(entropy(m @ P)), "You returned H(P), the Bayes "
+         "predictor's entropy alone: subtract the oracle's loss sum_k m_k H(P_k)."),
         ("KL the wrong way round", partial(_wrong_gap, reverse=True),
          "You computed KL(P || P_k), the wrong way round: the gap is sum_k m_k KL(P_k || P)."),
         ("averages over worlds with equal weights", partial(_wrong_gap, equal=True),
@@ -116,13 +144,13 @@ check_incontext_gap = Exercise(
          "Wrong sign: the gap is the Bayes loss minus the oracle loss, never negative.")]),
     advice="gap = sum_k m_k KL(P_k || P) with P = sum_k m_k P_k (equivalently H(P) - sum_k "
            "m_k H(P_k)), in nats.",
-    summary="Right on 3 cases (2 to 4 worlds), in nats.")
+    summary="Right on 4 cases (2 to 4 worlds, a zero probability included), in nats.")
 
 
 def _chernoff_cases():
     return [(f"For p = {p}, q = {q}", (np.array(p), np.array(q))) for p, q in [
         ((0.7, 0.2, 0.1), (0.1, 0.3, 0.6)), ((0.9, 0.1), (0.4, 0.6)),
-        ((0.5, 0.25, 0.2, 0.05), (0.05, 0.15, 0.3, 0.5))]]
+        ((0.5, 0.25, 0.2, 0.05), (0.05, 0.15, 0.3, 0.5)), ((0.6, 0.4), (0.001, 0.999))]]
 
 
 def _chernoff(p, q):                    # the Chernoff rate of two i.i.d. processes
@@ -147,6 +175,11 @@ check_chernoff_information = Exercise(
               recognise=lambda c: c.got == 0),
         Known("lambda fixed at 1/2 (Bhattacharyya)", lambda p, q: -np.log(np.sqrt(p * q).sum()),
               "You fixed lam = 1/2 (the Bhattacharyya distance); minimise over lam in [0, 1]."),
+        Known("a coarse grid of lambda", lambda p, q: -min(np.log((p ** lam * q ** (1 - lam)).sum(
+        )) for lam in np.linspace(0, 1, 11)), "Your value is a little below the Chernoff "
+              "information: a grid of lam misses the minimum. Minimise over lam in [0, 1] "
+              "(scipy.optimize.minimize_scalar with bounds=(0, 1)) or use a much finer grid.",
+              recognise=lambda c: c.expected * 0.95 < c.got < c.expected),
         Known("returns KL(p || q)", _kl, "You returned KL(p || q), the rate of a typical "
               "sequence's evidence; Chernoff information is smaller."),
         Known("forgets the minus sign", lambda p, q: -_chernoff(p, q),
@@ -156,7 +189,7 @@ check_chernoff_information = Exercise(
     ),
     advice="C(p, q) = -min over lam in [0, 1] of ln sum_x p(x)^lam q(x)^(1-lam) "
            "(scipy.optimize.minimize_scalar with bounds=(0, 1), or a fine grid of lam).",
-    summary="Right on 3 cases, in nats.")
+    summary="Right on 4 cases, in nats.")
 
 
 def _exponent_cases():
@@ -185,7 +218,16 @@ check_decay_exponent = Exercise(
         Known("regresses the gap itself on ln t", lambda t, g: -_slope(np.log(t), g),
               "You regressed the gap itself on ln t: take the logarithm of the gap too."),
         Known("log10 of the gap against ln t", lambda t, g: -_slope(np.log(t), np.log10(g)),
-              "You mixed logarithm bases (log10 of the gap, ln of t): use one on both axes."),
+              "You mixed logarithm bases (log10 on one axis, ln on the other): use one base on "
+              "both axes.", recognise=lambda c: any(close(c.got, -_slope(f(c.args[0]), h(
+                  c.args[1]))) for f, h in ((np.log, np.log10), (np.log10, np.log)))),
+        Known("uses the two end points only", lambda t, g: -np.log(g[-1] / g[0]) / np.log(
+            t[-1] / t[0]), "You used the two end points only: fit a least-squares line "
+              "through all the points (np.polyfit(np.log(t), np.log(gap), 1))."),
+        Known("returns the intercept", lambda t, g: -np.polyfit(np.log(t), np.log(g), 1)[1],
+              "You returned the fit's intercept c, not its slope: np.polyfit returns [slope, "
+              "intercept].", recognise=lambda c: close(abs(c.got), abs(np.polyfit(
+                  np.log(c.args[0]), np.log(c.args[1]), 1)[1]))),
     ),
     advice="Fit ln gap = c - a ln t by least squares (np.polyfit(np.log(t), np.log(gap), 1)) "
            "and return a.",
@@ -195,7 +237,8 @@ check_decay_exponent = Exercise(
 def _knowing_cases():
     """Evidence growing with the position; a share exactly at the threshold (it counts)."""
     rng, out = np.random.default_rng(85), []
-    for N, L, K, thr, strength in ((40, 12, 2, 0.75, 0.35), (60, 10, 3, 0.8, 0.9)):
+    for N, L, K, thr, strength in ((40, 12, 2, 0.75, 0.35), (60, 10, 3, 0.8, 0.9),
+                                   (30, 8, 3, 0.9, 0.0)):         # the last never gets there
         comps = rng.integers(0, K, N)
         evidence = np.cumsum(rng.normal(0, 1, (N, L, K)), axis=1)
         evidence[np.arange(N), :, comps] += strength * np.arange(1, L + 1)
@@ -211,10 +254,16 @@ def _knowing_cases():
     return [(f"For {label} (0 stands for None, never reached)", a) for label, a in out]
 
 
-def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False):
-    share = ((meta.argmax(-1) == comps[:, None]) if hits is None else hits(meta)).mean(axis=0)
+def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False, axis=0):
+    share = ((meta.argmax(-1) == comps[:, None]) if hits is None else hits(meta)).mean(axis)
     hit = np.flatnonzero(share > threshold if strict else share >= threshold)
     return int(hit[0]) + (not zero_based) if len(hit) else None
+
+
+def _settled(meta, comps, threshold):
+    """The position after which the share stays at or above the threshold."""
+    below = np.flatnonzero((meta.argmax(-1) == comps[:, None]).mean(0) < threshold)
+    return 1 if not len(below) else int(below[-1]) + 2 if below[-1] + 1 < meta.shape[1] else None
 
 
 def _averaged(meta, comps, threshold):
@@ -231,6 +280,15 @@ check_knowing_time = Exercise(
               "Off by one: you returned the 0-based position; return the number of tokens read."),
         Known("uses the meta-belief's confidence", partial(_knowing, hits=lambda m: m.max(-1)),
               "You measured the meta-belief's confidence, not whether it names the RIGHT world."),
+        Known("returns -1 when never reached", lambda m, c, thr: _knowing(m, c, thr) or -1,
+              "Return None when the share never reaches the threshold (you returned -1; "
+              "-1 reads as a position)."),
+        Known("averages per sequence (over positions)", partial(_knowing, axis=1), "Your share "
+              "is averaged over positions, one per sequence (axis=1): average over sequences "
+              "(axis=0), one share per position."),
+        Known("stops at the point after which the share stays above", _settled, "You returned "
+              "the position after which the share stays at or above the threshold; return the "
+              "FIRST position where it reaches it (it may dip again later)."),
         Known("compares with world 0 for every sequence", partial(
             _knowing, hits=lambda m: m.argmax(-1) == 0), "You compared the argmax with world 0 "
               "for every sequence; compare it with each sequence's own component."),
@@ -241,7 +299,7 @@ check_knowing_time = Exercise(
     ),
     advice="share[p] = mean over sequences of (argmax_k meta[n, p, k] == components[n]); "
            "return the first p + 1 with share[p] >= threshold, or None.",
-    summary="Right on 3 cases, a share exactly at the threshold included.")
+    summary="Right on 4 cases, a share exactly at the threshold and one never reached included.")
 
 
 EXERCISES = (check_meta_belief, check_incontext_gap, check_chernoff_information,

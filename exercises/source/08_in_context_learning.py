@@ -140,7 +140,8 @@ except NotImplementedError:
 # <details><summary>Hint</summary>
 #
 # It equals $H(P) - \sum_k m_k H(P_k)$: the mutual information between the world and the next
-# token, given the context. Either form passes.
+# token, given the context. Either form passes. A world may give a token probability 0:
+# $0 \log 0$ counts as 0 (its limit), so leave those terms out.
 # </details>
 
 # %%
@@ -149,7 +150,8 @@ def incontext_gap(meta, comp_preds):
     ### BEGIN SOLUTION
     meta, comp_preds = np.asarray(meta, float), np.asarray(comp_preds, float)
     P = meta @ comp_preds
-    return float(sum(m * np.sum(p * np.log(p / P)) for m, p in zip(meta, comp_preds)))
+    return float(sum(m * np.sum(p[p > 0] * np.log(p[p > 0] / P[p > 0]))   # 0 log 0 = 0
+                     for m, p in zip(meta, comp_preds)))
     ### END SOLUTION
 
 

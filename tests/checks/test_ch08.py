@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from scipy.special import rel_entr, xlogy
 
 from beliefcourse.checks import ch08
 from beliefcourse.hmm import HMM
@@ -48,8 +49,10 @@ def _grid(p, q):
     (ch08.check_meta_belief, _raw_meta, "underflows"),
     (ch08.check_meta_belief, lambda Ts, w, u: np.exp(np.log(w) + _log_likelihoods(Ts, u)),
      "does not sum to 1"),
-    (ch08.check_incontext_gap, lambda m, P: sum(mk * (p * np.log2(p / (m @ P))).sum()
-                                                for mk, p in zip(m, P)), "bits"),
+    (ch08.check_incontext_gap, lambda m, P: sum(mk * rel_entr(p, m @ P).sum()
+                                                for mk, p in zip(m, P)) / np.log(2), "bits"),
+    (ch08.check_incontext_gap, lambda m, P: -(m @ P * np.log(m @ P)).sum() + sum(
+        mk * (p * np.log(p)).sum() for mk, p in zip(m, P)), "0 log 0 counts as 0"),
     (ch08.check_chernoff_information, lambda p, q: _grid(p, q)[0], "minimising lam"),
     (ch08.check_decay_exponent, lambda t, g: np.polyfit(np.log(t), np.log(g), 1)[0],
      "Wrong sign"),
@@ -65,7 +68,7 @@ def test_hand_written_mistake_is_named(check, fn, cause):
 def test_other_correct_answers_pass():
     def by_entropies(m, P):
         def h(p):
-            return -(p * np.log(p)).sum()
+            return -xlogy(p, p).sum()
         return h(m @ P) - sum(mk * h(p) for mk, p in zip(m, P))
 
     def by_lstsq(t, g):
