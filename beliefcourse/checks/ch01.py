@@ -51,10 +51,10 @@ def knowns(*rows) -> tuple:
 
 
 # ---------------------------------------------------------------------------- 1.1 stationary
-def _eig(M, row=False, real=True, scale=np.sum):
+def _eig(M, row=False, real=True, scale=np.sum, pick=lambda w: np.argmin(np.abs(w - 1))):
     """M's eigenvector (a column; by mistake a row) for the eigenvalue nearest 1, / scale."""
     w, v = np.linalg.eig(M)
-    vec = (v.T if row else v)[:, np.argmin(np.abs(w - 1))]
+    vec = (v.T if row else v)[:, pick(w)]
     vec = np.real(vec) if real else vec
     return vec / scale(vec)
 
@@ -69,7 +69,8 @@ def _stationary_vector(value, what):
                       "column whose eigenvalue is closest to 1.")
     if not np.all(np.isfinite(arr)):
         raise Mistake(f"{what}: your vector contains NaN or inf ({fmt(arr)}): a division by a zero "
-                      "sum? `np.linalg.eig`'s eigenvectors are its *columns* `v[:, k]`, not rows.")
+                      "sum? Only the eigenvector of eigenvalue 1 has a non-zero sum: take the "
+                      "*column* `v[:, k]` (not a row) whose eigenvalue is closest to 1.")
     return arr
 
 
@@ -100,6 +101,14 @@ check_stationary = Exercise(
          r"np\.real"),
         ("uses T[0] instead of the net matrix", lambda T: _eig(T[0].T), "You used one token's "
          "matrix T[0]: the hidden states move with the net matrix T.sum(axis=0)."),
+        ("uses T[0] and its largest eigenvalue", lambda T: _eig(T[0].T, pick=lambda w: np.argmax(
+            np.abs(w))), "You used one token's matrix T[0]: the hidden states move with the net "
+         "matrix T.sum(axis=0)."),
+        ("takes the smallest eigenvalue's vector", lambda T: _eig(
+            T.sum(0).T, pick=lambda w: np.argmin(w.real)), "You took the eigenvector of the "
+         "smallest eigenvalue (np.argsort sorts in ascending order); pi's eigenvalue is 1, "
+         "the largest: np.argmin(np.abs(w - 1)).",
+         "closest to 1|eigenvalue is 1"),
         ("returns a column vector (S, 1)", lambda T: HMM(T).stationary()[:, None],
          "Return a 1-D array: `v.ravel()`, or index a single column."),
         ("takes a row of the eigenvector matrix, not a column", lambda T: _eig(
@@ -227,6 +236,9 @@ check_mess3_matrices = Exercise(
          "(try `np.einsum(\"ij,jk->kij\", move, emit)`)."),
         ("off-token probability 1 - alpha, not halved", lambda x, a: _mess3(x, a, beta=1 - a),
          "The off-token emission probability is beta = (1 - alpha) / 2, not 1 - alpha."),
+        ("swaps x and alpha", lambda x, a: _mess3(a, x), "You swapped x and alpha: x is the "
+         "probability of jumping to each other state (the move matrix), alpha that of a state "
+         "emitting its own token."),
         ("swaps alpha and beta in the emissions", lambda x, a: _mess3(x, a, swap=True),
          "You swapped the emissions: a state emits its *own* token with probability alpha, each "
          "other one with beta = (1 - alpha) / 2."),
@@ -261,6 +273,13 @@ def _call_sample(fn, T, pi, length, seed, name):
             raise Mistake(f"For {name} ({X} tokens, {S} states) your steps decode the flat index "
                           "of T[:, i, :].ravel() with `divmod(k, n_tokens)`. That table has "
                           "n_states columns, so k = x * n_states + j: use `divmod(k, n_states)`.")
+    def possible(tk, to):            # every step (states[t], token tk[t], next state to[t])
+        return bool(tk.size and min(tk.min(), to.min()) >= 0 and tk.max() < X and to.max() < S
+                    and s_ok and np.all(T[tk, states[:-1], to] > 0))
+    if not possible(tokens, states[1:]) and possible(states[1:], tokens):
+        raise Mistake(f"For {name} your tokens fit as next states and your states as tokens: you "
+                      "stored them the wrong way round. `divmod(k, n_states)` returns (token, "
+                      "next state).")
     for arr, what, n in ((tokens, "token", X), (states, "state", S)):
         if arr.size and (arr.min() < 0 or arr.max() >= n):
             raise Mistake(f"For {name} a {what} is out of range 0..{n - 1}.")
@@ -371,6 +390,8 @@ check_sample = Exercise(
          r"divmod\(k, n_states\)"),
         ("always starts in state 0", _sampler(_joint, first=0), None,
          r"drawn from `pi`.*always 0"),
+        ("swaps the token and the next state", _sampler(lambda T, i, rng: _joint(T, i, rng)[::-1]),
+         None, "the wrong way round"),
         ("leaves the initial state out of `states`", _sampler(_joint, with_s0=False), None,
          "initial state s_0"),
         ("draws from a global generator, not `rng`",
@@ -411,7 +432,11 @@ check_bigram_probabilities = Exercise(
         ("uses the net matrix for the second token", lambda T, pi: np.einsum(
             "i,aij,jk->a", pi, T, T.sum(0))[:, None].repeat(len(T), 1), "Your rows are "
          "constant: the second factor was the net matrix T.sum(0), which forgets the second "
-         "token. Use T^(b) for token b.")),
+         "token. Use T^(b) for token b."),
+        ("puts a net-matrix step between the tokens", lambda T, pi: np.einsum(
+            "i,aij,jk,bkl->ab", pi, T, T.sum(0), T), "You put a net-matrix step between the two "
+         "tokens, which gives P(x_1 = a, x_3 = b); for consecutive tokens B[a, b] = "
+         "pi T^(a) T^(b) 1.")),
     advice=lambda c: (f"Compute B[a, b] = pi @ T[a] @ T[b] @ 1; all entries together sum to 1 "
                       f"(yours sum to {np.sum(c.got):.4g})."),
     summary=lambda n: f"Correct on {n} HMMs, including asymmetric random ones.")
@@ -455,7 +480,10 @@ check_same_token_probability = Exercise(
          "You counted only token 0: sum over every token a, P(x_t = a, x_(t+k) = a)."),
         ("uses the net matrix for the second token", lambda T, pi, k: _same_token(
             T, pi, k - 1, second=T.sum(0)), "You used the net matrix in place of the second "
-         "T^(a) (the sum over a is then 1): both ends of the gap must emit a.")),
+         "T^(a) (the sum over a is then 1): both ends of the gap must emit a."),
+        ("sums P(a)^2 (independent tokens)", lambda T, pi, k: float(np.sum(np.einsum(
+            "i,aij->a", pi, T) ** 2)), "You computed the sum of P(a)^2, as if x_t and x_(t+k) "
+         "were independent; they are not: sum over a of pi T^(a) net^(k-1) T^(a) 1.")),
     advice="Compute the sum over tokens a of pi @ T[a] @ matrix_power(net, lag - 1) @ T[a] @ 1.",
     summary=lambda n: (f"Correct on {n} (process, lag) pairs: Mess3 with two parameter settings, "
                        "the periodic Z1R and RRXOR, and random HMMs."))
