@@ -39,7 +39,8 @@ def _close(a, b):
 
 
 def _test_spectral_projectors(fn):
-    for name, hmm in _mess3() + [("RRXOR", processes.rrxor())] + random_hmms(701, 4):
+    # random HMMs first: for a symmetric T (Mess3) eig(T.T) gives r_k again, not l_k
+    for name, hmm in random_hmms(701, 4) + _mess3() + [("RRXOR", processes.rrxor())]:
         T, label = hmm.transition_matrix, f"For the net matrix of {name}"
 
         def need(ok, text, label=label):
@@ -66,8 +67,12 @@ def _test_spectral_projectors(fn):
             eigen, idempotent, trace = _close(T @ P, lam * P), _close(P @ P, P), np.trace(P)
             need(eigen or not _close(T @ P.T, lam * P.T), f"projector {k} is the transpose of "
                  "the right one: P_k = r_k l_k, a column of V times a row of V⁻¹.")
+            owner = [mu for mu in values if np.abs(P).max() > 1e-9 and _close(T @ P, mu * P)]
             need(eigen, f"projector {k} is not an eigen-projector of eigenvalue "
-                 f"{_complex_list([lam], 4)[1:-1]}: T P ≠ λP.")
+                 f"{_complex_list([lam], 4)[1:-1]}: T P ≠ λP" + (
+                     f"; it is one of {_complex_list(owner[:1], 4)[1:-1]}: you sorted the "
+                     "eigenvalues but not the columns of V with them (V[:, order])"
+                     if owner else "") + ".")
             need(idempotent or not np.allclose(P, P.T, atol=1e-9) or np.allclose(T, T.T),
                  f"projector {k} is symmetric but not idempotent (P P ≠ P): you used r_k r_kᵀ. "
                  "For a non-symmetric T use the left eigenvector l_k, a row of V⁻¹: P_k = "
@@ -78,9 +83,10 @@ def _test_spectral_projectors(fn):
                 "Scale the left eigenvector so that l_k · r_k = 1" if multiple else
                 " (P P ≠ P): build it as r_k l_k with l_k · r_k = 1") + " (the rows of V⁻¹ are).")
         need(_close(projs.sum(0), np.eye(S)), "the projectors do not add up to the identity" + (
-            ", and each is symmetric: you used r_k r_kᵀ (eigenvectors of a repeated eigenvalue "
-            "need not be orthogonal)" if all(np.allclose(P, P.T, atol=1e-9) for P in projs)
-            else "") + "; take the left eigenvectors l_k as the rows of V⁻¹.")
+            ", and each is symmetric: you used r_k r_kᵀ (the eigenvectors of a non-symmetric T "
+            "or of a repeated eigenvalue need not be orthogonal)"
+            if all(np.allclose(P, P.T, atol=1e-9) for P in projs) else "")
+            + "; take the left eigenvectors l_k as the rows of V⁻¹.")
     return ("eigenvalues sorted by modulus, and projectors that are idempotent, add up to I and "
             "rebuild T, on Mess3, RRXOR (complex) and random HMMs.")
 
@@ -124,11 +130,11 @@ def _update_cases():
     return cases
 
 
-def _weighted(weight, normalise=True):
+def _weighted(weight, normalise=True, column=False):
     """``(T, pi, tokens[, rate]) -> r``, r_d = pi + sum_{s <= d} weight(u_(x_s), d - s, rate,
     T.sum(0), pi, s) for d = 1..L: an update built from the tokens' separate updates u."""
     def update(T, pi, tokens, rate=None):
-        post = np.einsum("s,xst->xt", pi, T)
+        post = np.einsum("xst,t->xs" if column else "s,xst->xt", *((T, pi) if column else (pi, T)))
         u = (post / post.sum(1, keepdims=True) if normalise else post) - pi
         return pi + np.array([sum(weight(u[tokens[s - 1]], d - s, rate, T.sum(0), pi, s)
                                   for s in range(1, d + 1)) for d in range(1, len(tokens) + 1)])
@@ -161,6 +167,11 @@ check_constrained_update = Exercise(
               "back from the current position d, not rate^(s − 1)."),
         Known("forgets to normalise pi T^(x)", _weighted(lambda u, n, r, *_: r ** n * u, False),
               "π^(x) = π T^(x) / (π T^(x) 1): divide by the probability of the token."),
+        Known("returns r - pi", lambda T, pi, t, r: constrained_update(HMM(T), t, r) - pi,
+              "You returned the deviations r_d − π: add π back, r_d = π + Σ_s rate^(d−s) u_(x_s)."),
+        Known("pi^(x) from the column product T[x] @ pi", _weighted(
+            lambda u, n, r, *_: r ** n * u, column=True), "You computed T[x] @ π, a column "
+              "product: π^(x) = π T^(x) / (π T^(x) 1) multiplies the row vector, pi @ T[x]."),
         Known("computes exact Bayes instead", _exact, "That is the exact belief (Bayes' rule "
               "step by step); the constrained update adds each token's *separate* update."),
         Known("divides by the softmax normaliser",
@@ -258,19 +269,21 @@ def _ov_cases():
 
 
 def _ov(model, ln="sum", bias_v=True, add_bo=False, pos=True, block=2, transpose_o=False,
-        interleave=False):
+        interleave=False, wo=True, shift=0):
     import torch
 
     blk, H, dh = (m := copy.deepcopy(model).double()).blocks[0], m.cfg.n_heads, m.cfg.d_head
     with torch.no_grad():
-        E, P, norm = m.embed.weight[None], m.pos_embed.weight[:, None], blk.ln1 if ln else None
+        E, norm = m.embed.weight[None], blk.ln1 if ln else None
+        P = torch.roll(m.pos_embed.weight, shift, 0)[:, None]
         x = norm(E) + norm(P) if ln == "parts" else (norm or (lambda v: v))(
             E + P if pos else E.expand(P.shape[0], -1, -1))
         W, bias, Wo, out = blk.attn.qkv.weight, blk.attn.qkv.bias, blk.attn.out.weight, []
         for h in range(H):
             rows = (np.arange(dh) * H + h) if interleave else np.arange(h * dh, (h + 1) * dh)
             v = x @ W[block * H * dh + rows].T + (bias[block * H * dh + rows] if bias_v else 0)
-            o = v @ (Wo[rows, :].T if transpose_o else Wo[:, rows]).T
+            rows = np.arange(h * dh, (h + 1) * dh) if interleave == "v" else rows
+            o = v @ (Wo[rows, :].T if transpose_o else Wo[:, rows]).T if wo else v
             out.append(o + blk.attn.out.bias if add_bo else o)
     return torch.stack(out).numpy()
 
@@ -298,9 +311,16 @@ check_ov_vectors = Exercise(
          "the key at position k holds W_E[x] + W_pos[k], so the OV vector depends on k too."),
         ("takes the key block of qkv", {"block": 1}, "You took the key rows of the fused qkv "
          "matrix [q | k | v]: head h's value rows start at 2·H·d_head + h·d_head."),
+        ("forgets W_O", {"wo": False}, "You returned the value vectors ln1(W_E + W_pos) W_V + "
+         "b_V (d_head features): multiply each head's by its columns of W_O to get d_model."),
+        ("uses W_pos[k - 1]", {"shift": 1}, "Your OV vector at position k uses W_pos[k − 1] (the "
+         "position embedding shifted by one): the key at position k holds W_E[x] + W_pos[k]."),
         ("reads the heads interleaved", {"interleave": True}, "You read the heads interleaved "
          "(features h, h + H, ...); head h owns rows h·d_head:(h+1)·d_head of the value block, "
          "and the same columns of W_O."),
+        ("reads the value rows interleaved", {"interleave": "v"}, "You read the value rows "
+         "interleaved (features h, h + H, ...); head h owns rows h·d_head:(h+1)·d_head of the "
+         "value block, the block its columns of W_O expect."),
         ("slices W_O by rows", {"transpose_o": True}, "Wrong slice of W_O, of shape (d_model, "
          "H·d_head): head h's columns are [:, h·d_head:(h+1)·d_head].")]) + (
         Known("returns (positions, heads, ...)", lambda m: _ov(m).transpose(1, 0, 2, 3),
@@ -383,6 +403,10 @@ def _propagated_cases():
     return out
 
 
+def _second(T):
+    return sorted(np.linalg.eigvals(T.sum(0)), key=lambda z: -abs(z))[1]
+
+
 def _labelled(T, pi, t, own=False):
     """Deviations carried by labelled matrices: the later tokens' (or the token's own)."""
     return _weighted(lambda u, n, r, M, pi, s: reduce(
@@ -393,11 +417,12 @@ check_propagated_update = Exercise(
     name="propagated_update", signature="propagated_update(T, pi, tokens) -> r (L, S)",
     cases=_propagated_cases, process_first=0,
     reference=lambda T, pi, tokens: constrained_update(HMM(T), tokens), mistakes=(
-        Known("uses the second eigenvalue as a scalar rate",
-              lambda T, pi, t: constrained_update(HMM(T), t, sorted(
-                  np.linalg.eigvals(T.sum(0)), key=lambda z: -abs(z))[1].real),
-              "You replaced T^(d−s) by (second eigenvalue)^(d−s), right only when T = ζI + "
-              "(1−ζ)1π (Mess3): propagate with the matrix power, u_x @ matrix_power(T, d − s)."),
+        Known("uses the second eigenvalue as a scalar rate", lambda T, pi, t: constrained_update(
+            HMM(T), t, _second(T).real), recognise=lambda c: any(close(c.got, constrained_update(
+                HMM(c.args[0]), c.args[2], f(_second(c.args[0])))) for f in (np.real, abs)),
+              diagnosis="You replaced T^(d−s) by (second eigenvalue)^(d−s), right only when T = "
+              "ζI + (1−ζ)1π (Mess3): propagate with the matrix power, u_x @ matrix_power(T, "
+              "d − s)."),
         Known("propagates with the labelled matrices T[x]", _labelled, recognise=lambda c: any(
             close(c.got, _labelled(*c.args, own=own)) for own in (False, True)), diagnosis=
               "You propagated with the labelled matrix T[x] of a token. The deviations are "
