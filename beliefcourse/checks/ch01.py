@@ -56,7 +56,8 @@ def _eig(M, row=False, real=True, scale=np.sum, pick=lambda w: np.argmin(np.abs(
     w, v = np.linalg.eig(M)
     vec = (v.T if row else v)[:, pick(w)]
     vec = np.real(vec) if real else vec
-    return vec / scale(vec)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return vec / scale(vec)
 
 
 def _stationary_vector(value, what):

@@ -143,6 +143,9 @@ check_next_token_distribution = Exercise(
         ("forgets to sum over the next state", lambda T, b: np.einsum("i,xij->xj", b, T),
          "You returned eta T^(x) per token and next state: also sum over the next state, "
          "eta T^(x) 1 (`.sum(-1)`)."),
+        ("returns log-probabilities", lambda T, b: (lambda p: np.log(p, out=np.full_like(
+            p, -np.inf), where=p > 0))(np.einsum("i,xij->x", b, T)), "You "
+         "returned log-probabilities; return the probabilities themselves, eta T^(x) 1."),
         ("takes the belief first (the old order)", lambda belief, T: np.einsum(
             "i,xij->x", belief, T), None,
          r"takes the process first: next_token_distribution\(T, belief\)")),
@@ -197,6 +200,9 @@ check_belief_trajectory = Exercise(
         ("uses the net matrix", lambda T, pi, w: _trajectory(
             T, pi, w, lambda T, b, x: b @ T.sum(0)), "You updated with the net matrix T.sum(0) "
          "instead of T[x], so the tokens never enter."),
+        ("reads the tokens in reverse order", lambda T, pi, w: _trajectory(T, pi, w[::-1]),
+         "You read the tokens in reverse order: row t is the update of row t - 1 by "
+         "tokens[t - 1], the first token first."),
         ("multiplies column vectors", lambda T, pi, w: _trajectory(
             T, pi, w, lambda T, b, x: _safe(T[x] @ b)), "You multiplied `T[x] @ belief` (column "
          "convention); use `belief @ T[x]`.")),
@@ -267,6 +273,10 @@ check_state_uncertainty = Exercise(
             T, pi, max(L + s, 0)), _off_by(s, "U", "L is the number of tokens seen, so enumerate "
             "words of length L (and U(0) = H[pi])."), r"This is U\(\d+\): L is the number of "
            "tokens seen") for sign, s in (("-", -1), ("+", 1))],
+        ("takes the entropy of the words (block entropy)", lambda T, pi, L: _entropy(_words(
+            T, pi, L)[0], np.log2), "You took the entropy of the words, -sum P(w) log2 P(w) "
+         "(the block entropy); state uncertainty averages the *belief's* entropy, "
+         "sum_w P(w) H[eta(w)]."),
         ("lets 0 log 0 become NaN", lambda T, pi, L: _uncertainty(
             T, pi, L, of=lambda T, e: np.where(e > 0, e, np.nan)), None, "0 log 0 = 0")),
     advice="Sum P(w) H[eta(w)] over the words w of length L with P(w) > 0, with H in bits.",
@@ -352,6 +362,12 @@ check_ideal_losses = Exercise(
         ("predicts the token it just read", lambda T, pi, w: _losses(T, pi, w, 0, 0), "You scored "
          "each position on the token it has just read, -ln P(x_{p+1} | x_1..x_p). Position p "
          "predicts the *next* token x_{p+2} = tokens[p + 1] from row p + 1."),
+        ("scores the token just read with the belief after it", lambda T, pi, w: _losses(
+            T, pi, w, 1, 0), "You scored position p on tokens[p], the token its belief (row "
+         "p + 1) has already read. Position p predicts the *next* token, x_{p+2} = "
+         "tokens[p + 1]."),
+        ("forgets the minus sign", lambda T, pi, w: -_loss_reference(T, pi, w), "Your losses "
+         "are ln P, not -ln P: the loss at position p is -ln P(x_{p+2} | x_1..x_{p+1}) >= 0."),
         ("also scores the first token", lambda T, pi, w: _losses(T, pi, w, 0, 0, extra=1),
          "You returned one loss per token, the first -ln P(x_1) under pi. No position predicts "
          "x_1 (no beginning-of-sequence token): position p is scored on x_{p+2}, so there are "
