@@ -114,8 +114,9 @@ def _gap(meta, preds):                  # I(K; next token) = H(P) - sum_k m_k H(
     return float(entropy(meta @ preds) - meta @ entropy(preds))
 
 
-def _kl(p, q):                           # 0 log 0 = 0
-    return float(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0).sum())
+@np.errstate(divide="ignore", invalid="ignore")
+def _kl(p, q, zero=0.0):                # 0 log 0 = zero (0, or NaN: a learner's mistake)
+    return float(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), zero).sum())
 
 
 def _wrong_gap(m, P, reverse=False, equal=False, uniform=False):
@@ -128,8 +129,8 @@ def _wrong_gap(m, P, reverse=False, equal=False, uniform=False):
 check_incontext_gap = Exercise(
     name="incontext_gap", signature="incontext_gap(meta, comp_preds) -> float",
     cases=_gap_cases, reference=_gap, convert=_gap_float, mistakes=tuple(Known(*k) for k in [
-        ("0 log 0 gives NaN", lambda m, P: sum(w * np.sum(p * np.log(p / (m @ P))) for w, p in zip(
-            m, P)), None, "0 log 0 counts as 0"),
+        ("0 log 0 gives NaN", lambda m, P: sum(w * _kl(p, m @ P, np.nan) for w, p in zip(m, P)),
+         None, "0 log 0 counts as 0"),
         ("returns H(P) only", lambda m, P: float(entropy(m @ P)), "You returned H(P), the Bayes "
          "predictor's entropy alone: subtract the oracle's loss sum_k m_k H(P_k)."),
         ("KL the wrong way round", partial(_wrong_gap, reverse=True),

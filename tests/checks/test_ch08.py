@@ -60,6 +60,7 @@ def _grid(p, q):
         (p for p in range(m.shape[1]) if (m[:, p].argmax(-1) == c).mean() >= thr), None),
      "Off by one"),
 ])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_hand_written_mistake_is_named(check, fn, cause):
     result = check(fn)
     assert not result and re.search(cause, result.message), result.message
