@@ -104,6 +104,20 @@ for ax in axes:                                # one scale for all three panels
 fig.tight_layout()
 plt.show()
 
+# %% [markdown]
+# > **Question (predict, then run the next cell).** The right-hand network was never trained:
+# > its weights are random. Will its probe's R² be near 0 (it knows nothing about the belief),
+# > or well above 0? And how many times larger than the trained network's will its error be?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Well above 0: the cell prints R² 0.869 for the untrained network. A random network still
+# > passes the recent tokens through to its last layer, and the recent tokens alone say a lot
+# > about the belief, so a linear read-out recovers much of it. The error is what separates
+# > the two networks: the untrained one's is 71 times the trained one's. This is why the
+# > course never judges a probe by its R² alone (chapter 05's controls).
+# > </details>
+
 # %%
 trained_record = checkpoints.record("mess3")
 print(f"points probed: {len(true_beliefs):,} ({data.inputs.shape[0]:,} sequences x "
@@ -290,7 +304,17 @@ checks.check_stationary(stationary)
 
 # %% [markdown]
 # Now a first attempt that finds the right eigenvector but forgets that `np.linalg.eig`
-# returns eigenvectors with arbitrary length and sign:
+# returns eigenvectors with arbitrary length and sign.
+#
+# > **Question (predict, then run the next cell).** Which of the four answers will the
+# > checker give — TO DO, WRONG, ERROR or PASSED — and what will it say is the matter?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > WRONG: the function runs and returns a vector of the right shape, so it is neither TO DO
+# > nor ERROR, but its entries do not sum to 1. The checker names exactly that ("not
+# > normalised"), with the sum it found, and says to divide by it.
+# > </details>
 
 # %%
 def stationary(T):
