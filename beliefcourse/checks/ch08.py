@@ -273,17 +273,24 @@ def _averaged(meta, comps, threshold):
                     threshold)
 
 
+def _as_time(value, what):
+    if isinstance(value, float) and np.isnan(value):
+        raise Mistake(f"{what} returned NaN: return None when the share never gets there.")
+    return 0.0 if value is None else as_float(value, what)
+
+
 check_knowing_time = Exercise(
     name="knowing_time", signature="knowing_time(meta, components, threshold) -> int or None",
     cases=_knowing_cases, reference=lambda m, c, thr: _knowing(m, c, thr) or 0,
-    convert=lambda value, what: 0.0 if value is None else as_float(value, what), mistakes=(
+    convert=_as_time, mistakes=(
         Known("returns the 0-based position", partial(_knowing, zero_based=True),
               "Off by one: you returned the 0-based position; return the number of tokens read."),
         Known("uses the meta-belief's confidence", partial(_knowing, hits=lambda m: m.max(-1)),
               "You measured the meta-belief's confidence, not whether it names the RIGHT world."),
         Known("returns -1 when never reached", lambda m, c, thr: _knowing(m, c, thr) or -1,
-              "Return None when the share never reaches the threshold (you returned -1; "
-              "-1 reads as a position)."),
+              "Return None when the share never reaches the threshold: a number (-1, or a "
+              "position past the end) reads as a position.", recognise=lambda c: c.expected == 0
+              and not 0 <= c.got <= c.args[0].shape[1]),
         Known("averages per sequence (over positions)", partial(_knowing, axis=1), "Your share "
               "is averaged over positions, one per sequence (axis=1): average over sequences "
               "(axis=0), one share per position."),
