@@ -227,9 +227,9 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
         why = (f"your MSE is {magnitude(got)}, as small as the real probe's ({magnitude(real)}): "
                "the pairing of activations and targets survived. Permute the targets only (not X "
                "and Y together) and fit to them.")
-    elif got != (again := run()):
-        why = (f"two calls with the same rng seed gave {got:.6f} and {again:.6f}: draw from the "
-               "`rng` argument (rng.permutation), not np.random, so the control is reproducible.")
+    elif got != run():
+        why = ("two calls with the same rng seed gave different MSEs: draw from the `rng` "
+               "argument (rng.permutation), not np.random, so the control is reproducible.")
     elif not math.isclose(moved := run(np.random.default_rng(seed).permutation(len(Yte))), got,
                           rel_tol=1e-5):                  # float32 sums differ by about 1e-6
         why = (f"listing the test points in another order changed your MSE from {got:.6f} to "
