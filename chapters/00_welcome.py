@@ -91,7 +91,7 @@ for label, tokens_seen in [("trained", None), ("untrained", 0)]:
     probed[label] = probing.AffineProbe().fit(acts, true_beliefs).predict(acts)
 
 colors = plotting.belief_colors(true_beliefs)
-fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.7))
+fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
 plotting.plot_simplex(theory, ax=axes[0], s=0.4, labels=mess3.state_names,
                       title="Theory: an ideal observer's beliefs")
 plotting.plot_simplex(probed["trained"], colors=colors, ax=axes[1], s=0.05,

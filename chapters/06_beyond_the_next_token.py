@@ -467,7 +467,7 @@ print(f"these {m_b.shape[0] * m_b.shape[1]:,} points: "
       f"{np.abs(futures.within_class(m_b, m_sub_classes)).max():.1e}")
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(16, 4.3))
+fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.5))
 test = m_res["transformer, trained"].test_idx           # the same held-out 80 % for every row
 colors = plotting.belief_colors(m_b[test].reshape(-1, 3))
 for ax, label in zip(axes, ["transformer, trained", "GRU, trained", "LSTM, trained",

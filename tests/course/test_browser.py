@@ -170,59 +170,44 @@ def test_click_a_token_and_the_belief_moves(lab, chromium_executable, artifacts_
 
 
 # ---------------------------------------------------------------------------- stored figures
-FIGURE_NOTEBOOKS = ["chapters/02_belief_updating.ipynb",
-                    "chapters/03_mixed_state_presentation.ipynb", "chapters/04_training.ipynb",
-                    "chapters/05_probing.ipynb", "chapters/05b_rrxor_and_the_first_layer.ipynb"]
-# Matplotlib's smallest text in the course is 9 pt, 12.5 px in a PNG at 100 dpi; shown at
-# 72 % of its natural width it is still 9 px on the learner's screen.
-MIN_SCALE = 0.72
+FIGURE_NOTEBOOK = "chapters/04_training.ipynb"
 
 
-def _stored_figures(nb) -> int:
-    """How many PNG figures the notebook's stored outputs hold (widget views excluded)."""
-    return sum("image/png" in out.get("data", {})
-               and "application/vnd.jupyter.widget-view+json" not in out.get("data", {})
-               for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+def test_the_output_area_and_the_figures_at_1366(tmp_path, start_lab, chromium_executable,
+                                                 artifacts_dir):
+    """Chapter 04 as a learner first sees it (stored outputs, nothing run) at 1366×768: every
+    figure renders, none is shrunk below 72 %, and the output area is the width that
+    ``tests/course/test_stored_outputs.py`` holds every notebook's figures to."""
+    from test_stored_outputs import MIN_SCALE, OUTPUT_WIDTH_1366, _png_widths
 
-
-def _figure_sizes(page, expected: int) -> list:
-    """``[natural width, shown width]`` of the first ``expected`` figures of the notebook open
-    in ``page``, scrolling through it (JupyterLab renders cells as they come into view)."""
-    panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"        # earlier notebooks' tabs stay open
-    images = page.locator(f"{panel} .jp-OutputArea-output img")
-    seen = []
-    while len(seen) < expected:
-        if images.count() > len(seen):
-            img = images.nth(len(seen))
-            img.scroll_into_view_if_needed()
-            page.wait_for_function("i => i.complete && i.naturalWidth > 0",
-                                   arg=img.element_handle(), timeout=30_000)
-            seen.append(img.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]"))
-        elif not page.evaluate("p => { const w = document.querySelector(p + "
-                               "' .jp-WindowedPanel-outer'); if (!w) return false; "
-                               "const before = w.scrollTop; w.scrollTop += 600; "
-                               "return w.scrollTop !== before; }", panel):
-            break
-    return seen
-
-
-@pytest.mark.parametrize("notebook", FIGURE_NOTEBOOKS, ids=lambda p: Path(p).stem)
-def test_stored_figures_are_legible_at_1366(notebook, tmp_path, start_lab, chromium_executable,
-                                             artifacts_dir):
-    """A chapter's figures, as a learner first sees them (stored outputs, nothing run), all
-    render in JupyterLab at 1366×768 and none is shrunk below :data:`MIN_SCALE`."""
-    nb = nbformat.read(REPO_ROOT / notebook, as_version=4)
-    expected = _stored_figures(nb)
+    nb = nbformat.read(REPO_ROOT / FIGURE_NOTEBOOK, as_version=4)
+    expected = len(list(_png_widths(nb)))
     root = tmp_path / "lab"
     (root / "chapters").mkdir(parents=True)
-    nbformat.write(nb, root / notebook)
+    nbformat.write(nb, root / FIGURE_NOTEBOOK)
     server = start_lab(root)
+    panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    seen = []
     with chromium_page(chromium_executable, 1366, 768, 120_000) as page:
-        lab_open(page, server.url(notebook))
-        seen = _figure_sizes(page, expected)
-        page.screenshot(path=str(artifacts_dir / f"browser_figures_{Path(notebook).stem}.png"))
+        lab_open(page, server.url(FIGURE_NOTEBOOK))
+        images = page.locator(f"{panel} .jp-OutputArea-output img")
+        while len(seen) < expected:
+            if images.count() > len(seen):
+                img = images.nth(len(seen))
+                img.scroll_into_view_if_needed()
+                page.wait_for_function("i => i.complete && i.naturalWidth > 0",
+                                       arg=img.element_handle(), timeout=30_000)
+                seen.append(img.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width,"
+                                         " i.closest('.jp-OutputArea-output').clientWidth]"))
+            elif not page.evaluate("p => { const w = document.querySelector(p + "
+                                   "' .jp-WindowedPanel-outer'); if (!w) return false; "
+                                   "const before = w.scrollTop; w.scrollTop += 600; "
+                                   "return w.scrollTop !== before; }", panel):
+                break
+        page.screenshot(path=str(artifacts_dir / "browser_figures_04_training.png"))
     assert len(seen) == expected, f"{len(seen)} of {expected} stored figures rendered"
-    small = [(k, natural, round(shown)) for k, (natural, shown) in enumerate(seen)
-             if shown < MIN_SCALE * natural]
-    assert not small, ("figures shown below 72 % of their size at 1366×768 (index, natural "
-                       f"px, shown px): {small}; give them a smaller figsize")
+    assert all(shown >= MIN_SCALE * natural for natural, shown, _ in seen), seen
+    widths = {area for _, _, area in seen}
+    assert all(abs(w - OUTPUT_WIDTH_1366) <= 40 for w in widths), (
+        f"the output area is {widths} px wide at 1366×768, not about {OUTPUT_WIDTH_1366}: "
+        "update OUTPUT_WIDTH_1366 in tests/course/test_stored_outputs.py")

@@ -58,3 +58,31 @@ def test_no_signed_zero_or_noise_digits(path):
     bad = [f"cell {i}: …{snippet}…" for i, text in _texts(nb) for snippet in fragile_numbers(text)]
     assert not bad, ("outputs that another CPU prints differently (print a bound such as "
                      "'below 1e-12', and no sign on a zero):\n" + "\n".join(bad))
+
+
+# JupyterLab 4's output area at 1366×768 with the file browser open: 934 CSS px wide
+# (tests/course/test_browser.py measures it). Matplotlib's smallest text in the course is 9 pt,
+# 12.5 px in a PNG at 100 dpi; shrunk to fit it must stay 9 px, i.e. at least 72 %.
+OUTPUT_WIDTH_1366 = 934
+MIN_SCALE = 0.72
+
+
+def _png_widths(nb: dict):
+    import base64
+    import struct
+
+    for index, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            data = out.get("data", {})
+            if "image/png" in data and "application/vnd.jupyter.widget-view+json" not in data:
+                png = base64.b64decode("".join(data["image/png"]))
+                yield index, struct.unpack(">I", png[16:20])[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_figures_are_legible_on_a_1366_screen(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    limit = OUTPUT_WIDTH_1366 / MIN_SCALE
+    wide = [f"cell {i}: {w} px" for i, w in _png_widths(nb) if w > limit]
+    assert not wide, (f"figures wider than {limit:.0f} px are shrunk below 72 % in JupyterLab "
+                      f"at 1366×768 (9-pt text below 9 px); give them a smaller figsize: {wide}")
