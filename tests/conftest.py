@@ -89,6 +89,20 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture
+def no_plt_show(monkeypatch):
+    """Fail if any function calls plt.show(); close every figure afterwards (the plotting
+    tests: package functions draw, the caller shows)."""
+    import matplotlib.pyplot as plt
+
+    def show(*args, **kwargs):
+        raise AssertionError("plotting functions must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", show)
+    yield
+    plt.close("all")
+
+
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     try:

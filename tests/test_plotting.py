@@ -15,15 +15,7 @@ from beliefcourse import msp, plotting, processes  # noqa: E402
 SQ3 = np.sqrt(3.0)
 
 
-@pytest.fixture(autouse=True)
-def _no_show(monkeypatch):
-    """Fail if any function calls plt.show(); close every figure afterwards."""
-    def show(*args, **kwargs):
-        raise AssertionError("plotting functions must not call plt.show()")
-
-    monkeypatch.setattr(plt, "show", show)
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("no_plt_show")
 
 
 def _dirichlet(n, k, seed=0):

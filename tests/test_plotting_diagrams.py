@@ -11,15 +11,7 @@ import pytest  # noqa: E402
 
 from beliefcourse import plotting_diagrams  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _no_show(monkeypatch):
-    def show(*args, **kwargs):
-        raise AssertionError("plotting functions must not call plt.show()")
-
-    monkeypatch.setattr(plt, "show", show)
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("no_plt_show")
 
 
 def _texts(ax):
