@@ -38,8 +38,8 @@ import numpy as np
 
 from ._notebook import broken_definition
 
-__all__ = ["Case", "CheckResult", "Exercise", "Known", "Mistake", "as_array", "as_float", "check",
-           "close", "describe_difference", "describe_shapes", "fmt", "judge",
+__all__ = ["Case", "CheckResult", "Exercise", "Known", "Mistake", "as_array", "as_float",
+           "as_tuple", "check", "close", "describe_difference", "describe_shapes", "fmt", "judge",
            "loop", "magnitude", "nearest_known", "num", "run_checks", "time_limit"]
 
 # Plain words, not emoji: every font has them (emoji need a colour-emoji font).
@@ -242,6 +242,18 @@ def as_float(value, what: str) -> float:
     if np.isnan(out):
         raise Mistake(f"{what} returned NaN.")
     return out
+
+
+def as_tuple(value, what: str, names: str) -> tuple:
+    """The learner's tuple ``names`` (e.g. ``"(W, b)"``), or a :class:`Mistake` saying what
+    came back instead."""
+    n = names.count(",") + 1
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        got = (f"{type(value).__name__} of length {len(value)}"
+               if isinstance(value, (tuple, list)) else type(value).__name__)
+        kind = {2: "pair", 3: "triple"}.get(n, f"tuple of {n}")
+        raise Mistake(f"{what}: return a {kind} {names}, got {got}.")
+    return tuple(value)
 
 
 def close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
@@ -450,7 +462,9 @@ class Known:
     with what ``wrong`` returns on the same inputs (``None``, or an exception, means "no
     prediction here"). ``diagnosis`` (a string, or ``case -> str``) is what the learner reads;
     ``None`` when the mistake is caught before the comparison, by :attr:`Exercise.convert`
-    or the exercise's own ``test``, which then carry the message.
+    or the exercise's own ``test``, which then carry the message. ``raises`` (an exception
+    class): the mistake shows as that exception from the learner's code, and the verdict is
+    the diagnosis (e.g. ``LinAlgError``: "use lstsq").
     """
 
     mistake: str                       # a short description: "transposes B"
@@ -458,6 +472,7 @@ class Known:
     diagnosis: object = None           # str | Callable[[Case], str] | None
     cause: str = ""
     recognise: Callable | None = None
+    raises: type | None = None
 
     def __post_init__(self):
         if not self.cause:
@@ -480,15 +495,16 @@ class Exercise:
     (default :func:`as_array`; raise :class:`Mistake` for a wrong type). ``mistakes`` lists
     the :class:`Known` ones (a plain tuple is read as ``Known``'s arguments); ``advice`` (str,
     or ``case -> str``) is said when none matches. ``summary`` (str, or ``n_cases -> str``)
-    is the success message. ``test(fn) -> summary``
+    is the success message; ``{n}`` in a str is the number of cases. ``test(fn) -> summary``
     replaces the loop for an exercise that does not fit it, or wraps it (checks before or
     after :func:`loop`, which then still uses ``cases`` and ``reference``). ``after(fn, summary)
     -> summary`` runs once the loop has passed (extra requirements). ``helpers`` names earlier
     exercises' functions this one calls: when it fails and the learner's helper fails its own
     checker, the verdict says to fix the helper first. ``process_first`` (a case index) checks
     the argument order of the exercise API, the process first: a learner whose function takes
-    the belief first is told so. ``time_limit`` bounds one call, in seconds. ``checker`` is
-    the name the practice notebook calls (``check_<name>``).
+    the belief first is told so. ``time_limit`` bounds one call, in seconds. ``deterministic``
+    (True, or a hint to add) calls the function twice per case and requires the same answer.
+    ``checker`` is the name the practice notebook calls (``check_<name>``).
     """
 
     name: str
@@ -504,6 +520,7 @@ class Exercise:
     helpers: tuple = ()
     process_first: int | None = None
     time_limit: float | None = None
+    deterministic: object = False
     rtol: float = 1e-6
     atol: float = 1e-9
     checker: str = ""
@@ -525,15 +542,25 @@ class Exercise:
         return check(self, fn)
 
     def call(self, fn, args: tuple, label: str):
-        """``fn(*args)`` on a copy of the inputs, under the time limit."""
-        args = copy.deepcopy(args)
-        if self.time_limit is None:
-            return fn(*args)
-        with time_limit(self.time_limit,
-                        f"{label}: your function ran for more than {self.time_limit:g} s "
-                        "(the reference takes well under a second). Look for a loop that "
-                        "does not end, or work repeated inside a loop."):
-            return fn(*args)
+        """``fn(*args)`` on a copy of the inputs, under the time limit (twice if
+        ``deterministic``); an exception a known mistake ``raises`` becomes its diagnosis."""
+        limit = (time_limit(self.time_limit, f"{label}: your function ran for more than "
+                            f"{self.time_limit:g} s (the reference takes well under a second). "
+                            "Look for a loop that does not end, or work repeated inside a loop.")
+                 if self.time_limit else contextlib.nullcontext())
+        try:
+            with limit:
+                out = fn(*copy.deepcopy(args))
+                again = fn(*copy.deepcopy(args)) if self.deterministic else out
+        except tuple(k.raises for k in self.mistakes if k.raises) as err:
+            known = next(k for k in self.mistakes if k.raises and isinstance(err, k.raises))
+            raise Mistake(f"{label}: your code raised {type(err).__name__} ({err}). "
+                          f"{known.diagnosis}") from None
+        if self.deterministic and not close(self.convert(out, label), self.convert(again, label)):
+            hint = self.deterministic if isinstance(self.deterministic, str) else ""
+            raise Mistake(f"{label}: two calls on the same input gave different answers: "
+                          f"`{self.name}` must be deterministic{hint}.")
+        return out
 
 
 def _prediction(exercise: Exercise, known: Known, args: tuple):
@@ -577,9 +604,8 @@ def loop(exercise: Exercise, fn) -> str:
         case.variants = [(k.mistake, _prediction(exercise, k, case.args), k.diagnosis)
                          for k in exercise.mistakes if k.diagnosis is not None]
     judge(wrong)
-    summary = exercise.summary
-    return summary(len(cases)) if callable(summary) else (
-        summary or f"all {len(cases)} cases agree with the reference.")
+    summary = exercise.summary or "all {n} cases agree with the reference."
+    return summary(len(cases)) if callable(summary) else summary.replace("{n}", str(len(cases)))
 
 
 _PROCESS_NAMES = {"T", "t", "M", "Ts", "matrices", "transitions", "hmm", "process"}

@@ -211,3 +211,19 @@ def test_arguments_in_another_order_are_named():
                      reference=lambda T, b, x: b @ T[x])
     result = check(lambda u, v, w: w @ v[u])
     assert "works when called with its arguments in another order" in result.message
+
+
+def test_tuples_repeats_exceptions_and_summaries():
+    from beliefcourse.checks._core import as_tuple
+
+    assert as_tuple([1, 2], "f", "(a, b)") == (1, 2)
+    with pytest.raises(Mistake, match=r"return a pair \(a, b\), got tuple of length 3"):
+        as_tuple((1, 2, 3), "f", "(a, b)")
+    check = Exercise("ones", "ones(n)", lambda: [("For n = 2", (2,)), ("For 3", (3,)), ("4", (4,))],
+                     np.ones, deterministic=": seed it", summary="{n} cases", mistakes=[
+                         ("inverts", lambda n: np.linalg.inv(np.zeros((n, n))), "Use lstsq.",
+                          "", None, np.linalg.LinAlgError)])
+    assert check(np.ones).message == "3 cases"
+    assert "must be deterministic: seed it." in check(lambda n: np.random.rand(n)).message
+    assert "raised LinAlgError (Singular matrix). Use lstsq." in check(
+        check.mistakes[0].wrong).message
