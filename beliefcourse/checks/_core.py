@@ -33,6 +33,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -538,6 +539,18 @@ class Exercise:
     def __name__(self) -> str:      # a checker reads like a function in tracebacks and docs
         return self.checker
 
+    @cached_property
+    def answers(self) -> list:
+        """``[(label, args, reference answer)]``, computed once per process (learners re-run
+        checkers; the planted-mistake tests run every known mistake). Never mutated: each call
+        gets copies."""
+        return [(label, args, self.reference(*copy.deepcopy(args)))
+                for label, args in self.cases()]
+
+    @cached_property
+    def _predictions(self) -> dict:
+        return {}
+
     def __call__(self, fn) -> CheckResult:
         return check(self, fn)
 
@@ -563,16 +576,20 @@ class Exercise:
         return out
 
 
-def _prediction(exercise: Exercise, known: Known, args: tuple):
-    """What ``known.wrong`` returns on ``args``, converted as the learner's answer is
-    (``None`` when it makes no prediction there)."""
+def _prediction(exercise: Exercise, known: Known, index: int):
+    """What ``known.wrong`` returns on case ``index``, converted as the learner's answer is
+    (``None`` when it makes no prediction there); computed once per process."""
     if known.recognise is not None:
         return known.recognise
-    try:
-        value = known.wrong(*copy.deepcopy(args))
-        return None if value is None else exercise.convert(value, "")
-    except Exception:
-        return None
+    key = (known.mistake, index)
+    if key not in exercise._predictions:
+        try:
+            value = known.wrong(*copy.deepcopy(exercise.answers[index][1]))
+            value = None if value is None else exercise.convert(value, "")
+        except Exception:
+            value = None
+        exercise._predictions[key] = value
+    return exercise._predictions[key]
 
 
 def nearest_known(exercise: Exercise, args: tuple, same) -> object:
@@ -593,17 +610,16 @@ def nearest_known(exercise: Exercise, args: tuple, same) -> object:
 def loop(exercise: Exercise, fn) -> str:
     """The default test: every case against the reference, then :func:`judge`."""
     cases = []
-    for label, args in exercise.cases():
+    for label, args, expected in exercise.answers:
         got = exercise.convert(exercise.call(fn, args, label),
                                f"`{exercise.name}` {label[:1].lower()}{label[1:]}")
-        expected = exercise.reference(*copy.deepcopy(args))
         cases.append(Case(label, got, expected, advice=exercise.advice, args=args))
-    wrong = [c for c in cases
+    wrong = [i for i, c in enumerate(cases)
              if not close(c.got, c.expected, rtol=exercise.rtol, atol=exercise.atol)]
-    for case in wrong:
-        case.variants = [(k.mistake, _prediction(exercise, k, case.args), k.diagnosis)
-                         for k in exercise.mistakes if k.diagnosis is not None]
-    judge(wrong)
+    for i in wrong:
+        cases[i].variants = [(k.mistake, _prediction(exercise, k, i), k.diagnosis)
+                             for k in exercise.mistakes if k.diagnosis is not None]
+    judge([cases[i] for i in wrong])
     summary = exercise.summary or "all {n} cases agree with the reference."
     return summary(len(cases)) if callable(summary) else summary.replace("{n}", str(len(cases)))
 
@@ -626,14 +642,13 @@ def _process_first(exercise: Exercise, fn) -> None:
                       f"`def {order}`, and call it that way everywhere.")
     if exercise.cases is None or exercise.reference is None:
         return
-    args = exercise.cases()[exercise.process_first][1]
+    _, args, expected = exercise.answers[exercise.process_first]
     try:
         with np.errstate(all="ignore"):
             exercise.call(fn, args, "")
     except NotImplementedError:
         raise
     except Exception:
-        expected = exercise.reference(*args)
         for perm in itertools.permutations(range(len(args))):
             try:
                 moved = exercise.call(fn, tuple(args[i] for i in perm), "")
