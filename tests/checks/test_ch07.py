@@ -58,16 +58,16 @@ def _propagate_by_token(T, pi, tokens):
 @pytest.mark.parametrize("check, fn, cause", [
     (ch07.check_heads_needed, _heads_counting_zero, "You counted the eigenvalue 0"),
     (ch07.check_constrained_update, _update_from_previous, "shifted by one position"),
-    (ch07.check_ov_vectors, _ov_float32(parts=True), "LayerNorm to W_E and W_pos separately"),
+    (ch07.check_ov_vectors, _ov_float32(parts=True), "each separately"),
     (ch07.check_ov_vectors, _ov_float32(interleave=True), "read the heads interleaved"),
     (ch07.check_fit_decay_rate,
-     lambda a, d: 1 + np.polyfit(d, a[d], 1)[0], "straight line in log(attention)"),
+     lambda a, d: 1 + np.polyfit(d, a[d], 1)[0], "straight line to the attention itself"),
     (ch07.check_fit_decay_rate,
      lambda a, d: np.exp(np.polyfit(d, np.log(a[d - 1]), 1)[0]), "attention[d − 1]"),
     (ch07.check_fit_decay_rate,
-     lambda a, d: float(np.mean([a[k + 1] / a[k] for k in d[:-1]])), "averaged the ratios"),
+     lambda a, d: float(np.mean([a[k + 1] / a[k] for k in d[:-1]])), "ratios of neighbouring values"),
     (ch07.check_fit_decay_rate,
-     lambda a, d: np.exp(np.polyfit(np.arange(len(a)), np.log(a), 1)[0]), "ignored `distances`"),
+     lambda a, d: np.exp(np.polyfit(np.arange(len(a)), np.log(a), 1)[0]), "other entries than attention[distances]"),
     (ch07.check_propagated_update, _propagate_by_token, "labelled matrix T[x]"),
 ])
 def test_hand_written_mistake_is_named(check, fn, cause):
