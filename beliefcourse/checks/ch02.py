@@ -4,6 +4,8 @@ a function is not blamed for the mistake of an earlier exercise's function that 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .. import beliefs, information, processes
@@ -22,6 +24,10 @@ def _safe(v):
     if v.sum() <= 0:
         raise ValueError("token has probability zero")
     return v / v.sum()
+
+
+def _next(T, eta):
+    return np.einsum("i,xij->x", eta, T)
 
 
 def _sampled(hmm, length, rng):
@@ -54,7 +60,7 @@ def _belief_cases(seed, with_token=True):
              ("RRXOR, certain of state S", rrxor.T, np.eye(5)[0], 0)]
     for name, hmm in random_hmms(seed + 1, 6):
         belief = rng.dirichlet(np.ones(hmm.n_states))
-        probs = np.einsum("i,xij->x", belief, hmm.T)
+        probs = _next(hmm.T, belief)
         cases.append((f"{name}, belief {fmt(belief)}", hmm.T, belief,
                       int(rng.choice(hmm.n_tokens, p=probs / probs.sum()))))
     return [(f"For {name}, token {x}" if with_token else f"For {name}",
@@ -62,28 +68,24 @@ def _belief_cases(seed, with_token=True):
 
 
 def _update_extra(fn, summary):
-    z1r, rrxor, mess3 = processes.z1r(), processes.rrxor(), processes.mess3()
     belief = np.array([0.7, 0.2, 0.1])
-    check_update.call(lambda T, b, x: fn(T, belief, x), (mess3.T, None, 2), "For Mess3")
+    check_update.call(lambda T, b, x: fn(T, belief, x), (processes.mess3().T, None, 2), "For Mess3")
     if not np.array_equal(belief, [0.7, 0.2, 0.1]):
         raise Mistake("Your function changed the `belief` it was given (in place): compute a new "
                       "array, the caller may still need the old belief.")
-    for name, T, b, x in [("Z1R, certain of S0, token 1", z1r.T, np.eye(3)[0], 1),
-                          ("RRXOR, certain of state T, token 0", rrxor.T, np.eye(5)[3], 0)]:
+    for name, T, b, x in [("Z1R, certain of S0, token 1", processes.z1r().T, np.eye(3)[0], 1),
+                          ("RRXOR, certain of state T, token 0", processes.rrxor().T,
+                           np.eye(5)[3], 0)]:
         try:
             with np.errstate(all="ignore"):
                 got = check_update.call(fn, (T, b, x), f"For {name}")
         except ValueError:
             continue
-        except ZeroDivisionError:
-            raise Mistake(f"For {name} (a token of probability zero) your function raised "
-                          "ZeroDivisionError: check eta T^(x) 1 first and raise a ValueError "
-                          "that says the token is impossible.") from None
         shown = "None" if got is None else ("NaN" if np.any(np.isnan(np.asarray(
             got, float))) else fmt(got))
         raise Mistake(f"For {name} (a token of probability zero) you returned {shown}: Bayes' rule "
                       "is undefined there, so raise a ValueError (`if p == 0: raise "
-                      "ValueError(...)`) rather than let an impossible input travel on.")
+                      "ValueError(...)`).")
     return summary
 
 
@@ -92,25 +94,23 @@ check_update = Exercise(
     process_first=0, cases=lambda: _belief_cases(211),
     reference=lambda T, b, x: beliefs.update(b, HMM(T), x), mistakes=knowns(
         ("forgets to normalise the belief", lambda T, b, x: b @ T[x], lambda c: "Your belief is "
-         f"not normalised (it sums to {np.sum(c.got):.4g}): divide eta T^(x) by its sum "
-         "eta T^(x) 1, the probability of the token.", "not normalised"),
+         f"not normalised (it sums to {np.sum(c.got):.4g}): divide eta T^(x) by its sum.",
+         "not normalised"),
         ("uses the net matrix T.sum(0)", lambda T, b, x: _safe(b @ T.sum(0)), "You used the net "
-         "matrix T.sum(0), the belief when the token is *not* observed: use T[x] for the token "
-         "you saw."),
+         "matrix T.sum(0), which ignores the token: use T[x]."),
         ("multiplies a column vector, T[x] @ b", lambda T, b, x: _safe(T[x] @ b), "You computed "
-         "`T[x] @ belief` (column convention). Rows are the current state (T[x, i, j] = P(emit "
-         "x, go to j | in i)), so the belief multiplies from the left: `belief @ T[x]`."),
+         "`T[x] @ belief` (column convention); rows are the current state: `belief @ T[x]`."),
         ("reweights by the token's likelihood without moving", lambda T, b, x: _safe(
-            b * T[x].sum(1)), "You reweighted the *current* state by how likely it emits the "
-         "token, but did not move it to the next state: `belief @ T[x]`, then normalise."),
-        ("returns the next-token distribution", lambda T, b, x: np.einsum("i,xij->x", b, T),
-         "You returned the next-token distribution P(x | eta), not the updated belief over the "
-         "hidden states."),
+            b * T[x].sum(1)), "You reweighted the current state by the token's likelihood but "
+         "did not move it to the next state: `belief @ T[x]`, then normalise."),
+        ("returns the next-token distribution", lambda T, b, x: _next(T, b), "You returned the "
+         "next-token distribution P(x | eta), not the belief over the hidden states."),
         ("returns NaN for an impossible token", lambda T, b, x: (b @ T[x]) / (b @ T[x]).sum(),
          None, r"probability zero.*ValueError"),
         ("divides by zero for an impossible token", lambda T, b, x: np.array(
-            [a / sum((b @ T[x]).tolist()) for a in (b @ T[x]).tolist()]), None,
-         "ZeroDivisionError"),
+            [a / sum((b @ T[x]).tolist()) for a in (b @ T[x]).tolist()]), "Check p = eta T^(x) 1 "
+         "first and raise a ValueError when it is 0.", "ZeroDivisionError", None,
+         ZeroDivisionError),
         ("overwrites the belief in place", lambda T, b, x: np.copyto(b, _safe(b @ T[x])) or b,
          None, "in place"),
         ("takes the belief first (the old order)", lambda belief, T, token: _safe(
@@ -118,8 +118,8 @@ check_update = Exercise(
         ("takes (a, B, k): fails with T first", lambda a, B, k: _safe(a @ B[k]), None,
          "works when called with the belief first")),
     advice="Compute `belief @ T[x]` and divide it by its sum.",
-    summary=lambda n: (f"Correct on {n} updates (Z1R, Mess3, RRXOR, certain and random beliefs, "
-                       "random HMMs), and tokens of probability zero raise ValueError."))
+    summary="Correct on {n} updates (course processes, random HMMs and beliefs), and tokens of "
+            "probability zero raise ValueError.")
 
 
 # ---------------------------------------------------------------------------- 2.2 next token
@@ -128,30 +128,26 @@ check_next_token_distribution = Exercise(
     process_first=0, cases=lambda: _belief_cases(212, with_token=False),
     reference=lambda T, b: beliefs.next_token_distribution(b, HMM(T)), mistakes=knowns(
         ("ignores the belief (every state weighted equally)", lambda T, b: T.sum(
-            axis=(1, 2)) / T.shape[1], "You ignored the belief (every hidden state weighted "
-         "equally): weight state i by eta_i, P(x | eta) = sum_i eta_i T[x, i, :].sum()."),
+            axis=(1, 2)) / T.shape[1], "You ignored the belief: weight state i by eta_i, "
+         "P(x | eta) = sum_i eta_i T[x, i, :].sum()."),
         ("reads T with the column convention", lambda T, b: np.einsum("j,xij->x", b, T),
-         "You summed the belief against the destination state (column convention, `T[x] @ "
-         "belief`). Rows are the current state: P(x | eta) = sum_ij eta_i T[x, i, j]."),
+         "You weighted the destination state (column convention, `T[x] @ belief`); rows are the "
+         "current state: sum_ij eta_i T[x, i, j]."),
         ("uses only the most likely state", lambda T, b: T[:, np.argmax(b), :].sum(-1),
-         "You used only the most likely state's row; average over the belief: sum_i eta_i "
-         "P(x | state i)."),
+         "You used only the most likely state's row; average over the belief."),
         ("returns the uniform distribution", lambda T, b: np.full(T.shape[0], 1 / T.shape[0]),
          "You returned the uniform distribution."),
         ("returns the next-state distribution", lambda T, b: b @ T.sum(0), "You returned eta T, "
-         "the distribution of the next *state*; return one probability per token, eta T^(x) 1."),
+         "the next *state*'s distribution; return one probability per token, eta T^(x) 1."),
         ("forgets to sum over the next state", lambda T, b: np.einsum("i,xij->xj", b, T),
-         "You returned eta T^(x) per token and next state: also sum over the next state, "
-         "eta T^(x) 1 (`.sum(-1)`)."),
-        ("returns log-probabilities", lambda T, b: (lambda p: np.log(p, out=np.full_like(
-            p, -np.inf), where=p > 0))(np.einsum("i,xij->x", b, T)), "You "
-         "returned log-probabilities; return the probabilities themselves, eta T^(x) 1."),
-        ("takes the belief first (the old order)", lambda belief, T: np.einsum(
-            "i,xij->x", belief, T), None,
+         "Also sum over the next state: eta T^(x) 1 (`.sum(-1)`)."),
+        ("returns log-probabilities", lambda T, b: np.log(_next(T, b), out=np.full(
+            len(T), -np.inf), where=_next(T, b) > 0), "You returned log-probabilities; return "
+         "the probabilities, eta T^(x) 1."),
+        ("takes the belief first (the old order)", lambda belief, T: _next(T, belief), None,
          r"takes the process first: next_token_distribution\(T, belief\)")),
-    advice="Compute `belief @ T[x] @ ones` for each token x (or "
-           "`np.einsum(\"i,xij->x\", belief, T)`).",
-    summary=lambda n: f"Correct on {n} beliefs from Z1R, Mess3, RRXOR and random HMMs.")
+    advice="Compute `belief @ T[x] @ ones` for each token x.",
+    summary="Correct on {n} beliefs from Z1R, Mess3, RRXOR and random HMMs.")
 
 
 # ---------------------------------------------------------------------------- 2.3 trajectories
@@ -162,52 +158,37 @@ def _trajectory(T, pi, tokens, step=lambda T, b, x: _safe(b @ T[x])):
     return np.array(rows)
 
 
-def _trajectory_advice(case):
-    got, expected = np.asarray(case.got, float), case.expected
-    if got.shape != expected.shape:
-        return "Return one row per time step: the prior, then one belief per token."
-    t = int(np.argmax(np.abs(got - expected).max(axis=1)))
-    return (f"Row {t} (the belief after {t} tokens) should be {fmt(expected[t])}, yours is "
-            f"{fmt(got[t])}. Row 0 is pi; each later row is the update of the previous row by "
-            "the next token.")
-
-
 check_belief_trajectory = Exercise(
     name="belief_trajectory", signature="belief_trajectory(T, pi, tokens) -> (L + 1, S)",
-    helpers=("update",), advice=_trajectory_advice, cases=lambda: _token_cases(
+    helpers=("update",), cases=lambda: _token_cases(
         213, [("Z1R", [1, 1, 0, 1, 1, 0]), ("Z1R", [0]), ("RRXOR", [0, 1, 1, 0])],
         [("Mess3", processes.mess3(), 12)], 4, (3, 9)),
     reference=lambda T, pi, w: belief_trajectories(HMM(T), np.asarray(w, int), prior=pi)[0],
     mistakes=knowns(
-        ("leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:], lambda c: "You "
-         f"returned {len(c.args[2])} beliefs, from the belief after the first token. Row 0 must "
-         "be the prior pi: L + 1 rows, row t the belief after the first t tokens.",
-         "Row 0 must be the prior"),
+        ("leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:], "Row 0 must be the "
+         "prior pi: L + 1 rows, row t the belief after the first t tokens."),
         ("stops one token early", lambda T, pi, w: _trajectory(T, pi, w)[:-1], "You left out the "
-         "belief after the last token: apply all L tokens; the result has L + 1 rows."),
+         "belief after the last token: apply all L tokens (L + 1 rows)."),
         ("shifts the rows by one (records before each update)", lambda T, pi, w: np.vstack(
-            [[pi], _trajectory(T, pi, w)[:-1]]), "Your rows are shifted by one: row t holds the "
-         "belief after t - 1 tokens (recorded before its update). Row 0 is pi, row t the update "
-         "of row t - 1 by tokens[t - 1]."),
+            [[pi], _trajectory(T, pi, w)[:-1]]), "Your rows lag one token behind: row t is the "
+         "update of row t - 1 by tokens[t - 1]."),
         ("shifts the rows forward by one", lambda T, pi, w: np.vstack(
-            [_trajectory(T, pi, w)[1:], _trajectory(T, pi, w)[-1:]]), "Your rows are shifted by "
-         "one: row t holds the belief after t + 1 tokens. Row 0 must be the prior pi."),
+            [_trajectory(T, pi, w)[1:], _trajectory(T, pi, w)[-1:]]), "Your rows are one token "
+         "ahead: row 0 must be the prior pi."),
         ("forgets to normalise", lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: b @ T[x]),
-         "Your beliefs are not normalised (your rows sum to P(x_1..x_t)): divide by the sum "
-         "after each update."),
+         "Your beliefs are not normalised: divide by the sum after each update."),
         ("returns one column per time step", lambda T, pi, w: _trajectory(T, pi, w).T, None,
          r"the transpose.*one row per time step"),
         ("uses the net matrix", lambda T, pi, w: _trajectory(
             T, pi, w, lambda T, b, x: b @ T.sum(0)), "You updated with the net matrix T.sum(0) "
-         "instead of T[x], so the tokens never enter."),
+         "instead of T[x]: the tokens never enter."),
         ("reads the tokens in reverse order", lambda T, pi, w: _trajectory(T, pi, w[::-1]),
-         "You read the tokens in reverse order: row t is the update of row t - 1 by "
-         "tokens[t - 1], the first token first."),
-        ("multiplies column vectors", lambda T, pi, w: _trajectory(
-            T, pi, w, lambda T, b, x: _safe(T[x] @ b)), "You multiplied `T[x] @ belief` (column "
-         "convention); use `belief @ T[x]`.")),
-    summary=lambda n: (f"Correct on {n} sequences (Z1R, RRXOR, Mess3 and random HMMs), with the "
-                       "prior at index 0."))
+         "You read the tokens in reverse order; the first token comes first."),
+        ("multiplies column vectors", lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: _safe(
+            T[x] @ b)), "You multiplied `T[x] @ belief` (column convention): `belief @ T[x]`.")),
+    advice="Return one row per time step: row 0 is pi, row t the update of row t - 1 by "
+           "tokens[t - 1].",
+    summary="Correct on {n} sequences (Z1R, RRXOR, Mess3, random HMMs), the prior at index 0.")
 
 
 # ---------------------------------------------------------------------------- enumeration
@@ -224,13 +205,12 @@ def _entropy(p, log=np.log):
     return float(-(p * log(p)).sum())
 
 
-def _number(advice):
-    def convert(value, what):
-        arr = np.asarray(0.0 if value is None else value)
-        if arr.size == 1 and np.issubdtype(arr.dtype, np.floating) and np.isnan(arr.ravel()[0]):
-            raise Mistake(f"{what}: you returned NaN. {advice}")
-        return as_float(value, what)
-    return convert
+def _no_nan(value, what):
+    arr = np.asarray(0.0 if value is None else value)
+    if arr.size == 1 and np.issubdtype(arr.dtype, np.floating) and np.isnan(arr.ravel()[0]):
+        raise Mistake(f"{what}: you returned NaN. 0 * log 0 = nan in numpy, but 0 log 0 = 0: drop "
+                      "zero entries before taking logs, and skip impossible words.")
+    return as_float(value, what)
 
 
 def _uncertainty(T, pi, L, log=np.log2, weight=True, of=lambda T, eta: eta):
@@ -244,8 +224,8 @@ def _enumeration_cases(seed, specs):
         (name, hmm, (1, 3)) for name, hmm in random_hmms(seed, 2, max_states=4)] for L in Ls]
 
 
-def _off_by(sign, what, cause):
-    return lambda c: (f"This is {what}({c.args[2] + sign}): " + cause)
+def _off_by(sign, f, cause):
+    return lambda c: f"This is {f}({c.args[2] + sign}): {cause}"
 
 
 check_state_uncertainty = Exercise(
@@ -255,42 +235,36 @@ check_state_uncertainty = Exercise(
         ("RRXOR", processes.rrxor(), (2, 5)),
         ("the even process (p = 0.3)", processes.even_process(0.3), (1, 4))]),
     reference=lambda T, pi, L: information.state_uncertainty(HMM(T), L, unit="bits"),
-    convert=_number("A zero entry gives 0 * log 0 = nan in numpy, but 0 log 0 = 0 (the limit): "
-                    "drop zero entries before taking logs, and skip impossible words."),
-    mistakes=knowns(
-        ("uses the natural log", lambda T, pi, L: _uncertainty(T, pi, L, log=np.log), "You used "
-         "the natural log; U(L) is in bits here: use np.log2."),
-        ("averages over words with equal weight", lambda T, pi, L: _uncertainty(
-            T, pi, L, weight=False), "You averaged the entropies with equal weight over the "
-         "possible words; weight each word by its probability P(w)."),
+    convert=_no_nan, mistakes=knowns(
+        ("uses the natural log", partial(_uncertainty, log=np.log), "You used the natural log; "
+         "U(L) is in bits here: np.log2."),
+        ("averages over words with equal weight", partial(_uncertainty, weight=False), "You "
+         "averaged the entropies with equal weight; weight each word by its probability P(w)."),
         ("takes the entropy of the average belief", lambda T, pi, L: _entropy(
             _words(T, pi, L)[0] @ _words(T, pi, L)[1], np.log2), "You took the entropy of the "
          "*average* belief, always H[pi]. Average the entropies: sum_w P(w) H[eta(w)]."),
-        ("takes the entropy of the next token", lambda T, pi, L: _uncertainty(
-            T, pi, L, of=lambda T, e: np.einsum("i,xij->x", e, T)), "You took the entropy of the "
-         "next-*token* distribution; state uncertainty is that of the belief itself, H[eta(w)]."),
+        ("takes the entropy of the next token", partial(_uncertainty, of=_next), "You took the "
+         "entropy of the next-*token* distribution; take the belief's, H[eta(w)]."),
         *[(f"uses words of length L {sign} 1", lambda T, pi, L, s=s: _uncertainty(
-            T, pi, max(L + s, 0)), _off_by(s, "U", "L is the number of tokens seen, so enumerate "
-            "words of length L (and U(0) = H[pi])."), r"This is U\(\d+\): L is the number of "
-           "tokens seen") for sign, s in (("-", -1), ("+", 1))],
+            T, pi, max(L + s, 0)), _off_by(s, "U", "enumerate words of length L (U(0) = H[pi])."),
+           r"This is U\(\d+\): enumerate words of length L") for sign, s in (("-", -1), ("+", 1))],
         ("takes the entropy of the words (block entropy)", lambda T, pi, L: _entropy(_words(
-            T, pi, L)[0], np.log2), "You took the entropy of the words, -sum P(w) log2 P(w) "
-         "(the block entropy); state uncertainty averages the *belief's* entropy, "
-         "sum_w P(w) H[eta(w)]."),
-        ("lets 0 log 0 become NaN", lambda T, pi, L: _uncertainty(
-            T, pi, L, of=lambda T, e: np.where(e > 0, e, np.nan)), None, "0 log 0 = 0")),
+            T, pi, L)[0], np.log2), "You took the entropy of the words (the block entropy); "
+         "average the *belief's* entropy, sum_w P(w) H[eta(w)]."),
+        ("lets 0 log 0 become NaN", partial(_uncertainty, of=lambda T, e: np.where(
+            e > 0, e, np.nan)), None, "0 log 0 = 0")),
     advice="Sum P(w) H[eta(w)] over the words w of length L with P(w) > 0, with H in bits.",
-    summary=lambda n: (f"Correct on {n} (process, L) pairs, including L = 0 (the prior) and "
-                       "Z1R's synchronisation at L = 3."))
+    summary="Correct on {n} (process, L) pairs, including L = 0 (the prior) and Z1R's "
+            "synchronisation at L = 3.")
 
 
 # ---------------------------------------------------------------------------- 2.5 myopic entropy
-def _myopic(T, pi, L, log=np.log, weight=True):
-    return _uncertainty(T, pi, L - 1, log, weight, of=lambda T, e: np.einsum("i,xij->x", e, T))
+def _myopic(T, pi, L, log=np.log, weight=True, shift=0):
+    return _uncertainty(T, pi, max(L - 1 + shift, 0), log, weight, of=_next)
 
 
-def _block(T, pi, L):
-    return _entropy(all_sequences(HMM(T), L, prior=pi).probs)
+def _block(T, pi, L, per_token=False):
+    return _entropy(all_sequences(HMM(T), L, prior=pi).probs) / (L if per_token else 1)
 
 
 check_myopic_entropy = Exercise(
@@ -299,35 +273,29 @@ check_myopic_entropy = Exercise(
         ("Z1R", processes.z1r(), (1, 2, 3, 4, 6)), ("Mess3", processes.mess3(), (1, 2, 4)),
         ("RRXOR", processes.rrxor(), (3, 6)),
         ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3), (1, 3))]),
-    reference=lambda T, pi, L: information.myopic_entropy(HMM(T), L),
-    convert=_number("A zero probability gives 0 * log 0 = nan in numpy: drop zero entries "
-                    "before taking logs (0 log 0 = 0), and skip impossible contexts."),
+    reference=lambda T, pi, L: information.myopic_entropy(HMM(T), L), convert=_no_nan,
     mistakes=knowns(
-        ("measures in bits", lambda T, pi, L: _myopic(T, pi, L, log=np.log2), "You computed in "
-         "bits (np.log2); the loss yardstick is in nats, like torch's cross-entropy: np.log."),
-        ("conditions on L tokens", lambda T, pi, L: _myopic(T, pi, L + 1), _off_by(
-            1, "h", "the context has L - 1 tokens, so enumerate words of length L - 1 and take "
-            "the entropy of the token after them."), "context has L - 1 tokens"),
-        ("conditions on L - 2 tokens", lambda T, pi, L: _myopic(T, pi, max(L - 1, 1)),
+        ("measures in bits", partial(_myopic, log=np.log2), "You computed in bits (np.log2); "
+         "the loss yardstick is in nats, like torch's cross-entropy: np.log."),
+        ("conditions on L tokens", partial(_myopic, shift=1), _off_by(1, "h", "the context has "
+         "L - 1 tokens: the entropy of the token after the words of length L - 1."),
+         r"This is h\(\d+\): the context has L - 1 tokens"),
+        ("conditions on L - 2 tokens", partial(_myopic, shift=-1),
          _off_by(-1, "h", "the context has L - 1 tokens, not L - 2."), r"This is h\(\d+\)"),
         ("takes the entropy of the belief, not of the next token", lambda T, pi, L: _uncertainty(
-            T, pi, L - 1, log=np.log), "You took the entropy of the belief over hidden states "
-         "(Exercise 2.4's state uncertainty, in nats). Use the next-token distribution "
-         "eta T^(x) 1: different states can predict the same token."),
-        ("averages over contexts with equal weight", lambda T, pi, L: _myopic(
-            T, pi, L, weight=False), "You averaged over contexts with equal weight; weight each "
-         "context w by P(w)."),
-        ("returns the block entropy H(L)", _block, lambda c: "This is the block entropy "
-         f"H({c.args[2]}) of whole words; h(L) is the entropy of the next token given the "
-         "context, H(L) - H(L - 1).", "block entropy"),
-        ("returns the block entropy per token H(L) / L", lambda T, pi, L: _block(T, pi, L) / L,
-         lambda c: f"This is H({c.args[2]}) / {c.args[2]}, the block entropy per token (it "
-         "approaches the entropy rate from above, more slowly). h(L) is H(L) - H(L - 1).",
-         "block entropy per token")),
+            T, pi, L - 1, log=np.log), "You took the entropy of the belief (the state "
+         "uncertainty); use the next-token distribution eta T^(x) 1."),
+        ("averages over contexts with equal weight", partial(_myopic, weight=False), "You "
+         "averaged over contexts with equal weight; weight each context w by P(w)."),
+        ("returns the block entropy H(L)", _block, lambda c: f"This is the block entropy "
+         f"H({c.args[2]}); h(L) is H(L) - H(L - 1), the next token's entropy.", "block entropy"),
+        ("returns the block entropy per token H(L) / L", partial(_block, per_token=True),
+         lambda c: f"This is H({c.args[2]}) / {c.args[2]}, the block entropy per token; h(L) "
+         "is H(L) - H(L - 1).", "block entropy per token")),
     advice="Sum, over contexts w of length L - 1 with P(w) > 0, P(w) times the entropy (in "
            "nats) of the next-token distribution after w.",
-    summary=lambda n: (f"Correct on {n} (process, L) pairs, including h(1) (empty context) and "
-                       "Z1R reaching its entropy rate ln(2)/3 at L = 4."))
+    summary="Correct on {n} (process, L) pairs, including h(1) (empty context) and Z1R reaching "
+            "its entropy rate ln(2)/3 at L = 4.")
 
 
 # ---------------------------------------------------------------------------- 2.6 position losses
@@ -355,49 +323,39 @@ check_ideal_losses = Exercise(
             ("Mess3", processes.mess3(), 11), ("Mess3", processes.mess3(), 4),
             ("the even process (p = 0.3)", processes.even_process(0.3), 8)], 3, (3, 8), 4),
     reference=_loss_reference, mistakes=knowns(
-        ("predicts from the belief one token behind", lambda T, pi, w: _losses(T, pi, w, 0),
-         "Your belief lags one token behind: at position p you used row p of the trajectory "
-         "(before x_{p+1}). Position p has read x_1..x_{p+1}: its belief is row p + 1; row 0, "
-         "the prior, belongs to no position."),
-        ("predicts the token it just read", lambda T, pi, w: _losses(T, pi, w, 0, 0), "You scored "
-         "each position on the token it has just read, -ln P(x_{p+1} | x_1..x_p). Position p "
-         "predicts the *next* token x_{p+2} = tokens[p + 1] from row p + 1."),
-        ("scores the token just read with the belief after it", lambda T, pi, w: _losses(
-            T, pi, w, 1, 0), "You scored position p on tokens[p], the token its belief (row "
-         "p + 1) has already read. Position p predicts the *next* token, x_{p+2} = "
-         "tokens[p + 1]."),
-        ("forgets the minus sign", lambda T, pi, w: -_loss_reference(T, pi, w), "Your losses "
-         "are ln P, not -ln P: the loss at position p is -ln P(x_{p+2} | x_1..x_{p+1}) >= 0."),
-        ("also scores the first token", lambda T, pi, w: _losses(T, pi, w, 0, 0, extra=1),
-         "You returned one loss per token, the first -ln P(x_1) under pi. No position predicts "
-         "x_1 (no beginning-of-sequence token): position p is scored on x_{p+2}, so there are "
-         "n = len(tokens) - 1 losses."),
-        ("uses a belief that has seen the target", lambda T, pi, w: _losses(T, pi, w, 2), "Your "
-         "belief is one token ahead: at position p you used the belief after x_{p+2}, the token "
-         "being predicted. A causal model cannot see its target: use row p + 1."),
-        ("measures in bits", lambda T, pi, w: _losses(T, pi, w, log=np.log2), "You used log base "
-         "2. Losses are in nats, like torch's cross-entropy: use np.log."),
+        ("predicts from the belief one token behind", partial(_losses, belief=0), "Your belief "
+         "lags one token behind: position p has read x_1..x_{p+1}, so use row p + 1."),
+        ("predicts the token it just read", partial(_losses, belief=0, target=0), "You scored "
+         "each position on the token it just read; position p predicts the *next* token, "
+         "x_{p+2} = tokens[p + 1], from row p + 1."),
+        ("scores the token just read with the belief after it", partial(_losses, target=0),
+         "You scored position p on tokens[p], which its belief (row p + 1) has already read; "
+         "it predicts the *next* token, x_{p+2} = tokens[p + 1]."),
+        ("forgets the minus sign", lambda T, pi, w: -_loss_reference(T, pi, w), "You left out "
+         "the minus sign: the loss is -ln P(x_{p+2} | x_1..x_{p+1}) >= 0."),
+        ("also scores the first token", partial(_losses, belief=0, target=0, extra=1),
+         "You also scored x_1, which no position predicts: position p is scored on x_{p+2}, "
+         "so there are n = len(tokens) - 1 losses."),
+        ("uses a belief that has seen the target", partial(_losses, belief=2), "Your belief is "
+         "one token ahead: it has seen the token being predicted; use row p + 1."),
+        ("measures in bits", partial(_losses, log=np.log2), "You used log base 2; losses are in "
+         "nats, like torch's cross-entropy: np.log."),
         ("returns the probability", lambda T, pi, w: np.exp(-_losses(T, pi, w)), "You returned "
          "the probability P(x_{p+2} | past) instead of the loss -ln P(x_{p+2} | past)."),
-        ("scores the probability of the whole prefix", lambda T, pi, w: _losses(
-            T, pi, w, joint=True), "You returned -ln P(x_1..x_{p+2}), the loss of the whole "
-         "prefix. The loss at position p is conditional: -ln P(x_{p+2} | x_1..x_{p+1})."),
-        ("uses column-convention beliefs", lambda T, pi, w: _losses(
-            T, pi, w, step=lambda T, b, x: _safe(T[x] @ b)), "The positions and targets are "
-         "right, but the beliefs were updated as `T[x] @ belief` (column convention): the "
-         "update is `belief @ T[x]` (see Exercise 2.3)."),
-        ("uses net-matrix beliefs", lambda T, pi, w: _losses(
-            T, pi, w, step=lambda T, b, x: b @ T.sum(0)), "Every entry is -ln P(x) under the "
-         "prior: your beliefs never took the tokens into account. Update along the sequence "
-         "(your belief_trajectory) and predict from row p + 1.")),
-    advice=lambda c: (("Your losses contain inf or NaN, so some token was given probability 0: "
-                       "a sign of the wrong belief being used. " if not np.all(np.isfinite(
-                           np.asarray(c.got, float))) else "")
-                      + "Entry p should be -ln P(x_{p+2} | x_1..x_{p+1}) = "
-                      "-ln(next_token_distribution(T, trajectory[p + 1])[tokens[p + 1]])."),
-    summary=lambda n: (f"Correct on {n} sequences (Z1R, RRXOR, Mess3, the even process and "
-                       "random HMMs): position p is scored on x_{p+2} with the belief after "
-                       "x_1..x_{p+1}."))
+        ("scores the probability of the whole prefix", partial(_losses, joint=True), "You "
+         "returned -ln P(x_1..x_{p+2}); the loss is conditional: -ln P(x_{p+2} | x_1..x_{p+1})."),
+        ("uses column-convention beliefs", partial(_losses, step=lambda T, b, x: _safe(
+            T[x] @ b)), "Your beliefs were updated as `T[x] @ belief` (column convention): the "
+         "update is `belief @ T[x]`."),
+        ("uses net-matrix beliefs", partial(_losses, step=lambda T, b, x: b @ T.sum(0)), "Your "
+         "beliefs never took the tokens into account: update along the sequence (your "
+         "belief_trajectory) and predict from row p + 1.")),
+    advice=lambda c: ("Your losses contain inf or NaN: a token got probability 0, a sign of the "
+                      "wrong belief. " if not np.all(np.isfinite(np.asarray(c.got, float)))
+                      else "") + "Entry p is -ln(next_token_distribution(T, trajectory[p + 1])"
+                                 "[tokens[p + 1]]).",
+    summary="Correct on {n} sequences (Z1R, RRXOR, Mess3, the even process, random HMMs): "
+            "position p is scored on x_{p+2} with the belief after x_1..x_{p+1}.")
 
 EXERCISES = (check_update, check_next_token_distribution, check_belief_trajectory,
              check_state_uncertainty, check_myopic_entropy, check_ideal_losses)
