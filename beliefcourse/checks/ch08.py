@@ -1,14 +1,17 @@
 """Exercises of practice notebook 08 (in-context learning as belief updating over worlds)."""
 
 import math
-from functools import partial, reduce
+from functools import partial
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from .. import processes
+from ..distinguish import chernoff_rate
 from ..hmm import HMM
 from ..information import entropy
-from ._core import Exercise, Known, Mistake, as_float, close
+from ..mixture import mixture
+from ._core import Exercise, Mistake, as_float, close
 
 __all__ = ["EXERCISES", "check_chernoff_information", "check_decay_exponent",
            "check_incontext_gap", "check_knowing_time", "check_meta_belief"]
@@ -27,14 +30,10 @@ def _meta_cases():
              ([m1.T, m2.T], np.array([0.4, 0.6]), m1.sample(1, 1000, seed=8)[0][0]))]
 
 
-def _meta(Ts, weights, tokens):
-    from ..mixture import mixture
-    return mixture([HMM(T) for T in Ts], weights).filter(np.asarray(tokens)[None]).meta[0, -1]
-
-
-@np.errstate(divide="ignore", invalid="ignore")
-def _wrong_meta(Ts, weights, tokens, prior=True, uniform=False, normalise=True, transpose=False,
-                iid=False, skip_first=False, carry=True, logs_out=False):
+@np.errstate(all="ignore")
+def _meta(Ts, weights, tokens, prior=True, uniform=False, normalise=True, transpose=False,
+          iid=False, skip_first=False, carry=True, logs_out=False, stable=True):
+    """The meta-belief with one known mistake (stable=False: exp(a) / sum exp(a) underflows)."""
     logs = []
     for T in Ts:
         b, total = np.full(len(T[0]), 1 / len(T[0])) if uniform else HMM(T).stationary(), 0.0
@@ -44,49 +43,38 @@ def _wrong_meta(Ts, weights, tokens, prior=True, uniform=False, normalise=True, 
             b = b if iid else v / v.sum() if carry else v
         logs.append(total)
     a = (np.log(weights) if prior else 0) + np.array(logs)
-    if logs_out:
-        return a
-    return np.exp(a - a.max()) / np.exp(a - a.max()).sum() if normalise else np.exp(a)
-
-
-def _raw_meta(Ts, weights, tokens):
-    likelihood = [reduce(lambda v, x: v @ T[x], tokens, HMM(T).stationary()).sum() for T in Ts]
-    with np.errstate(invalid="ignore"):
-        return weights * likelihood / (weights * likelihood).sum()
+    if logs_out or not normalise:
+        return a if logs_out else np.exp(a)
+    return np.exp(a - a.max() * stable) / np.exp(a - a.max() * stable).sum()
 
 
 check_meta_belief = Exercise(
     name="meta_belief", signature="meta_belief(Ts, weights, tokens) -> (K,)",
-    cases=_meta_cases, reference=_meta, process_first=0, mistakes=(
-        Known("multiplies raw probabilities (underflows on 1,000 tokens)", _raw_meta, "Your "
-              "meta-belief has NaN or inf entries: P_k of 1,000 tokens (e^-900) underflows, 0/0 "
-              "is NaN. Keep logs (normalise after each token, sum the logs of the normalisers) "
-              "and subtract the maximum before exponentiating: exp(a_k - max a) / sum_j "
-              "exp(a_j - max a), a_k = ln w_k + ln P_k.",
-              recognise=lambda c: not np.all(np.isfinite(c.got))),
-        Known("returns the log-posterior", partial(_wrong_meta, logs_out=True), "You returned "
-              "logarithms (ln w_k + ln P_k(u), up to a constant): exponentiate and normalise.",
-              recognise=lambda c: close(np.exp(c.got - np.max(c.got)) / np.exp(
-                  c.got - np.max(c.got)).sum(), c.expected)),
-        Known("never normalises the carried belief", partial(_wrong_meta, carry=False), "You "
-              "summed the logs of the normalisers but carried the unnormalised vector, so each "
-              "token's probability is counted again at every later step: divide v by v.sum().",
-              recognise=lambda c: np.allclose(c.got, _wrong_meta(*c.args, carry=False),
-                                              equal_nan=True)),
-        Known("leaves out the prior weights", partial(_wrong_meta, prior=False),
-              "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
-        Known("starts each world from the uniform distribution", partial(_wrong_meta, uniform=True),
-              "Each world starts from its stationary distribution pi_k, not the uniform one."),
-        Known("returns w_k P_k(u) without normalising", partial(_wrong_meta, normalise=False),
-              "You returned w_k P_k(u), which does not sum to 1: divide by sum_j w_j P_j(u)."),
-        Known("multiplies by T[x] transposed", partial(_wrong_meta, transpose=True),
-              "You multiplied by T[x] transposed: the belief row vector is updated as b @ T[x]."),
-        Known("treats tokens as independent draws from pi_k's emissions", partial(
-            _wrong_meta, iid=True), "You treated the tokens as independent: carry the state, "
-              "P_k(u) = pi_k T[u_1] ... T[u_t] 1."),
-        Known("skips the first token", partial(_wrong_meta, skip_first=True),
-              "You skipped the first token: the likelihood includes P_k(u_1) (from pi_k)."),
-    ),
+    cases=_meta_cases, process_first=0, reference=lambda Ts, w, tokens: mixture(
+        [HMM(T) for T in Ts], w).filter(np.asarray(tokens)[None]).meta[0, -1], mistakes=[
+        ("multiplies raw probabilities (underflows on 1,000 tokens)", partial(_meta, stable=False),
+         "Your meta-belief has NaN or inf entries: P_k of 1,000 tokens underflows. Sum logs "
+         "(a_k = ln w_k + ln P_k) and subtract max a before exponentiating.", "",
+         lambda c: not np.all(np.isfinite(c.got))),
+        ("returns the log-posterior", partial(_meta, logs_out=True), "You returned logarithms "
+         "(ln w_k + ln P_k(u), up to a constant): exponentiate and normalise.", "", lambda c: close(
+             np.exp(c.got - np.max(c.got)) / np.exp(c.got - np.max(c.got)).sum(), c.expected)),
+        ("never normalises the carried belief", partial(_meta, carry=False), "You carried the "
+         "unnormalised vector while summing the logs of its normalisers, counting each token "
+         "again later: divide v by v.sum().", "", lambda c: np.allclose(
+             c.got, _meta(*c.args, carry=False), equal_nan=True)),
+        ("leaves out the prior weights", partial(_meta, prior=False),
+         "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
+        ("starts each world from the uniform distribution", partial(_meta, uniform=True),
+         "Each world starts from its stationary distribution pi_k, not the uniform one."),
+        ("returns w_k P_k(u) without normalising", partial(_meta, normalise=False),
+         "You returned w_k P_k(u), which does not sum to 1: divide by sum_j w_j P_j(u)."),
+        ("multiplies by T[x] transposed", partial(_meta, transpose=True),
+         "You multiplied by T[x] transposed: the belief row vector is updated as b @ T[x]."),
+        ("treats tokens as independent draws from pi_k's emissions", partial(_meta, iid=True),
+         "You treated the tokens as independent: carry the state, P_k(u) = pi_k T[u_1] ... 1."),
+        ("skips the first token", partial(_meta, skip_first=True),
+         "You skipped the first token: the likelihood includes P_k(u_1) (from pi_k).")],
     advice="P(k | u) = w_k P_k(u) / sum_j w_j P_j(u), with P_k(u) = pi_k T_k[u_1] ... T_k[u_t] "
            "1, computed with a normalised belief and summed logarithms.",
     summary="Right on 3 cases (random HMMs with different state counts, two Mess3 worlds over "
@@ -105,8 +93,7 @@ def _gap_cases():
 def _gap_float(value, what):
     if np.isnan(np.asarray(value, float)).any():
         raise Mistake(f"{what} returned NaN. A world gives a token probability 0 here: 0 log 0 "
-                      "counts as 0 (its limit), so leave those terms out (np.where(p > 0, ...) "
-                      "or scipy.special.rel_entr).")
+                      "counts as 0, so leave those terms out (np.where(p > 0, ...)).")
     return as_float(value, what)
 
 
@@ -119,75 +106,65 @@ def _kl(p, q, zero=0.0):                # 0 log 0 = zero (0, or NaN: a learner's
     return float(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), zero).sum())
 
 
-def _wrong_gap(m, P, reverse=False, equal=False, uniform=False):
+def _wrong_gap(m, P, reverse=False, equal=False, uniform=False, zero=0.0):
     even = np.full(len(m), 1 / len(m))
     mix = (even if uniform else m) @ P
-    return sum(w * (_kl(mix, p) if reverse else _kl(p, mix))
+    return sum(w * (_kl(mix, p) if reverse else _kl(p, mix, zero))
                for w, p in zip(even if equal else m, P))
 
 
 check_incontext_gap = Exercise(
     name="incontext_gap", signature="incontext_gap(meta, comp_preds) -> float",
-    cases=_gap_cases, reference=_gap, convert=_gap_float, mistakes=tuple(Known(*k) for k in [
-        ("0 log 0 gives NaN", lambda m, P: sum(w * _kl(p, m @ P, np.nan) for w, p in zip(m, P)),
-         None, "0 log 0 counts as 0"),
+    cases=_gap_cases, reference=_gap, convert=_gap_float, mistakes=[
+        ("0 log 0 gives NaN", partial(_wrong_gap, zero=np.nan), None, "0 log 0 counts as 0"),
         ("returns H(P) only", lambda m, P: float(entropy(m @ P)), "You returned H(P), the Bayes "
          "predictor's entropy alone: subtract the oracle's loss sum_k m_k H(P_k)."),
         ("KL the wrong way round", partial(_wrong_gap, reverse=True),
          "You computed KL(P || P_k), the wrong way round: the gap is sum_k m_k KL(P_k || P)."),
-        ("averages over worlds with equal weights", partial(_wrong_gap, equal=True),
-         "You averaged the divergences with equal weights; weight each world by its m_k."),
-        ("Bayes predictor = plain average of the worlds", partial(_wrong_gap, uniform=True),
-         "Your Bayes predictor is the plain average of the worlds'; it is sum_k m_k P_k."),
+        ("weighs the worlds equally", partial(_wrong_gap, equal=True), "You weighed the worlds "
+         "equally; weight each by its m_k, in the average and in P = sum_k m_k P_k.", "", lambda c:
+         any(close(c.got, _wrong_gap(*c.args, equal=e, uniform=u)) for e, u in ((1, 0), (0, 1)))),
         ("answers in bits", lambda m, P: _gap(m, P) / math.log(2),
          "You answered in bits (log base 2). The course works in nats: use np.log."),
         ("oracle minus Bayes (negative)", lambda m, P: -_gap(m, P),
-         "Wrong sign: the gap is the Bayes loss minus the oracle loss, never negative.")]),
+         "Wrong sign: the gap is the Bayes loss minus the oracle loss, never negative.")],
     advice="gap = sum_k m_k KL(P_k || P) with P = sum_k m_k P_k (equivalently H(P) - sum_k "
            "m_k H(P_k)), in nats.",
     summary="Right on 4 cases (2 to 4 worlds, a zero probability included), in nats.")
 
 
-def _chernoff_cases():
-    return [(f"For p = {p}, q = {q}", (np.array(p), np.array(q))) for p, q in [
-        ((0.7, 0.2, 0.1), (0.1, 0.3, 0.6)), ((0.9, 0.1), (0.4, 0.6)),
-        ((0.5, 0.25, 0.2, 0.05), (0.05, 0.15, 0.3, 0.5)), ((0.6, 0.4), (0.001, 0.999))]]
-
-
 def _chernoff(p, q):                    # the Chernoff rate of two i.i.d. processes
-    from ..distinguish import chernoff_rate
     return float(chernoff_rate(HMM(p[:, None, None]), HMM(q[:, None, None]), length=1))
 
 
 def _minimiser(p, q):
-    from scipy.optimize import minimize_scalar
     return minimize_scalar(lambda lam: np.log((p ** lam * q ** (1 - lam)).sum()),
                            bounds=(0, 1), method="bounded", options={"xatol": 1e-12}).x
 
 
 check_chernoff_information = Exercise(
     name="chernoff_information", signature="chernoff_information(p, q) -> float",
-    cases=_chernoff_cases, reference=_chernoff, convert=as_float, mistakes=(
-        Known("returns the minimising lambda", _minimiser, "You returned the minimising lam, not "
-              "the value -ln sum p^lam q^(1-lam) there.",
-              recognise=lambda c: close(c.got, _minimiser(*c.args), rtol=0, atol=1e-3)),
-        Known("maximises over lambda (returns 0)", lambda p, q: 0.0, "You returned 0, the MAXIMUM "
-              "over lam of ln sum_x p^lam q^(1-lam): take minus its minimum.",
-              recognise=lambda c: c.got == 0),
-        Known("lambda fixed at 1/2 (Bhattacharyya)", lambda p, q: -np.log(np.sqrt(p * q).sum()),
-              "You fixed lam = 1/2 (the Bhattacharyya distance); minimise over lam in [0, 1]."),
-        Known("a coarse grid of lambda", lambda p, q: -min(np.log((p ** lam * q ** (1 - lam)).sum(
-        )) for lam in np.linspace(0, 1, 11)), "Your value is a little below the Chernoff "
-              "information: a grid of lam misses the minimum. Minimise over lam in [0, 1] "
-              "(scipy.optimize.minimize_scalar with bounds=(0, 1)) or use a much finer grid.",
-              recognise=lambda c: c.expected * 0.95 < c.got < c.expected),
-        Known("returns KL(p || q)", _kl, "You returned KL(p || q), the rate of a typical "
-              "sequence's evidence; Chernoff information is smaller."),
-        Known("forgets the minus sign", lambda p, q: -_chernoff(p, q),
-              "Wrong sign: Chernoff information is MINUS the minimum, a positive number."),
-        Known("answers in bits", lambda p, q: _chernoff(p, q) / math.log(2),
-              "You answered in bits (log base 2). The course works in nats: use np.log."),
-    ),
+    cases=lambda: [(f"For p = {p}, q = {q}", (np.array(p), np.array(q))) for p, q in [
+        ((0.7, 0.2, 0.1), (0.1, 0.3, 0.6)), ((0.9, 0.1), (0.4, 0.6)),
+        ((0.5, 0.25, 0.2, 0.05), (0.05, 0.15, 0.3, 0.5)), ((0.6, 0.4), (0.001, 0.999))]],
+    reference=_chernoff, convert=as_float, mistakes=[
+        ("returns the minimising lambda", _minimiser, "You returned the minimising lam, not the "
+         "value -ln sum p^lam q^(1-lam) there.", "",
+         lambda c: close(c.got, _minimiser(*c.args), rtol=0, atol=1e-3)),
+        ("maximises over lambda (returns 0)", lambda p, q: 0.0, "You returned 0, the MAXIMUM over "
+         "lam of ln sum_x p^lam q^(1-lam): take minus its minimum.", "", lambda c: c.got == 0),
+        ("lambda fixed at 1/2 (Bhattacharyya)", lambda p, q: -np.log(np.sqrt(p * q).sum()),
+         "You fixed lam = 1/2 (the Bhattacharyya distance); minimise over lam in [0, 1]."),
+        ("a coarse grid of lambda", lambda p, q: -min(np.log((p ** lam * q ** (1 - lam)).sum(
+        )) for lam in np.linspace(0, 1, 11)), "Your value is a little low: a grid of lam misses "
+         "the minimum. Minimise over lam in [0, 1] or use a much finer grid.", "",
+         lambda c: c.expected * 0.95 < c.got < c.expected),
+        ("returns KL(p || q)", _kl, "You returned KL(p || q), the rate of a typical sequence's "
+         "evidence; Chernoff information is smaller."),
+        ("forgets the minus sign", lambda p, q: -_chernoff(p, q),
+         "Wrong sign: Chernoff information is MINUS the minimum, a positive number."),
+        ("answers in bits", lambda p, q: _chernoff(p, q) / math.log(2),
+         "You answered in bits (log base 2). The course works in nats: use np.log.")],
     advice="C(p, q) = -min over lam in [0, 1] of ln sum_x p(x)^lam q(x)^(1-lam) "
            "(scipy.optimize.minimize_scalar with bounds=(0, 1), or a fine grid of lam).",
     summary="Right on 4 cases, in nats.")
@@ -203,33 +180,29 @@ def _exponent_cases():
             ("For gap = 0.1 exp(-0.05 t), t = 10..64, step 3", (t3, 0.1 * np.exp(-0.05 * t3)))]
 
 
-def _slope(x, y):
-    return np.polyfit(x, y, 1)[0]
+def _fit(x, y, k=0):                    # np.polyfit's slope (k = 0) or intercept (k = 1)
+    return np.polyfit(x, y, 1)[k]
 
 
 check_decay_exponent = Exercise(
     name="decay_exponent", signature="decay_exponent(t, gap) -> float", cases=_exponent_cases,
-    reference=lambda t, g: -_slope(np.log(t), np.log(g)), convert=as_float, mistakes=(
-        Known("returns the slope (negative)", lambda t, g: _slope(np.log(t), np.log(g)),
-              "Wrong sign: the exponent a of gap ~ t^-a is MINUS the slope of ln gap on ln t."),
-        Known("fits ln gap against t (an exponential rate)", lambda t, g: -_slope(t, np.log(g)),
-              "You fitted ln gap against t (an exponential decay): regress ln gap on ln t."),
-        Known("regresses ln t on ln gap", lambda t, g: -_slope(np.log(g), np.log(t)),
-              "You regressed ln t on ln gap; least squares is not symmetric: ln gap on ln t."),
-        Known("regresses the gap itself on ln t", lambda t, g: -_slope(np.log(t), g),
-              "You regressed the gap itself on ln t: take the logarithm of the gap too."),
-        Known("log10 of the gap against ln t", lambda t, g: -_slope(np.log(t), np.log10(g)),
-              "You mixed logarithm bases (log10 on one axis, ln on the other): use one base on "
-              "both axes.", recognise=lambda c: any(close(c.got, -_slope(f(c.args[0]), h(
-                  c.args[1]))) for f, h in ((np.log, np.log10), (np.log10, np.log)))),
-        Known("uses the two end points only", lambda t, g: -np.log(g[-1] / g[0]) / np.log(
-            t[-1] / t[0]), "You used the two end points only: fit a least-squares line "
-              "through all the points (np.polyfit(np.log(t), np.log(gap), 1))."),
-        Known("returns the intercept", lambda t, g: -np.polyfit(np.log(t), np.log(g), 1)[1],
-              "You returned the fit's intercept c, not its slope: np.polyfit returns [slope, "
-              "intercept].", recognise=lambda c: close(abs(c.got), abs(np.polyfit(
-                  np.log(c.args[0]), np.log(c.args[1]), 1)[1]))),
-    ),
+    reference=lambda t, g: -_fit(np.log(t), np.log(g)), convert=as_float, mistakes=[
+        ("returns the slope (negative)", lambda t, g: _fit(np.log(t), np.log(g)),
+         "Wrong sign: the exponent a of gap ~ t^-a is MINUS the slope of ln gap on ln t."),
+        ("fits the wrong variables", lambda t, g: -_fit(t, np.log(g)), "You fitted other "
+         "variables (ln gap on t, the gap on ln t, or ln t on ln gap): regress ln gap on ln t.", "",
+         lambda c: (lambda t, g: any(close(c.got, -_fit(x, y)) for x, y in (
+             (t, np.log(g)), (np.log(t), g), (np.log(g), np.log(t)))))(*c.args)),
+        ("log10 of the gap against ln t", lambda t, g: -_fit(np.log(t), np.log10(g)),
+         "You mixed logarithm bases (log10 on one axis, ln on the other): use one base.", "",
+         lambda c: any(close(c.got, -_fit(f(c.args[0]), h(c.args[1]))) for f, h in (
+             (np.log, np.log10), (np.log10, np.log)))),
+        ("uses the two end points only", lambda t, g: -np.log(g[-1] / g[0]) / np.log(
+            t[-1] / t[0]), "You used the two end points only: fit a least-squares line through "
+         "all the points."),
+        ("returns the intercept", lambda t, g: -_fit(np.log(t), np.log(g), 1),
+         "You returned the fit's intercept, not its slope: np.polyfit returns [slope, "
+         "intercept].", "", lambda c: close(abs(c.got), abs(_fit(*np.log(c.args), 1))))],
     advice="Fit ln gap = c - a ln t by least squares (np.polyfit(np.log(t), np.log(gap), 1)) "
            "and return a.",
     summary="Right on 3 cases (two power laws with noise, one exponential decay).")
@@ -255,22 +228,15 @@ def _knowing_cases():
     return [(f"For {label} (0 stands for None, never reached)", a) for label, a in out]
 
 
-def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False, axis=0):
+def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False, axis=0,
+             settled=False):
+    """The first position (1-based) whose share of right argmaxes reaches the threshold."""
     share = ((meta.argmax(-1) == comps[:, None]) if hits is None else hits(meta)).mean(axis)
     hit = np.flatnonzero(share > threshold if strict else share >= threshold)
+    if settled:                          # the position after which the share stays there
+        below = np.flatnonzero(share < threshold)
+        hit = hit[hit > below[-1]] if len(below) else hit
     return int(hit[0]) + (not zero_based) if len(hit) else None
-
-
-def _settled(meta, comps, threshold):
-    """The position after which the share stays at or above the threshold."""
-    below = np.flatnonzero((meta.argmax(-1) == comps[:, None]).mean(0) < threshold)
-    return 1 if not len(below) else int(below[-1]) + 2 if below[-1] + 1 < meta.shape[1] else None
-
-
-def _averaged(meta, comps, threshold):
-    K = meta.shape[-1]
-    return _knowing(np.stack([meta[comps == k].mean(axis=0) for k in range(K)]), np.arange(K),
-                    threshold)
 
 
 def _as_time(value, what):
@@ -282,29 +248,27 @@ def _as_time(value, what):
 check_knowing_time = Exercise(
     name="knowing_time", signature="knowing_time(meta, components, threshold) -> int or None",
     cases=_knowing_cases, reference=lambda m, c, thr: _knowing(m, c, thr) or 0,
-    convert=_as_time, mistakes=(
-        Known("returns the 0-based position", partial(_knowing, zero_based=True),
-              "Off by one: you returned the 0-based position; return the number of tokens read."),
-        Known("uses the meta-belief's confidence", partial(_knowing, hits=lambda m: m.max(-1)),
-              "You measured the meta-belief's confidence, not whether it names the RIGHT world."),
-        Known("returns -1 when never reached", lambda m, c, thr: _knowing(m, c, thr) or -1,
-              "Return None when the share never reaches the threshold: a number (-1, or a "
-              "position past the end) reads as a position.", recognise=lambda c: c.expected == 0
-              and not 0 <= c.got <= c.args[0].shape[1]),
-        Known("averages per sequence (over positions)", partial(_knowing, axis=1), "Your share "
-              "is averaged over positions, one per sequence (axis=1): average over sequences "
-              "(axis=0), one share per position."),
-        Known("stops at the point after which the share stays above", _settled, "You returned "
-              "the position after which the share stays at or above the threshold; return the "
-              "FIRST position where it reaches it (it may dip again later)."),
-        Known("compares with world 0 for every sequence", partial(
+    convert=_as_time, mistakes=[
+        ("returns the 0-based position", partial(_knowing, zero_based=True),
+         "Off by one: you returned the 0-based position; return the number of tokens read."),
+        ("uses the meta-belief's confidence", partial(_knowing, hits=lambda m: m.max(-1)),
+         "You measured the meta-belief's confidence, not whether it names the RIGHT world."),
+        ("returns -1 when never reached", lambda m, c, thr: _knowing(m, c, thr) or -1,
+         "Return None when the share never reaches the threshold: a number reads as a "
+         "position.", "", lambda c: c.expected == 0 and not 0 <= c.got <= c.args[0].shape[1]),
+        ("averages per sequence (over positions)", partial(_knowing, axis=1), "Your share is "
+         "per sequence (axis=1): average over sequences (axis=0), one share per position."),
+        ("stops at the point after which the share stays above", partial(_knowing, settled=True),
+         "You returned where the share stays at or above the threshold; return the FIRST "
+         "position where it reaches it."),
+        ("compares with world 0 for every sequence", partial(
             _knowing, hits=lambda m: m.argmax(-1) == 0), "You compared the argmax with world 0 "
-              "for every sequence; compare it with each sequence's own component."),
-        Known("averages meta-beliefs over sequences first", _averaged, "You averaged the "
-              "meta-beliefs over sequences before the argmax: decide per sequence, then average."),
-        Known("requires the share to exceed the threshold", partial(_knowing, strict=True),
-              "You required the share to EXCEED the threshold; reaching it (>=) counts."),
-    ),
+         "for every sequence; compare it with each sequence's own component."),
+        ("averages meta-beliefs over sequences first", lambda m, c, thr: _knowing(np.stack([
+            m[c == k].mean(0) for k in range(m.shape[-1])]), np.arange(m.shape[-1]), thr),
+         "You averaged the meta-beliefs over sequences before the argmax: decide per sequence."),
+        ("requires the share to exceed the threshold", partial(_knowing, strict=True),
+         "You required the share to EXCEED the threshold; reaching it (>=) counts.")],
     advice="share[p] = mean over sequences of (argmax_k meta[n, p, k] == components[n]); "
            "return the first p + 1 with share[p] >= threshold, or None.",
     summary="Right on 4 cases, a share exactly at the threshold and one never reached included.")
