@@ -5,12 +5,13 @@ import math
 from functools import partial, reduce
 
 import numpy as np
+import torch
 from scipy.stats import binomtest
 
 from .. import processes, steering
 from ..hmm import HMM
 from ..probing import futures
-from ._core import Exercise, Known, as_float, close
+from ._core import Exercise, as_float, close
 
 __all__ = ["EXERCISES", "check_future_distribution", "check_gru_step",
            "check_next_token_ceiling", "check_sign_test", "check_steering_move"]
@@ -36,36 +37,32 @@ def _words(T, b, k, value=lambda v, w: v.sum()):
 check_future_distribution = Exercise(
     name="future_distribution", signature="future_distribution(T, belief, k) -> (X**k,)",
     cases=_future_cases, process_first=1,
-    reference=lambda T, b, k: futures.future_distributions(HMM(T), b, k), mistakes=(
-        Known("forgets to sum over the final state", partial(_words, value=lambda v, w: v),
-              "You returned one entry per (word, final state): sum over the final state."),
-        Known("returns the distribution of single tokens", lambda T, b, k: b @ np.linalg.
-              matrix_power(T.sum(0), k - 1) @ T.sum(2).T, "You returned a distribution over "
-              "single tokens, not over words of k tokens.",
-              recognise=lambda c: c.args[2] > 1 and np.size(c.got) == len(c.args[0])),
-        Known("returns log-probabilities", lambda T, b, k: np.log(_words(T, b, k)),
-              "You returned log-probabilities (their exp is right): return P(word) itself.",
-              recognise=lambda c: any(close(e ** np.asarray(c.got, float), c.expected)
-                                      for e in (np.e, 2, 10))),
-        Known("normalises the state vector after every token", lambda T, b, k: _words(T, b, k) / (
-            np.repeat(_words(T, b, k - 1), len(T))), "You normalised after each token, so an "
-              "entry is P(last token | the others), not P(word): sum b T^(x_1)...T^(x_k)."),
-        Known("numbers words with the last token most significant", lambda T, b, k: _words(
+    reference=lambda T, b, k: futures.future_distributions(HMM(T), b, k), mistakes=[
+        ("forgets to sum over the final state", partial(_words, value=lambda v, w: v),
+         "You returned one entry per (word, final state): sum over the final state."),
+        ("returns the distribution of single tokens", lambda T, b, k: b @ np.linalg.matrix_power(
+            T.sum(0), k - 1) @ T.sum(2).T, "You returned a distribution over single tokens, not "
+         "over words of k tokens.", "", lambda c: c.args[2] > 1 and np.size(c.got) == len(
+             c.args[0])),
+        ("returns log-probabilities", lambda T, b, k: np.log(_words(T, b, k)), "You returned "
+         "log-probabilities: return P(word) itself.", "", lambda c: any(
+             close(e ** np.asarray(c.got, float), c.expected) for e in (np.e, 2, 10))),
+        ("normalises the state vector after every token", lambda T, b, k: _words(T, b, k) / (
+            np.repeat(_words(T, b, k - 1), len(T))), "You normalised after each token, giving "
+         "P(last token | the others): sum b T^(x_1)...T^(x_k) unnormalised."),
+        ("numbers words with the last token most significant", lambda T, b, k: _words(
             T, b, k).reshape((len(T),) * k).T.ravel(), "Right entries in the wrong order: the "
-              "FIRST token is the most significant."),
-        Known("multiplies by T[x] transposed", lambda T, b, k: _words(T.transpose(0, 2, 1), b, k),
-              "You multiplied by T[x] transposed: a row vector of beliefs is updated as b @ T[x]."),
-        Known("treats the tokens as independent given the belief", lambda T, b, k: reduce(
+         "FIRST token is the most significant."),
+        ("multiplies by T[x] transposed", lambda T, b, k: _words(T.transpose(0, 2, 1), b, k),
+         "You multiplied by T[x] transposed: a row vector of beliefs is updated as b @ T[x]."),
+        ("treats the tokens as independent given the belief", lambda T, b, k: reduce(
             np.multiply.outer, [b @ T.sum(2).T] * k).ravel(), "You multiplied next-token "
-              "probabilities of the given belief, as if the tokens were independent: carry "
-              "b T^(x_1) ... forward."),
-        Known("starts from the stationary distribution", lambda T, b, k: _words(
-            T, HMM(T).stationary(), k), "You started from the stationary distribution pi, not "
-              "the given belief."),
-        Known("takes one step of the chain before the word", lambda T, b, k: _words(
-            T, b @ T.sum(0), k), "You advanced the belief one step (b @ sum_x T[x]) before the "
-              "word, giving tokens 2 to k + 1: the word starts now."),
-    ),
+         "probabilities, as if the tokens were independent: carry b T^(x_1) ... forward."),
+        ("starts from another belief", lambda T, b, k: _words(T, HMM(T).stationary(), k),
+         "You started from another belief (pi, or b advanced one step): the word starts from "
+         "the given belief.", "", lambda c: any(close(c.got, _words(c.args[0], b, c.args[2])) for
+                                                 b in (HMM(c.args[0]).stationary(),
+                                                       c.args[1] @ c.args[0].sum(0))))],
     advice="P(x_1..x_k | b) = b T^(x_1) ... T^(x_k) 1, one entry per word: shape (X**k,).",
     summary="Right on 4 cases (Mess3, RRXOR, a random HMM; k = 1 to 3).")
 
@@ -103,32 +100,32 @@ def _eta2(b, p, key="pair", self_pairs=False, unique=False, power=1, weighted="p
     return float(((means[inv] - dB.mean()) ** 2).sum() / ((dB - dB.mean()) ** 2).sum())
 
 
+def _near_eta2(**variants):             # a recogniser: any of the variants of one keyword
+    (key, values), = variants.items()
+    return lambda c: any(close(c.got, _eta2(*c.args, **{key: v})) for v in values)
+
+
 check_next_token_ceiling = Exercise(
     name="next_token_ceiling", signature="next_token_ceiling(beliefs, next_probs) -> float",
     cases=_ceiling_cases, convert=as_float,
-    reference=lambda b, p: futures.next_token_distance_ceiling(b, p).any_function, mistakes=(
-        Known("returns the squared correlation of the distances", partial(_eta2, key="corr"),
-              "You returned the squared correlation of belief and next-token distances, the "
-              "score of ONE representation; the ceiling is over every function of the next token."),
-        Known("groups pairs by next-token distance, not by the pair", partial(_eta2, key="dN"),
-              "You grouped the pairs by next-token *distance*; group by the pair of next-token "
-              "distributions (each pair may sit at its own distance)."),
-        Known("groups pairs by one point's class only", partial(_eta2, key="one"), "You grouped "
-              "each pair (i, j) by the class of one point only; group by the unordered pair."),
-        Known("includes each point paired with itself", partial(_eta2, self_pairs=True),
-              "You included each point paired with itself (i = j): leave out the diagonal."),
-        Known("counts each distinct belief once", partial(_eta2, unique=True),
-              "You counted each distinct belief once; a repeated belief is in many pairs."),
-        Known("uses squared distances", partial(_eta2, power=2),
-              "You used squared distances; the test correlates Euclidean distances."),
-        Known("averages the group means with equal weights", partial(_eta2, weighted="groups"),
-              "You counted every group once in the variance of the group "
-              "means; each pair counts: take group_mean[label] for every pair.",
-              recognise=lambda c: any(close(c.got, _eta2(*c.args, weighted=w))
-                                      for w in ("groups", "centred"))),
-        Known("returns the unexplained fraction", lambda b, p: 1 - _eta2(b, p),
-              "You returned the *unexplained* fraction (within-group over total)."),
-    ),
+    reference=lambda b, p: futures.next_token_distance_ceiling(b, p).any_function, mistakes=[
+        ("returns the squared correlation of the distances", partial(_eta2, key="corr"),
+         "You returned the squared correlation of the distances, ONE representation's score; the "
+         "ceiling is over every function of the next token."),
+        ("groups pairs by next-token distance or one point's class", partial(_eta2, key="dN"),
+         "Group each pair (i, j) by its unordered pair of next-token distributions, not by their "
+         "distance or one point's class.", "", _near_eta2(key=("dN", "one"))),
+        ("includes each point paired with itself", partial(_eta2, self_pairs=True),
+         "You included each point paired with itself (i = j): leave out the diagonal."),
+        ("counts each distinct belief once", partial(_eta2, unique=True),
+         "You counted each distinct belief once; a repeated belief is in many pairs."),
+        ("uses squared distances", partial(_eta2, power=2),
+         "You used squared distances; the test correlates Euclidean distances."),
+        ("averages the group means with equal weights", partial(_eta2, weighted="groups"),
+         "You counted every group once in the variance of the group means; each pair counts: "
+         "take group_mean[label] for every pair.", "", _near_eta2(weighted=("groups", "centred"))),
+        ("returns the unexplained fraction", lambda b, p: 1 - _eta2(b, p),
+         "You returned the *unexplained* fraction (within-group over total).")],
     advice="Over all ordered pairs i != j: R² = Var(E[dB | pair of next-token "
            "distributions]) / Var(dB).",
     summary="Right on 3 cases, repeated points and tied next-token distances included.")
@@ -166,32 +163,29 @@ def _not_shortest(W, b, b2):
 
 check_steering_move = Exercise(
     name="steering_move", signature="steering_move(W, readout, target) -> (..., D)",
-    cases=_steer_cases, reference=steering.steering_move, mistakes=tuple(Known(*k) for k in [
+    cases=_steer_cases, reference=steering.steering_move, mistakes=[
         ("returns the change of belief, not a move in activation space", lambda W, b, b2: b2 - b,
          "Your move lives in belief space: multiply (target - readout) by W's pseudo-inverse.",
          "", lambda c: np.shape(c.got)[-1:] == (len(c.args[0]),)),
         ("flips the sign", lambda W, b, b2: steering.steering_move(W, b2, b),
          "Your move has the wrong sign: use target - readout."),
-        ("uses W's transpose instead of its pseudo-inverse", lambda W, b, b2: (b2 - b) @ W,
-         "You multiplied by W^T, not W's pseudo-inverse: right only for orthonormal rows."),
-        ("scales W's transpose by its Frobenius or row norms", lambda W, b, b2: (b2 - b) @ W / (
-            W ** 2).sum(), "You divided W^T by W's squared norm (whole or per row): that inverts "
-         "W only for orthogonal rows of one length. Use the pseudo-inverse.", "", lambda c: any(
-             close(c.got, (c.args[2] - c.args[1]) @ (c.args[0] / n)) for n in (
-                 (c.args[0] ** 2).sum(), (c.args[0] ** 2).sum(1, keepdims=True)))),
+        ("uses W's transpose, perhaps scaled, for its pseudo-inverse", lambda W, b, b2: (
+            b2 - b) @ W, "You used W^T (perhaps divided by a norm of W), not W's pseudo-inverse: "
+         "right only for orthonormal rows.", "", lambda c: any(close(
+             c.got, (c.args[2] - c.args[1]) @ (c.args[0] / n)) for n in (
+                 1, (c.args[0] ** 2).sum(), (c.args[0] ** 2).sum(1, keepdims=True)))),
         ("forgets the readout", lambda W, b, b2: steering.steering_move(W, 0 * b, b2),
          "You moved by W_pinv target, leaving out the readout: use W_pinv (target - readout)."),
         ("inverts W's rounding-size singular value (np.linalg.pinv)", lambda W, b, b2: (
-            b2 - b) @ np.linalg.pinv(W).T, "You inverted W's rounding-size singular value (1e-9 "
-         "of the largest; a probe has rank S - 1): use np.linalg.pinv(W, rcond=1e-8).", "",
-         _full_rank),
+            b2 - b) @ np.linalg.pinv(W).T, "You inverted W's rounding-size singular value (a "
+         "probe has rank S - 1): use np.linalg.pinv(W, rcond=1e-8).", "", _full_rank),
         ("a valid move that is not the shortest", _not_shortest, "Your move makes the probe read "
          "the target but has a component it cannot see: the pseudo-inverse gives the shortest.",
          "", lambda c: np.shape(c.got) == np.shape(c.expected) and close(
              np.asarray(c.got) @ c.args[0].T, c.args[2] - c.args[1], atol=1e-6)),
         ("normalises the move to length 1", lambda W, b, b2: (lambda d: d / np.linalg.norm(
             d, axis=-1, keepdims=True))(steering.steering_move(W, b, b2)),
-         "Your move points the right way but has length 1: do not normalise it.")]),
+         "Your move points the right way but has length 1: do not normalise it.")],
     advice="delta = W_pinv (target - readout), W_pinv the pseudo-inverse of W at rank S - 1; "
            "as rows, (target - readout) @ W_pinv.T: D features per pair.",
     summary="Right on 3 cases: the shortest move that makes the probe read the target.")
@@ -206,7 +200,6 @@ def _gru_cases():
 
 
 def _gru_torch(x, h, *weights):
-    import torch
     cell = torch.nn.GRUCell(x.shape[1], h.shape[1]).double()
     with torch.no_grad():
         for p, v in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh), weights):
@@ -228,22 +221,22 @@ def _gru(x, h, w_ih, w_hh, b_ih, b_hh, mode):
 
 check_gru_step = Exercise(
     name="gru_step", signature="gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh) -> h'",
-    cases=_gru_cases, reference=_gru_torch, mistakes=tuple(
-        Known(m, partial(_gru, mode=mode), d) for m, mode, d in [
-            ("swaps the update gate's roles", "swap", "You swapped the update gate's roles: z "
-             "is how much of the OLD state is kept, h' = (1 - z) * n + z * h."),
-            ("applies the reset gate before the matrix product (Cho et al.)", "reset first", "You "
-             "applied r to h before the product (Cho et al. 2014); GRU has r * (W_hn h + b_hn)."),
-            ("adds b_hn outside the reset gate", "b_hn outside", "You added b_hn outside the "
-             "reset gate, r * (W_hn h) + b_hn; torch.nn.GRU has r * (W_hn h + b_hn)."),
-            ("reads the gates in the order z, r, n", "zrn", "You read the gates in the order "
-             "z, r, n; torch.nn.GRU stacks its weight rows as r, z, n: 0:d, d:2d, 2d:3d."),
-            ("forgets the reset gate", "no reset",
-             "You left out the reset gate: n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."),
-            ("uses a sigmoid for the candidate", "sigmoid",
-             "The candidate state n uses tanh, not the sigmoid (only r and z are sigmoids)."),
-            ("forgets bias_hh", "no b_hh",
-             "You left out bias_hh: add b_ih to the input part and b_hh to the hidden part.")]),
+    cases=_gru_cases, reference=_gru_torch, mistakes=[(m, partial(_gru, mode=mode), d, *more)
+                                                      for m, mode, d, *more in [
+        ("swaps the update gate's roles", "swap", "You swapped the update gate's roles: z keeps "
+         "the OLD state, h' = (1 - z) * n + z * h."),
+        ("misplaces the reset gate (Cho et al., or b_hn outside)", "reset first", "Your reset "
+         "gate is misplaced (on h before the product, Cho et al., or b_hn outside it): "
+         "torch.nn.GRU has r * (W_hn h + b_hn).", "", lambda c: any(close(c.got, _gru(
+             *c.args, mode=m)) for m in ("reset first", "b_hn outside"))),
+        ("reads the gates in the order z, r, n", "zrn", "You read the gates in the order "
+         "z, r, n; torch.nn.GRU stacks its weight rows as r, z, n."),
+        ("forgets the reset gate", "no reset",
+         "You left out the reset gate: n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."),
+        ("uses a sigmoid for the candidate", "sigmoid",
+         "The candidate state n uses tanh, not the sigmoid (only r and z are sigmoids)."),
+        ("forgets bias_hh", "no b_hh",
+         "You left out bias_hh: add b_ih to the input part and b_hh to the hidden part.")]],
     advice="r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + "
            "b_hz), n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.",
     summary="Your GRU step matches torch.nn.GRU on 2 cases (random weights, batches).")
@@ -278,23 +271,22 @@ def _sign(s, c, mode="exact"):
 
 check_sign_test = Exercise(
     name="sign_test", signature="sign_test(kl_steered, kl_control) -> p_value",
-    cases=_sign_cases, reference=_sign, convert=as_float, mistakes=tuple(
-        Known(m, partial(_sign, mode=mode), d, *more) for m, mode, d, *more in [
-            ("computes P(K > k)", "strict", "Off by one: you computed P(K > k). The p-value is "
-             "P(K >= k), a result at least as extreme as the one observed."),
+    cases=_sign_cases, reference=_sign, convert=as_float, mistakes=[
+        (m, partial(_sign, mode=mode), d, *more) for m, mode, d, *more in [
+            ("computes P(K > k)", "strict", "Off by one: you computed P(K > k); the p-value is "
+             "P(K >= k)."),
             ("two-sided p-value", "two-sided", "You computed a two-sided p-value; the question "
              "is one-sided: does steering beat the control (smaller KL)?", "", lambda c: any(
                  close(c.got, v) for v in (_sign(*c.args, mode="two-sided"), binomtest(int((
                      c.args[0] < c.args[1]).sum()), int((c.args[0] != c.args[1]).sum())).pvalue))),
-            ("keeps the ties in n", "ties", "You kept the tied pairs in n. A tie favours neither "
-             "side: drop ties, n = wins + losses."),
+            ("keeps the ties in n", "ties", "You kept the tied pairs in n: drop ties, "
+             "n = wins + losses."),
             ("counts the losses as wins", "reversed", "You counted the pairs where steering did "
-             "*worse* (larger KL); a win is kl_steered < kl_control."),
-            ("uses the normal approximation", "normal", "You used the normal approximation, "
-             "noticeably off for a few dozen pairs: sum the exact binomial probabilities."),
-            ("computes 2**n in 64-bit integers", "int64", "2**n overflowed: numpy's 64-bit "
-             "integers hold 2**n only up to n = 62 (np.int64(2)**200 is 0). Use Python integers "
-             "(int(n)), or work in logs (math.lgamma) or with scipy.stats.binomtest.")]),
+             "*worse*; a win is kl_steered < kl_control."),
+            ("uses the normal approximation", "normal", "You used the normal approximation: "
+             "sum the exact binomial probabilities."),
+            ("computes 2**n in 64-bit integers", "int64", "2**n overflowed numpy's 64-bit "
+             "integers: use Python integers (int(n)) or scipy.stats.binomtest.")]],
     advice="k = #(kl_steered < kl_control), n = #(kl_steered != kl_control), "
            "p = sum_{j >= k} C(n, j) / 2**n.",
     summary="Right on 4 cases (6 to 200 pairs): the exact one-sided sign test, ties dropped.")

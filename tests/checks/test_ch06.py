@@ -56,15 +56,15 @@ def _gru_b_hn_outside(x, h, w_ih, w_hh, b_ih, b_hh):
     (ch06.check_future_distribution, lambda T, b, k: np.log(_loop_future(T, b, k)),
      "log-probabilities"),
     (ch06.check_future_distribution, lambda T, b, k: _loop_future(T, b, k, first_step=True),
-     "advanced the belief one step"),
-    (ch06.check_next_token_ceiling, _ceiling_by(lambda a, b: a), "class of one point only"),
+     "started from another belief"),
+    (ch06.check_next_token_ceiling, _ceiling_by(lambda a, b: a), "one point's class"),
     (ch06.check_next_token_ceiling, _ceiling_by(lambda a, b: (min(a, b), max(a, b)), False),
      "counted every group once"),
     (ch06.check_steering_move, lambda W, b, b2: ((b2 - b) / (W ** 2).sum(1)) @ W,
-     "divided W^T by W's squared norm"),
+     "divided by a norm of W"),
     (ch06.check_steering_move, lambda W, b, b2: np.asarray(b2) @ np.linalg.pinv(W, 1e-8).T,
      "leaving out the readout"),
-    (ch06.check_gru_step, _gru_b_hn_outside, "added b_hn outside the reset gate"),
+    (ch06.check_gru_step, _gru_b_hn_outside, "b_hn outside it"),
 ])
 def test_hand_written_mistake_is_named(check, fn, cause):
     result = check(fn)
