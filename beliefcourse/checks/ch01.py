@@ -100,8 +100,8 @@ check_stationary = Exercise(
            "states move with the net matrix T.sum(0).") for how, kw in [
             ("", {}), (" and its largest eigenvalue", {"pick": lambda w: np.argmax(np.abs(w))})]],
         ("takes the smallest eigenvalue's vector", partial(_eig, pick=lambda w: np.argmin(w.real)),
-         "You took the smallest eigenvalue's vector (np.argsort is ascending); pi's eigenvalue "
-         "is 1: np.argmin(np.abs(w - 1)).", "closest to 1|eigenvalue is 1"),
+         "You took the smallest eigenvalue's vector; pi's eigenvalue is 1, the largest.",
+         "closest to 1|eigenvalue is 1"),
         ("returns a column vector (S, 1)", lambda T: HMM(T).stationary()[:, None],
          "Return a 1-D array: `v.ravel()`, or index a single column."),
         ("takes a row of the eigenvector matrix", partial(_eig, row=True), "You took a *row* of "
@@ -352,35 +352,28 @@ check_bigram_probabilities = Exercise(
     mistakes=knowns(
         ("transposes B", partial(_bigrams, transpose=True), "Your matrix is transposed: the "
          "first token is the row, B[a, b] = P(x_1 = a, x_2 = b)."),
-        ("multiplies the single-token probabilities", lambda T, pi: np.outer(
-            *[np.einsum("i,aij->a", pi, T)] * 2), "You multiplied P(a) P(b), as if consecutive "
-         "tokens were independent: use pi T^(a) T^(b) 1."),
+        ("multiplies the single-token probabilities", lambda T, pi: np.outer(*[np.einsum(
+            "i,aij->a", pi, T)] * 2), "You multiplied P(a) P(b): consecutive tokens are not "
+         "independent."),
         ("returns the conditional P(x_2 | x_1)", lambda T, pi: _bigrams(T, pi) / _bigrams(
-            T, pi).sum(1, keepdims=True), "Your rows sum to 1, the conditional P(x_2 | x_1): "
-         "return the joint (all entries sum to 1)."),
+            T, pi).sum(1, keepdims=True), "Your rows sum to 1 (conditional): return the joint."),
         ("starts from the uniform distribution", partial(_bigrams, uniform=True), _UNIFORM),
-        ("uses the net matrix for the second token", lambda T, pi: np.einsum(
-            "i,aij,jk->a", pi, T, T.sum(0))[:, None].repeat(len(T), 1), "Your rows are constant: "
-         "the net matrix T.sum(0) forgets the second token; use T^(b)."),
-        ("puts a net-matrix step between the tokens", lambda T, pi: np.einsum(
-            "i,aij,jk,bkl->ab", pi, T, T.sum(0), T), "You put a net-matrix step between the "
-         "tokens: that is P(x_1 = a, x_3 = b), not consecutive tokens.")),
+        ("uses the net matrix for the second token", lambda T, pi: np.einsum("i,aij,jk->a", pi, T,
+            T.sum(0))[:, None].repeat(len(T), 1), "Your rows are constant: use T^(b), not the net "
+         "matrix."),
+        ("puts a net-matrix step between the tokens", lambda T, pi: np.einsum("i,aij,jk,bkl->ab",
+            pi, T, T.sum(0), T), "You put a net-matrix step between the consecutive tokens.")),
     advice=lambda c: (f"Compute B[a, b] = pi @ T[a] @ T[b] @ 1; all entries together sum to 1 "
                       f"(yours sum to {np.sum(c.got):.4g})."),
     summary="Correct on {n} HMMs, including asymmetric random ones.")
 
 
 # ---------------------------------------------------------------------------- 1.6 lag agreement
-def _same_token(T, pi, lag, *, shift=0, uniform=False, second=None, tokens=None):
+def _same_token(T, pi, lag, *, shift=0, uniform=False, net_last=False, tokens=None, equal=False):
     """sum over a of pi T^(a) net^(lag - 1) T^(a) 1 (with the mistakes named)."""
-    between = np.linalg.matrix_power(T.sum(0), max(lag - 1 + shift, 0))
-    return float(sum(_start(pi, uniform) @ T[a] @ between @ (T[a] if second is None else second)
-                     @ np.ones(T.shape[1]) for a in (tokens or range(T.shape[0]))))
-
-
-def _lag_off(shift):
-    return lambda c: (f"This is the value for lag {c.args[2] + shift}: lag - 1 tokens lie "
-                      "between x_t and x_(t+lag), so use the net matrix to the power lag - 1.")
+    return float(sum(_start(pi, uniform) @ T[a] @ np.linalg.matrix_power(
+        T[a] if equal else T.sum(0), max(lag - 1 + shift, 0)) @ (T.sum(0) if net_last else T[a])
+        @ np.ones(T.shape[1]) for a in (tokens or range(len(T)))))
 
 
 check_same_token_probability = Exercise(
@@ -390,20 +383,17 @@ check_same_token_probability = Exercise(
         ("Z1R", processes.z1r()), ("RRXOR", processes.rrxor())] + random_hmms(seed=606, n=4)
                    for lag in (1, 2, 3, 7)],
     convert=as_float, reference=_same_token, mistakes=knowns(
-        ("net matrix to the power lag (off by one)", partial(_same_token, shift=1), _lag_off(1),
-         r"This is the value for lag \d+: lag - 1 tokens"),
-        ("net matrix to the power lag - 2 (off by one)", partial(_same_token, shift=-1),
-         _lag_off(-1), r"This is the value for lag \d+: lag - 1 tokens"),
-        ("asks for lag + 1 consecutive equal tokens", lambda T, pi, k: float(sum(
-            pi @ np.linalg.matrix_power(T[a], k + 1) @ np.ones(len(pi)) for a in range(len(T)))),
-         "You required the tokens in between to be a too; they can be anything: use the net "
-         "matrix for them."),
+        *[(f"net matrix to the power {n} (off by one)", partial(_same_token, shift=s), lambda c,
+           s=s: f"This is the value for lag {c.args[2] + s}: use the net matrix to the power "
+           "lag - 1.", "use the net matrix to the power lag - 1") for n, s in [("lag", 1),
+                                                                                ("lag - 2", -1)]],
+        ("asks for lag + 1 consecutive equal tokens", partial(_same_token, equal=True),
+         "The tokens in between can be anything: use the net matrix for them."),
         ("starts from the uniform distribution", partial(_same_token, uniform=True), _UNIFORM),
         ("counts only token 0", partial(_same_token, tokens=[0]),
          "You counted only token 0: sum over every token a."),
-        ("uses the net matrix for the second token", lambda T, pi, k: _same_token(
-            T, pi, k, second=T.sum(0)), "You used the net matrix for the second T^(a): both "
-         "ends of the gap must emit a."),
+        ("uses the net matrix for the second token", partial(_same_token, net_last=True),
+         "You used the net matrix for the second T^(a): both ends must emit a."),
         ("sums P(a)^2 (independent tokens)", lambda T, pi, k: float(np.sum(np.einsum(
             "i,aij->a", pi, T) ** 2)), "You summed P(a)^2, as if x_t and x_(t+lag) were "
          "independent: use pi T^(a) net^(lag-1) T^(a) 1.")),
