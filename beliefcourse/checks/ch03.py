@@ -1,10 +1,9 @@
-"""Exercises of practice notebook 03 (the mixed-state presentation and its fractals), declared
-for the registry. An MSP is ``beliefs`` (K, S), row 0 the start belief, and ``successors`` (K, X)
-of ints, -1 where a token is impossible or a state was left unexpanded at ``max_depth``."""
+"""Exercises of practice notebook 03 (the mixed-state presentation and its fractals). An MSP is
+``beliefs`` (K, S), row 0 the start belief, and ``successors`` (K, X) of ints, -1 where a token
+is impossible or a state was left unexpanded at ``max_depth``."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections import deque
 from functools import reduce
@@ -15,8 +14,7 @@ from .. import information, processes
 from ..hmm import HMM, graph_closed_classes
 from ..information import entropy
 from ..msp import mixed_state_presentation
-from ._core import Exercise, Mistake, as_array, as_float, fmt, magnitude
-from .ch01 import knowns
+from ._core import Exercise, Mistake, as_array, as_float, fmt, magnitude, nearest_known
 
 __all__ = ["EXERCISES", "check_box_counting_dimension", "check_build_msp", "check_chaos_game",
            "check_msp_entropy_rate", "check_next_token_classes", "check_recurrent_states",
@@ -48,8 +46,9 @@ def random_unifilar_hmm(rng, n_states, n_tokens, p_edge=0.6):
 def finite_msp_cases(seed, n_random):
     """(name, hmm) whose MSP from pi is finite and complete within depth 12."""
     cases = [("Z1R", processes.z1r()), ("Z1R (p = 0.3)", processes.z1r(0.3)),
-             ("RRXOR", processes.rrxor()), ("the even process (p = 0.3)", processes.even_process(
-                 0.3)), ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3))]
+             ("RRXOR", processes.rrxor()), ("the even process (p = 0.3)",
+                                            processes.even_process(0.3)),
+             ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3))]
     rng = np.random.default_rng(seed)
     while len(cases) < 5 + n_random:
         hmm = random_unifilar_hmm(rng, int(rng.integers(3, 6)), int(rng.integers(2, 4)))
@@ -60,18 +59,9 @@ def finite_msp_cases(seed, n_random):
     return cases
 
 
-def _named(ex, args, same):
-    """The diagnosis of the first known mistake of ``ex`` whose answer on ``args`` is ``same``."""
-    for k in (k for k in ex.mistakes if k.diagnosis is not None):
-        with contextlib.suppress(Exception):
-            if same(k.wrong(*args)):
-                return k.diagnosis
-    return None
-
-
 # ---------------------------------------------------------------------------- 3.1 build_msp
-def msp_variant(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
-                zero_children=False, column=False, depth_limit=True, stack=False):
+def msp_variant(T, pi, max_depth=20, atol=1e-9, *, normalise=True, zero_children=False,
+                column=False, depth_limit=True, stack=False):
     """The exercise's breadth-first search, with one switch per known mistake."""
     beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * len(T)], deque([(0, 0)])
     while queue:
@@ -82,9 +72,7 @@ def msp_variant(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
                 continue
             with np.errstate(invalid="ignore", divide="ignore"):
                 child = joint / joint.sum() if normalise else joint
-            found = (np.flatnonzero(np.all(np.abs(np.array(beliefs) - child) <= atol, axis=1))
-                     if dedup == "tol" else [i for i, b in enumerate(beliefs)
-                                             if dedup == "exact" and np.array_equal(b, child)])
+            found = np.flatnonzero(np.all(np.abs(np.array(beliefs) - child) <= atol, axis=1))
             if not len(found):
                 beliefs.append(child)
                 successors.append([-1] * len(T))
@@ -93,74 +81,70 @@ def msp_variant(T, pi, max_depth=20, atol=1e-9, *, dedup="tol", normalise=True,
     return np.array(beliefs), np.array(successors)
 
 
-def _msp_with(depth=0, loose=None, **switches):
+def _msp_with(depth=0, tol=None, **switches):
+    """A wrong build_msp: ``depth`` levels more, tolerance ``tol`` (-1: none), ``switches``."""
     return lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
-        T, pi, max_depth + depth, atol if loose is None else loose, **switches)
+        T, pi, max_depth + depth, atol if tol is None else tol, **switches)
 
 
 def _match(got, ref):
-    """For each learner row, the index of the reference row within 1e-7, or -1."""
-    d = np.abs(got[:, None, :] - ref[None, :, :]).max(axis=2)
+    """For each row of ``got``, the index of the row of ``ref`` within 1e-7, or -1."""
+    d = np.abs(np.asarray(got, float)[:, None] - np.asarray(ref, float)[None]).max(axis=2)
     return np.where(d.min(axis=1) <= 1e-7, d.argmin(axis=1), -1)
 
 
 def _check_one_msp(fn, name, hmm, max_depth):
-    T, pi, (X, S) = hmm.T, hmm.stationary(), hmm.T.shape[:2]
-    ref_b, ref_s, ref_d, _ = _msp(T, max_depth)
+    T, pi, X = hmm.T, hmm.stationary(), hmm.n_tokens
+    (ref_b, ref_s, ref_d, _), args = _msp(T, max_depth), (T, pi, max_depth, 1e-9)
     K, label = len(ref_b), f"For {name} with max_depth = {max_depth}"
-    out = check_build_msp.call(fn, (T, pi, max_depth, 1e-9), label)
+    out = check_build_msp.call(fn, args, label)
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise Mistake(f"{label} your function returned {type(out).__name__}; return a pair "
                       "`(beliefs, successors)`.")
-    got_b = as_array(out[0], f"{label}, `beliefs`").astype(float)
-    got_s = as_array(out[1], f"{label}, `successors`")
-    if got_b.ndim != 2 or got_b.shape[1] != S or got_s.shape != (len(got_b), X):
-        raise Mistake(f"{label}: `beliefs` should have shape (K, {S}), one row per MSP state, and "
-                      f"`successors` (K, {X}); got {got_b.shape} and {got_s.shape}.")
-    if not np.all(np.isfinite(got_b)) or np.any(np.all(np.abs(got_b) <= 1e-12, axis=1)):
-        raise Mistake(f"{label} some beliefs are NaN or all zeros: you made a child for a token "
-                      "of probability zero (eta T^(x) 1 = 0): make none, leave successors = -1.")
-    if not np.allclose(got_b[0], pi, atol=1e-9):
-        raise Mistake(f"{label} row 0 of `beliefs` should be the start belief pi = {fmt(pi)}, got "
-                      f"{fmt(got_b[0])}.")
-    k = int(np.argmax(np.abs(got_b.sum(axis=1) - 1)))
-    if abs(got_b[k].sum() - 1) > 1e-5:
-        raise Mistake(f"{label} belief {k} sums to {got_b[k].sum():.4g}, not 1: you forgot to "
-                      "normalise. Divide eta T^(x) by P(x | eta) = eta T^(x) 1.")
-    m = _match(got_b, ref_b)
+    b = as_array(out[0], f"{label}, `beliefs`").astype(float)
+    s = as_array(out[1], f"{label}, `successors`")
+    if b.ndim != 2 or b.shape[1] != len(pi) or s.shape != (len(b), X):
+        raise Mistake(f"{label}: `beliefs` should have shape (K, {len(pi)}) and `successors` "
+                      f"(K, {X}); got {b.shape} and {s.shape}.")
+    if not np.all(np.isfinite(b)) or np.any(np.all(np.abs(b) <= 1e-12, axis=1)):
+        raise Mistake(f"{label} some beliefs are NaN or zero: a token of probability zero "
+                      "(eta T^(x) 1 = 0) gets no child, and successors = -1.")
+    if not np.allclose(b[0], pi, atol=1e-9):
+        raise Mistake(f"{label} row 0 of `beliefs` is {fmt(b[0])}; it must be the start belief "
+                      f"pi = {fmt(pi)}.")
+    k = int(np.argmax(np.abs(b.sum(axis=1) - 1)))
+    if abs(b[k].sum() - 1) > 1e-5:
+        raise Mistake(f"{label} belief {k} sums to {b[k].sum():.4g}: you forgot to normalise. "
+                      "Divide eta T^(x) by P(x | eta) = eta T^(x) 1.")
+    m = _match(b, ref_b)
     if np.all(m >= 0) and len(set(m.tolist())) == len(m) and np.any(np.diff(ref_d[m]) < 0):
         k = int(np.flatnonzero(np.diff(ref_d[m]) < 0)[0])
         raise Mistake(f"{label} row {k + 1} ({ref_d[m[k + 1]]} tokens deep) comes after row {k} "
-                      f"({ref_d[m[k]]} deep): your rows are not in breadth-first order (a stack, "
-                      "`pop()`, is depth-first). Take states from the front, `queue.popleft()`.")
-    if len(got_b) != K or np.any(m < 0) or len(set(m.tolist())) < K:
-        known = _named(check_build_msp, (T, pi, max_depth, 1e-9), lambda out: np.shape(
-            out[0]) == got_b.shape and min(_match(got_b, np.asarray(out[0], float)).min(),
-                                           _match(np.asarray(out[0], float), got_b).min()) >= 0)
-        if np.any(m < 0) and not known:
-            raise Mistake(f"{label} your belief {fmt(got_b[m < 0][0])} is not reachable from pi: "
-                          "each child is eta T^(x) / (eta T^(x) 1) for a parent eta in the list.")
+                      f"({ref_d[m[k]]} deep): your rows are not in breadth-first order. Take "
+                      "states from the front of the queue, `popleft()`, not `pop()`.")
+    if len(b) != K or np.any(m < 0) or len(set(m.tolist())) < K:
+        known = nearest_known(check_build_msp, args, lambda o: np.shape(o[0]) == b.shape and min(
+            _match(b, o[0]).min(), _match(o[0], b).min()) >= 0)
         lost = sorted(set(range(K)) - set(m.tolist()))
-        raise Mistake(f"{label} you returned {len(got_b)} beliefs" + (
-            f"; there are {K}. " if len(got_b) != K else ", not the MSP's. ") + (
-            known or "Some are the same belief: de-duplicate with a tolerance (all entries "
-            "within atol)." if known or len(got_b) > K else f"For example {fmt(ref_b[lost[0]])} "
-            f"({ref_d[lost[0]]} tokens deep) is missing: did you merge distinct beliefs (a loose "
-            "tolerance, or part of the vector) or stop early?"))
-    probs = np.einsum("ki,xij->kx", got_b, T)                     # same states: now the edges
-    for k, x in itertools.product(range(len(got_b)), range(X)):
-        want, have = ref_s[m[k], x], int(got_s[k, x])
-        at = f"successors[{k}, {x}] = {have}"
-        if probs[k, x] <= 0 and have != -1:
-            raise Mistake(f"{label}, from belief {fmt(got_b[k])} token {x} is impossible (P = 0), "
-                          f"but {at}. Use -1 for impossible tokens.")
+        raise Mistake(f"{label} you returned {len(b)} beliefs" + (
+            f"; there are {K}. " if len(b) != K else ", not the MSP's. ") + (
+            known or (f"Your belief {fmt(b[m < 0][0])} is not reachable from pi: each child is "
+                      "eta T^(x) / (eta T^(x) 1) for a parent eta in the list." if np.any(m < 0)
+                      else "Some are the same belief: de-duplicate within atol." if len(b) > K
+                      else f"{fmt(ref_b[lost[0]])} ({ref_d[lost[0]]} tokens deep) is missing: "
+                      "did you merge distinct beliefs or stop early?")))
+    P = np.einsum("ki,xij->kx", b, T)                     # same states: now the edges
+    for k, x in itertools.product(range(len(b)), range(X)):
+        want, have, at = ref_s[m[k], x], int(s[k, x]), f"successors[{k}, {x}] = {s[k, x]}"
         if want == -1 and have != -1:
-            raise Mistake(f"{label}, belief {fmt(got_b[k])} is {ref_d[m[k]]} = max_depth tokens "
-                          f"deep and must not be expanded, but {at}.")
-        if want >= 0 and (have < 0 or have >= len(got_b) or m[have] != want):
-            raise Mistake(f"{label}, from belief {k} ({fmt(got_b[k])}) token {x} leads to "
-                          f"{fmt(ref_b[want])}, but {at}. Store the child's row index (the "
-                          "existing row when it was already known).")
+            raise Mistake(f"{label}, {at}, but " + (
+                f"token {x} is impossible from belief {fmt(b[k])} (P = 0): use -1." if P[k, x] <= 0
+                else f"belief {fmt(b[k])} is max_depth = {ref_d[m[k]]} tokens deep and must not "
+                "be expanded."))
+        if want >= 0 and (have < 0 or have >= len(b) or m[have] != want):
+            raise Mistake(f"{label}, {at}, but token {x} leads from belief {k} ({fmt(b[k])}) to "
+                          f"{fmt(ref_b[want])}. Store the child's row index (the existing row "
+                          "when it is already known).")
     return K
 
 
@@ -174,23 +158,21 @@ def _test_build_msp(fn):
 
 check_build_msp = Exercise(
     name="build_msp", signature="build_msp(T, pi, max_depth, atol) -> (beliefs, successors)",
-    test=_test_build_msp, time_limit=20.0, mistakes=knowns(
-        ("never de-duplicates beliefs", _msp_with(dedup="none"), "One node per possible word: you "
-         "did not de-duplicate. Point to an equal belief already in the list instead."),
-        ("compares beliefs bit for bit", _msp_with(dedup="exact"), "Beliefs reached along "
-         "different paths agree to 1e-16, not bit for bit: compare with a tolerance, "
-         "np.allclose(..., rtol=0, atol=atol), not `==` or a dict of raw tuples."),
-        ("multiplies column vectors", _msp_with(column=True), "Your beliefs are those of "
-         "`T[x] @ eta` (column convention); rows are the current state: `eta @ T[x]`."),
+    test=_test_build_msp, time_limit=20.0, mistakes=(
+        ("never de-duplicates beliefs", _msp_with(tol=-1), "One node per word: you did not "
+         "de-duplicate. Point to an equal belief already in the list."),
+        ("compares beliefs bit for bit", _msp_with(tol=0), "Beliefs reached along "
+         "different paths agree to 1e-16, not bit for bit: compare within atol, not with `==`."),
+        ("multiplies column vectors", _msp_with(column=True), "You computed `T[x] @ eta` "
+         "(column convention); rows are the current state: `eta @ T[x]`."),
         ("ignores the depth limit", _msp_with(depth_limit=False), None, "must not be expanded"),
         ("expands one level too few", _msp_with(depth=-1), "This is the MSP for max_depth - 1: "
          "expand exactly the states at depth < max_depth (pi has depth 0)."),
-        ("uses a loose tolerance that merges states", _msp_with(loose=0.2), "You merged beliefs "
-         "that differ: compare every entry, with the tolerance atol."),
+        ("uses a loose tolerance that merges states", _msp_with(tol=0.2), "You merged beliefs "
+         "that differ: compare every entry, within atol."),
         ("forgets to normalise", _msp_with(normalise=False), None, "forgot to normalise"),
         ("searches depth-first (a stack)", _msp_with(stack=True), None, "breadth-first order"),
-        ("keeps children of probability zero", _msp_with(zero_children=True), None,
-         "probability zero"),
+        ("keeps children of probability zero", _msp_with(zero_children=True), None, "NaN or zero"),
         ("does not put the prior in row 0", lambda T, pi, max_depth=20, atol=1e-9: (
             lambda b, s: (b[::-1], s))(*msp_variant(T, pi, max_depth)), None, "row 0")))
 
@@ -215,8 +197,8 @@ def _recurrent(succ):
 
 def _graph_cases():
     cases = [(f"For the MSP of {name}", (_msp(hmm.T, 12)[1],))
-             for name, hmm in finite_msp_cases(302, 3)] + [(f"For {name}", (np.array(s),)) for
-                                                           name, s in [
+             for name, hmm in finite_msp_cases(302, 3)]
+    cases += [(f"For {name}", (np.array(s),)) for name, s in [
         ("a 3-state graph whose transient states 0 and 1 form a cycle", [[1, -1], [0, 2], [2, -1]]),
         ("a graph with two recurrent classes {1} and {2, 3}", [[1, 2], [1, -1], [3, -1], [2, -1]]),
         ("a single state with a self-loop", [[0, -1]]),
@@ -244,37 +226,28 @@ check_recurrent_states = Exercise(
     name="recurrent_states", signature="recurrent_states(successors) -> bool mask",
     cases=_graph_cases, reference=_recurrent, advice=_recurrent_advice,
     convert=lambda v, what: (lambda a: a.astype(bool) if a.dtype == bool or np.all(
-        np.isin(a, (0, 1))) else a)(as_array(v, what)), mistakes=knowns(
+        np.isin(a, (0, 1))) else a)(as_array(v, what)), mistakes=(
         ("checks reachability the wrong way round", lambda s: np.all(
-            ~_reach(s) | _reach(s).T, axis=0), "You checked reachability the wrong way round "
-         "(k reaches every state that reaches k): every state reachable *from* k must reach k."),
+            ~_reach(s) | _reach(s).T, axis=0), "You checked reachability the wrong way round: "
+         "every state reachable *from* k must reach k."),
         ("inverts the mask", lambda s: ~_recurrent(s), "Your mask is inverted: it marks the "
-         "transient states. Return True for the recurrent ones."),
+         "transient states."),
         ("marks states that lie on some cycle", lambda s: np.array([any(
-            _reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]), "You marked every "
-         "state that can return to itself, but one on a cycle is transient if some edge leads "
-         "where there is no way back: *every* state reachable from k must reach k."),
-        ("marks states with an incoming edge", lambda s: np.isin(np.arange(len(s)), [
-            j for k, row in enumerate(s) for j in row if j >= 0 and j != k]), "You marked states "
-         "with an incoming edge; transient states have them too. Can every state reachable from "
-         "k come back to k?"),
-        ("marks states with any incoming edge, self-loops too", lambda s: np.isin(np.arange(len(
-            s)), s), "You marked states with an incoming edge; transient states have them too. "
-         "Can every state reachable from k come back to k?"),
+            _reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]), "A state on a "
+         "cycle is transient if an edge leads where there is no way back: *every* state "
+         "reachable from k must reach k."),
+        ("marks states with an incoming edge", lambda s: np.isin(np.arange(len(s)), s),
+         "You marked states with an incoming edge; transient states have them too."),
         ("reads -1 as the last state", lambda s: _recurrent(np.where(s < 0, len(s) - 1, s)),
-         "You followed the -1 entries as edges: Python reads index -1 as the last state, but "
-         "-1 means no edge. Skip entries < 0."),
+         "You followed -1 entries as edges to the last state; -1 means no edge: skip them."),
         ("checks one step only", lambda s: np.array([all(j == k or k in s[j] for j in s[k] if
                                                          j >= 0) for k in range(len(s))]),
-         "You checked one step only (each direct successor has an edge straight back); states "
-         "reachable in several steps, and paths back of several steps, count too: use the "
-         "transitive closure of the edges."),
-        ("marks states with a self-loop", lambda s: np.array([k in s[k] for k in range(len(s))]),
-         "You marked states with a self-loop; recurrence is returning from everywhere you can go."),
+         "You checked one step only; paths of several steps count too: use the transitive "
+         "closure of the edges (states reachable from k)."),
         ("marks the states reachable from state 0", lambda s: _reach(s)[0], "You marked the "
          "states reachable from state 0; recurrence asks whether you can come *back*."),
         ("returns indices, not a mask", lambda s: np.flatnonzero(_recurrent(s)), "You returned "
-         "the indices of the recurrent states; return a boolean mask of shape (K,).")),
+         "indices; return a boolean mask of shape (K,).")),
     summary=lambda n: (f"Correct on {n} graphs: the MSPs of Z1R, RRXOR and other processes, "
                        "transient cycles, several recurrent classes, and random graphs."))
 
@@ -283,8 +256,7 @@ check_recurrent_states = Exercise(
 def _rate(T, b, s, weights="stationary", of="next"):
     p = mixed_state_presentation(HMM(T), warn=False).stationary()
     h = entropy(np.einsum("ki,xij->kx", b, T) if of == "next" else b)
-    return float({"stationary": p, "equal": np.full(len(b), 1 / len(b)),
-                  "recurrent": _recurrent(s) / _recurrent(s).sum()}[weights] @ h)
+    return float((p if weights == "stationary" else np.full(len(b), 1 / len(b))) @ h)
 
 
 def _equal_token_rate(T, b, s):
@@ -301,29 +273,24 @@ check_msp_entropy_rate = Exercise(
         304, 3) + [("an i.i.d. chain emitting from the state it leaves (MSP: one belief)", HMM(
             np.einsum("ix,j->xij", [[0.9, 0.1], [0.2, 0.8]], [0.3, 0.7])))]],
     reference=lambda T, b, s: float(information.entropy_rate(HMM(T))), convert=as_float,
-    mistakes=knowns(
+    mistakes=(
         ("averages the entropy given the hidden state", lambda T, b, s: float(
-            b[0] @ entropy(T.sum(-1).T)), "You averaged the token's entropy given the *hidden "
-         "state*, which an observer does not know: average H[P(x | eta_k)] over the MSP's "
-         "beliefs, weighted by the MSP chain's stationary distribution."),
+            b[0] @ entropy(T.sum(-1).T)), "You averaged the entropy given the *hidden state*, "
+         "which an observer does not know: use the MSP's beliefs."),
         ("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2), "You computed in bits; "
-         "entropy rates are in nats here (np.log)."),
-        ("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"), "You averaged "
-         "over MSP states with equal weight (which is also what the right eigenvector, W p = p, "
-         "gives: W 1 = 1); weight each by the stationary probability of the MSP's chain, the "
-         "left eigenvector p W = p (eig of W.T); transient states get 0."),
+         "use nats (np.log)."),
+        ("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"), "You weighted "
+         "the MSP states equally (as the right eigenvector W p = p does); use the stationary p of "
+         "the MSP chain, p W = p (eig of W.T): transient states get 0."),
         ("gives each possible token equal probability in W", _equal_token_rate, "Your W gives "
          "each possible token the same probability; weight the edge k -> successors[k, x] by "
          "P(x | eta_k) = eta_k T^(x) 1."),
-        ("weights the recurrent states equally", lambda T, b, s: _rate(T, b, s, "recurrent"),
-         "You averaged over the recurrent states with equal weight; they are not visited equally "
-         "often: weight them by the MSP chain's stationary distribution p."),
         ("returns the first token's entropy h(1)", lambda T, b, s: float(entropy(np.einsum(
-            "i,xij->x", b[0], T))), "You returned the first token's entropy h(1); the entropy "
-         "rate is the long-run average: weight by the MSP chain's stationary p."),
+            "i,xij->x", b[0], T))), "You returned the first token's entropy h(1); weight every "
+         "state's entropy by the MSP chain's stationary p."),
         ("takes the entropy of the beliefs", lambda T, b, s: _rate(T, b, s, of="beliefs"),
-         "You averaged the entropy of the *beliefs*; average that of the next-token "
-         "distribution P(. | eta_k) = eta_k T^(x) 1.")),
+         "You averaged the entropy of the *beliefs*; use the next-token distributions "
+         "eta_k T^(x) 1.")),
     advice="Build W[k, successors[k, x]] += P(x | eta_k), its stationary p (p W = p, sum 1), and "
            "return sum_k p_k H[P(. | eta_k)] in nats.",
     summary=lambda n: (f"Correct on {n} MSPs, e.g. Z1R (ln(2)/3 = 0.2310 nats) and RRXOR "
@@ -332,8 +299,7 @@ check_msp_entropy_rate = Exercise(
 
 # ---------------------------------------------------------------------------- 3.4 chaos game
 def skewed_hmm():
-    """Lopsided token frequencies, every token possible, pi = (0.2, 0.3, 0.5): uniform draws move
-    the mean off pi; draws from fixed frequencies break E[eta' | eta] = eta T."""
+    """Lopsided token frequencies, every token possible, pi = (0.2, 0.3, 0.5)."""
     stay = 0.5 * np.eye(3) + 0.5 * np.tile([0.2, 0.3, 0.5], (3, 1))       # pi stay = pi
     emit = np.array([[0.90, 0.08, 0.02], [0.10, 0.85, 0.05], [0.70, 0.05, 0.25]])
     return HMM(np.einsum("ij,jx->xij", stay, emit))
@@ -344,9 +310,7 @@ def _call_chaos(fn, hmm, n, seed, burn_in, name):
                                          f"For {name}"), f"`chaos_game` for {name}")
     if got.shape != (n, hmm.n_states):
         raise Mistake(f"For {name} with n_points = {n} and burn_in = {burn_in}: expected shape "
-                      f"({n}, {hmm.n_states}), got {got.shape}" + (
-                          ": drop the first burn_in beliefs and return exactly n_points"
-                          if got.shape == (n + burn_in, hmm.n_states) else "") + ".")
+                      f"({n}, {hmm.n_states}), got {got.shape}.")
     return got.astype(float)
 
 
@@ -357,56 +321,44 @@ def _skewed_diagnosis(fn):
     if not np.all(np.isfinite(cloud)) or not np.allclose(cloud.sum(axis=1), 1, atol=1e-6):
         return None
     if np.max(np.abs(cloud.mean(axis=0) - pi)) > 0.04:
-        return (f"With pi = {fmt(pi)} and lopsided token frequencies your points average "
-                f"{fmt(cloud.mean(axis=0))}, not pi: your tokens do not follow the process. Draw "
-                "x with probability eta T^(x) 1 from the current belief, not uniformly.")
+        return (f"On an HMM with pi = {fmt(pi)} your points average {fmt(cloud.mean(axis=0))}: "
+                "draw x with probability eta T^(x) 1 from the current belief, not uniformly.")
     residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)      # E[eta' | eta] = eta T
     if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
-        return ("Your points have the right average, but the next point does not average to "
-                "eta T given the current eta: you drew tokens from fixed frequencies. Recompute "
-                "eta T^(x) 1 from the *current* belief at every step.")
+        return ("Given eta, your next point does not average to eta T: you drew tokens from "
+                "fixed frequencies. Use eta T^(x) 1 for the *current* belief at every step.")
     return None
 
 
 def _test_chaos_game(fn):
     z1r, mess3 = processes.z1r(), processes.mess3()
     got = _call_chaos(fn, z1r, 3000, 1, 20, "Z1R")
+    sums, corner = got.sum(axis=1), np.isclose(got.max(axis=1), 1, atol=1e-9)
     if np.any(~np.isfinite(got)):
-        raise Mistake("For Z1R your points contain NaN: you drew a token of probability zero and "
-                      "divided 0 by 0. " + (_skewed_diagnosis(fn) or "Draw each token with "
-                                            "probability eta T^(x) 1 for the *current* belief."))
-    sums = got.sum(axis=1)
+        raise Mistake("For Z1R your points contain NaN: you drew a token of probability zero. "
+                      + (_skewed_diagnosis(fn) or "Draw x with probability eta T^(x) 1."))
     if not np.allclose(sums, 1, atol=1e-6):
         raise Mistake(f"For Z1R your points sum to values like "
-                      f"{magnitude(sums[np.argmax(np.abs(sums - 1))], '.4g')}, not 1: normalise "
+                      f"{magnitude(sums[np.argmax(np.abs(sums - 1))], '.4g')}: normalise "
                       "after each update, eta T^(x) / (eta T^(x) 1).")
     if np.allclose(_call_chaos(fn, z1r, 5, 1, 0, "Z1R")[0], z1r.stationary(), atol=1e-9):
-        raise Mistake("For Z1R with burn_in = 0 your first point is the prior pi: you recorded "
-                      "each belief *before* its update. Row t is the belief after burn_in + t + 1 "
-                      "tokens: update first, then record.")
-    corner = np.isclose(got.max(axis=1), 1, atol=1e-9)
+        raise Mistake("For Z1R with burn_in = 0 your first point is pi: you recorded each belief "
+                      "*before* its update. Row t is the belief after burn_in + t + 1 tokens.")
     if not np.all(corner):
         raise Mistake(f"For Z1R with burn_in = 20 your point {fmt(got[~corner][0])} is not a "
-                      "corner, but Z1R synchronises in 3 tokens: discard the first burn_in "
-                      "beliefs (and start from pi).")
-    freq = np.bincount(got.argmax(axis=1), minlength=3) / len(got)
-    if np.max(np.abs(freq - 1 / 3)) > 0.05:
-        raise Mistake(f"For Z1R the corners should each hold about 1/3 of the points; yours hold "
-                      f"{fmt(freq)}. Sample tokens from P(x | eta), not the most likely one.")
+                      "corner (Z1R synchronises in 3 tokens): discard the first burn_in beliefs.")
     if np.any((got[1:].argmax(axis=1) - got[:-1].argmax(axis=1)) % 3 != 1):
         raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...: row t + 1 "
-                      "must be the update of row t by one token.")
+                      "must be the update of row t by one sampled token.")
     a, b, again = (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
     if len(np.unique(a.round(9), axis=0)) < 100:
-        raise Mistake(f"For Mess3 your 2000 points take only {len(np.unique(a.round(9), axis=0))} "
-                      "values: draw a random token at every step (not the most likely one) and "
-                      "update the belief you carry.")
+        raise Mistake("For Mess3 your 2000 points take fewer than 100 values: draw a random token "
+                      "at every step, not the most likely one.")
     if not np.array_equal(again, a) or np.array_equal(a, b):
         raise Mistake("The same seed gave different points, or seeds 1 and 2 the same: draw every "
                       "token from `rng = np.random.default_rng(seed)`.")
-    why = _skewed_diagnosis(fn)
-    if why:
-        raise Mistake(f"For a skewed 3-state HMM (every token possible from every state): {why}")
+    if why := _skewed_diagnosis(fn):
+        raise Mistake(f"For a skewed 3-state HMM: {why}")
     return ("Correct: beliefs recorded after each update, burn-in discarded, reproducible with a "
             "seed, Z1R's corners in cycle order, the right average on a skewed HMM.")
 
@@ -435,17 +387,15 @@ def _chaos(**switches):
 
 check_chaos_game = Exercise(
     name="chaos_game", signature="chaos_game(T, pi, n_points, seed, burn_in) -> (n_points, S)",
-    test=_test_chaos_game, time_limit=30.0, mistakes=knowns(
-        ("draws tokens uniformly", _chaos(draw="uniform"), None,
-         r"probability zero.*not uniformly"),
+    test=_test_chaos_game, time_limit=30.0, mistakes=(
+        ("draws tokens uniformly", _chaos(draw="uniform"), None, "probability zero.*uniformly"),
         ("draws tokens from the fixed frequencies", _chaos(draw="frequencies"), None,
          r"fixed frequencies.*\*current\* belief"),
         ("always takes the most likely token", _chaos(draw="argmax"), None, "not the most likely"),
         ("forgets to normalise", _chaos(normalise=False), None, "normalise"),
         ("keeps the burn-in points", _chaos(drop_burn_in=False), None, "burn_in"),
         ("ignores the seed", _chaos(use_seed=False), None, "same seed"),
-        ("records the belief before each update", _chaos(before=True), None,
-         r"\*before\* its update")))
+        ("records the belief before each update", _chaos(before=True), None, r"\*before\*")))
 
 
 # ---------------------------------------------------------------------------- 3.5 box counting
@@ -476,45 +426,36 @@ def box_counts(points, eps, *, scale=None, flatten=False):
     return np.array([len(np.unique(b, axis=None if flatten else 0)) for b in boxes], float)
 
 
-def _slope(x, y, k=0):
-    return float(np.polyfit(x, y, 1)[k])
+def _fit(x=lambda e: np.log(1 / np.asarray(e)), y=np.log, k=0, **counts):
+    """A wrong fit: of y(N) against x(eps), returning coefficient ``k``."""
+    return lambda p, e: float(np.polyfit(x(e), y(box_counts(p, e, **counts)), 1)[k])
 
 
-def _log_inv(eps):
-    return np.log(1 / np.asarray(eps))
-
-
-def _fit(x=_log_inv, y=np.log, k=0, **counts):
-    return lambda p, e: _slope(x(e), y(box_counts(p, e, **counts)), k)
-
+_LOGLOG = "N = C eps^(-D) is a line only on log-log axes: fit log N against log(1/eps)."
+_BASES = ("You mixed logarithm bases (log10 on one axis, ln on the other), which scales the "
+          "slope by ln 10: use the same log on both axes.")
 
 check_box_counting_dimension = Exercise(
     name="box_counting_dimension", signature="box_counting_dimension(points, epsilons) -> slope",
     cases=_box_cases, convert=as_float, rtol=0.0, atol=0.05,
     reference=lambda p, e: float(information.box_counting_dimension(
-        p, e, fit_range=(min(e), max(e)))), mistakes=knowns(
+        p, e, fit_range=(min(e), max(e)))), mistakes=(
         ("returns the intercept, not the slope", _fit(k=1), "You returned the intercept of the "
-         "fitted line (np.polyfit(...)[1]); the dimension is its slope, np.polyfit(...)[0]."),
+         "fitted line; the dimension is its slope, np.polyfit(...)[0]."),
         ("multiplies the points by eps", _fit(scale=lambda v: v), "You multiplied the points by "
-         "eps; a point's box index is floor(point / eps) (boxes of side eps): divide."),
+         "eps; a point's box is floor(point / eps): divide."),
         ("fits log N against log eps (wrong sign)", _fit(x=np.log), "Your slope has the wrong "
-         "sign: you fitted log N against log(eps); N grows as eps shrinks: use log(1/eps)."),
-        ("fits the counts, not their logs", _fit(y=lambda n: n), "You fitted the counts N(eps); "
-         "N = C eps^(-D) is a straight line only on log-log axes: fit log N."),
+         "sign: fit log N against log(1/eps), not log(eps)."),
+        ("fits the counts, not their logs", _fit(y=lambda n: n), _LOGLOG),
         ("mixes log bases (log10 of 1/eps)", _fit(x=lambda e: np.log10(1 / np.asarray(e))),
-         "You mixed logarithm bases (log10 of 1/eps, ln of N), which scales the slope by "
-         "ln 10 = 2.30: use the same log on both axes."),
-        ("mixes log bases (log10 of N)", _fit(y=np.log10), "You mixed logarithm bases (ln of "
-         "1/eps, log10 of N), which scales the slope by 1 / ln 10: use the same log on both."),
-        ("fits against 1/eps", _fit(x=lambda e: 1 / np.asarray(e)), "You fitted against 1/eps "
-         "rather than log(1/eps)."),
+         _BASES),
+        ("mixes log bases (log10 of N)", _fit(y=np.log10), _BASES),
+        ("fits against 1/eps", _fit(x=lambda e: 1 / np.asarray(e)), _LOGLOG),
         ("np.unique without axis=0 (counts coordinates)", _fit(flatten=True), "You counted "
-         "distinct *numbers* among the box indices (`np.unique(boxes)` flattens), not distinct "
-         "boxes: use `np.unique(boxes, axis=0)`."),
-        ("takes the slope through the two end points", lambda p, e: float(np.diff(np.log(
-            box_counts(p, e))[[0, -1]])[0] / np.diff(_log_inv(e)[[0, -1]])[0]), "You took the "
-         "slope through the first and last points only; fit a least-squares line through all "
-         "of them, np.polyfit(log(1/eps), log N, 1)[0]: real counts do not lie on a line.")),
+         "distinct numbers among the box indices, not distinct boxes: `np.unique(boxes, axis=0)`."),
+        ("takes the slope through the two end points", _fit(x=lambda e: np.log(1 / np.asarray(
+            e)[[0, -1]]), y=lambda n: np.log(n[[0, -1]])), "You took the slope through the end "
+         "points; fit a least-squares line through all the points.")),
     advice="For each eps count the occupied boxes, len(np.unique(np.floor(points / eps)"
            ".astype(int), axis=0)), then fit a line to (log(1/eps), log N) and return its slope.",
     summary=lambda n: (f"Correct on {n} sets: a segment (1), a square (2), the Cantor set "
@@ -524,8 +465,7 @@ check_box_counting_dimension = Exercise(
 
 # ---------------------------------------------------------------------------- 3.6 classes, words
 def _group(vectors, atol=1e-9, exact=False, last=False):
-    """Labels, in order of first appearance, grouping rows that agree within atol (by mistake:
-    bit for bit, or only with the most recent class)."""
+    """Labels grouping rows within atol (by mistake: bit for bit, or with the last class only)."""
     labels, reps = np.empty(len(vectors), dtype=int), []
     for k, v in enumerate(vectors):
         same = [r for r, u in list(enumerate(reps))[-1 if last else 0:] if (
@@ -547,8 +487,8 @@ def _class_cases():
                 mess3.T, np.r_[.5, .2, .3] + np.r_[[2e-4, -2e-4, 0]] * np.r_[:6, 0][:, None]))]
 
 
-def _by(f):
-    return lambda T, b, atol=1e-9: _group(f(T, np.asarray(b)), atol)
+def _by(f, **how):
+    return lambda T, b, atol=1e-9: _group(f(T, np.asarray(b)), atol, **how)
 
 
 def _next(T, b):
@@ -560,32 +500,26 @@ check_next_token_classes = Exercise(
     cases=_class_cases, reference=lambda T, b: _group(_next(T, b)), process_first=2,
     convert=lambda v, what: (lambda a: _group(a[:, None], 0.0) if a.ndim == 1 else a)(
         as_array(v, what)),                     # any labelling of the same groups
-    mistakes=knowns(
+    mistakes=(
         ("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)), "You grouped the "
-         "*beliefs* (every MSP state got its own label). Group by the next-token distribution "
-         "P(x | eta) = eta T^(x) 1: different beliefs can share it."),
-        ("compares distributions with exact equality", lambda T, b, atol=1e-9: _group(
-            _next(T, b), exact=True), "You compared next-token distributions with exact "
-         "equality; some that agree to 1e-16 differ in the last bits: use the tolerance atol."),
+         "*beliefs*; group by the next-token distribution P(x | eta) = eta T^(x) 1."),
+        ("compares distributions with exact equality", _by(_next, exact=True), "You compared "
+         "with exact equality; distributions that agree to 1e-16 differ in the last bits: use "
+         "atol."),
         ("computes P(x | eta) with the column convention", _by(lambda T, b: np.einsum(
             "kj,xij->kx", b, T)), "You computed P(x | eta) with the column convention "
          "(`T[x] @ eta`); rows of T[x] are the current state: P(x | eta) = eta T^(x) 1."),
         ("compares only the probability of token 0", _by(lambda T, b: _next(T, b)[:, :1]),
-         "You compared only P(token 0), which fixes the distribution only with two tokens: "
-         "compare the whole next-token distribution."),
-        ("groups by the most likely token", lambda T, b, atol=1e-9: _group(
-            _next(T, b).argmax(axis=1)[:, None], 0.0), "You grouped by the most likely next "
-         "token; beliefs belong together only if their whole next-token distributions agree."),
+         "You compared only P(token 0): compare the whole next-token distribution."),
+        ("groups by the most likely token", _by(lambda T, b: _next(T, b).argmax(1)[:, None]),
+         "You grouped by the most likely next token: compare the whole distribution."),
         ("groups by the next-state distribution", _by(lambda T, b: b @ T.sum(0)), "You grouped "
-         "by the distribution of the next *state*, eta T. Use the next *token*: eta T^(x) 1."),
-        ("rounds the distributions to 3 decimals", lambda T, b, atol=1e-9: _group(np.round(
-            _next(T, np.asarray(b)), 3), 0.0), "You rounded the distributions (or used a loose "
-         "tolerance): ones 1e-4 apart are different classes. Compare every entry within atol, "
-         "np.allclose(p, q, rtol=0, atol=atol)."),
-        ("compares with the most recent class only", lambda T, b, atol=1e-9: _group(
-            _next(T, np.asarray(b)), atol, last=True), "You compared each belief with the most "
-         "recent class only; it may belong to any earlier one: compare with every class's "
-         "representative and take the first that matches."),
+         "by the next *state* distribution, eta T; use the next *token*'s, eta T^(x) 1."),
+        ("rounds the distributions to 3 decimals", _by(lambda T, b: np.round(_next(T, b), 3)),
+         "You rounded (or used a loose tolerance): distributions 1e-4 apart are different "
+         "classes. Compare every entry within atol."),
+        ("compares with the most recent class only", _by(_next, last=True), "You compared each "
+         "belief with the most recent class only: compare with every earlier class."),
         ("takes the beliefs first (the old order)", lambda beliefs, T, atol=1e-9: _group(
             _next(T, beliefs)), None, "takes the process first")),
     advice=lambda c: (f"You have {len(set(np.asarray(c.got).tolist()))} classes; there are "
@@ -612,55 +546,46 @@ def _word_cases():
     b = _msp(rrxor.T)[0]
     labels = _group(_next(rrxor.T, b))
     big = np.flatnonzero(labels == np.bincount(labels).argmax())
-    return [(f"RRXOR beliefs {fmt(b[i])} and {fmt(b[j])}", rrxor.T, b[i], b[j])
+    return [("Mess3: nearby beliefs", mess3.T, eta, np.r_[.5, .21, .29])] + [
+        (f"RRXOR beliefs {fmt(b[i])} and {fmt(b[j])}", rrxor.T, b[i], b[j])
             for i, j in [(big[0], big[1]), (big[0], big[-1]), (big[2], big[5]), (big[1], big[7])]
             ] + [("RRXOR: a belief and itself", rrxor.T, b[3], b[3].copy()),
                  ("RRXOR: beliefs that differ in the next token", rrxor.T, b[0], np.eye(5)[3]),
-                 ("Mess3: a belief and itself", mess3.T, eta, eta.copy()),
-                 ("Mess3: nearby beliefs", mess3.T, eta, np.r_[.5, .21, .29])]
+                 ("Mess3: a belief and itself", mess3.T, eta, eta.copy())]
 
 
 def _test_distinguishing_word(fn):
-    cases, same = _word_cases(), []
+    cases = _word_cases()
     for name, T, e1, e2 in cases:
-        best = _first_word(T, e1, e2, range(1, 7))
-        got = check_shortest_distinguishing_word.call(fn, (T, e1, e2, 6, 1e-9), f"For {name}")
+        args, best = (T, e1, e2, 6, 1e-9), _first_word(T, e1, e2, range(1, 7))
+        got = check_shortest_distinguishing_word.call(fn, args, f"For {name}")
         if (best is None) != (got is None):
-            raise Mistake(f"For {name}: no word of length <= 6 distinguishes them (the same "
-                          f"belief): return None, not {got!r}." if best is None else f"For {name}"
-                          f": a word of length {len(best)} distinguishes them; you returned "
-                          "None." + (" Did you stop at length 1? Try every length up to "
-                                     "max_length." if len(best) > 1 else ""))
+            raise Mistake(f"For {name}: no word of length <= 6 distinguishes them: return None, "
+                          f"not {got!r}." if best is None else f"For {name}: a word of length "
+                          f"{len(best)} distinguishes them; you returned None." + (
+                              " Did you stop at length 1? Try every length up to max_length."
+                              if len(best) > 1 else ""))
         try:
             word = None if got is None else tuple(int(x) for x in got)
         except (TypeError, ValueError):
             raise Mistake(f"For {name} you returned {got!r}; return a tuple of token indices "
                           "such as (0, 1).") from None
-        if word == ():
-            raise Mistake(f"For {name} you returned the empty word: it has probability 1 under "
-                          "every belief, so it never distinguishes. Start at length 1.")
-        if word and any(x < 0 or x >= T.shape[0] for x in word):
-            raise Mistake(f"For {name} your word {word} has tokens outside 0..{T.shape[0] - 1}.")
+        if word == () or word and any(x < 0 or x >= T.shape[0] for x in word):
+            raise Mistake(f"For {name} you returned {word}: " + (
+                "the empty word has probability 1 under every belief: start at length 1."
+                if word == () else f"tokens are 0..{T.shape[0] - 1}."))
         if word and abs(_end(T, e1, word).sum() - _end(T, e2, word).sum()) <= 1e-9:
-            same.append((name, word, word == _first_word(T.transpose(0, 2, 1), e1, e2,
-                                                         range(1, 7))))
-        elif word and len(word) > len(best):
+            raise Mistake(f"For {name}: your word {word} has the same probability under both "
+                          "beliefs. " + (nearest_known(check_shortest_distinguishing_word, args,
+                                                       lambda w, word=word: w == word) or _WORD))
+        if word and len(word) > len(best):
             raise Mistake(f"For {name}: your word {word} distinguishes them, but one of length "
                           f"{len(best)} already does: search lengths in increasing order.")
-    name, T, e1, e2 = cases[0]
+    name, T, e1, e2 = cases[1]
     L = len(_first_word(T, e1, e2, range(1, 7)))
     if check_shortest_distinguishing_word.call(fn, (T, e1, e2, L, 1e-9), name) is None:
         raise Mistake(f"For {name} with max_length = {L}: the shortest distinguishing word has "
-                      f"exactly {L} tokens, but you returned None. Try every length up to and "
-                      "including max_length: range(1, max_length + 1).")
-    if same:
-        raise Mistake(f"For {same[0][0]}: your word {same[0][1]} has the same probability under "
-                      "both beliefs. " + (
-                          "It is the first word that differs with the column convention (`T[x] @ "
-                          "v`); rows of T[x] are the current state: P(w | eta) = eta T^(w_1) ... "
-                          "T^(w_L) 1." if all(c for *_, c in same) else "Compare P(w | eta) = "
-                          "eta T^(w_1) ... T^(w_L) 1, the whole word's probability, not the "
-                          "beliefs after it."))
+                      f"{L} tokens, but you returned None: try lengths 1 to max_length included.")
     return (f"Correct on {len(cases)} pairs: RRXOR beliefs that agree on the next token but not "
             "on the next two or three, identical beliefs (None), and Mess3 beliefs.")
 
@@ -671,24 +596,28 @@ def _beliefs_after(T, e1, e2, max_length=6, atol=1e-9):
         _end(T, e1, w) / _end(T, e1, w).sum(), _end(T, e2, w) / _end(T, e2, w).sum()))
 
 
+_WORD = "Compare the whole word's probability, P(w | eta) = eta T^(w_1) ... T^(w_L) 1."
+
 check_shortest_distinguishing_word = Exercise(
     name="shortest_distinguishing_word",
     signature="shortest_distinguishing_word(T, eta1, eta2, max_length, atol) -> word",
-    test=_test_distinguishing_word, time_limit=30.0, process_first=0, mistakes=knowns(
+    test=_test_distinguishing_word, time_limit=30.0, process_first=0, mistakes=(
         ("searches the longest words first", lambda T, e1, e2, max_length=6, atol=1e-9:
          _first_word(T, e1, e2, range(max_length, 0, -1)), None, "increasing"),
-        ("compares the beliefs after the word", _beliefs_after, None, "whole word.s probability"),
+        ("computes word probabilities column-wise", lambda T, e1, e2, max_length=6, atol=1e-9:
+         _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7)), "Your word is the first "
+         "that differs with the column convention (`T[x] @ v`); use rows: eta T^(x)."),
+        ("compares the beliefs after the word", _beliefs_after, "You compared the beliefs after "
+         "the word. " + _WORD),
         ("returns the empty word", lambda T, e1, e2, max_length=6, atol=1e-9:
          None if np.allclose(e1, e2) else (), None, "empty word"),
         ("tries single tokens only", lambda T, e1, e2, max_length=6, atol=1e-9:
          _first_word(T, e1, e2, [1]), None, "stop at length 1"),
         ("never tries words of length max_length", lambda T, e1, e2, max_length=6, atol=1e-9:
-         _first_word(T, e1, e2, range(1, max_length)), None, "including max_length"),
+         _first_word(T, e1, e2, range(1, max_length)), None, "max_length included"),
         ("returns the length, not the word", lambda T, e1, e2, max_length=6, atol=1e-9: (
             lambda w: None if w is None else len(w))(_first_word(T, e1, e2, range(1, 7))), None,
          "return a tuple of token indices"),
-        ("computes word probabilities column-wise", lambda T, e1, e2, max_length=6, atol=1e-9:
-         _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7)), None, "column convention"),
         ("takes the beliefs first (the old order)", lambda eta1, eta2, T, max_length=6,
          atol=1e-9: _first_word(T, eta1, eta2, range(1, 7)), None, "takes the process first")))
 
