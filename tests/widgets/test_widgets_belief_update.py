@@ -67,18 +67,18 @@ def test_step_by_name_or_index_and_reset():
 
 def test_random_token_samples_from_the_prediction_and_reset_repeats_it():
     w = belief_update_widget(seed=7)
-    for _ in range(40):
+    for _ in range(12):
         w.controls["random"].click()
     word = list(w.tokens)
-    assert len(word) == 40 and set(word) == {0, 1, 2}
+    assert len(word) == 12 and set(word) == {0, 1, 2}
     np.testing.assert_allclose(w.path, beliefs.belief_trajectories(w.hmm, np.array(word))[0],
                                atol=ATOL)
     w.reset()
-    for _ in range(40):
+    for _ in range(12):
         w.random_step()
     assert w.tokens == word                              # reset restarts the dice
     other = belief_update_widget(seed=8)
-    for _ in range(40):
+    for _ in range(12):
         other.random_step()
     assert other.tokens != word
 
