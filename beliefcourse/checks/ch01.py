@@ -78,8 +78,8 @@ def _stationary_vector(value, what):
 
 def _stationary_advice(case):
     got, net = np.asarray(case.got, float).ravel(), case.args[0].sum(0)
-    residual = (f" (max |pi T - pi| = {magnitude(float(np.abs(got @ net - got).max()))}, "
-                f"and your entries sum to {got.sum():.6g})" if got.shape == (len(net),) else "")
+    residual = (f" (max |pi T - pi| = {magnitude(float(np.abs(got @ net - got).max()))})"
+                if got.shape == (len(net),) else "")
     return (f"Your vector does not satisfy pi T = pi{residual}: take the eigenvector of net.T "
             "(net = T.sum(0)) of the eigenvalue closest to 1, or iterate until converged (1e-6).")
 
@@ -176,7 +176,7 @@ check_sequence_probability = Exercise(
         ("returns the end vector without summing it", _word(end=True), None, "sum it")),
     advice="Carry a row vector: start with pi, do `v = v @ T[x]` for each token in order, "
            "return `v.sum()`.",
-    summary="Correct on {n} words: impossible, empty, from random HMMs with a non-stationary pi.")
+    summary="Correct on {n} words (impossible, empty; random HMMs with a non-stationary pi).")
 
 
 # ---------------------------------------------------------------------------- 1.3 Mess3
@@ -224,19 +224,16 @@ def _call_sample(fn, T, pi, length, seed, name):
     tokens, states = (as_array(a, f"For {name} your sampler").astype(int)
                       for a in as_tuple(out, f"For {name} your sampler", "(tokens, states)"))
     if tokens.shape != (length,) or states.shape != (length + 1,):
-        raise Mistake(f"For {name} with length {length}: expected tokens of shape ({length},) and "
-                      f"states ({length + 1},) with the initial state s_0, got {tokens.shape} "
-                      f"and {states.shape}.")
+        raise Mistake(f"For {name}: expected tokens of shape ({length},) and states ({length + 1},)"
+                      f" with the initial state s_0, got {tokens.shape} and {states.shape}.")
     (X, S), prev, to = T.shape[:2], states[:-1], states[1:]
-    for (tk, nx), fix in (
-            (np.divmod(tokens * X + to, S), "you decoded the flat index k with `divmod(k, "
-             "n_tokens)`; T[:, i, :] has n_states columns: use `divmod(k, n_states)`"),
-            ((to, tokens), "your tokens fit as next states and your states as tokens: you stored "
-             "them the wrong way round")):
-        if not _possible(T, tokens, prev, to) and _possible(T, tk, prev, nx):
-            raise Mistake(f"For {name} ({X} tokens, {S} states) {fix}.")
+    if not _possible(T, tokens, prev, to) and _possible(T, to, prev, tokens):
+        raise Mistake(f"For {name} your tokens fit as next states and your states as tokens: you "
+                      "stored them the wrong way round.")
     if np.any((tokens < 0) | (tokens >= X)) or np.any((states < 0) | (states >= S)):
-        raise Mistake(f"For {name} a token or state is out of range.")
+        raise Mistake(f"For {name} ({X} tokens, {S} states) a token or state is out of range. "
+                      "T[:, i, :] has n_states columns: decode its flat index k with "
+                      "`divmod(k, n_states)`.")
     return tokens, states
 
 
@@ -289,22 +286,27 @@ def _test_sample(fn):
     if not np.array_equal(a, b):
         raise Mistake("Identically seeded generators gave different samples: draw every random "
                       "number from the `rng` argument, not from `np.random`.")
-    return (f"Only possible steps, with the right frequencies, on {len(hmms)} processes (3000 "
-            "steps each); s_0 follows pi; a seed reproduces the sample.")
+    return "Right step frequencies on 4 processes (3000 steps each); s_0 follows pi; seeds repeat."
 
 
-def _joint(T, i, rng, n=None):
-    return divmod(rng.choice(T.shape[0] * T.shape[1], p=T[:, i].ravel()), n or T.shape[1])
+def _step(T, i, rng, how):
+    """One (token, next state) drawn from state i, ``how`` ("joint" is right)."""
+    (X, S), table = T.shape[:2], T[:, :, i] / T[:, :, i].sum() if how == "columns" else T[:, i]
+    if how in ("joint", "divmod X", "swap", "columns"):
+        x, j = divmod(rng.choice(X * S, p=table.ravel()), X if how == "divmod X" else S)
+        return (j, x) if how == "swap" else (x, j)
+    j = i if how == "stay" else rng.choice(S, p=T.sum(0)[i])
+    return rng.choice(X, p=T[:, j if how == "new" else i].sum(1)), j
 
 
-def _sampler(step=_joint, first=None, with_s0=True, own_rng=None):
-    """A wrong sampler drawing each (token, next state) with ``step(T, i, rng)``."""
+def _sampler(how="joint", first=None, with_s0=True, own_rng=None):
+    """A wrong sampler (each step drawn ``how``, see :func:`_step`)."""
     def sample(T, pi, length, rng):
         rng = own_rng or rng
         tokens, states = np.zeros(length, int), np.zeros(length + 1, int)
         states[0] = rng.choice(T.shape[1], p=pi) if first is None else first
         for t in range(length):
-            tokens[t], states[t + 1] = step(T, states[t], rng)
+            tokens[t], states[t + 1] = _step(T, states[t], rng, how)
         return (tokens, states) if with_s0 else (tokens, states[1:])
     return sample
 
@@ -312,26 +314,19 @@ def _sampler(step=_joint, first=None, with_s0=True, own_rng=None):
 check_sample = Exercise(
     name="sample", signature="sample(T, pi, length, rng) -> (tokens, states)", test=_test_sample,
     time_limit=60.0, mistakes=knowns(
-        ("draws the token and the next state independently", _sampler(lambda T, i, rng: (
-            rng.choice(len(T), p=T[:, i].sum(1)), rng.choice(T.shape[1], p=T.sum(0)[i]))),
-         "Your steps fit drawing the token and the next state separately: draw the *pair* from "
-         "the joint table T[:, states[t], :] (flatten it, then `divmod`)."),
-        ("draws a token from the new state's row", _sampler(lambda T, i, rng: (lambda j: (
-            rng.choice(len(T), p=T[:, j].sum(1)), j))(rng.choice(T.shape[1], p=T.sum(0)[i]))),
-         "Your tokens fit the *new* state: draw the pair (token, next state) from the current "
-         "T[:, states[t], :]."),
-        ("never moves the hidden state", _sampler(lambda T, i, rng: (
-            rng.choice(len(T), p=T[:, i].sum(1)), i)), "Your hidden state never changes: store "
-         "the new state in states[t + 1] and step from it."),
-        ("reads the matrices column-wise", _sampler(lambda T, i, rng: divmod(rng.choice(
-            T[:, 0].size, p=(T[:, :, i] / T[:, :, i].sum()).ravel()), T.shape[1])),
-         "Your steps fit the columns of T; rows are the current state: T[x, i, j] = P(emit x, "
-         "go to j | in i)."),
-        ("decodes the joint draw with divmod(k, n_tokens)", _sampler(
-            lambda T, i, rng: _joint(T, i, rng, len(T))), None, r"divmod\(k, n_states\)"),
+        ("draws the token and the next state independently", _sampler("independent"), "Your "
+         "steps fit drawing the token and the next state separately: draw the *pair* from the "
+         "joint table T[:, states[t], :] (flatten it, then `divmod`)."),
+        ("draws a token from the new state's row", _sampler("new"), "Your tokens fit the *new* "
+         "state: draw the pair (token, next state) from the current T[:, states[t], :]."),
+        ("never moves the hidden state", _sampler("stay"), "Your hidden state never changes: "
+         "store the new state in states[t + 1] and step from it."),
+        ("reads the matrices column-wise", _sampler("columns"), "Your steps fit the columns of "
+         "T; rows are the current state: T[x, i, j] = P(emit x, go to j | in i)."),
+        ("decodes the joint draw with divmod(k, n_tokens)", _sampler("divmod X"), None,
+         r"divmod\(k, n_states\)"),
         ("always starts in state 0", _sampler(first=0), None, r"drawn from `pi`.*always 0"),
-        ("swaps the token and the next state", _sampler(lambda T, i, rng: _joint(T, i, rng)[::-1]),
-         None, "the wrong way round"),
+        ("swaps the token and the next state", _sampler("swap"), None, "the wrong way round"),
         ("leaves the initial state out of `states`", _sampler(with_s0=False), None, "s_0"),
         ("draws from a global generator, not `rng`", _sampler(
             own_rng=np.random.default_rng(12345)), None, "`rng` argument")))
