@@ -1,11 +1,8 @@
 """Checkers for the practice notebooks: ``check_<thing>(your_function) -> CheckResult``.
 
-Each chapter's module ``beliefcourse.checks.chNN`` *declares* its exercises: every checker is an
-:class:`~beliefcourse.checks._core.Exercise` record (cases, reference, known mistakes), listed
-in the module's ``EXERCISES`` in the order of the practice notebook. :func:`exercises` is the
-course's one list of exercises: the planted-mistake tests, the instructors' guide and ``./course
-progress`` read it. A result is truthy when the check passed and displays as a one-paragraph
-verdict (see :mod:`beliefcourse.checks._core`).
+Each ``beliefcourse.checks.chNN`` declares its exercises (:class:`~._core.Exercise` records) in
+``EXERCISES``, in notebook order; :func:`exercises` is the course's one list (the planted-mistake
+tests, the instructors' guide and ``./course progress`` read it).
 """
 
 from importlib import import_module
@@ -29,8 +26,7 @@ def exercises(chapter: str | None = None) -> list[Exercise]:
 
 
 def __getattr__(name: str):
-    """``checks.check_stationary`` is chapter 01's checker: any ``check_<thing>`` of the course
-    can be reached from here."""
+    """Any chapter's ``check_<thing>`` is reached from here (``checks.check_stationary``)."""
     if name.startswith("check_"):
         for n in CHAPTERS:
             module = import_module(f"{__name__}.ch{n}")

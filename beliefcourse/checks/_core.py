@@ -1,19 +1,13 @@
 """The checker framework: the registry's records (:class:`Exercise`, :class:`Known`), the
 verdict every checker returns, and the comparisons that write the diagnoses.
 
-An exercise is *declared*: ``check_stationary = Exercise(name="stationary", signature=...,
-cases=..., reference=..., mistakes=(Known(...), ...))``. The record is the checker and all the
-course knows about the exercise (the planted-mistake tests, the guide's table of diagnoses and
-``./course progress`` read it). :func:`check` runs the loop every checker shares (:func:`loop`):
-copy each case's inputs, call the learner's function (under :func:`time_limit`), convert the
-result, compare with the reference; for the wrong cases, work out what each known mistake
-returns there and name the one that explains them all (:func:`judge`).
-
-Every outcome becomes a :class:`CheckResult` (:func:`run_checks`): ``"passed"`` (truthy);
-``"failed"`` for a :class:`Mistake`, the only diagnosis; ``"not_implemented"`` for a stub's
-``NotImplementedError`` (naming an unfinished helper the function calls); ``"error"`` for any
-other exception, reported as an error *in the learner's code* with their line (their own
-``assert`` included), never as the checker's verdict. A learner never sees a traceback.
+An exercise is *declared* (``check_stationary = Exercise(name="stationary", cases=...,
+reference=..., mistakes=(...))``); the record is the checker. :func:`loop` copies each case's
+inputs, calls the learner's function, converts, compares with the reference, and names the
+known mistake that explains every wrong case (:func:`judge`). Outcomes (:class:`CheckResult`):
+``"passed"``; ``"failed"`` for a :class:`Mistake`; ``"not_implemented"`` for a stub (naming an
+unfinished helper it calls); ``"error"`` for any other exception, reported with the learner's
+line. A learner never sees a traceback.
 """
 
 from __future__ import annotations
@@ -65,10 +59,6 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.status == "passed"
 
-    @property
-    def passed(self) -> bool:
-        return bool(self)
-
     def __repr__(self) -> str:
         return f"{_ICONS[self.status]} {self.name}: {self.message}"
 
@@ -94,9 +84,8 @@ def _source_file(fn):
 
 
 def _is_learner_frame(frame, learner_file) -> bool:
-    """True for a frame of the learner's code: the file that defines their function, or any
-    file outside this package, the standard library and installed packages (another notebook
-    cell, a module of their own)."""
+    """True for a frame of the learner's code: their function's file, or any file outside this
+    package, the standard library and installed packages (another cell, their own module)."""
     name = frame.filename
     if learner_file is not None and name == learner_file:
         return True
@@ -107,8 +96,7 @@ def _is_learner_frame(frame, learner_file) -> bool:
 
 
 def _learner_frames(exc: BaseException, fn, body=None) -> list:
-    """The traceback's frames in the learner's code (never a frame of the checker ``body``
-    itself, wherever that is defined)."""
+    """The traceback's frames in the learner's code (never the checker ``body``'s own)."""
     learner_file = _source_file(fn)
     own = (_source_file(body), getattr(body, "__name__", None)) if body is not None else None
     return [f for f in traceback.extract_tb(exc.__traceback__)
@@ -125,8 +113,7 @@ def _fn_name(fn, default: str) -> str:
 
 
 def _not_implemented(name: str, fn, exc: NotImplementedError) -> CheckResult:
-    """The verdict for a ``NotImplementedError``: the stub itself, or an unfinished function
-    it calls (named, with the line of the call)."""
+    """The verdict for a stub, or for an unfinished function it calls (named, with the line)."""
     frames = traceback.extract_tb(exc.__traceback__)
     raiser = frames[-1].name if frames else None
     if raiser and raiser != getattr(fn, "__name__", None) and raiser != "<module>" \
@@ -185,8 +172,7 @@ def run_checks(name: str, fn, body) -> CheckResult:
 
 # ---------------------------------------------------------------------------- return values
 def fmt(arr) -> str:
-    """A short, rounded rendering of an array for verdict messages (never a signed zero:
-    ``-1e-9`` shows as ``0.``, like ``+1e-9``)."""
+    """A short, rounded array for verdicts (never a signed zero: ``-1e-9`` shows as ``0.``)."""
     text = np.array2string(np.asarray(arr), precision=4, suppress_small=True,
                            separator=", ", threshold=40)
     return _SIGNED_ZERO.sub(r" \1", text)
@@ -199,14 +185,12 @@ NOISE_FLOOR = 1e-12
 
 
 def magnitude(x: float, spec: str = ".2e") -> str:
-    """``x`` formatted with ``spec``, or ``"below 1e-12"`` when it is floating-point noise
-    (a message that quotes noise digits changes with the CPU that computed them)."""
+    """``x`` with ``spec``, or ``"below 1e-12"`` for floating-point noise (which varies by CPU)."""
     return f"below {NOISE_FLOOR:.0e}" if abs(x) < NOISE_FLOOR else f"{x:{spec}}"
 
 
 def num(x, spec: str = ".6g") -> str:
-    """A number for a verdict: ``x`` with ``spec``, but ``0`` for a zero of either sign and a
-    bound for floating-point noise (``"0 (below 1e-12)"``), so no message depends on the CPU."""
+    """``x`` with ``spec``; ``0`` for either signed zero, ``"0 (below 1e-12)"`` for noise."""
     x = float(x)
     if x == 0 or not np.isfinite(x):
         return "0" if x == 0 else f"{x}"
@@ -319,11 +303,8 @@ def describe_difference(got, expected) -> str:
 # ---------------------------------------------------------------------------- many cases
 @dataclass
 class Case:
-    """One comparison of the learner's answer with the reference.
-
-    ``variants`` lists ``(key, value, diagnosis)``: what a known mistake (identified by
-    ``key`` across cases) would have returned here, and what to tell the learner.
-    """
+    """One comparison of the learner's answer with the reference. ``variants``: ``(key,
+    value, diagnosis)``, what a known mistake (``key``) returns here and what to tell."""
 
     label: str            # "For Z1R, word 011"
     got: object
@@ -352,15 +333,10 @@ class Case:
 
 
 def judge(cases: list[Case]) -> None:
-    """Raise a :class:`Mistake` if any case is wrong, naming the known mistake that explains
-    every wrong case (or, failing that, the first wrong case and generic advice).
-
-    A mistake explains a wrong case if its value there equals the learner's answer (or, for a
-    value that is a predicate ``value(case) -> bool``, if the predicate holds); a value of
-    ``None`` means the mistake makes no prediction for that case (it is skipped). Mistakes
-    are tried in the order of the first wrong case's variants, so list the specific ones
-    before those that coincide with them on easy cases.
-    """
+    """Raise a :class:`Mistake` if any case is wrong, naming the first known mistake (in
+    declaration order: specific ones first) that explains every wrong case: its value equals
+    the answer, or its predicate ``value(case)`` holds; ``None`` predicts nothing there.
+    Failing that: the first wrong case and the advice."""
     wrong = [c for c in cases if not close(c.got, c.expected)]
     if not wrong:
         return
@@ -395,9 +371,8 @@ class _OutOfTime(BaseException):
 
 
 def _alarm_available() -> bool:
-    """True where ``SIGALRM`` can interrupt this code: POSIX, the main thread, and no other
-    real-time interval timer running (pytest-timeout's signal method, an enclosing
-    :func:`time_limit`): we never cancel a timer we did not start."""
+    """True where ``SIGALRM`` can interrupt: POSIX, the main thread, and no other interval
+    timer running (we never cancel a timer we did not start)."""
     if not hasattr(signal, "SIGALRM") or not hasattr(signal, "setitimer"):
         return False                                        # Windows
     if threading.current_thread() is not threading.main_thread():
@@ -410,14 +385,9 @@ def _alarm_available() -> bool:
 
 @contextlib.contextmanager
 def time_limit(seconds: float, message: str):
-    """Raise :class:`Mistake` with ``message`` if the block runs longer than ``seconds``.
-
-    In the main thread on POSIX (a Jupyter kernel runs cells there, and so do pytest and its
-    xdist workers) a ``SIGALRM`` interval timer interrupts the block, so even an endless loop
-    ends with a verdict. Where signals cannot be used (Windows, a worker thread, another timer
-    already running) the block runs to its end and is judged on the time it took. The previous
-    ``SIGALRM`` handler is always restored.
-    """
+    """Raise :class:`Mistake` with ``message`` if the block runs longer than ``seconds``: a
+    ``SIGALRM`` timer interrupts it in the main thread on POSIX (Jupyter kernels, pytest);
+    elsewhere it runs to its end and is judged on its time. The old handler is restored."""
     start = time.perf_counter()
     previous, armed, inside = None, False, [True]
 
@@ -453,19 +423,13 @@ def time_limit(seconds: float, message: str):
 # ---------------------------------------------------------------------------- the registry
 @dataclass(frozen=True)
 class Known:
-    """A known mistake of an exercise.
-
-    ``wrong`` is a wrong implementation with the exercise's signature. The planted-mistake
-    tests run it through the checker and require a failing verdict that matches ``cause`` (a
-    regular expression, ``re.search`` with ``re.DOTALL``; by default the first sentence of
-    ``diagnosis``). The checker recognises the mistake in a learner's answers by
-    ``recognise(case) -> bool | None`` if given, else by comparing each wrong case's answer
-    with what ``wrong`` returns on the same inputs (``None``, or an exception, means "no
-    prediction here"). ``diagnosis`` (a string, or ``case -> str``) is what the learner reads;
-    ``None`` when the mistake is caught before the comparison, by :attr:`Exercise.convert`
-    or the exercise's own ``test``, which then carry the message. ``raises`` (an exception
-    class): the mistake shows as that exception from the learner's code, and the verdict is
-    the diagnosis (e.g. ``LinAlgError``: "use lstsq").
+    """A known mistake: ``wrong``, a wrong implementation, is also the planted-mistake test
+    (its verdict must fail and match ``cause``, a regex; by default the diagnosis's first
+    sentence). It is recognised by ``recognise(case) -> bool | None`` if given, else where a
+    wrong case's answer equals what ``wrong`` returns there (``None`` or an exception: no
+    prediction). ``diagnosis`` (str, or ``case -> str``) is what the learner reads; ``None``
+    when ``convert`` or the exercise's ``test`` catches the mistake and says why. ``raises``:
+    the mistake shows as that exception (``LinAlgError``), and the verdict is the diagnosis.
     """
 
     mistake: str                       # a short description: "transposes B"
@@ -489,23 +453,17 @@ class Known:
 class Exercise:
     """One exercise of a practice notebook, and its checker: ``check_x(learner_fn)``.
 
-    ``name`` is the learner's function (``"stationary"``), ``signature`` how it is called
-    (``"stationary(T) -> pi"``). ``cases()`` returns ``[(label, args), ...]`` (``label`` reads
-    "For Z1R, word 011"); ``reference(*args)`` is the right answer, the package's own function
-    wherever one exists. ``convert(value, what)`` turns a return value into what is compared
-    (default :func:`as_array`; raise :class:`Mistake` for a wrong type). ``mistakes`` lists
-    the :class:`Known` ones (a plain tuple is read as ``Known``'s arguments); ``advice`` (str,
-    or ``case -> str``) is said when none matches. ``summary`` (str, or ``n_cases -> str``)
-    is the success message; ``{n}`` in a str is the number of cases. ``test(fn) -> summary``
-    replaces the loop for an exercise that does not fit it, or wraps it (checks before or
-    after :func:`loop`, which then still uses ``cases`` and ``reference``). ``after(fn, summary)
-    -> summary`` runs once the loop has passed (extra requirements). ``helpers`` names earlier
-    exercises' functions this one calls: when it fails and the learner's helper fails its own
-    checker, the verdict says to fix the helper first. ``process_first`` (a case index) checks
-    the argument order of the exercise API, the process first: a learner whose function takes
-    the belief first is told so. ``time_limit`` bounds one call, in seconds. ``deterministic``
-    (True, or a hint to add) calls the function twice per case and requires the same answer.
-    ``checker`` is the name the practice notebook calls (``check_<name>``).
+    ``name``: the learner's function; ``signature``: ``"stationary(T) -> pi"``. ``cases()`` ->
+    ``[(label, args)]`` (label: "For Z1R, word 011"); ``reference(*args)``: the right answer, the
+    package's own function wherever one exists. ``convert(value, what)``: what is compared
+    (default :func:`as_array`; a :class:`Mistake` for a wrong type). ``mistakes``: the
+    :class:`Known` ones (or tuples of their arguments); ``advice`` (str or ``case -> str``) when
+    none matches; ``summary`` (str, ``{n}`` = number of cases, or ``n -> str``) on success.
+    ``test(fn) -> summary`` replaces or wraps :func:`loop`; ``after(fn, summary)`` runs once it
+    passed. ``helpers``: earlier exercises' functions this one calls (a wrong one is blamed
+    first). ``process_first`` (a case index): a learner who puts the process later is told so.
+    ``time_limit``: seconds per call. ``deterministic`` (True or a hint): called twice, one
+    answer required. ``checker``: the name the notebook calls (``check_<name>``).
     """
 
     name: str

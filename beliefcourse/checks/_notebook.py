@@ -1,12 +1,8 @@
-"""What a checker knows about the notebook it runs in: the learner's cell history.
+"""What a checker knows of the learner's cell history (in IPython; elsewhere nothing).
 
-Two mistakes happen before any checker can run. A cell that defines an exercise function has a
-syntax error, so the function is never defined and the checker cell fails with "name 'update'
-is not defined"; or it was defined once, then edited into a syntax error, so the checker would
-judge the older version. :func:`install` (called when ``beliefcourse.checks`` is imported in
-IPython) turns the first into a message that names the syntax error; :func:`broken_definition`
-lets :func:`~beliefcourse.checks._core.run_checks` report the second instead of judging stale
-code. Outside IPython both do nothing.
+A cell defining an exercise function with a syntax error leaves it undefined ("name 'update'
+is not defined": :func:`install` names the syntax error instead), or leaves an older version
+defined (:func:`broken_definition` lets the checker say so instead of judging stale code).
 """
 
 from __future__ import annotations
@@ -63,8 +59,8 @@ def broken_definition(name: str) -> str | None:
 
 
 def _on_name_error(shell, etype, value, tb, tb_offset=None):
-    """IPython's handler for ``NameError``: for an exercise function whose defining cell has
-    a syntax error (or never ran), say so; any other ``NameError`` gets the usual traceback."""
+    """IPython's ``NameError`` handler: an exercise function whose cell has a syntax error (or
+    never ran) is named as such; any other ``NameError`` gets the usual traceback."""
     from . import find
 
     name = getattr(value, "name", None)
