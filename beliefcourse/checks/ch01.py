@@ -69,10 +69,8 @@ def _eig(T, M=lambda T: T.sum(0).T, row=False, real=True, scale=np.sum,
 def _stationary_vector(value, what):
     arr = as_array(value, what)
     if np.iscomplexobj(arr) or not np.all(np.isfinite(arr)):
-        raise Mistake(f"{what}: you returned {fmt(arr.real)}: " + (
-            "`np.linalg.eig` returns complex vectors even when they are real: `np.real(v)`."
-            if np.iscomplexobj(arr) and np.allclose(arr.imag, 0) else "take the *column* "
-            "`v[:, k]` whose eigenvalue is closest to 1 (its sum is not 0)."))
+        raise Mistake(f"{what}: you returned {fmt(arr.real)}: take the *column* `v[:, k]` whose "
+                      "eigenvalue is closest to 1, real (`np.real(v)`), divided by its sum.")
     return arr
 
 
@@ -147,14 +145,6 @@ def _probability(value, what):
     return float("nan") if arr.size == 1 and np.isnan(arr.ravel()[0]) else as_float(arr, what)
 
 
-def _normalises(case):
-    """1 on every possible word (or NaN, or the last step's normaliser): a normalised vector."""
-    T, pi, w = case.args
-    before = _word()(T, pi, w[:-1])
-    return bool(np.isnan(case.got) or (case.expected > 0 and close(case.got, 1.0)) or (
-        w and before > 0 and close(case.got, case.expected / before)))
-
-
 check_sequence_probability = Exercise(
     name="sequence_probability", signature="sequence_probability(T, pi, tokens) -> float",
     cases=_sequence_cases, convert=_probability,
@@ -162,7 +152,9 @@ check_sequence_probability = Exercise(
     mistakes=knowns(
         ("normalises the vector at each step", _word(norm=True), "You normalised the vector at "
          "each step (a belief update); P(word) is the product of the normalisers: sum the "
-         "unnormalised pi T^(x_1) ... T^(x_L).", "", _normalises),
+         "unnormalised pi T^(x_1) ... T^(x_L).", "", lambda c: bool(  # 1, NaN, the last normaliser
+             np.isnan(c.got) or (c.expected > 0 and close(c.got, 1.0)) or (c.args[2] and close(
+                 c.got, c.expected / max(_word()(*c.args[:2], c.args[2][:-1]), 1e-300))))),
         ("multiplies column vectors, T[x] @ v", _word(column=True), "You multiplied `T[x] @ v` "
          "(column convention); rows are the current state: `v = v @ T[x]`."),
         ("multiplies the matrices in reverse order", _word(cut=slice(None, None, -1)),
@@ -248,8 +240,7 @@ def _check_steps(hmm, name, tokens, states):
         return float(np.abs(c / c.sum() - counts / counts.sum()).sum() / 2)
 
     counts, p = law(tokens, states), T.transpose(1, 0, 2)
-    visits = counts.sum(axis=(1, 2))
-    expected = visits[:, None, None] * p
+    visits, expected = counts.sum(axis=(1, 2)), counts.sum(axis=(1, 2), keepdims=True) * p
     z = np.where(p > 0, (counts - expected) / np.sqrt(expected * (1 - p) + 1e-12), 0.0)
     bad = np.argwhere((p == 0) & (counts > 0))
     if not len(bad) and np.max(np.abs(z)) <= 5.5:
