@@ -58,9 +58,8 @@ def _belief_cases(seed, with_token=True):
              ("RRXOR, certain of state S", rrxor.T, np.eye(5)[0], 0)]
     for name, hmm in random_hmms(seed + 1, 6):
         belief = rng.dirichlet(np.ones(hmm.n_states))
-        probs = _next(hmm.T, belief)
-        cases.append((f"{name}, belief {fmt(belief)}", hmm.T, belief,
-                      int(rng.choice(hmm.n_tokens, p=probs / probs.sum()))))
+        x = rng.choice(hmm.n_tokens, p=_next(hmm.T, belief) / _next(hmm.T, belief).sum())
+        cases.append((f"{name}, belief {fmt(belief)}", hmm.T, belief, int(x)))
     return [(f"For {name}, token {x}" if with_token else f"For {name}",
              (T, b, x) if with_token else (T, b)) for name, T, b, x in cases]
 
@@ -196,8 +195,8 @@ def _no_nan(value, what):
     return as_float(value, what)
 
 
-def _uncertainty(T, pi, L, log=np.log2, weight=True, of=lambda T, eta: eta):
-    probs, etas = _words(T, pi, L)
+def _uncertainty(T, pi, L, log=np.log2, weight=True, of=lambda T, eta: eta, shift=0):
+    probs, etas = _words(T, pi, max(L + shift, 0))
     h = [_entropy(of(T, eta), log) for eta in etas]
     return float(probs @ h) if weight else float(np.mean(h))
 
@@ -205,10 +204,6 @@ def _uncertainty(T, pi, L, log=np.log2, weight=True, of=lambda T, eta: eta):
 def _enumeration_cases(seed, specs):
     return [(f"For {name} with L = {L}", (h.T, h.stationary(), L)) for name, h, Ls in specs + [
         (name, hmm, (1, 3)) for name, hmm in random_hmms(seed, 2, max_states=4)] for L in Ls]
-
-
-def _off_by(sign, f, cause):
-    return lambda c: f"This is {f}({c.args[2] + sign}): {cause}"
 
 
 check_state_uncertainty = Exercise(
@@ -223,17 +218,15 @@ check_state_uncertainty = Exercise(
          "U(L) is in bits here: np.log2."),
         ("averages over words with equal weight", partial(_uncertainty, weight=False), "You "
          "averaged the entropies with equal weight; weight each word by its probability P(w)."),
-        ("takes the entropy of the average belief", lambda T, pi, L: _entropy(
-            _words(T, pi, L)[0] @ _words(T, pi, L)[1], np.log2), "You took the entropy of the "
-         "*average* belief, always H[pi]. Average the entropies: sum_w P(w) H[eta(w)]."),
+        ("takes the entropy of the average belief", lambda T, pi, L: _entropy(pi, np.log2), "That "
+         "is H[pi], the entropy of the average belief; average the entropies: sum P(w) H[eta(w)]."),
         ("takes the entropy of the next token", partial(_uncertainty, of=_next), "You took the "
          "entropy of the next-*token* distribution; take the belief's, H[eta(w)]."),
-        *[(f"uses words of length L {sign} 1", lambda T, pi, L, s=s: _uncertainty(
-            T, pi, max(L + s, 0)), _off_by(s, "U", "enumerate words of length L (U(0) = H[pi])."),
+        *[(f"uses words of length L {sign} 1", partial(_uncertainty, shift=s), lambda c, s=s:
+           f"This is U({c.args[2] + s}): enumerate words of length L (U(0) = H[pi]).",
            r"This is U\(\d+\): enumerate words of length L") for sign, s in (("-", -1), ("+", 1))],
         ("takes the entropy of the words (block entropy)", lambda T, pi, L: _entropy(_words(
-            T, pi, L)[0], np.log2), "You took the entropy of the words (the block entropy); "
-         "average the *belief's* entropy, sum_w P(w) H[eta(w)]."),
+            T, pi, L)[0], np.log2), "That is the words' (block) entropy; average H[eta(w)]."),
         ("lets 0 log 0 become NaN", partial(_uncertainty, of=lambda T, e: np.where(
             e > 0, e, np.nan)), None, "0 log 0 = 0")),
     advice="Sum P(w) H[eta(w)] over the words w of length L with P(w) > 0, with H in bits.",
@@ -242,7 +235,7 @@ check_state_uncertainty = Exercise(
 
 # ---------------------------------------------------------------------------- 2.5 myopic entropy
 def _myopic(T, pi, L, log=np.log, weight=True, shift=0):
-    return _uncertainty(T, pi, max(L - 1 + shift, 0), log, weight, of=_next)
+    return _uncertainty(T, pi, L, log, weight, of=_next, shift=shift - 1)
 
 
 def _block(T, pi, L, per_token=False):
@@ -259,9 +252,9 @@ check_myopic_entropy = Exercise(
     mistakes=knowns(
         ("measures in bits", partial(_myopic, log=np.log2), "You computed in bits (np.log2); "
          "the loss yardstick is in nats, like torch's cross-entropy: np.log."),
-        *[(f"conditions on {n} tokens", partial(_myopic, shift=s), _off_by(s, "h", "the "
-           "context has L - 1 tokens."), r"This is h\(\d+\): the context has L - 1 tokens")
-          for n, s in (("L - 2", -1), ("L", 1))],
+        *[(f"conditions on {n} tokens", partial(_myopic, shift=s), lambda c, s=s: f"This is "
+           f"h({c.args[2] + s}): the context has L - 1 tokens.", r"This is h\(\d+\): the context "
+           "has L - 1 tokens") for n, s in (("L - 2", -1), ("L", 1))],
         ("takes the entropy of the belief, not of the next token", lambda T, pi, L: _uncertainty(
             T, pi, L - 1, log=np.log), "You took the entropy of the belief (the state "
          "uncertainty); use the next-token distribution eta T^(x) 1."),
