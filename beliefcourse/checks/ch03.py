@@ -14,7 +14,7 @@ from .. import information, processes
 from ..hmm import HMM, graph_closed_classes
 from ..information import entropy
 from ..msp import mixed_state_presentation
-from ._core import Exercise, Mistake, as_array, as_float, fmt, magnitude, nearest_known
+from ._core import Exercise, Mistake, as_array, as_float, as_tuple, fmt, magnitude, nearest_known
 
 __all__ = ["EXERCISES", "check_box_counting_dimension", "check_build_msp", "check_chaos_game",
            "check_msp_entropy_rate", "check_next_token_classes", "check_recurrent_states",
@@ -61,7 +61,7 @@ def finite_msp_cases(seed, n_random):
 
 # ---------------------------------------------------------------------------- 3.1 build_msp
 def msp_variant(T, pi, max_depth=20, atol=1e-9, *, normalise=True, zero_children=False,
-                column=False, depth_limit=True, stack=False):
+                column=False, depth_limit=True, stack=False, reverse=False):
     """The exercise's breadth-first search, with one switch per known mistake."""
     beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * len(T)], deque([(0, 0)])
     while queue:
@@ -78,11 +78,10 @@ def msp_variant(T, pi, max_depth=20, atol=1e-9, *, normalise=True, zero_children
                 successors.append([-1] * len(T))
                 queue.append((len(beliefs) - 1, depth + 1))
             successors[k][x] = int(found[0]) if len(found) else len(beliefs) - 1
-    return np.array(beliefs), np.array(successors)
+    return np.array(beliefs)[::-1 if reverse else 1], np.array(successors)
 
 
 def _msp_with(depth=0, tol=None, **switches):
-    """A wrong build_msp: ``depth`` levels more, tolerance ``tol`` (-1: none), ``switches``."""
     return lambda T, pi, max_depth=20, atol=1e-9: msp_variant(
         T, pi, max_depth + depth, atol if tol is None else tol, **switches)
 
@@ -97,10 +96,7 @@ def _check_one_msp(fn, name, hmm, max_depth):
     T, pi, X = hmm.T, hmm.stationary(), hmm.n_tokens
     (ref_b, ref_s, ref_d, _), args = _msp(T, max_depth), (T, pi, max_depth, 1e-9)
     K, label = len(ref_b), f"For {name} with max_depth = {max_depth}"
-    out = check_build_msp.call(fn, args, label)
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise Mistake(f"{label} your function returned {type(out).__name__}; return a pair "
-                      "`(beliefs, successors)`.")
+    out = as_tuple(check_build_msp.call(fn, args, label), label, "(beliefs, successors)")
     b = as_array(out[0], f"{label}, `beliefs`").astype(float)
     s = as_array(out[1], f"{label}, `successors`")
     if b.ndim != 2 or b.shape[1] != len(pi) or s.shape != (len(b), X):
@@ -125,22 +121,20 @@ def _check_one_msp(fn, name, hmm, max_depth):
     if len(b) != K or np.any(m < 0) or len(set(m.tolist())) < K:
         known = nearest_known(check_build_msp, args, lambda o: np.shape(o[0]) == b.shape and min(
             _match(b, o[0]).min(), _match(o[0], b).min()) >= 0)
-        lost = sorted(set(range(K)) - set(m.tolist()))
+        lost = min(set(range(K)) - set(m.tolist()), default=0)
         raise Mistake(f"{label} you returned {len(b)} beliefs" + (
             f"; there are {K}. " if len(b) != K else ", not the MSP's. ") + (
             known or (f"Your belief {fmt(b[m < 0][0])} is not reachable from pi: each child is "
                       "eta T^(x) / (eta T^(x) 1) for a parent eta in the list." if np.any(m < 0)
                       else "Some are the same belief: de-duplicate within atol." if len(b) > K
-                      else f"{fmt(ref_b[lost[0]])} ({ref_d[lost[0]]} tokens deep) is missing: "
+                      else f"{fmt(ref_b[lost])} ({ref_d[lost]} tokens deep) is missing: "
                       "did you merge distinct beliefs or stop early?")))
-    P = np.einsum("ki,xij->kx", b, T)                     # same states: now the edges
-    for k, x in itertools.product(range(len(b)), range(X)):
+    for k, x in itertools.product(range(len(b)), range(X)):      # same states: now the edges
         want, have, at = ref_s[m[k], x], int(s[k, x]), f"successors[{k}, {x}] = {s[k, x]}"
         if want == -1 and have != -1:
-            raise Mistake(f"{label}, {at}, but " + (
-                f"token {x} is impossible from belief {fmt(b[k])} (P = 0): use -1." if P[k, x] <= 0
-                else f"belief {fmt(b[k])} is max_depth = {ref_d[m[k]]} tokens deep and must not "
-                "be expanded."))
+            raise Mistake(f"{label}, {at}, but belief {fmt(b[k])} " + (
+                f"cannot emit token {x} (P = 0): use -1." if ref_d[m[k]] < max_depth else
+                f"is max_depth = {max_depth} tokens deep and must not be expanded."))
         if want >= 0 and (have < 0 or have >= len(b) or m[have] != want):
             raise Mistake(f"{label}, {at}, but token {x} leads from belief {k} ({fmt(b[k])}) to "
                           f"{fmt(ref_b[want])}. Store the child's row index (the existing row "
@@ -173,19 +167,15 @@ check_build_msp = Exercise(
         ("forgets to normalise", _msp_with(normalise=False), None, "forgot to normalise"),
         ("searches depth-first (a stack)", _msp_with(stack=True), None, "breadth-first order"),
         ("keeps children of probability zero", _msp_with(zero_children=True), None, "NaN or zero"),
-        ("does not put the prior in row 0", lambda T, pi, max_depth=20, atol=1e-9: (
-            lambda b, s: (b[::-1], s))(*msp_variant(T, pi, max_depth)), None, "row 0")))
+        ("does not put the prior in row 0", _msp_with(reverse=True), None, "row 0")))
 
 
 # ---------------------------------------------------------------------------- 3.2 recurrent
 def _reach(succ):
     """reach[k, j]: j is reachable from k (k itself included)."""
-    succ = np.asarray(succ)
-    reach, (src, tok) = np.eye(len(succ), dtype=bool), np.nonzero(succ >= 0)
-    reach[src, succ[src, tok]] = True
-    for m in range(len(succ)):                        # Warshall's transitive closure
-        reach |= reach[:, m:m + 1] & reach[m]
-    return reach
+    succ, A = np.asarray(succ), np.eye(len(succ))
+    A[np.nonzero(succ >= 0)[0], succ[succ >= 0]] = 1
+    return np.linalg.matrix_power(A, len(A)) > 0
 
 
 def _recurrent(succ):
@@ -213,20 +203,11 @@ def _graph_cases():
     return cases
 
 
-def _recurrent_advice(case):
-    got, want = np.asarray(case.got), case.expected
-    if got.shape != want.shape:
-        return f"Return a boolean mask of shape {want.shape}, one entry per state."
-    k, word = int(np.flatnonzero(got != want)[0]), ("transient", "recurrent")
-    return (f"State {k} is {word[bool(want[k])]} but you marked it {word[bool(got[k])]}. State k "
-            "is recurrent exactly when every state reachable from k can reach k.")
-
-
 check_recurrent_states = Exercise(
     name="recurrent_states", signature="recurrent_states(successors) -> bool mask",
-    cases=_graph_cases, reference=_recurrent, advice=_recurrent_advice,
-    convert=lambda v, what: (lambda a: a.astype(bool) if a.dtype == bool or np.all(
-        np.isin(a, (0, 1))) else a)(as_array(v, what)), mistakes=(
+    cases=_graph_cases, reference=_recurrent, advice="State k is recurrent exactly when every "
+    "state reachable from k can reach k.",
+    convert=lambda v, what: as_array(v, what).astype(bool), mistakes=(
         ("checks reachability the wrong way round", lambda s: np.all(
             ~_reach(s) | _reach(s).T, axis=0), "You checked reachability the wrong way round: "
          "every state reachable *from* k must reach k."),
@@ -234,37 +215,33 @@ check_recurrent_states = Exercise(
          "transient states."),
         ("marks states that lie on some cycle", lambda s: np.array([any(
             _reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]), "A state on a "
-         "cycle is transient if an edge leads where there is no way back: *every* state "
-         "reachable from k must reach k."),
+         "cycle is transient if some edge leads where there is no way back."),
         ("marks states with an incoming edge", lambda s: np.isin(np.arange(len(s)), s),
          "You marked states with an incoming edge; transient states have them too."),
         ("reads -1 as the last state", lambda s: _recurrent(np.where(s < 0, len(s) - 1, s)),
          "You followed -1 entries as edges to the last state; -1 means no edge: skip them."),
         ("checks one step only", lambda s: np.array([all(j == k or k in s[j] for j in s[k] if
                                                          j >= 0) for k in range(len(s))]),
-         "You checked one step only; paths of several steps count too: use the transitive "
-         "closure of the edges (states reachable from k)."),
+         "You checked one step only: use the transitive closure (all states reachable)."),
         ("marks the states reachable from state 0", lambda s: _reach(s)[0], "You marked the "
          "states reachable from state 0; recurrence asks whether you can come *back*."),
         ("returns indices, not a mask", lambda s: np.flatnonzero(_recurrent(s)), "You returned "
          "indices; return a boolean mask of shape (K,).")),
-    summary=lambda n: (f"Correct on {n} graphs: the MSPs of Z1R, RRXOR and other processes, "
-                       "transient cycles, several recurrent classes, and random graphs."))
+    summary="Correct on {n} graphs: the MSPs of Z1R, RRXOR and other processes, transient "
+            "cycles, several recurrent classes, and random graphs.")
 
 
 # ---------------------------------------------------------------------------- 3.3 h_mu
 def _rate(T, b, s, weights="stationary", of="next"):
     p = mixed_state_presentation(HMM(T), warn=False).stationary()
-    h = entropy(np.einsum("ki,xij->kx", b, T) if of == "next" else b)
+    h = entropy(_next(T, b) if of == "next" else b)
     return float((p if weights == "stationary" else np.full(len(b), 1 / len(b))) @ h)
 
 
 def _equal_token_rate(T, b, s):
     """The rate with W giving each possible token from a state the same probability."""
-    W, (k, x) = np.zeros((T.shape[0], len(s), len(s))), np.nonzero(s >= 0)
-    W[x, k, s[k, x]] = 1
-    return float(HMM(W / W.sum((0, 2))[None, :, None]).stationary() @ entropy(
-        np.einsum("ki,xij->kx", b, T)))
+    W = np.array([np.bincount(r[r >= 0], minlength=len(s)) / (r >= 0).sum() for r in s])
+    return float(HMM(W[None]).stationary() @ entropy(_next(T, b)))
 
 
 check_msp_entropy_rate = Exercise(
@@ -275,26 +252,23 @@ check_msp_entropy_rate = Exercise(
     reference=lambda T, b, s: float(information.entropy_rate(HMM(T))), convert=as_float,
     mistakes=(
         ("averages the entropy given the hidden state", lambda T, b, s: float(
-            b[0] @ entropy(T.sum(-1).T)), "You averaged the entropy given the *hidden state*, "
+            b[0] @ entropy(T.sum(-1).T)), "You averaged over the *hidden states*, "
          "which an observer does not know: use the MSP's beliefs."),
         ("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2), "You computed in bits; "
          "use nats (np.log)."),
         ("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"), "You weighted "
-         "the MSP states equally (as the right eigenvector W p = p does); use the stationary p of "
-         "the MSP chain, p W = p (eig of W.T): transient states get 0."),
+         "the states equally (as W p = p does); use the stationary p W = p (eig of W.T)."),
         ("gives each possible token equal probability in W", _equal_token_rate, "Your W gives "
-         "each possible token the same probability; weight the edge k -> successors[k, x] by "
-         "P(x | eta_k) = eta_k T^(x) 1."),
+         "each possible token the same probability; weight edges by P(x | eta_k)."),
         ("returns the first token's entropy h(1)", lambda T, b, s: float(entropy(np.einsum(
-            "i,xij->x", b[0], T))), "You returned the first token's entropy h(1); weight every "
-         "state's entropy by the MSP chain's stationary p."),
+            "i,xij->x", b[0], T))), "You returned the first token's entropy h(1); weight by "
+         "the stationary p."),
         ("takes the entropy of the beliefs", lambda T, b, s: _rate(T, b, s, of="beliefs"),
-         "You averaged the entropy of the *beliefs*; use the next-token distributions "
-         "eta_k T^(x) 1.")),
+         "You averaged the entropy of the *beliefs*, not of the next-token distributions.")),
     advice="Build W[k, successors[k, x]] += P(x | eta_k), its stationary p (p W = p, sum 1), and "
            "return sum_k p_k H[P(. | eta_k)] in nats.",
-    summary=lambda n: (f"Correct on {n} MSPs, e.g. Z1R (ln(2)/3 = 0.2310 nats) and RRXOR "
-                       "(2 ln(2)/3 = 0.4621 nats)."))
+    summary="Correct on {n} MSPs, e.g. Z1R (ln(2)/3 = 0.2310 nats) and RRXOR (2 ln(2)/3 = "
+            "0.4621 nats).")
 
 
 # ---------------------------------------------------------------------------- 3.4 chaos game
@@ -321,7 +295,7 @@ def _skewed_diagnosis(fn):
     if not np.all(np.isfinite(cloud)) or not np.allclose(cloud.sum(axis=1), 1, atol=1e-6):
         return None
     if np.max(np.abs(cloud.mean(axis=0) - pi)) > 0.04:
-        return (f"On an HMM with pi = {fmt(pi)} your points average {fmt(cloud.mean(axis=0))}: "
+        return (f"With pi = {fmt(pi)}, your points average {fmt(cloud.mean(axis=0))}: "
                 "draw x with probability eta T^(x) 1 from the current belief, not uniformly.")
     residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)      # E[eta' | eta] = eta T
     if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
@@ -458,9 +432,9 @@ check_box_counting_dimension = Exercise(
          "points; fit a least-squares line through all the points.")),
     advice="For each eps count the occupied boxes, len(np.unique(np.floor(points / eps)"
            ".astype(int), axis=0)), then fit a line to (log(1/eps), log N) and return its slope.",
-    summary=lambda n: (f"Correct on {n} sets: a segment (1), a square (2), the Cantor set "
-                       "(0.631), the Sierpinski triangle (1.585), and a small sample whose "
-                       "counts level off (least squares through bending points)."))
+    summary="Correct on {n} sets: a segment (1), a square (2), the Cantor set (0.631), the "
+            "Sierpinski triangle (1.585), and a small sample whose counts level off (least "
+            "squares through bending points).")
 
 
 # ---------------------------------------------------------------------------- 3.6 classes, words
@@ -504,11 +478,10 @@ check_next_token_classes = Exercise(
         ("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)), "You grouped the "
          "*beliefs*; group by the next-token distribution P(x | eta) = eta T^(x) 1."),
         ("compares distributions with exact equality", _by(_next, exact=True), "You compared "
-         "with exact equality; distributions that agree to 1e-16 differ in the last bits: use "
-         "atol."),
+         "with `==`; floats agree to 1e-16, not bit for bit: compare within atol."),
         ("computes P(x | eta) with the column convention", _by(lambda T, b: np.einsum(
-            "kj,xij->kx", b, T)), "You computed P(x | eta) with the column convention "
-         "(`T[x] @ eta`); rows of T[x] are the current state: P(x | eta) = eta T^(x) 1."),
+            "kj,xij->kx", b, T)), "You used the column convention, `T[x] @ eta`: "
+         "P(x | eta) = eta T^(x) 1."),
         ("compares only the probability of token 0", _by(lambda T, b: _next(T, b)[:, :1]),
          "You compared only P(token 0): compare the whole next-token distribution."),
         ("groups by the most likely token", _by(lambda T, b: _next(T, b).argmax(1)[:, None]),
@@ -516,8 +489,7 @@ check_next_token_classes = Exercise(
         ("groups by the next-state distribution", _by(lambda T, b: b @ T.sum(0)), "You grouped "
          "by the next *state* distribution, eta T; use the next *token*'s, eta T^(x) 1."),
         ("rounds the distributions to 3 decimals", _by(lambda T, b: np.round(_next(T, b), 3)),
-         "You rounded (or used a loose tolerance): distributions 1e-4 apart are different "
-         "classes. Compare every entry within atol."),
+         "You rounded (or used a loose tolerance); distributions 1e-4 apart differ: use atol."),
         ("compares with the most recent class only", _by(_next, last=True), "You compared each "
          "belief with the most recent class only: compare with every earlier class."),
         ("takes the beliefs first (the old order)", lambda beliefs, T, atol=1e-9: _group(
@@ -596,27 +568,30 @@ def _beliefs_after(T, e1, e2, max_length=6, atol=1e-9):
         _end(T, e1, w) / _end(T, e1, w).sum(), _end(T, e2, w) / _end(T, e2, w).sum()))
 
 
+def _search(lengths=lambda n: range(1, n + 1), flip=False, then=lambda w: w):
+    """A wrong search: over ``lengths(max_length)``, on T transposed if ``flip``."""
+    return lambda T, e1, e2, max_length=6, atol=1e-9: then(_first_word(
+        T.transpose(0, 2, 1) if flip else T, e1, e2, lengths(max_length)))
+
+
 _WORD = "Compare the whole word's probability, P(w | eta) = eta T^(w_1) ... T^(w_L) 1."
 
 check_shortest_distinguishing_word = Exercise(
     name="shortest_distinguishing_word",
     signature="shortest_distinguishing_word(T, eta1, eta2, max_length, atol) -> word",
     test=_test_distinguishing_word, time_limit=30.0, process_first=0, mistakes=(
-        ("searches the longest words first", lambda T, e1, e2, max_length=6, atol=1e-9:
-         _first_word(T, e1, e2, range(max_length, 0, -1)), None, "increasing"),
-        ("computes word probabilities column-wise", lambda T, e1, e2, max_length=6, atol=1e-9:
-         _first_word(T.transpose(0, 2, 1), e1, e2, range(1, 7)), "Your word is the first "
+        ("searches the longest words first", _search(lambda n: range(n, 0, -1)), None,
+         "increasing"),
+        ("computes word probabilities column-wise", _search(flip=True), "Your word is the first "
          "that differs with the column convention (`T[x] @ v`); use rows: eta T^(x)."),
         ("compares the beliefs after the word", _beliefs_after, "You compared the beliefs after "
          "the word. " + _WORD),
         ("returns the empty word", lambda T, e1, e2, max_length=6, atol=1e-9:
          None if np.allclose(e1, e2) else (), None, "empty word"),
-        ("tries single tokens only", lambda T, e1, e2, max_length=6, atol=1e-9:
-         _first_word(T, e1, e2, [1]), None, "stop at length 1"),
-        ("never tries words of length max_length", lambda T, e1, e2, max_length=6, atol=1e-9:
-         _first_word(T, e1, e2, range(1, max_length)), None, "max_length included"),
-        ("returns the length, not the word", lambda T, e1, e2, max_length=6, atol=1e-9: (
-            lambda w: None if w is None else len(w))(_first_word(T, e1, e2, range(1, 7))), None,
+        ("tries single tokens only", _search(lambda n: [1]), None, "stop at length 1"),
+        ("never tries words of length max_length", _search(lambda n: range(1, n)), None,
+         "max_length included"),
+        ("returns the length, not the word", _search(then=lambda w: w and len(w)), None,
          "return a tuple of token indices"),
         ("takes the beliefs first (the old order)", lambda eta1, eta2, T, max_length=6,
          atol=1e-9: _first_word(T, eta1, eta2, range(1, 7)), None, "takes the process first")))
