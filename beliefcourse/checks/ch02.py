@@ -123,9 +123,8 @@ check_next_token_distribution = Exercise(
          "the next *state*'s distribution; return one probability per token, eta T^(x) 1."),
         ("forgets to sum over the next state", lambda T, b: np.einsum("i,xij->xj", b, T),
          "Also sum over the next state: eta T^(x) 1 (`.sum(-1)`)."),
-        ("returns log-probabilities", lambda T, b: np.log(_next(T, b), out=np.full(
-            len(T), -np.inf), where=_next(T, b) > 0), "You returned log-probabilities; return "
-         "the probabilities, eta T^(x) 1."),
+        ("returns log-probabilities", lambda T, b: np.ma.log(_next(T, b)).filled(-np.inf),
+         "You returned log-probabilities; return the probabilities, eta T^(x) 1."),
         ("takes the belief first (the old order)", lambda belief, T: _next(T, belief), None,
          r"takes the process first: next_token_distribution\(T, belief\)")),
     advice="Compute `belief @ T[x] @ ones` for each token x.",
@@ -133,11 +132,14 @@ check_next_token_distribution = Exercise(
 
 
 # ---------------------------------------------------------------------------- 2.3 trajectories
-def _trajectory(T, pi, tokens, step=lambda T, b, x: _safe(b @ T[x])):
+def _trajectory(T, pi, tokens, how="", shift=0):
+    """The beliefs after 0..L tokens; mistakes: ``how`` = "net", "column", "unnormalised", rows
+    shifted by ``shift``."""
     rows = [np.asarray(pi, dtype=float)]
     for x in tokens:
-        rows.append(step(T, rows[-1], x))
-    return np.array(rows)
+        v = T[x] @ rows[-1] if how == "column" else rows[-1] @ (T.sum(0) if how == "net" else T[x])
+        rows.append(v if how in ("net", "unnormalised") else _safe(v))
+    return np.array(rows)[np.clip(np.arange(len(rows)) + shift, 0, len(tokens))]
 
 
 check_belief_trajectory = Exercise(
@@ -151,23 +153,19 @@ check_belief_trajectory = Exercise(
          "prior pi: L + 1 rows, row t the belief after the first t tokens."),
         ("stops one token early", lambda T, pi, w: _trajectory(T, pi, w)[:-1], "You left out the "
          "belief after the last token: apply all L tokens (L + 1 rows)."),
-        ("shifts the rows by one (records before each update)", lambda T, pi, w: np.vstack(
-            [[pi], _trajectory(T, pi, w)[:-1]]), "Your rows lag one token behind: row t is the "
-         "update of row t - 1 by tokens[t - 1]."),
-        ("shifts the rows forward by one", lambda T, pi, w: np.vstack(
-            [_trajectory(T, pi, w)[1:], _trajectory(T, pi, w)[-1:]]), "Your rows are one token "
-         "ahead: row 0 must be the prior pi."),
-        ("forgets to normalise", lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: b @ T[x]),
+        *[(f"shifts the rows by one token {how}", partial(_trajectory, shift=k), f"Your rows are "
+           f"one token {how}: row 0 is pi, row t the update of row t - 1 by tokens[t - 1].")
+          for how, k in [("behind", -1), ("ahead", 1)]],
+        ("forgets to normalise", partial(_trajectory, how="unnormalised"),
          "Your beliefs are not normalised: divide by the sum after each update."),
         ("returns one column per time step", lambda T, pi, w: _trajectory(T, pi, w).T, None,
          r"the transpose.*one row per time step"),
-        ("uses the net matrix", lambda T, pi, w: _trajectory(
-            T, pi, w, lambda T, b, x: b @ T.sum(0)), "You updated with the net matrix T.sum(0) "
-         "instead of T[x]: the tokens never enter."),
+        ("uses the net matrix", partial(_trajectory, how="net"), "You updated with the net matrix "
+         "T.sum(0) instead of T[x]: the tokens never enter."),
         ("reads the tokens in reverse order", lambda T, pi, w: _trajectory(T, pi, w[::-1]),
          "You read the tokens in reverse order; the first token comes first."),
-        ("multiplies column vectors", lambda T, pi, w: _trajectory(T, pi, w, lambda T, b, x: _safe(
-            T[x] @ b)), "You multiplied `T[x] @ belief` (column convention): `belief @ T[x]`.")),
+        ("multiplies column vectors", partial(_trajectory, how="column"),
+         "You multiplied `T[x] @ belief` (column convention): `belief @ T[x]`.")),
     advice="Return one row per time step: row 0 is pi, row t the update of row t - 1 by "
            "tokens[t - 1].",
     summary="Correct on {n} sequences (Z1R, RRXOR, Mess3, random HMMs), the prior at index 0.")
@@ -255,25 +253,22 @@ check_myopic_entropy = Exercise(
         *[(f"conditions on {n} tokens", partial(_myopic, shift=s), lambda c, s=s: f"This is "
            f"h({c.args[2] + s}): the context has L - 1 tokens.", r"This is h\(\d+\): the context "
            "has L - 1 tokens") for n, s in (("L - 2", -1), ("L", 1))],
-        ("takes the entropy of the belief, not of the next token", lambda T, pi, L: _uncertainty(
-            T, pi, L - 1, log=np.log), "You took the entropy of the belief (the state "
-         "uncertainty); use the next-token distribution eta T^(x) 1."),
+        ("takes the belief's entropy", lambda T, pi, L: _uncertainty(T, pi, L - 1, log=np.log),
+         "That is the belief's entropy (state uncertainty); use the next-token distribution's."),
         ("averages over contexts with equal weight", partial(_myopic, weight=False), "You "
          "averaged over contexts with equal weight; weight each context w by P(w)."),
         ("returns the block entropy H(L)", _block, lambda c: f"This is the block entropy "
          f"H({c.args[2]}); h(L) is H(L) - H(L - 1), the next token's entropy.", "block entropy"),
         ("returns the block entropy per token H(L) / L", partial(_block, per_token=True),
-         lambda c: f"This is H({c.args[2]}) / {c.args[2]}, the block entropy per token; h(L) "
-         "is H(L) - H(L - 1).", "block entropy per token")),
+         "That is the block entropy per token, H(L) / L; h(L) is H(L) - H(L - 1).")),
     advice="Sum P(w) H(next token | w), in nats, over the contexts w of length L - 1.",
     summary="Correct on {n} (process, L) pairs, with h(1) and Z1R's entropy rate ln(2)/3 at L = 4.")
 
 
 # ---------------------------------------------------------------------------- 2.6 position losses
-def _losses(T, pi, tokens, belief=1, target=1, extra=0, log=np.log, step=None, joint=False):
+def _losses(T, pi, tokens, belief=1, target=1, extra=0, log=np.log, how="", joint=False):
     """-log P(tokens[p + target] | row p + belief), p < n + extra (``joint``: P(tokens[:p + 2]))."""
-    traj = _trajectory(T, pi, tokens) if step is None else _trajectory(T, pi, tokens, step)
-    probs = np.einsum("ni,xij->nx", traj, T)
+    probs = np.einsum("ni,xij->nx", _trajectory(T, pi, tokens, how), T)
     with np.errstate(divide="ignore"):
         return np.array([-log(HMM(T).probability(np.asarray(tokens[:p + 2]), prior=pi)) if joint
                          else -log(probs[p + belief, tokens[p + target]])
@@ -302,21 +297,18 @@ check_ideal_losses = Exercise(
                                                                  "it", 1)]],
         ("forgets the minus sign", lambda T, pi, w: -_loss_reference(T, pi, w), "You left out "
          "the minus sign: the loss is -ln P(x_{p+2} | x_1..x_{p+1}) >= 0."),
-        ("also scores the first token", partial(_losses, belief=0, target=0, extra=1),
-         "You also scored x_1, which no position predicts: position p is scored on x_{p+2}, "
-         "so there are n = len(tokens) - 1 losses."),
+        ("also scores the first token", partial(_losses, belief=0, target=0, extra=1), "You also "
+         "scored x_1, which no position predicts: n = len(tokens) - 1 losses."),
         ("measures in bits", partial(_losses, log=np.log2), "You used log base 2; losses are in "
          "nats, like torch's cross-entropy: np.log."),
         ("returns the probability", lambda T, pi, w: np.exp(-_losses(T, pi, w)), "You returned "
          "the probability P(x_{p+2} | past) instead of the loss -ln P(x_{p+2} | past)."),
         ("scores the probability of the whole prefix", partial(_losses, joint=True), "You "
          "returned -ln P(x_1..x_{p+2}); the loss is conditional: -ln P(x_{p+2} | x_1..x_{p+1})."),
-        ("uses column-convention beliefs", partial(_losses, step=lambda T, b, x: _safe(
-            T[x] @ b)), "Your beliefs were updated as `T[x] @ belief` (column convention): the "
-         "update is `belief @ T[x]`."),
-        ("uses net-matrix beliefs", partial(_losses, step=lambda T, b, x: b @ T.sum(0)), "Your "
-         "beliefs never took the tokens into account: update along the sequence (your "
-         "belief_trajectory) and predict from row p + 1.")),
+        ("uses column-convention beliefs", partial(_losses, how="column"), "Your beliefs were "
+         "updated as `T[x] @ belief` (column convention): the update is `belief @ T[x]`."),
+        ("uses net-matrix beliefs", partial(_losses, how="net"), "Your beliefs never took the "
+         "tokens into account: update along the sequence and predict from row p + 1.")),
     advice="Entry p is -ln(next_token_distribution(T, trajectory[p + 1])[tokens[p + 1]]) (an inf "
            "or NaN: a token got probability 0 from the wrong belief).",
     summary="Correct on {n} sequences: position p is scored on x_{p+2} with the belief after "
