@@ -36,9 +36,8 @@ def _sklearn(X, Y, w=None, transpose=True):
 def _probe_out(value, what):
     W, b = (as_array(x, what).astype(float) for x in as_tuple(value, what, "(W, b)"))
     if W.ndim != 2 or W.shape[1] != b.size:
-        turned = W.ndim == 2 and W.shape[0] == b.size
         raise Mistake(f"{what}: W should have shape (D, S) and b (S,); got {W.shape} and {b.shape}"
-                      + (": W is transposed (coef_ is (S, D); use coef_.T)." if turned else "."))
+                      + (": W is transposed; use coef_.T." if W.shape[:1] == (b.size,) else "."))
     return np.vstack([W, b.reshape(-1)])
 
 
@@ -62,10 +61,8 @@ check_fit_affine_probe = Exercise(
     name="fit_affine_probe", signature="fit_affine_probe(X, Y, weights=None) -> (W, b)",
     cases=_probe_cases, reference=lambda X, Y, w: _probe_out(_sklearn(X, Y, w), ""),
     convert=_probe_out, deterministic=True,
-    advice="Solve least squares on [X, 1] with the rows of both sides scaled by sqrt(w) "
-           "(np.linalg.lstsq); it must agree with LinearRegression().fit(X, Y, sample_weight=w).",
-    summary="Your probe equals scikit-learn's LinearRegression on {n} data sets: with and without "
-            "weights, a single target, and collinear features (the minimum-norm solution).",
+    advice="Solve least squares on [X, 1], the rows of both sides scaled by sqrt(w) (lstsq).",
+    summary="Equals LinearRegression on {n} data sets: weights or none, one target, collinear X.",
     mistakes=(
         ("no intercept", partial(_solve, intercept=False), "Fit an intercept: append ones to X."),
         ("ignores weights", lambda X, Y, w=None: _solve(X, Y), "Weight the rows by sqrt(w)."),
@@ -74,28 +71,24 @@ check_fit_affine_probe = Exercise(
         ("returns coef_ as W", partial(_sklearn, transpose=False), None, r"transposed.*coef_\.T"),
         ("inverts X^T X", partial(_solve, inv=True), "Collinear features make X^T X singular: use "
          "np.linalg.lstsq(A, Y, rcond=None).", "", None, np.linalg.LinAlgError),
-        ("returns [W; b]", lambda *a: np.vstack(_solve(*a)), None, r"pair \(W, b\)"),
     ))
 
 
-def _split(fn, N, L, frac, seed, label):
-    out = as_tuple(fn(N, L, frac, seed), label, "(train_points, test_points)")
-    for name, x in zip(("train_points", "test_points"), out):
-        arr = as_array(x, f"{label}: {name}")
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer) and np.any(arr % 1):
-            raise Mistake(f"{label}: {name} should hold integer point indices, not {arr.dtype} "
-                          "(np.flatnonzero turns a boolean mask into indices).")
-        yield arr.astype(np.int64).reshape(-1)
-
-
 def _test_split_points(fn):
+    def split(seed):
+        out = as_tuple(fn(N, L, frac, seed), label, "(train_points, test_points)")
+        for name, x in zip(("train_points", "test_points"), out):
+            arr = as_array(x, f"{label}: {name}")
+            if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer) and np.any(arr % 1):
+                raise Mistake(f"{label}: {name} should hold integer point indices, not {arr.dtype} "
+                              "(np.flatnonzero turns a boolean mask into indices).")
+            yield arr.astype(np.int64).reshape(-1)
     settings = [(100, 10, 0.2, 0), (59, 7, 0.2, 3), (40, 5, 0.5, 11), (1000, 10, 0.2, 1)]
     for N, L, frac, seed in settings:
         label = f"For split_points({N}, {L}, {frac}, seed={seed})"
-        train, test = _split(fn, N, L, frac, seed, label)
+        train, test = split(seed)
         both, n_train = np.concatenate([train, test]), math.floor(frac * N)
-        seq_train, seq_test = np.unique(train // L), np.unique(test // L)
-        shared = np.intersect1d(seq_train, seq_test)
+        shared = np.intersect1d(tr_seq := np.unique(train // L), te_seq := np.unique(test // L))
         if both.min() < 0 or both.max() >= N * L:
             why = f"point indices lie in 0..N*L-1 = 0..{N * L - 1}: n * n_positions + p."
         elif len(np.intersect1d(train, test)):
@@ -107,22 +100,19 @@ def _test_split_points(fn):
             why = "you flattened p * N + n; reshape(-1) puts point (n, p) at n * n_positions + p."
         elif len(shared):
             why = f"sequence {shared[0]} is in both sets: split the *sequences*, not the points."
-        elif len(seq_train) != n_train:
-            why = f"fit floor({frac} * {N}) = {n_train} sequences, not {len(seq_train)}" + (
-                ": train_fraction is the share *fitted*." if len(seq_test) == n_train else ".")
-        elif np.array_equal(seq_train, np.arange(n_train)) and N >= 40:
+        elif len(tr_seq) != n_train:
+            why = f"fit floor({frac} * {N}) = {n_train} sequences, not {len(tr_seq)}" + (
+                ": train_fraction is the share *fitted*." if len(te_seq) == n_train else ".")
+        elif np.array_equal(tr_seq, np.arange(n_train)) and N >= 40:
             why = f"you fit the first {n_train} sequences: draw at random, default_rng(seed)."
         elif not (np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)):
             why = "return sorted index arrays (np.sort)."
-        elif not np.array_equal(next(_split(fn, N, L, frac, seed, label)), train):
-            why = "the same seed gave different splits: use np.random.default_rng(seed)."
-        elif np.array_equal(next(_split(fn, N, L, frac, seed + 1000, label)), train):
-            why = f"seeds {seed} and {seed + 1000} gave the same split; use the seed."
+        elif any(np.array_equal(next(split(s)), train) != (s == seed) for s in (seed, seed + 1)):
+            why = "the same seed must give the same split, another seed another: default_rng(seed)."
         else:
             continue
         raise Mistake(f"{label}: {why}")
-    return ("Disjoint, complete, grouped by sequence, the right share fitted, random and "
-            f"reproducible on {len(settings)} settings.")
+    return "Disjoint, complete, by sequence, the right share, random, reproducible: 4 settings."
 
 
 def _by_sequence(N, L, frac, seed, *, pos_major=False, first=False, flip=False, glob=False,
@@ -153,24 +143,21 @@ check_split_points = Exercise(
 
 def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
     """Beliefs (coordinate means near ``means``) affine in the features: a summary or Mistake."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(0, 1, (n_train + n_test, D))
+    X = (rng := np.random.default_rng(seed)).normal(0, 1, (n_train + n_test, D))
     Y = softmax(sharpness * X @ rng.normal(0, 0.6, (D, 3)) + np.log(means), axis=1)
     X = np.hstack([X, Y @ rng.normal(0, 1, (3, 3))])    # Y is affine in the features
     Xtr, Ytr, Xte, Yte = X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
-    label = (f"On synthetic beliefs (coordinate means near {means}) that the features "
-             f"determine exactly, {n_train} training points and {Xtr.shape[1]} features")
+    label = f"On beliefs near {means} that the features fix, {n_train} points, {D + 3} features"
 
-    def _mse(X_train, Y_fit, X_test, Y_test):
+    def mse(X_train, Y_fit, X_test, Y_test):
         return float(np.mean((Y_test - AffineProbe().fit(X_train, Y_fit).predict(X_test)) ** 2))
 
     def run(order=slice(None), seed=0):
         return as_float(fn(Xtr.copy(), Ytr.copy(), Xte[order].copy(), Yte[order].copy(),
                            np.random.default_rng(seed)), "shuffle_control")
-    got, real, chance = run(), _mse(Xtr, Ytr, Xte, Yte), float(np.mean((Yte - Ytr.mean(0)) ** 2))
+    got, real, chance = run(), mse(Xtr, Ytr, Xte, Yte), float(np.mean((Yte - Ytr.mean(0)) ** 2))
     rng = np.random.default_rng(123)
-    refs = [_mse(Xtr, Ytr[rng.permutation(n_train)], Xte, Yte) for _ in range(
-        20 if n_train > 1000 else 40)]
+    refs = [mse(Xtr, Ytr[rng.permutation(n_train)], Xte, Yte) for _ in range(20 + 20 * (D > 6))]
     lo, hi = min(refs) * (1 - spread), max(refs) * (1 + spread)
     if got < 0:
         why = f"an MSE cannot be negative; you returned {got:.4g}."
@@ -191,8 +178,7 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
             why = "its square root (an RMSE): return the MSE itself."
         elif lo <= got / Ytr.shape[1] <= hi:
             why = "summed over the coordinates: take the mean over points *and* coordinates."
-        elif any(abs(got / _mse(Xtr, Ytr[:, c], Xte, Yte) - 1) < 0.05
-                 for c in ([1, 2, 0], [2, 0, 1])):
+        elif any(abs(got / mse(Xtr, np.roll(Ytr, k, 1), Xte, Yte) - 1) < 0.05 for k in (1, 2)):
             why = "what permuting the *coordinates* (columns) gives: permute the rows."
         elif got < lo and n_train < Xtr.shape[1] * 3:
             why = (f"too small: you scored in-sample, where {n_train} points and {Xtr.shape[1]} "
@@ -208,13 +194,10 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
 
 
 def _test_shuffle_control(fn):
-    # (seed, coordinate means, sharpness, training points, features, spread of the band)
-    summaries = [_shuffle_case(fn, *case) for case in [
-        (8, (0.6, 0.3, 0.1), 1.0, 3000, 6, 0.03), (9, (0.15, 0.15, 0.7), 2.5, 3000, 6, 0.03),
-        (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1)]]
-    return ("Your shuffle control scores " + "; ".join(summaries) + f" on {len(summaries)} "
-            "synthetic data sets (the last with more features than a shuffled probe can fit "
-            "without memorising), reproducibly from the given rng.")
+    cases = [(8, (0.6, 0.3, 0.1), 1.0, 3000, 6, 0.03), (9, (0.15, 0.15, 0.7), 2.5, 3000, 6, 0.03),
+             (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1)]      # the last: few points, many features
+    return ("Your shuffle control scores " + "; ".join(_shuffle_case(fn, *c) for c in cases) +
+            ", reproducibly from the rng (the last data set has few points, many features).")
 
 
 def _shuffled(fit=lambda a, b, p: (a, b[p]), score=lambda a, b, c, d, p: (c, d), draw=None):
@@ -231,10 +214,8 @@ check_shuffle_control = Exercise(
     signature="shuffle_control(X_train, Y_train, X_test, Y_test, rng) -> mse",
     mistakes=(
         ("scores in-sample", _shuffled(score=lambda a, b, c, d, p: (a, b[p])), None, "in-sample"),
-        ("does not shuffle", _shuffled(fit=lambda a, b, p: (a, b)), None, "survived"),
         ("shuffles X and Y together", _shuffled(fit=lambda a, b, p: (a[p], b[p])), None, "pairing"),
-        ("permutes the coordinates", _shuffled(fit=lambda a, b, p: (a, b[:, [2, 0, 1]])), None,
-         r"\*coordinates\*"),
+        ("permutes columns", _shuffled(fit=lambda a, b, p: (a, b[:, [2, 0, 1]])), None, "column"),
         ("fits random targets", _shuffled(fit=lambda a, b, p: (
             a, np.random.default_rng(p[0]).random(b.shape))), None, r"\*random\* targets"),
         ("draws from np.random", _shuffled(draw=np.random.permutation), None, "reproducible"),
@@ -255,9 +236,8 @@ _FINAL = {"shuffled": _m(0.110, 0.111), "untrained": _m(0.0163, 0.0164),
 _VERDICTS = [  # (label, trained, baselines, factor)
     ("a well-trained Mess3 model (numbers like the paper's)", _m(3.9e-4, 4.0e-4), _FINAL, 2.0),
     ("an early checkpoint", _m(0.0080, 0.0084), _FINAL, 2.0),
-    ("a 1536-feature concatenation that interpolates its fit set", _m(1.0e-5, 0.030), {
-        "shuffled": _m(0.02, 0.16), "untrained": _m(2.0e-5, 0.05), "final layer alone": _m(
-            0.010, 0.012)}, 1.5),
+    ("a 1536-feature probe that interpolates its fit set", _m(1e-5, 0.03), {"shuffled": _m(
+        0.02, 0.16), "untrained": _m(2e-5, 0.05), "final layer alone": _m(0.01, 0.012)}, 1.5),
     ("a probe that beats the untrained net by exactly the factor", _m(0.004, 0.005),
      {"untrained": _m(0.01, 0.010), "shuffled": _m(0.1, 0.11)}, 2.0)]
 
@@ -275,20 +255,18 @@ def _test_beats_baselines(fn):
         got = (name, as_float(ratio, f"{label}: ratio"), bool(beats))
         if not same(got, answer):
             why = nearest_known(check_beats_baselines, args, partial(same, got)) or (
-                "The strongest baseline has the lowest held-out MSE; ratio = its held-out MSE / "
-                "the trained probe's held-out MSE; beats = ratio >= factor.")
+                "Strongest: lowest held-out MSE; ratio: baseline / yours; beats: ratio >= factor.")
             raise Mistake(f"{label}: expected {answer[0]!r}, ratio {answer[1]:.4g}, beats "
                           f"{answer[2]}; you returned {name!r}, ratio {got[1]:.4g}, beats "
                           f"{got[2]}. {why}")
-    return ("Right on 4 cases: the strongest baseline by held-out MSE, the ratio the right way "
-            "up, and the decision at the factor's edge.")
+    return "Right on 4 cases: the strongest baseline, the ratio, the decision at the factor."
 
 
 def _verdict(key="held_out", pick=min, invert=False, strict=False, over="held_out", say=None,
-             give=lambda baselines, name: name):
+             num="held_out", give=lambda baselines, name: name):
     def beats_baselines(trained, baselines, factor=2.0):
         name = pick(baselines, key=lambda k: baselines[k][key])
-        ratio = (baselines[name]["held_out"] / trained[over]) ** (-1 if invert else 1)
+        ratio = (baselines[name][num] / trained[over]) ** (-1 if invert else 1)
         return give(baselines, name), ratio, say or (ratio > factor if strict else ratio >= factor)
     return beats_baselines
 
@@ -302,6 +280,7 @@ check_beats_baselines = Exercise(
         ("inverts the ratio", _verdict(invert=True), "Your ratio is inverted: baseline / trained."),
         ("uses ratio > factor", _verdict(strict=True), "At exactly the factor, beats is True."),
         ("divides by in-sample", _verdict(over="in_sample"), "Divide held-out by held-out MSE."),
+        ("in-sample ratio", _verdict(over="in_sample", num="in_sample"), "Use held-out MSEs."),
         ("returns 'yes'", _verdict(say="yes"), None, r"True or False"),
         ("returns the baseline's dict", _verdict(give=lambda b, n: b[n]), None, "key of `baseli"),
     ))
@@ -317,7 +296,6 @@ def _novel(tokens, train, test, shift=1, start=lambda p: 0):
 
 
 def _coded(tokens, train, test, base):
-    """The mask with each prefix coded as a number in ``base`` (codes collide if base <= max)."""
     codes = np.cumsum(tokens * float(base) ** np.arange(tokens.shape[1])[::-1], 1)
     return (codes[test][:, None] != codes[train][None]).all(1)
 
@@ -345,12 +323,10 @@ def _novel_advice(case):
 
 
 check_novel_prefix_mask = Exercise(
-    name="novel_prefix_mask",
+    name="novel_prefix_mask", cases=_novel_cases, advice=_novel_advice,
     signature="novel_prefix_mask(tokens, train_seqs, test_seqs) -> bool (n_test, L)",
-    cases=_novel_cases, advice=_novel_advice,
     reference=lambda tokens, train, test: new_prefix_points(tokens, train, test)[test],
-    summary="Correct on {n} token sets (random ternary, binary, 4 symbols with 3 sequences fitted, "
-            "and all 81 four-token sequences with unsorted test indices).",
+    summary="Correct on {n} token sets, one with 3 sequences fitted, one with unsorted test_seqs.",
     mistakes=(
         ("compares p tokens", partial(_novel, shift=0), "Off by one: compare p + 1 tokens."),
         ("inverts the mask", lambda t, tr, te: ~_novel(t, tr, te), "Invert: True marks *new*."),
@@ -377,13 +353,12 @@ def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, 
     """The exercise's rule (``mode="group"``) and its typical mistakes (the other modes)."""
     def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
         ids, n = np.unique(groups, return_inverse=True)[1].reshape(-1), len(X)
-        fold = {"point": np.arange(n), "id": groups,
-                "random": np.random.default_rng().permutation(ids.max() + 1)[ids]}.get(
-                    mode, ids) % n_folds
+        fold = {"point": np.arange(n), "id": groups, "random": np.random.default_rng().permutation(
+            ids.max() + 1)[ids]}.get(mode, ids) % n_folds
 
         def mse(a, k):
             fit, val = fold != k, fold == k
-            fit, val = fold > -1 if mode == "fit_all" else fit, fit if mode == "insample" else val
+            val = fit if mode == "insample" else val
             pred = AffineProbe(alpha=a, fit_intercept=intercept).fit(X[fit], Y[fit]).predict(X[val])
             if mode == "broadcast" and Y.shape[1] == 1 and a > 0:
                 pred = pred.reshape(-1)                  # (n, 1) targets minus (n,)
@@ -396,8 +371,7 @@ def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, 
 
 def _ridge_data(seed, G=40, L=6, D=25, S=3, uneven=False):
     """Groups of near-duplicate points with a target offset no linear map learns (uneven: 1-L)."""
-    rng = np.random.default_rng(seed)
-    Z = rng.normal(0, 1, (G, D))
+    Z = (rng := np.random.default_rng(seed)).normal(0, 1, (G, D))
     Yg = Z @ rng.normal(0, 0.3, (D, S)) + 1.5 + rng.normal(0, 0.5, (G, S))
     X = np.repeat(Z, L, 0) + rng.normal(0, 0.05, (G * L, D)) + 2.0
     Y = np.repeat(Yg, L, 0) + rng.normal(0, 0.02, (G * L, S))
@@ -421,20 +395,17 @@ check_choose_ridge_alpha = Exercise(
                     f"{'s' * (S > 1)}, alphas {_RIDGE_ALPHAS.tolist()} (cv_mse per alpha, then "
                     "best_alpha)", (*_ridge_data(seed, S=S, uneven=u), _RIDGE_ALPHAS.copy(), 5))
                    for seed, S, u in [(1, 3, False), (3, 1, False), (4, 2, True)]],
-    convert=_ridge_out,
-    deterministic=": the i-th of np.unique(groups) goes to fold i % n_folds",
-    advice="For each alpha and fold k: fit AffineProbe(alpha) outside fold k, MSE (mean over "
-           "points and coordinates) on fold k; cv_mse: mean over folds; best_alpha: its argmin.",
-    summary="Your cross-validated errors match the reference on {n} grouped data sets (one with "
-            "folds of unequal size), folds grouped by sequence, and you pick the penalty with the "
-            "lowest error.",
+    convert=_ridge_out, deterministic=": the i-th of np.unique(groups) goes to fold i % n_folds",
+    advice="Folds hold whole sequences (np.unique(groups)[i] in fold i % n_folds). For each alpha "
+           "and fold k: fit AffineProbe(alpha) outside fold k, MSE (mean over points and "
+           "coordinates) on fold k; cv_mse: mean over folds; best_alpha: its argmin.",
+    summary="cv_mse and best_alpha right on {n} grouped data sets, one with unequal folds.",
     mistakes=(
         ("folds over points", _ridge("point"), "Your folds split points: deal whole sequences."),
         ("deals groups by id", _ridge("id"), "np.unique(groups)[i] goes to fold i % n_folds."),
         ("pools the errors", _ridge(pool=True), "cv_mse: the *mean over the folds* of MSEs."),
         ("sums the squared errors", _ridge(err=np.sum), "A fold's MSE is a mean, not a sum."),
         ("scores in-sample", _ridge("insample"), "Score each fit on the held-out fold k."),
-        ("fits on all points", _ridge("fit_all"), "Fit outside fold k only, not on all points."),
         ("fits no intercept", _ridge(intercept=False), "Fit an intercept: AffineProbe(alpha=a)."),
         ("picks the largest error", _ridge(pick=np.argmax), "Pick the *lowest* error: argmin."),
         ("returns the index", _ridge(index=True), "Return alphas[index], not the index."),
@@ -442,7 +413,6 @@ check_choose_ridge_alpha = Exercise(
         ("subtracts (n,) from (n, 1)", _ridge("broadcast"), "Your (n,) predictions minus the "
          "(n, 1) targets broadcast to n x n (Ridge returns (n,)): reshape them to Y's shape."),
         ("deals groups at random", _ridge("random"), None, "must be determ"),
-        ("returns only the alpha", lambda X, Y, g, a, n_folds=5: 1.0, None, r"pair \(best_"),
         ("averages over alphas", lambda *a, n_folds=5: (1.0, np.zeros(3)), "One cv_mse per alpha."),
     ))
 

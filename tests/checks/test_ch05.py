@@ -49,7 +49,7 @@ def _ridge(estimator):
     ("novel_prefix_mask", lambda t, tr, te: np.stack(
         [[tuple(t[s, :p + 1]) not in {tuple(r[:p + 1]) for r in t} for p in range(t.shape[1])]
          for s in te]), r"\*training\* sequences"),
-    ("beats_baselines", lambda t, b, f=2.0: (sorted(b)[-1], 1.0, True), r"strongest baseline has"),
+    ("beats_baselines", lambda t, b, f=2.0: (sorted(b)[-1], 1.0, True), r"Strongest: lowest held-out"),
     ("split_points", lambda N, L, f, s: (np.arange(int(f * N) * L), np.arange(int(f * N) * L,
                                                                           N * L)),
      r"first \d+ sequences"),
