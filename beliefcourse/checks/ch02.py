@@ -29,18 +29,18 @@ def _next(T, eta):
     return np.einsum("i,xij->x", eta, T)
 
 
-def _sampled(hmm, length, rng):
-    return hmm.sample(1, length, seed=int(rng.integers(1 << 30)))[0][0].tolist()
-
-
 def _token_cases(seed, words, sampled, n_random, lengths, max_states=5):
     """Given words ``(process, word)``, sampled ``(name, process, length)``, random HMMs'."""
     z1r, rrxor, rng = processes.z1r(), processes.rrxor(), np.random.default_rng(seed)
+
+    def draw(hmm, length):
+        return hmm.sample(1, length, seed=int(rng.integers(1 << 30)))[0][0].tolist()
+
     cases = [(f"{name}, tokens {''.join(map(str, w))}", {"Z1R": z1r, "RRXOR": rrxor}[name], w)
-             for name, w in words] + [(f"{name}, {n} sampled tokens", h, _sampled(h, n, rng))
+             for name, w in words] + [(f"{name}, {n} sampled tokens", h, draw(h, n))
                                       for name, h, n in sampled]
     for name, hmm in random_hmms(seed + 1, n_random, max_states=max_states):
-        toks = _sampled(hmm, int(rng.integers(*lengths)), rng)
+        toks = draw(hmm, int(rng.integers(*lengths)))
         cases.append((f"{name}, tokens {toks}", hmm, toks))
     return [(f"For {name}", (h.T, h.stationary(), w)) for name, h, w in cases]
 
@@ -292,9 +292,8 @@ check_ideal_losses = Exercise(
            f"is one token {how}: position p has read x_1..x_{{p+1}}, so use row p + 1.")
           for how, b in [("behind", 0), ("ahead (it has seen the target)", 2)]],
         *[(f"scores the token just read{how}", partial(_losses, belief=b, target=0), "You scored "
-           "position p on tokens[p], the token just read; it predicts the *next* token, x_{p+2} "
-           "= tokens[p + 1], from row p + 1.") for how, b in [("", 0), (" with the belief after "
-                                                                 "it", 1)]],
+           "position p on tokens[p], just read; it predicts the *next* token, x_{p+2} = "
+           "tokens[p + 1], from row p + 1.") for how, b in [("", 0), (" from row p + 1", 1)]],
         ("forgets the minus sign", lambda T, pi, w: -_loss_reference(T, pi, w), "You left out "
          "the minus sign: the loss is -ln P(x_{p+2} | x_1..x_{p+1}) >= 0."),
         ("also scores the first token", partial(_losses, belief=0, target=0, extra=1), "You also "
