@@ -194,11 +194,8 @@ def _graph_cases():
         ("a single state with a self-loop", [[0, -1]]),
         ("a 4-cycle (every state recurrent)", [[1, -1], [2, -1], [3, -1], [0, -1]])]]
     rng = np.random.default_rng(303)
-    for k in range(4):
-        K = int(rng.integers(6, 14))
-        succ = rng.integers(0, K, size=(K, 2))
-        succ[rng.random((K, 2)) < 0.3] = -1
-        succ[:, 0] = np.where(succ[:, 0] < 0, rng.integers(0, K, K), succ[:, 0])
+    for k, K in enumerate(rng.integers(6, 14, size=4)):      # token 1 impossible w.p. 0.3
+        succ = np.where(rng.random((K, 2)) < [0, 0.3], -1, rng.integers(0, K, (K, 2)))
         cases.append((f"For random graph {k + 1} ({K} states)", (succ,)))
     return cases
 
@@ -272,13 +269,6 @@ check_msp_entropy_rate = Exercise(
 
 
 # ---------------------------------------------------------------------------- 3.4 chaos game
-def skewed_hmm():
-    """Lopsided token frequencies, every token possible, pi = (0.2, 0.3, 0.5)."""
-    stay = 0.5 * np.eye(3) + 0.5 * np.tile([0.2, 0.3, 0.5], (3, 1))       # pi stay = pi
-    emit = np.array([[0.90, 0.08, 0.02], [0.10, 0.85, 0.05], [0.70, 0.05, 0.25]])
-    return HMM(np.einsum("ij,jx->xij", stay, emit))
-
-
 def _call_chaos(fn, hmm, n, seed, burn_in, name):
     got = as_array(check_chaos_game.call(fn, (hmm.T, hmm.stationary(), n, seed, burn_in),
                                          f"For {name}"), f"`chaos_game` for {name}")
@@ -289,8 +279,10 @@ def _call_chaos(fn, hmm, n, seed, burn_in, name):
 
 
 def _skewed_diagnosis(fn):
-    """What is wrong with the token draws of ``fn`` on :func:`skewed_hmm`, or None."""
-    hmm = skewed_hmm()
+    """What is wrong with ``fn``'s token draws on an HMM with lopsided token frequencies, every
+    token possible and pi = (0.2, 0.3, 0.5), or None."""
+    stay = 0.5 * np.eye(3) + 0.5 * np.tile([0.2, 0.3, 0.5], (3, 1))       # pi stay = pi
+    hmm = HMM(np.einsum("ij,jx->xij", stay, [[.9, .08, .02], [.1, .85, .05], [.7, .05, .25]]))
     cloud, pi = _call_chaos(fn, hmm, 20_000, 3, 100, "a skewed 3-state HMM"), hmm.stationary()
     if not np.all(np.isfinite(cloud)) or not np.allclose(cloud.sum(axis=1), 1, atol=1e-6):
         return None
@@ -393,11 +385,11 @@ def _box_cases():
              (rng.random((300, 2)), np.geomspace(0.5, 0.002, 8)))]
 
 
-def box_counts(points, eps, *, scale=None, flatten=False):
-    """N(eps), the occupied boxes floor(points / eps) (or, by mistake, scaled or flattened)."""
-    boxes = [np.floor(np.asarray(points, float) / e if scale is None else np.asarray(
-        points, float) * scale(e)).astype(np.int64) for e in eps]
-    return np.array([len(np.unique(b, axis=None if flatten else 0)) for b in boxes], float)
+def box_counts(points, eps, *, multiply=False, flatten=False):
+    """N(eps), the occupied boxes floor(points / eps) (by mistake: points * eps, or flattened)."""
+    p = np.asarray(points, float)
+    return np.array([len(np.unique(np.floor(p * e if multiply else p / e).astype(np.int64),
+                                   axis=None if flatten else 0)) for e in eps], float)
 
 
 def _fit(x=lambda e: np.log(1 / np.asarray(e)), y=np.log, k=0, **counts):
@@ -416,7 +408,7 @@ check_box_counting_dimension = Exercise(
         p, e, fit_range=(min(e), max(e)))), mistakes=(
         ("returns the intercept, not the slope", _fit(k=1), "You returned the intercept of the "
          "fitted line; the dimension is its slope, np.polyfit(...)[0]."),
-        ("multiplies the points by eps", _fit(scale=lambda v: v), "You multiplied the points by "
+        ("multiplies the points by eps", _fit(multiply=True), "You multiplied the points by "
          "eps; a point's box is floor(point / eps): divide."),
         ("fits log N against log eps (wrong sign)", _fit(x=np.log), "Your slope has the wrong "
          "sign: fit log N against log(1/eps), not log(eps)."),
