@@ -75,10 +75,11 @@ def _stationary_vector(value, what):
 
 
 def _stationary_advice(case):
-    got, net = np.asarray(case.got, float).ravel(), case.args[0].sum(0)
-    residual = (f" (max |pi T - pi| = {magnitude(float(np.abs(got @ net - got).max()))})"
-                if got.shape == (len(net),) else "")
-    return (f"Your vector does not satisfy pi T = pi{residual}: take the eigenvector of net.T "
+    got, net = np.asarray(case.got, float), case.args[0].sum(0)
+    if got.shape != (len(net),):
+        return "Return a 1-D array of length S: `v.ravel()`, or index a single column."
+    return (f"Your vector does not satisfy pi T = pi (max |pi T - pi| = "
+            f"{magnitude(float(np.abs(got @ net - got).max()))}): take the eigenvector of net.T "
             "(net = T.sum(0)) of the eigenvalue closest to 1, or iterate until converged (1e-6).")
 
 
@@ -100,8 +101,6 @@ check_stationary = Exercise(
         ("takes the smallest eigenvalue's vector", partial(_eig, pick=lambda w: np.argmin(w.real)),
          "You took the smallest eigenvalue's vector; pi's eigenvalue is 1, the largest.",
          "closest to 1|eigenvalue is 1"),
-        ("returns a column vector (S, 1)", lambda T: HMM(T).stationary()[:, None],
-         "Return a 1-D array: `v.ravel()`, or index a single column."),
         ("takes a row of the eigenvector matrix", partial(_eig, row=True), "You took a *row* of "
          "the eigenvector matrix; eig returns eigenvectors as *columns*: `v[:, k]`.")),
     summary="Correct on {n} HMMs: Z1R, Mess3, RRXOR, golden mean, even process, random HMMs.")

@@ -99,9 +99,7 @@ check_update = Exercise(
             (b @ T[x]).tolist()) for a in (b @ T[x]).tolist()]), "Raise a ValueError when "
          "P(x) = 0.", "ZeroDivisionError", None, ZeroDivisionError),
         ("overwrites the belief in place", lambda T, b, x: np.copyto(b, _safe(b @ T[x])) or b,
-         None, "in place"),
-        ("takes the belief first (the old order)", lambda belief, T, token: _safe(
-            belief @ T[token]), None, r"takes the process first: update\(T, belief, x\)")),
+         None, "in place")),
     advice="Compute `belief @ T[x]` and divide it by its sum.",
     summary="Correct on {n} updates, and tokens of probability zero raise ValueError.")
 
@@ -124,9 +122,7 @@ check_next_token_distribution = Exercise(
         ("forgets to sum over the next state", lambda T, b: np.einsum("i,xij->xj", b, T),
          "Also sum over the next state: eta T^(x) 1 (`.sum(-1)`)."),
         ("returns log-probabilities", lambda T, b: np.ma.log(_next(T, b)).filled(-np.inf),
-         "You returned log-probabilities; return the probabilities, eta T^(x) 1."),
-        ("takes the belief first (the old order)", lambda belief, T: _next(T, belief), None,
-         r"takes the process first: next_token_distribution\(T, belief\)")),
+         "You returned log-probabilities; return the probabilities, eta T^(x) 1.")),
     advice="Compute `belief @ T[x] @ ones` for each token x.",
     summary="Correct on {n} beliefs from Z1R, Mess3, RRXOR and random HMMs.")
 
@@ -158,16 +154,13 @@ check_belief_trajectory = Exercise(
           for how, k in [("behind", -1), ("ahead", 1)]],
         ("forgets to normalise", partial(_trajectory, how="unnormalised"),
          "Your beliefs are not normalised: divide by the sum after each update."),
-        ("returns one column per time step", lambda T, pi, w: _trajectory(T, pi, w).T, None,
-         r"the transpose.*one row per time step"),
         ("uses the net matrix", partial(_trajectory, how="net"), "You updated with the net matrix "
          "T.sum(0) instead of T[x]: the tokens never enter."),
         ("reads the tokens in reverse order", lambda T, pi, w: _trajectory(T, pi, w[::-1]),
          "You read the tokens in reverse order; the first token comes first."),
         ("multiplies column vectors", partial(_trajectory, how="column"),
          "You multiplied `T[x] @ belief` (column convention): `belief @ T[x]`.")),
-    advice="Return one row per time step: row 0 is pi, row t the update of row t - 1 by "
-           "tokens[t - 1].",
+    advice="Return one row per time step: row 0 is pi, row t the update of row t - 1.",
     summary="Correct on {n} sequences (Z1R, RRXOR, Mess3, random HMMs), the prior at index 0.")
 
 
