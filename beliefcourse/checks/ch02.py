@@ -119,8 +119,6 @@ check_next_token_distribution = Exercise(
          "You returned the uniform distribution."),
         ("returns the next-state distribution", lambda T, b: b @ T.sum(0), "You returned eta T, "
          "the next *state*'s distribution; return one probability per token, eta T^(x) 1."),
-        ("forgets to sum over the next state", lambda T, b: np.einsum("i,xij->xj", b, T),
-         "Also sum over the next state: eta T^(x) 1 (`.sum(-1)`)."),
         ("returns log-probabilities", lambda T, b: np.ma.log(_next(T, b)).filled(-np.inf),
          "You returned log-probabilities; return the probabilities, eta T^(x) 1.")),
     advice="Compute `belief @ T[x] @ ones` for each token x.",
