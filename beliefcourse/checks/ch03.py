@@ -61,12 +61,12 @@ def finite_msp_cases(seed, n_random):
 
 # ---------------------------------------------------------------------------- 3.1 build_msp
 def msp_variant(T, pi, max_depth=20, atol=1e-9, *, normalise=True, zero_children=False,
-                column=False, depth_limit=True, stack=False, reverse=False):
+                column=False, stack=False, reverse=False):
     """The exercise's breadth-first search, with one switch per known mistake."""
     beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * len(T)], deque([(0, 0)])
     while queue:
         k, depth = queue.pop() if stack else queue.popleft()
-        for x in range(len(T)) if depth < max_depth or not depth_limit else ():
+        for x in range(len(T)) if depth < max_depth else ():
             joint = T[x] @ beliefs[k] if column else beliefs[k] @ T[x]
             if joint.sum() <= 0 and not zero_children:
                 continue
@@ -159,7 +159,7 @@ check_build_msp = Exercise(
          "different paths agree to 1e-16, not bit for bit: compare within atol, not with `==`."),
         ("multiplies column vectors", _msp_with(column=True), "You computed `T[x] @ eta` "
          "(column convention); rows are the current state: `eta @ T[x]`."),
-        ("ignores the depth limit", _msp_with(depth_limit=False), None, "must not be expanded"),
+        ("expands one level too deep", _msp_with(depth=1), None, "must not be expanded"),
         ("expands one level too few", _msp_with(depth=-1), "This is the MSP for max_depth - 1: "
          "expand exactly the states at depth < max_depth (pi has depth 0)."),
         ("uses a loose tolerance that merges states", _msp_with(tol=0.2), "You merged beliefs "
@@ -333,12 +333,12 @@ def chaos_variant(T, pi, n_points, seed=None, burn_in=100, *, draw="bayes", norm
                   drop_burn_in=True, use_seed=True, before=False):
     """The exercise's chaos game, with one switch per known mistake."""
     rng, eta, out = np.random.default_rng(seed if use_seed else None), np.asarray(pi, float), []
-    freq = np.einsum("i,xij->x", pi, T)
     for _ in range(burn_in + n_points):
         probs = np.einsum("i,xij->x", eta, T)
         x = (rng.choice(len(probs), p=probs / probs.sum()) if draw == "bayes" else
              rng.integers(len(probs)) if draw == "uniform" else
-             rng.choice(len(freq), p=freq) if draw == "frequencies" else int(np.argmax(probs)))
+             rng.choice(len(T), p=pi @ T.sum(2).T) if draw == "frequencies" else
+             int(np.argmax(probs)))
         out += [eta] if before else []
         with np.errstate(invalid="ignore", divide="ignore"):
             eta = eta @ T[x] / ((eta @ T[x]).sum() if normalise else 1.0)
@@ -529,11 +529,10 @@ def _test_distinguishing_word(fn):
                           f"{len(best)} distinguishes them; you returned None." + (
                               " Did you stop at length 1? Try every length up to max_length."
                               if len(best) > 1 else ""))
-        try:
-            word = None if got is None else tuple(int(x) for x in got)
-        except (TypeError, ValueError):
+        if got is not None and np.ndim(got) != 1:
             raise Mistake(f"For {name} you returned {got!r}; return a tuple of token indices "
-                          "such as (0, 1).") from None
+                          "such as (0, 1).")
+        word = None if got is None else tuple(int(x) for x in got)
         if word == () or word and any(x < 0 or x >= T.shape[0] for x in word):
             raise Mistake(f"For {name} you returned {word}: " + (
                 "the empty word has probability 1 under every belief: start at length 1."
