@@ -1,5 +1,4 @@
-"""Exercises of practice notebook 02 (Bayesian belief updating): the process comes first
-(``update(T, belief, x)``); a wrong earlier function that one calls is blamed instead."""
+"""Exercises of practice notebook 02 (Bayesian belief updating); the process comes first."""
 
 from __future__ import annotations
 
@@ -46,8 +45,8 @@ def _token_cases(seed, words, sampled, n_random, lengths, max_states=5):
 
 
 # ---------------------------------------------------------------------------- 2.1 update
-def _belief_cases(seed, with_token=True):
-    """(label, (T, belief[, x])), P(x | belief) > 0: course processes, then random HMMs."""
+def _belief_cases(seed):
+    """(label, (T, belief, x)), P(x | belief) > 0: course processes, then random HMMs."""
     rng = np.random.default_rng(seed)
     z1r, mess3, rrxor = processes.z1r(), processes.mess3(), processes.rrxor()
     cases = [("Z1R, prior pi", z1r.T, z1r.stationary(), 0),
@@ -60,22 +59,19 @@ def _belief_cases(seed, with_token=True):
         belief = rng.dirichlet(np.ones(hmm.n_states))
         x = rng.choice(hmm.n_tokens, p=_next(hmm.T, belief) / _next(hmm.T, belief).sum())
         cases.append((f"{name}, belief {fmt(belief)}", hmm.T, belief, int(x)))
-    return [(f"For {name}, token {x}" if with_token else f"For {name}",
-             (T, b, x) if with_token else (T, b)) for name, T, b, x in cases]
+    return [(f"For {name}, token {x}", (T, b, x)) for name, T, b, x in cases]
 
 
 def _update_extra(fn, summary):
     belief = np.array([0.7, 0.2, 0.1])
     check_update.call(lambda T, b, x: fn(T, belief, x), (processes.mess3().T, None, 2), "For Mess3")
     if not np.array_equal(belief, [0.7, 0.2, 0.1]):
-        raise Mistake("Your function changed the `belief` it was given (in place): return a new "
-                      "array, the caller may still need the old belief.")
-    for name, hmm, i, x in [("Z1R, certain of S0, token 1", processes.z1r(), 0, 1),
-                            ("RRXOR, certain of state T, token 0", processes.rrxor(), 3, 0)]:
-        with contextlib.suppress(ValueError), np.errstate(all="ignore"):
-            got = check_update.call(fn, (hmm.T, np.eye(hmm.n_states)[i], x), f"For {name}")
-            raise Mistake(f"For {name} (a token of probability zero) you returned {fmt(got)}: "
-                          "raise a ValueError there (`if p == 0: raise ValueError(...)`).")
+        raise Mistake("Your function changed its `belief` argument in place: return a new array.")
+    label = "For Z1R, certain of S0, token 1 (a token of probability zero)"
+    with contextlib.suppress(ValueError), np.errstate(all="ignore"):
+        got = check_update.call(fn, (processes.z1r().T, np.eye(3)[0], 1), label)
+        raise Mistake(f"{label} you returned {fmt(got)}: raise a ValueError there (`if p == 0: "
+                      "raise ValueError(...)`).")
     return summary
 
 
@@ -95,9 +91,8 @@ check_update = Exercise(
          "next-token distribution P(x | eta), not the belief over the hidden states."),
         ("returns NaN for an impossible token", lambda T, b, x: (b @ T[x]) / (b @ T[x]).sum(),
          None, r"probability zero.*ValueError"),
-        ("divides by zero for an impossible token", lambda T, b, x: np.array([a / sum(
-            (b @ T[x]).tolist()) for a in (b @ T[x]).tolist()]), "Raise a ValueError when "
-         "P(x) = 0.", "ZeroDivisionError", None, ZeroDivisionError),
+        ("divides by zero", lambda T, b, x: [a / sum(v) for v in [(b @ T[x]).tolist()] for a in v],
+         "Raise a ValueError when P(x) = 0.", "ZeroDivisionError", None, ZeroDivisionError),
         ("overwrites the belief in place", lambda T, b, x: np.copyto(b, _safe(b @ T[x])) or b,
          None, "in place")),
     advice="Compute `belief @ T[x]` and divide it by its sum.",
@@ -107,7 +102,7 @@ check_update = Exercise(
 # ---------------------------------------------------------------------------- 2.2 next token
 check_next_token_distribution = Exercise(
     name="next_token_distribution", signature="next_token_distribution(T, belief) -> probs",
-    process_first=0, cases=lambda: _belief_cases(212, with_token=False),
+    process_first=0, cases=lambda: [(c[:c.rindex(",")], a[:2]) for c, a in _belief_cases(212)],
     reference=lambda T, b: beliefs.next_token_distribution(b, HMM(T)), mistakes=knowns(
         ("ignores the belief (every state weighted equally)", lambda T, b: T.sum(
             axis=(1, 2)) / T.shape[1], "You ignored the belief: weight state i by eta_i."),
@@ -127,8 +122,7 @@ check_next_token_distribution = Exercise(
 
 # ---------------------------------------------------------------------------- 2.3 trajectories
 def _trajectory(T, pi, tokens, how="", shift=0):
-    """The beliefs after 0..L tokens; mistakes: ``how`` = "net", "column", "unnormalised", rows
-    shifted by ``shift``."""
+    """The beliefs after 0..L tokens; mistakes: ``how`` (net, column, unnormalised), ``shift``."""
     rows = [np.asarray(pi, dtype=float)]
     for x in tokens:
         v = T[x] @ rows[-1] if how == "column" else rows[-1] @ (T.sum(0) if how == "net" else T[x])
@@ -164,7 +158,6 @@ check_belief_trajectory = Exercise(
 
 # ---------------------------------------------------------------------------- enumeration
 def _words(T, pi, L):
-    """(P(w), belief after w) over the possible words w of length L."""
     if L == 0:
         return np.ones(1), np.asarray(pi, dtype=float)[None]
     words = all_sequences(HMM(T), L, prior=pi)
@@ -301,8 +294,7 @@ check_ideal_losses = Exercise(
          "tokens into account: update along the sequence and predict from row p + 1.")),
     advice="Entry p is -ln(next_token_distribution(T, trajectory[p + 1])[tokens[p + 1]]) (an inf "
            "or NaN: a token got probability 0 from the wrong belief).",
-    summary="Correct on {n} sequences: position p is scored on x_{p+2} with the belief after "
-            "x_1..x_{p+1}.")
+    summary="Correct on {n} sequences: position p scored on x_{p+2} from the belief after x_{p+1}.")
 
 EXERCISES = (check_update, check_next_token_distribution, check_belief_trajectory,
              check_state_uncertainty, check_myopic_entropy, check_ideal_losses)
