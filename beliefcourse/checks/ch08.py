@@ -1,10 +1,10 @@
 """Exercises of practice notebook 08 (in-context learning as belief updating over worlds)."""
 
-import math
 from functools import partial
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from scipy.special import softmax
 
 from .. import distinguish, mixture, processes
 from ..hmm import HMM
@@ -28,7 +28,6 @@ def _meta_cases():
 @np.errstate(all="ignore")
 def _meta(Ts, weights, tokens, prior=True, uniform=False, normalise=True, transpose=False,
           iid=False, skip_first=False, carry=True, logs_out=False, stable=True):
-    """The meta-belief with one known mistake (stable=False: exp(a) / sum exp(a) underflows)."""
     logs = []
     for T in Ts:
         b, total = np.full(len(T[0]), 1 / len(T[0])) if uniform else HMM(T).stationary(), 0.0
@@ -38,7 +37,7 @@ def _meta(Ts, weights, tokens, prior=True, uniform=False, normalise=True, transp
             b = b if iid else v / v.sum() if carry else v
         logs.append(total)
     a = (np.log(weights) if prior else 0) + np.array(logs)
-    e = np.exp(a - a.max() * stable)
+    e = np.exp(a - a.max() * stable)          # stable=False: exp(a) / sum exp(a) underflows
     return a if logs_out else e / e.sum() if normalise else np.exp(a)
 
 
@@ -47,12 +46,11 @@ check_meta_belief = Exercise(
     cases=_meta_cases, process_first=0, reference=lambda Ts, w, tokens: mixture.mixture(
         [HMM(T) for T in Ts], w).filter(np.asarray(tokens)[None]).meta[0, -1], mistakes=[
         ("multiplies raw probabilities (underflows on 1,000 tokens)", partial(_meta, stable=False),
-         "Your meta-belief has NaN or inf entries: P_k of 1,000 tokens underflows. Sum logs, "
-         "a_k = ln w_k + ln P_k, and subtract max a before exp.", "", lambda c: not np.all(
-             np.isfinite(c.got))),
+         "Your meta-belief has NaN or inf entries: P_k of 1,000 tokens underflows. Sum logs and "
+         "subtract the maximum before exp.", "", lambda c: not np.isfinite(c.got).all()),
         ("returns the log-posterior", partial(_meta, logs_out=True), "You returned logarithms "
-         "(ln w_k + ln P_k(u), up to a constant): exponentiate and normalise.", "", lambda c: close(
-             np.exp(c.got - np.max(c.got)) / np.exp(c.got - np.max(c.got)).sum(), c.expected)),
+         "(ln w_k + ln P_k(u), up to a constant): exponentiate and normalise.", "",
+         lambda c: close(softmax(c.got), c.expected)),
         ("returns w_k P_k(u) without normalising", partial(_meta, normalise=False),
          "You returned w_k P_k(u), which does not sum to 1: divide by sum_j w_j P_j(u)."),
         ("never normalises the carried belief", partial(_meta, carry=False), "You carried the "
@@ -82,32 +80,24 @@ def _gap_cases():
 
 
 def _number(value, what):               # as_float, but a NaN is compared (a Known names it)
-    nan = isinstance(value, (float, np.floating)) and np.isnan(value)
-    return np.nan if nan else as_float(value, what)
-
-
-def _gap(meta, preds):                  # I(K; next token) = H(P) - sum_k m_k H(P_k)
-    return float(entropy(meta @ preds) - meta @ entropy(preds))
+    return np.nan if isinstance(value, float) and np.isnan(value) else as_float(value, what)
 
 
 @np.errstate(divide="ignore", invalid="ignore")
-def _kl(p, q, zero=0.0):                # 0 log 0 = zero (0, or NaN: a learner's mistake)
-    return float(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), zero).sum())
-
-
-def _wrong_gap(m, P, reverse=False, equal=False, uniform=False, zero=0.0):
+def _wrong_gap(m, P, reverse=False, equal=False, uniform=False, zero=0.0):  # KL gap, a mistake
     even = np.full(len(m), 1 / len(m))
     mix = (even if uniform else m) @ P
-    return sum(w * (_kl(mix, p) if reverse else _kl(p, mix, zero))
-               for w, p in zip(even if equal else m, P))
+    a, b = (mix, P) if reverse else (P, mix)
+    kl = np.where(a > 0, a * np.log(np.where(a > 0, a, 1) / b), zero).sum(-1)
+    return float((even if equal else m) @ kl)
 
 
 check_incontext_gap = Exercise(
     name="incontext_gap", signature="incontext_gap(meta, comp_preds) -> float",
-    cases=_gap_cases, reference=_gap, convert=_number, mistakes=[
+    cases=_gap_cases, reference=lambda m, P: float(entropy(m @ P) - m @ entropy(P)),  # I(K; X)
+    convert=_number, mistakes=[
         ("0 log 0 gives NaN", partial(_wrong_gap, zero=np.nan), "You returned NaN: 0 log 0 counts "
-         "as 0, so leave out the terms where p = 0 (np.where(p > 0, ...)).", "",
-         lambda c: np.isnan(c.got)),
+         "as 0, so leave out the terms where p = 0.", "", lambda c: np.isnan(c.got)),
         ("returns H(P) only", lambda m, P: float(entropy(m @ P)), "You returned H(P), the Bayes "
          "predictor's entropy alone: subtract the oracle's loss sum_k m_k H(P_k)."),
         ("KL the wrong way round", partial(_wrong_gap, reverse=True),
@@ -115,9 +105,9 @@ check_incontext_gap = Exercise(
         ("weighs the worlds equally", partial(_wrong_gap, equal=True), "You weighed the worlds "
          "equally; weight each by its m_k, in the average and in P = sum_k m_k P_k.", "", lambda c:
          any(close(c.got, _wrong_gap(*c.args, equal=e, uniform=u)) for e, u in ((1, 0), (0, 1)))),
-        ("answers in bits", lambda m, P: _gap(m, P) / math.log(2),
+        ("answers in bits", lambda m, P: _wrong_gap(m, P) / np.log(2),
          "You answered in bits (log base 2). The course works in nats: use np.log."),
-        ("oracle minus Bayes (negative)", lambda m, P: -_gap(m, P),
+        ("oracle minus Bayes (negative)", lambda m, P: -_wrong_gap(m, P),
          "Wrong sign: the gap is the Bayes loss minus the oracle loss, never negative.")],
     advice="gap = sum_k m_k KL(P_k || P), P = sum_k m_k P_k (= H(P) - sum_k m_k H(P_k)), in nats.",
     summary="Right on 4 cases (2 to 4 worlds, a zero probability included), in nats.")
@@ -138,21 +128,19 @@ check_chernoff_information = Exercise(
         ((0.7, 0.2, 0.1), (0.1, 0.3, 0.6)), ((0.9, 0.1), (0.4, 0.6)),
         ((0.5, 0.25, 0.2, 0.05), (0.05, 0.15, 0.3, 0.5)), ((0.6, 0.4), (0.001, 0.999))]],
     reference=_chernoff, convert=as_float, mistakes=[
-        ("returns the minimising lambda", _minimiser, "You returned the minimising lam, not the "
-         "value -ln sum p^lam q^(1-lam) there.", "",
-         lambda c: close(c.got, _minimiser(*c.args), rtol=0, atol=1e-3)),
+        ("returns the minimising lambda", _minimiser, "You returned the minimising lam, not "
+         "minus the minimum value.", "", lambda c: close(c.got, _minimiser(*c.args), atol=1e-3)),
         ("maximises over lambda (returns 0)", lambda p, q: 0.0, "You returned 0, the MAXIMUM over "
          "lam of ln sum_x p^lam q^(1-lam): take minus its minimum.", "", lambda c: c.got == 0),
         ("lam fixed at 1/2 (Bhattacharyya) or a coarse grid", lambda p, q: -np.log(np.sqrt(
             p * q).sum()), "Your value is too low: minimise over lam in [0, 1] precisely (not lam "
-         "= 1/2, the Bhattacharyya distance, nor a coarse grid).", "", lambda c: c.got < c.expected
-         and (c.got > 0.95 * c.expected or close(c.got, -np.log(np.sqrt(c.args[0] * c.args[1]).sum(
-         ))))),
-        ("returns KL(p || q)", _kl, "You returned KL(p || q), the rate of a typical sequence's "
-         "evidence; Chernoff information is smaller."),
+         "= 1/2, the Bhattacharyya distance, nor a coarse grid).", "",
+         lambda c: 0.5 * c.expected < c.got < c.expected),
+        ("returns KL(p || q)", lambda p, q: (p * np.log(p / q)).sum(), "You returned KL(p || q), "
+         "the rate of a typical sequence's evidence; Chernoff information is smaller."),
         ("forgets the minus sign", lambda p, q: -_chernoff(p, q),
          "Wrong sign: Chernoff information is MINUS the minimum, a positive number."),
-        ("answers in bits", lambda p, q: _chernoff(p, q) / math.log(2),
+        ("answers in bits", lambda p, q: _chernoff(p, q) / np.log(2),
          "You answered in bits (log base 2). The course works in nats: use np.log.")],
     advice="C(p, q) = -min over lam in [0, 1] of ln sum_x p^lam q^(1-lam) (minimize_scalar).",
     summary="Right on 4 cases, in nats.")
@@ -183,8 +171,7 @@ check_decay_exponent = Exercise(
              (t, np.log(g)), (np.log(t), g), (np.log(g), np.log(t)))))(*c.args)),
         ("log10 of the gap against ln t", lambda t, g: -_fit(np.log(t), np.log10(g)),
          "You mixed logarithm bases (log10 on one axis, ln on the other): use one base.", "",
-         lambda c: any(close(c.got, -_fit(f(c.args[0]), h(c.args[1]))) for f, h in (
-             (np.log, np.log10), (np.log10, np.log)))),
+         lambda c: any(close(c.got, c.expected * f) for f in (np.log(10), 1 / np.log(10)))),
         ("uses the two end points only", lambda t, g: -np.log(g[-1] / g[0]) / np.log(
             t[-1] / t[0]), "You used the two end points only: fit all points by least squares."),
         ("returns the intercept", lambda t, g: -_fit(np.log(t), np.log(g), 1),
@@ -194,33 +181,27 @@ check_decay_exponent = Exercise(
     summary="Right on 3 cases (two power laws with noise, one exponential decay).")
 
 
-def _knowing_cases():                 # growing evidence; a share exactly at the threshold counts
+def _knowing_cases():  # evidence grows (never enough in case 3); a share at the threshold counts
     rng, out = np.random.default_rng(85), []
-    for N, L, K, thr, strength in ((40, 12, 2, 0.75, 0.35), (60, 10, 3, 0.8, 0.9),
-                                   (30, 8, 3, 0.9, 0.0)):         # the last never gets there
+    for N, L, K, thr, strength in ((40, 12, 2, .75, .35), (60, 10, 3, .8, .9), (30, 8, 3, .9, 0)):
         comps = rng.integers(0, K, N)
         evidence = np.cumsum(rng.normal(0, 1, (N, L, K)), axis=1)
         evidence[np.arange(N), :, comps] += strength * np.arange(1, L + 1)
-        meta = np.exp(evidence - evidence.max(-1, keepdims=True))
         out.append((f"{N} sequences, {L} positions, {K} worlds, threshold {thr}",
-                    (meta / meta.sum(-1, keepdims=True), comps, thr)))
-    right = np.array([[0.6, 0.7, 0.9, 0.95, 0.97]] * 3 + [[0.4, 0.4, 0.9, 0.95, 0.97]])
-    right[1, 0] = 0.4                             # position 0: everyone says world 0
-    comps = np.array([0, 1, 0, 1])
-    meta = np.where(np.arange(2) == comps[:, None, None], right[..., None], 1 - right[..., None])
+                    (softmax(evidence, -1), comps, thr)))
+    right = np.array([[.6, .7, .9, .95, .97], [.4, .7, .9, .95, .97], [.6, .7, .9, .95, .97],
+                      [.4, .4, .9, .95, .97]])    # world 0's probability: shares 0.5, 0.75, 1, ...
     out.append(("4 sequences whose share right is exactly 0.75 after 2 tokens, threshold 0.75",
-                (meta, comps, 0.75)))
+                (np.stack([right, 1 - right], -1), np.zeros(4, int), 0.75)))
     return [(f"For {label} (0 stands for None, never reached)", a) for label, a in out]
 
 
 def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False, axis=0,
-             settled=False):
-    """The first position (1-based) whose share of right argmaxes reaches the threshold."""
+             settled=False):                 # the first p + 1 whose share of right argmaxes is up
     share = ((meta.argmax(-1) == comps[:, None]) if hits is None else hits(meta)).mean(axis)
     hit = np.flatnonzero(share > threshold if strict else share >= threshold)
     if settled:                          # the position after which the share stays there
-        below = np.flatnonzero(share < threshold)
-        hit = hit[hit > below[-1]] if len(below) else hit
+        hit = hit[hit > np.flatnonzero(share < threshold).max(initial=-1)]
     return int(hit[0]) + (not zero_based) if len(hit) else None
 
 
@@ -240,15 +221,13 @@ check_knowing_time = Exercise(
         ("averages per sequence (over positions)", partial(_knowing, axis=1), "Your share is "
          "per sequence (axis=1): average over sequences (axis=0), one share per position."),
         ("stops at the point after which the share stays above", partial(_knowing, settled=True),
-         "You returned where the share stays at or above the threshold; return the FIRST "
-         "position where it reaches it."),
+         "Return the FIRST position where the share reaches the threshold, not where it stays."),
         ("averages meta-beliefs over sequences first", lambda m, c, thr: _knowing(np.stack([
-            m[c == k].mean(0) for k in range(m.shape[-1])]), np.arange(m.shape[-1]), thr),
+            m[c == k].mean(0) for k in np.unique(c)]), np.unique(c), thr),
          "You averaged the meta-beliefs over sequences before the argmax: decide per sequence."),
         ("requires the share to exceed the threshold", partial(_knowing, strict=True),
          "You required the share to EXCEED the threshold; reaching it (>=) counts.")],
-    advice="share[p] = mean over sequences of (argmax_k meta[n, p, k] == components[n]); "
-           "return the first p + 1 with share[p] >= threshold, or None.",
+    advice="share[p] = mean_n(argmax meta[n, p] == components[n]); first p + 1 with share >= thr.",
     summary="Right on 4 cases, a share exactly at the threshold and one never reached included.")
 
 
