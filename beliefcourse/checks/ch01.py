@@ -198,12 +198,6 @@ check_mess3_matrices = Exercise(
 
 
 # ---------------------------------------------------------------------------- 1.4 sampling
-def _possible(T, tokens, prev, to):
-    inside = all(a.size and a.min() >= 0 and a.max() < n
-                 for a, n in ((tokens, T.shape[0]), (prev, T.shape[1]), (to, T.shape[1])))
-    return bool(inside and np.all(T[tokens, prev, to] > 0))
-
-
 def _call_sample(fn, T, pi, length, seed, name):
     out = check_sample.call(fn, (T, pi, length, np.random.default_rng(seed)), f"For {name}")
     tokens, states = (as_array(a, f"For {name} your sampler").astype(int)
@@ -212,7 +206,10 @@ def _call_sample(fn, T, pi, length, seed, name):
         raise Mistake(f"For {name}: expected tokens of shape ({length},) and states ({length + 1},)"
                       f" with the initial state s_0, got {tokens.shape} and {states.shape}.")
     (X, S), prev, to = T.shape[:2], states[:-1], states[1:]
-    if not _possible(T, tokens, prev, to) and _possible(T, to, prev, tokens):
+    fits = [bool(tk.size and min(tk.min(), nx.min(), prev.min()) >= 0 and tk.max() < X
+                 and max(nx.max(), prev.max()) < S and np.all(T[tk, prev, nx] > 0))
+            for tk, nx in ((tokens, to), (to, tokens))]      # every step possible; read swapped
+    if fits[1] and not fits[0]:
         raise Mistake(f"For {name} your tokens fit as next states and your states as tokens: you "
                       "stored them the wrong way round.")
     if np.any((tokens < 0) | (tokens >= X)) or np.any((states < 0) | (states >= S)):
