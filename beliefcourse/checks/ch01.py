@@ -146,10 +146,10 @@ check_sequence_probability = Exercise(
     reference=lambda T, pi, word: HMM(T).probability(np.asarray(word, int), prior=pi),
     mistakes=knowns(
         ("normalises the vector at each step", _word(norm=True), "You normalised the vector at "
-         "each step (a belief update); P(word) is the product of the normalisers: sum the "
-         "unnormalised pi T^(x_1) ... T^(x_L).", "", lambda c: bool(  # 1, NaN, the last normaliser
-             np.isnan(c.got) or (c.expected > 0 and close(c.got, 1.0)) or (c.args[2] and close(
-                 c.got, c.expected / max(_word()(*c.args[:2], c.args[2][:-1]), 1e-300))))),
+         "each step (a belief update): sum the unnormalised pi T^(x_1) ... T^(x_L).", "",
+         lambda c: bool(np.isnan(c.got) or (c.expected > 0 and close(c.got, 1.0)) or (
+             c.args[2] and close(c.got, c.expected / max(_word()(*c.args[:2], c.args[2][:-1]),
+                                                         1e-300))))),  # 1, NaN, last normaliser
         ("multiplies column vectors, T[x] @ v", _word(column=True), "You multiplied `T[x] @ v` "
          "(column convention); rows are the current state: `v = v @ T[x]`."),
         ("multiplies the matrices in reverse order", _word(cut=slice(None, None, -1)),
@@ -327,15 +327,13 @@ check_bigram_probabilities = Exercise(
     mistakes=knowns(
         ("transposes B", partial(_bigrams, transpose=True), "Your matrix is transposed: the "
          "first token is the row, B[a, b] = P(x_1 = a, x_2 = b)."),
-        ("multiplies the single-token probabilities", lambda T, pi: np.outer(*[np.einsum(
-            "i,aij->a", pi, T)] * 2), "You multiplied P(a) P(b): consecutive tokens are not "
-         "independent; use pi T^(a) T^(b) 1."),
+        ("multiplies the single-token probabilities", lambda T, pi: np.outer(*[T.sum(2) @ pi] * 2),
+         "You multiplied P(a) P(b): consecutive tokens are not independent; use pi T^(a) T^(b) 1."),
         ("returns the conditional P(x_2 | x_1)", lambda T, pi: _bigrams(T, pi) / _bigrams(
             T, pi).sum(1, keepdims=True), "Your rows sum to 1 (conditional): return the joint."),
         ("starts from the uniform distribution", partial(_bigrams, uniform=True), _UNIFORM),
         ("uses the net matrix for the second token", lambda T, pi: np.einsum("i,aij,jk->a", pi, T,
-            T.sum(0))[:, None].repeat(len(T), 1), "Your rows are constant: use T^(b), not the net "
-         "matrix."),
+            T.sum(0))[:, None].repeat(len(T), 1), "Your rows are constant: use T^(b)."),
         ("puts a net-matrix step between the tokens", lambda T, pi: np.einsum("i,aij,jk,bkl->ab",
             pi, T, T.sum(0), T), "You put a net-matrix step between the tokens (x_1 and x_3): "
          "use pi T^(a) T^(b) 1.")),
@@ -369,9 +367,8 @@ check_same_token_probability = Exercise(
          "You counted only token 0: sum over every token a."),
         ("uses the net matrix for the second token", partial(_same_token, net_last=True),
          "You used the net matrix for the second T^(a): both ends must emit a."),
-        ("sums P(a)^2 (independent tokens)", lambda T, pi, k: float(np.sum(np.einsum(
-            "i,aij->a", pi, T) ** 2)), "You summed P(a)^2, as if x_t and x_(t+lag) were "
-         "independent: use pi T^(a) net^(lag-1) T^(a) 1.")),
+        ("sums P(a)^2 (independent tokens)", lambda T, pi, k: float(np.sum((T.sum(2) @ pi) ** 2)),
+         "You summed P(a)^2 (independent tokens); use sum_a pi T^(a) net^(lag-1) T^(a) 1.")),
     advice="Compute the sum over tokens a of pi @ T[a] @ matrix_power(net, lag - 1) @ T[a] @ 1.",
     summary="Correct on {n} (process, lag) pairs: Mess3, the periodic Z1R and RRXOR, random HMMs.")
 
