@@ -1,5 +1,4 @@
-"""Exercises of practice notebook 01 (hidden Markov models), declared for the registry.
-:func:`random_hmm`, :func:`random_hmms` and :func:`course_hmms` are shared with later chapters."""
+"""Exercises of practice notebook 01 (HMMs); random_hmm(s) and course_hmms serve later chapters."""
 
 from __future__ import annotations
 
@@ -219,8 +218,7 @@ def _call_sample(fn, T, pi, length, seed, name):
     return tokens, states
 
 
-def _check_steps(hmm, name, tokens, states):
-    """Steps possible and as frequent as T says (|z| <= 5.5), else name the nearest mistake."""
+def _check_steps(hmm, name, tokens, states):    # steps as frequent as T says, else nearest mistake
     T, (X, S) = hmm.T, hmm.T.shape[:2]
 
     def law(tk, st):                 # counts of the steps (state, token, next state)
@@ -270,8 +268,7 @@ def _test_sample(fn):
     return "Right step frequencies on 4 processes (3000 steps each); s_0 follows pi; seeds repeat."
 
 
-def _step(T, i, rng, how):
-    """One (token, next state) drawn from state i, ``how`` ("joint" is right)."""
+def _step(T, i, rng, how):       # one (token, next state) drawn from state i, "joint" is right
     (X, S), table = T.shape[:2], T[:, :, i] / T[:, :, i].sum() if how == "columns" else T[:, i]
     if how in ("joint", "divmod X", "swap", "columns"):
         x, j = divmod(rng.choice(X * S, p=table.ravel()), X if how == "divmod X" else S)
@@ -280,8 +277,7 @@ def _step(T, i, rng, how):
     return rng.choice(X, p=T[:, j if how == "new" else i].sum(1)), j
 
 
-def _sampler(how="joint", first=None, with_s0=True, own_rng=None):
-    """A wrong sampler (each step drawn ``how``, see :func:`_step`)."""
+def _sampler(how="joint", first=None, with_s0=True, own_rng=None):      # a (wrong) sampler
     def sample(T, pi, length, rng):
         rng = own_rng or rng
         tokens, states = np.zeros(length, int), np.zeros(length + 1, int)
