@@ -173,9 +173,9 @@ def _graph_cases():
         ("a single state with a self-loop", [[0, -1]]),
         ("a 4-cycle (every state recurrent)", [[1, -1], [2, -1], [3, -1], [0, -1]])]]
     rng = np.random.default_rng(303)                          # token 1 impossible w.p. 0.3
-    return cases + [(f"For random graph {k + 1} ({K} states)", (np.where(rng.random(
-        (K, 2)) < [0, 0.3], -1, rng.integers(0, K, (K, 2))),)) for k, K in enumerate(
-            rng.integers(6, 14, size=4))]
+    return cases + [(f"For random graph {k + 1} ({K} states)", (np.where(
+        rng.random((K, 2)) < [0, 0.3], -1, rng.integers(0, K, (K, 2))),))
+        for k, K in enumerate(rng.integers(6, 14, size=4))]
 
 
 check_recurrent_states = Exercise(
