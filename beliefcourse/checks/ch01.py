@@ -56,10 +56,9 @@ _UNIFORM = "You started from the uniform distribution instead of `pi`."
 
 
 # ---------------------------------------------------------------------------- 1.1 stationary
-def _eig(T, M=lambda T: T.sum(0).T, row=False, real=True, scale=np.sum,
-         pick=lambda w: np.argmin(np.abs(w - 1))):
+def _eig(T, M=lambda T: T.sum(0).T, row=False, real=True, scale=np.sum, pick=None):
     w, v = np.linalg.eig(M(T))
-    vec = (v.T if row else v)[:, pick(w)]
+    vec = (v.T if row else v)[:, pick(w) if pick else np.argmin(np.abs(w - 1))]
     vec = np.real(vec) if real else vec
     with np.errstate(divide="ignore", invalid="ignore"):
         return vec / scale(vec)
@@ -97,8 +96,7 @@ check_stationary = Exercise(
            "states move with the net matrix T.sum(0).") for how, kw in [
             ("", {}), (" and its largest eigenvalue", {"pick": lambda w: np.argmax(np.abs(w))})]],
         ("takes the smallest eigenvalue's vector", partial(_eig, pick=lambda w: np.argmin(w.real)),
-         "You took the smallest eigenvalue's vector; pi's eigenvalue is 1, the largest.",
-         "closest to 1|eigenvalue is 1"),
+         "You took the smallest eigenvalue; pi's eigenvalue is 1.", "closest to 1|eigenvalue is 1"),
         ("takes a row of the eigenvector matrix", partial(_eig, row=True), "You took a *row* of "
          "the eigenvector matrix; eig returns eigenvectors as *columns*: `v[:, k]`.")),
     summary="Correct on {n} HMMs: Z1R, Mess3, RRXOR, golden mean, even process, random HMMs.")
@@ -180,8 +178,7 @@ check_mess3_matrices = Exercise(
     reference=lambda x, alpha: processes.mess3(x=x, alpha=alpha).T,
     mistakes=knowns(     # the move matrix is symmetric: emitting from i = transposing each T[x]
         ("emits from the state it leaves", partial(_mess3, spec="ij,ik->kij"), "The token is "
-         "emitted by the state you move *into*: T[x, i, j] = P(j | i) P(x | j) (for Mess3, "
-         "each T[x] of yours is transposed)."),
+         "emitted by the state you move *into*: P(j | i) P(x | j); yours are T[x] transposed."),
         ("puts the token on the last axis", partial(_mess3, spec="ij,jk->ijk"),
          "Your numbers are right, your axes are not: axis 0 is the token, T[x, i, j]."),
         ("off-token probability 1 - alpha, not halved", lambda x, a: _mess3(x, a, beta=1 - a),
@@ -212,14 +209,14 @@ def _call_sample(fn, T, pi, length, seed, name):
         raise Mistake(f"For {name} your tokens fit as next states and your states as tokens: you "
                       "stored them the wrong way round.")
     if np.any((tokens < 0) | (tokens >= X)) or np.any((states < 0) | (states >= S)):
-        raise Mistake(f"For {name} ({X} tokens, {S} states) a token or state is out of range. "
-                      "T[:, i, :] has n_states columns: decode its flat index k with "
-                      "`divmod(k, n_states)`.")
+        raise Mistake(f"For {name} ({X} tokens, {S} states) a token or state is out of range: "
+                      "decode the flat index k of T[:, i, :] with `divmod(k, n_states)`.")
     return tokens, states
 
 
 def _check_steps(hmm, name, tokens, states):    # steps as frequent as T says, else nearest mistake
-    T, (X, S) = hmm.T, hmm.T.shape[:2]
+    T, pi, sn, tn = hmm.T, hmm.stationary(), hmm.state_names, hmm.token_names
+    X, S = T.shape[:2]
 
     def law(tk, st):                 # counts of the steps (state, token, next state)
         return np.bincount((st[:-1] * X + tk) * S + st[1:], minlength=S * X * S).reshape(S, X, S)
@@ -235,10 +232,8 @@ def _check_steps(hmm, name, tokens, states):    # steps as frequent as T says, e
         return
     i, x, j = np.unravel_index(np.argmax(z), z.shape)
     near = {"Draw each (token, next state) pair from T[:, states[t], :].": min(tv(expected), 0.1)}
-    near |= {k.diagnosis: tv(law(*k.wrong(T, hmm.stationary(), len(tokens),
-                                           np.random.default_rng(2))))
+    near |= {k.diagnosis: tv(law(*k.wrong(T, pi, len(tokens), np.random.default_rng(2))))
              for k in check_sample.mistakes if k.diagnosis}
-    sn, tn = hmm.state_names, hmm.token_names
     raise Mistake(f"For {name}, from state {sn[i]} the step (token {tn[x]}, next state {sn[j]}) "
                   f"made {counts[i, x, j] / visits[i]:.1%} of your steps from {sn[i]}, but its "
                   f"probability is T[{x}, {i}, {j}] = {p[i, x, j]:.1%}. {min(near, key=near.get)}")
