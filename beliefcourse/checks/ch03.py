@@ -15,10 +15,6 @@ from ..hmm import HMM, graph_closed_classes
 from ..msp import mixed_state_presentation
 from ._core import Exercise, Mistake, as_array, as_float, as_tuple, fmt, magnitude, nearest_known
 
-__all__ = ["EXERCISES", "check_box_counting_dimension", "check_build_msp", "check_chaos_game",
-           "check_msp_entropy_rate", "check_next_token_classes", "check_recurrent_states",
-           "check_shortest_distinguishing_word"]
-
 
 def _msp(T, max_depth=1_000):
     """The package's MSP of ``T`` from pi: ``(beliefs, successors, depths, msp)``."""

@@ -1,4 +1,5 @@
-"""Exercises of practice notebook 04 (training a transformer)."""
+"""Exercises of practice notebook 04 (training a transformer); :func:`leaky_model` serves its
+leak demonstration."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from ..model import TransformerConfig, build_model
 from ..train import batch_loss
 from ._core import Exercise, Mistake, as_array, as_float, as_tuple, close, fmt
 
-__all__ = ["EXERCISES", "check_causal_attention", "check_exact_loss", "check_influence",
-           "check_relative_loss", "check_training_step", "leaky_model"]
 _config = partial(TransformerConfig, d_model=16, d_mlp=32)     # the checks' small transformers
 
 

@@ -13,10 +13,6 @@ from scipy.special import softmax
 from ..probing import AffineProbe, new_prefix_points
 from ._core import Exercise, Mistake, as_array, as_float, as_tuple, magnitude, nearest_known
 
-__all__ = ["EXERCISES", "check_beats_baselines", "check_choose_ridge_alpha",
-           "check_fit_affine_probe", "check_novel_prefix_mask", "check_shuffle_control",
-           "check_split_points"]
-
 
 def _solve(X, Y, w=None, *, intercept=True, root=True, scale_y=True, inv=False):
     """Least squares on [X, 1] with rows scaled by sqrt(w), and its typical mistakes."""
