@@ -8,11 +8,7 @@ import numpy as np
 
 from .. import processes
 from ..hmm import HMM
-from ._core import Exercise, Known, Mistake, as_array, as_float, as_tuple, close, fmt, magnitude
-
-__all__ = ["EXERCISES", "check_bigram_probabilities", "check_mess3_matrices",
-           "check_same_token_probability", "check_sample", "check_sequence_probability",
-           "check_stationary", "course_hmms", "knowns", "random_hmm", "random_hmms"]
+from ._core import Exercise, Mistake, as_array, as_float, as_tuple, close, fmt, magnitude
 
 
 def random_hmm(rng: np.random.Generator, n_states: int, n_tokens: int,
@@ -41,11 +37,6 @@ def course_hmms() -> list[tuple[str, HMM]]:
     return [("Z1R", processes.z1r()), ("Mess3", processes.mess3()), ("RRXOR", processes.rrxor()),
             ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3)),
             ("the even process (p = 0.3)", processes.even_process(0.3))]
-
-
-def knowns(*rows) -> tuple:
-    """Known mistakes from rows ``(mistake, wrong, diagnosis[, cause[, recognise]])``."""
-    return tuple(Known(*row) for row in rows)
 
 
 def _start(pi, uniform=False):
@@ -85,7 +76,7 @@ check_stationary = Exercise(
     name="stationary", signature="stationary(T) -> pi", convert=_stationary_vector,
     cases=lambda: [(f"For {name}", (hmm.T,))
                    for name, hmm in course_hmms() + random_hmms(seed=101, n=6, max_states=6)],
-    reference=lambda T: HMM(T).stationary(), advice=_stationary_advice, mistakes=knowns(
+    reference=lambda T: HMM(T).stationary(), advice=_stationary_advice, mistakes=(
         ("returns the eigenvector without normalising it", partial(_eig, scale=np.ones_like),
          lambda c: f"Your vector is not normalised (it sums to {np.sum(c.got):.4g}): divide it "
          "by its sum.", "not normalised", lambda c: close(c.got, c.expected * np.sum(c.got))),
@@ -141,7 +132,7 @@ check_sequence_probability = Exercise(
     name="sequence_probability", signature="sequence_probability(T, pi, tokens) -> float",
     cases=_sequence_cases, convert=_probability,
     reference=lambda T, pi, word: HMM(T).probability(np.asarray(word, int), prior=pi),
-    mistakes=knowns(
+    mistakes=(
         ("normalises the vector at each step", _word(norm=True), "You normalised the vector at "
          "each step (a belief update): sum the unnormalised pi T^(x_1) ... T^(x_L).", "",
          lambda c: bool(np.isnan(c.got) or (c.expected > 0 and close(c.got, 1.0)) or (
@@ -176,7 +167,7 @@ check_mess3_matrices = Exercise(
     cases=lambda: [(f"For x = {x:g}, alpha = {a:.4g}", (x, a)) for x, a in
                    [(0.05, 0.85), (0.15, 0.6), (0.5, 0.6), (0.1, 0.2), (0.0, 1.0), (0.3, 1 / 3)]],
     reference=lambda x, alpha: processes.mess3(x=x, alpha=alpha).T,
-    mistakes=knowns(     # the move matrix is symmetric: emitting from i = transposing each T[x]
+    mistakes=(     # the move matrix is symmetric: emitting from i = transposing each T[x]
         ("emits from the state it leaves", partial(_mess3, spec="ij,ik->kij"), "The token is "
          "emitted by the state you move *into*: P(j | i) P(x | j); yours are T[x] transposed."),
         ("puts the token on the last axis", partial(_mess3, spec="ij,jk->ijk"),
@@ -284,7 +275,7 @@ def _sampler(how="joint", first=None, with_s0=True, own_rng=None):      # a (wro
 
 check_sample = Exercise(
     name="sample", signature="sample(T, pi, length, rng) -> (tokens, states)", test=_test_sample,
-    time_limit=60.0, mistakes=knowns(
+    time_limit=60.0, mistakes=(
         ("draws the token and the next state independently", _sampler("independent"), "Draw the "
          "*pair* (token, next state) from the joint T[:, states[t], :], not each separately."),
         ("draws a token from the new state's row", _sampler("new"), "Your tokens fit the *new* "
@@ -314,7 +305,7 @@ check_bigram_probabilities = Exercise(
                    for name, h in course_hmms()[:3] + random_hmms(seed=505, n=4)],
     reference=lambda T, pi: np.array([[HMM(T).probability(np.array([a, b]), prior=pi)
                                        for b in range(len(T))] for a in range(len(T))]),
-    mistakes=knowns(
+    mistakes=(
         ("transposes B", partial(_bigrams, transpose=True), "Your matrix is transposed: the "
          "first token is the row, B[a, b] = P(x_1 = a, x_2 = b)."),
         ("multiplies the single-token probabilities", lambda T, pi: np.outer(*[T.sum(2) @ pi] * 2),
@@ -346,7 +337,7 @@ check_same_token_probability = Exercise(
         ("Mess3", processes.mess3()), ("Mess3 (x = 0.15, alpha = 0.6)", processes.mess3(0.15, 0.6)),
         ("Z1R", processes.z1r()), ("RRXOR", processes.rrxor())] + random_hmms(seed=606, n=4)
                    for lag in (1, 2, 3, 7)],
-    convert=as_float, reference=_same_token, mistakes=knowns(
+    convert=as_float, reference=_same_token, mistakes=(
         *[(f"net matrix to the power {n}", partial(_same_token, shift=s), lambda c, s=s: "This "
            f"is the value for lag {c.args[2] + s}: use the net matrix to the power lag - 1.",
            "to the power lag - 1") for n, s in [("lag", 1), ("lag - 2", -1)]],

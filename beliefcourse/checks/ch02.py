@@ -12,10 +12,7 @@ from ..beliefs import belief_trajectories
 from ..enumerate import all_sequences
 from ..hmm import HMM
 from ._core import Exercise, Mistake, as_float, fmt
-from .ch01 import knowns, random_hmms
-
-__all__ = ["EXERCISES", "check_belief_trajectory", "check_ideal_losses", "check_myopic_entropy",
-           "check_next_token_distribution", "check_state_uncertainty", "check_update"]
+from .ch01 import random_hmms
 
 
 def _safe(v):                      # raises ValueError for an impossible token, as asked
@@ -78,7 +75,7 @@ def _update_extra(fn, summary):
 check_update = Exercise(
     name="update", signature="update(T, belief, x) -> belief'", after=_update_extra,
     process_first=0, cases=lambda: _belief_cases(211),
-    reference=lambda T, b, x: beliefs.update(b, HMM(T), x), mistakes=knowns(
+    reference=lambda T, b, x: beliefs.update(b, HMM(T), x), mistakes=(
         ("forgets to normalise the belief", lambda T, b, x: b @ T[x], lambda c: "Your belief is "
          f"not normalised (it sums to {np.sum(c.got):.4g}): divide by its sum.", "not normalised"),
         ("uses the net matrix T.sum(0)", lambda T, b, x: _safe(b @ T.sum(0)), "You used the net "
@@ -103,7 +100,7 @@ check_update = Exercise(
 check_next_token_distribution = Exercise(
     name="next_token_distribution", signature="next_token_distribution(T, belief) -> probs",
     process_first=0, cases=lambda: [(c[:c.rindex(",")], a[:2]) for c, a in _belief_cases(212)],
-    reference=lambda T, b: beliefs.next_token_distribution(b, HMM(T)), mistakes=knowns(
+    reference=lambda T, b: beliefs.next_token_distribution(b, HMM(T)), mistakes=(
         ("ignores the belief (every state weighted equally)", lambda T, b: T.sum(
             axis=(1, 2)) / T.shape[1], "You ignored the belief: weight state i by eta_i."),
         ("reads T with the column convention", lambda T, b: np.einsum("j,xij->x", b, T),
@@ -136,7 +133,7 @@ check_belief_trajectory = Exercise(
         213, [("Z1R", [1, 1, 0, 1, 1, 0]), ("Z1R", [0]), ("RRXOR", [0, 1, 1, 0])],
         [("Mess3", processes.mess3(), 12)], 4, (3, 9)),
     reference=lambda T, pi, w: belief_trajectories(HMM(T), np.asarray(w, int), prior=pi)[0],
-    mistakes=knowns(
+    mistakes=(
         ("leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:], "Row 0 must be the "
          "prior pi: L + 1 rows, row t the belief after the first t tokens."),
         ("stops one token early", lambda T, pi, w: _trajectory(T, pi, w)[:-1], "You left out the "
@@ -195,7 +192,7 @@ check_state_uncertainty = Exercise(
         ("RRXOR", processes.rrxor(), (2, 5)),
         ("the even process (p = 0.3)", processes.even_process(0.3), (1, 4))]),
     reference=lambda T, pi, L: information.state_uncertainty(HMM(T), L, unit="bits"),
-    convert=_no_nan, mistakes=knowns(
+    convert=_no_nan, mistakes=(
         ("uses the natural log", partial(_uncertainty, log=np.log), "You used the natural log; "
          "U(L) is in bits here: np.log2."),
         ("averages over words with equal weight", partial(_uncertainty, weight=False), "You "
@@ -231,7 +228,7 @@ check_myopic_entropy = Exercise(
         ("RRXOR", processes.rrxor(), (3, 6)),
         ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3), (1, 3))]),
     reference=lambda T, pi, L: information.myopic_entropy(HMM(T), L), convert=_no_nan,
-    mistakes=knowns(
+    mistakes=(
         ("measures in bits", partial(_myopic, log=np.log2), "You computed in bits (np.log2); "
          "the loss yardstick is in nats, like torch's cross-entropy: np.log."),
         *[(f"conditions on {n} tokens", partial(_myopic, shift=s), lambda c, s=s: f"This is "
@@ -271,7 +268,7 @@ check_ideal_losses = Exercise(
         217, [("Z1R", [0, 1, 1, 0, 1, 1, 0]), ("RRXOR", [0, 1, 1, 1, 0, 1])], [
             ("Mess3", processes.mess3(), 11), ("Mess3", processes.mess3(), 4),
             ("the even process (p = 0.3)", processes.even_process(0.3), 8)], 3, (3, 8), 4),
-    reference=_loss_reference, mistakes=knowns(
+    reference=_loss_reference, mistakes=(
         *[(f"predicts from the belief one token {how}", partial(_losses, belief=b), "Your belief "
            f"is one token {how}: position p has read x_1..x_{{p+1}}, so use row p + 1.")
           for how, b in [("behind", 0), ("ahead (it has seen the target)", 2)]],
