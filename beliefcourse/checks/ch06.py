@@ -127,15 +127,14 @@ check_steering_move = Exercise(
     name="steering_move", signature="steering_move(W, readout, target) -> (..., D)",
     cases=_steer_cases, reference=_move, mistakes=[
         ("flips the sign", lambda W, b, b2: -_move(W, b, b2), "Wrong sign: use target - readout."),
-        ("uses W's transpose, perhaps scaled, for its pseudo-inverse", lambda W, b, b2: (
-            b2 - b) @ W, "You used W^T (perhaps divided by a norm of W), not W's pseudo-inverse.",
-         "", lambda c: (lambda W, b, b2: any(close(c.got, (b2 - b) @ (W / n)) for n in (
-             1, (W ** 2).sum(), (W ** 2).sum(1, keepdims=True))))(*c.args)),
+        ("uses W^T, perhaps scaled, for W's pseudo-inverse", lambda W, b, b2: (b2 - b) @ W,
+         "You used W^T (perhaps divided by a norm of W), not W's pseudo-inverse.", "", lambda c: (
+             lambda W, b, b2: any(close(c.got, (b2 - b) @ (W / n)) for n in (
+                 1, (W ** 2).sum(), (W ** 2).sum(1, keepdims=True))))(*c.args)),
         ("forgets the readout", lambda W, b, b2: _move(W, 0 * b, b2),
          "You moved by W_pinv target, leaving out the readout: use W_pinv (target - readout)."),
-        ("inverts W's rounding-size singular value (np.linalg.pinv)", lambda W, b, b2: (
-            b2 - b) @ np.linalg.pinv(W).T, "You inverted W's rounding-size singular value (a "
-         "probe has rank S - 1): use np.linalg.pinv(W, rcond=1e-8)."),
+        ("inverts a rounding-size singular value", lambda W, b, b2: (b2 - b) @ np.linalg.pinv(W).T,
+         "You inverted a rounding-size singular value: use np.linalg.pinv(W, rcond=1e-8)."),
         ("a valid move that is not the shortest", lambda W, b, b2: _move(W, b, b2) + (np.eye(
             W.shape[1]) - np.linalg.pinv(W, 1e-8) @ W)[0], "Your move has a component the probe "
          "cannot see: the pseudo-inverse gives the shortest.", "", lambda c: np.shape(c.got) ==
@@ -154,20 +153,13 @@ def _gru_cases():
         for i, d, n in [(3, 4, 5), (2, 6, 3)]]
 
 
-def _gru_torch(x, h, *weights):         # the reference: torch.nn.GRUCell with these weights
-    cell = torch.nn.GRUCell(x.shape[1], h.shape[1]).double()
-    cell.load_state_dict(dict(zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
-                                  map(torch.as_tensor, weights))))
-    return cell(torch.as_tensor(x), torch.as_tensor(h)).detach().numpy()
-
-
 def _gru(x, h, w_ih, w_hh, b_ih, b_hh, mode):
     d, hw, sig = h.shape[-1], h @ w_hh.T, lambda v: 1 / (1 + np.exp(-v))
     gi, gh = x @ w_ih.T + b_ih, hw + (0 if mode == "no b_hh" else b_hh)
     order = (1, 0, 2) if mode == "zrn" else (0, 1, 2)
     (ri, zi, ni), (rh, zh, nh) = ([g[:, k * d:(k + 1) * d] for k in order] for g in (gi, gh))
     r, z = sig(ri + rh), sig(zi + zh)
-    inner = {"cho": (r * h) @ w_hh[2 * d:].T + b_hh[2 * d:], "no reset": nh,
+    inner = {"cho": (r * h) @ w_hh[2 * d:].T + b_hh[2 * d:], "no r": nh,
              "b_hn out": r * hw[:, 2 * d:] + b_hh[2 * d:]}.get(mode, r * nh)
     n = (sig if mode == "sigmoid" else np.tanh)(ni + inner)
     return z * n + (1 - z) * h if mode == "swap" else (1 - z) * n + z * h
@@ -175,19 +167,19 @@ def _gru(x, h, w_ih, w_hh, b_ih, b_hh, mode):
 
 check_gru_step = Exercise(
     name="gru_step", signature="gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh) -> h'",
-    cases=_gru_cases, reference=_gru_torch, mistakes=[
+    cases=_gru_cases, mistakes=[
         (m, partial(_gru, mode=mode), *more) for m, mode, *more in [
             ("swaps the update gate's roles", "swap", "z keeps the OLD state: (1 - z) n + z h."),
-            ("misplaces the reset gate (Cho et al., or b_hn outside)", "cho", "Misplaced reset "
-             "gate (on h before W_hn, or b_hn outside it): use r * (W_hn h + b_hn).", "",
-             lambda c: any(close(c.got, _gru(*c.args, m)) for m in ("cho", "b_hn out"))),
+            ("misplaces or forgets the reset gate (Cho et al., b_hn outside)", "cho", "Misplaced "
+             "reset gate (on h first, b_hn outside it, or none): use r * (W_hn h + b_hn).", "",
+             lambda c: any(close(c.got, _gru(*c.args, m)) for m in ("cho", "b_hn out", "no r"))),
             ("reads the gates as z, r, n", "zrn", "torch.nn.GRU stacks its gate rows as r, z, n."),
-            ("forgets the reset gate", "no reset", "n needs the reset gate: r * (W_hn h + b_hn)."),
             ("a sigmoid for the candidate", "sigmoid", "The candidate n uses tanh, not a sigmoid."),
             ("forgets bias_hh", "no b_hh", "You left out bias_hh: add b_hh to the hidden part.")]],
     advice="r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + "
            "b_hz), n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.",
-    summary="Your GRU step matches torch.nn.GRU on 2 cases (random weights, batches).")
+    summary="Your GRU step matches torch.nn.GRU on 2 cases (random weights, batches).",
+    reference=lambda *a: torch.gru_cell(*map(torch.as_tensor, a)).numpy())  # GRUCell's kernel
 
 
 def _sign_cases():
@@ -222,8 +214,7 @@ check_sign_test = Exercise(
                  close(c.got, min(1, 2 * p)) for p in (c.expected, _sign(*c.args, "reversed")))),
             ("keeps the ties in n", "ties", "You kept the tied pairs in n: n = wins + losses."),
             ("counts the losses as wins", "reversed", "A win is kl_steered < kl_control, not >."),
-            ("uses the normal approximation", "normal", "You used the normal approximation: sum "
-             "the exact binomial probabilities."),
+            ("normal approximation", "normal", "Use the exact binomial, not the normal approx."),
             ("computes 2**n in 64-bit integers", "int64", "2**n overflowed numpy's 64-bit "
              "integers: use Python integers (int(n)) or scipy.stats.binomtest.")]],
     advice="k = #(kl_steered < kl_control), n = #(kl_steered != kl_control), "
