@@ -214,7 +214,7 @@ check_sign_test = Exercise(
                  close(c.got, min(1, 2 * p)) for p in (c.expected, _sign(*c.args, "reversed")))),
             ("keeps the ties in n", "ties", "You kept the tied pairs in n: n = wins + losses."),
             ("counts the losses as wins", "reversed", "A win is kl_steered < kl_control, not >."),
-            ("normal approximation", "normal", "Use the exact binomial, not the normal approx."),
+            ("normal approximation", "normal", "Sum exact binomials, not a normal approximation."),
             ("computes 2**n in 64-bit integers", "int64", "2**n overflowed numpy's 64-bit "
              "integers: use Python integers (int(n)) or scipy.stats.binomtest.")]],
     advice="k = #(kl_steered < kl_control), n = #(kl_steered != kl_control), "
