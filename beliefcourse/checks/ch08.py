@@ -84,7 +84,7 @@ def _number(value, what):               # as_float, but a NaN is compared (a Kno
 
 
 @np.errstate(divide="ignore", invalid="ignore")
-def _wrong_gap(m, P, reverse=False, equal=False, uniform=False, zero=0.0):  # KL gap, a mistake
+def _wrong_gap(m, P, reverse=False, equal=False, uniform=False, zero=0.0):  # gap + a mistake
     even = np.full(len(m), 1 / len(m))
     mix = (even if uniform else m) @ P
     a, b = (mix, P) if reverse else (P, mix)
@@ -197,7 +197,7 @@ def _knowing_cases():  # evidence grows (never enough in case 3); a share at the
 
 
 def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False, axis=0,
-             settled=False):                 # the first p + 1 whose share of right argmaxes is up
+             settled=False):                 # first p + 1 where the right-argmax share >= thr
     share = ((meta.argmax(-1) == comps[:, None]) if hits is None else hits(meta)).mean(axis)
     hit = np.flatnonzero(share > threshold if strict else share >= threshold)
     if settled:                          # the position after which the share stays there
