@@ -77,15 +77,6 @@ def test_a_hand_written_wrong_update_fails_with_advice():
 
 
 # ---------------------------------------------------------------------------- garbage
-@pytest.mark.parametrize("name, garbage", [
-    ("update", lambda T, b, x: np.full(T.shape[1], 1 / T.shape[1])),
-    ("belief_trajectory", lambda T, pi, w: np.full((len(w) + 1, T.shape[1]), 1 / T.shape[1])),
-    ("state_uncertainty", lambda T, pi, L: float(np.log2(T.shape[1]))),
-    ("myopic_entropy", lambda T, pi, L: float(np.log(T.shape[0]))),
-    ("ideal_losses", lambda T, pi, w: np.full(len(w) - 1, np.log(T.shape[0]))),
-])
-def test_garbage_fails(name, garbage):
-    assert not getattr(ch02, f"check_{name}")(garbage)
 
 
 # ---------------------------------------------------------------------------- other correct answers

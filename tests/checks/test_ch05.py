@@ -49,7 +49,8 @@ def _ridge(estimator):
     ("novel_prefix_mask", lambda t, tr, te: np.stack(
         [[tuple(t[s, :p + 1]) not in {tuple(r[:p + 1]) for r in t} for p in range(t.shape[1])]
          for s in te]), r"\*training\* sequences"),
-    ("beats_baselines", lambda t, b, f=2.0: (sorted(b)[-1], 1.0, True), r"Strongest: lowest held-out"),
+    ("beats_baselines", lambda t, b, f=2.0: (sorted(b)[-1], 1.0, True),
+     r"Strongest: lowest held-out"),
     ("split_points", lambda N, L, f, s: (np.arange(int(f * N) * L), np.arange(int(f * N) * L,
                                                                           N * L)),
      r"first \d+ sequences"),
@@ -98,13 +99,3 @@ def test_ridge_reference_is_exact_for_one_target():
 
 
 # ---------------------------------------------------------------------------- garbage
-@pytest.mark.parametrize("name, garbage", [
-    ("fit_affine_probe", lambda X, Y, w=None: (np.zeros((X.shape[1], Y.shape[1])), Y.mean(0))),
-    ("split_points", lambda N, L, f, s: (np.arange(N * L), np.array([], dtype=int))),
-    ("shuffle_control", lambda a, b, c, d, rng: 0.11),
-    ("beats_baselines", lambda t, b, f=2.0: ("shuffled", 10.0, True)),
-    ("novel_prefix_mask", lambda t, tr, te: np.ones((len(te), t.shape[1]), dtype=bool)),
-    ("choose_ridge_alpha", lambda X, Y, g, a, n_folds=5: (float(a[0]), np.ones(len(a)))),
-])
-def test_garbage_fails(name, garbage):
-    assert not getattr(ch05, f"check_{name}")(garbage)

@@ -79,20 +79,3 @@ def test_other_correct_answers_pass():
     assert ch08.check_incontext_gap(by_entropies)
     assert ch08.check_chernoff_information(lambda p, q: _grid(p, q)[1])
     assert ch08.check_decay_exponent(by_lstsq)
-
-
-@pytest.mark.parametrize("name, garbage", [
-    ("meta_belief", lambda Ts, w, u: np.asarray(w)),
-    ("incontext_gap", lambda m, P: 0.1),
-    ("chernoff_information", lambda p, q: 0.25),
-    ("decay_exponent", lambda t, g: 1.0),
-    ("knowing_time", lambda m, c, thr: None),
-])
-def test_garbage_fails(name, garbage):
-    result = getattr(ch08, f"check_{name}")(garbage)
-    assert not result and "Traceback" not in result.message
-
-
-def test_the_old_argument_order_is_named():
-    result = ch08.check_meta_belief(lambda tokens, Ts, weights: _raw_meta(Ts, weights, tokens))
-    assert not result and "takes the process first" in result.message, result.message
