@@ -61,12 +61,12 @@ check_causal_attention = Exercise(
     mistakes=(
         ("no causal mask", partial(_attn, mask="none"), "No causal mask: hide the keys s > p."),
         ("masks with 0", partial(_attn, fill=0.0), "You masked with 0: e^0 = 1; use -inf."),
-        ("masks the past", partial(_attn, mask="reversed"), "You masked the past, not s > p."),
+        ("masks the past", partial(_attn, mask="reversed"), "You masked the past: hide s > p."),
         ("masks the diagonal (triu(0))", partial(_attn, mask="strict"), None, r"NaN.*triu\(1\)"),
-        ("softmax over queries", partial(_attn, axis=-2), "Softmax over the keys, `dim=-1`."),
-        ("forgets sqrt(d_head)", partial(_attn, scale=0), "Divide the scores by sqrt(d_head)."),
-        ("scales by d_head", partial(_attn, scale=1), "You divided by d_head, not its root."),
-        ("masks after softmax", partial(_attn, after=True), "Mask *before* the softmax."),
+        ("softmax over queries", partial(_attn, axis=-2), "Softmax over queries: use `dim=-1`."),
+        ("forgets sqrt(d_head)", partial(_attn, scale=0), "You forgot to divide by sqrt(d_head)."),
+        ("scales by d_head", partial(_attn, scale=1), "You divided by d_head: use sqrt(d_head)."),
+        ("masks after softmax", partial(_attn, after=True), "You masked post-softmax: mask first."),
         ("uses pattern^T", partial(_attn, turn=True), "You used pattern^T; z = pattern @ v."),
         ("returns (pattern, z)", lambda q, k, v: _attn(q, k, v)[::-1], None, r"in the order"),
     ))
@@ -128,10 +128,11 @@ check_influence = _Untouched(
             "for the model without a mask and the one that peeks ahead.",
     mistakes=(
         ("transposes", lambda m, x: _influence(m, x).T, "Transposed: row t = changed token."),
-        ("tries one value", partial(_influence, one=True), "Try every other value of token t."),
-        ("uses probabilities", partial(_influence, probs=True), "Compare the logits."),
-        ("sums over logits", partial(_influence, total=True), "Take the max change, not the sum."),
-        ("keeps the sign", partial(_influence, signed=True), "Take the absolute change, `.abs()`."),
+        *[(m, partial(_influence, **{k: True}), d) for m, k, d in [
+            ("tries one value", "one", "You tried one value of token t: try every other one."),
+            ("uses probabilities", "probs", "You compared probabilities: compare the logits."),
+            ("sums over logits", "total", "You summed the changes over the logits: take the max."),
+            ("keeps the sign", "signed", "You kept the sign of the change: take `.abs()`.")]],
         ("edits `tokens` in place", partial(_influence, inplace=True), None, "in place"),
     ))
 
@@ -153,10 +154,10 @@ check_relative_loss = Exercise(
     mistakes=(
         ("divides by h(p + 1)", lambda x, h: x / h[:-1], "Off by one: use h(p + 2) = h[p + 1]."),
         ("inverts the ratio", lambda x, h: h[1:] / x, "Your ratio is inverted: loss / floor."),
-        ("subtracts the floor", lambda x, h: x - h[1:], "Return the ratio loss / h(p + 2)."),
-        ("uses h[-1]", lambda x, h: x / h[-1], "Position p's floor is h[p + 1], not h[-1]."),
+        ("subtracts the floor", lambda x, h: x - h[1:], "You subtracted the floor: divide."),
+        ("uses h[-1]", lambda x, h: x / h[-1], "You used h[-1]: position p's floor is h[p + 1]."),
         ("returns n_ctx + 1 values", lambda x, h: np.append(x / h[1:], 1.0),
-         "`h` has n_ctx + 1 entries; the n_ctx positions use h(2) onwards, h[1:].", "",
+         "You returned n_ctx + 1 values: the n_ctx positions use h(2) onwards, h[1:].", "",
          lambda c: np.shape(c.got) == np.shape(c.args[1])),
     ))
 
@@ -199,17 +200,18 @@ check_exact_loss = Exercise(
     mistakes=(
         ("weights sequences uniformly", partial(_xl, weigh=lambda p, x: x.mean(0)),
          "You averaged over sequences uniformly: weight each by its probability, `probs`."),
-        ("divides by N", lambda *a: _xl(*a) / len(a[2]), "Sum probs * loss; don't divide by N."),
-        ("uses logits as log q", partial(_xl, log_q=lambda z, a: z), "Take log_softmax first."),
-        ("uses q, not log q", partial(_xl, log_q=softmax), "The loss is -log q, not q."),
+        ("divides by N", lambda *a: _xl(*a) / len(a[2]), "You divided by N: sum probs * loss."),
+        ("uses logits as log q", partial(_xl, log_q=lambda z, a: z),
+         "You used the logits as log q: take log_softmax first."),
+        ("uses q, not log q", partial(_xl, log_q=softmax), "You used q: the loss is -log q."),
         ("measures in bits", lambda *a: _xl(*a) / np.log(2), "Use nats (natural log), not bits."),
         ("drops the minus", lambda *a: -_xl(*a), "Wrong sign: the loss is -log q, positive."),
         ("takes log(softmax) or exp(logits) (inf or NaN)", partial(_xl, log_q=np.errstate(
             all="ignore")(lambda z, a: np.log(softmax(z, a)))), None, r"inf or NaN.*log_softmax"),
-        ("averages over x", lambda *a: _xl(*a) / a[0].shape[-1], "Sum over x; don't average."),
+        ("averages over x", lambda *a: _xl(*a) / a[0].shape[-1], "You averaged over x: sum."),
         ("returns the KL divergence", lambda z, n, p: _xl(z, n, p) - p @ -xlogy(n, n).sum(-1),
          "You subtracted the targets' entropy (a KL divergence); return the cross-entropy."),
-        ("log-softmax over axis 0", partial(_xl, axis=0), "Take the log-softmax over axis=-1."),
+        ("log-softmax over axis 0", partial(_xl, axis=0), "Log-softmax over axis 0: use axis=-1."),
     ))
 
 
@@ -275,10 +277,10 @@ check_training_step = Exercise(
         ("zeroes the gradients after backward", _step("bzs"), None, "zero_grad between"),
         ("forgets optimizer.step()", _step("zb"), None, r"never called `optimizer\.step"),
         ("steps before backward", _step("zsb"), None, r"step\(\)`, called it before `loss\."),
-        ("returns the loss after step", _step(late=True), "Return the loss before the update."),
-        ("sums the soft loss", _step(times="BL", soft=True), "Soft targets: average, don't sum."),
-        ("takes the argmax", _step(hard=True), "Use -sum_x target(x) log q(x), not the argmax."),
-        ("averages over x", _step(times="1/X", soft=True), "Sum over tokens x, don't average."),
+        ("returns the loss after step", _step(late=True), "You returned the loss after step()."),
+        ("sums the soft loss", _step(times="BL", soft=True), "You summed the soft loss: average."),
+        ("takes the argmax", _step(hard=True), "You took the argmax: -sum_x target(x) log q(x)."),
+        ("averages over x", _step(times="1/X", soft=True), "You averaged over tokens x: sum."),
         ("returns bits", _step(give=lambda loss: loss.item() / math.log(2)), "Use nats, not bits."),
     ))
 
