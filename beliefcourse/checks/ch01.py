@@ -168,18 +168,18 @@ check_mess3_matrices = Exercise(
                    [(0.05, 0.85), (0.15, 0.6), (0.5, 0.6), (0.1, 0.2), (0.0, 1.0), (0.3, 1 / 3)]],
     reference=lambda x, alpha: processes.mess3(x=x, alpha=alpha).T,
     mistakes=(     # the move matrix is symmetric: emitting from i = transposing each T[x]
-        ("emits from the state it leaves", partial(_mess3, spec="ij,ik->kij"), "The token is "
-         "emitted by the state you move *into*: P(j | i) P(x | j); yours are T[x] transposed."),
+        ("emits from the state it leaves", partial(_mess3, spec="ij,ik->kij"), "You emitted from "
+         "the state you leave: the token comes from the state you move *into*, P(j | i) P(x | j)."),
         ("puts the token on the last axis", partial(_mess3, spec="ij,jk->ijk"),
-         "Your numbers are right, your axes are not: axis 0 is the token, T[x, i, j]."),
+         "You put the token on the last axis: axis 0 is the token, T[x, i, j]."),
         ("off-token probability 1 - alpha, not halved", lambda x, a: _mess3(x, a, beta=1 - a),
-         "The off-token emission probability is beta = (1 - alpha) / 2, not 1 - alpha."),
+         "You gave each other token 1 - alpha: it is beta = (1 - alpha) / 2."),
         ("swaps x and alpha", lambda x, a: _mess3(a, x), "You swapped x and alpha: x is the "
          "probability of each jump, alpha that of a state emitting its own token."),
         ("swaps alpha and beta in the emissions", partial(_mess3, swap=True), "You swapped the "
          "emissions: a state emits its own token with alpha, each other one with beta."),
         ("stays with probability 1 - x", lambda x, a: _mess3(x, a, stay=1 - x),
-         "Staying has probability 1 - 2x (each jump has x), not 1 - x.")),
+         "You stayed with probability 1 - x: it is 1 - 2x (each of two jumps has x).")),
     advice="T[x, i, j] = P(go to j | in i) * P(emit x | j), the token on axis 0.",
     summary="Correct for {n} settings: the paper's (0.05, 0.85), x = 0, 0.5, alpha = 1/3, 1.")
 
@@ -276,8 +276,8 @@ def _sampler(how="joint", first=None, with_s0=True, own_rng=None):      # a (wro
 check_sample = Exercise(
     name="sample", signature="sample(T, pi, length, rng) -> (tokens, states)", test=_test_sample,
     time_limit=60.0, mistakes=(
-        ("draws the token and the next state independently", _sampler("independent"), "Draw the "
-         "*pair* (token, next state) from the joint T[:, states[t], :], not each separately."),
+        ("draws the token and the next state independently", _sampler("independent"), "You drew "
+         "the token and next state separately: draw the *pair* from the joint T[:, states[t], :]."),
         ("draws a token from the new state's row", _sampler("new"), "Your tokens fit the *new* "
          "state: draw the pair (token, next state) from the current T[:, states[t], :]."),
         ("never moves the hidden state", _sampler("stay"), "Your hidden state never changes: "
@@ -311,10 +311,10 @@ check_bigram_probabilities = Exercise(
         ("multiplies the single-token probabilities", lambda T, pi: np.outer(*[T.sum(2) @ pi] * 2),
          "You multiplied P(a) P(b): consecutive tokens are not independent; use pi T^(a) T^(b) 1."),
         ("returns the conditional P(x_2 | x_1)", lambda T, pi: _bigrams(T, pi) / _bigrams(
-            T, pi).sum(1, keepdims=True), "Your rows sum to 1 (conditional): return the joint."),
+            T, pi).sum(1, keepdims=True), "You returned the conditional: return the joint."),
         ("starts from the uniform distribution", partial(_bigrams, uniform=True), _UNIFORM),
         ("uses the net matrix for the second token", lambda T, pi: np.einsum("i,aij,jk->a", pi, T,
-            T.sum(0))[:, None].repeat(len(T), 1), "Your rows are constant: use T^(b)."),
+            T.sum(0))[:, None].repeat(len(T), 1), "You used T.sum(0), not T^(b)."),
         ("puts a net-matrix step between the tokens", lambda T, pi: np.einsum("i,aij,jk,bkl->ab",
             pi, T, T.sum(0), T), "You put a net-matrix step between the tokens (x_1 and x_3): "
          "use pi T^(a) T^(b) 1.")),
@@ -338,11 +338,11 @@ check_same_token_probability = Exercise(
         ("Z1R", processes.z1r()), ("RRXOR", processes.rrxor())] + random_hmms(seed=606, n=4)
                    for lag in (1, 2, 3, 7)],
     convert=as_float, reference=_same_token, mistakes=(
-        *[(f"net matrix to the power {n}", partial(_same_token, shift=s), lambda c, s=s: "This "
-           f"is the value for lag {c.args[2] + s}: use the net matrix to the power lag - 1.",
+        *[(f"net matrix to the power {n}", partial(_same_token, shift=s), lambda c, s=s: "Off by "
+           f"one: yours is lag {c.args[2] + s}'s value; use the net matrix to the power lag - 1.",
            "to the power lag - 1") for n, s in [("lag", 1), ("lag - 2", -1)]],
         ("asks for lag + 1 consecutive equal tokens", partial(_same_token, equal=True),
-         "The tokens in between can be anything: use the net matrix for them."),
+         "You made the tokens in between equal a too: they can be anything (net matrix)."),
         ("starts from the uniform distribution", partial(_same_token, uniform=True), _UNIFORM),
         ("counts only token 0", partial(_same_token, tokens=[0]),
          "You counted only token 0: sum over every token a."),
