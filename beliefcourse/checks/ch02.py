@@ -108,7 +108,7 @@ check_next_token_distribution = Exercise(
         ("uses only the most likely state", lambda T, b: T[:, np.argmax(b), :].sum(-1),
          "You used only the most likely state's row; average over the belief."),
         ("returns the uniform distribution", lambda T, b: np.full(T.shape[0], 1 / T.shape[0]),
-         "You returned the uniform distribution."),
+         "You returned the uniform distribution: use eta T^(x) 1."),
         ("returns the next-state distribution", lambda T, b: b @ T.sum(0), "You returned eta T, "
          "the next *state*'s distribution; return one probability per token, eta T^(x) 1."),
         ("returns log-probabilities", lambda T, b: np.ma.log(_next(T, b)).filled(-np.inf),
@@ -134,8 +134,8 @@ check_belief_trajectory = Exercise(
         [("Mess3", processes.mess3(), 12)], 4, (3, 9)),
     reference=lambda T, pi, w: belief_trajectories(HMM(T), np.asarray(w, int), prior=pi)[0],
     mistakes=(
-        ("leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:], "Row 0 must be the "
-         "prior pi: L + 1 rows, row t the belief after the first t tokens."),
+        ("leaves out the prior", lambda T, pi, w: _trajectory(T, pi, w)[1:], "You left out the "
+         "prior: row 0 is pi, row t the belief after the first t tokens (L + 1 rows)."),
         ("stops one token early", lambda T, pi, w: _trajectory(T, pi, w)[:-1], "You left out the "
          "belief after the last token: apply all L tokens (L + 1 rows)."),
         *[(f"shifts the rows by one token {how}", partial(_trajectory, shift=k), f"Your rows are "
@@ -197,15 +197,15 @@ check_state_uncertainty = Exercise(
          "U(L) is in bits here: np.log2."),
         ("averages over words with equal weight", partial(_uncertainty, weight=False), "You "
          "averaged the entropies with equal weight; weight each word by its probability P(w)."),
-        ("takes the entropy of the average belief", lambda T, pi, L: _entropy(pi, np.log2), "That "
-         "is H[pi], the entropy of the average belief; average the entropies: sum P(w) H[eta(w)]."),
+        ("takes the entropy of the average belief", lambda T, pi, L: _entropy(pi, np.log2), "You "
+         "took H[pi], the average belief's entropy: average the entropies, sum P(w) H[eta(w)]."),
         ("takes the entropy of the next token", partial(_uncertainty, of=_next), "You took the "
          "entropy of the next-*token* distribution; take the belief's, H[eta(w)]."),
         *[(f"uses words of length L {sign} 1", partial(_uncertainty, shift=s), lambda c, s=s:
-           f"This is U({c.args[2] + s}): enumerate words of length L (U(0) = H[pi]).",
-           r"This is U\(\d+\): enumerate words of length L") for sign, s in (("-", -1), ("+", 1))],
+           f"Off by one: this is U({c.args[2] + s}); enumerate words of length L (U(0) = H[pi]).",
+           r"Off by one: this is U\(\d+\)") for sign, s in (("-", -1), ("+", 1))],
         ("takes the entropy of the words (block entropy)", lambda T, pi, L: _entropy(_words(
-            T, pi, L)[0], np.log2), "That is the words' (block) entropy; average H[eta(w)]."),
+            T, pi, L)[0], np.log2), "You took the words' (block) entropy: average H[eta(w)]."),
         ("lets 0 log 0 become NaN", partial(_uncertainty, of=lambda T, e: np.where(
             e > 0, e, np.nan)), None, "0 log 0 = 0")),
     advice="Sum P(w) H[eta(w)] over the words w of length L with P(w) > 0, with H in bits.",
@@ -231,17 +231,17 @@ check_myopic_entropy = Exercise(
     mistakes=(
         ("measures in bits", partial(_myopic, log=np.log2), "You computed in bits (np.log2); "
          "the loss yardstick is in nats, like torch's cross-entropy: np.log."),
-        *[(f"conditions on {n} tokens", partial(_myopic, shift=s), lambda c, s=s: f"This is "
-           f"h({c.args[2] + s}): the context has L - 1 tokens.", r"This is h\(\d+\): the context "
-           "has L - 1 tokens") for n, s in (("L - 2", -1), ("L", 1))],
+        *[(f"conditions on {n} tokens", partial(_myopic, shift=s), lambda c, s=s: f"Off by one: "
+           f"this is h({c.args[2] + s}); the context has L - 1 tokens.", r"Off by one: this is "
+           r"h\(\d+\); the context has L - 1 tokens") for n, s in (("L - 2", -1), ("L", 1))],
         ("takes the belief's entropy", lambda T, pi, L: _uncertainty(T, pi, L - 1, log=np.log),
-         "That is the belief's entropy (state uncertainty); use the next-token distribution's."),
+         "You took the belief's entropy (state uncertainty): use the next-token distribution's."),
         ("averages over contexts with equal weight", partial(_myopic, weight=False), "You "
          "averaged over contexts with equal weight; weight each context w by P(w)."),
-        ("returns the block entropy H(L)", _block, lambda c: f"This is the block entropy "
+        ("returns the block entropy H(L)", _block, lambda c: f"You returned the block entropy "
          f"H({c.args[2]}); h(L) is H(L) - H(L - 1), the next token's entropy.", "block entropy"),
         ("returns the block entropy per token H(L) / L", partial(_block, per_token=True),
-         "That is the block entropy per token, H(L) / L; h(L) is H(L) - H(L - 1).")),
+         "You returned the block entropy per token H(L) / L; h(L) is H(L) - H(L - 1).")),
     advice="Sum P(w) H(next token | w), in nats, over the contexts w of length L - 1.",
     summary="Correct on {n} (process, L) pairs, with h(1) and Z1R's entropy rate ln(2)/3 at L = 4.")
 
@@ -287,8 +287,8 @@ check_ideal_losses = Exercise(
          "returned -ln P(x_1..x_{p+2}); the loss is conditional: -ln P(x_{p+2} | x_1..x_{p+1})."),
         ("uses column-convention beliefs", partial(_losses, how="column"), "Your beliefs were "
          "updated as `T[x] @ belief` (column convention): the update is `belief @ T[x]`."),
-        ("uses net-matrix beliefs", partial(_losses, how="net"), "Your beliefs never took the "
-         "tokens into account: update along the sequence and predict from row p + 1.")),
+        ("uses net-matrix beliefs", partial(_losses, how="net"), "Your beliefs used the net "
+         "matrix, which ignores the tokens: update with T[x] and predict from row p + 1.")),
     advice="Entry p is -ln(next_token_distribution(T, trajectory[p + 1])[tokens[p + 1]]) (an inf "
            "or NaN: a token got probability 0 from the wrong belief).",
     summary="Correct on {n} sequences: position p scored on x_{p+2} from the belief after x_{p+1}.")

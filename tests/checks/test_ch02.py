@@ -34,7 +34,7 @@ def test_a_right_update_leaves_the_trajectory_its_own_verdict():
     ns = _notebook("def update(T, belief, x):\n    v = belief @ T[x]\n    return v / v.sum()\n"
                    + TRAJECTORY.replace("rows[-1], x))", "rows[-1], x))\n    rows.pop(0)"))
     result = ch02.check_belief_trajectory(ns["belief_trajectory"])
-    assert "Row 0 must be the prior" in result.message and "fix it first" not in result.message
+    assert "You left out the prior" in result.message and "fix it first" not in result.message
 
 
 def test_ideal_losses_blames_a_wrong_next_token_distribution():
