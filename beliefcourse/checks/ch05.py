@@ -60,13 +60,13 @@ check_fit_affine_probe = Exercise(
     advice="Solve least squares on [X, 1], the rows of both sides scaled by sqrt(w) (lstsq).",
     summary="Equals LinearRegression on {n} data sets: weights or none, one target, collinear X.",
     mistakes=(
-        ("no intercept", partial(_solve, intercept=False), "Fit an intercept: append ones to X."),
-        ("ignores weights", lambda X, Y, w=None: _solve(X, Y), "Weight the rows by sqrt(w)."),
+        ("no intercept", partial(_solve, intercept=False), "No intercept: append ones to X."),
+        ("ignores weights", lambda X, Y, w=None: _solve(X, Y), "You ignored w: weight by sqrt(w)."),
         ("scales rows by w", partial(_solve, root=False), "Scale the rows by sqrt(w), not w."),
-        ("scales X, not Y", partial(_solve, scale_y=False), "Scale the rows of Y by sqrt(w) too."),
+        ("scales X, not Y", partial(_solve, scale_y=False), "You left Y unscaled: scale it too."),
         ("returns coef_ as W", partial(_sklearn, transpose=False), None, r"transposed.*coef_\.T"),
-        ("inverts X^T X", partial(_solve, inv=True), "Collinear features make X^T X singular: use "
-         "np.linalg.lstsq(A, Y, rcond=None).", "", None, np.linalg.LinAlgError),
+        ("inverts X^T X", partial(_solve, inv=True), "You inverted X^T X, singular for collinear "
+         "features: use np.linalg.lstsq(A, Y, rcond=None).", "", None, np.linalg.LinAlgError),
     ))
 
 
@@ -97,14 +97,14 @@ def _test_split_points(fn):
         elif len(shared):
             why = f"sequence {shared[0]} is in both sets: split the *sequences*, not the points."
         elif len(tr_seq) != n_train:
-            why = f"fit floor({frac} * {N}) = {n_train} sequences, not {len(tr_seq)}" + (
+            why = f"you fit {len(tr_seq)} sequences, not floor({frac} * {N}) = {n_train}" + (
                 ": train_fraction is the share *fitted*." if len(te_seq) == n_train else ".")
         elif np.array_equal(tr_seq, np.arange(n_train)) and N >= 40:
             why = f"you fit the first {n_train} sequences: draw at random, default_rng(seed)."
         elif not (np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)):
             why = "return sorted index arrays (np.sort)."
         elif any(np.array_equal(next(split(s)), train) != (s == seed) for s in (seed, seed + 1)):
-            why = "the same seed must give the same split, another seed another: default_rng(seed)."
+            why = "your split ignores the seed (same seed, same split): use default_rng(seed)."
         else:
             continue
         raise Mistake(f"{label}: {why}")
@@ -272,11 +272,13 @@ check_beats_baselines = Exercise(
     signature="beats_baselines(trained, baselines, factor=2.0) -> (name, ratio, beats)",
     mistakes=(
         ("ranks in-sample", _verdict(key="in_sample"), "Rank by held-out MSE, not in-sample."),
-        ("picks the weakest", _verdict(pick=max), "Use the *strongest*: lowest held-out MSE."),
+        ("picks the weakest", _verdict(pick=max), "You took the weakest: use lowest held-out MSE."),
         ("inverts the ratio", _verdict(invert=True), "Your ratio is inverted: baseline / trained."),
-        ("uses ratio > factor", _verdict(strict=True), "At exactly the factor, beats is True."),
-        ("divides by in-sample", _verdict(over="in_sample"), "Divide held-out by held-out MSE."),
-        ("in-sample ratio", _verdict(over="in_sample", num="in_sample"), "Use held-out MSEs."),
+        ("uses ratio > factor", _verdict(strict=True), "You used ratio > factor; use >= factor."),
+        ("divides by in-sample", _verdict(over="in_sample"),
+         "You divided by the in-sample MSE: divide by the held-out one."),
+        ("in-sample ratio", _verdict(over="in_sample", num="in_sample"),
+         "You compared in-sample MSEs: use held-out ones."),
         ("returns 'yes'", _verdict(say="yes"), None, r"True or False"),
         ("returns the baseline's dict", _verdict(give=lambda b, n: b[n]), None, "key of `baseli"),
     ))
@@ -325,7 +327,7 @@ check_novel_prefix_mask = Exercise(
     summary="Correct on {n} token sets, one with 3 sequences fitted, one with unsorted test_seqs.",
     mistakes=(
         ("compares p tokens", partial(_novel, shift=0), "Off by one: compare p + 1 tokens."),
-        ("inverts the mask", lambda t, tr, te: ~_novel(t, tr, te), "Invert: True marks *new*."),
+        ("inverts the mask", lambda t, tr, te: ~_novel(t, tr, te), "Inverted: True marks *new*."),
         ("compares whole sequences", lambda t, tr, te: _novel(t, tr, te, t.shape[1]),
          "Compare each position's prefix tokens[s, :p + 1], not whole sequences."),
         ("compares the token at p", partial(_novel, start=lambda p: p),
@@ -392,24 +394,24 @@ check_choose_ridge_alpha = Exercise(
                     "best_alpha)", (*_ridge_data(seed, S=S, uneven=u), _RIDGE_ALPHAS.copy(), 5))
                    for seed, S, u in [(1, 3, False), (3, 1, False), (4, 2, True)]],
     convert=_ridge_out, deterministic=": the i-th of np.unique(groups) goes to fold i % n_folds",
-    advice="Folds hold whole sequences (np.unique(groups)[i] in fold i % n_folds). For each alpha "
-           "and fold k: fit AffineProbe(alpha) outside fold k, MSE (mean over points and "
-           "coordinates) on fold k; cv_mse: mean over folds; best_alpha: its argmin.",
+    advice="Fold i % n_folds holds sequence np.unique(groups)[i]. For each alpha and fold k: fit "
+           "AffineProbe(alpha) off fold k, MSE on it; cv_mse: mean over folds; best_alpha: argmin.",
     summary="cv_mse and best_alpha right on {n} grouped data sets, one with unequal folds.",
     mistakes=(
         ("folds over points", _ridge("point"), "Your folds split points: deal whole sequences."),
-        ("deals groups by id", _ridge("id"), "np.unique(groups)[i] goes to fold i % n_folds."),
-        ("pools the errors", _ridge(pool=True), "cv_mse: the *mean over the folds* of MSEs."),
+        ("deals groups by id", _ridge("id"),
+         "You dealt folds by group id: np.unique(groups)[i] goes to fold i % n_folds."),
+        ("pools the errors", _ridge(pool=True), "You pooled all points: average the fold MSEs."),
         ("sums the squared errors", _ridge(err=np.sum), "A fold's MSE is a mean, not a sum."),
-        ("scores in-sample", _ridge("insample"), "Score each fit on the held-out fold k."),
-        ("fits no intercept", _ridge(intercept=False), "Fit an intercept: AffineProbe(alpha=a)."),
-        ("picks the largest error", _ridge(pick=np.argmax), "Pick the *lowest* error: argmin."),
+        ("scores in-sample", _ridge("insample"), "You scored in-sample: score on held-out fold k."),
+        ("fits no intercept", _ridge(intercept=False), "No intercept: use AffineProbe(alpha=a)."),
+        ("picks the largest error", _ridge(pick=np.argmax), "You took the largest error: argmin."),
         ("returns the index", _ridge(index=True), "Return alphas[index], not the index."),
         ("negates the MSE", _ridge(sign=-1.0, pick=np.argmax), "cv_mse is the MSE, not minus it."),
         ("subtracts (n,) from (n, 1)", _ridge("broadcast"), "Your (n,) predictions minus the "
          "(n, 1) targets broadcast to n x n (Ridge returns (n,)): reshape them to Y's shape."),
         ("deals groups at random", _ridge("random"), None, "must be determ"),
-        ("averages over alphas", lambda *a, n_folds=5: (1.0, np.zeros(3)), "One cv_mse per alpha."),
+        ("averages over alphas", lambda *a, **k: (1, [0] * 3), "You averaged over the alphas."),
     ))
 
 EXERCISES = (check_fit_affine_probe, check_split_points, check_shuffle_control,

@@ -86,10 +86,10 @@ check_next_token_ceiling = Exercise(
     cases=_ceiling_cases, convert=as_float,
     reference=lambda b, p: futures.next_token_distance_ceiling(b, p).any_function, mistakes=[
         ("returns the squared correlation of the distances", lambda b, p: futures.
-         next_token_distance_ceiling(b, p).isometric, "The squared correlation scores one "
-         "representation; the ceiling is over every function of the next token."),
+         next_token_distance_ceiling(b, p).isometric, "You returned the squared correlation: it "
+         "scores one representation; the ceiling is over every function of the next token."),
         ("returns the unexplained fraction", lambda b, p: 1 - _eta2(b, p),
-         "You returned the *unexplained* fraction (within-group over total).")] + [
+         "You returned the *unexplained* fraction (within-group / total): return 1 minus it.")] + [
         (m, partial(_eta2, **kws[0]), d, "", lambda c, kws=kws: any(
             close(c.got, _eta2(*c.args, **kw)) for kw in kws)) for m, d, *kws in [
             ("groups pairs by next-token distance or one point's class", "Group each pair by its "
@@ -177,11 +177,11 @@ check_gru_step = Exercise(
     name="gru_step", signature="gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh) -> h'",
     cases=_gru_cases, mistakes=[
         (m, partial(_gru, mode=mode), *more) for m, mode, *more in [
-            ("swaps the update gate's roles", "swap", "z keeps the OLD state: (1 - z) n + z h."),
+            ("swaps the update gate's roles", "swap", "You swapped z, 1 - z: z keeps the OLD h."),
             ("misplaces or forgets the reset gate (Cho et al., b_hn outside)", "cho", "Misplaced "
              "reset gate (on h first, b_hn outside it, or none): use r * (W_hn h + b_hn).", "",
              lambda c: any(close(c.got, _gru(*c.args, m)) for m in ("cho", "b_hn out", "no r"))),
-            ("reads the gates as z, r, n", "zrn", "torch.nn.GRU stacks its gate rows as r, z, n."),
+            ("reads the gates as z, r, n", "zrn", "You read z, r, n: torch.nn.GRU stacks r, z, n."),
             ("a sigmoid for the candidate", "sigmoid", "The candidate n uses tanh, not a sigmoid."),
             ("forgets bias_hh", "no b_hh", "You left out bias_hh: add b_hh to the hidden part.")]],
     advice="r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + "

@@ -120,8 +120,8 @@ _BOTH = [("adds pi^(x) instead of u_x", partial(_ansatz, add_pi=True),
          ("exponent off by one", partial(_ansatz, shift=1),
           "Off by one in the exponent: the current token (s = d) has weight rate^0 = 1 (T^0 = I)."),
          ("computes exact Bayes", lambda T, pi, tokens, *rate: beliefs.belief_trajectories(
-             HMM(T), tokens[None], prior=pi)[0, 1:], "That is the exact belief (Bayes' rule step "
-          "by step); the constrained update adds each token's *separate* update.")]
+             HMM(T), tokens[None], prior=pi)[0, 1:], "You computed the exact belief (Bayes' rule "
+          "step by step); the constrained update adds each token's *separate* update.")]
 
 
 check_constrained_update = Exercise(
@@ -134,7 +134,7 @@ check_constrained_update = Exercise(
         ("weights by position", partial(_ansatz, by_position=True),
          "Your weights decay with the position, rate^(s − 1), not the distance, rate^(d − s)."),
         ("forgets to normalise pi T^(x)", partial(_ansatz, normalise=False),
-         "π^(x) = π T^(x) / (π T^(x) 1): divide by the probability of the token."),
+         "You did not normalise π T^(x): divide it by the token's probability π T^(x) 1."),
         ("column product T[x] @ pi", partial(_ansatz, column=True),
          "You computed T[x] @ π, a column product: π^(x) multiplies the row vector, pi @ T[x]."),
         ("returns r - pi", lambda T, pi, t, r: _update(T, pi, t, r) - pi,
@@ -184,10 +184,10 @@ check_heads_needed = Exercise(
          "acts only at distance 0, the current token, already in the residual stream."),
         ("counts the eigenvalue 1", partial(_heads, one=True),
          "You counted the eigenvalue 1: the stationary part 1π of every update needs no head."),
-        ("one head per negative eigenvalue", partial(_heads, signed=False), "A negative λ needs "
-         "two heads (even and odd distances): λ^n alternates in sign, softmax weights don't."),
+        ("one head per negative eigenvalue", partial(_heads, signed=False), "You gave a negative λ "
+         "one head; it needs two (even and odd n): λ^n alternates in sign, softmax weights don't."),
         ("counts repeated eigenvalues separately", partial(_heads, distinct=False),
-         "Count *distinct* eigenvalues: a repeated one has one decay rate, so one head pattern."),
+         "You counted a repeated eigenvalue twice: one decay rate needs one head pattern."),
         ("returns a count for complex spectra", _heads, None, "Raise ValueError"),
         ("returns a float", lambda T: 1.0, None, "return an int")],
     advice="Count distinct eigenvalues other than 0 and 1: one head if positive, two if negative.",
@@ -230,9 +230,9 @@ def _ov_known(mistake, diagnosis, *kws):           # float32 answers are fine
 check_ov_vectors = Exercise(
     name="ov_vectors", signature="ov_vectors(model) -> (H, n_ctx, X, D)", cases=_ov_cases,
     reference=mechanism.ov_vectors, rtol=1e-4, atol=1e-5, mistakes=[_ov_known(*k) for k in [
-        ("misapplies ln1 (skips it, or applies it to each part)", "Apply ln1 once, to W_E[x] + "
-         "W_pos[k] (not skipped, nor to each part), before W_V.", {"ln": None}, {"ln": "parts"}),
-        ("forgets b_V", "The value bias b_V is missing: v = ln1(W_E + W_pos) W_V + b_V.",
+        ("misapplies ln1 (skips it, or applies it to each part)", "You skipped ln1 or applied it "
+         "to each part: apply it once, to W_E[x] + W_pos[k].", {"ln": None}, {"ln": "parts"}),
+        ("forgets b_V", "You left out the value bias b_V: v = ln1(W_E + W_pos) W_V + b_V.",
          {"bias_v": False}),
         ("adds b_O", "You added b_O, which comes once per position, not per key: leave it out.",
          {"add_bo": True}),
@@ -243,7 +243,7 @@ check_ov_vectors = Exercise(
          "+ h·d_head + (0..d_head−1).", {"block": 1}, {"interleave": True}, {"interleave": "v"}),
         ("forgets W_O", "You returned the value vectors (d_head features): multiply each head's "
          "by its columns of W_O.", {"wo": False}),
-        ("slices W_O by rows", "Wrong slice of W_O (d_model, H·d_head): head h's columns are "
+        ("slices W_O by rows", "You sliced W_O (d_model, H·d_head) by rows: head h's columns are "
          "[:, h·d_head:(h+1)·d_head].", {"transpose_o": True})]],
     advice="OV[h, k, x] = (ln1(W_E[x] + W_pos[k]) W_V^h + b_V^h) W_O^h, shape (H, n_ctx, X, D).",
     summary="(ln1(W_E + W_pos) W_V + b_V) W_O for each head, position and token.")
@@ -311,7 +311,7 @@ check_propagated_update = Exercise(
          "propagated with the labelled matrix T[x]: deviations move with the net matrix T.sum(0).",
          "", lambda c: any(close(c.got, _ansatz(*c.args, labelled=w)) for w in ("later", "own"))),
         ("propagates with the transpose", partial(_ansatz, transpose=True),
-         "u_x is a row vector: propagate it as u_x @ T^n, not T^n @ u_x.")] + _BOTH,
+         "You computed T^n @ u_x: u_x is a row vector, propagate it as u_x @ T^n.")] + _BOTH,
     advice="r_d = π + Σ_s u_(x_s) T^(d−s), with T = Σ_x T^(x).",
     summary="r_d = π + Σ_s u_(x_s) T^(d−s) on RRXOR, Mess3 and random HMMs.")
 

@@ -59,7 +59,7 @@ check_meta_belief = Exercise(
         ("leaves out the prior weights", partial(_meta, prior=False),
          "You left out the prior: P(k | u) is proportional to w_k P_k(u), not to P_k(u)."),
         ("starts each world from the uniform distribution", partial(_meta, uniform=True),
-         "Each world starts from its stationary distribution pi_k, not the uniform one."),
+         "You started from the uniform distribution: start each world from its stationary pi_k."),
         ("multiplies by T[x] transposed", partial(_meta, transpose=True),
          "You multiplied by T[x] transposed: the belief row vector is updated as b @ T[x]."),
         ("treats tokens as independent draws from pi_k's emissions", partial(_meta, iid=True),
@@ -212,12 +212,12 @@ check_knowing_time = Exercise(
         ("returns the 0-based position", partial(_knowing, zero_based=True),
          "Off by one: you returned the 0-based position; return the number of tokens read."),
         ("uses the meta-belief's confidence or world 0", partial(_knowing, hits=lambda m: m.max(
-            -1)), "Count the sequences whose argmax is their OWN component (not the confidence, "
-         "nor world 0).", "", lambda c: any(close(c.got, _knowing(*c.args, hits=h) or 0) for h in (
+            -1)), "You used the confidence, or world 0: count the sequences whose argmax is their "
+         "OWN component.", "", lambda c: any(close(c.got, _knowing(*c.args, hits=h) or 0) for h in (
              lambda m: m.max(-1), lambda m: m.argmax(-1) == 0))),
         ("returns -1 when never reached", lambda m, c, thr: _knowing(m, c, thr) or -1,
-         "Return None when the share never reaches the threshold: a number reads as a "
-         "position.", "", lambda c: c.expected == 0 and not 0 <= c.got <= c.args[0].shape[1]),
+         "You returned a position though the share never reaches the threshold: return None.",
+         "", lambda c: c.expected == 0 and not 0 <= c.got <= c.args[0].shape[1]),
         ("averages per sequence (over positions)", partial(_knowing, axis=1), "Your share is "
          "per sequence (axis=1): average over sequences (axis=0), one share per position."),
         ("stops at the point after which the share stays above", partial(_knowing, settled=True),

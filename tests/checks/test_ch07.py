@@ -58,7 +58,7 @@ def _propagate_by_token(T, pi, tokens):
 @pytest.mark.parametrize("check, fn, cause", [
     (ch07.check_heads_needed, _heads_counting_zero, "You counted the eigenvalue 0"),
     (ch07.check_constrained_update, _update_from_previous, "shifted by one position"),
-    (ch07.check_ov_vectors, _ov_float32(parts=True), "nor to each part"),
+    (ch07.check_ov_vectors, _ov_float32(parts=True), "or applied it to each part"),
     (ch07.check_ov_vectors, _ov_float32(interleave=True), "or heads interleaved"),
     (ch07.check_fit_decay_rate,
      lambda a, d: 1 + np.polyfit(d, a[d], 1)[0], "straight line to the attention itself"),
