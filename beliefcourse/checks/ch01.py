@@ -58,8 +58,10 @@ def _eig(T, M=lambda T: T.sum(0).T, row=False, real=True, scale=np.sum, pick=Non
 def _stationary_vector(value, what):
     arr = as_array(value, what)
     if np.iscomplexobj(arr) or not np.all(np.isfinite(arr)):
-        raise Mistake(f"{what}: you returned {fmt(arr.real)}: take the *column* `v[:, k]` whose "
-                      "eigenvalue is closest to 1, real (`np.real(v)`), divided by its sum.")
+        why = ("is complex (use `np.real(v)`)" if np.iscomplexobj(arr) else "has inf or NaN: you "
+               "divided by a sum of 0 (an eigenvector of an eigenvalue other than 1 sums to 0)")
+        raise Mistake(f"{what}: you returned {fmt(arr.real)}, which {why}; take the "
+                      "*column* `v[:, k]` whose eigenvalue is closest to 1, real, over its sum.")
     return arr
 
 

@@ -91,8 +91,8 @@ def _check_one_msp(fn, name, hmm, max_depth):
     if b.shape[1:] != (len(pi),) or s.shape != (len(b), X):
         raise Mistake(f"{label}: shapes {b.shape}, {s.shape}; expected (K, {len(pi)}), (K, {X}).")
     if not np.all(np.isfinite(b)) or np.any(np.all(np.abs(b) <= 1e-12, axis=1)):
-        raise Mistake(f"{label} some beliefs are NaN or zero: a token of probability zero "
-                      "(eta T^(x) 1 = 0) gets no child, and successors = -1.")
+        raise Mistake(f"{label} some beliefs are NaN or zero: you expanded a token of "
+                      "probability zero (eta T^(x) 1 = 0); it gets no child: successors = -1.")
     if not np.allclose(b[0], pi, atol=1e-9):
         raise Mistake(f"{label} row 0 of `beliefs` is {fmt(b[0])}; it must be the start belief "
                       f"pi = {fmt(pi)}.")
@@ -132,10 +132,10 @@ def _test_build_msp(fn):
 check_build_msp = Exercise(
     name="build_msp", signature="build_msp(T, pi, max_depth, atol) -> (beliefs, successors)",
     test=_test_build_msp, time_limit=20.0, mistakes=(
-        ("never de-duplicates beliefs", partial(msp_variant, tol=-1), "One node per word: "
-         "you did not de-duplicate. Point to an equal belief already in the list."),
-        ("compares beliefs bit for bit", partial(msp_variant, tol=0), "Beliefs reached along "
-         "different paths agree to 1e-16, not bit for bit: compare within atol, not with `==`."),
+        ("never de-duplicates beliefs", partial(msp_variant, tol=-1), "You did not de-"
+         "duplicate (one node per word): point to an equal belief already in the list."),
+        ("compares beliefs bit for bit", partial(msp_variant, tol=0), "You compared with `==`; "
+         "beliefs reached along different paths agree to 1e-16, not bit for bit: use atol."),
         ("multiplies column vectors", partial(msp_variant, column=True), "You computed "
          "`T[x] @ eta` (column convention); rows are the current state: `eta @ T[x]`."),
         ("expands one level too deep", partial(msp_variant, deeper=1), None, "not be expanded"),
@@ -185,8 +185,8 @@ check_recurrent_states = Exercise(
         ("inverts the mask", lambda s: ~_recurrent(s), "Your mask is inverted: it marks the "
          "transient states."),
         ("marks states that lie on some cycle", lambda s: np.array([any(
-            _reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]), "A state on a "
-         "cycle is transient if some edge leads where there is no way back."),
+            _reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]), "You marked every "
+         "state on a cycle; one is transient if some edge leads where there is no way back."),
         ("marks states with an incoming edge", lambda s: np.isin(np.arange(len(s)), s),
          "You marked states with an incoming edge; transient states have them too."),
         ("reads -1 as the last state", lambda s: _recurrent(np.where(s < 0, len(s) - 1, s)),
@@ -257,8 +257,8 @@ def _skewed_diagnosis(fn):
     hmm = HMM(np.einsum("ij,jx->xij", stay, [[.9, .08, .02], [.1, .85, .05], [.7, .05, .25]]))
     cloud, pi = _call_chaos(fn, hmm, 20_000, 3, 100, "a skewed 3-state HMM"), hmm.stationary()
     if np.max(np.abs(cloud.mean(axis=0) - pi)) > 0.04:
-        return (f"With pi = {fmt(pi)}, your points average {fmt(cloud.mean(axis=0))}: "
-                "draw x with probability eta T^(x) 1 from the current belief, not uniformly.")
+        return (f"With pi = {fmt(pi)}, your points average {fmt(cloud.mean(axis=0))}, not pi: "
+                "you drew tokens uniformly, not with probability eta T^(x) 1 (current belief).")
     residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)      # E[eta' | eta] = eta T
     if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
         return ("Given eta, your next point does not average to eta T: you drew tokens from "
@@ -273,25 +273,25 @@ def _test_chaos_game(fn):
         raise Mistake("For Z1R your points contain NaN: you drew a token of probability zero. "
                       + (_skewed_diagnosis(fn) or "Draw x with probability eta T^(x) 1."))
     if not np.allclose(sums, 1, atol=1e-6):
-        raise Mistake(f"For Z1R your points sum to values like "
-                      f"{magnitude(sums[np.argmax(np.abs(sums - 1))], '.4g')}: normalise "
-                      "after each update, eta T^(x) / (eta T^(x) 1).")
+        raise Mistake(f"For Z1R you did not normalise (a point sums to "
+                      f"{magnitude(sums[np.argmax(np.abs(sums - 1))], '.4g')}): divide after "
+                      "each update, eta T^(x) / (eta T^(x) 1).")
     if np.allclose(_call_chaos(fn, z1r, 5, 1, 0, "Z1R")[0], z1r.stationary(), atol=1e-9):
         raise Mistake("For Z1R with burn_in = 0 your first point is pi: you recorded each belief "
                       "*before* its update. Row t is the belief after burn_in + t + 1 tokens.")
     if not np.all(corner):
-        raise Mistake(f"For Z1R with burn_in = 20 your point {fmt(got[~corner][0])} is not a "
-                      "corner (Z1R synchronises in 3 tokens): discard the first burn_in beliefs.")
+        raise Mistake("For Z1R with burn_in = 20 you kept the burn-in beliefs: discard them. Z1R "
+                      f"synchronises in 3 tokens; your {fmt(got[~corner][0])} is no corner.")
     if np.any((got[1:].argmax(axis=1) - got[:-1].argmax(axis=1)) % 3 != 1):
         raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...: row t + 1 "
                       "must be the update of row t by one sampled token.")
     a, b, again = (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
     if len(np.unique(a.round(9), axis=0)) < 100:
-        raise Mistake("For Mess3 your 2000 points take fewer than 100 values: draw a random token "
-                      "at every step, not the most likely one.")
+        raise Mistake("For Mess3 your 2000 points take fewer than 100 values: you took the most "
+                      "likely token; draw a random one at every step.")
     if not np.array_equal(again, a) or np.array_equal(a, b):
-        raise Mistake("The same seed gave different points, or seeds 1 and 2 the same: draw every "
-                      "token from `rng = np.random.default_rng(seed)`.")
+        raise Mistake("The same seed gave different points, or seeds 1 and 2 the same: you ignored "
+                      "`seed`; draw every token from `rng = np.random.default_rng(seed)`.")
     if why := _skewed_diagnosis(fn):
         raise Mistake(f"For a skewed 3-state HMM: {why}")
     return ("Correct: beliefs recorded after each update, burn-in discarded, reproducible with a "
@@ -368,8 +368,8 @@ check_box_counting_dimension = Exercise(
          "fitted line; the dimension is its slope, np.polyfit(...)[0]."),
         ("fits log N against log eps (wrong sign)", _fit(x=np.log), "Your slope has the wrong "
          "sign: fit log N against log(1/eps), not log(eps)."),
-        ("fits the counts, not their logs", _fit(y=lambda n: n), "N = C eps^(-D) is a line "
-         "only on log-log axes: fit log N against log(1/eps)."),
+        ("fits the counts, not their logs", _fit(y=lambda n: n), "You fitted N, not log N: "
+         "N = C eps^(-D) is a line only on log-log axes; fit log N against log(1/eps)."),
         ("mixes log bases", _fit(x=lambda e: np.log10(1 / np.asarray(e))), "You mixed "
          "logarithm bases (log10 and ln), which scales the slope by ln 10: use one log."),
         ("np.unique without axis=0 (counts coordinates)", _fit(flatten=True), "You counted "
@@ -492,7 +492,8 @@ def _test_distinguishing_word(fn):
     L = len(_first_word(T, e1, e2, range(1, 7)))
     if check_shortest_distinguishing_word.call(fn, (T, e1, e2, L, 1e-9), name) is None:
         raise Mistake(f"For {name} with max_length = {L}: the shortest distinguishing word has "
-                      f"{L} tokens, but you returned None: try lengths 1 to max_length included.")
+                      f"{L} tokens, but you returned None: you skipped length max_length; try "
+                      "lengths 1 to max_length included.")
     return (f"Correct on {len(cases)} pairs: RRXOR beliefs that agree on the next token but not "
             "on the next two or three, identical beliefs (None), and Mess3 beliefs.")
 
@@ -516,8 +517,8 @@ check_shortest_distinguishing_word = Exercise(
     test=_test_distinguishing_word, time_limit=30.0, process_first=0, mistakes=(
         ("searches the longest words first", _search(lambda n: range(n, 0, -1)), None,
          "increasing"),
-        ("computes word probabilities column-wise", _search(flip=True), "Your word is the first "
-         "that differs with the column convention (`T[x] @ v`); use rows: eta T^(x)."),
+        ("computes word probabilities column-wise", _search(flip=True), "You used the column "
+         "convention (`T[x] @ v`), whose first differing word this is; use rows: eta T^(x)."),
         ("compares the beliefs after the word", _beliefs_after, "You compared the beliefs after "
          "the word. " + _WORD),
         ("returns () when no word distinguishes", _search(then=lambda w: w or ()), None,
