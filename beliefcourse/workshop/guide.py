@@ -134,11 +134,10 @@ def diagnosis_sentence(message: str, cause: str, limit: int = 240) -> str:
     m = re.search(cause, flat, re.DOTALL)
     if not m:
         return one_line(message)
-    starts = [k + 2 for k in (flat.rfind(". ", 0, m.start()), flat.rfind("). ", 0, m.start()) - 1)
-              if k >= 0]
-    start = max(starts, default=0)
-    ends = [k + 1 for k in (flat.find(". ", m.end()),) if k >= 0]
-    end = min(ends, default=len(flat))
+    # a sentence ends at ". " not followed by what numpy prints in "[0.5, 0. ]", "[1. , 0.]"
+    bounds = [b.end() for b in re.finditer(r"\. (?![\],\s\d-])", flat)]
+    start = max((b for b in bounds if b <= m.start()), default=0)
+    end = min((b - 1 for b in bounds if b - 2 >= m.end()), default=len(flat))
     sentence = flat[start:end].strip()
     if len(sentence) > limit:
         sentence = sentence[: limit - 1] + "…"

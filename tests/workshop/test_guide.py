@@ -102,6 +102,8 @@ def test_diagnosis_sentence():
     msg = "For Z1R: expected [1, 0], got [2, 0]. Your belief is not normalised: divide. More."
     assert guide.diagnosis_sentence(msg, r"not normalised") == \
         "… Your belief is not normalised: divide."
+    msg = "For pi [0.5, 0. ] and q [1. , 0.5]: you stopped at length 1. Try longer words."
+    assert guide.diagnosis_sentence(msg, r"stopped") == msg.split(" Try")[0]
     assert guide.diagnosis_sentence("Line one.\nLine two.", r"absent") == "Line one."
 
 
