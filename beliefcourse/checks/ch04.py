@@ -54,8 +54,7 @@ check_causal_attention = Exercise(
     name="causal_attention", signature="causal_attention(q, k, v) -> (z, pattern)",
     cases=_attention_cases, reference=lambda q, k, v: _attention_out(_attn(q, k, v), ""),
     convert=_attention_out, atol=1e-6,
-    advice="Scores are q_p . k_s / sqrt(d_head), masked with -inf for keys s > p, softmax over "
-           "the keys (each row sums to 1), and z = pattern @ v.",
+    advice="Scores q_p . k_s / sqrt(d_head), -inf for keys s > p, softmax over s; z = pattern @ v.",
     summary="Correct on {n} batches (1 to 10 positions, d_head 2 to 16): causal, rows sum to 1, "
             "scaled by 1/sqrt(d_head), z = pattern @ v.",
     mistakes=(
@@ -122,8 +121,7 @@ class _Untouched(Exercise):
 check_influence = _Untouched(
     name="influence", signature="influence(model, tokens) -> (L, L)",
     cases=_influence_cases, reference=_influence, rtol=1e-4, atol=1e-5,
-    advice="influence[t, p] is the largest absolute change of position p's logits over every "
-           "other value of token t.",
+    advice="influence[t, p]: the largest absolute change of p's logits over t's other values.",
     summary="Correct on {n} models: zero below the diagonal for the causal ones, non-zero there "
             "for the model without a mask and the one that peeks ahead.",
     mistakes=(
@@ -193,8 +191,7 @@ def _xl(z, n, p, axis=-1, log_q=log_softmax, weigh=np.matmul):
 check_exact_loss = Exercise(
     name="exact_loss", signature="exact_loss(logits, next_token_probs, probs) -> (L,)",
     cases=_exact_loss_cases, reference=_xl, convert=_finite_loss, rtol=1e-4, atol=1e-7,
-    advice="The loss at position p is sum_n probs[n] sum_x next_token_probs[n, p, x] * "
-           "(-log_softmax(logits)[n, p, x]).",
+    advice="Loss at p: sum_n probs[n] sum_x next_token_probs[n, p, x] * -log_softmax(logits).",
     summary="Correct on {n} inputs, including logits around 1000 and logits 800 apart (no "
             "overflow, no log(0)), and all 81 Mess3 contexts of 4 tokens.",
     mistakes=(
@@ -215,8 +212,7 @@ check_exact_loss = Exercise(
     ))
 
 
-def _step(order="zbs", times=None, soft=False, give=lambda loss: loss.item(), hard=False,
-          late=False):
+def _step(order="zbs", times=None, soft=False, give=torch.Tensor.item, hard=False, late=False):
     """zero_grad (z), backward (b), step (s) in ``order`` on the loss times "BL" or "1/X" (``soft``:
     with soft targets only), of the argmax if ``hard``; ``late``: returns the loss after step."""
     def training_step(model, optimizer, inputs, targets):

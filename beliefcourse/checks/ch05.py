@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import softmax
 
 from ..probing import AffineProbe, new_prefix_points
-from ._core import Exercise, Mistake, as_array, as_float, as_tuple, magnitude, nearest_known
+from ._core import Exercise, Mistake, as_array, as_float, as_tuple, close, magnitude, nearest_known
 
 
 def _solve(X, Y, w=None, *, intercept=True, root=True, scale_y=True, inv=False):
@@ -111,8 +111,7 @@ def _test_split_points(fn):
     return "Disjoint, complete, by sequence, the right share, random, reproducible: 4 settings."
 
 
-def _by_sequence(N, L, frac, seed, *, pos_major=False, first=False, flip=False, glob=False,
-                 out="points"):
+def _by_sequence(N, L, frac, seed, *, pos_major=0, first=0, flip=0, glob=0, out="points"):
     """A split of the sequences as point indices, and its typical mistakes."""
     n_train = math.floor((1 - frac if flip else frac) * N)
     rng = np.random.default_rng(np.random.randint(2**31) if glob else seed)
@@ -137,20 +136,23 @@ check_split_points = Exercise(
     ))
 
 
-def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
-    """Beliefs (coordinate means near ``means``) affine in the features: a summary or Mistake."""
+def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, centre=0, n_test=3000):
+    """Beliefs near ``means``, affine in the features (no constant one if ``centre``)."""
     X = (rng := np.random.default_rng(seed)).normal(0, 1, (n_train + n_test, D))
     Y = softmax(sharpness * X @ rng.normal(0, 0.6, (D, 3)) + np.log(means), axis=1)
-    X = np.hstack([X, Y @ rng.normal(0, 1, (3, 3))])    # Y is affine in the features
+    X = np.hstack([X, (Y - centre * Y.mean(0)) @ rng.normal(0, 1, (3, 3))])
     Xtr, Ytr, Xte, Yte = X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
     label = f"On beliefs near {means} that the features fix, {n_train} points, {D + 3} features"
 
-    def mse(X_train, Y_fit, X_test, Y_test):
-        return float(np.mean((Y_test - AffineProbe().fit(X_train, Y_fit).predict(X_test)) ** 2))
+    def mse(X_train, Y_fit, X_test, Y_test, icpt=True):
+        return float(np.mean((Y_test - AffineProbe(icpt).fit(X_train, Y_fit).predict(X_test)) ** 2))
 
     def run(order=slice(None), seed=0):
-        return as_float(fn(Xtr.copy(), Ytr.copy(), Xte[order].copy(), Yte[order].copy(),
-                           np.random.default_rng(seed)), "shuffle_control")
+        args = list(map(np.copy, given := (Xtr, Ytr, Xte[order], Yte[order])))
+        got = as_float(fn(*args, np.random.default_rng(seed)), "shuffle_control")
+        if not all(map(np.array_equal, args, given)):
+            raise Mistake(f"{label}: you edited an input in place (rng.shuffle): permute a copy.")
+        return got
     got, real, chance = run(), mse(Xtr, Ytr, Xte, Yte), float(np.mean((Yte - Ytr.mean(0)) ** 2))
     rng = np.random.default_rng(123)
     refs = [mse(Xtr, Ytr[rng.permutation(n_train)], Xte, Yte) for _ in range(20 + 20 * (D > 6))]
@@ -172,6 +174,8 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
     else:
         if lo <= got ** 2 <= hi:
             why = "its square root (an RMSE): return the MSE itself."
+        elif centre and abs(got / mse(Xtr, Ytr[::-1], Xte, Yte, False) - 1) < 0.05:
+            why = "what a fit without an intercept gives: fit an *affine* probe, X @ W + b."
         elif lo <= got / Ytr.shape[1] <= hi:
             why = "summed over the coordinates: take the mean over points *and* coordinates."
         elif any(abs(got / mse(Xtr, np.roll(Ytr, k, 1), Xte, Yte) - 1) < 0.05 for k in (1, 2)):
@@ -191,17 +195,18 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, n_test=3000):
 
 def _test_shuffle_control(fn):
     cases = [(8, (0.6, 0.3, 0.1), 1.0, 3000, 6, 0.03), (9, (0.15, 0.15, 0.7), 2.5, 3000, 6, 0.03),
-             (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1)]      # the last: few points, many features
-    return ("Your shuffle control scores " + "; ".join(_shuffle_case(fn, *c) for c in cases) +
-            ", reproducibly from the rng (the last data set has few points, many features).")
+             (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1),      # few points, many features
+             (12, (0.5, 0.2, 0.3), 1.0, 3000, 6, 0.03, 1)]  # not shown: no constant feature
+    return ("Your shuffle control scores " + "; ".join([_shuffle_case(fn, *c) for c in cases][:3])
+            + ", reproducibly from the rng (the last data set has few points, many features).")
 
 
-def _shuffled(fit=lambda a, b, p: (a, b[p]), score=lambda a, b, c, d, p: (c, d), draw=None):
+def _shuffled(fit=lambda a, b, p: (a, b[p]), score=lambda *a: a[2:4], draw=None, probe=AffineProbe):
     """A probe fitted on ``fit(X_train, Y_train, perm)``, scored on ``score(..., perm)``."""
     def shuffle_control(X_train, Y_train, X_test, Y_test, rng):
         p = (draw or rng.permutation)(len(Y_train))
         X, Y = score(X_train, Y_train, X_test, Y_test, p)
-        return float(np.mean((Y - AffineProbe().fit(*fit(X_train, Y_train, p)).predict(X)) ** 2))
+        return float(np.mean((Y - probe().fit(*fit(X_train, Y_train, p)).predict(X)) ** 2))
     return shuffle_control
 
 
@@ -215,6 +220,8 @@ check_shuffle_control = Exercise(
         ("fits random targets", _shuffled(fit=lambda a, b, p: (
             a, np.random.default_rng(p[0]).random(b.shape))), None, r"\*random\* targets"),
         ("draws from np.random", _shuffled(draw=np.random.permutation), None, "reproducible"),
+        ("in place", _shuffled(fit=lambda a, b, p: (a, np.copyto(b, b[p]) or b)), None, "place"),
+        ("no intercept", _shuffled(probe=partial(AffineProbe, False)), None, "without an interc"),
         ("returns a negative number", lambda *args: -0.1, None, r"cannot be negative"),
         ("returns the RMSE", lambda *a: math.sqrt(_shuffled()(*a)), None, r"RMSE"),
         ("sums over the coordinates", lambda *a: 3 * _shuffled()(*a), None, r"summed over"),
@@ -241,7 +248,6 @@ _VERDICTS = [  # (label, trained, baselines, factor)
 def _test_beats_baselines(fn):
     def same(a, b):
         return a[0] == b[0] and a[2] == b[2] and math.isclose(a[1], b[1], rel_tol=1e-3)
-
     for label, *args in _VERDICTS:
         label, answer = f"For {label} (factor {args[2]})", _verdict()(*args)
         name, ratio, beats = as_tuple(fn(*copy.deepcopy(args)), label, "(name, ratio, beats)")
@@ -346,8 +352,7 @@ check_novel_prefix_mask = Exercise(
 _RIDGE_ALPHAS = np.array([0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0])
 
 
-def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1.0, err=np.mean,
-           pool=False):
+def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1, err=np.mean, pool=0):
     """The exercise's rule (``mode="group"``) and its typical mistakes (the other modes)."""
     def choose_ridge_alpha(X, Y, groups, alphas, n_folds=5):
         ids, n = np.unique(groups, return_inverse=True)[1].reshape(-1), len(X)
@@ -409,7 +414,9 @@ check_choose_ridge_alpha = Exercise(
         ("returns the index", _ridge(index=True), "Return alphas[index], not the index."),
         ("negates the MSE", _ridge(sign=-1.0, pick=np.argmax), "cv_mse is the MSE, not minus it."),
         ("subtracts (n,) from (n, 1)", _ridge("broadcast"), "Your (n,) predictions minus the "
-         "(n, 1) targets broadcast to n x n (Ridge returns (n,)): reshape them to Y's shape."),
+         "(n, 1) targets broadcast to n x n (Ridge returns (n,)): reshape them to Y's shape.", "",
+         lambda c: c.args[1].shape[1] == 1 and close(c.got[1:-1], _ridge_out(_ridge(  # alpha > 0
+             "broadcast")(*c.args), "")[1:-1])),
         ("deals groups at random", _ridge("random"), None, "must be determ"),
         ("averages over alphas", lambda *a, **k: (1, [0] * 3), "You averaged over the alphas."),
     ))
