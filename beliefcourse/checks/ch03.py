@@ -5,6 +5,7 @@ is impossible or a state was left unexpanded at ``max_depth``."""
 from __future__ import annotations
 
 import itertools
+import random
 from collections import deque
 from functools import partial, reduce
 
@@ -265,6 +266,10 @@ def _skewed_diagnosis(fn):
                 "fixed frequencies. Use eta T^(x) 1 for the *current* belief at every step.")
 
 
+def _rngs():
+    return np.random.get_state()[1].tobytes(), np.random.get_state()[2], random.getstate()
+
+
 def _test_chaos_game(fn):
     z1r, mess3 = processes.z1r(), processes.mess3()
     got = _call_chaos(fn, z1r, 3000, 1, 20, "Z1R")
@@ -285,7 +290,11 @@ def _test_chaos_game(fn):
     if np.any((got[1:].argmax(axis=1) - got[:-1].argmax(axis=1)) % 3 != 1):
         raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...: row t + 1 "
                       "must be the update of row t by one sampled token.")
-    a, b, again = (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
+    was, (a, b, again) = _rngs(), (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
+    if _rngs() != was:
+        raise Mistake("Your function changed NumPy's (or Python's) global random state (np.random"
+                      ".seed, np.random.choice, random.*), a side effect on the caller's random "
+                      "numbers. Draw every token from a local `rng = np.random.default_rng(seed)`.")
     if len(np.unique(a.round(9), axis=0)) < 100:
         raise Mistake("For Mess3 your 2000 points take fewer than 100 values: you took the most "
                       "likely token; draw a random one at every step.")
@@ -300,7 +309,8 @@ def _test_chaos_game(fn):
 
 def chaos_variant(T, pi, n_points, seed=None, burn_in=100, *, draw="bayes", normalise=True,
                   drop_burn_in=True, use_seed=True, before=False):
-    rng, eta, out = np.random.default_rng(seed if use_seed else None), np.asarray(pi, float), []
+    rng, eta, out = (np.random.default_rng(seed if use_seed else None) if use_seed != "global"
+                     else np.random.seed(seed) or np.random), np.asarray(pi, float), []
     for _ in range(burn_in + n_points):
         probs = np.einsum("i,xij->x", eta, T)
         x = (rng.choice(len(probs), p=probs / probs.sum()) if draw == "bayes" else
@@ -324,6 +334,7 @@ check_chaos_game = Exercise(
         ("forgets to normalise", partial(chaos_variant, normalise=False), None, "normalise"),
         ("keeps the burn-in points", partial(chaos_variant, drop_burn_in=False), None, "burn_in"),
         ("ignores the seed", partial(chaos_variant, use_seed=False), None, "same seed"),
+        ("seeds NumPy's global state", partial(chaos_variant, use_seed="global"), None, "global"),
         ("records beliefs before updates", partial(chaos_variant, before=True), None,
          r"\*before\*")))
 
@@ -338,8 +349,8 @@ def _box_cases():
                            for w in itertools.product(range(3), repeat=8)])
     return [("For 20,000 points on a line segment in the plane (D = 1)",
              (np.stack([0.1 + 0.8 * t, 0.2 + 0.5 * t], axis=1), np.geomspace(0.1, 0.002, 8))),
-            ("For 20,000 uniform points in the unit square (D = 2)",
-             (rng.random((20_000, 2)), np.geomspace(0.2, 0.02, 6))),
+            ("For 20,000 uniform points in the square [-0.4, 0.6)^2 around 0 (D = 2)",
+             (rng.random((20_000, 2)) - 0.4, 1 / np.r_[5, 10, 20, 25, 40, 50])),
             ("For the middle-thirds Cantor set, 1,024 points (D = log 2 / log 3 = 0.631)",
              ((digits @ (3.0 ** -np.arange(1, 11)))[:, None] + 1e-9, 3.0 ** -np.arange(1, 8))),
             ("For a Sierpinski triangle, 6,561 points (D = log 3 / log 2 = 1.585)",
@@ -349,9 +360,9 @@ def _box_cases():
              (rng.random((300, 2)), np.geomspace(0.5, 0.002, 8)))]
 
 
-def box_counts(points, eps, *, flatten=False):
-    """N(eps), the occupied boxes floor(points / eps) (by mistake: flattened)."""
-    return np.array([len(np.unique(np.floor(np.asarray(points, float) / e).astype(np.int64),
+def box_counts(points, eps, *, flatten=False, floor=np.floor):
+    """N(eps), the occupied boxes floor(points / eps) (by mistake: flattened, or truncated)."""
+    return np.array([len(np.unique(floor(np.asarray(points, float) / e).astype(np.int64),
                                    axis=None if flatten else 0)) for e in eps], float)
 
 
@@ -374,6 +385,8 @@ check_box_counting_dimension = Exercise(
          "logarithm bases (log10 and ln), which scales the slope by ln 10: use one log."),
         ("np.unique without axis=0 (counts coordinates)", _fit(flatten=True), "You counted "
          "distinct numbers among the box indices, not distinct boxes: `np.unique(boxes, axis=0)`."),
+        ("truncates toward zero instead of flooring", _fit(floor=np.trunc), "You truncated toward "
+         "zero (`astype(int)` without np.floor), which merges the boxes on both sides of 0."),
         ("takes the slope through the two end points", _fit(x=lambda e: np.log(1 / np.asarray(
             e)[[0, -1]]), y=lambda n: np.log(n[[0, -1]])), "You took the slope through the end "
          "points; fit a least-squares line through all the points.")),
@@ -385,12 +398,12 @@ check_box_counting_dimension = Exercise(
 
 
 # ---------------------------------------------------------------------------- 3.6 classes, words
-def _group(vectors, atol=1e-9, exact=False, last=False):
+def _group(vectors, atol=1e-9, exact=False, last=False, rtol=0):
     """Labels grouping rows within atol (by mistake: bit for bit, or with the last class only)."""
     labels, reps = np.empty(len(vectors), dtype=int), []
     for k, v in enumerate(vectors):
         same = [r for r, u in list(enumerate(reps))[-1 if last else 0:] if (
-            np.array_equal(v, u) if exact else np.allclose(v, u, rtol=0, atol=atol))]
+            np.array_equal(v, u) if exact else np.allclose(v, u, rtol=rtol, atol=atol))]
         labels[k] = same[0] if same else len(reps)
         reps += [] if same else [v]
     return labels
@@ -402,10 +415,11 @@ def _class_cases():
     return [("For RRXOR's 36 MSP beliefs", (rrxor.T, b_rr)), (
         "For RRXOR's MSP beliefs in shuffled order", (rrxor.T, b_rr[np.random.default_rng(
             306).permutation(len(b_rr))])), ("For Z1R's 7 MSP beliefs", (z1r.T, _msp(z1r.T)[0])),
-            ("For Mess3's 13 beliefs within two tokens", (mess3.T, _msp(mess3.T, 2)[0])),
-            ("For 6 Mess3 beliefs 2e-4 apart, then the first again (6 classes: their "
-             "next-token distributions differ by about 1e-4, far more than atol = 1e-9)", (
-                mess3.T, np.r_[.5, .2, .3] + np.r_[[2e-4, -2e-4, 0]] * np.r_[:6, 0][:, None]))]
+            ("For Mess3's 13 beliefs within two tokens", (mess3.T, _msp(mess3.T, 2)[0]))] + [
+        (f"For 6 Mess3 beliefs {d} apart, then the first again, with atol = {a}: {n} class"
+         f"{'es' * (n > 1)} (their next-token distributions differ by about as much)", (mess3.T,
+            np.r_[.5, .2, .3] + np.r_[[1, -1, 0]] * float(d) * np.r_[:6, 0][:, None], float(a)))
+        for d, a, n in [("2e-4", "1e-9", 6), ("2e-7", "1e-9", 6), ("2e-4", "0.001", 1)]]
 
 
 def _by(f, **how):
@@ -418,14 +432,18 @@ def _next(T, b):
 
 check_next_token_classes = Exercise(
     name="next_token_classes", signature="next_token_classes(T, beliefs, atol) -> labels",
-    cases=_class_cases, reference=lambda T, b: _group(_next(T, b)), process_first=2,
+    cases=_class_cases, reference=lambda T, b, a=1e-9: _group(_next(T, b), a), process_first=2,
     convert=lambda v, what: (lambda a: _group(a[:, None], 0.0) if a.ndim == 1 else a)(
         as_array(v, what)),                     # any labelling of the same groups
     mistakes=(
         ("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)), "You grouped the "
          "*beliefs*; group by the next-token distribution P(x | eta) = eta T^(x) 1."),
+        ("ignores the atol argument", lambda T, b, atol=1e-9: _group(_next(T, b)), "You ignored "
+         "the `atol` argument: with atol = 0.001, distributions 1e-4 apart are one class."),
         ("compares distributions with exact equality", _by(_next, exact=True), "You compared "
          "with `==`; floats agree to 1e-16, not bit for bit: compare within atol."),
+        ("uses np.allclose's default tolerances", _by(_next, rtol=1e-5), "You kept np.allclose's "
+         "default rtol = 1e-5 (or atol = 1e-8); values 1e-7 apart differ: pass rtol=0, atol=atol."),
         ("groups by the most likely token", _by(lambda T, b: _next(T, b).argmax(1)[:, None]),
          "You grouped by the most likely next token: compare the whole distribution."),
         ("rounds the distributions to 3 decimals", _by(lambda T, b: np.round(_next(T, b), 3)),
@@ -446,9 +464,10 @@ def _end(T, eta, word):
     return reduce(lambda v, x: v @ T[x], word, np.asarray(eta, float))
 
 
-def _first_word(T, e1, e2, lengths, differ=None):
+def _first_word(T, e1, e2, lengths, differ=None, step=1):
     """The first word on which ``differ`` holds (default: P(w | e1) != P(w | e2)), or None."""
-    differ = differ or (lambda w: abs(_end(T, e1, w).sum() - _end(T, e2, w).sum()) > 1e-9)
+    differ = differ or (lambda w: abs(_end(T, e1, w[::step]).sum() - _end(T, e2, w[::step]).sum())
+                        > 1e-9)
     return next((w for L in lengths for w in itertools.product(range(T.shape[0]), repeat=L)
                  if differ(w)), None)
 
@@ -463,6 +482,8 @@ def _word_cases():
             for i, j in [(big[0], big[1]), (big[0], big[-1]), (big[2], big[5]), (big[1], big[7])]
             ] + [("RRXOR: a belief and itself", rrxor.T, b[3], b[3].copy()),
                  ("RRXOR: beliefs that differ in the next token", rrxor.T, b[0], np.eye(5)[3]),
+                 ("RRXOR(0.5, 0.2): beliefs that agree on the words of length 1", processes.rrxor(
+                     .5, .2).T, np.r_[1, 1, 1, 0, 0] / 3, np.r_[2, 1, 0, 1, 0] / 4),
                  ("Mess3: a belief and itself", mess3.T, eta, eta.copy())]
 
 
@@ -504,9 +525,9 @@ def _beliefs_after(T, e1, e2, max_length=6, atol=1e-9):
         _end(T, e1, w) / _end(T, e1, w).sum(), _end(T, e2, w) / _end(T, e2, w).sum()))
 
 
-def _search(lengths=lambda n: range(1, n + 1), flip=False, then=lambda w: w):
+def _search(lengths=lambda n: range(1, n + 1), flip=False, then=lambda w: w, step=1):
     return lambda T, e1, e2, max_length=6, atol=1e-9: then(_first_word(
-        T.transpose(0, 2, 1) if flip else T, e1, e2, lengths(max_length)))
+        T.transpose(0, 2, 1) if flip else T, e1, e2, lengths(max_length), step=step))
 
 
 _WORD = "Compare the whole word's probability, P(w | eta) = eta T^(w_1) ... T^(w_L) 1."
@@ -519,6 +540,8 @@ check_shortest_distinguishing_word = Exercise(
          "increasing"),
         ("computes word probabilities column-wise", _search(flip=True), "You used the column "
          "convention (`T[x] @ v`), whose first differing word this is; use rows: eta T^(x)."),
+        ("applies the word's matrices in reversed order", _search(step=-1), "You multiplied the "
+         "word's matrices in reversed order: P(w | eta) = eta T^(w_1) T^(w_2) ... T^(w_L) 1."),
         ("compares the beliefs after the word", _beliefs_after, "You compared the beliefs after "
          "the word. " + _WORD),
         ("returns () when no word distinguishes", _search(then=lambda w: w or ()), None,
