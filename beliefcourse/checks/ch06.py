@@ -6,12 +6,13 @@ from functools import partial, reduce
 
 import numpy as np
 import torch
+from numpy.linalg import norm
 
 from .. import processes
 from ..hmm import HMM
 from ..probing import futures
 from ..steering import steering_move as _move
-from ._core import Exercise, as_float, close
+from ._core import Exercise, Mistake, as_float, close
 
 
 def _future_cases():
@@ -56,21 +57,21 @@ check_future_distribution = Exercise(
 
 def _ceiling_cases():
     rng, out = np.random.default_rng(60), []
-    for n, n_classes, n_points in [(12, 4, 40), (9, 3, 30)]:   # with repeated points
-        bel = rng.dirichlet(np.ones(4), size=n)
-        nxt = rng.dirichlet(np.ones(3), size=n_classes)[np.arange(n) % n_classes]
-        pick = np.r_[np.arange(n), rng.integers(0, n, n_points - n)]
-        out.append((f"For {n} beliefs in {n_classes} classes", (bel[pick], nxt[pick])))
+    for n, n_classes, n_points, k in [(12, 4, 40, 0), (9, 3, 30, 1)]:   # repeated points
+        bel, nxt = rng.dirichlet(np.ones(4), size=n), rng.dirichlet(np.ones(3), size=n_classes)
+        pick = np.r_[np.arange(n), rng.integers(0, n, n_points - n)]    # k: and float noise
+        out.append((f"For {n} beliefs in {n_classes} classes" + ", rows equal up to 1e-14" * k,
+                    (bel[pick], nxt[pick % n_classes] * rng.normal(1, 1e-14 * k, (n_points, 1)))))
     # two class pairs at the same next-token distance: E[dB | dN] differs from E[dB | pair]
     nxt = np.array([[0.5, 0.5], [0.7, 0.3], [0.3, 0.7]])[[0, 0, 1, 1, 2, 2, 0, 1]]
     return out + [("For 8 points whose next-token distances tie (0.5 to 0.7 and 0.5 to 0.3)",
                    (rng.dirichlet(np.ones(3), size=8), nxt))]
 
 
-def _eta2(b, p, key="pair", self_pairs=False, unique=False, power=1, weighted="pairs"):
+def _eta2(b, p, key="pair", self_pairs=False, unique=False, power=1, weighted="pairs", exact=0):
     keep = np.sort(np.unique(b.round(9), axis=0, return_index=True)[1]) if unique else slice(None)
     b, p = b[keep], p[keep]
-    cls = np.unique(p.round(9), axis=0, return_inverse=True)[1].reshape(-1)
+    cls = np.unique(p if exact else p.round(9), axis=0, return_inverse=True)[1].reshape(-1)
     i, j = np.where(~np.eye(len(b), dtype=bool) | self_pairs)
     dB, dN = np.linalg.norm(b[i] - b[j], axis=1) ** power, np.linalg.norm(p[i] - p[j], axis=1)
     group = {"pair": np.minimum(cls[i], cls[j]) * len(b) + np.maximum(cls[i], cls[j]),
@@ -100,6 +101,8 @@ check_next_token_ceiling = Exercise(
             ("counts each distinct belief once", "You counted each distinct belief once; a "
              "repeated belief is in many pairs.", {"unique": True}),
             ("uses squared distances", "You used squared, not Euclidean, distances.", {"power": 2}),
+            ("classes by exact float equality", "Your classes split next-token rows that differ "
+             "by float noise: round them (.round(9)) before np.unique.", {"exact": 1}),
             ("averages the group means with equal weights", "You counted every group once; each "
              "pair counts: take group_mean[label] for every pair.", {"weighted": "groups"},
              {"weighted": "centred"})]],
@@ -109,18 +112,14 @@ check_next_token_ceiling = Exercise(
 
 def _steer_cases():
     rng = np.random.default_rng(63)
-    # a probe whose 3rd singular value is 1e-9 of the 1st (rounding) and a readout that sums
-    # to one up to 1e-7: a full-rank pseudo-inverse makes that a long move the probe can't see
+    # sigma_3 = 1e-9 sigma_1 (rounding), a readout summing to 1 + 1e-7: inverting sigma_3 moves far
     U = np.roll(np.linalg.qr(np.c_[np.ones(3) / np.sqrt(3), rng.normal(size=(3, 2))])[0], -1, 1)
     W = (U * np.array([2.0, 0.8, 2e-9])) @ np.linalg.qr(rng.normal(size=(8, 3)))[0].T
-    b, b2 = rng.dirichlet(np.ones(3), size=2)
-    out = [("For a probe on 8 features with singular values 2, 0.8, 2e-9", (W, b + 1e-7 / 3, b2))]
-    for S, D, n, pairs in [(3, 8, 1, "one pair"), (5, 12, 4, "4 pairs")]:
-        W = rng.normal(size=(S, D))
-        W -= W.mean(axis=0)                       # a simplex probe: rows sum to zero
-        b, b2 = rng.dirichlet(np.ones(S), size=2 * n).reshape(2, *((n,) if n > 1 else ()), S)
-        out.append((f"For a {S}-state probe on {D} features, {pairs}", (W, b, b2)))
-    return out
+    b, b2 = rng.dirichlet(np.ones(3), size=2)     # at scale 1000, 2e-6 is small only relatively
+    out = [(f"For a probe on 8 features with singular values {2 * c:g}, {0.8 * c:g}, {2e-9 * c:g}",
+            (c * W, b + 1e-7 / 3, b2)) for c in (1, 1000)]
+    return out + [("For a full-rank 5-state probe on 12 features, 4 pairs", (  # keep every sigma
+        rng.normal(size=(5, 12)), *rng.dirichlet(np.ones(5), size=(2, 4))))]
 
 
 check_steering_move = Exercise(
@@ -133,6 +132,10 @@ check_steering_move = Exercise(
                  1, (W ** 2).sum(), (W ** 2).sum(1, keepdims=True))))(*c.args)),
         ("forgets the readout", lambda W, b, b2: _move(W, 0 * b, b2),
          "You moved by W_pinv target, leaving out the readout: use W_pinv (target - readout)."),
+        ("keeps singular values above 1e-8 absolutely", lambda W, *b: _move(W, *b, 1e-8 / norm(
+            W, 2)), "Your cut-off is absolute (sigma >= 1e-8): make it relative, 1e-8 * sigma[0]."),
+        ("always drops the last singular value", lambda W, *b: _move(W, *b, norm(W, -2) * 1.01 /
+            norm(W, 2)), "You dropped the last singular value, but this W has full rank: keep it."),
         ("inverts a rounding-size singular value", lambda W, b, b2: (b2 - b) @ np.linalg.pinv(W).T,
          "You inverted a rounding-size singular value: use np.linalg.pinv(W, rcond=1e-8)."),
         ("a valid move that is not the shortest", lambda W, b, b2: _move(W, b, b2) + (np.eye(
@@ -156,9 +159,8 @@ def _gru_cases():
 def _gru(x, h, w_ih, w_hh, b_ih, b_hh, mode):
     d, hw, sig = h.shape[-1], h @ w_hh.T, lambda v: 1 / (1 + np.exp(-v))
     gi, gh = x @ w_ih.T + b_ih, hw + (0 if mode == "no b_hh" else b_hh)
-    order = (1, 0, 2) if mode == "zrn" else (0, 1, 2)
-    (ri, zi, ni), (rh, zh, nh) = ([g[:, k * d:(k + 1) * d] for k in order] for g in (gi, gh))
-    r, z = sig(ri + rh), sig(zi + zh)
+    (ri, zi, ni), (rh, zh, nh) = (np.split(g, 3, axis=1) for g in (gi, gh))
+    r, z = (sig(ri + rh), sig(zi + zh))[::1 - 2 * (mode == "zrn")]
     inner = {"cho": (r * h) @ w_hh[2 * d:].T + b_hh[2 * d:], "no r": nh,
              "b_hn out": r * hw[:, 2 * d:] + b_hh[2 * d:]}.get(mode, r * nh)
     n = (sig if mode == "sigmoid" else np.tanh)(ni + inner)
@@ -167,15 +169,23 @@ def _gru(x, h, w_ih, w_hh, b_ih, b_hh, mode):
 
 def _gru_torch(x, h, *weights):         # the reference: torch.nn.GRUCell with these weights
     cell = torch.nn.GRUCell(x.shape[1], h.shape[1]).double()
-    with torch.no_grad():
-        for p, v in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh), weights):
-            p.copy_(torch.as_tensor(v))
-        return cell(torch.as_tensor(x), torch.as_tensor(h)).numpy()
+    cell.load_state_dict(dict(zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), map(
+        torch.as_tensor, weights))))
+    return cell(torch.as_tensor(x), torch.as_tensor(h)).detach().numpy()
+
+
+def _unchanged(fn, summary, names=("x", "h", "weight_ih", "weight_hh", "bias_ih", "bias_hh")):
+    fn(*(args := [a.copy() for a in check_gru_step.answers[0][1]]))  # the notebook keeps each h
+    if bad := [n for n, a, b in zip(names, args, check_gru_step.answers[0][1]) if (a != b).any()]:
+        raise Mistake(f"You changed `{bad[0]}` in place (h *= z): the caller keeps it, return a "
+                      "new array (h = h * z).")
+    return summary
 
 
 check_gru_step = Exercise(
     name="gru_step", signature="gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh) -> h'",
-    cases=_gru_cases, mistakes=[
+    cases=_gru_cases, reference=_gru_torch, after=_unchanged, mistakes=[("updates h in place",
+        lambda x, h, *w: np.copyto(h, _gru(x, h, *w, "")) or h, None, "changed `h` in place")] + [
         (m, partial(_gru, mode=mode), *more) for m, mode, *more in [
             ("swaps the update gate's roles", "swap", "You swapped z, 1 - z: z keeps the OLD h."),
             ("misplaces or forgets the reset gate (Cho et al., b_hn outside)", "cho", "Misplaced "
@@ -186,8 +196,7 @@ check_gru_step = Exercise(
             ("forgets bias_hh", "no b_hh", "You left out bias_hh: add b_hh to the hidden part.")]],
     advice="r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + "
            "b_hz), n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.",
-    summary="Your GRU step matches torch.nn.GRU on 2 cases (random weights, batches).",
-    reference=_gru_torch)
+    summary="Your GRU step matches torch.nn.GRU on 2 cases (random weights, batches).")
 
 
 def _sign_cases():
@@ -204,12 +213,11 @@ def _sign_cases():
 def _sign(s, c, mode="exact"):          # the exact one-sided p-value, or a known mistake
     wins, losses = int((s < c).sum()), int((s > c).sum())
     n, k = (len(s) if mode == "ties" else wins + losses), (losses if mode == "reversed" else wins)
-    if mode == "normal":
-        return 0.5 * math.erfc((k - n / 2) / math.sqrt(n / 2))
     tail = sum(math.comb(n, j) for j in range(k + (mode == "strict"), n + 1))
     with np.errstate(all="ignore"):             # np.int64(2) ** n wraps to 0 for n >= 64
         p = np.divide(float(tail), np.int64(2) ** n) if mode == "int64" else tail / 2 ** n
-    return min(1.0, 2 * p) if mode == "two-sided" else p
+    return (0.5 * math.erfc((k - n / 2) / math.sqrt(n / 2)) if mode == "normal" else
+            min(1.0, 2 * p) if mode == "two-sided" else p)
 
 
 check_sign_test = Exercise(

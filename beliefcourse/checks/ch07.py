@@ -198,9 +198,8 @@ def _ov_cases():
     cfg = TransformerConfig(n_layers=1, d_model=16, n_heads=2, d_head=8, d_mlp=32, n_ctx=6)
     model, gen = build_model(cfg, seed=707), torch.Generator().manual_seed(708)
     with torch.no_grad():
-        for name, p in model.named_parameters():        # random biases: b_V, b_O, ln1 matter
-            if name.endswith("bias") or "ln" in name:
-                p.add_(0.3 * torch.randn(p.shape, generator=gen))
+        for p in [p for n, p in model.named_parameters() if n.endswith("bias") or "ln" in n]:
+            p.add_(0.3 * torch.randn(p.shape, generator=gen))    # random: b_V, b_O, ln1 matter
     return [("For a 2-head model with random biases (n_ctx 6, d_model 16)", (model.eval(),))]
 
 
@@ -232,10 +231,8 @@ check_ov_vectors = Exercise(
     reference=mechanism.ov_vectors, rtol=1e-4, atol=1e-5, mistakes=[_ov_known(*k) for k in [
         ("misapplies ln1 (skips it, or applies it to each part)", "You skipped ln1 or applied it "
          "to each part: apply it once, to W_E[x] + W_pos[k].", {"ln": None}, {"ln": "parts"}),
-        ("forgets b_V", "You left out the value bias b_V: v = ln1(W_E + W_pos) W_V + b_V.",
-         {"bias_v": False}),
-        ("adds b_O", "You added b_O, which comes once per position, not per key: leave it out.",
-         {"add_bo": True}),
+        ("forgets b_V", "You left out b_V: v = ln1(W_E + W_pos) W_V + b_V.", {"bias_v": False}),
+        ("adds b_O", "You added b_O: it comes once per position, not per key.", {"add_bo": True}),
         ("misses W_pos[k]", "Your vector at position k leaves out or shifts W_pos: the key there "
          "holds W_E[x] + W_pos[k].", {"shift": 1}, {"pos": False}),
         ("reads other rows of qkv (the key block, heads interleaved)", "You read other rows of qkv "

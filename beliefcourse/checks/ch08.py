@@ -93,9 +93,8 @@ def _wrong_gap(m, P, reverse=False, equal=False, uniform=False, zero=0.0):  # ga
 
 
 check_incontext_gap = Exercise(
-    name="incontext_gap", signature="incontext_gap(meta, comp_preds) -> float",
-    cases=_gap_cases, reference=lambda m, P: float(entropy(m @ P) - m @ entropy(P)),  # I(K; X)
-    convert=_number, mistakes=[
+    name="incontext_gap", signature="incontext_gap(meta, comp_preds) -> float", convert=_number,
+    cases=_gap_cases, reference=lambda m, P: float(entropy(m @ P) - m @ entropy(P)), mistakes=[
         ("0 log 0 gives NaN", partial(_wrong_gap, zero=np.nan), "You returned NaN: 0 log 0 counts "
          "as 0, so leave out the terms where p = 0.", "", lambda c: np.isnan(c.got)),
         ("returns H(P) only", lambda m, P: float(entropy(m @ P)), "You returned H(P), the Bayes "
@@ -187,37 +186,37 @@ def _knowing_cases():  # evidence grows (never enough in case 3); a share at the
         comps = rng.integers(0, K, N)
         evidence = np.cumsum(rng.normal(0, 1, (N, L, K)), axis=1)
         evidence[np.arange(N), :, comps] += strength * np.arange(1, L + 1)
-        out.append((f"{N} sequences, {L} positions, {K} worlds, threshold {thr}",
-                    (softmax(evidence, -1), comps, thr)))
+        out.append((f"For {N} sequences, {L} positions, {K} worlds, threshold {thr}" + (
+            ", never reached (None: inf)" * (not strength)), (softmax(evidence, -1), comps, thr)))
     right = np.array([[.6, .7, .9, .95, .97], [.4, .7, .9, .95, .97], [.6, .7, .9, .95, .97],
                       [.4, .4, .9, .95, .97]])    # world 0's probability: shares 0.5, 0.75, 1, ...
-    out.append(("4 sequences whose share right is exactly 0.75 after 2 tokens, threshold 0.75",
+    out.append(("For 4 sequences whose share right is exactly 0.75 after 2 tokens, threshold 0.75",
                 (np.stack([right, 1 - right], -1), np.zeros(4, int), 0.75)))
-    return [(f"For {label} (0 stands for None, never reached)", a) for label, a in out]
+    return out
 
 
 def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False, axis=0,
-             settled=False):                 # first p + 1 where the right-argmax share >= thr
+             settled=False, never=np.inf):   # first p + 1 where the right-argmax share >= thr
     share = ((meta.argmax(-1) == comps[:, None]) if hits is None else hits(meta)).mean(axis)
     hit = np.flatnonzero(share > threshold if strict else share >= threshold)
     if settled:                          # the position after which the share stays there
         hit = hit[hit > np.flatnonzero(share < threshold).max(initial=-1)]
-    return int(hit[0]) + (not zero_based) if len(hit) else None
+    return int(hit[0]) + (not zero_based) if len(hit) else never
 
 
 check_knowing_time = Exercise(
     name="knowing_time", signature="knowing_time(meta, components, threshold) -> int or None",
-    cases=_knowing_cases, reference=lambda m, c, thr: _knowing(m, c, thr) or 0,
-    convert=lambda v, what: 0.0 if v is None else _number(v, what), mistakes=[
+    cases=_knowing_cases, reference=_knowing,
+    convert=lambda v, what: np.inf if v is None else _number(v, what), mistakes=[  # None: inf
         ("returns the 0-based position", partial(_knowing, zero_based=True),
          "Off by one: you returned the 0-based position; return the number of tokens read."),
         ("uses the meta-belief's confidence or world 0", partial(_knowing, hits=lambda m: m.max(
             -1)), "You used the confidence, or world 0: count the sequences whose argmax is their "
-         "OWN component.", "", lambda c: any(close(c.got, _knowing(*c.args, hits=h) or 0) for h in (
+         "OWN component.", "", lambda c: any(close(c.got, _knowing(*c.args, hits=h)) for h in (
              lambda m: m.max(-1), lambda m: m.argmax(-1) == 0))),
-        ("returns -1 when never reached", lambda m, c, thr: _knowing(m, c, thr) or -1,
-         "You returned a position though the share never reaches the threshold: return None.",
-         "", lambda c: c.expected == 0 and not 0 <= c.got <= c.args[0].shape[1]),
+        ("returns -1 when never reached", partial(_knowing, never=-1),
+         "You returned a number where the share never reaches the threshold (np.argmax of "
+         "all-False is 0): return None.", "You returned a number", lambda c: c.expected == np.inf),
         ("averages per sequence (over positions)", partial(_knowing, axis=1), "Your share is "
          "per sequence (axis=1): average over sequences (axis=0), one share per position."),
         ("stops at the point after which the share stays above", partial(_knowing, settled=True),
