@@ -115,7 +115,9 @@ def _ansatz(T, pi, tokens, rate=None, shift=0, add_pi=False, normalise=True, col
                           for d in range(len(tokens))])
 
 
-_BOTH = [("adds pi^(x) instead of u_x", partial(_ansatz, add_pi=True),
+_BOTH = [("weights by position", partial(_ansatz, by_position=True), "Your weights follow the "
+          "position s, not the distance: token s gets rate^(d − s) (or T^(d − s))."),
+         ("adds pi^(x) instead of u_x", partial(_ansatz, add_pi=True),
           "You added π^(x) itself: each token contributes u_x = π^(x) − π."),
          ("exponent off by one", partial(_ansatz, shift=1),
           "Off by one in the exponent: the current token (s = d) has weight rate^0 = 1 (T^0 = I)."),
@@ -131,8 +133,6 @@ check_constrained_update = Exercise(
         ("starts with the prior", lambda T, pi, t, r: np.vstack([pi, _update(T, pi, t, r)]),
          "Your rows start with the prior π, shifted by one position: row d − 1 is r after d "
          "tokens.", "", lambda c: close(np.asarray(c.got)[1:], c.expected[:len(c.got) - 1])),
-        ("weights by position", partial(_ansatz, by_position=True),
-         "Your weights decay with the position, rate^(s − 1), not the distance, rate^(d − s)."),
         ("forgets to normalise pi T^(x)", partial(_ansatz, normalise=False),
          "You did not normalise π T^(x): divide it by the token's probability π T^(x) 1."),
         ("column product T[x] @ pi", partial(_ansatz, column=True),
