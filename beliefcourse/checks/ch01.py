@@ -1,7 +1,5 @@
 """Exercises of practice notebook 01 (HMMs); random_hmm(s) and course_hmms serve later chapters."""
 
-from __future__ import annotations
-
 from functools import partial
 
 import numpy as np
@@ -145,11 +143,9 @@ check_sequence_probability = Exercise(
         ("multiplies the matrices in reverse order", _word(cut=slice(None, None, -1)),
          "You multiplied the matrices in reverse order: x_1's comes first."),
         ("starts from the uniform distribution", _word(uniform=True), _UNIFORM),
-        ("uses the net matrix at every step", _word(net=True), "You used the net matrix "
-         "T.sum(0), which forgets the tokens: use `T[x]`."),
+        ("uses the net matrix", _word(net=True), "You used the net matrix T.sum(0), not T[x]."),
         ("drops the last token", _word(cut=slice(-1)), "You left out the last token's matrix."),
-        ("returns the log-probability", _word(log=True), "You returned the log-probability; "
-         "return the probability."),
+        ("returns the log-probability", _word(log=True), "You returned the log-probability."),
         ("returns the end vector without summing it", _word(end=True), None, "single number")),
     advice="Start with v = pi, do `v = v @ T[x]` for each token in order, return `v.sum()`.",
     summary="Correct on {n} words (impossible, empty; random HMMs with a non-stationary pi).")
@@ -180,6 +176,8 @@ check_mess3_matrices = Exercise(
          "probability of each jump, alpha that of a state emitting its own token."),
         ("swaps alpha and beta in the emissions", partial(_mess3, swap=True), "You swapped the "
          "emissions: a state emits its own token with alpha, each other one with beta."),
+        ("puts alpha + beta on the diagonal", lambda x, a: _mess3(x, (1 + a) / 2, beta=(1 - a) / 2),
+         "Your own-token probability is alpha + beta (full(beta) + alpha I): it is alpha."),
         ("stays with probability 1 - x", lambda x, a: _mess3(x, a, stay=1 - x),
          "You stayed with probability 1 - x: it is 1 - 2x (each of two jumps has x).")),
     advice="T[x, i, j] = P(go to j | in i) * P(emit x | j), the token on axis 0.",
@@ -314,12 +312,13 @@ check_bigram_probabilities = Exercise(
          "You multiplied P(a) P(b): consecutive tokens are not independent; use pi T^(a) T^(b) 1."),
         ("returns the conditional P(x_2 | x_1)", lambda T, pi: _bigrams(T, pi) / _bigrams(
             T, pi).sum(1, keepdims=True), "You returned the conditional: return the joint."),
+        ("transposes the second matrix", lambda T, pi: np.einsum("i,aij,bkj->ab", pi, T, T),
+         "You transposed T^(b) (einsum 'bkj'); B[a, b] = einsum('i,aij,bjk->ab', pi, T, T)."),
         ("starts from the uniform distribution", partial(_bigrams, uniform=True), _UNIFORM),
         ("uses the net matrix for the second token", lambda T, pi: np.einsum("i,aij,jk->a", pi, T,
             T.sum(0))[:, None].repeat(len(T), 1), "You used T.sum(0), not T^(b)."),
         ("puts a net-matrix step between the tokens", lambda T, pi: np.einsum("i,aij,jk,bkl->ab",
-            pi, T, T.sum(0), T), "You put a net-matrix step between the tokens (x_1 and x_3): "
-         "use pi T^(a) T^(b) 1.")),
+            pi, T, T.sum(0), T), "You put a net-matrix step between the tokens (x_1 and x_3).")),
     advice=lambda c: (f"Compute B[a, b] = pi @ T[a] @ T[b] @ 1; all entries together sum to 1 "
                       f"(yours sum to {np.sum(c.got):.4g})."),
     summary="Correct on {n} HMMs, including asymmetric random ones.")

@@ -1,7 +1,5 @@
 """Exercises of practice notebook 02 (Bayesian belief updating); the process comes first."""
 
-from __future__ import annotations
-
 import contextlib
 from functools import partial
 
@@ -105,6 +103,8 @@ check_next_token_distribution = Exercise(
             axis=(1, 2)) / T.shape[1], "You ignored the belief: weight state i by eta_i."),
         ("reads T with the column convention", lambda T, b: np.einsum("j,xij->x", b, T),
          "You weighted the destination state (column convention): sum_ij eta_i T[x, i, j]."),
+        ("sums only the diagonal T[x, i, i]", lambda T, b: np.einsum("i,xii->x", b, T), "You "
+         "summed only T[x, i, i] (einsum 'i,xii->x'): the next state j can be any."),
         ("uses only the most likely state", lambda T, b: T[:, np.argmax(b), :].sum(-1),
          "You used only the most likely state's row; average over the belief."),
         ("returns the uniform distribution", lambda T, b: np.full(T.shape[0], 1 / T.shape[0]),
@@ -145,6 +145,9 @@ check_belief_trajectory = Exercise(
          "Your beliefs are not normalised: divide by the sum after each update."),
         ("uses the net matrix", partial(_trajectory, how="net"), "You updated with the net matrix "
          "T.sum(0) instead of T[x]: the tokens never enter."),
+        ("appends one array updated in place", lambda T, pi, w: _trajectory(T, pi, w)[[-1] * (
+            len(w) + 1)], "Every row is the last belief: you appended one array and updated it "
+         "in place; append a new array at each step."),
         ("reads the tokens in reverse order", lambda T, pi, w: _trajectory(T, pi, w[::-1]),
          "You read the tokens in reverse order; the first token comes first."),
         ("multiplies column vectors", partial(_trajectory, how="column"),
@@ -193,8 +196,7 @@ check_state_uncertainty = Exercise(
         ("the even process (p = 0.3)", processes.even_process(0.3), (1, 4))]),
     reference=lambda T, pi, L: information.state_uncertainty(HMM(T), L, unit="bits"),
     convert=_no_nan, mistakes=(
-        ("uses the natural log", partial(_uncertainty, log=np.log), "You used the natural log; "
-         "U(L) is in bits here: np.log2."),
+        ("uses ln", partial(_uncertainty, log=np.log), "You used ln; U(L) is in bits: np.log2."),
         ("averages over words with equal weight", partial(_uncertainty, weight=False), "You "
          "averaged the entropies with equal weight; weight each word by its probability P(w)."),
         ("takes the entropy of the average belief", lambda T, pi, L: _entropy(pi, np.log2), "You "
@@ -236,6 +238,9 @@ check_myopic_entropy = Exercise(
            r"h\(\d+\); the context has L - 1 tokens") for n, s in (("L - 2", -1), ("L", 1))],
         ("takes the belief's entropy", lambda T, pi, L: _uncertainty(T, pi, L - 1, log=np.log),
          "You took the belief's entropy (state uncertainty): use the next-token distribution's."),
+        ("takes the entropy of the average prediction", lambda T, pi, L: _entropy(_next(T, pi)),
+         "You took the entropy of the averaged next-token distribution (h(1) at every L): average "
+         "the entropies H(next token | w) instead."),
         ("averages over contexts with equal weight", partial(_myopic, weight=False), "You "
          "averaged over contexts with equal weight; weight each context w by P(w)."),
         ("returns the block entropy H(L)", _block, lambda c: f"You returned the block entropy "
@@ -279,8 +284,7 @@ check_ideal_losses = Exercise(
          "the minus sign: the loss is -ln P(x_{p+2} | x_1..x_{p+1}) >= 0."),
         ("also scores the first token", partial(_losses, belief=0, target=0, extra=1), "You also "
          "scored x_1, which no position predicts: n = len(tokens) - 1 losses."),
-        ("measures in bits", partial(_losses, log=np.log2), "You used log base 2; losses are in "
-         "nats, like torch's cross-entropy: np.log."),
+        ("measures in bits", partial(_losses, log=np.log2), "You used log2; losses are in nats."),
         ("returns the probability", lambda T, pi, w: np.exp(-_losses(T, pi, w)), "You returned "
          "the probability P(x_{p+2} | past) instead of the loss -ln P(x_{p+2} | past)."),
         ("scores the probability of the whole prefix", partial(_losses, joint=True), "You "

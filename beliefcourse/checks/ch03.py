@@ -2,10 +2,7 @@
 ``beliefs`` (K, S), row 0 the start belief, and ``successors`` (K, X) of ints, -1 where a token
 is impossible or a state was left unexpanded at ``max_depth``."""
 
-from __future__ import annotations
-
 import itertools
-import random
 from collections import deque
 from functools import partial, reduce
 
@@ -20,8 +17,7 @@ from ._core import Exercise, Mistake, as_array, as_float, as_tuple, fmt, magnitu
 def _msp(T, max_depth=1_000):
     """The package's MSP of ``T`` from pi: ``(beliefs, successors, depths, msp)``."""
     m = mixed_state_presentation(HMM(T), max_depth=max_depth, warn=False)
-    successors = -np.ones((len(m), T.shape[0]), dtype=int)
-    src, tok, dst, _ = m.edges
+    (src, tok, dst, _), successors = m.edges, -np.ones((len(m), T.shape[0]), dtype=int)
     successors[src, tok] = dst
     return np.array(m.beliefs), successors, np.array(m.depths), m
 
@@ -55,7 +51,7 @@ def finite_msp_cases(seed, n_random):
 
 
 # ---------------------------------------------------------------------------- 3.1 build_msp
-def msp_variant(T, pi, max_depth=20, atol=1e-9, *, deeper=0, tol=None, zero_children=False,
+def msp_variant(T, pi, max_depth=20, atol=1e-9, *, deeper=0, tol=None, zero=False,
                 column=False, stack=False, reverse=False):
     beliefs, successors, queue = [np.asarray(pi, float)], [[-1] * len(T)], deque([(0, 0)])
     atol, max_depth = atol if tol is None else tol, max_depth + deeper
@@ -63,7 +59,7 @@ def msp_variant(T, pi, max_depth=20, atol=1e-9, *, deeper=0, tol=None, zero_chil
         k, depth = queue.pop() if stack else queue.popleft()
         for x in range(len(T)) if depth < max_depth else ():
             joint = T[x] @ beliefs[k] if column else beliefs[k] @ T[x]
-            if joint.sum() <= 0 and not zero_children:
+            if joint.sum() <= 0 and not zero:
                 continue
             with np.errstate(invalid="ignore", divide="ignore"):
                 child = joint / joint.sum()
@@ -76,8 +72,7 @@ def msp_variant(T, pi, max_depth=20, atol=1e-9, *, deeper=0, tol=None, zero_chil
     return np.array(beliefs)[::-1 if reverse else 1], np.array(successors)
 
 
-def _match(got, ref):
-    """For each row of ``got``, the index of the row of ``ref`` within 1e-7, or -1."""
+def _match(got, ref):          # for each row of got, the index of the row of ref within 1e-7, or -1
     d = np.abs(np.asarray(got, float)[:, None] - np.asarray(ref, float)[None]).max(axis=2)
     return np.where(d.min(axis=1) <= 1e-7, d.argmin(axis=1), -1)
 
@@ -95,8 +90,7 @@ def _check_one_msp(fn, name, hmm, max_depth):
         raise Mistake(f"{label} some beliefs are NaN or zero: you expanded a token of "
                       "probability zero (eta T^(x) 1 = 0); it gets no child: successors = -1.")
     if not np.allclose(b[0], pi, atol=1e-9):
-        raise Mistake(f"{label} row 0 of `beliefs` is {fmt(b[0])}; it must be the start belief "
-                      f"pi = {fmt(pi)}.")
+        raise Mistake(f"{label} row 0 is {fmt(b[0])}, not the start belief pi = {fmt(pi)}.")
     m = _match(b, ref_b)
     if np.all(m >= 0) and len(set(m.tolist())) == len(m) and np.any(np.diff(ref_d[m]) < 0):
         k = int(np.flatnonzero(np.diff(ref_d[m]) < 0)[0])
@@ -141,14 +135,12 @@ check_build_msp = Exercise(
          "`T[x] @ eta` (column convention); rows are the current state: `eta @ T[x]`."),
         ("expands one level too deep", partial(msp_variant, deeper=1), None, "not be expanded"),
         ("searches depth-first", partial(msp_variant, stack=True), None, "breadth-first order"),
-        ("keeps zero-probability children", partial(msp_variant, zero_children=True), None,
-         "NaN or zero"),
+        ("keeps zero-probability children", partial(msp_variant, zero=True), None, "NaN or zero"),
         ("does not put the prior in row 0", partial(msp_variant, reverse=True), None, "row 0")))
 
 
 # ---------------------------------------------------------------------------- 3.2 recurrent
-def _reach(succ):
-    """reach[k, j]: j is reachable from k (k itself included)."""
+def _reach(succ):                     # reach[k, j]: j is reachable from k (k itself included)
     succ, A = np.asarray(succ), np.eye(len(succ))
     A[np.nonzero(succ >= 0)[0], succ[succ >= 0]] = 1
     return np.linalg.matrix_power(A, len(A)) > 0
@@ -183,8 +175,7 @@ check_recurrent_states = Exercise(
         ("checks reachability the wrong way round", lambda s: np.all(
             ~_reach(s) | _reach(s).T, axis=0), "You checked reachability the wrong way round: "
          "every state reachable *from* k must reach k."),
-        ("inverts the mask", lambda s: ~_recurrent(s), "Your mask is inverted: it marks the "
-         "transient states."),
+        ("inverts the mask", lambda s: ~_recurrent(s), "Your mask marks the transient states."),
         ("marks states that lie on some cycle", lambda s: np.array([any(
             _reach(s)[j, k] for j in s[k] if j >= 0) for k in range(len(s))]), "You marked every "
          "state on a cycle; one is transient if some edge leads where there is no way back."),
@@ -195,6 +186,8 @@ check_recurrent_states = Exercise(
         ("checks one step only", lambda s: np.array([all(j == k or k in s[j] for j in s[k] if
                                                          j >= 0) for k in range(len(s))]),
          "You checked one step only: use the transitive closure (all states reachable)."),
+        ("marks the states reachable from every state", lambda s: _reach(s).all(0), "You marked "
+         "the states reachable from every state; with two closed classes there are none."),
         ("marks the states reachable from state 0", lambda s: _reach(s)[0], "You marked the "
          "states reachable from state 0; recurrence asks whether you can come *back*."),
         ("returns indices, not a mask", lambda s: np.flatnonzero(_recurrent(s)), "You returned "
@@ -225,8 +218,7 @@ check_msp_entropy_rate = Exercise(
         ("averages the entropy given the hidden state", lambda T, b, s: float(
             b[0] @ information.entropy(T.sum(-1).T)), "You averaged over the *hidden states*, "
          "which an observer does not know: use the MSP's beliefs."),
-        ("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2), "You computed in bits; "
-         "use nats (np.log)."),
+        ("measures in bits", lambda T, b, s: _rate(T, b, s) / np.log(2), "You used bits; use ln."),
         ("weights the states equally", lambda T, b, s: _rate(T, b, s, "equal"), "You weighted "
          "the states equally (as W p = p does); use the stationary p W = p (eig of W.T)."),
         ("gives each possible token equal probability in W", _equal_token_rate, "Your W gives "
@@ -266,10 +258,6 @@ def _skewed_diagnosis(fn):
                 "fixed frequencies. Use eta T^(x) 1 for the *current* belief at every step.")
 
 
-def _rngs():
-    return np.random.get_state()[1].tobytes(), np.random.get_state()[2], random.getstate()
-
-
 def _test_chaos_game(fn):
     z1r, mess3 = processes.z1r(), processes.mess3()
     got = _call_chaos(fn, z1r, 3000, 1, 20, "Z1R")
@@ -290,11 +278,11 @@ def _test_chaos_game(fn):
     if np.any((got[1:].argmax(axis=1) - got[:-1].argmax(axis=1)) % 3 != 1):
         raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...: row t + 1 "
                       "must be the update of row t by one sampled token.")
-    was, (a, b, again) = _rngs(), (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
-    if _rngs() != was:
-        raise Mistake("Your function changed NumPy's (or Python's) global random state (np.random"
-                      ".seed, np.random.choice, random.*), a side effect on the caller's random "
-                      "numbers. Draw every token from a local `rng = np.random.default_rng(seed)`.")
+    was = np.random.get_state()[1].tobytes(), np.random.get_state()[2]
+    a, b, again = (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
+    if (np.random.get_state()[1].tobytes(), np.random.get_state()[2]) != was:
+        raise Mistake("You changed NumPy's global random state (np.random.seed, np."
+                      "random.choice): draw from a local `rng = np.random.default_rng(seed)`.")
     if len(np.unique(a.round(9), axis=0)) < 100:
         raise Mistake("For Mess3 your 2000 points take fewer than 100 values: you took the most "
                       "likely token; draw a random one at every step.")
@@ -335,8 +323,7 @@ check_chaos_game = Exercise(
         ("keeps the burn-in points", partial(chaos_variant, drop_burn_in=False), None, "burn_in"),
         ("ignores the seed", partial(chaos_variant, use_seed=False), None, "same seed"),
         ("seeds NumPy's global state", partial(chaos_variant, use_seed="global"), None, "global"),
-        ("records beliefs before updates", partial(chaos_variant, before=True), None,
-         r"\*before\*")))
+        ("records beliefs too early", partial(chaos_variant, before=True), None, r"\*before\*")))
 
 
 # ---------------------------------------------------------------------------- 3.5 box counting
@@ -423,7 +410,7 @@ def _class_cases():
 
 
 def _by(f, **how):
-    return lambda T, b, atol=1e-9: _group(f(T, np.asarray(b)), atol, **how)
+    return lambda T, b, atol=1e-9: _group(f(T, np.asarray(b)), **{"atol": atol, **how})
 
 
 def _next(T, b):
@@ -438,11 +425,10 @@ check_next_token_classes = Exercise(
     mistakes=(
         ("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)), "You grouped the "
          "*beliefs*; group by the next-token distribution P(x | eta) = eta T^(x) 1."),
-        ("ignores the atol argument", lambda T, b, atol=1e-9: _group(_next(T, b)), "You ignored "
-         "the `atol` argument: with atol = 0.001, distributions 1e-4 apart are one class."),
+        ("ignores atol", lambda T, b, a=0: _group(_next(T, b)), "You ignored the `atol` argument."),
         ("compares distributions with exact equality", _by(_next, exact=True), "You compared "
          "with `==`; floats agree to 1e-16, not bit for bit: compare within atol."),
-        ("uses np.allclose's default tolerances", _by(_next, rtol=1e-5), "You kept np.allclose's "
+        ("uses np.allclose's defaults", _by(_next, rtol=1e-5, atol=1e-8), "You kept np.allclose's "
          "default rtol = 1e-5 (or atol = 1e-8); values 1e-7 apart differ: pass rtol=0, atol=atol."),
         ("groups by the most likely token", _by(lambda T, b: _next(T, b).argmax(1)[:, None]),
          "You grouped by the most likely next token: compare the whole distribution."),
@@ -466,8 +452,7 @@ def _end(T, eta, word):
 
 def _first_word(T, e1, e2, lengths, differ=None, step=1):
     """The first word on which ``differ`` holds (default: P(w | e1) != P(w | e2)), or None."""
-    differ = differ or (lambda w: abs(_end(T, e1, w[::step]).sum() - _end(T, e2, w[::step]).sum())
-                        > 1e-9)
+    differ = differ or (lambda w: np.ptp([_end(T, e, w[::step]).sum() for e in (e1, e2)]) > 1e-9)
     return next((w for L in lengths for w in itertools.product(range(T.shape[0]), repeat=L)
                  if differ(w)), None)
 
@@ -536,21 +521,17 @@ check_shortest_distinguishing_word = Exercise(
     name="shortest_distinguishing_word",
     signature="shortest_distinguishing_word(T, eta1, eta2, max_length, atol) -> word",
     test=_test_distinguishing_word, time_limit=30.0, process_first=0, mistakes=(
-        ("searches the longest words first", _search(lambda n: range(n, 0, -1)), None,
-         "increasing"),
+        ("searches longest first", _search(lambda n: range(n, 0, -1)), None, "increasing"),
         ("computes word probabilities column-wise", _search(flip=True), "You used the column "
          "convention (`T[x] @ v`), whose first differing word this is; use rows: eta T^(x)."),
         ("applies the word's matrices in reversed order", _search(step=-1), "You multiplied the "
          "word's matrices in reversed order: P(w | eta) = eta T^(w_1) T^(w_2) ... T^(w_L) 1."),
         ("compares the beliefs after the word", _beliefs_after, "You compared the beliefs after "
          "the word. " + _WORD),
-        ("returns () when no word distinguishes", _search(then=lambda w: w or ()), None,
-         r"return None, not \(\)"),
+        ("returns ()", _search(then=lambda w: w or ()), None, r"return None, not \(\)"),
         ("tries single tokens only", _search(lambda n: [1]), None, "stop at length 1"),
-        ("never tries words of length max_length", _search(lambda n: range(1, n)), None,
-         "max_length included"),
-        ("returns the length, not the word", _search(then=lambda w: w and len(w)), None,
-         "return a tuple of token indices"),
+        ("stops before max_length", _search(lambda n: range(1, n)), None, "max_length included"),
+        ("returns the length", _search(then=lambda w: w and len(w)), None, "a tuple of token"),
         ("takes the beliefs first (the old order)", lambda eta1, eta2, T, max_length=6,
          atol=1e-9: _first_word(T, eta1, eta2, range(1, 7)), None, "takes the process first")))
 
