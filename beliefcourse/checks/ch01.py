@@ -142,6 +142,8 @@ check_sequence_probability = Exercise(
          "(column convention); rows are the current state: `v = v @ T[x]`."),
         ("multiplies the matrices in reverse order", _word(cut=slice(None, None, -1)),
          "You multiplied the matrices in reverse order: x_1's comes first."),
+        ("crashes on the empty word", lambda T, pi, w: (w[0], _word()(T, pi, w))[1], "The empty "
+         "word has no tokens[0]: start from v = pi (its probability is 1).", "", None, IndexError),
         ("starts from the uniform distribution", _word(uniform=True), _UNIFORM),
         ("uses the net matrix", _word(net=True), "You used the net matrix T.sum(0), not T[x]."),
         ("drops the last token", _word(cut=slice(-1)), "You left out the last token's matrix."),
@@ -238,8 +240,7 @@ def _test_sample(fn):
     for name, hmm in hmms:
         _call_sample(fn, hmm.T, hmm.stationary(), 0, 1, name)                # shapes at length 0
         _check_steps(hmm, name, *_call_sample(fn, hmm.T, hmm.stationary(), 3000, 2, name))
-    hmm, n = random_hmm(rng, n_states=4, n_tokens=2), 600                    # s_0 must follow pi
-    pi = hmm.stationary()
+    n, pi = 600, (hmm := random_hmm(rng, n_states=4, n_tokens=2)).stationary()  # s_0 follows pi
     first = np.array([_call_sample(fn, hmm.T, pi, 1, k, "a random HMM")[1][0] for k in range(n)])
     freq = np.bincount(first, minlength=4) / n
     if np.max(np.abs(freq - pi) / np.sqrt(pi * (1 - pi) / n)) > 5.5:

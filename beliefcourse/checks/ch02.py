@@ -160,8 +160,7 @@ check_belief_trajectory = Exercise(
 def _words(T, pi, L):
     if L == 0:
         return np.ones(1), np.asarray(pi, dtype=float)[None]
-    words = all_sequences(HMM(T), L, prior=pi)
-    return words.probs, words.beliefs[:, -1]
+    return (words := all_sequences(HMM(T), L, prior=pi)).probs, words.beliefs[:, -1]
 
 
 def _entropy(p, log=np.log):

@@ -328,8 +328,7 @@ check_chaos_game = Exercise(
 
 # ---------------------------------------------------------------------------- 3.5 box counting
 def _box_cases():
-    rng = np.random.default_rng(305)
-    t = rng.random(20_000)
+    t = (rng := np.random.default_rng(305)).random(20_000)
     digits = np.array(list(itertools.product((0, 2), repeat=10)), dtype=float)
     corners = np.array([[0, 0], [1, 0], [0.5, np.sqrt(3) / 2]])
     sierpinski = np.array([(corners[list(w)] * (0.5 ** np.arange(1, 9))[:, None]).sum(0)
@@ -398,8 +397,7 @@ def _group(vectors, atol=1e-9, exact=False, last=False, rtol=0):
 
 def _class_cases():
     rrxor, z1r, mess3 = processes.rrxor(), processes.z1r(), processes.mess3()
-    b_rr = _msp(rrxor.T)[0]
-    return [("For RRXOR's 36 MSP beliefs", (rrxor.T, b_rr)), (
+    return [("For RRXOR's 36 MSP beliefs", (rrxor.T, b_rr := _msp(rrxor.T)[0])), (
         "For RRXOR's MSP beliefs in shuffled order", (rrxor.T, b_rr[np.random.default_rng(
             306).permutation(len(b_rr))])), ("For Z1R's 7 MSP beliefs", (z1r.T, _msp(z1r.T)[0])),
             ("For Mess3's 13 beliefs within two tokens", (mess3.T, _msp(mess3.T, 2)[0]))] + [
@@ -459,8 +457,7 @@ def _first_word(T, e1, e2, lengths, differ=None, step=1):
 
 def _word_cases():
     rrxor, mess3, eta = processes.rrxor(), processes.mess3(), np.r_[.5, .2, .3]
-    b = _msp(rrxor.T)[0]
-    labels = _group(_next(rrxor.T, b))
+    labels = _group(_next(rrxor.T, b := _msp(rrxor.T)[0]))
     big = np.flatnonzero(labels == np.bincount(labels).argmax())
     return [("Mess3: nearby beliefs", mess3.T, eta, np.r_[.5, .21, .29])] + [
         (f"RRXOR beliefs {fmt(b[i])} and {fmt(b[j])}", rrxor.T, b[i], b[j])
