@@ -462,8 +462,7 @@ def _word_cases():
     return [("Mess3: nearby beliefs", mess3.T, eta, np.r_[.5, .21, .29])] + [
         (f"RRXOR beliefs {fmt(b[i])} and {fmt(b[j])}", rrxor.T, b[i], b[j])
             for i, j in [(big[0], big[1]), (big[0], big[-1]), (big[2], big[5]), (big[1], big[7])]
-            ] + [("RRXOR: a belief and itself", rrxor.T, b[3], b[3].copy()),
-                 ("RRXOR: beliefs that differ in the next token", rrxor.T, b[0], np.eye(5)[3]),
+            ] + [("RRXOR: beliefs that differ in the next token", rrxor.T, b[0], np.eye(5)[3]),
                  ("RRXOR(0.5, 0.2): beliefs that agree on the words of length 1", processes.rrxor(
                      .5, .2).T, np.r_[1, 1, 1, 0, 0] / 3, np.r_[2, 1, 0, 1, 0] / 4),
                  ("Mess3: a belief and itself", mess3.T, eta, eta.copy())]
