@@ -350,6 +350,8 @@ check_same_token_probability = Exercise(
          "You counted only token 0: sum over every token a."),
         ("uses the net matrix for the second token", partial(_same_token, net_last=True),
          "You used the net matrix for the second T^(a): both ends must emit a."),
+        ("powers net elementwise", lambda T, pi, k: float(sum(pi @ T[a] @ T.sum(0) ** (k - 1) @ T[
+            a].sum(1) for a in range(len(T)))), "You took net ** (lag - 1) elementwise."),
         ("sums P(a)^2 (independent tokens)", lambda T, pi, k: float(np.sum((T.sum(2) @ pi) ** 2)),
          "You summed P(a)^2 (independent tokens); use sum_a pi T^(a) net^(lag-1) T^(a) 1.")),
     advice="Compute the sum over tokens a of pi @ T[a] @ matrix_power(net, lag - 1) @ T[a] @ 1.",

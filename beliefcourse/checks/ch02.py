@@ -176,9 +176,9 @@ def _no_nan(value, what):
     return as_float(value, what)
 
 
-def _uncertainty(T, pi, L, log=np.log2, weight=True, of=lambda T, eta: eta, shift=0):
+def _uncertainty(T, pi, L, log=np.log2, weight=True, of=lambda T, eta: eta, shift=0, joint=False):
     probs, etas = _words(T, pi, max(L + shift, 0))
-    h = [_entropy(of(T, eta), log) for eta in etas]
+    h = [_entropy(of(T, eta * (q if joint else 1)), log) for q, eta in zip(probs, etas)]
     return float(probs @ h) if weight else float(np.mean(h))
 
 
@@ -200,6 +200,8 @@ check_state_uncertainty = Exercise(
          "averaged the entropies with equal weight; weight each word by its probability P(w)."),
         ("takes the entropy of the average belief", lambda T, pi, L: _entropy(pi, np.log2), "You "
          "took H[pi], the average belief's entropy: average the entropies, sum P(w) H[eta(w)]."),
+        ("takes the entropy of P(w) eta(w)", partial(_uncertainty, joint=True), "You took the "
+         "entropy of pi T^(w_1) ... T^(w_L) before dividing by P(w): use the belief eta(w)."),
         ("takes the entropy of the next token", partial(_uncertainty, of=_next), "You took the "
          "entropy of the next-*token* distribution; take the belief's, H[eta(w)]."),
         *[(f"uses words of length L {sign} 1", partial(_uncertainty, shift=s), lambda c, s=s:

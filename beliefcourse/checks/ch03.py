@@ -14,8 +14,7 @@ from ..msp import mixed_state_presentation
 from ._core import Exercise, Mistake, as_array, as_float, as_tuple, fmt, magnitude, nearest_known
 
 
-def _msp(T, max_depth=1_000):
-    """The package's MSP of ``T`` from pi: ``(beliefs, successors, depths, msp)``."""
+def _msp(T, max_depth=1_000):  # the package's MSP of T from pi: (beliefs, successors, depths, msp)
     m = mixed_state_presentation(HMM(T), max_depth=max_depth, warn=False)
     (src, tok, dst, _), successors = m.edges, -np.ones((len(m), T.shape[0]), dtype=int)
     successors[src, tok] = dst
@@ -259,8 +258,7 @@ def _skewed_diagnosis(fn):
 
 
 def _test_chaos_game(fn):
-    z1r, mess3 = processes.z1r(), processes.mess3()
-    got = _call_chaos(fn, z1r, 3000, 1, 20, "Z1R")
+    got = _call_chaos(fn, z1r := processes.z1r(), 3000, 1, 20, "Z1R")
     sums, corner = got.sum(axis=1), np.isclose(got.max(axis=1), 1, atol=1e-9)
     if np.any(~np.isfinite(got)):
         raise Mistake("For Z1R your points contain NaN: you drew a token of probability zero. "
@@ -279,7 +277,7 @@ def _test_chaos_game(fn):
         raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...: row t + 1 "
                       "must be the update of row t by one sampled token.")
     was = np.random.get_state()[1].tobytes(), np.random.get_state()[2]
-    a, b, again = (_call_chaos(fn, mess3, 2000, s, 50, "Mess3") for s in (1, 2, 1))
+    a, b, again = (_call_chaos(fn, processes.mess3(), 2000, s, 50, "Mess3") for s in (1, 2, 1))
     if (np.random.get_state()[1].tobytes(), np.random.get_state()[2]) != was:
         raise Mistake("You changed NumPy's global random state (np.random.seed, np."
                       "random.choice): draw from a local `rng = np.random.default_rng(seed)`.")
@@ -443,8 +441,7 @@ check_next_token_classes = Exercise(
             "Z1R's and Mess3's beliefs are grouped right too.")
 
 
-def _end(T, eta, word):
-    """eta T^(w_1) ... T^(w_L): sum it for P(w | eta), normalise it for the belief after w."""
+def _end(T, eta, word):  # eta T^(w_1) ... T^(w_L): sum for P(w | eta), normalise for the belief
     return reduce(lambda v, x: v @ T[x], word, np.asarray(eta, float))
 
 
