@@ -131,8 +131,7 @@ def _probability(value, what):
 check_sequence_probability = Exercise(
     name="sequence_probability", signature="sequence_probability(T, pi, tokens) -> float",
     cases=_sequence_cases, convert=_probability,
-    reference=lambda T, pi, word: HMM(T).probability(np.asarray(word, int), prior=pi),
-    mistakes=(
+    reference=lambda T, pi, word: HMM(T).probability(np.asarray(word, int), prior=pi), mistakes=(
         ("normalises the vector at each step", _word(norm=True), "You normalised the vector at "
          "each step (a belief update): sum the unnormalised pi T^(x_1) ... T^(x_L).", "",
          lambda c: bool(np.isnan(c.got) or (c.expected > 0 and close(c.got, 1.0)) or (
@@ -256,7 +255,8 @@ def _test_sample(fn):
 
 def _step(T, i, rng, how):       # one (token, next state) drawn from state i, "joint" is right
     (X, S), table = T.shape[:2], T[:, :, i] / T[:, :, i].sum() if how == "columns" else T[:, i]
-    if how in ("joint", "divmod X", "swap", "columns"):
+    table = table.T if how == "state-major" else table
+    if how in ("joint", "divmod X", "swap", "columns", "state-major"):
         x, j = divmod(rng.choice(X * S, p=table.ravel()), X if how == "divmod X" else S)
         return (j, x) if how == "swap" else (x, j)
     j = i if how == "stay" else rng.choice(S, p=T.sum(0)[i])
@@ -285,6 +285,8 @@ check_sample = Exercise(
          "store the new state in states[t + 1] and step from it."),
         ("reads the matrices column-wise", _sampler("columns"), "Your steps fit the columns of "
          "T; rows are the current state: T[x, i, j] = P(emit x, go to j | in i)."),
+        ("flattens state-major, decodes token-major", _sampler("state-major"), "You flattened "
+         "T[:, i, :].T (state-major) but decoded k token-major: ravel T[:, i, :], divmod(k, S)."),
         ("decodes the joint draw with divmod(k, n_tokens)", _sampler("divmod X"), None,
          r"divmod\(k, n_states\)"),
         ("always starts in state 0", _sampler(first=0), None, r"drawn from `pi`.*always 0"),

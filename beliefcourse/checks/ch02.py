@@ -230,8 +230,7 @@ check_myopic_entropy = Exercise(
         ("Z1R", processes.z1r(), (1, 2, 3, 4, 6)), ("Mess3", processes.mess3(), (1, 2, 4)),
         ("RRXOR", processes.rrxor(), (3, 6)),
         ("the golden-mean process (p = 0.3)", processes.golden_mean(0.3), (1, 3))]),
-    reference=lambda T, pi, L: information.myopic_entropy(HMM(T), L), convert=_no_nan,
-    mistakes=(
+    reference=lambda T, pi, L: information.myopic_entropy(HMM(T), L), convert=_no_nan, mistakes=(
         ("measures in bits", partial(_myopic, log=np.log2), "You computed in bits (np.log2); "
          "the loss yardstick is in nats, like torch's cross-entropy: np.log."),
         *[(f"conditions on {n} tokens", partial(_myopic, shift=s), lambda c, s=s: f"Off by one: "

@@ -212,8 +212,7 @@ check_msp_entropy_rate = Exercise(
     cases=lambda: [(f"For {name}", (h.T,) + tuple(_msp(h.T)[:2])) for name, h in finite_msp_cases(
         304, 3) + [("an i.i.d. chain emitting from the state it leaves (MSP: one belief)", HMM(
             np.einsum("ix,j->xij", [[0.9, 0.1], [0.2, 0.8]], [0.3, 0.7])))]],
-    reference=lambda T, b, s: float(information.entropy_rate(HMM(T))), convert=as_float,
-    mistakes=(
+    reference=lambda T, b, s: float(information.entropy_rate(HMM(T))), convert=as_float, mistakes=(
         ("averages the entropy given the hidden state", lambda T, b, s: float(
             b[0] @ information.entropy(T.sum(-1).T)), "You averaged over the *hidden states*, "
          "which an observer does not know: use the MSP's beliefs."),
@@ -417,8 +416,7 @@ check_next_token_classes = Exercise(
     name="next_token_classes", signature="next_token_classes(T, beliefs, atol) -> labels",
     cases=_class_cases, reference=lambda T, b, a=1e-9: _group(_next(T, b), a), process_first=2,
     convert=lambda v, what: (lambda a: _group(a[:, None], 0.0) if a.ndim == 1 else a)(
-        as_array(v, what)),                     # any labelling of the same groups
-    mistakes=(
+        as_array(v, what)), mistakes=(          # any labelling of the same groups
         ("groups by belief", lambda T, b, atol=1e-9: np.arange(len(b)), "You grouped the "
          "*beliefs*; group by the next-token distribution P(x | eta) = eta T^(x) 1."),
         ("ignores atol", lambda T, b, a=0: _group(_next(T, b)), "You ignored the `atol` argument."),
