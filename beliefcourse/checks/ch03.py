@@ -226,8 +226,9 @@ check_msp_entropy_rate = Exercise(
          "weight by the stationary p."),
         ("takes the entropy of the beliefs", lambda T, b, s: _rate(T, b, s, of="beliefs"),
          "You averaged the entropy of the *beliefs*, not of the next-token distributions.")),
-    advice="Build W[k, successors[k, x]] += P(x | eta_k), its stationary p (p W = p, sum 1), and "
-           "return sum_k p_k H[P(. | eta_k)] in nats.",
+    advice="Build W[k, successors[k, x]] += P(x | eta_k) (+=: two tokens may lead to the same "
+           "belief, and every row of W sums to 1), its stationary p (p W = p, sum 1), and return "
+           "sum_k p_k H[P(. | eta_k)] in nats.",
     summary="Correct on {n} MSPs, e.g. Z1R (ln(2)/3 = 0.2310 nats) and RRXOR (2 ln(2)/3 = "
             "0.4621 nats).")
 
