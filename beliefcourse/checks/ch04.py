@@ -56,8 +56,7 @@ check_causal_attention = Exercise(
     convert=_attention_out, atol=1e-6,
     advice="Scores q_p . k_s / sqrt(d_head), -inf for keys s > p, softmax over s; z = pattern @ v.",
     summary="Correct on {n} batches (1 to 10 positions, d_head 2 to 16): causal, rows sum to 1, "
-            "scaled by 1/sqrt(d_head), z = pattern @ v.",
-    mistakes=(
+            "scaled by 1/sqrt(d_head), z = pattern @ v.", mistakes=(
         ("no causal mask", partial(_attn, mask="none"), "No causal mask: hide the keys s > p."),
         ("masks with 0", partial(_attn, fill=0.0), "You masked with 0: e^0 = 1; use -inf."),
         ("masks the past", partial(_attn, mask="reversed"), "You masked the past: hide s > p."),
@@ -67,6 +66,9 @@ check_causal_attention = Exercise(
         ("scales by d_head", partial(_attn, scale=1), "You divided by d_head: use sqrt(d_head)."),
         ("masks after softmax", partial(_attn, after=True), "You masked post-softmax: mask first."),
         ("uses pattern^T", partial(_attn, turn=True), "You used pattern^T; z = pattern @ v."),
+        ("scales by sqrt(L)", lambda q, k, v: _attn(q * (q.shape[-1] / q.shape[-2]) ** 0.5, k, v),
+         "You divided by sqrt(L), the sequence length: d_head is q.shape[-1]."),
+        ("computes k @ q^T", lambda q, k, v: _attn(k, q, v), "You used k_p . q_s: use q_p . k_s."),
         ("returns (pattern, z)", lambda q, k, v: _attn(q, k, v)[::-1], None, r"in the order"),
     ))
 
@@ -79,11 +81,11 @@ def leaky_model(model, lookahead: int | None = None):
     return leaky.eval()
 
 
-def _influence(model, tokens, *, one=False, probs=False, total=False, signed=False, inplace=False):
+def _influence(model, tokens, *, one=0, probs=0, total=0, signed=0, inplace=0, keep=np.maximum):
     """The influence matrix, and its typical mistakes (the switches)."""
     def f(x):
-        logits = model(x[None])[0].detach().double()
-        return logits.softmax(-1) if probs else logits
+        logits = model(x[None])[0].detach()                     # float32, as a learner's
+        return (logits.softmax(-1) if probs else logits).double()
     out, V, base = np.zeros((len(tokens),) * 2), model.cfg.d_vocab, f(tokens)
     for t in range(len(tokens)):
         was = int(tokens[t])
@@ -91,7 +93,7 @@ def _influence(model, tokens, *, one=False, probs=False, total=False, signed=Fal
             x = tokens if inplace else tokens.clone()
             x[t] = v
             d = f(x) - base if signed else (f(x) - base).abs()
-            out[t] = np.maximum(out[t], (d.sum(-1) if total else d.amax(-1)).numpy())
+            out[t] = keep(out[t], (d.sum(-1) if total else d.amax(-1)).numpy())
     return out
 
 
@@ -123,8 +125,7 @@ check_influence = _Untouched(
     cases=_influence_cases, reference=_influence, rtol=1e-4, atol=1e-5,
     advice="influence[t, p]: the largest absolute change of p's logits over t's other values.",
     summary="Correct on {n} models: zero below the diagonal for the causal ones, non-zero there "
-            "for the model without a mask and the one that peeks ahead.",
-    mistakes=(
+            "for the model without a mask and the one that peeks ahead.", mistakes=(
         ("transposes", lambda m, x: _influence(m, x).T, "Transposed: row t = changed token."),
         *[(m, partial(_influence, **{k: True}), d) for m, k, d in [
             ("tries one value", "one", "You tried one value of token t: try every other one."),
@@ -132,6 +133,8 @@ check_influence = _Untouched(
             ("sums over logits", "total", "You summed the changes over the logits: take the max."),
             ("keeps the sign", "signed", "You kept the sign of the change: take `.abs()`.")]],
         ("edits `tokens` in place", partial(_influence, inplace=True), None, "in place"),
+        ("keeps the last value", partial(_influence, keep=lambda a, b: b), "Your row t holds the "
+         "last value's change (overwritten): keep the max over the values."),
     ))
 
 
@@ -148,12 +151,14 @@ check_relative_loss = Exercise(
     name="relative_loss", signature="relative_loss(loss, h) -> (n_ctx,)",
     cases=_relative_loss_cases, reference=lambda loss, h: loss / h[1:],
     advice="The relative loss at position p is loss[p] / h(p + 2), and h(p + 2) is h[p + 1].",
-    summary="Correct on {n} cases: position p is divided by h(p + 2) = h[p + 1].",
-    mistakes=(
+    summary="Correct on {n} cases: position p is divided by h(p + 2) = h[p + 1].", mistakes=(
         ("divides by h(p + 1)", lambda x, h: x / h[:-1], "Off by one: use h(p + 2) = h[p + 1]."),
         ("inverts the ratio", lambda x, h: h[1:] / x, "Your ratio is inverted: loss / floor."),
         ("subtracts the floor", lambda x, h: x - h[1:], "You subtracted the floor: divide."),
         ("uses h[-1]", lambda x, h: x / h[-1], "You used h[-1]: position p's floor is h[p + 1]."),
+        ("divides by mean(h)", lambda x, h: x / h.mean(), "One floor for all p: use h[p + 1]."),
+        ("returns the excess", lambda x, h: x / h[1:] - 1, "You subtracted 1: return the ratio."),
+        ("in bits", lambda x, h: x / h[1:] / np.log(2), "Loss in bits, h in nats: use nats."),
         ("returns n_ctx + 1 values", lambda x, h: np.append(x / h[1:], 1.0),
          "You returned n_ctx + 1 values: the n_ctx positions use h(2) onwards, h[1:].", "",
          lambda c: np.shape(c.got) == np.shape(c.args[1])),
@@ -193,8 +198,7 @@ check_exact_loss = Exercise(
     cases=_exact_loss_cases, reference=_xl, convert=_finite_loss, rtol=1e-4, atol=1e-7,
     advice="Loss at p: sum_n probs[n] sum_x next_token_probs[n, p, x] * -log_softmax(logits).",
     summary="Correct on {n} inputs, including logits around 1000 and logits 800 apart (no "
-            "overflow, no log(0)), and all 81 Mess3 contexts of 4 tokens.",
-    mistakes=(
+            "overflow, no log(0)), and all 81 Mess3 contexts of 4 tokens.", mistakes=(
         ("weights sequences uniformly", partial(_xl, weigh=lambda p, x: x.mean(0)),
          "You averaged over sequences uniformly: weight each by its probability, `probs`."),
         ("divides by N", lambda *a: _xl(*a) / len(a[2]), "You divided by N: sum probs * loss."),
@@ -208,16 +212,19 @@ check_exact_loss = Exercise(
         ("averages over x", lambda *a: _xl(*a) / a[0].shape[-1], "You averaged over x: sum."),
         ("returns the KL divergence", lambda z, n, p: _xl(z, n, p) - p @ -xlogy(n, n).sum(-1),
          "You subtracted the targets' entropy (a KL divergence); return the cross-entropy."),
-        ("log-softmax over axis 0", partial(_xl, axis=0), "Log-softmax over axis 0: use axis=-1."),
+        *[(f"log-softmax over axis {a}", partial(_xl, axis=a), "Log-softmax over the wrong axis: "
+           "use axis=-1, the tokens x.") for a in (0, 1)],
+        ("swaps q and the targets", lambda z, n, p: p @ -xlogy(softmax(z, -1), n).sum(-1),
+         "You swapped the arguments (-sum q log targets): use -sum targets * log q."),
     ))
 
 
-def _step(order="zbs", times=None, soft=False, give=torch.Tensor.item, hard=False, late=False):
+def _step(order="zbs", times=None, soft=0, give=torch.Tensor.item, hard=0, late=0, lf=batch_loss):
     """zero_grad (z), backward (b), step (s) in ``order`` on the loss times "BL" or "1/X" (``soft``:
     with soft targets only), of the argmax if ``hard``; ``late``: returns the loss after step."""
     def training_step(model, optimizer, inputs, targets):
         logits, y = model(inputs), targets.argmax(-1) if hard and targets.ndim == 3 else targets
-        loss = batch_loss(logits, y) * ({"BL": inputs.numel(), "1/X": 1 / logits.shape[-1]}.get(
+        loss = lf(logits, y) * ({"BL": inputs.numel(), "1/X": 1 / logits.shape[-1]}.get(
             times, 1) if targets.is_floating_point() or not soft else 1)
         for op in order:
             {"z": optimizer.zero_grad, "b": loss.backward, "s": optimizer.step}[op]()
@@ -265,8 +272,7 @@ def _test_training_step(fn):
 
 check_training_step = Exercise(
     name="training_step", signature="training_step(model, optimizer, inputs, targets) -> float",
-    test=_test_training_step,
-    mistakes=(
+    test=_test_training_step, mistakes=(
         ("never zeroes grads", _step("bs"), "Gradients accumulated: call zero_grad() every step."),
         ("sums the loss", _step(times="BL"), "You summed over batch and positions: average."),
         ("returns the loss tensor", _step(give=lambda loss: loss), None, r"graph.*loss\.item"),
@@ -278,6 +284,8 @@ check_training_step = Exercise(
         ("takes the argmax", _step(hard=True), "You took the argmax: -sum_x target(x) log q(x)."),
         ("averages over x", _step(times="1/X", soft=True), "You averaged over tokens x: sum."),
         ("returns bits", _step(give=lambda loss: loss.item() / math.log(2)), "Use nats, not bits."),
+        ("softmax, then the loss", _step(lf=lambda z, y: batch_loss(z.softmax(-1), y)),
+         "You took a softmax of the logits: the loss does."),
     ))
 
 EXERCISES = (check_causal_attention, check_influence, check_relative_loss, check_exact_loss,
