@@ -6,7 +6,6 @@ from functools import partial, reduce
 
 import numpy as np
 import torch
-from numpy.linalg import norm
 
 from .. import processes
 from ..hmm import HMM
@@ -62,8 +61,7 @@ def _ceiling_cases():
         pick = np.r_[np.arange(n), rng.integers(0, n, n_points - n)]    # k: and float noise
         out.append((f"For {n} beliefs in {n_classes} classes" + ", rows equal up to 1e-14" * k,
                     (bel[pick], nxt[pick % n_classes] * rng.normal(1, 1e-14 * k, (n_points, 1)))))
-    # two class pairs at the same next-token distance: E[dB | dN] differs from E[dB | pair]
-    nxt = np.array([[0.5, 0.5], [0.7, 0.3], [0.3, 0.7]])[[0, 0, 1, 1, 2, 2, 0, 1]]
+    nxt = np.array([[.5, .5], [.7, .3], [.3, .7]])[[0, 0, 1, 1, 2, 2, 0, 1]]  # dN ties 2 pairs
     return out + [("For 8 points whose next-token distances tie (0.5 to 0.7 and 0.5 to 0.3)",
                    (rng.dirichlet(np.ones(3), size=8), nxt))]
 
@@ -132,10 +130,10 @@ check_steering_move = Exercise(
                  1, (W ** 2).sum(), (W ** 2).sum(1, keepdims=True))))(*c.args)),
         ("forgets the readout", lambda W, b, b2: _move(W, 0 * b, b2),
          "You moved by W_pinv target, leaving out the readout: use W_pinv (target - readout)."),
-        ("keeps singular values above 1e-8 absolutely", lambda W, *b: _move(W, *b, 1e-8 / norm(
-            W, 2)), "Your cut-off is absolute (sigma >= 1e-8): make it relative, 1e-8 * sigma[0]."),
-        ("always drops the last singular value", lambda W, *b: _move(W, *b, norm(W, -2) * 1.01 /
-            norm(W, 2)), "You dropped the last singular value, but this W has full rank: keep it."),
+        ("an absolute cut-off", lambda W, *b: _move(W, *b, 1e-8 / np.linalg.norm(W, 2)),
+         "Your cut-off is absolute (sigma >= 1e-8): make it relative, 1e-8 * sigma[0]."),
+        ("drops the last singular value", lambda W, *b: _move(W, *b, 1.01 / np.linalg.cond(W)),
+         "You dropped the last singular value, but this W has full rank: keep it."),
         ("inverts a rounding-size singular value", lambda W, b, b2: (b2 - b) @ np.linalg.pinv(W).T,
          "You inverted a rounding-size singular value: use np.linalg.pinv(W, rcond=1e-8)."),
         ("a valid move that is not the shortest", lambda W, b, b2: _move(W, b, b2) + (np.eye(
@@ -159,7 +157,8 @@ def _gru_cases():
 def _gru(x, h, w_ih, w_hh, b_ih, b_hh, mode):
     d, hw, sig = h.shape[-1], h @ w_hh.T, lambda v: 1 / (1 + np.exp(-v))
     gi, gh = x @ w_ih.T + b_ih, hw + (0 if mode == "no b_hh" else b_hh)
-    (ri, zi, ni), (rh, zh, nh) = (np.split(g, 3, axis=1) for g in (gi, gh))
+    (ri, zi, ni), (rh, zh, nh) = ((g[:, 0::3], g[:, 1::3], g[:, 2::3]) if mode == "every 3rd"
+                                  else np.split(g, 3, axis=1) for g in (gi, gh))
     r, z = (sig(ri + rh), sig(zi + zh))[::1 - 2 * (mode == "zrn")]
     inner = {"cho": (r * h) @ w_hh[2 * d:].T + b_hh[2 * d:], "no r": nh,
              "b_hn out": r * hw[:, 2 * d:] + b_hh[2 * d:]}.get(mode, r * nh)
@@ -169,16 +168,14 @@ def _gru(x, h, w_ih, w_hh, b_ih, b_hh, mode):
 
 def _gru_torch(x, h, *weights):         # the reference: torch.nn.GRUCell with these weights
     cell = torch.nn.GRUCell(x.shape[1], h.shape[1]).double()
-    cell.load_state_dict(dict(zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), map(
-        torch.as_tensor, weights))))
+    cell.load_state_dict(dict(zip(dict(cell.named_parameters()), map(torch.as_tensor, weights))))
     return cell(torch.as_tensor(x), torch.as_tensor(h)).detach().numpy()
 
 
 def _unchanged(fn, summary, names=("x", "h", "weight_ih", "weight_hh", "bias_ih", "bias_hh")):
     fn(*(args := [a.copy() for a in check_gru_step.answers[0][1]]))  # the notebook keeps each h
     if bad := [n for n, a, b in zip(names, args, check_gru_step.answers[0][1]) if (a != b).any()]:
-        raise Mistake(f"You changed `{bad[0]}` in place (h *= z): the caller keeps it, return a "
-                      "new array (h = h * z).")
+        raise Mistake(f"You changed `{bad[0]}` in place (h *= z); the caller needs it: h = h * z.")
     return summary
 
 
@@ -192,6 +189,8 @@ check_gru_step = Exercise(
              "reset gate (on h first, b_hn outside it, or none): use r * (W_hn h + b_hn).", "",
              lambda c: any(close(c.got, _gru(*c.args, m)) for m in ("cho", "b_hn out", "no r"))),
             ("reads the gates as z, r, n", "zrn", "You read z, r, n: torch.nn.GRU stacks r, z, n."),
+            ("takes every third column for a gate", "every 3rd", "You took every third column (0::3"
+             ", 1::3, 2::3): the gates are stacked in blocks of d columns, [r | z | n]."),
             ("a sigmoid for the candidate", "sigmoid", "The candidate n uses tanh, not a sigmoid."),
             ("forgets bias_hh", "no b_hh", "You left out bias_hh: add b_hh to the hidden part.")]],
     advice="r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + "
@@ -233,8 +232,7 @@ check_sign_test = Exercise(
             ("normal approximation", "normal", "Sum exact binomials, not a normal approximation."),
             ("computes 2**n in 64-bit integers", "int64", "2**n overflowed numpy's 64-bit "
              "integers: use Python integers (int(n)) or scipy.stats.binomtest.")]],
-    advice="k = #(kl_steered < kl_control), n = #(kl_steered != kl_control), "
-           "p = sum_{j >= k} C(n, j) / 2**n.",
+    advice="k = #(steered < control), n = #(steered != control), p = sum_{j >= k} C(n, j) / 2**n.",
     summary="Right on 4 cases (6 to 200 pairs): the exact one-sided sign test, ties dropped.")
 
 EXERCISES = (check_future_distribution, check_next_token_ceiling, check_steering_move,

@@ -100,11 +100,11 @@ def _update(T, pi, tokens, rate=None, normalise=False):
 
 
 def _ansatz(T, pi, tokens, rate=None, shift=0, add_pi=False, normalise=True, column=False,
-            by_position=False, transpose=False, labelled=None):
+            by_position=False, net=None, labelled=None):
     """The update with one known mistake; rate None: propagate with T^(d − s) (or T[x])."""
     post = T @ pi if column else pi @ T                        # (X, S): pi T^(x) per token
     u = (post / post.sum(1, keepdims=True) if normalise else post) - (0 if add_pi else pi)
-    M = T.sum(0).T if transpose else T.sum(0)
+    M = {"T": T.sum(0).T, "mean": T.mean(0)}.get(net, T.sum(0))
     def carry(s, d):
         n = (s if by_position else d - s) + shift
         if labelled:
@@ -189,6 +189,8 @@ check_heads_needed = Exercise(
         ("counts repeated eigenvalues separately", partial(_heads, distinct=False),
          "You counted a repeated eigenvalue twice: one decay rate needs one head pattern."),
         ("returns a count for complex spectra", _heads, None, "Raise ValueError"),
+        ("raises ValueError for a real spectrum", lambda T: int("complex"), "T's eigenvalues are "
+         "real up to rounding (imag ~1e-16): test |imag| > 1e-9.", "", None, ValueError),
         ("returns a float", lambda T: 1.0, None, "return an int")],
     advice="Count distinct eigenvalues other than 0 and 1: one head if positive, two if negative.",
     summary="one head per positive and two per negative distinct eigenvalue; RRXOR rejected.")
@@ -264,8 +266,9 @@ def _decay_mistake(kind):               # a recogniser: one of the values this m
             "linear": (np.exp(m), m, 1 + m, -m, 1 + m / c0),
             "entries": [decay_rate(v, x) for v, x in [(a[:len(d)], d), (a[d - 1], d), (
                 a, np.arange(len(a))), (a[1:], np.arange(1, len(a)))]],
-            "ratios": (r[0], r.mean(), np.mean(r ** (1 / np.diff(d))), np.mean(a[d + 1] / a[d]),
-                       np.mean(a[d[:-1] + 1] / a[d[:-1]]), r.prod() ** (1 / (d[-1] - d[0])))}[kind])
+            "ratios": (r[0], r.mean(), r.mean() ** (1 / np.diff(d).mean()), np.mean(a[d + 1] / a[
+                d]), np.mean(r ** (1 / np.diff(d))), np.mean(a[d[:-1] + 1] / a[d[:-1]]),
+                       r.prod() ** (1 / (d[-1] - d[0])))}[kind])
     return recognise
 
 
@@ -307,11 +310,12 @@ check_propagated_update = Exercise(
         ("propagates with the labelled matrices T[x]", partial(_ansatz, labelled="later"), "You "
          "propagated with the labelled matrix T[x]: deviations move with the net matrix T.sum(0).",
          "", lambda c: any(close(c.got, _ansatz(*c.args, labelled=w)) for w in ("later", "own"))),
-        ("propagates with the transpose", partial(_ansatz, transpose=True),
+        ("averages the T^(x)", partial(_ansatz, net="mean"), "You averaged the T^(x) (T.mean(0)):"
+         " the net matrix is their sum, T = Σ_x T^(x), a stochastic matrix."),
+        ("propagates with the transpose", partial(_ansatz, net="T"),
          "You computed T^n @ u_x: u_x is a row vector, propagate it as u_x @ T^n.")] + _BOTH,
     advice="r_d = π + Σ_s u_(x_s) T^(d−s), with T = Σ_x T^(x).",
     summary="r_d = π + Σ_s u_(x_s) T^(d−s) on RRXOR, Mess3 and random HMMs.")
-
 
 EXERCISES = (check_spectral_projectors, check_constrained_update, check_heads_needed,
              check_ov_vectors, check_fit_decay_rate, check_propagated_update)

@@ -188,8 +188,7 @@ def _knowing_cases():  # evidence grows (never enough in case 3); a share at the
         evidence[np.arange(N), :, comps] += strength * np.arange(1, L + 1)
         out.append((f"For {N} sequences, {L} positions, {K} worlds, threshold {thr}" + (
             ", never reached (None: inf)" * (not strength)), (softmax(evidence, -1), comps, thr)))
-    right = np.array([[.6, .7, .9, .95, .97], [.4, .7, .9, .95, .97], [.6, .7, .9, .95, .97],
-                      [.4, .4, .9, .95, .97]])    # world 0's probability: shares 0.5, 0.75, 1, ...
+    right = np.c_[[[.6, .7], [.4, .7], [.6, .7], [.4, .4]], [[.9, .95, .97]] * 4]  # share .75 at 2
     out.append(("For 4 sequences whose share right is exactly 0.75 after 2 tokens, threshold 0.75",
                 (np.stack([right, 1 - right], -1), np.zeros(4, int), 0.75)))
     return out
@@ -197,7 +196,8 @@ def _knowing_cases():  # evidence grows (never enough in case 3); a share at the
 
 def _knowing(meta, comps, threshold, hits=None, strict=False, zero_based=False, axis=0,
              settled=False, never=np.inf):   # first p + 1 where the right-argmax share >= thr
-    share = ((meta.argmax(-1) == comps[:, None]) if hits is None else hits(meta)).mean(axis)
+    share = {"max": meta.max(-1), "0": meta.argmax(-1) == 0, "prob": meta[np.arange(len(
+        comps)), :, comps]}.get(hits, meta.argmax(-1) == comps[:, None]).mean(axis)
     hit = np.flatnonzero(share > threshold if strict else share >= threshold)
     if settled:                          # the position after which the share stays there
         hit = hit[hit > np.flatnonzero(share < threshold).max(initial=-1)]
@@ -210,10 +210,9 @@ check_knowing_time = Exercise(
     convert=lambda v, what: np.inf if v is None else _number(v, what), mistakes=[  # None: inf
         ("returns the 0-based position", partial(_knowing, zero_based=True),
          "Off by one: you returned the 0-based position; return the number of tokens read."),
-        ("uses the meta-belief's confidence or world 0", partial(_knowing, hits=lambda m: m.max(
-            -1)), "You used the confidence, or world 0: count the sequences whose argmax is their "
-         "OWN component.", "", lambda c: any(close(c.got, _knowing(*c.args, hits=h)) for h in (
-             lambda m: m.max(-1), lambda m: m.argmax(-1) == 0))),
+        ("averages probabilities, or uses world 0", partial(_knowing, hits="prob"), "You averaged "
+         "probabilities or used world 0: count the sequences whose argmax is their OWN component.",
+         "", lambda c: any(close(c.got, _knowing(*c.args, hits=h)) for h in ("max", "0", "prob"))),
         ("returns -1 when never reached", partial(_knowing, never=-1),
          "You returned a number where the share never reaches the threshold (np.argmax of "
          "all-False is 0): return None.", "You returned a number", lambda c: c.expected == np.inf),
@@ -228,7 +227,6 @@ check_knowing_time = Exercise(
          "You required the share to EXCEED the threshold; reaching it (>=) counts.")],
     advice="share[p] = mean_n(argmax meta[n, p] == components[n]); first p + 1 with share >= thr.",
     summary="Right on 4 cases, a share exactly at the threshold and one never reached included.")
-
 
 EXERCISES = (check_meta_belief, check_incontext_gap, check_chernoff_information,
              check_decay_exponent, check_knowing_time)
