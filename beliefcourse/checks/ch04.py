@@ -69,8 +69,7 @@ check_causal_attention = Exercise(
         ("scales by sqrt(L)", lambda q, k, v: _attn(q * (q.shape[-1] / q.shape[-2]) ** 0.5, k, v),
          "You divided by sqrt(L), the sequence length: d_head is q.shape[-1]."),
         ("computes k @ q^T", lambda q, k, v: _attn(k, q, v), "You used k_p . q_s: use q_p . k_s."),
-        ("returns (pattern, z)", lambda q, k, v: _attn(q, k, v)[::-1], None, r"in the order"),
-    ))
+        ("returns (pattern, z)", lambda q, k, v: _attn(q, k, v)[::-1], None, r"in the order")))
 
 
 def leaky_model(model, lookahead: int | None = None):
@@ -134,8 +133,7 @@ check_influence = _Untouched(
             ("keeps the sign", "signed", "You kept the sign of the change: take `.abs()`.")]],
         ("edits `tokens` in place", partial(_influence, inplace=True), None, "in place"),
         ("keeps the last value", partial(_influence, keep=lambda a, b: b), "Your row t holds the "
-         "last value's change (overwritten): keep the max over the values."),
-    ))
+         "last value's change (overwritten): keep the max over the values.")))
 
 
 def _relative_loss_cases():
@@ -161,8 +159,7 @@ check_relative_loss = Exercise(
         ("in bits", lambda x, h: x / h[1:] / np.log(2), "Loss in bits, h in nats: use nats."),
         ("returns n_ctx + 1 values", lambda x, h: np.append(x / h[1:], 1.0),
          "You returned n_ctx + 1 values: the n_ctx positions use h(2) onwards, h[1:].", "",
-         lambda c: np.shape(c.got) == np.shape(c.args[1])),
-    ))
+         lambda c: np.shape(c.got) == np.shape(c.args[1]))))
 
 
 def _exact_loss_cases():
@@ -215,8 +212,7 @@ check_exact_loss = Exercise(
         *[(f"log-softmax over axis {a}", partial(_xl, axis=a), "Log-softmax over the wrong axis: "
            "use axis=-1, the tokens x.") for a in (0, 1)],
         ("swaps q and the targets", lambda z, n, p: p @ -xlogy(softmax(z, -1), n).sum(-1),
-         "You swapped the arguments (-sum q log targets): use -sum targets * log q."),
-    ))
+         "You swapped the arguments (-sum q log targets): use -sum targets * log q.")))
 
 
 def _step(order="zbs", times=None, soft=0, give=torch.Tensor.item, hard=0, late=0, lf=batch_loss):
@@ -285,8 +281,7 @@ check_training_step = Exercise(
         ("averages over x", _step(times="1/X", soft=True), "You averaged over tokens x: sum."),
         ("returns bits", _step(give=lambda loss: loss.item() / math.log(2)), "Use nats, not bits."),
         ("softmax, then the loss", _step(lf=lambda z, y: batch_loss(z.softmax(-1), y)),
-         "You took a softmax of the logits: the loss does."),
-    ))
+         "You took a softmax of the logits: the loss does.")))
 
 EXERCISES = (check_causal_attention, check_influence, check_relative_loss, check_exact_loss,
              check_training_step)

@@ -66,8 +66,7 @@ check_fit_affine_probe = Exercise(
         ("scales X, not Y", partial(_solve, scale_y=False), "You left Y unscaled: scale it too."),
         ("returns coef_ as W", partial(_sklearn, transpose=False), None, r"transposed.*coef_\.T"),
         ("inverts X^T X", partial(_solve, inv=True), "You inverted X^T X, singular for collinear "
-         "features: use np.linalg.lstsq(A, Y, rcond=None).", "", None, np.linalg.LinAlgError),
-    ))
+         "features: use np.linalg.lstsq(A, Y, rcond=None).", "", None, np.linalg.LinAlgError)))
 
 
 def _test_split_points(fn):
@@ -132,8 +131,7 @@ check_split_points = Exercise(
         ("flattens p * N + n", partial(_by_sequence, pos_major=True), None, r"p \* N \+ n"),
         ("uses np.random", partial(_by_sequence, glob=True), None, r"same seed.*default_rng\(seed"),
         ("returns sequence indices", partial(_by_sequence, out="seqs"), None, r"\*point\* ind"),
-        ("returns boolean masks", partial(_by_sequence, out="mask"), None, r"boolean mask"),
-    ))
+        ("returns boolean masks", partial(_by_sequence, out="mask"), None, r"boolean mask")))
 
 
 def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, centre=0, n_test=3000):
@@ -195,8 +193,7 @@ def _shuffle_case(fn, seed, means, sharpness, n_train, D, spread, centre=0, n_te
 
 def _test_shuffle_control(fn):
     cases = [(8, (0.6, 0.3, 0.1), 1.0, 3000, 6, 0.03), (9, (0.15, 0.15, 0.7), 2.5, 3000, 6, 0.03),
-             (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1),      # few points, many features
-             (12, (0.5, 0.2, 0.3), 1.0, 3000, 6, 0.03, 1)]  # not shown: no constant feature
+             (10, (0.5, 0.3, 0.2), 1.5, 60, 40, 0.1), (12, (0.5, 0.2, 0.3), 1.0, 3000, 6, 0.03, 1)]
     return ("Your shuffle control scores " + "; ".join([_shuffle_case(fn, *c) for c in cases][:3])
             + ", reproducibly from the rng (the last data set has few points, many features).")
 
@@ -212,8 +209,7 @@ def _shuffled(fit=lambda a, b, p: (a, b[p]), score=lambda *a: a[2:4], draw=None,
 
 check_shuffle_control = Exercise(
     name="shuffle_control", test=_test_shuffle_control,
-    signature="shuffle_control(X_train, Y_train, X_test, Y_test, rng) -> mse",
-    mistakes=(
+    signature="shuffle_control(X_train, Y_train, X_test, Y_test, rng) -> mse", mistakes=(
         ("scores in-sample", _shuffled(score=lambda a, b, c, d, p: (a, b[p])), None, "in-sample"),
         ("shuffles X and Y together", _shuffled(fit=lambda a, b, p: (a[p], b[p])), None, "pairing"),
         ("permutes columns", _shuffled(fit=lambda a, b, p: (a, b[:, [2, 0, 1]])), None, "column"),
@@ -226,8 +222,7 @@ check_shuffle_control = Exercise(
         ("returns the RMSE", lambda *a: math.sqrt(_shuffled()(*a)), None, r"RMSE"),
         ("sums over the coordinates", lambda *a: 3 * _shuffled()(*a), None, r"summed over"),
         ("scores against a permuted Y_test", _shuffled(score=lambda a, b, c, d, p: (
-            c, d[np.random.default_rng(p[0]).permutation(len(d))])), None, r"another order"),
-    ))
+            c, d[np.random.default_rng(p[0]).permutation(len(d))])), None, r"another order")))
 
 
 def _m(in_sample, held_out):
@@ -275,19 +270,15 @@ def _verdict(key="held_out", pick=min, invert=False, strict=False, over="held_ou
 
 check_beats_baselines = Exercise(
     name="beats_baselines", test=_test_beats_baselines,
-    signature="beats_baselines(trained, baselines, factor=2.0) -> (name, ratio, beats)",
-    mistakes=(
+    signature="beats_baselines(trained, baselines, factor=2.0) -> (name, ratio, beats)", mistakes=(
         ("ranks in-sample", _verdict(key="in_sample"), "Rank by held-out MSE, not in-sample."),
         ("picks the weakest", _verdict(pick=max), "You took the weakest: use lowest held-out MSE."),
         ("inverts the ratio", _verdict(invert=True), "Your ratio is inverted: baseline / trained."),
         ("uses ratio > factor", _verdict(strict=True), "You used ratio > factor; use >= factor."),
-        ("divides by in-sample", _verdict(over="in_sample"),
-         "You divided by the in-sample MSE: divide by the held-out one."),
-        ("in-sample ratio", _verdict(over="in_sample", num="in_sample"),
-         "You compared in-sample MSEs: use held-out ones."),
+        ("divides by in-sample", _verdict(over="in_sample"), "You divided by the in-sample MSE."),
+        ("in-sample ratio", _verdict(over="in_sample", num="in_sample"), "You used in-sample MSE."),
         ("returns 'yes'", _verdict(say="yes"), None, r"True or False"),
-        ("returns the baseline's dict", _verdict(give=lambda b, n: b[n]), None, "key of `baseli"),
-    ))
+        ("returns the baseline's dict", _verdict(give=lambda b, n: b[n]), None, "key of `baseli")))
 
 
 def _novel(tokens, train, test, shift=1, start=lambda p: 0):
@@ -340,13 +331,17 @@ check_novel_prefix_mask = Exercise(
          "Compare the whole prefix tokens[s, :p + 1], not only the token at position p."),
         ("codes in base max(tokens)", lambda t, tr, te: _coded(t, tr, te, max(int(t.max()), 1)),
          "Your prefix codes collide: use base V = tokens.max() + 1 (or tuples of tokens)."),
+        ("sums tokens", lambda t, tr, te: _coded(t, tr, te, 1), "Token sums collide: use tuples."),
+        ("compares suffixes", partial(_novel, shift=99, start=lambda p: p), "Compare prefixes, not "
+         "suffixes: tokens[s, :p + 1]."),
+        ("compares row i with row i", lambda t, tr, te: np.cumsum(t[te] != t[tr][np.arange(len(
+            te)) % len(tr)], 1) > 0, "Compare with *every* training sequence, not only the i-th."),
         ("compares with test sequences", lambda t, tr, te: _novel(t, te, te),
          "Compare with the *training* sequences, tokens[train_seqs], not the test ones."),
         ("uses rows 0..len(train)", lambda t, tr, te: _novel(t, np.arange(len(tr)), te),
          "The training sequences are tokens[train_seqs], not rows 0..len(train_seqs) - 1."),
         ("drops the last position", lambda t, tr, te: _novel(t, tr, te)[:, :-1],
-         "Your mask has one column too few: positions run from 0 to L - 1."),
-    ))
+         "Your mask has one column too few: positions run from 0 to L - 1.")))
 
 
 _RIDGE_ALPHAS = np.array([0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0])
@@ -360,7 +355,7 @@ def _ridge(mode="group", intercept=True, pick=np.argmin, index=False, sign=1, er
             ids.max() + 1)[ids]}.get(mode, ids) % n_folds
 
         def mse(a, k):
-            fit, val = fold != k, fold == k
+            fit, val = (fold != k, fold == k)[::-1 if mode == "swap" else 1]
             val = fit if mode == "insample" else val
             pred = AffineProbe(alpha=a, fit_intercept=intercept).fit(X[fit], Y[fit]).predict(X[val])
             if mode == "broadcast" and Y.shape[1] == 1 and a > 0:
@@ -408,6 +403,9 @@ check_choose_ridge_alpha = Exercise(
          "You dealt folds by group id: np.unique(groups)[i] goes to fold i % n_folds."),
         ("pools the errors", _ridge(pool=True), "You pooled all points: average the fold MSEs."),
         ("sums the squared errors", _ridge(err=np.sum), "A fold's MSE is a mean, not a sum."),
+        ("sums over coordinates", _ridge(err=lambda e: e.sum(-1).mean()), "You summed over the "
+         "coordinates: a fold's MSE is the mean over points *and* coordinates."),
+        ("fits on fold k", _ridge("swap"), "You fitted on fold k, scored the rest: swap them."),
         ("scores in-sample", _ridge("insample"), "You scored in-sample: score on held-out fold k."),
         ("fits no intercept", _ridge(intercept=False), "No intercept: use AffineProbe(alpha=a)."),
         ("picks the largest error", _ridge(pick=np.argmax), "You took the largest error: argmin."),
@@ -418,8 +416,7 @@ check_choose_ridge_alpha = Exercise(
          lambda c: c.args[1].shape[1] == 1 and close(c.got[1:-1], _ridge_out(_ridge(  # alpha > 0
              "broadcast")(*c.args), "")[1:-1])),
         ("deals groups at random", _ridge("random"), None, "must be determ"),
-        ("averages over alphas", lambda *a, **k: (1, [0] * 3), "You averaged over the alphas."),
-    ))
+        ("averages over alphas", lambda *a, **k: (1, [0] * 3), "You averaged over the alphas.")))
 
 EXERCISES = (check_fit_affine_probe, check_split_points, check_shuffle_control,
              check_beats_baselines, check_novel_prefix_mask, check_choose_ridge_alpha)
