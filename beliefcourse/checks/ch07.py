@@ -266,9 +266,9 @@ def _decay_mistake(kind):               # a recogniser: one of the values this m
             "linear": (np.exp(m), m, 1 + m, -m, 1 + m / c0),
             "entries": [decay_rate(v, x) for v, x in [(a[:len(d)], d), (a[d - 1], d), (
                 a, np.arange(len(a))), (a[1:], np.arange(1, len(a)))]],
-            "ratios": (r[0], r.mean(), r.mean() ** (1 / np.diff(d).mean()), np.mean(a[d + 1] / a[
-                d]), np.mean(r ** (1 / np.diff(d))), np.mean(a[d[:-1] + 1] / a[d[:-1]]),
-                       r.prod() ** (1 / (d[-1] - d[0])))}[kind])
+            "ratios": (r[0], r.mean(), r.mean() ** (1 / np.diff(d).mean()),     # + rooted by step
+                       np.mean(r ** (1 / np.diff(d))), np.mean(a[d + 1] / a[d]),
+                       np.mean(a[d[:-1] + 1] / a[d[:-1]]), r.prod() ** (1 / (d[-1] - d[0])))}[kind])
     return recognise
 
 
