@@ -348,7 +348,7 @@ def judge(cases: list[Case]) -> None:
                 if callable(value):
                     verdict = value(case)
                     return None if verdict is None else bool(verdict)
-                return close(case.got, value)
+                return close(case.got, value, rtol=1e-5, atol=1e-7)   # float32 answers too
         return None
 
     keys = list(dict.fromkeys(k for c in wrong for k, _, _ in c.variants))
