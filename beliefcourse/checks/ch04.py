@@ -102,7 +102,7 @@ def _influence_cases():
     return [(f"For {label}, tokens {x}", (model, torch.tensor(x))) for label, model, x in [
         ("a causal transformer (6 tokens)", small, [0, 2, 1, 1, 0, 2]),
         ("a transformer with no causal mask", leaky_model(small), [2, 2, 0, 1, 0, 1]),
-        ("a transformer that peeks one token ahead", leaky_model(small, 1), [1, 0, 2, 2, 1, 0]),
+        ("a transformer that peeks one token ahead", leaky_model(small, 1), [1, 0, 1, 1, 1, 0]),
         ("a causal transformer with 2 token values, 4 of its 5 positions", binary, [1, 0, 0, 1])]]
 
 
