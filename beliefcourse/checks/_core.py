@@ -463,7 +463,8 @@ class Exercise:
     passed. ``helpers``: earlier exercises' functions this one calls (a wrong one is blamed
     first). ``process_first`` (a case index): a learner who puts the process later is told so.
     ``time_limit``: seconds per call. ``deterministic`` (True or a hint): called twice, one
-    answer required. ``checker``: the name the notebook calls (``check_<name>``).
+    answer required. ``untouched``: an argument changed in place fails (the caller keeps it).
+    ``checker``: the name the notebook calls (``check_<name>``).
     """
 
     name: str
@@ -480,6 +481,7 @@ class Exercise:
     process_first: int | None = None
     time_limit: float | None = None
     deterministic: object = False
+    untouched: bool = False
     rtol: float = 1e-6
     atol: float = 1e-9
     checker: str = ""
@@ -521,12 +523,18 @@ class Exercise:
                  if self.time_limit else contextlib.nullcontext())
         try:
             with limit:
-                out = fn(*copy.deepcopy(args))
+                out = fn(*(given := copy.deepcopy(args)))
                 again = fn(*copy.deepcopy(args)) if self.deterministic else out
         except tuple(k.raises for k in self.mistakes if k.raises) as err:
             known = next(k for k in self.mistakes if k.raises and isinstance(err, k.raises))
             raise Mistake(f"{label}: your code raised {type(err).__name__} ({err}). "
                           f"{known.diagnosis}") from None
+        names = re.findall(r"[(,]\s*(\w+)", self.signature)        # the parameters, in order
+        moved = [n for n, a, b in zip(names, given, args) if self.untouched and hasattr(a, "shape")
+                 and not np.array_equal(np.asarray(a), np.asarray(b))]
+        if moved:
+            raise Mistake(f"{label}: you changed `{moved[0]}` in place; the caller still needs it: "
+                          "work on a copy (`.copy()`, `.clone()`).")
         if self.deterministic and not close(self.convert(out, label), self.convert(again, label)):
             hint = self.deterministic if isinstance(self.deterministic, str) else ""
             raise Mistake(f"{label}: two calls on the same input gave different answers: "

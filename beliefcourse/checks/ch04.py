@@ -106,20 +106,15 @@ def _influence_cases():
         ("a causal transformer with 2 token values, 4 of its 5 positions", binary, [1, 0, 0, 1])]]
 
 
-class _Untouched(Exercise):
-    def call(self, fn, args, label):        # fails in-place edits and grad-tracking tensors
-        model, tokens = copy.deepcopy(args)
-        out = fn(model, tokens)
-        if not bool((tokens == args[1]).all()):
-            raise Mistake(f"{label}: you edited `tokens` in place (now {tokens.tolist()}): "
-                          "substitute into a copy, `x = tokens.clone()`.")
-        if getattr(out, "requires_grad", False):
+class _NoGrad(Exercise):
+    def call(self, fn, args, label):        # fails grad-tracking tensors
+        if getattr(out := super().call(fn, args, label), "requires_grad", False):
             raise Mistake(f"{label}: your tensor requires grad: compute under torch.no_grad() "
                           "and return `.numpy()`.")
         return out
 
 
-check_influence = _Untouched(
+check_influence = _NoGrad(untouched=True,
     name="influence", signature="influence(model, tokens) -> (L, L)",
     cases=_influence_cases, reference=_influence, rtol=1e-4, atol=1e-5,
     advice="influence[t, p]: the largest absolute change of p's logits over t's other values.",
