@@ -303,8 +303,9 @@ def stationary(T):
 checks.check_stationary(stationary)
 
 # %% [markdown]
-# Now a first attempt that finds the right eigenvector but forgets that `np.linalg.eig`
-# returns eigenvectors with arbitrary length and sign.
+# Now a first attempt that finds the right eigenvector and makes its entries positive, but
+# forgets that `np.linalg.eig` scales each eigenvector to length 1 (its squares sum to 1, not
+# its entries).
 #
 # > **Question (predict, then run the next cell).** Which of the four answers will the
 # > checker give — TO DO, WRONG, ERROR or PASSED — and what will it say is the matter?
@@ -321,7 +322,8 @@ def stationary(T):
     """Stationary distribution of the HMM with labelled matrices T[x, i, j]; shape (n_states,)."""
     net = T.sum(axis=0)
     eigenvalues, eigenvectors = np.linalg.eig(net.T)
-    return np.real(eigenvectors[:, np.argmin(np.abs(eigenvalues - 1))])   # not normalised!
+    v = np.real(eigenvectors[:, np.argmin(np.abs(eigenvalues - 1))])
+    return np.abs(v)   # the sign is fixed, but the entries do not sum to 1
 
 
 checks.check_stationary(stationary)

@@ -278,9 +278,8 @@ def describe_shapes(got_shape, expected_shape) -> str:
 
 
 def describe_difference(got, expected) -> str:
-    """For two arrays of one shape: the largest absolute difference, where it is, and the
-    expected and got values there ("largest difference 0.031 at index (2, 1): expected 0.4,
-    got 0.431")."""
+    """The largest absolute difference of two arrays of one shape (the first of ties), where,
+    and both values there: "largest difference 0.031 at index (2, 1): expected 0.4, got 0.431"."""
     got, expected = np.asarray(got, float), np.asarray(expected, float)
     if got.ndim == 0:
         return (f"expected {num(expected)}, got {num(got)} (difference "
@@ -293,7 +292,8 @@ def describe_difference(got, expected) -> str:
                 f"{int(bad.sum())} of {got.size} entries are NaN or inf")
     diff = np.abs(got - expected)
     diff[np.isnan(diff)] = 0.0
-    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
+    first = np.flatnonzero(diff.ravel() >= diff.max() * (1 - 1e-9))[0]
+    idx = tuple(int(i) for i in np.unravel_index(int(first), diff.shape))
     where = idx[0] if len(idx) == 1 else idx
     n_bad = int((~np.isclose(got, expected, rtol=1e-6, atol=1e-9)).sum())
     return (f"largest difference {num(diff[idx], '.3g')} at index {where}: expected "
@@ -316,8 +316,7 @@ class Case:
 
     def show(self) -> str:
         if np.ndim(self.expected) == 0:
-            return (f"expected {num(self.expected)}{self.unit}, got "
-                    f"{num(self.got)}{self.unit}")
+            return f"expected {num(self.expected)}{self.unit}, got {num(self.got)}{self.unit}"
         got, expected = np.asarray(self.got, float), np.asarray(self.expected, float)
         if got.shape != expected.shape:
             return describe_shapes(got.shape, expected.shape)

@@ -78,7 +78,7 @@ check_stationary = Exercise(
                    for name, hmm in course_hmms() + random_hmms(seed=101, n=6, max_states=6)],
     reference=lambda T: HMM(T).stationary(), advice=_stationary_advice, mistakes=(
         ("returns the eigenvector without normalising it", partial(_eig, scale=np.ones_like),
-         lambda c: f"Your vector is not normalised (it sums to {np.sum(c.got):.4g}): divide it "
+         lambda c: f"Your vector is not normalised (|sum| = {abs(np.sum(c.got)):.4g}): divide it "
          "by its sum.", "not normalised", lambda c: close(c.got, c.expected * np.sum(c.got))),
         ("takes the right eigenvector", partial(_eig, M=lambda T: T.sum(0)), "You took the "
          "*right* eigenvector of the net matrix (uniform); pi is a *left* one: decompose `net.T`."),
@@ -146,6 +146,8 @@ check_sequence_probability = Exercise(
         ("starts from the uniform distribution", _word(uniform=True), _UNIFORM),
         ("uses the net matrix", _word(net=True), "You used the net matrix T.sum(0), not T[x]."),
         ("drops the last token", _word(cut=slice(-1)), "You left out the last token's matrix."),
+        ("returns 0 for the empty word", lambda T, pi, w: _word()(T, pi, w) if w else 0.0,
+         "The empty word has probability 1 (no tokens: v = pi, which sums to 1), not 0."),
         ("returns the log-probability", _word(log=True), "You returned the log-probability."),
         ("returns the end vector without summing it", _word(end=True), None, "single number")),
     advice="Start with v = pi, do `v = v @ T[x]` for each token in order, return `v.sum()`.",

@@ -271,8 +271,8 @@ def _test_chaos_game(fn):
         raise Mistake("For Z1R with burn_in = 0 your first point is pi: you recorded each belief "
                       "*before* its update. Row t is the belief after burn_in + t + 1 tokens.")
     if not np.all(corner):
-        raise Mistake("For Z1R with burn_in = 20 you kept the burn-in beliefs: discard them. Z1R "
-                      f"synchronises in 3 tokens; your {fmt(got[~corner][0])} is no corner.")
+        raise Mistake(_skewed_diagnosis(fn) or "For Z1R with burn_in = 20 you kept the burn-in "
+                      f"beliefs: discard them (your {fmt(got[~corner][0])} is no corner).")
     if np.any((got[1:].argmax(axis=1) - got[:-1].argmax(axis=1)) % 3 != 1):
         raise Mistake("For Z1R consecutive points should go S0 -> S1 -> SR -> S0 ...: row t + 1 "
                       "must be the update of row t by one sampled token.")
@@ -492,6 +492,9 @@ def _test_distinguishing_word(fn):
         raise Mistake(f"For {name} with max_length = {L}: the shortest distinguishing word has "
                       f"{L} tokens, but you returned None: you skipped length max_length; try "
                       "lengths 1 to max_length included.")
+    if (got := check_shortest_distinguishing_word.call(fn, (T, e1, e2, 6, 1.0), name)) is not None:
+        raise Mistake(f"For {name} with atol = 1 you returned {got!r}, but no probability "
+                      "differs by more than 1: you ignored `atol` (|P1 - P2| > atol).")
     return (f"Correct on {len(cases)} pairs: RRXOR beliefs that agree on the next token but not "
             "on the next two or three, identical beliefs (None), and Mess3 beliefs.")
 

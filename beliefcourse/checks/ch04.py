@@ -162,7 +162,8 @@ def _exact_loss_cases():
     for label, N, L, X, scale, shift in [
             ("random logits", 40, 4, 3, 2.0, 0.0), ("random logits, 2 tokens", 25, 6, 2, 1.0, 0.0),
             ("a confident model (logits differ by up to 90)", 30, 3, 3, 30.0, 0.0),
-            ("logits around 1000", 20, 3, 3, 1.0, 1000.0),
+            ("logits around 1000 in odd sequences, 0 in even", 20, 3, 3, 1.0,
+             1000.0 * (np.arange(20) % 2)[:, None, None]),
             ("a saturated model (logits 800 apart)", 10, 2, 3, 1.0, (800.0, 0, 0))]:
         z = rng.normal(0, scale, (N, L, X)) + np.array(shift)  # 800 apart: softmax underflows to 0
         out.append((f"For {label}", (z, rng.dirichlet(np.ones(X), size=(N, L)),
@@ -175,8 +176,8 @@ def _exact_loss_cases():
 def _finite_loss(value, what):
     arr = as_array(value, what)
     if not np.all(np.isfinite(arr)):
-        raise Mistake(f"{what}: your loss has inf or NaN ({fmt(arr)}): exp overflows, log(softmax) "
-                      "underflows to log(0). Use scipy.special.log_softmax or torch.log_softmax.")
+        raise Mistake(f"{what}: your loss has inf or NaN ({fmt(arr)}): exp overflowed, or log(0) "
+                      "from log(softmax) or a max over all rows. Use scipy.special.log_softmax.")
     return arr
 
 
@@ -189,8 +190,8 @@ check_exact_loss = Exercise(
     name="exact_loss", signature="exact_loss(logits, next_token_probs, probs) -> (L,)",
     cases=_exact_loss_cases, reference=_xl, convert=_finite_loss, rtol=1e-4, atol=1e-7,
     advice="Loss at p: sum_n probs[n] sum_x next_token_probs[n, p, x] * -log_softmax(logits).",
-    summary="Correct on {n} inputs, including logits around 1000 and logits 800 apart (no "
-            "overflow, no log(0)), and all 81 Mess3 contexts of 4 tokens.", mistakes=(
+    summary="Correct on {n} inputs, including logits around 1000 or 0 and logits 800 apart "
+            "(no overflow, no log(0)), and all 81 Mess3 contexts of 4 tokens.", mistakes=(
         ("weights sequences uniformly", partial(_xl, weigh=lambda p, x: x.mean(0)),
          "You averaged over sequences uniformly: weight each by its probability, `probs`."),
         ("divides by N", lambda *a: _xl(*a) / len(a[2]), "You divided by N: sum probs * loss."),

@@ -95,6 +95,8 @@ def _test_split_points(fn):
             why = "you flattened p * N + n; reshape(-1) puts point (n, p) at n * n_positions + p."
         elif len(shared):
             why = f"sequence {shared[0]} is in both sets: split the *sequences*, not the points."
+        elif len(np.unique(both)) < len(both):
+            why = "a point is listed twice: draw sequences without replacement (rng.permutation)."
         elif len(tr_seq) != n_train:
             why = f"you fit {len(tr_seq)} sequences, not floor({frac} * {N}) = {n_train}" + (
                 ": train_fraction is the share *fitted*." if len(te_seq) == n_train else ".")

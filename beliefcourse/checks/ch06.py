@@ -122,7 +122,7 @@ def _steer_cases():
 
 check_steering_move = Exercise(
     name="steering_move", signature="steering_move(W, readout, target) -> (..., D)",
-    cases=_steer_cases, reference=_move, mistakes=[
+    cases=_steer_cases, reference=_move, untouched=True, mistakes=[
         ("flips the sign", lambda W, b, b2: -_move(W, b, b2), "Wrong sign: use target - readout."),
         ("uses W^T, perhaps scaled, for W's pseudo-inverse", lambda W, b, b2: (b2 - b) @ W,
          "You used W^T (perhaps divided by a norm of W), not W's pseudo-inverse.", "", lambda c: (

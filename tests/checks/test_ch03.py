@@ -31,3 +31,16 @@ def test_a_chaos_game_recording_before_each_update_is_caught():
         return np.array(points[burn_in:])
     result = ch03.check_chaos_game(chaos_game)
     assert "*before* its update" in result.message, result.message
+
+
+def test_uniform_draws_that_restart_at_pi_and_an_ignored_atol_are_named():
+    def chaos_game(T, pi, n_points, seed=None, burn_in=100):   # an impossible token: restart
+        rng, eta, points = np.random.default_rng(seed), np.asarray(pi, float), []
+        for _ in range(burn_in + n_points):
+            v = eta @ T[rng.integers(len(T))]
+            points.append(eta := v / v.sum() if v.sum() > 0 else np.asarray(pi, float))
+        return np.array(points[burn_in:])
+    assert "uniformly" in (result := ch03.check_chaos_game(chaos_game)).message, result.message
+    result = ch03.check_shortest_distinguishing_word(lambda T, e1, e2, max_length=6, atol=1e-9:
+                                                     ch03._first_word(T, e1, e2, range(1, 7)))
+    assert "ignored `atol`" in result.message, result.message

@@ -54,6 +54,7 @@ def _ridge(estimator):
     ("split_points", lambda N, L, f, s: (np.arange(int(f * N) * L), np.arange(int(f * N) * L,
                                                                           N * L)),
      r"first \d+ sequences"),
+    ("split_points", lambda *a: _split_choice(*a, replace=True), r"listed twice.*replacement"),
 ])
 def test_hand_written_mistakes_are_diagnosed(name, wrong, cause):
     result = getattr(ch05, f"check_{name}")(wrong)
@@ -68,11 +69,10 @@ def _probe_pinv(X, Y, w=None):
     return sol[:-1], sol[-1]
 
 
-def _split_choice(N, L, frac, seed):
-    fit = np.random.default_rng(seed).choice(N, size=int(np.floor(frac * N)), replace=False)
-    mask = np.isin(np.arange(N), fit)
+def _split_choice(N, L, frac, seed, replace=False):
+    fit = np.random.default_rng(seed).choice(N, size=int(np.floor(frac * N)), replace=replace)
     points = np.arange(N * L).reshape(N, L)
-    return np.sort(points[mask].ravel()), np.sort(points[~mask].ravel())
+    return np.sort(points[fit].ravel()), np.sort(points[~np.isin(np.arange(N), fit)].ravel())
 
 
 @pytest.mark.parametrize("name, correct", [
