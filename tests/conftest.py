@@ -62,7 +62,8 @@ os.environ.update({k: v for k, v in VARIANT_ENV.items()
 from beliefcourse import paper_weights as _paper_weights  # noqa: E402
 
 USER_PAPER_CACHE = _paper_weights.cache_dir()
-os.environ[_paper_weights.ENV_VAR] = tempfile.mkdtemp(prefix="beliefcourse-empty-cache-")
+_EMPTY_CACHE = tempfile.TemporaryDirectory(prefix="beliefcourse-empty-cache-")  # gone at exit
+os.environ[_paper_weights.ENV_VAR] = _EMPTY_CACHE.name
 os.environ.pop("MPLBACKEND", None)
 
 import matplotlib  # noqa: E402
