@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .hmm import HMM, _positive_int
+from .hmm import HMM, _positive_int, closed_classes
 from .msp import (
     DEFAULT_ATOL,
     _belief_keys,
@@ -45,6 +45,16 @@ def _unit_factor(unit: str) -> float:
     if unit == "bits":
         return _LN2
     raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
+
+
+def _check_irreducible(hmm: HMM, what: str) -> None:
+    """``h_mu`` and ``E`` are limits of one stationary ergodic process: a hidden chain with
+    several closed classes is a mixture of processes, whose limits depend on which one runs."""
+    classes = closed_classes(hmm.transition_matrix)
+    if len(classes) > 1:
+        raise ValueError(f"{what} needs an irreducible hidden chain; this one has closed classes "
+                         f"{', '.join(str(c.tolist()) for c in classes)} that never reach each "
+                         "other (a mixture of processes): compute it for each class's own HMM")
 
 
 def _entropy_rows(P: np.ndarray) -> np.ndarray:
@@ -384,9 +394,11 @@ def entropy_rate(hmm: HMM, unit: str = "nats", tol: float = 1e-10,
       smaller.
 
     Returns an :class:`Estimate` (a float with ``.value``, ``.error``, ``.method``).
-    Results are cached per transition tensor.
+    Results are cached per transition tensor. A reducible hidden chain (several closed
+    classes: a mixture of processes) raises ``ValueError``.
     """
     _check_hmm(hmm)
+    _check_irreducible(hmm, "entropy_rate")
     factor = _unit_factor(unit)
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
@@ -412,6 +424,7 @@ def excess_entropy(hmm: HMM, unit: str = "nats", tol: float = 1e-12,
     Z1R: ``log2 3`` bits; RRXOR: ``H[pi] = 2.2516`` bits. Returns an :class:`Estimate`.
     """
     _check_hmm(hmm)
+    _check_irreducible(hmm, "excess_entropy")
     factor = _unit_factor(unit)
     max_length = _positive_int(max_length, "max_length")
     atol = _check_atol(atol)

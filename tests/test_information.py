@@ -19,11 +19,11 @@ Closed forms used below (nats unless stated; H2(p) = -p ln p - (1-p) ln(1-p)):
 import numpy as np
 import pytest
 from hmm_strategies import hmm_strategy
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from beliefcourse import information, msp, processes
-from beliefcourse.hmm import HMM
+from beliefcourse.hmm import HMM, closed_classes
 
 SETTINGS = settings(max_examples=15, deadline=None)
 LN2 = np.log(2)
@@ -166,6 +166,7 @@ def test_myopic_entropy_non_increasing_and_above_rate(hmm):
     again for the summation over beliefs (pairwise in numpy). Observed on 3,000 random HMMs:
     at most 7.8e-16, well inside it (the bound is ~5e-14 for S = X = 3, L = 8).
     """
+    assume(len(closed_classes(hmm.transition_matrix)) == 1)    # h_mu: one ergodic process
     L = np.arange(1, 9)
     h = information.myopic_entropy(hmm, L, atol=1e-15)
     u = np.finfo(float).eps / 2
@@ -215,6 +216,10 @@ def test_length_argument_errors():
         information.block_entropy(processes.mess3(), 9, max_words=1000)
     with pytest.raises(TypeError, match="HMM"):
         information.entropy_rate(z1r.T)
+    coin_or_ones = HMM(np.array([[[0.05, 0], [0, 0]], [[0.95, 0], [0, 1]]]))   # h(L) -> 0.099
+    for limit in (information.entropy_rate, information.excess_entropy):
+        with pytest.raises(ValueError, match=r"irreducible.*\[0\], \[1\]"):
+            limit(coin_or_ones)
     assert isinstance(information.myopic_entropy(z1r, 2), float)
 
 

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from ..hmm import ReducibleChainWarning
+from ..hmm import ReducibleChainWarning, closed_classes
 from ._common import _assemble, _close, _figure, _image, _positive_int
 
 __all__ = ["fractal_explorer", "mess3_explorer"]
@@ -184,9 +184,10 @@ def _dimension_numbers(hmm, n_steps: int, seed) -> dict:
     out = {"h_mu": float("nan"), "h_mu_error": float("nan"), "lyapunov_exponents": None,
            "lyapunov_dimension": float("nan")}
     with np.errstate(all="ignore"):
-        rate = information.entropy_rate(hmm, tol=1e-5, max_support=100_000, n_points=50_000,
-                                        seed=seed)
-        out["h_mu"], out["h_mu_error"] = float(rate.value), float(rate.error)
+        if len(closed_classes(hmm.transition_matrix)) == 1:      # x = 0: no ergodic process
+            rate = information.entropy_rate(hmm, tol=1e-5, max_support=100_000,
+                                            n_points=50_000, seed=seed)
+            out["h_mu"], out["h_mu_error"] = float(rate.value), float(rate.error)
         lam = np.asarray(information.lyapunov_exponents(hmm, n_steps=n_steps, seed=seed),
                          dtype=float)
     out["lyapunov_exponents"] = lam
@@ -250,8 +251,9 @@ def fractal_explorer(x: float = 0.05, alpha: float = 0.85, n_points: int = 30_00
                               title=f"Mess3 (x = {x:.3f}, α = {alpha:.3f}): "
                                     f"{n_points:,} beliefs")
         lam, dim = nums["lyapunov_exponents"], nums["lyapunov_dimension"]
+        h_mu = nums["h_mu"]
         parts = [f"x = {x:.3f}, α = {alpha:.3f}: ζ = {1 - 3 * x:.3f}",
-                 f"h_μ = {nums['h_mu']:.4f} nats/token"]
+                 f"h_μ = {h_mu:.4f} nats/token" if np.isfinite(h_mu) else "no h_μ"]
         parts.append(f"λ₁ = {lam[0]:.3f}" if np.isfinite(lam[0]) else "λ₁ = −∞")
         if x == 0:
             parts.append("x = 0: the hidden state never changes, so the process is not ergodic "
