@@ -77,10 +77,8 @@ _LIBRARY_DIRS = tuple({os.path.abspath(p) for p in (
 
 
 def _source_file(fn):
-    try:
+    with contextlib.suppress(TypeError):
         return inspect.getsourcefile(fn)
-    except TypeError:
-        return None
 
 
 def _is_learner_frame(frame, learner_file) -> bool:
@@ -142,8 +140,7 @@ def _crash(name: str, fn, exc: Exception, body=None) -> CheckResult:
     if mine:
         hint = (" This is an error in your code (your own `assert` failed), not the "
                 "checker's verdict." if isinstance(exc, AssertionError) else "")
-        return CheckResult(name, "error",
-                           f"your code raised {what} ({_where(mine[-1])}).{hint}")
+        return CheckResult(name, "error", f"your code raised {what} ({_where(mine[-1])}).{hint}")
     return CheckResult(name, "error",
                        f"checking your function's result raised {what}. The checker could "
                        "not use what your function returned: check its type and shape against "
@@ -156,8 +153,7 @@ def run_checks(name: str, fn, body) -> CheckResult:
         return CheckResult(name, "error",
                            f"expected a function, got {type(fn).__name__}. Pass the function "
                            "itself (`check(my_function)`), not the result of calling it.")
-    stale = broken_definition(getattr(fn, "__name__", ""))
-    if stale:
+    if stale := broken_definition(getattr(fn, "__name__", "")):
         return CheckResult(name, "error", stale)
     try:
         summary = body(fn)
@@ -179,8 +175,6 @@ def fmt(arr) -> str:
 
 
 _SIGNED_ZERO = re.compile(r"-(0\.0*)(?=[,\]\s]|$)")
-
-
 NOISE_FLOOR = 1e-12
 
 
@@ -208,8 +202,7 @@ def as_array(value, what: str) -> np.ndarray:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise Mistake(f"{what} returned something that is not an array ({exc}).") from exc
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                   or arr.dtype == bool):
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise Mistake(f"{what} returned {type(value).__name__} of dtype {arr.dtype}; expected "
                       "numbers.")
     return arr
@@ -344,6 +337,8 @@ def judge(cases: list[Case]) -> None:
         """True/False if mistake ``key`` predicts the learner's answer here; None if silent."""
         for k, value, _ in case.variants:
             if k == key and value is not None:
+                if not callable(value) and close(value, case.expected, rtol=1e-5, atol=1e-7):
+                    return False           # it gives the right answer here: not this mistake
                 if callable(value):
                     verdict = value(case)
                     return None if verdict is None else bool(verdict)

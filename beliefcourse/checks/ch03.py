@@ -119,6 +119,11 @@ def _test_build_msp(fn):
     sizes = [_check_one_msp(fn, name, hmm, 12) for name, hmm in finite_msp_cases(301, 4)]
     _check_one_msp(fn, "Z1R", processes.z1r(), 2)
     _check_one_msp(fn, "Mess3", processes.mess3(), 4)
+    args, label = (*((m3 := processes.mess3()).T, m3.stationary()), 4, 0.03), "Mess3, atol 0.03"
+    got = len(as_tuple(check_build_msp.call(fn, args, label), label, "(beliefs, successors)")[0])
+    if got != (want := len(msp_variant(*args)[0])):
+        raise Mistake(f"For Mess3 with max_depth = 4 and atol = 0.03 you returned {got} beliefs, "
+                      f"not {want}: you ignored `atol` (a child within atol of a belief is it).")
     return (f"Correct on {len(sizes)} finite MSPs (Z1R: {sizes[0]} states, RRXOR: {sizes[2]}, "
             "random unifilar HMMs) and at max_depth 2 and 4 (Mess3's infinite MSP: 121 beliefs).")
 

@@ -39,21 +39,23 @@ def test_approximate_stationary_prints_a_visible_residual():
     assert "e-05" in result.message and "-0." not in result.message, result.message
 
 
-def test_divmod_by_the_number_of_tokens_is_named():
+@pytest.mark.parametrize("divide_by_X, own_rng, uniform_s0, cause", [
+    (True, False, False, "divmod(k, n_states)"), (False, True, False, "seeds 7 and 8 the same"),
+    (False, False, True, "drawn from `pi` = [0.7, 0.1, 0.1, 0.1]")])
+def test_hand_written_samplers_are_named(divide_by_X, own_rng, uniform_s0, cause):
     def sample(T, pi, length, rng):
         X, S, _ = T.shape
+        rng = np.random.default_rng(0) if own_rng else rng
         tokens, states = np.zeros(length, int), np.zeros(length + 1, int)
-        states[0] = rng.choice(S, p=pi)
+        states[0] = rng.integers(S) if uniform_s0 else rng.choice(S, p=pi)
         for t in range(length):
             k = int(rng.choice(X * S, p=T[:, states[t], :].reshape(-1)))
-            tokens[t], states[t + 1] = k // X, k % X
+            tokens[t], states[t + 1] = divmod(k, X if divide_by_X else S)
         return tokens, states
-    assert "divmod(k, n_states)" in ch01.check_sample(sample).message
+    assert cause in (result := ch01.check_sample(sample)).message, result.message
 
 
 # ---------------------------------------------------------------------------- garbage, crashes
-
-
 def test_stationary_crash_is_reported_not_raised():
     result = ch01.check_stationary(lambda T: T[5])
     assert result.status == "error" and "IndexError" in result.message

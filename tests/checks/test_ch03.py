@@ -33,7 +33,7 @@ def test_a_chaos_game_recording_before_each_update_is_caught():
     assert "*before* its update" in result.message, result.message
 
 
-def test_uniform_draws_that_restart_at_pi_and_an_ignored_atol_are_named():
+def test_uniform_draws_restarting_at_pi_and_ignored_atols_are_named():
     def chaos_game(T, pi, n_points, seed=None, burn_in=100):   # an impossible token: restart
         rng, eta, points = np.random.default_rng(seed), np.asarray(pi, float), []
         for _ in range(burn_in + n_points):
@@ -44,3 +44,6 @@ def test_uniform_draws_that_restart_at_pi_and_an_ignored_atol_are_named():
     result = ch03.check_shortest_distinguishing_word(lambda T, e1, e2, max_length=6, atol=1e-9:
                                                      ch03._first_word(T, e1, e2, range(1, 7)))
     assert "ignored `atol`" in result.message, result.message
+    result = ch03.check_build_msp(lambda T, pi, max_depth=20, atol=1e-9: ch03.msp_variant(
+        T, pi, max_depth))                                   # the default tolerance, always
+    assert "atol = 0.03 you returned 121 beliefs, not 64" in result.message, result.message

@@ -34,8 +34,9 @@ def _ones_exercise(**kw):
 check_ones = _ones_exercise()
 
 
-def test_passed_and_failed():
+def test_passed_failed_and_not_a_function():
     assert check_ones(lambda n: np.ones(n)).status == "passed"
+    assert check_ones(np.ones(3)).status == "error"
     result = check_ones(lambda n: 3 * np.ones(n))
     assert result.status == "failed"
     assert result.message == ("For n = 1: expected [1.], got [3.] (largest difference 2 at index "
@@ -66,18 +67,13 @@ def test_crash_names_the_learners_line_and_a_checker_crash_blames_the_result():
     assert "checking your function's result raised" in result.message
 
 
-def test_stub_is_not_implemented():
-    def ones(n):
-        raise NotImplementedError()
-
-    result = check_ones(ones)
-    assert result.status == "not_implemented"
-    assert "replace `raise NotImplementedError()` in `ones`" in result.message
-
-
-def test_unfinished_helper_is_named():
+def test_stub_is_not_implemented_and_an_unfinished_helper_is_named():
     def normalise(v):
         raise NotImplementedError()
+
+    result = check_ones(normalise)
+    assert result.status == "not_implemented"
+    assert "replace `raise NotImplementedError()` in `normalise`" in result.message
 
     def update(n):
         return normalise(np.ones(n))
@@ -87,10 +83,6 @@ def test_unfinished_helper_is_named():
     assert "`update` calls `normalise` (line" in result.message
     assert "return normalise(np.ones(n))" in result.message
     assert "Finish `normalise` first" in result.message
-
-
-def test_not_a_function():
-    assert check_ones(np.ones(3)).status == "error"
 
 
 @pytest.mark.parametrize("got, want, phrase", [
@@ -128,6 +120,8 @@ def test_judge_names_the_mistake_that_explains_every_case():
                    ("double", np.array([4.0, 2.0]), "You doubled it.")])]
     with pytest.raises(Mistake, match="You doubled it"):
         judge(cases)
+    with pytest.raises(Mistake, match=r"^(?!.*Misnamed)"):   # it predicts the right answer
+        judge([Case("For c", 1.000005, 1.0, [("right here", 1.0 + 1e-9, "Misnamed.")])])
 
 
 def test_notebook_cells_are_the_learners_code():
@@ -161,8 +155,7 @@ def test_a_mistake_must_explain_every_wrong_case():
 def test_inputs_are_copied_for_each_call():
     seen = []
     check = Exercise("first", "first(v) -> float", cases=lambda: [("For v", ([1.0, 2.0],))],
-                     reference=lambda v: v[0], convert=lambda v, what: float(v),
-                     mistakes=())
+                     reference=lambda v: v[0], convert=lambda v, what: float(v), mistakes=())
 
     def first(v):
         seen.append(list(v))
