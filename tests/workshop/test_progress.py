@@ -7,7 +7,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 
 import nbformat
 import pytest
@@ -17,59 +16,23 @@ from beliefcourse import checks
 from beliefcourse.workshop import progress
 from beliefcourse.workshop.catalog import chapters, checker_calls, read_notebook
 
-# the cheapest practice notebooks to execute for the end-to-end tests (the full set is what
-# nbval already executes; here the point is the report, not the notebooks)
-FAST = "01,02"
+# The end-to-end tests execute three practice notebooks (the full set is what nbval already
+# executes; here the point is the report, not the notebooks): solution 01, a planted copy of
+# solution 02, and the untouched exercise 01 (from another folder, below).
 
 
 def _digest(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
-def _copy(kind, tmp_path, only=FAST):
-    numbers = {n.strip() for n in only.split(",")}
+def _copy(kind, folder, only):
     for ch in chapters():
-        if ch.number in numbers:
-            shutil.copy(REPO_ROOT / kind / f"{ch.stem}.ipynb", tmp_path)
-    return tmp_path
+        if ch.number == only:
+            shutil.copy(REPO_ROOT / kind / f"{ch.stem}.ipynb", folder)
+    return folder
 
 
-@pytest.mark.slow
-def test_solutions_all_pass_and_files_stay_untouched(tmp_path):
-    learner = _copy("solutions", tmp_path)
-    before = _digest(learner)
-    results = progress.report(learner)
-    assert _digest(learner) == before, "progress modified the learner's notebooks"
-    assert [r.chapter for r in results] == ["01", "02"]
-    for r in results:
-        expected = checker_calls(read_notebook(REPO_ROOT / "exercises" / r.notebook))
-        assert [(e.checker, e.function) for e in r.exercises] == expected
-        assert all(e.status == "pass" for e in r.exercises), r.exercises
-    total = sum(len(r.exercises) for r in results)
-    assert f"{total} of {total} exercises pass" in progress.as_table(results)
-
-
-@pytest.mark.slow
-def test_untouched_exercises_are_not_attempted(tmp_path):
-    """An untouched practice notebook: all "todo", through the CLI's JSON. One chapter here (01
-    runs from another folder below); every stub is "not implemented" in
-    tests/checks/test_exercises.py, and nbval runs every untouched notebook."""
-    found = progress.find_notebooks(REPO_ROOT / "exercises")
-    assert [p.name[:2] for p in found] == list(checks.CHAPTERS)    # one notebook per chapter
-    learner = _copy("exercises", tmp_path, only="02")
-    result = subprocess.run([sys.executable, "-m", "beliefcourse.workshop", "progress",
-                             str(learner), "--json"], capture_output=True, text=True,
-                            timeout=1200)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout)
-    assert [c["chapter"] for c in report["chapters"]] == ["02"]
-    for ch in report["chapters"]:
-        assert ch["exercises"], ch["notebook"]
-        for ex in ch["exercises"]:
-            assert (ex["status"], ex["diagnosis"]) == ("todo", "not attempted"), (ch, ex)
-
-
-def _plant(notebook, chapter: str, tmp_path):
+def _plant(notebook, chapter: str, folder):
     """A copy of a solution notebook where, before each checker cell, the exercise function
     is replaced by its first known mistake in the registry."""
     nb = nbformat.read(notebook, as_version=4)
@@ -84,24 +47,38 @@ def _plant(notebook, chapter: str, tmp_path):
                         f"{fn} = _checks.find({fn!r}).mistakes[0].wrong"))
         cells.append(cell)
     nb.cells = cells
-    path = tmp_path / notebook.name
-    nbformat.write(nb, path)
-    return path, planted
+    nbformat.write(nb, folder / notebook.name)
+    return planted
 
 
 @pytest.mark.slow
-def test_planted_mistakes_show_their_diagnoses(tmp_path):
-    ch = next(c for c in chapters() if c.number == "02")
-    path, planted = _plant(ch.solution_notebook, "02", tmp_path)
-    result = progress.run_notebook(path)
-    seen = {e.function: e for e in result.exercises}
+def test_solutions_pass_planted_mistakes_are_diagnosed_and_files_stay_untouched(tmp_path):
+    """Solution 01 passes every exercise; in solution 02 with each function replaced by its
+    first known mistake, every exercise fails with the checker's own diagnosis."""
+    learner = _copy("solutions", tmp_path, "01")
+    planted = _plant(next(c for c in chapters() if c.number == "02").solution_notebook, "02",
+                     learner)
+    before = _digest(learner)
+    solved, mistaken = results = progress.report(learner)
+    assert _digest(learner) == before, "progress modified the learner's notebooks"
+    assert [r.chapter for r in results] == ["01", "02"]
+    expected = checker_calls(read_notebook(REPO_ROOT / "exercises" / solved.notebook))
+    assert [(e.checker, e.function) for e in solved.exercises] == expected
+    assert all(e.status == "pass" for e in solved.exercises), solved.exercises
+    n = len(solved.exercises)
+    assert f"{n} of {n} exercises pass" in progress.as_table([solved])
+    seen = {e.function: e for e in mistaken.exercises}
     assert set(planted) <= set(seen)
     for fn, ex in planted.items():
         verdict = ex(ex.mistakes[0].wrong)
         assert seen[fn].status == "fail", (fn, seen[fn])
         assert seen[fn].diagnosis == progress.one_line(verdict.message), (fn, ex.mistakes[0])
-    table = progress.as_table([result])
-    assert seen["update"].diagnosis in table
+    assert seen["update"].diagnosis in progress.as_table(results)
+
+
+def test_every_chapter_has_one_practice_notebook():
+    found = progress.find_notebooks(REPO_ROOT / "exercises")
+    assert [p.name[:2] for p in found] == list(checks.CHAPTERS)
 
 
 # ------------------------------------------------------------------------------ fast units
@@ -161,12 +138,12 @@ def test_find_notebooks_errors(tmp_path):
 
 # ------------------------------------------------------------------------ a room (issue 20)
 def test_course_progress_from_another_folder_is_quiet(tmp_path):
-    """`./course progress alice --chapters 01` run in the room's folder: DIR is the caller's
-    alice/, not the course's; the kernel's "running over TCP without encryption" warning is
-    not printed."""
+    """`./course progress alice --chapters 01 --json` run in the room's folder on an untouched
+    practice notebook: DIR is the caller's alice/, not the course's; every exercise is "todo";
+    the kernel's "running over TCP without encryption" warning is not printed."""
     alice = tmp_path / "alice"
     alice.mkdir()
-    _copy("exercises", alice, only="01")
+    _copy("exercises", alice, "01")
     env = dict(__import__("os").environ, COURSE_SKIP_SETUP="1")
     result = subprocess.run(["bash", str(REPO_ROOT / "course"), "progress", "alice",
                              "--chapters", "01", "--json"], cwd=tmp_path, env=env,
@@ -174,7 +151,8 @@ def test_course_progress_from_another_folder_is_quiet(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["dir"].endswith("alice") and data["chapters"][0]["chapter"] == "01"
-    assert {e["status"] for e in data["chapters"][0]["exercises"]} == {"todo"}
+    assert {(e["status"], e["diagnosis"]) for e in data["chapters"][0]["exercises"]} == {
+        ("todo", "not attempted")}                     # untouched: every exercise "todo"
     assert "without encryption" not in result.stderr, result.stderr
 
 
