@@ -254,12 +254,12 @@ def _skewed_diagnosis(fn):
     hmm = HMM(np.einsum("ij,jx->xij", stay, [[.9, .08, .02], [.1, .85, .05], [.7, .05, .25]]))
     cloud, pi = _call_chaos(fn, hmm, 20_000, 3, 100, "a skewed 3-state HMM"), hmm.stationary()
     if np.max(np.abs(cloud.mean(axis=0) - pi)) > 0.04:
-        return (f"With pi = {fmt(pi)}, your points average {fmt(cloud.mean(axis=0))}, not pi: "
-                "you drew tokens uniformly, not with probability eta T^(x) 1 (current belief).")
+        return (f"For a skewed 3-state HMM your points average {fmt(cloud.mean(axis=0))}, not pi = "
+                f"{fmt(pi)}: you drew tokens uniformly, not with probability eta T^(x) 1.")
     residual = cloud[1:] - cloud[:-1] @ hmm.T.sum(0)      # E[eta' | eta] = eta T
     if np.abs((residual[:, :, None] * cloud[:-1, None, :]).mean(axis=0)).max() > 0.015:
-        return ("Given eta, your next point does not average to eta T: you drew tokens from "
-                "fixed frequencies. Use eta T^(x) 1 for the *current* belief at every step.")
+        return ("For a skewed 3-state HMM your next point, given eta, does not average to eta T: "
+                "you drew from fixed frequencies: use eta T^(x) 1 for the *current* belief.")
 
 
 def _test_chaos_game(fn):
@@ -293,7 +293,7 @@ def _test_chaos_game(fn):
         raise Mistake("The same seed gave different points, or seeds 1 and 2 the same: you ignored "
                       "`seed`; draw every token from `rng = np.random.default_rng(seed)`.")
     if why := _skewed_diagnosis(fn):
-        raise Mistake(f"For a skewed 3-state HMM: {why}")
+        raise Mistake(why)
     return ("Correct: beliefs recorded after each update, burn-in discarded, reproducible with a "
             "seed, Z1R's corners in cycle order, the right average on a skewed HMM.")
 
