@@ -4,9 +4,8 @@
     python bench/suite.py BASE [HEAD] [--rounds 2]
 
 Each commit is checked out into a temporary git worktree that shares this checkout's
-``.venv``, and its suite runs as ``./course test`` runs it: ``pytest -n 2 --dist loadfile``
-over tests, chapters, exercises and solutions, notebooks under nbval, with
-``VARIANT_ENV``'s kernels and Hypothesis's derandomized ``ci`` profile. BASE and HEAD
+``.venv``, and runs its own ``./course test`` (``COURSE_SKIP_SETUP=1``; Hypothesis's
+derandomized ``ci`` profile; ``--only PATH`` times only those paths). BASE and HEAD
 alternate, so that a slow spell of a shared machine falls on both. For each run it prints the
 wall time and the sum of the test durations (from a JUnit report: how much work the suite
 is, whatever the two workers' luck in sharing the files), then the ratios HEAD / BASE of the
@@ -26,18 +25,14 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from beliefcourse.workshop.notebooks import ROOT, VARIANT_ENV
-
-PATHS = ["tests", "chapters", "exercises", "solutions"]
+from beliefcourse.workshop.notebooks import ROOT
 
 
-def run_suite(tree: Path, report: Path) -> tuple[float, float, int, int]:
+def run_suite(tree: Path, report: Path, only: list[str]) -> tuple[float, float, int, int]:
     """(wall seconds, summed test seconds, number of tests, exit status) of one suite."""
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    env |= VARIANT_ENV | {"PYTHONPATH": str(tree), "HYPOTHESIS_PROFILE": "ci"}
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "2",
-           "--dist", "loadfile", *PATHS, "--nbval", "--nbval-current-env",
-           "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", f"--junitxml={report}"]
+    env = dict(os.environ, COURSE_SKIP_SETUP="1", HYPOTHESIS_PROFILE="ci", PYTHONPATH=str(tree))
+    cmd = ["bash", "course", "test", *only, "-q", "-p", "no:cacheprovider",
+           f"--junitxml={report}"]
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
@@ -51,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("base", help="the commit to compare against")
     parser.add_argument("head", nargs="?", default="HEAD", help="default: HEAD")
     parser.add_argument("--rounds", type=int, default=2, help="suites per commit (default 2)")
+    parser.add_argument("--only", action="append", default=[], metavar="PATH",
+                        help="time only this test path (repeatable); default: everything")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -72,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for r in range(args.rounds):
                 for label in ("base", "head"):
-                    wall, work, n, status = run_suite(trees[label], Path(tmp) / f"{label}.xml")
+                    wall, work, n, status = run_suite(trees[label], Path(tmp) / f"{label}.xml",
+                                                   args.only)
                     runs[label].append((wall, work))
                     print(f"round {r + 1}, {label} {commits[label]}: {wall:5.0f} s wall, "
                           f"{work:5.0f} s of tests ({n} tests), exit {status}", flush=True)

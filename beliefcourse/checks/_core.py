@@ -337,12 +337,11 @@ def judge(cases: list[Case]) -> None:
         """True/False if mistake ``key`` predicts the learner's answer here; None if silent."""
         for k, value, _ in case.variants:
             if k == key and value is not None:
-                if not callable(value) and close(value, case.expected, rtol=1e-5, atol=1e-7):
-                    return False           # it gives the right answer here: not this mistake
                 if callable(value):
                     verdict = value(case)
                     return None if verdict is None else bool(verdict)
-                return close(case.got, value, rtol=1e-5, atol=1e-7)   # float32 answers too
+                return (close(case.got, value, rtol=1e-5, atol=1e-7)      # float32 answers too
+                        and not close(value, case.expected, rtol=1e-5, atol=1e-7))  # right here
         return None
 
     keys = list(dict.fromkeys(k for c in wrong for k, _, _ in c.variants))
